@@ -1,0 +1,10 @@
+//! Rust bindings for the compiled contracts in `contracts/out/` (built by `contracts/build.sh`).
+
+#![allow(missing_docs, clippy::too_many_arguments)]
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    TestToken,
+    "../contracts/out/TestToken.json"
+);

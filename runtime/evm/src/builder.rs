@@ -1,0 +1,273 @@
+//! Building one block: execute transactions one at a time, then seal.
+
+use alloy_consensus::{
+    Eip658Value, EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable,
+    TxEnvelope, TxType,
+    proofs::{calculate_receipt_root, calculate_transaction_root},
+};
+use alloy_eips::Typed2718;
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
+use keel_primitives::{ChainSpec, SealedBlock, StateReader};
+use keel_trie::{AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes};
+use revm::{
+    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    context::{BlockEnv, CfgEnv, TxEnv, result::{EVMError, InvalidTransaction}},
+    database::{State, states::bundle_state::BundleRetention},
+    database_interface::WrapDatabaseRef,
+    handler::MainnetEvm,
+    context::Journal,
+};
+use tracing::trace;
+
+use crate::{
+    EvmError, EvmResult,
+    db::{ReaderDb, ReaderDbError},
+    env::{block_env, cfg_env, tx_env},
+};
+
+type BlockDb<R> = State<WrapDatabaseRef<ReaderDb<R>>>;
+type BlockEvm<R> = MainnetEvm<Context<BlockEnv, TxEnv, CfgEnv, BlockDb<R>, Journal<BlockDb<R>>, ()>>;
+
+/// The fields of a new block that the proposer chooses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockAttributes {
+    /// Block timestamp, seconds.
+    pub timestamp: u64,
+    /// Receives the priority fees.
+    pub coinbase: Address,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Base fee per gas, from the [`crate::BaseFeeRule`].
+    pub base_fee: u64,
+    /// Header extra data (≤ 32 bytes).
+    pub extra_data: Bytes,
+}
+
+/// What happened to a transaction offered to the builder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// Executed and included (successfully or reverted).
+    Included {
+        /// Gas the transaction used.
+        gas_used: u64,
+        /// Whether it succeeded (receipt status 1).
+        success: bool,
+    },
+    /// Does not fit in the gas left in this block; it stays valid for a later block.
+    DoesNotFit,
+    /// Invalid against this block's state (nonce, balance, fee, …): must be dropped.
+    Invalid(InvalidTransaction),
+}
+
+/// A sealed block with everything storage needs to persist it.
+#[derive(Debug)]
+pub struct BuiltBlock {
+    /// The sealed block.
+    pub block: SealedBlock,
+    /// One receipt per transaction.
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// The account-level changes the block made (flat-state writes).
+    pub changes: Vec<AccountChange>,
+    /// New trie nodes and updated accounts.
+    pub state: StateRootUpdate,
+    /// Contract code deployed by the block, by hash.
+    pub codes: Vec<(B256, Bytes)>,
+}
+
+/// Executes transactions on top of a parent block and seals the result.
+///
+/// Invalid transactions are skipped (reported, never included) so a bad transaction can never
+/// stall the chain; only a failing state backend is an error.
+pub struct BlockBuilder<R: StateReader> {
+    evm: BlockEvm<R>,
+    parent_hash: B256,
+    parent_state_root: B256,
+    number: u64,
+    attributes: BlockAttributes,
+    gas_used: u64,
+    transactions: Vec<TxEnvelope>,
+    senders: Vec<Address>,
+    receipts: Vec<ReceiptEnvelope>,
+}
+
+impl<R: StateReader> core::fmt::Debug for BlockBuilder<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BlockBuilder")
+            .field("number", &self.number)
+            .field("gas_used", &self.gas_used)
+            .field("transactions", &self.transactions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: StateReader> BlockBuilder<R> {
+    /// Starts block `parent.number + 1` on the post-state of `parent`, read through `state`.
+    pub fn new(
+        spec: &ChainSpec,
+        state: R,
+        parent: &alloy_consensus::Sealed<Header>,
+        attributes: BlockAttributes,
+    ) -> Self {
+        let number = parent.number + 1;
+        let header = Header {
+            number,
+            beneficiary: attributes.coinbase,
+            timestamp: attributes.timestamp,
+            gas_limit: attributes.gas_limit,
+            base_fee_per_gas: Some(attributes.base_fee),
+            ..Default::default()
+        };
+        let db = State::builder()
+            .with_database_ref(ReaderDb(state))
+            .with_bundle_update()
+            .build();
+        let evm = Context::mainnet()
+            .with_db(db)
+            .with_cfg(cfg_env(spec))
+            .with_block(block_env(&header))
+            .build_mainnet();
+        Self {
+            evm,
+            parent_hash: parent.hash(),
+            parent_state_root: parent.state_root,
+            number,
+            attributes,
+            gas_used: 0,
+            transactions: Vec::new(),
+            senders: Vec::new(),
+            receipts: Vec::new(),
+        }
+    }
+
+    /// Gas still available in this block.
+    pub fn gas_remaining(&self) -> u64 {
+        self.attributes.gas_limit - self.gas_used
+    }
+
+    /// Number of transactions included so far.
+    pub fn len(&self) -> usize {
+        self.transactions.len()
+    }
+
+    /// Whether no transaction was included yet.
+    pub fn is_empty(&self) -> bool {
+        self.transactions.is_empty()
+    }
+
+    /// Executes `tx` (signed by `sender`) on the block's current state.
+    pub fn push(&mut self, tx: TxEnvelope, sender: Address) -> EvmResult<TxOutcome> {
+        if tx.gas_limit() > self.gas_remaining() {
+            return Ok(TxOutcome::DoesNotFit);
+        }
+        let result = match self.evm.transact_commit(tx_env(&tx, sender)) {
+            Ok(result) => result,
+            Err(EVMError::Transaction(invalid)) => {
+                trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
+                return Ok(TxOutcome::Invalid(invalid));
+            }
+            Err(EVMError::Database(ReaderDbError(e))) => return Err(EvmError::State(e)),
+            Err(other) => {
+                return Err(EvmError::Execution { hash: *tx.tx_hash(), reason: other.to_string() });
+            }
+        };
+        let gas_used = result.tx_gas_used();
+        let success = result.is_success();
+        self.gas_used += gas_used;
+        let logs: Vec<Log> = result.into_logs();
+        let receipt = Receipt {
+            status: Eip658Value::Eip658(success),
+            cumulative_gas_used: self.gas_used,
+            logs,
+        };
+        let receipt = ReceiptWithBloom::from(receipt);
+        self.receipts.push(typed_receipt(tx.ty(), receipt));
+        self.transactions.push(tx);
+        self.senders.push(sender);
+        Ok(TxOutcome::Included { gas_used, success })
+    }
+
+    /// Computes the post-state root through `nodes` (the trie nodes of the parent state) and
+    /// seals the block.
+    pub fn finish(self, nodes: &impl NodeReader) -> EvmResult<BuiltBlock> {
+        let Self {
+            evm,
+            parent_hash,
+            parent_state_root,
+            number,
+            attributes,
+            gas_used,
+            transactions,
+            senders,
+            receipts,
+        } = self;
+        let mut db = evm.ctx.journaled_state.database;
+        db.merge_transitions(BundleRetention::PlainState);
+        let bundle = db.take_bundle();
+
+        let mut changes = Vec::with_capacity(bundle.state.len());
+        for (address, account) in bundle.state {
+            let wiped = account.was_destroyed();
+            if !wiped && account.info == account.original_info && account.storage.is_empty() {
+                continue;
+            }
+            let storage = account
+                .storage
+                .iter()
+                // After a wipe every surviving non-zero slot must be rewritten, changed or not.
+                .filter(|(_, slot)| if wiped { !slot.present_value.is_zero() } else { slot.is_changed() })
+                .map(|(key, slot)| (*key, slot.present_value))
+                .collect();
+            changes.push(AccountChange {
+                address,
+                info: account.info.map(|info| TrieAccountInfo {
+                    nonce: info.nonce,
+                    balance: info.balance,
+                    code_hash: info.code_hash,
+                }),
+                storage_wiped: wiped,
+                storage,
+            });
+        }
+        changes.sort_unstable_by_key(|change| change.address);
+        let codes = bundle
+            .contracts
+            .into_iter()
+            .map(|(hash, code)| (hash, code.original_bytes()))
+            .collect();
+
+        let state = apply_state_changes(nodes, parent_state_root, &changes)?;
+        let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, receipt| {
+            bloom.accrue_bloom(receipt.logs_bloom());
+            bloom
+        });
+        let header = Header {
+            parent_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: attributes.coinbase,
+            state_root: state.root,
+            transactions_root: calculate_transaction_root(&transactions),
+            receipts_root: calculate_receipt_root(&receipts),
+            logs_bloom,
+            number,
+            gas_limit: attributes.gas_limit,
+            gas_used,
+            timestamp: attributes.timestamp,
+            extra_data: attributes.extra_data,
+            base_fee_per_gas: Some(attributes.base_fee),
+            ..Default::default()
+        };
+        let block = SealedBlock { header: header.seal_slow(), transactions, senders };
+        Ok(BuiltBlock { block, receipts, changes, state, codes })
+    }
+}
+
+fn typed_receipt(ty: u8, receipt: ReceiptWithBloom<Receipt<Log>>) -> ReceiptEnvelope {
+    match TxType::try_from(ty).unwrap_or(TxType::Legacy) {
+        TxType::Legacy => ReceiptEnvelope::Legacy(receipt),
+        TxType::Eip2930 => ReceiptEnvelope::Eip2930(receipt),
+        TxType::Eip1559 => ReceiptEnvelope::Eip1559(receipt),
+        TxType::Eip4844 => ReceiptEnvelope::Eip4844(receipt),
+        TxType::Eip7702 => ReceiptEnvelope::Eip7702(receipt),
+    }
+}
+

@@ -1,0 +1,174 @@
+//! Simulating a call against some state without committing it: `eth_call` and
+//! `eth_estimateGas`.
+
+use alloy_consensus::Header;
+use alloy_eips::eip2930::AccessList;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use keel_primitives::{ChainSpec, StateReader};
+use revm::{
+    Context, ExecuteEvm, MainBuilder, MainContext,
+    context::{TxEnv, result::{EVMError, ExecutionResult}},
+};
+
+use crate::{
+    EvmError, EvmResult,
+    db::{ReaderDb, ReaderDbError},
+    env::{block_env, cfg_env},
+};
+
+/// The intrinsic cost of the cheapest transaction; the floor of any gas estimate.
+const MIN_TRANSACTION_GAS: u64 = 21_000;
+
+/// A call to simulate, as `eth_call` receives it (fields the caller leaves out get defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallRequest {
+    /// Sender; zero address if absent.
+    pub from: Option<Address>,
+    /// Callee; `None` simulates a contract creation.
+    pub to: Option<Address>,
+    /// Gas limit; the simulator's cap if absent.
+    pub gas: Option<u64>,
+    /// Legacy gas price or EIP-1559 max fee; absent means "charge nothing".
+    pub max_fee_per_gas: Option<u128>,
+    /// EIP-1559 priority fee.
+    pub max_priority_fee_per_gas: Option<u128>,
+    /// Value sent.
+    pub value: U256,
+    /// Call data or init code.
+    pub input: Bytes,
+    /// Nonce; the nonce check is skipped if absent.
+    pub nonce: Option<u64>,
+    /// EIP-2930 access list.
+    pub access_list: AccessList,
+}
+
+/// The result of a simulated call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// It succeeded.
+    Success {
+        /// Gas used.
+        gas_used: u64,
+        /// Return data (or deployed code for a creation).
+        output: Bytes,
+    },
+    /// It reverted with `output` (ABI-encoded reason, if any).
+    Revert {
+        /// Gas used.
+        gas_used: u64,
+        /// Revert data.
+        output: Bytes,
+    },
+    /// It halted (out of gas, invalid opcode, …).
+    Halt {
+        /// Gas used.
+        gas_used: u64,
+        /// revm's halt reason.
+        reason: String,
+    },
+}
+
+impl CallOutcome {
+    /// Whether the call succeeded.
+    pub const fn is_success(&self) -> bool {
+        matches!(self, Self::Success { .. })
+    }
+}
+
+/// Runs calls on the state after a given block.
+#[derive(Debug, Clone)]
+pub struct Simulator<'a> {
+    spec: &'a ChainSpec,
+    header: &'a Header,
+    gas_cap: u64,
+}
+
+impl<'a> Simulator<'a> {
+    /// Calls run in the environment of `header` (number, timestamp, base fee), with at most
+    /// `gas_cap` gas.
+    pub const fn new(spec: &'a ChainSpec, header: &'a Header, gas_cap: u64) -> Self {
+        Self { spec, header, gas_cap }
+    }
+
+    /// Executes `request` on `state` and discards the state changes.
+    pub fn call<R: StateReader>(&self, state: &R, request: &CallRequest) -> EvmResult<CallOutcome> {
+        let gas = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
+        self.run(state, request, gas)
+    }
+
+    /// The smallest gas limit with which `request` succeeds: a binary search over executions.
+    /// A call that fails even with the cap returns that failing outcome as `Err`.
+    pub fn estimate_gas<R: StateReader>(
+        &self,
+        state: &R,
+        request: &CallRequest,
+    ) -> EvmResult<Result<u64, CallOutcome>> {
+        let mut hi = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
+        let outcome = self.run(state, request, hi)?;
+        let CallOutcome::Success { gas_used, .. } = outcome else { return Ok(Err(outcome)) };
+        // Refunds and the 63/64 rule mean the limit can need to exceed `gas_used`; search the
+        // gap. `lo` always fails (or is below the floor), `hi` always succeeds.
+        let mut lo = gas_used.saturating_sub(1).max(MIN_TRANSACTION_GAS - 1);
+        if lo >= hi {
+            return Ok(Ok(hi));
+        }
+        // Most calls succeed with exactly what they used: try that first.
+        if self.run(state, request, gas_used)?.is_success() {
+            hi = gas_used;
+        }
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.run(state, request, mid)?.is_success() {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Ok(Ok(hi))
+    }
+
+    fn run<R: StateReader>(&self, state: &R, request: &CallRequest, gas: u64) -> EvmResult<CallOutcome> {
+        let mut cfg = cfg_env(self.spec);
+        // eth_call semantics: no nonce check unless a nonce is given, no fee unless a price is
+        // given, and the RPC gas cap rather than the block gas limit bounds the call.
+        cfg.disable_nonce_check = request.nonce.is_none();
+        cfg.disable_base_fee = request.max_fee_per_gas.is_none();
+        cfg.disable_block_gas_limit = true;
+        let mut block = block_env(self.header);
+        block.gas_limit = block.gas_limit.max(gas);
+        let priority = request.max_priority_fee_per_gas;
+        let tx = TxEnv {
+            tx_type: if priority.is_some() { 2 } else { 0 },
+            caller: request.from.unwrap_or_default(),
+            gas_limit: gas,
+            gas_price: request.max_fee_per_gas.unwrap_or_default(),
+            gas_priority_fee: priority,
+            kind: request.to.map_or(TxKind::Create, TxKind::Call),
+            value: request.value,
+            data: request.input.clone(),
+            nonce: request.nonce.unwrap_or_default(),
+            chain_id: Some(self.spec.chain_id),
+            access_list: request.access_list.clone(),
+            ..Default::default()
+        };
+        let mut evm = Context::mainnet()
+            .with_ref_db(ReaderDb(state))
+            .with_cfg(cfg)
+            .with_block(block)
+            .build_mainnet();
+        match evm.transact_one(tx) {
+            Ok(ExecutionResult::Success { gas, output, .. }) => {
+                Ok(CallOutcome::Success { gas_used: gas.tx_gas_used(), output: output.into_data() })
+            }
+            Ok(ExecutionResult::Revert { gas, output, .. }) => {
+                Ok(CallOutcome::Revert { gas_used: gas.tx_gas_used(), output })
+            }
+            Ok(ExecutionResult::Halt { gas, reason, .. }) => {
+                Ok(CallOutcome::Halt { gas_used: gas.tx_gas_used(), reason: format!("{reason:?}") })
+            }
+            Err(EVMError::Transaction(invalid)) => Err(EvmError::InvalidCall(invalid)),
+            Err(EVMError::Database(ReaderDbError(e))) => Err(EvmError::State(e)),
+            Err(other) => Err(EvmError::Call(other.to_string())),
+        }
+    }
+}

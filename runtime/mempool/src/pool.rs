@@ -1,0 +1,302 @@
+//! The pool itself: per-sender nonce queues behind one lock.
+
+use std::{
+    cmp::Reverse,
+    collections::{BTreeMap, BinaryHeap, HashMap, hash_map::Entry},
+    sync::Arc,
+};
+
+use alloy_consensus::{Transaction, TxEnvelope, transaction::SignerRecoverable};
+use alloy_eips::Decodable2718;
+use alloy_primitives::{Address, B256, U256};
+use keel_primitives::StateReader;
+use parking_lot::Mutex;
+use tracing::debug;
+
+use crate::{PoolConfig, PoolError, PooledTx, intrinsic_gas};
+
+/// The transaction pool. Cheap to share: all methods take `&self`.
+#[derive(Debug)]
+pub struct Mempool {
+    config: PoolConfig,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    senders: HashMap<Address, SenderQueue>,
+    by_hash: HashMap<B256, (Address, u64)>,
+    arrivals: u64,
+}
+
+/// One sender's transactions by nonce, and the account nonce they build on.
+#[derive(Debug, Default)]
+struct SenderQueue {
+    state_nonce: u64,
+    txs: BTreeMap<u64, Arc<PooledTx>>,
+}
+
+impl SenderQueue {
+    /// Transactions from the state nonce up to the first gap: the ones a block could include.
+    fn executable(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
+        let mut expected = self.state_nonce;
+        self.txs.range(self.state_nonce..).map_while(move |(nonce, tx)| {
+            (*nonce == expected).then(|| {
+                expected += 1;
+                tx
+            })
+        })
+    }
+}
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new(config: PoolConfig) -> Self {
+        Self { config, inner: Mutex::default() }
+    }
+
+    /// The pool's configuration.
+    pub const fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    /// Decodes and validates `raw` against `state`, then queues it. Returns the hash.
+    pub fn add_raw(&self, raw: &[u8], state: &impl StateReader) -> Result<B256, PoolError> {
+        if raw.len() > self.config.max_tx_bytes {
+            return Err(PoolError::Oversized { size: raw.len(), limit: self.config.max_tx_bytes });
+        }
+        let mut buf = raw;
+        let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| PoolError::Decode(e.to_string()))?;
+        if !buf.is_empty() {
+            return Err(PoolError::Decode("trailing bytes after transaction".into()));
+        }
+        self.add(tx, raw.len(), state)
+    }
+
+    /// Validates a decoded transaction against `state`, then queues it. Returns the hash.
+    pub fn add(&self, tx: TxEnvelope, encoded_len: usize, state: &impl StateReader) -> Result<B256, PoolError> {
+        let sender = self.validate_stateless(&tx)?;
+        let hash = *tx.tx_hash();
+        let account = state.account(&sender).map_err(|e| PoolError::State(e.to_string()))?;
+        let (state_nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
+        let nonce = tx.nonce();
+        if nonce < state_nonce {
+            return Err(PoolError::NonceTooLow { address: sender, tx_nonce: nonce, state_nonce });
+        }
+        if nonce >= state_nonce + self.config.max_txs_per_sender as u64 {
+            return Err(PoolError::NonceTooHigh { address: sender, tx_nonce: nonce, state_nonce });
+        }
+        let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
+        if balance < cost {
+            return Err(PoolError::InsufficientFunds { address: sender, have: balance, want: cost });
+        }
+
+        let mut inner = self.inner.lock();
+        if inner.by_hash.contains_key(&hash) {
+            return Err(PoolError::AlreadyKnown);
+        }
+        inner.arrivals += 1;
+        let pooled = Arc::new(PooledTx { tx, sender, hash, arrival: inner.arrivals, encoded_len });
+        let at_capacity = inner.by_hash.len() >= self.config.max_txs;
+        let bump = self.config.price_bump_percent;
+        let per_sender = self.config.max_txs_per_sender;
+        let queue = inner.senders.entry(sender).or_default();
+        queue.state_nonce = state_nonce;
+        let replaced = match queue.txs.get(&nonce) {
+            Some(old) => {
+                if !pays_bump(old, &pooled, bump) {
+                    return Err(PoolError::ReplacementUnderpriced);
+                }
+                Some(old.hash)
+            }
+            None => {
+                if queue.txs.len() >= per_sender {
+                    return Err(PoolError::SenderLimit { address: sender, limit: per_sender });
+                }
+                None
+            }
+        };
+        if replaced.is_none() && at_capacity && !inner.evict_for(&pooled) {
+            return Err(PoolError::PoolFull);
+        }
+        if let Some(old) = replaced {
+            inner.by_hash.remove(&old);
+        }
+        inner.by_hash.insert(hash, (sender, nonce));
+        inner.senders.entry(sender).or_default().txs.insert(nonce, pooled);
+        debug!(target: "keel::mempool", %hash, %sender, nonce, "transaction pooled");
+        Ok(hash)
+    }
+
+    /// Checks that need no state: type, chain id, signature, gas, fee caps.
+    fn validate_stateless(&self, tx: &TxEnvelope) -> Result<Address, PoolError> {
+        if tx.is_eip4844() {
+            return Err(PoolError::UnsupportedType);
+        }
+        match tx.chain_id() {
+            None => return Err(PoolError::NotReplayProtected),
+            Some(id) if id != self.config.chain_id => {
+                return Err(PoolError::InvalidChainId { have: id, want: self.config.chain_id });
+            }
+            Some(_) => {}
+        }
+        let gas = tx.gas_limit();
+        if gas > self.config.block_gas_limit {
+            return Err(PoolError::GasLimitExceeded);
+        }
+        let intrinsic = intrinsic_gas(tx);
+        if gas < intrinsic.initial {
+            return Err(PoolError::IntrinsicGasTooLow { gas, needed: intrinsic.initial });
+        }
+        if gas < intrinsic.floor {
+            return Err(PoolError::FloorDataGas { gas, needed: intrinsic.floor });
+        }
+        if let Some(tip) = tx.max_priority_fee_per_gas() {
+            if tip > tx.max_fee_per_gas() {
+                return Err(PoolError::TipAboveFeeCap);
+            }
+        }
+        let tip = tx.max_priority_fee_per_gas().unwrap_or_else(|| tx.max_fee_per_gas());
+        if tip < self.config.min_priority_fee {
+            return Err(PoolError::Underpriced { tip, min: self.config.min_priority_fee });
+        }
+        tx.recover_signer().map_err(|_| PoolError::InvalidSender)
+    }
+
+    /// Executable transactions for a block at `base_fee`: highest effective tip first, each
+    /// sender's nonces in order, arrival order breaking ties. Senders whose next transaction
+    /// cannot pay the base fee are left for a later block.
+    pub fn best(&self, base_fee: u64) -> Vec<Arc<PooledTx>> {
+        let inner = self.inner.lock();
+        let mut lanes: Vec<Vec<Arc<PooledTx>>> = Vec::new();
+        let mut heap = BinaryHeap::new();
+        for queue in inner.senders.values() {
+            let lane: Vec<_> = queue.executable().cloned().collect();
+            if let Some(first) = lane.first() {
+                if let Some(tip) = first.effective_tip(base_fee) {
+                    heap.push((tip, Reverse(first.arrival), lanes.len(), 0usize));
+                }
+                lanes.push(lane);
+            }
+        }
+        drop(inner);
+        let mut out = Vec::with_capacity(lanes.iter().map(Vec::len).sum());
+        while let Some((_, _, lane, index)) = heap.pop() {
+            out.push(lanes[lane][index].clone());
+            if let Some(next) = lanes[lane].get(index + 1) {
+                if let Some(tip) = next.effective_tip(base_fee) {
+                    heap.push((tip, Reverse(next.arrival), lane, index + 1));
+                }
+            }
+        }
+        out
+    }
+
+    /// After a block: forget the transactions it mined, drop the ones it made stale, and record
+    /// the new account nonces of `accounts` (every account the block changed).
+    pub fn on_block(&self, mined: &[B256], accounts: impl IntoIterator<Item = (Address, u64)>) {
+        let mut inner = self.inner.lock();
+        for hash in mined {
+            if let Some((sender, nonce)) = inner.by_hash.remove(hash) {
+                if let Some(queue) = inner.senders.get_mut(&sender) {
+                    queue.txs.remove(&nonce);
+                }
+            }
+        }
+        for (address, nonce) in accounts {
+            inner.set_state_nonce(address, nonce);
+        }
+    }
+
+    /// Removes one transaction (found invalid at execution) and everything after it from the
+    /// same sender, which can no longer execute either.
+    pub fn remove_invalid(&self, hash: &B256) {
+        let mut inner = self.inner.lock();
+        let Some((sender, nonce)) = inner.by_hash.get(hash).copied() else { return };
+        let removed: Vec<B256> = inner
+            .senders
+            .get_mut(&sender)
+            .map(|queue| queue.txs.split_off(&nonce).into_values().map(|tx| tx.hash).collect())
+            .unwrap_or_default();
+        for hash in removed {
+            inner.by_hash.remove(&hash);
+        }
+        inner.drop_empty(sender);
+    }
+
+    /// The next nonce `address` would use counting its pooled executable transactions, or
+    /// `None` if the pool holds none for it.
+    pub fn pending_nonce(&self, address: &Address) -> Option<u64> {
+        let inner = self.inner.lock();
+        let queue = inner.senders.get(address)?;
+        let last = queue.executable().last()?;
+        Some(last.nonce() + 1)
+    }
+
+    /// A pooled transaction by hash.
+    pub fn get(&self, hash: &B256) -> Option<Arc<PooledTx>> {
+        let inner = self.inner.lock();
+        let (sender, nonce) = inner.by_hash.get(hash)?;
+        inner.senders.get(sender)?.txs.get(nonce).cloned()
+    }
+
+    /// Number of pooled transactions.
+    pub fn len(&self) -> usize {
+        self.inner.lock().by_hash.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Inner {
+    fn set_state_nonce(&mut self, address: Address, nonce: u64) {
+        let Some(queue) = self.senders.get_mut(&address) else { return };
+        queue.state_nonce = nonce;
+        let stale = {
+            let keep = queue.txs.split_off(&nonce);
+            std::mem::replace(&mut queue.txs, keep)
+        };
+        for tx in stale.into_values() {
+            self.by_hash.remove(&tx.hash);
+        }
+        self.drop_empty(address);
+    }
+
+    fn drop_empty(&mut self, address: Address) {
+        if let Entry::Occupied(entry) = self.senders.entry(address) {
+            if entry.get().txs.is_empty() {
+                entry.remove();
+            }
+        }
+    }
+
+    /// Makes room for `incoming` by evicting the lowest-paying sender tail (the highest nonce of
+    /// some sender, so no queue gets a gap), if it pays less than `incoming`.
+    fn evict_for(&mut self, incoming: &PooledTx) -> bool {
+        let victim = self
+            .senders
+            .values()
+            .filter_map(|queue| queue.txs.last_key_value().map(|(_, tx)| tx))
+            .filter(|tx| tx.sender != incoming.sender)
+            .min_by_key(|tx| (tx.max_priority_fee(), Reverse(tx.arrival)))
+            .filter(|tx| tx.max_priority_fee() < incoming.max_priority_fee())
+            .map(|tx| (tx.sender, tx.nonce(), tx.hash));
+        let Some((sender, nonce, hash)) = victim else { return false };
+        self.by_hash.remove(&hash);
+        if let Some(queue) = self.senders.get_mut(&sender) {
+            queue.txs.remove(&nonce);
+        }
+        self.drop_empty(sender);
+        debug!(target: "keel::mempool", %hash, "evicted to make room");
+        true
+    }
+}
+
+/// Whether `new` raises both fee caps of `old` by at least `bump` percent.
+fn pays_bump(old: &PooledTx, new: &PooledTx, bump: u64) -> bool {
+    let bumped = |x: u128| x.saturating_mul(100 + u128::from(bump)).div_ceil(100);
+    new.max_fee() >= bumped(old.max_fee()) && new.max_priority_fee() >= bumped(old.max_priority_fee())
+}

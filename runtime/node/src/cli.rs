@@ -1,0 +1,73 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use eyre::WrapErr;
+use keel_config::Config;
+
+/// Keel: a rollup node that executes EVM blocks and settles on Ethereum.
+#[derive(Debug, Parser)]
+#[command(name = "keel", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a node.
+    Node {
+        /// The node config (TOML). `KEEL_<SECTION>__<KEY>` environment variables override it.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Data directory; overrides `node.datadir` from the config.
+        #[arg(long)]
+        datadir: Option<PathBuf>,
+    },
+    /// Config file tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Parse and validate a config file (with `KEEL_*` overrides applied) and print a summary.
+    Check {
+        /// The config file.
+        file: PathBuf,
+    },
+}
+
+impl Cli {
+    pub(crate) fn run(self) -> eyre::Result<()> {
+        match self.command {
+            Command::Node { config, datadir } => {
+                let mut config = Config::load(&config)?;
+                if let Some(datadir) = datadir {
+                    config.node.datadir = datadir;
+                }
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .thread_name("keel-rt")
+                    .build()
+                    .wrap_err("cannot start the async runtime")?;
+                runtime.block_on(crate::launch::run(config))
+            }
+            Command::Config { command: ConfigCommand::Check { file } } => {
+                let config = Config::load(&file)?;
+                let genesis = keel_sequencer::build_genesis(&config.genesis);
+                println!("{}: ok", file.display());
+                println!("  chain id       {}", config.chain.chain_id);
+                println!("  genesis hash   {}", genesis.header.hash());
+                println!("  genesis root   {}", genesis.header.state_root);
+                println!("  funded accounts {}", config.genesis.alloc.len());
+                println!("  rpc            {}", config.rpc.listen);
+                println!("  block time     {:?}", config.sequencer.block_time);
+                Ok(())
+            }
+        }
+    }
+}

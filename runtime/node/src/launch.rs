@@ -1,0 +1,134 @@
+//! Wiring the node together from its config, and running it until a signal or a fatal error.
+
+use std::{sync::Arc, time::Duration};
+
+use eyre::WrapErr;
+use keel_config::Config;
+use keel_evm::{BaseFeeRule, Eip1559BaseFee};
+use keel_mempool::{Mempool, PoolConfig};
+use keel_primitives::ChainSpec;
+use keel_rpc::{EthApi, EthApiConfig, RpcServerConfig};
+use keel_sequencer::{Proposer, ProposerConfig, SequencerMetrics, build_genesis};
+use keel_storage::Storage;
+use prometheus_client::registry::Registry;
+use tracing::{info, warn};
+use tracing_subscriber::EnvFilter;
+
+/// The database file inside the datadir.
+const DB_FILE: &str = "keel.redb";
+
+/// Runs the node until SIGINT/SIGTERM or a fatal error.
+pub(crate) async fn run(config: Config) -> eyre::Result<()> {
+    init_tracing(&config.node.log)?;
+    let spec = ChainSpec {
+        chain_id: config.chain.chain_id,
+        elasticity_multiplier: config.fees.elasticity_multiplier,
+        base_fee_max_change_denominator: config.fees.base_fee_max_change_denominator,
+        min_base_fee: config.fees.min_base_fee,
+        max_base_fee: config.fees.max_base_fee,
+    };
+
+    let datadir = &config.node.datadir;
+    std::fs::create_dir_all(datadir)
+        .wrap_err_with(|| format!("cannot create datadir {}", datadir.display()))?;
+    let db_path = datadir.join(DB_FILE);
+    let storage = Arc::new(Storage::open(&db_path).wrap_err_with(|| {
+        format!("cannot open {}; is another keel using this datadir?", db_path.display())
+    })?);
+    let genesis = build_genesis(&config.genesis);
+    if storage.init_genesis(genesis.write())? {
+        info!(target: "keel::node", hash = %genesis.header.hash(), state_root = %genesis.header.state_root, "genesis written");
+    }
+    let head = storage.snapshot()?.head()?;
+    info!(target: "keel::node", number = head.number, hash = %head.hash(), state_root = %head.state_root, datadir = %datadir.display(), "chain loaded");
+
+    let pool = Arc::new(Mempool::new(PoolConfig {
+        max_txs: config.mempool.max_txs,
+        max_txs_per_sender: config.mempool.max_txs_per_sender,
+        price_bump_percent: config.mempool.price_bump_percent,
+        max_tx_bytes: config.mempool.max_tx_bytes,
+        min_priority_fee: config.fees.min_priority_fee.into(),
+        ..PoolConfig::new(spec.chain_id, config.genesis.gas_limit)
+    }));
+    let fee_rule: Arc<dyn BaseFeeRule> = Arc::new(Eip1559BaseFee::new(spec));
+
+    let mut registry = Registry::default();
+    let metrics = SequencerMetrics::default();
+    metrics.register(&mut registry);
+    metrics.head.set(head.number as i64);
+    if let Some(listen) = config.metrics.listen {
+        crate::metrics::serve(listen, Arc::new(registry))
+            .await
+            .wrap_err_with(|| format!("cannot listen for metrics on {listen} (metrics.listen)"))?;
+    }
+
+    let api = Arc::new(EthApi::new(
+        storage.clone(),
+        pool.clone(),
+        fee_rule.clone(),
+        EthApiConfig {
+            spec,
+            gas_cap: config.rpc.gas_cap,
+            client_version: format!("keel/v{}", env!("CARGO_PKG_VERSION")),
+            suggested_tip: keel_rpc::DEFAULT_SUGGESTED_TIP.max(config.fees.min_priority_fee.into()),
+            max_logs_range: keel_rpc::DEFAULT_MAX_LOGS_RANGE,
+            max_logs: keel_rpc::DEFAULT_MAX_LOGS,
+        },
+    ));
+    let rpc = keel_rpc::serve(
+        api,
+        RpcServerConfig {
+            listen: config.rpc.listen,
+            max_body_bytes: config.rpc.max_body_bytes,
+            max_batch: config.rpc.max_batch_requests,
+        },
+    )
+    .await
+    .wrap_err_with(|| format!("cannot listen for JSON-RPC on {} (rpc.listen)", config.rpc.listen))?;
+
+    let proposer = Proposer::new(
+        spec,
+        ProposerConfig {
+            block_time: config.sequencer.block_time,
+            coinbase: config.sequencer.coinbase,
+            gas_limit: config.genesis.gas_limit,
+            extra_data: config.genesis.extra_data.clone(),
+            max_block_txs: config.sequencer.max_block_txs,
+        },
+        storage.clone(),
+        pool,
+        fee_rule,
+        metrics,
+    )
+    .spawn()
+    .wrap_err("cannot start the proposer thread")?;
+    info!(target: "keel::node", rpc = %rpc.local_addr(), chain_id = spec.chain_id, "keel is running");
+
+    // Run until a signal, or until the proposer (a critical task) dies.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .wrap_err("cannot install the SIGTERM handler")?;
+    let mut check = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => { info!(target: "keel::node", "SIGINT: shutting down"); break }
+            _ = terminate.recv() => { info!(target: "keel::node", "SIGTERM: shutting down"); break }
+            _ = check.tick() => if proposer.is_finished() { break },
+        }
+    }
+    rpc.stop().await;
+    let result = proposer.stop();
+    if let Err(e) = &result {
+        warn!(target: "keel::node", error = %e, "proposer stopped with an error");
+    }
+    result.wrap_err("block production failed")
+}
+
+fn init_tracing(filter: &str) -> eyre::Result<()> {
+    // RUST_LOG, if set, wins over `node.log`.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(env) if !env.is_empty() => EnvFilter::try_new(env).wrap_err("invalid RUST_LOG")?,
+        _ => EnvFilter::try_new(filter).wrap_err_with(|| format!("invalid log filter {filter:?} (node.log)"))?,
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(true).init();
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! Blocks as Keel seals, stores and serves them.
+
+use alloy_consensus::{Header, ReceiptEnvelope, Sealed, TxEnvelope};
+use alloy_primitives::{Address, B256};
+
+/// A block body paired with its header. Transactions are kept in their EIP-2718 envelopes.
+pub type Block = alloy_consensus::Block<TxEnvelope>;
+
+/// A block whose header hash has been computed, with the senders recovered at execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedBlock {
+    /// The header and its hash.
+    pub header: Sealed<Header>,
+    /// The transactions, in execution order.
+    pub transactions: Vec<TxEnvelope>,
+    /// `senders[i]` signed `transactions[i]`; recovered once at admission so storage and RPC
+    /// never repeat the elliptic-curve work.
+    pub senders: Vec<Address>,
+}
+
+impl SealedBlock {
+    /// The block hash.
+    pub fn hash(&self) -> B256 {
+        self.header.hash()
+    }
+
+    /// The block number.
+    pub fn number(&self) -> u64 {
+        self.header.number
+    }
+}
+
+/// One executed transaction's outcome as the RPC layer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutedTx {
+    /// The consensus receipt (status, cumulative gas, logs, bloom).
+    pub receipt: ReceiptEnvelope,
+    /// Gas this transaction alone used.
+    pub gas_used: u64,
+}

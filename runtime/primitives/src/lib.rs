@@ -1,0 +1,22 @@
+//! Keel's core data types: blocks, transactions, receipts and the account model.
+//!
+//! Everything here is plain data built on `alloy-consensus` and `alloy-primitives`, so that the
+//! same types serve the node, the RPC layer and (later) the stateless prover guest. No I/O, no
+//! async, no allocator tricks.
+//!
+//! - [`block`]: the block, header and receipt types Keel seals and stores.
+//! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
+//! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
+
+pub mod block;
+pub mod chain;
+pub mod state;
+
+pub use alloy_consensus::{
+    Header, ReceiptEnvelope, Sealed, TxEnvelope, TxReceipt, transaction::Recovered,
+};
+pub use alloy_primitives::{Address, B256, Bytes, U256};
+pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
+pub use block::{Block, ExecutedTx, SealedBlock};
+pub use chain::ChainSpec;
+pub use state::StateReader;

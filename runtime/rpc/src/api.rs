@@ -1,0 +1,471 @@
+//! The `eth_`, `net_` and `web3_` methods.
+
+use std::sync::Arc;
+
+use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope, TxReceipt};
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
+use alloy_rpc_types_eth::{FeeHistory, Filter, FilterBlockOption, Log, TransactionRequest};
+use keel_evm::{BaseFeeRule, CallOutcome, CallRequest, EvmError, Simulator};
+use keel_mempool::Mempool;
+use keel_primitives::{ChainSpec, StateReader};
+use keel_storage::{HistoricalState, Snapshot, Storage};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::{
+    RpcError,
+    block_id::{require_header, resolve_header, resolve_number},
+    convert::{TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
+    jsonrpc::Params,
+};
+
+/// Default priority fee suggested to wallets (1 gwei, as geth and anvil suggest).
+pub const DEFAULT_SUGGESTED_TIP: u128 = 1_000_000_000;
+/// Widest block range one `eth_getLogs` may scan.
+pub const DEFAULT_MAX_LOGS_RANGE: u64 = 10_000;
+/// Most logs one `eth_getLogs` may return.
+pub const DEFAULT_MAX_LOGS: usize = 20_000;
+/// Most blocks one `eth_feeHistory` may cover (geth's limit).
+const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
+
+/// What the API needs to know besides the data.
+#[derive(Debug, Clone)]
+pub struct EthApiConfig {
+    /// The chain.
+    pub spec: ChainSpec,
+    /// Gas cap of `eth_call` / `eth_estimateGas`.
+    pub gas_cap: u64,
+    /// `web3_clientVersion`.
+    pub client_version: String,
+    /// Suggested priority fee.
+    pub suggested_tip: u128,
+    /// Widest `eth_getLogs` block range.
+    pub max_logs_range: u64,
+    /// Most logs per `eth_getLogs`.
+    pub max_logs: usize,
+}
+
+/// Serves the Ethereum JSON-RPC methods from storage and the pool.
+pub struct EthApi {
+    storage: Arc<Storage>,
+    pool: Arc<Mempool>,
+    fee_rule: Arc<dyn BaseFeeRule>,
+    config: EthApiConfig,
+}
+
+impl core::fmt::Debug for EthApi {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EthApi").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+type RpcResult<T> = Result<T, RpcError>;
+
+fn json<T: Serialize>(value: T) -> RpcResult<Box<RawValue>> {
+    serde_json::value::to_raw_value(&value).map_err(RpcError::internal)
+}
+
+impl EthApi {
+    /// An API over `storage` and `pool`.
+    pub fn new(storage: Arc<Storage>, pool: Arc<Mempool>, fee_rule: Arc<dyn BaseFeeRule>, config: EthApiConfig) -> Self {
+        Self { storage, pool, fee_rule, config }
+    }
+
+    /// Runs one method. Blocking: call it off the async workers.
+    pub(crate) fn dispatch(&self, method: &str, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        match method {
+            "eth_chainId" => json(U64::from(self.config.spec.chain_id)),
+            "net_version" => json(self.config.spec.chain_id.to_string()),
+            "net_listening" => json(true),
+            "net_peerCount" => json(U64::ZERO),
+            "web3_clientVersion" => json(&self.config.client_version),
+            "eth_syncing" => json(false),
+            "eth_accounts" => json(Vec::<Address>::new()),
+            "eth_blockNumber" => json(U64::from(self.snapshot()?.head_number()?)),
+            "eth_getBalance" => self.get_balance(params),
+            "eth_getTransactionCount" => self.get_transaction_count(params),
+            "eth_getCode" => self.get_code(params),
+            "eth_getStorageAt" => self.get_storage_at(params),
+            "eth_sendRawTransaction" => self.send_raw_transaction(params),
+            "eth_call" => self.call(params),
+            "eth_estimateGas" => self.estimate_gas(params),
+            "eth_gasPrice" => json(U256::from(self.next_base_fee()? as u128 + self.config.suggested_tip)),
+            "eth_maxPriorityFeePerGas" => json(U256::from(self.config.suggested_tip)),
+            "eth_feeHistory" => self.fee_history(params),
+            "eth_getBlockByNumber" => {
+                let tag: BlockNumberOrTag = params.required(0, "block number")?;
+                let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
+                self.block(BlockId::Number(tag), full)
+            }
+            "eth_getBlockByHash" => {
+                let hash: B256 = params.required(0, "block hash")?;
+                let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
+                self.block(BlockId::from(hash), full)
+            }
+            "eth_getBlockTransactionCountByNumber" => {
+                let tag: BlockNumberOrTag = params.required(0, "block number")?;
+                self.block_tx_count(BlockId::Number(tag))
+            }
+            "eth_getBlockTransactionCountByHash" => {
+                let hash: B256 = params.required(0, "block hash")?;
+                self.block_tx_count(BlockId::from(hash))
+            }
+            "eth_getTransactionByHash" => self.transaction_by_hash(params),
+            "eth_getTransactionByBlockNumberAndIndex" => {
+                let tag: BlockNumberOrTag = params.required(0, "block number")?;
+                let index: U64 = params.required(1, "index")?;
+                self.transaction_by_block_and_index(BlockId::Number(tag), index.to())
+            }
+            "eth_getTransactionByBlockHashAndIndex" => {
+                let hash: B256 = params.required(0, "block hash")?;
+                let index: U64 = params.required(1, "index")?;
+                self.transaction_by_block_and_index(BlockId::from(hash), index.to())
+            }
+            "eth_getTransactionReceipt" => self.transaction_receipt(params),
+            "eth_getBlockReceipts" => self.block_receipts(params),
+            "eth_getLogs" => self.logs(params),
+            _ => Err(RpcError::method_not_found(method)),
+        }
+    }
+
+    fn snapshot(&self) -> RpcResult<Snapshot> {
+        Ok(self.storage.snapshot()?)
+    }
+
+    fn next_base_fee(&self) -> RpcResult<u64> {
+        Ok(self.fee_rule.next_base_fee(&self.snapshot()?.head()?))
+    }
+
+    /// Runs `f` on the state after block `id`: the flat tables for the head, the trie for any
+    /// earlier block.
+    fn with_state<T>(
+        &self,
+        id: Option<BlockId>,
+        f: impl FnOnce(&dyn StateAccess, &Sealed<Header>) -> RpcResult<T>,
+    ) -> RpcResult<T> {
+        let snapshot = self.snapshot()?;
+        let header = require_header(&snapshot, id.unwrap_or_default())?;
+        if header.number == snapshot.head_number()? {
+            f(&snapshot, &header)
+        } else {
+            f(&HistoricalState::new(&snapshot, header.state_root), &header)
+        }
+    }
+
+    fn get_balance(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let address: Address = params.required(0, "address")?;
+        let block: Option<BlockId> = params.optional(1, "block")?;
+        self.with_state(block, |state, _| json(state.account_of(&address)?.map_or(U256::ZERO, |a| a.balance)))
+    }
+
+    fn get_transaction_count(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let address: Address = params.required(0, "address")?;
+        let block: Option<BlockId> = params.optional(1, "block")?;
+        let state_nonce = self.with_state(block, |state, _| Ok(state.account_of(&address)?.map_or(0, |a| a.nonce)))?;
+        let nonce = if block == Some(BlockId::Number(BlockNumberOrTag::Pending)) {
+            self.pool.pending_nonce(&address).map_or(state_nonce, |pending| pending.max(state_nonce))
+        } else {
+            state_nonce
+        };
+        json(U64::from(nonce))
+    }
+
+    fn get_code(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let address: Address = params.required(0, "address")?;
+        let block: Option<BlockId> = params.optional(1, "block")?;
+        self.with_state(block, |state, _| {
+            let Some(account) = state.account_of(&address)? else { return json(Bytes::new()) };
+            json(state.code_of(&account.code_hash)?.unwrap_or_default())
+        })
+    }
+
+    fn get_storage_at(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let address: Address = params.required(0, "address")?;
+        let slot: U256 = params.required(1, "storage slot")?;
+        let block: Option<BlockId> = params.optional(2, "block")?;
+        self.with_state(block, |state, _| json(B256::from(state.storage_of(&address, &slot)?)))
+    }
+
+    fn send_raw_transaction(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let raw: Bytes = params.required(0, "raw transaction")?;
+        let snapshot = self.snapshot()?;
+        let hash = self.pool.add_raw(&raw, &snapshot).map_err(RpcError::server)?;
+        json(hash)
+    }
+
+    fn call_request(&self, params: &Params<'_>) -> RpcResult<(CallRequest, Option<BlockId>)> {
+        let request: TransactionRequest = params.required(0, "transaction")?;
+        let block: Option<BlockId> = params.optional(1, "block")?;
+        let to = match request.to {
+            Some(TxKind::Call(to)) => Some(to),
+            Some(TxKind::Create) | None => None,
+        };
+        let input = request.input.input().cloned().unwrap_or_default();
+        let call = CallRequest {
+            from: request.from,
+            to,
+            gas: request.gas,
+            max_fee_per_gas: request.max_fee_per_gas.or(request.gas_price),
+            max_priority_fee_per_gas: request.max_priority_fee_per_gas,
+            value: request.value.unwrap_or_default(),
+            input,
+            nonce: request.nonce,
+            access_list: request.access_list.unwrap_or_default(),
+        };
+        Ok((call, block))
+    }
+
+    fn call(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let (request, block) = self.call_request(params)?;
+        self.with_state(block, |state, header| {
+            let simulator = Simulator::new(&self.config.spec, header, self.config.gas_cap);
+            match state.simulate_call(&simulator, &request)? {
+                CallOutcome::Success { output, .. } => json(output),
+                CallOutcome::Revert { output, .. } => Err(RpcError::reverted(output)),
+                CallOutcome::Halt { reason, .. } => Err(RpcError::server(format!("execution halted: {reason}"))),
+            }
+        })
+    }
+
+    fn estimate_gas(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let (request, block) = self.call_request(params)?;
+        self.with_state(block, |state, header| {
+            let simulator = Simulator::new(&self.config.spec, header, self.config.gas_cap);
+            match state.simulate_estimate(&simulator, &request)? {
+                Ok(gas) => json(U64::from(gas)),
+                Err(CallOutcome::Revert { output, .. }) => Err(RpcError::reverted(output)),
+                Err(CallOutcome::Halt { reason, .. }) => Err(RpcError::server(format!(
+                    "gas required exceeds allowance ({}): {reason}",
+                    self.config.gas_cap
+                ))),
+                Err(CallOutcome::Success { .. }) => Err(RpcError::internal("estimate failed on a successful call")),
+            }
+        })
+    }
+
+    fn fee_history(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let count: U64 = params.required(0, "block count")?;
+        let newest: BlockNumberOrTag = params.required(1, "newest block")?;
+        let percentiles: Option<Vec<f64>> = params.optional(2, "reward percentiles")?;
+        if let Some(p) = &percentiles {
+            if p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]) {
+                return Err(RpcError::invalid_params("reward percentiles must be ascending values in [0, 100]"));
+            }
+        }
+        let snapshot = self.snapshot()?;
+        let newest = resolve_number(&snapshot, newest)?
+            .ok_or_else(|| RpcError::server("request beyond head block"))?;
+        let count = count.to::<u64>().min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
+        let oldest = newest + 1 - count;
+        let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+        let mut last = None;
+        for number in oldest..=newest {
+            let header = snapshot.header(number)?.ok_or_else(|| RpcError::internal(format!("missing header {number}")))?;
+            let base_fee = header.base_fee_per_gas.unwrap_or_default();
+            history.base_fee_per_gas.push(base_fee.into());
+            history.gas_used_ratio.push(if header.gas_limit == 0 { 0.0 } else { header.gas_used as f64 / header.gas_limit as f64 });
+            history.base_fee_per_blob_gas.push(0);
+            history.blob_gas_used_ratio.push(0.0);
+            if let Some(percentiles) = &percentiles {
+                let (txs, _) = snapshot.body(number)?.unwrap_or_default();
+                let receipts = snapshot.receipts(number)?.unwrap_or_default();
+                history.reward.get_or_insert_with(Vec::new).push(rewards(&txs, &receipts, base_fee, percentiles));
+            }
+            last = Some(header);
+        }
+        if let Some(last) = last {
+            history.base_fee_per_gas.push(self.fee_rule.next_base_fee(&last).into());
+            history.base_fee_per_blob_gas.push(0);
+        }
+        json(history)
+    }
+
+    fn block(&self, id: BlockId, full: bool) -> RpcResult<Box<RawValue>> {
+        let snapshot = self.snapshot()?;
+        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let (txs, senders) = snapshot.body(header.number)?.unwrap_or_default();
+        json(rpc_block(header, txs, senders, full))
+    }
+
+    fn block_tx_count(&self, id: BlockId) -> RpcResult<Box<RawValue>> {
+        let snapshot = self.snapshot()?;
+        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let (txs, _) = snapshot.body(header.number)?.unwrap_or_default();
+        json(U64::from(txs.len()))
+    }
+
+    fn transaction_by_hash(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let hash: B256 = params.required(0, "transaction hash")?;
+        let snapshot = self.snapshot()?;
+        if let Some(location) = snapshot.tx_location(&hash)? {
+            return self.mined_transaction(&snapshot, location.block, location.index as usize);
+        }
+        match self.pool.get(&hash) {
+            Some(pooled) => json(rpc_transaction(pooled.tx.clone(), pooled.sender, None)),
+            None => json(()),
+        }
+    }
+
+    fn transaction_by_block_and_index(&self, id: BlockId, index: usize) -> RpcResult<Box<RawValue>> {
+        let snapshot = self.snapshot()?;
+        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        self.mined_transaction(&snapshot, header.number, index)
+    }
+
+    fn mined_transaction(&self, snapshot: &Snapshot, number: u64, index: usize) -> RpcResult<Box<RawValue>> {
+        let Some(header) = snapshot.sealed_header(number)? else { return json(()) };
+        let (mut txs, senders) = snapshot.body(number)?.unwrap_or_default();
+        if index >= txs.len() || index >= senders.len() {
+            return json(());
+        }
+        let tx = txs.swap_remove(index);
+        json(rpc_transaction(tx, senders[index], Some(TxContext { header: &header, index })))
+    }
+
+    fn transaction_receipt(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let hash: B256 = params.required(0, "transaction hash")?;
+        let snapshot = self.snapshot()?;
+        let Some(location) = snapshot.tx_location(&hash)? else { return json(()) };
+        let (header, txs, senders, receipts) = block_parts(&snapshot, location.block)?;
+        json(rpc_receipt(&header, &txs, &senders, &receipts, location.index as usize))
+    }
+
+    fn block_receipts(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let id: BlockId = params.required(0, "block")?;
+        let snapshot = self.snapshot()?;
+        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let (header, txs, senders, receipts) = block_parts(&snapshot, header.number)?;
+        let all: Vec<_> = (0..txs.len()).filter_map(|i| rpc_receipt(&header, &txs, &senders, &receipts, i)).collect();
+        json(all)
+    }
+
+    fn logs(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let filter: Filter = params.required(0, "filter")?;
+        let snapshot = self.snapshot()?;
+        let (from, to) = match filter.block_option {
+            FilterBlockOption::AtBlockHash(hash) => {
+                let number = snapshot.block_number(&hash)?.ok_or_else(|| RpcError::server("unknown block"))?;
+                (number, number)
+            }
+            FilterBlockOption::Range { from_block, to_block } => {
+                let head = snapshot.head_number()?;
+                let resolve = |tag: Option<BlockNumberOrTag>| -> RpcResult<u64> {
+                    match tag.unwrap_or_default() {
+                        BlockNumberOrTag::Number(n) => Ok(n.min(head)),
+                        tag => Ok(resolve_number(&snapshot, tag)?.unwrap_or(head)),
+                    }
+                };
+                (resolve(from_block)?, resolve(to_block)?)
+            }
+        };
+        if from > to {
+            return Err(RpcError::invalid_params("invalid block range params: fromBlock is after toBlock"));
+        }
+        if to - from >= self.config.max_logs_range {
+            return Err(RpcError::server(format!(
+                "query exceeds max block range {}; split it into smaller ranges",
+                self.config.max_logs_range
+            )));
+        }
+        let mut out: Vec<Log> = Vec::new();
+        for number in from..=to {
+            let Some(header) = snapshot.sealed_header(number)? else { break };
+            if !filter.matches_bloom(header.logs_bloom) {
+                continue;
+            }
+            let (txs, _) = snapshot.body(number)?.unwrap_or_default();
+            let receipts = snapshot.receipts(number)?.unwrap_or_default();
+            out.extend(block_logs(&header, &txs, &receipts).into_iter().filter(|log| filter.matches(&log.inner)));
+            if out.len() > self.config.max_logs {
+                return Err(RpcError::server(format!(
+                    "query returned more than {} results; narrow the block range or filter",
+                    self.config.max_logs
+                )));
+            }
+        }
+        json(out)
+    }
+}
+
+type BlockParts = (Sealed<Header>, Vec<TxEnvelope>, Vec<Address>, Vec<alloy_consensus::ReceiptEnvelope>);
+
+fn block_parts(snapshot: &Snapshot, number: u64) -> RpcResult<BlockParts> {
+    let missing = || RpcError::internal(format!("block {number} is incomplete in storage"));
+    let header = snapshot.sealed_header(number)?.ok_or_else(missing)?;
+    let (txs, senders) = snapshot.body(number)?.ok_or_else(missing)?;
+    let receipts = snapshot.receipts(number)?.ok_or_else(missing)?;
+    Ok((header, txs, senders, receipts))
+}
+
+/// The effective tips at `percentiles` of a block, weighted by gas used (geth's method).
+fn rewards(txs: &[TxEnvelope], receipts: &[alloy_consensus::ReceiptEnvelope], base_fee: u64, percentiles: &[f64]) -> Vec<u128> {
+    if txs.is_empty() {
+        return vec![0; percentiles.len()];
+    }
+    let mut previous = 0;
+    let mut tips: Vec<(u128, u64)> = txs
+        .iter()
+        .zip(receipts)
+        .map(|(tx, receipt)| {
+            let gas = receipt.cumulative_gas_used() - previous;
+            previous = receipt.cumulative_gas_used();
+            (tx.effective_tip_per_gas(base_fee).unwrap_or_default(), gas)
+        })
+        .collect();
+    tips.sort_unstable_by_key(|(tip, _)| *tip);
+    let total: u64 = tips.iter().map(|(_, gas)| gas).sum();
+    percentiles
+        .iter()
+        .map(|p| {
+            let threshold = (total as f64 * p / 100.0) as u64;
+            let mut cumulative = 0;
+            for (tip, gas) in &tips {
+                cumulative += gas;
+                if cumulative >= threshold {
+                    return *tip;
+                }
+            }
+            tips.last().map_or(0, |(tip, _)| *tip)
+        })
+        .collect()
+}
+
+/// State access the handlers need, object-safe so the latest (flat) and historical (trie)
+/// readers can share handler code.
+trait StateAccess {
+    fn account_of(&self, address: &Address) -> RpcResult<Option<keel_primitives::TrieAccount>>;
+    fn storage_of(&self, address: &Address, slot: &U256) -> RpcResult<U256>;
+    fn code_of(&self, hash: &B256) -> RpcResult<Option<Bytes>>;
+    fn simulate_call(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<CallOutcome>;
+    fn simulate_estimate(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<Result<u64, CallOutcome>>;
+}
+
+impl<S: StateReader> StateAccess for S {
+    fn account_of(&self, address: &Address) -> RpcResult<Option<keel_primitives::TrieAccount>> {
+        self.account(address).map_err(RpcError::internal)
+    }
+
+    fn storage_of(&self, address: &Address, slot: &U256) -> RpcResult<U256> {
+        self.storage(address, slot).map_err(RpcError::internal)
+    }
+
+    fn code_of(&self, hash: &B256) -> RpcResult<Option<Bytes>> {
+        self.code(hash).map_err(RpcError::internal)
+    }
+
+    fn simulate_call(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<CallOutcome> {
+        simulator.call(self, request).map_err(call_error)
+    }
+
+    fn simulate_estimate(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<Result<u64, CallOutcome>> {
+        simulator.estimate_gas(self, request).map_err(call_error)
+    }
+}
+
+fn call_error(e: EvmError) -> RpcError {
+    match e {
+        EvmError::InvalidCall(invalid) => RpcError::server(invalid),
+        other => RpcError::internal(other),
+    }
+}

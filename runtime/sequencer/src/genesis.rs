@@ -1,0 +1,77 @@
+//! The genesis block and state from the config's `[genesis]` section.
+
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealable, Sealed};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use keel_config::GenesisConfig;
+use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
+use keel_storage::GenesisWrite;
+use keel_trie::{GenesisAccount, StateRootUpdate, genesis_state};
+
+/// The genesis block and everything needed to write it.
+#[derive(Debug, Clone)]
+pub struct Genesis {
+    /// The sealed genesis header.
+    pub header: Sealed<Header>,
+    /// The state trie built from the alloc.
+    pub state: StateRootUpdate,
+    /// Every non-zero storage slot of the alloc: (address, slot, value).
+    pub storage: Vec<(Address, U256, U256)>,
+    /// Contract code of the alloc, by hash.
+    pub codes: Vec<(B256, Bytes)>,
+}
+
+impl Genesis {
+    /// The write storage needs.
+    pub fn write(&self) -> GenesisWrite<'_> {
+        GenesisWrite { header: &self.header, state: &self.state, storage: &self.storage, codes: &self.codes }
+    }
+}
+
+/// Builds the genesis state root and header from `config`.
+pub fn build_genesis(config: &GenesisConfig) -> Genesis {
+    let mut storage = Vec::new();
+    let mut codes = Vec::new();
+    let accounts: Vec<GenesisAccount> = config
+        .alloc
+        .iter()
+        .map(|(address, account)| {
+            let code_hash = if account.code.is_empty() {
+                KECCAK_EMPTY
+            } else {
+                let hash = keccak256(&account.code);
+                codes.push((hash, account.code.clone()));
+                hash
+            };
+            let slots: Vec<(U256, U256)> = account
+                .storage
+                .iter()
+                .map(|(slot, value)| (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0)))
+                .filter(|(_, value)| !value.is_zero())
+                .collect();
+            storage.extend(slots.iter().map(|(slot, value)| (*address, *slot, *value)));
+            GenesisAccount {
+                address: *address,
+                nonce: account.nonce,
+                balance: account.balance,
+                code_hash,
+                storage: slots,
+            }
+        })
+        .collect();
+    let state = genesis_state(accounts);
+    let header = Header {
+        parent_hash: B256::ZERO,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        state_root: state.root,
+        transactions_root: EMPTY_ROOT_HASH,
+        receipts_root: EMPTY_ROOT_HASH,
+        number: 0,
+        gas_limit: config.gas_limit,
+        gas_used: 0,
+        timestamp: config.timestamp,
+        extra_data: config.extra_data.clone(),
+        base_fee_per_gas: Some(config.base_fee),
+        ..Default::default()
+    };
+    Genesis { header: header.seal_slow(), state, storage, codes }
+}

@@ -1,0 +1,20 @@
+//! The sequencer: builds the genesis state and produces blocks.
+//!
+//! ```text
+//!  every block_time:  parent header ─▶ BaseFeeRule ─▶ base fee
+//!                     Mempool::best(base fee) ─▶ BlockBuilder::push … ─▶ finish (state root)
+//!                     Storage::commit_block (one redb write) ─▶ Mempool::on_block
+//! ```
+//!
+//! The proposer runs on its own OS thread: block building is CPU-bound and must not stall the
+//! async RPC runtime.
+
+mod error;
+mod genesis;
+mod metrics;
+mod proposer;
+
+pub use error::{SequencerError, SequencerResult};
+pub use genesis::{Genesis, build_genesis};
+pub use metrics::SequencerMetrics;
+pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};

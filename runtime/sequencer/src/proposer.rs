@@ -1,0 +1,219 @@
+//! The proposer: one block every `block_time`.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, mpsc},
+    thread::JoinHandle,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy_primitives::{Address, B256, Bytes};
+use keel_evm::{BaseFeeRule, BlockAttributes, BlockBuilder, TxOutcome};
+use keel_mempool::Mempool;
+use keel_primitives::ChainSpec;
+use keel_storage::{BlockWrite, Storage};
+use tracing::{error, info, info_span, warn};
+
+use crate::{SequencerMetrics, SequencerResult};
+
+/// The cheapest possible transaction; with less gas left, a block is full.
+const MIN_TX_GAS: u64 = 21_000;
+
+/// How the proposer builds blocks.
+#[derive(Debug, Clone)]
+pub struct ProposerConfig {
+    /// Time between blocks.
+    pub block_time: Duration,
+    /// Receives priority fees.
+    pub coinbase: Address,
+    /// Gas limit of every block.
+    pub gas_limit: u64,
+    /// Extra data of every block.
+    pub extra_data: Bytes,
+    /// Optional cap on transactions per block.
+    pub max_block_txs: Option<usize>,
+}
+
+/// What one sealed block contained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockSummary {
+    /// Block number.
+    pub number: u64,
+    /// Block hash.
+    pub hash: B256,
+    /// Transactions included.
+    pub transactions: usize,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Transactions dropped as invalid.
+    pub dropped: usize,
+}
+
+/// Builds blocks from the pool onto the stored head.
+pub struct Proposer {
+    spec: ChainSpec,
+    config: ProposerConfig,
+    storage: Arc<Storage>,
+    pool: Arc<Mempool>,
+    fee_rule: Arc<dyn BaseFeeRule>,
+    metrics: SequencerMetrics,
+}
+
+impl core::fmt::Debug for Proposer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Proposer").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Proposer {
+    /// A proposer over `storage` and `pool`.
+    pub fn new(
+        spec: ChainSpec,
+        config: ProposerConfig,
+        storage: Arc<Storage>,
+        pool: Arc<Mempool>,
+        fee_rule: Arc<dyn BaseFeeRule>,
+        metrics: SequencerMetrics,
+    ) -> Self {
+        Self { spec, config, storage, pool, fee_rule, metrics }
+    }
+
+    /// Builds, seals and persists the next block from the pool's best transactions.
+    pub fn build_block(&self) -> SequencerResult<BlockSummary> {
+        let started = Instant::now();
+        let snapshot = self.storage.snapshot()?;
+        let parent = snapshot.head()?;
+        let number = parent.number + 1;
+        let _span = info_span!(target: "keel::sequencer", "block", number).entered();
+        let base_fee = self.fee_rule.next_base_fee(&parent);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        // Sub-second block times give several blocks the same second: timestamps never go
+        // backwards, but may repeat.
+        let timestamp = now.max(parent.timestamp);
+        let attributes = BlockAttributes {
+            timestamp,
+            coinbase: self.config.coinbase,
+            gas_limit: self.config.gas_limit,
+            base_fee,
+            extra_data: self.config.extra_data.clone(),
+        };
+        let mut builder = BlockBuilder::new(&self.spec, &snapshot, &parent, attributes);
+        let max_txs = self.config.max_block_txs.unwrap_or(usize::MAX);
+        let mut mined = Vec::new();
+        let mut invalid = Vec::new();
+        let mut skipped: HashSet<Address> = HashSet::new();
+        for pooled in self.pool.best(base_fee) {
+            if builder.gas_remaining() < MIN_TX_GAS || builder.len() >= max_txs {
+                break;
+            }
+            if skipped.contains(&pooled.sender) {
+                continue;
+            }
+            match builder.push(pooled.tx.clone(), pooled.sender)? {
+                TxOutcome::Included { .. } => mined.push(pooled.hash),
+                TxOutcome::DoesNotFit => {
+                    skipped.insert(pooled.sender);
+                }
+                TxOutcome::Invalid(reason) => {
+                    warn!(target: "keel::sequencer", hash = %pooled.hash, sender = %pooled.sender, %reason, "dropping invalid transaction");
+                    invalid.push(pooled.hash);
+                    skipped.insert(pooled.sender);
+                }
+            }
+        }
+        let built = builder.finish(&snapshot)?;
+        drop(snapshot);
+        self.storage.commit_block(BlockWrite {
+            block: &built.block,
+            receipts: &built.receipts,
+            changes: &built.changes,
+            state: &built.state,
+            codes: &built.codes,
+        })?;
+        self.pool.on_block(
+            &mined,
+            built.state.accounts.iter().map(|(address, account)| (*address, account.as_ref().map_or(0, |a| a.nonce))),
+        );
+        for hash in &invalid {
+            self.pool.remove_invalid(hash);
+        }
+
+        let elapsed = started.elapsed();
+        let gas_used = built.block.header.gas_used;
+        self.metrics.blocks.inc();
+        self.metrics.transactions.inc_by(mined.len() as u64);
+        self.metrics.dropped.inc_by(invalid.len() as u64);
+        self.metrics.head.set(number as i64);
+        self.metrics.mempool_size.set(self.pool.len() as i64);
+        self.metrics.block_build_seconds.observe(elapsed.as_secs_f64());
+        self.metrics.gas_per_second.set((gas_used as f64 / elapsed.as_secs_f64().max(1e-9)) as i64);
+        info!(
+            target: "keel::sequencer",
+            number,
+            hash = %built.block.hash(),
+            txs = mined.len(),
+            gas_used,
+            base_fee,
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            "sealed block"
+        );
+        Ok(BlockSummary { number, hash: built.block.hash(), transactions: mined.len(), gas_used, dropped: invalid.len() })
+    }
+
+    /// Runs the proposer on its own thread, one block per `block_time`, until the handle is
+    /// stopped. A storage or execution failure stops the proposer and is returned by
+    /// [`ProposerHandle::stop`] / [`ProposerHandle::join`].
+    pub fn spawn(self) -> std::io::Result<ProposerHandle> {
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new().name("keel-proposer".into()).spawn(move || {
+            let mut next = Instant::now() + self.config.block_time;
+            loop {
+                let wait = next.saturating_duration_since(Instant::now());
+                match stop_rx.recv_timeout(wait) {
+                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if let Err(e) = self.build_block() {
+                    error!(target: "keel::sequencer", error = %e, "block production failed; the proposer stops");
+                    return Err(e);
+                }
+                next += self.config.block_time;
+                let now = Instant::now();
+                if next < now {
+                    // Building took longer than a slot: start the next one now rather than
+                    // producing a burst of catch-up blocks.
+                    next = now;
+                }
+            }
+        })?;
+        Ok(ProposerHandle { stop: stop_tx, thread })
+    }
+}
+
+/// Controls a running proposer thread.
+#[derive(Debug)]
+pub struct ProposerHandle {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<SequencerResult<()>>,
+}
+
+impl ProposerHandle {
+    /// Whether the proposer thread has exited (on its own, that means an error).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Asks the proposer to stop after the block in progress, and waits for it.
+    pub fn stop(self) -> SequencerResult<()> {
+        let _ = self.stop.send(());
+        self.join()
+    }
+
+    /// Waits for the proposer thread to exit.
+    pub fn join(self) -> SequencerResult<()> {
+        match self.thread.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The storage crate's error type.
+
+use alloy_primitives::B256;
+use std::path::PathBuf;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database file could not be opened or created.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// redb's reason.
+        #[source]
+        source: redb::DatabaseError,
+    },
+    /// redb failed underneath (I/O, a poisoned transaction).
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    /// A stored value did not decode: the file is corrupt or from an incompatible version.
+    #[error("corrupt value in table `{table}`: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What did not decode.
+        reason: String,
+    },
+    /// The datadir holds a different chain than the config describes.
+    #[error(
+        "the datadir holds a chain with genesis {stored}, but the config's genesis is {configured}; \
+         use a fresh --datadir or the config that created this one"
+    )]
+    GenesisMismatch {
+        /// Genesis hash found in the database.
+        stored: B256,
+        /// Genesis hash computed from the config.
+        configured: B256,
+    },
+    /// A block was committed that does not extend the head.
+    #[error("block {number} does not extend the head block {head}")]
+    NotNextBlock {
+        /// The offered block's number.
+        number: u64,
+        /// The stored head.
+        head: u64,
+    },
+    /// Reading historical state through the trie failed.
+    #[error("trie read failed: {0}")]
+    Trie(#[from] keel_trie::TrieError),
+}
+
+macro_rules! from_redb {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for StorageError {
+            fn from(e: $ty) -> Self {
+                Self::Db(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+
+/// Result alias for this crate.
+pub type StorageResult<T> = Result<T, StorageError>;

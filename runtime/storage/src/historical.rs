@@ -1,0 +1,46 @@
+//! State at any past block, read through the trie.
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use keel_primitives::{EMPTY_ROOT_HASH, StateReader};
+use keel_trie::{TrieAccount, account_at_root, storage_at_root};
+
+use crate::{Snapshot, StorageError, StorageResult};
+
+/// The state as of a past block: accounts and storage are read through the trie at that block's
+/// state root (trie nodes are never pruned), code and block hashes from the chain tables.
+#[derive(Debug)]
+pub struct HistoricalState<'a> {
+    snapshot: &'a Snapshot,
+    state_root: B256,
+}
+
+impl<'a> HistoricalState<'a> {
+    /// The state whose root is `state_root`.
+    pub const fn new(snapshot: &'a Snapshot, state_root: B256) -> Self {
+        Self { snapshot, state_root }
+    }
+}
+
+impl StateReader for HistoricalState<'_> {
+    type Error = StorageError;
+
+    fn account(&self, address: &Address) -> StorageResult<Option<TrieAccount>> {
+        Ok(account_at_root(self.snapshot, self.state_root, *address)?)
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> StorageResult<U256> {
+        let Some(account) = self.account(address)? else { return Ok(U256::ZERO) };
+        if account.storage_root == EMPTY_ROOT_HASH {
+            return Ok(U256::ZERO);
+        }
+        Ok(storage_at_root(self.snapshot, account.storage_root, *slot)?)
+    }
+
+    fn code(&self, code_hash: &B256) -> StorageResult<Option<Bytes>> {
+        self.snapshot.code(code_hash)
+    }
+
+    fn block_hash(&self, number: u64) -> StorageResult<Option<B256>> {
+        self.snapshot.block_hash(number)
+    }
+}

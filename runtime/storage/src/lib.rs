@@ -1,0 +1,24 @@
+//! Keel's chain database on redb.
+//!
+//! One redb file holds the canonical chain (headers, bodies, receipts, a transaction index),
+//! the flat latest state (accounts, storage, code) and every trie node ever created. A sealed
+//! block is written in **one** write transaction ([`Storage::commit_block`]), so a crash at any
+//! moment leaves the database at the previous or the new block, never between.
+//!
+//! Readers take a [`Snapshot`] (a redb read transaction): a consistent view that later commits
+//! never change. It answers chain queries, serves the latest state through the flat tables
+//! ([`keel_primitives::StateReader`]) and serves trie nodes ([`keel_trie::NodeReader`]). Because
+//! trie nodes are never pruned, [`HistoricalState`] reads any past block's state through the
+//! trie alone.
+
+mod codec;
+mod error;
+mod historical;
+mod snapshot;
+mod storage;
+pub mod tables;
+
+pub use error::{StorageError, StorageResult};
+pub use historical::HistoricalState;
+pub use snapshot::{Snapshot, TxLocation};
+pub use storage::{BlockWrite, GenesisWrite, Storage};

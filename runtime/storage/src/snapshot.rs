@@ -1,0 +1,159 @@
+//! Consistent read views of the database.
+
+use alloy_consensus::{Header, ReceiptEnvelope, Sealed, TxEnvelope};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use keel_primitives::StateReader;
+use keel_trie::{NodeReader, StoreError, TrieAccount};
+use redb::{ReadOnlyTable, ReadTransaction};
+
+use crate::{
+    StorageError, StorageResult,
+    codec::{StoredBody, decode, decode_header},
+    tables::*,
+};
+
+/// Where a transaction sits in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    /// Block number.
+    pub block: u64,
+    /// Index within the block.
+    pub index: u32,
+}
+
+/// A read transaction with its tables open: every query sees the database as it was when the
+/// snapshot was taken.
+pub struct Snapshot {
+    canonical: ReadOnlyTable<u64, [u8; 32]>,
+    headers: ReadOnlyTable<u64, &'static [u8]>,
+    block_numbers: ReadOnlyTable<[u8; 32], u64>,
+    bodies: ReadOnlyTable<u64, &'static [u8]>,
+    receipts: ReadOnlyTable<u64, &'static [u8]>,
+    tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
+    accounts: ReadOnlyTable<[u8; 20], &'static [u8]>,
+    storage: ReadOnlyTable<([u8; 20], [u8; 32]), [u8; 32]>,
+    codes: ReadOnlyTable<[u8; 32], &'static [u8]>,
+    trie_nodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
+    meta: ReadOnlyTable<&'static str, &'static [u8]>,
+}
+
+impl core::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Snapshot").finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn new(txn: ReadTransaction) -> StorageResult<Self> {
+        Ok(Self {
+            canonical: txn.open_table(CANONICAL)?,
+            headers: txn.open_table(HEADERS)?,
+            block_numbers: txn.open_table(BLOCK_NUMBERS)?,
+            bodies: txn.open_table(BODIES)?,
+            receipts: txn.open_table(RECEIPTS)?,
+            tx_lookup: txn.open_table(TX_LOOKUP)?,
+            accounts: txn.open_table(ACCOUNTS)?,
+            storage: txn.open_table(STORAGE)?,
+            codes: txn.open_table(CODES)?,
+            trie_nodes: txn.open_table(TRIE_NODES)?,
+            meta: txn.open_table(META)?,
+        })
+    }
+
+    /// The genesis hash, if the database has been initialised.
+    pub fn genesis_hash(&self) -> StorageResult<Option<B256>> {
+        Ok(self.meta.get(META_GENESIS)?.map(|v| B256::from_slice(v.value())))
+    }
+
+    /// The number of the last sealed block (0 if only genesis).
+    pub fn head_number(&self) -> StorageResult<u64> {
+        let head = self.meta.get(META_HEAD)?.ok_or(StorageError::Corrupt { table: "meta", reason: "no head block".into() })?;
+        let bytes: [u8; 8] = head
+            .value()
+            .try_into()
+            .map_err(|_| StorageError::Corrupt { table: "meta", reason: "head is not 8 bytes".into() })?;
+        Ok(u64::from_be_bytes(bytes))
+    }
+
+    /// The last sealed header.
+    pub fn head(&self) -> StorageResult<Sealed<Header>> {
+        let number = self.head_number()?;
+        self.sealed_header(number)?
+            .ok_or(StorageError::Corrupt { table: "headers", reason: format!("head block {number} has no header") })
+    }
+
+    /// The header of canonical block `number`.
+    pub fn header(&self, number: u64) -> StorageResult<Option<Header>> {
+        self.headers.get(number)?.map(|v| decode_header(v.value())).transpose()
+    }
+
+    /// The header of canonical block `number`, with its hash.
+    pub fn sealed_header(&self, number: u64) -> StorageResult<Option<Sealed<Header>>> {
+        let Some(hash) = self.canonical_hash(number)? else { return Ok(None) };
+        Ok(self.header(number)?.map(|header| Sealed::new_unchecked(header, hash)))
+    }
+
+    /// The hash of canonical block `number`.
+    pub fn canonical_hash(&self, number: u64) -> StorageResult<Option<B256>> {
+        Ok(self.canonical.get(number)?.map(|v| B256::from(v.value())))
+    }
+
+    /// The number of the block with `hash`.
+    pub fn block_number(&self, hash: &B256) -> StorageResult<Option<u64>> {
+        Ok(self.block_numbers.get(hash.0)?.map(|v| v.value()))
+    }
+
+    /// The transactions of block `number` and their senders.
+    pub fn body(&self, number: u64) -> StorageResult<Option<(Vec<TxEnvelope>, Vec<Address>)>> {
+        let Some(bytes) = self.bodies.get(number)? else { return Ok(None) };
+        let body: StoredBody = decode("bodies", bytes.value())?;
+        Ok(Some((body.transactions, body.senders)))
+    }
+
+    /// The receipts of block `number`.
+    pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<ReceiptEnvelope>>> {
+        self.receipts.get(number)?.map(|v| decode("receipts", v.value())).transpose()
+    }
+
+    /// Where the transaction with `hash` was included, if it was.
+    pub fn tx_location(&self, hash: &B256) -> StorageResult<Option<TxLocation>> {
+        Ok(self.tx_lookup.get(hash.0)?.map(|v| {
+            let (block, index) = v.value();
+            TxLocation { block, index }
+        }))
+    }
+}
+
+impl StateReader for Snapshot {
+    type Error = StorageError;
+
+    fn account(&self, address: &Address) -> StorageResult<Option<TrieAccount>> {
+        self.accounts.get(address.0.0)?.map(|v| decode("accounts", v.value())).transpose()
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> StorageResult<U256> {
+        Ok(self
+            .storage
+            .get((address.0.0, slot.to_be_bytes::<32>()))?
+            .map(|v| U256::from_be_bytes(v.value()))
+            .unwrap_or_default())
+    }
+
+    fn code(&self, code_hash: &B256) -> StorageResult<Option<Bytes>> {
+        Ok(self.codes.get(code_hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
+    }
+
+    fn block_hash(&self, number: u64) -> StorageResult<Option<B256>> {
+        self.canonical_hash(number)
+    }
+}
+
+impl NodeReader for Snapshot {
+    fn node(&self, hash: &B256) -> Result<Option<Bytes>, StoreError> {
+        Ok(self
+            .trie_nodes
+            .get(hash.0)
+            .map_err(|e| Box::new(StorageError::from(e)) as StoreError)?
+            .map(|v| Bytes::copy_from_slice(v.value())))
+    }
+}

@@ -1,0 +1,216 @@
+//! The database handle and its write path.
+
+use std::path::Path;
+
+use alloy_consensus::{Header, ReceiptEnvelope, Sealed};
+use alloy_primitives::{B256, Bytes, U256};
+use keel_primitives::SealedBlock;
+use keel_trie::{AccountChange, StateRootUpdate, TrieAccount};
+use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use tracing::debug;
+
+use crate::{
+    Snapshot, StorageError, StorageResult,
+    codec::{StoredBody, encode, encode_receipts},
+    tables::*,
+};
+
+/// Everything one sealed block writes.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockWrite<'a> {
+    /// The block, with senders.
+    pub block: &'a SealedBlock,
+    /// Its receipts, one per transaction.
+    pub receipts: &'a [ReceiptEnvelope],
+    /// The flat-state changes (storage slots, wipes).
+    pub changes: &'a [AccountChange],
+    /// New trie nodes and the resulting accounts.
+    pub state: &'a StateRootUpdate,
+    /// New contract code.
+    pub codes: &'a [(B256, Bytes)],
+}
+
+/// The genesis state to write on first start.
+#[derive(Debug, Clone, Copy)]
+pub struct GenesisWrite<'a> {
+    /// The genesis header.
+    pub header: &'a Sealed<Header>,
+    /// The genesis state trie and accounts.
+    pub state: &'a StateRootUpdate,
+    /// The genesis storage: (address, slot, value).
+    pub storage: &'a [(alloy_primitives::Address, U256, U256)],
+    /// Genesis contract code.
+    pub codes: &'a [(B256, Bytes)],
+}
+
+/// The chain database.
+#[derive(Debug)]
+pub struct Storage {
+    db: Database,
+}
+
+impl Storage {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> StorageResult<Self> {
+        let db = Database::create(path)
+            .map_err(|source| StorageError::Open { path: path.to_owned(), source })?;
+        // Create every table up front so readers never meet a missing one.
+        let txn = db.begin_write()?;
+        txn.open_table(CANONICAL)?;
+        txn.open_table(HEADERS)?;
+        txn.open_table(BLOCK_NUMBERS)?;
+        txn.open_table(BODIES)?;
+        txn.open_table(RECEIPTS)?;
+        txn.open_table(TX_LOOKUP)?;
+        txn.open_table(ACCOUNTS)?;
+        txn.open_table(STORAGE)?;
+        txn.open_table(CODES)?;
+        txn.open_table(TRIE_NODES)?;
+        txn.open_table(META)?;
+        txn.commit()?;
+        Ok(Self { db })
+    }
+
+    /// A consistent read view of the database as of now.
+    pub fn snapshot(&self) -> StorageResult<Snapshot> {
+        Snapshot::new(self.db.begin_read()?)
+    }
+
+    /// Writes the genesis block and state, or — if the database already has a chain — checks
+    /// that it is the same genesis. Returns `true` if genesis was written now.
+    pub fn init_genesis(&self, genesis: GenesisWrite<'_>) -> StorageResult<bool> {
+        let snapshot = self.snapshot()?;
+        if let Some(stored) = snapshot.genesis_hash()? {
+            if stored != genesis.header.hash() {
+                return Err(StorageError::GenesisMismatch { stored, configured: genesis.header.hash() });
+            }
+            return Ok(false);
+        }
+        let txn = self.begin_write()?;
+        {
+            write_header(&txn, genesis.header)?;
+            txn.open_table(BODIES)?.insert(0, encode(&StoredBody { transactions: vec![], senders: vec![] }).as_slice())?;
+            txn.open_table(RECEIPTS)?.insert(0, encode_receipts(&[]).as_slice())?;
+            write_trie(&txn, genesis.state)?;
+            write_codes(&txn, genesis.codes)?;
+            let mut storage = txn.open_table(STORAGE)?;
+            for (address, slot, value) in genesis.storage {
+                if !value.is_zero() {
+                    storage.insert((address.0.0, slot.to_be_bytes::<32>()), value.to_be_bytes::<32>())?;
+                }
+            }
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_GENESIS, genesis.header.hash().as_slice())?;
+            meta.insert(META_HEAD, 0u64.to_be_bytes().as_slice())?;
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// Persists a sealed block and its state in one write transaction: after a crash the
+    /// database holds either all of it or none of it.
+    pub fn commit_block(&self, write: BlockWrite<'_>) -> StorageResult<()> {
+        let number = write.block.number();
+        let txn = self.begin_write()?;
+        {
+            let head = read_head(&txn)?;
+            if number != head + 1 {
+                return Err(StorageError::NotNextBlock { number, head });
+            }
+            write_header(&txn, &write.block.header)?;
+            let body = StoredBody {
+                transactions: write.block.transactions.clone(),
+                senders: write.block.senders.clone(),
+            };
+            txn.open_table(BODIES)?.insert(number, encode(&body).as_slice())?;
+            txn.open_table(RECEIPTS)?.insert(number, encode_receipts(write.receipts).as_slice())?;
+            let mut lookup = txn.open_table(TX_LOOKUP)?;
+            for (index, tx) in write.block.transactions.iter().enumerate() {
+                lookup.insert(tx.tx_hash().0, (number, index as u32))?;
+            }
+            write_trie(&txn, write.state)?;
+            write_codes(&txn, write.codes)?;
+            write_storage(&txn, write.changes)?;
+            txn.open_table(META)?.insert(META_HEAD, number.to_be_bytes().as_slice())?;
+        }
+        txn.commit()?;
+        debug!(target: "keel::storage", number, hash = %write.block.hash(), "block committed");
+        Ok(())
+    }
+
+    fn begin_write(&self) -> StorageResult<WriteTransaction> {
+        // redb's default durability is `Immediate`: the commit is on disk (fsync) before
+        // `commit` returns, so an acknowledged block survives `kill -9` and power loss alike.
+        Ok(self.db.begin_write()?)
+    }
+}
+
+fn read_head(txn: &WriteTransaction) -> StorageResult<u64> {
+    let meta = txn.open_table(META)?;
+    let head = meta.get(META_HEAD)?.ok_or(StorageError::Corrupt { table: "meta", reason: "no head block".into() })?;
+    let bytes: [u8; 8] = head
+        .value()
+        .try_into()
+        .map_err(|_| StorageError::Corrupt { table: "meta", reason: "head is not 8 bytes".into() })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+fn write_header(txn: &WriteTransaction, header: &Sealed<Header>) -> StorageResult<()> {
+    let number = header.number;
+    txn.open_table(HEADERS)?.insert(number, encode(header.inner()).as_slice())?;
+    txn.open_table(CANONICAL)?.insert(number, header.hash().0)?;
+    txn.open_table(BLOCK_NUMBERS)?.insert(header.hash().0, number)?;
+    Ok(())
+}
+
+fn write_trie(txn: &WriteTransaction, state: &StateRootUpdate) -> StorageResult<()> {
+    let mut nodes = txn.open_table(TRIE_NODES)?;
+    for (hash, node) in &state.nodes {
+        nodes.insert(hash.0, node.as_ref())?;
+    }
+    let mut accounts = txn.open_table(ACCOUNTS)?;
+    for (address, account) in &state.accounts {
+        match account {
+            Some(account) => {
+                accounts.insert(address.0.0, encode::<TrieAccount>(account).as_slice())?;
+            }
+            None => {
+                accounts.remove(address.0.0)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_codes(txn: &WriteTransaction, codes: &[(B256, Bytes)]) -> StorageResult<()> {
+    let mut table = txn.open_table(CODES)?;
+    for (hash, code) in codes {
+        table.insert(hash.0, code.as_ref())?;
+    }
+    Ok(())
+}
+
+fn write_storage(txn: &WriteTransaction, changes: &[AccountChange]) -> StorageResult<()> {
+    let mut table = txn.open_table(STORAGE)?;
+    for change in changes {
+        let address = change.address.0.0;
+        if change.storage_wiped || change.info.is_none() {
+            let stale: Vec<[u8; 32]> = table
+                .range((address, [0u8; 32])..=(address, [0xffu8; 32]))?
+                .map(|entry| entry.map(|(key, _)| key.value().1))
+                .collect::<Result<_, _>>()?;
+            for slot in stale {
+                table.remove((address, slot))?;
+            }
+        }
+        for (slot, value) in &change.storage {
+            let key = (address, slot.to_be_bytes::<32>());
+            if value.is_zero() {
+                table.remove(key)?;
+            } else {
+                table.insert(key, value.to_be_bytes::<32>())?;
+            }
+        }
+    }
+    Ok(())
+}

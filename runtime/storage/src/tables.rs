@@ -1,0 +1,36 @@
+//! Every redb table Keel uses, in one place.
+//!
+//! Keys are fixed-width byte arrays or big-endian integers so that redb's ordering is the
+//! natural one; values are RLP (see [`crate::codec`]). redb stores each table's key and value
+//! *type names* on disk; only redb's built-in types are used here, whose names are stable.
+
+use redb::TableDefinition;
+
+/// Canonical block number → block hash.
+pub const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
+/// Block number → RLP header.
+pub const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
+/// Block hash → block number.
+pub const BLOCK_NUMBERS: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("block_numbers");
+/// Block number → RLP body (transactions and their recovered senders).
+pub const BODIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("bodies");
+/// Block number → RLP list of EIP-2718 receipts.
+pub const RECEIPTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("receipts");
+/// Transaction hash → (block number, index in block).
+pub const TX_LOOKUP: TableDefinition<'_, [u8; 32], (u64, u32)> = TableDefinition::new("tx_lookup");
+/// Address → RLP `TrieAccount` of the latest state.
+pub const ACCOUNTS: TableDefinition<'_, [u8; 20], &[u8]> = TableDefinition::new("accounts");
+/// (address, slot) → value, latest state; zero values are absent.
+pub const STORAGE: TableDefinition<'_, ([u8; 20], [u8; 32]), [u8; 32]> =
+    TableDefinition::new("storage");
+/// Code hash → contract bytecode.
+pub const CODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("codes");
+/// keccak(node) → RLP trie node, for the account trie and every storage trie. Never pruned.
+pub const TRIE_NODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("trie_nodes");
+/// Small named values: [`META_HEAD`], [`META_GENESIS`].
+pub const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+
+/// Meta key: the number of the last sealed block (8 bytes, big endian).
+pub const META_HEAD: &str = "head";
+/// Meta key: the genesis block hash, checked against the config at every start.
+pub const META_GENESIS: &str = "genesis_hash";
