@@ -46,7 +46,10 @@ pub const DEV_ADDRESSES: [Address; 10] = [
 pub fn dev_accounts() -> Vec<PrivateKeySigner> {
     DEV_PRIVATE_KEYS
         .iter()
-        .map(|key| key.parse().expect("dev private keys are valid secp256k1 keys"))
+        .map(|key| {
+            key.parse()
+                .expect("dev private keys are valid secp256k1 keys")
+        })
         .collect()
 }
 
@@ -62,13 +65,19 @@ mod tests {
 
     #[test]
     fn keys_match_addresses() {
-        let derived: Vec<Address> = dev_accounts().iter().map(PrivateKeySigner::address).collect();
+        let derived: Vec<Address> = dev_accounts()
+            .iter()
+            .map(PrivateKeySigner::address)
+            .collect();
         assert_eq!(derived, DEV_ADDRESSES);
     }
 
     #[test]
     fn dev_balance_is_ten_thousand_ether() {
-        assert_eq!(DEV_BALANCE, U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64)));
+        assert_eq!(
+            DEV_BALANCE,
+            U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64))
+        );
     }
 
     #[test]

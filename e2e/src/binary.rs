@@ -31,12 +31,16 @@ impl KeelBinary {
         if let Some(path) = env::var_os(KEEL_BIN_ENV).filter(|p| !p.is_empty()) {
             let path = PathBuf::from(path);
             if !path.is_file() {
-                bail!("{KEEL_BIN_ENV} is set to {}, which is not a file", path.display());
+                bail!(
+                    "{KEEL_BIN_ENV} is set to {}, which is not a file",
+                    path.display()
+                );
             }
             return Ok(Self { path });
         }
 
-        let exe = env::current_exe().wrap_err("cannot find the path of the running test executable")?;
+        let exe =
+            env::current_exe().wrap_err("cannot find the path of the running test executable")?;
         let path = profile_dir_of(&exe).join(format!("{KEEL_BIN_NAME}{}", env::consts::EXE_SUFFIX));
         if !path.is_file() {
             bail!(
@@ -59,7 +63,9 @@ impl KeelBinary {
 fn profile_dir_of(exe: &Path) -> PathBuf {
     let dir = exe.parent().unwrap_or_else(|| Path::new("."));
     match dir.file_name() {
-        Some(name) if name == "deps" || name == "examples" => dir.parent().unwrap_or(dir).to_path_buf(),
+        Some(name) if name == "deps" || name == "examples" => {
+            dir.parent().unwrap_or(dir).to_path_buf()
+        }
         _ => dir.to_path_buf(),
     }
 }
@@ -74,7 +80,10 @@ mod tests {
             profile_dir_of(Path::new("/t/debug/deps/it-0123abcd")),
             PathBuf::from("/t/debug")
         );
-        assert_eq!(profile_dir_of(Path::new("/t/release/keel")), PathBuf::from("/t/release"));
+        assert_eq!(
+            profile_dir_of(Path::new("/t/release/keel")),
+            PathBuf::from("/t/release")
+        );
         assert_eq!(
             profile_dir_of(Path::new("/t/x86_64-unknown-linux-gnu/debug/deps/it-1")),
             PathBuf::from("/t/x86_64-unknown-linux-gnu/debug")

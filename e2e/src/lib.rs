@@ -29,6 +29,8 @@ pub mod rpc_error;
 pub mod tx;
 pub mod wait;
 
-pub use accounts::{CHAIN_ID, DEV_ADDRESSES, DEV_BALANCE, DEV_PRIVATE_KEYS, derived_address, dev_accounts};
+pub use accounts::{
+    CHAIN_ID, DEV_ADDRESSES, DEV_BALANCE, DEV_PRIVATE_KEYS, derived_address, dev_accounts,
+};
 pub use binary::KeelBinary;
 pub use node::{KeelNode, KeelNodeOptions, default_config_path};

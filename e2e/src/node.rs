@@ -38,8 +38,14 @@ pub const LOG_FILE_NAME: &str = "keel-e2e.log";
 /// When set to a non-empty value other than `0`, datadirs are kept even when tests pass.
 pub const KEEP_DATADIR_ENV: &str = "KEEL_E2E_KEEP_DATADIR";
 
-/// `configs/devnet.toml` of this repository.
+/// Overrides [`default_config_path`] (run the suite against another config).
+pub const CONFIG_ENV: &str = "KEEL_E2E_CONFIG";
+
+/// `$KEEL_E2E_CONFIG` if set, else `configs/devnet.toml` of this repository.
 pub fn default_config_path() -> PathBuf {
+    if let Some(path) = env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/devnet.toml");
     path.canonicalize().unwrap_or(path)
 }
@@ -245,7 +251,10 @@ impl KeelNode {
 
     /// A provider with the recommended fillers that signs with `signer`.
     pub fn wallet_provider(&self, signer: PrivateKeySigner) -> DynProvider {
-        ProviderBuilder::new().wallet(signer).connect_http(self.url()).erased()
+        ProviderBuilder::new()
+            .wallet(signer)
+            .connect_http(self.url())
+            .erased()
     }
 
     /// A provider that signs with all ten dev accounts (account 0 by default; the others are
@@ -256,7 +265,10 @@ impl KeelNode {
         for signer in accounts {
             wallet.register_signer(signer);
         }
-        ProviderBuilder::new().wallet(wallet).connect_http(self.url()).erased()
+        ProviderBuilder::new()
+            .wallet(wallet)
+            .connect_http(self.url())
+            .erased()
     }
 
     /// Whether the child is alive (false after it exited or was killed).
@@ -269,9 +281,15 @@ impl KeelNode {
     pub fn kill9(&mut self) -> eyre::Result<ExitStatus> {
         if let Some(status) = self.poll_exit()? {
             self.failed = true;
-            bail!("keel had already exited ({status}) before kill9\n{}", self.log_report());
+            bail!(
+                "keel had already exited ({status}) before kill9\n{}",
+                self.log_report()
+            );
         }
-        let mut child = self.child.take().ok_or_else(|| eyre!("keel is not running"))?;
+        let mut child = self
+            .child
+            .take()
+            .ok_or_else(|| eyre!("keel is not running"))?;
         child.kill().wrap_err("cannot SIGKILL keel")?;
         let status = child.wait().wrap_err("cannot reap keel")?;
         self.last_exit = Some(status);
@@ -308,13 +326,21 @@ impl KeelNode {
     /// The log's path, the child's exit status if it exited, and the log's last lines.
     pub fn log_report(&self) -> String {
         let mut report = String::new();
-        let _ = writeln!(report, "---- keel node log: {} ----", self.log_path.display());
+        let _ = writeln!(
+            report,
+            "---- keel node log: {} ----",
+            self.log_path.display()
+        );
         if self.child.is_none()
             && let Some(status) = self.last_exit
         {
             let _ = writeln!(report, "(keel is not running; last exit: {status})");
         }
-        let _ = writeln!(report, "{}", log_tail::tail(&self.log_path, log_tail::TAIL_LINES));
+        let _ = writeln!(
+            report,
+            "{}",
+            log_tail::tail(&self.log_path, log_tail::TAIL_LINES)
+        );
         let _ = write!(report, "---- end of keel node log ----");
         report
     }
@@ -343,7 +369,9 @@ impl KeelNode {
 
         self.log_marker(&format!("start #{}: {cmd:?}", self.starts));
         let log = self.open_log()?;
-        let stderr = log.try_clone().wrap_err("cannot duplicate the log file handle")?;
+        let stderr = log
+            .try_clone()
+            .wrap_err("cannot duplicate the log file handle")?;
         cmd.stdin(Stdio::null()).stdout(log).stderr(stderr);
 
         let child = cmd
@@ -395,7 +423,10 @@ impl KeelNode {
         let Some(child) = self.child.as_mut() else {
             return Ok(self.last_exit);
         };
-        match child.try_wait().wrap_err("cannot poll the keel child process")? {
+        match child
+            .try_wait()
+            .wrap_err("cannot poll the keel child process")?
+        {
             Some(status) => {
                 self.child = None;
                 self.last_exit = Some(status);
@@ -429,7 +460,8 @@ impl Drop for KeelNode {
             let _ = child.kill();
             self.last_exit = child.wait().ok();
         }
-        let keep_requested = env::var_os(KEEP_DATADIR_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+        let keep_requested =
+            env::var_os(KEEP_DATADIR_ENV).is_some_and(|v| !v.is_empty() && v != "0");
         if panicking {
             eprintln!("{}", self.log_report());
         }
@@ -437,7 +469,10 @@ impl Drop for KeelNode {
             if let DataDir::Temp(dir) = &mut self.datadir {
                 dir.disable_cleanup(true);
             }
-            eprintln!("keel-e2e: kept the node's datadir {}", self.datadir.path().display());
+            eprintln!(
+                "keel-e2e: kept the node's datadir {}",
+                self.datadir.path().display()
+            );
         }
     }
 }

@@ -62,7 +62,9 @@ pub fn expect_error_containing<T: fmt::Debug>(
     needle: &str,
 ) -> eyre::Result<RpcErrorObject> {
     let err = match result {
-        Ok(value) => bail!("expected an error containing {needle:?}, but the request succeeded: {value:?}"),
+        Ok(value) => {
+            bail!("expected an error containing {needle:?}, but the request succeeded: {value:?}")
+        }
         Err(err) => err,
     };
     let object = error_object(&err)?;

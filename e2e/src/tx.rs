@@ -29,7 +29,10 @@ impl Fees {
     /// Fees that stay valid while the base fee grows up to `headroom`× the given one:
     /// `max_fee = base_fee * headroom + tip`.
     pub fn for_base_fee(base_fee: u128, headroom: u128, tip: u128) -> Self {
-        Self { max_fee_per_gas: base_fee * headroom + tip, max_priority_fee_per_gas: tip }
+        Self {
+            max_fee_per_gas: base_fee * headroom + tip,
+            max_priority_fee_per_gas: tip,
+        }
     }
 
     /// The legacy `gasPrice` to pay: the EIP-1559 fee cap.
@@ -44,16 +47,22 @@ pub async fn latest_base_fee(provider: &impl Provider) -> eyre::Result<u128> {
         .get_block_by_number(BlockNumberOrTag::Latest)
         .await?
         .ok_or_else(|| eyre!("eth_getBlockByNumber(\"latest\") returned null"))?;
-    let base_fee = block
-        .header
-        .base_fee_per_gas
-        .ok_or_else(|| eyre!("the latest block (#{}) has no baseFeePerGas", block.header.number))?;
+    let base_fee = block.header.base_fee_per_gas.ok_or_else(|| {
+        eyre!(
+            "the latest block (#{}) has no baseFeePerGas",
+            block.header.number
+        )
+    })?;
     Ok(u128::from(base_fee))
 }
 
 /// Fees with 4× headroom over the latest base fee and a 1 gwei tip.
 pub async fn suggest_fees(provider: &impl Provider) -> eyre::Result<Fees> {
-    Ok(Fees::for_base_fee(latest_base_fee(provider).await?, 4, GWEI))
+    Ok(Fees::for_base_fee(
+        latest_base_fee(provider).await?,
+        4,
+        GWEI,
+    ))
 }
 
 /// An EIP-1559 value transfer.
@@ -72,7 +81,13 @@ pub fn transfer_1559(chain_id: u64, nonce: u64, to: Address, value: U256, fees: 
 }
 
 /// A legacy value transfer with EIP-155 replay protection (`chain_id` in the signature).
-pub fn transfer_legacy(chain_id: u64, nonce: u64, to: Address, value: U256, gas_price: u128) -> TxLegacy {
+pub fn transfer_legacy(
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    gas_price: u128,
+) -> TxLegacy {
     TxLegacy {
         chain_id: Some(chain_id),
         nonce,
@@ -90,7 +105,9 @@ where
     T: SignableTransaction<Signature>,
     Signed<T>: Into<TxEnvelope>,
 {
-    let signature = signer.sign_transaction_sync(&mut tx).wrap_err("signing failed")?;
+    let signature = signer
+        .sign_transaction_sync(&mut tx)
+        .wrap_err("signing failed")?;
     Ok(tx.into_signed(signature).into())
 }
 

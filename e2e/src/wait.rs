@@ -33,13 +33,20 @@ pub async fn wait_for_receipts(
                 *slot = provider.get_transaction_receipt(*hash).await?;
             }
         }
-        let missing: Vec<&TxHash> =
-            receipts.iter().zip(hashes).filter(|(r, _)| r.is_none()).map(|(_, h)| h).collect();
+        let missing: Vec<&TxHash> = receipts
+            .iter()
+            .zip(hashes)
+            .filter(|(r, _)| r.is_none())
+            .map(|(_, h)| h)
+            .collect();
         if missing.is_empty() {
             return Ok(receipts.into_iter().flatten().collect());
         }
         if Instant::now() >= deadline {
-            let head = provider.get_block_number().await.map_or_else(|e| format!("unknown ({e})"), |n| n.to_string());
+            let head = provider
+                .get_block_number()
+                .await
+                .map_or_else(|e| format!("unknown ({e})"), |n| n.to_string());
             bail!(
                 "{} of {} transactions have no receipt after {timeout:?} (head block {head}); first missing: {:?}",
                 missing.len(),
@@ -52,7 +59,11 @@ pub async fn wait_for_receipts(
 }
 
 /// Waits until `eth_blockNumber` is at least `number`; returns the block number seen.
-pub async fn wait_for_block(provider: &impl Provider, number: u64, timeout: Duration) -> eyre::Result<u64> {
+pub async fn wait_for_block(
+    provider: &impl Provider,
+    number: u64,
+    timeout: Duration,
+) -> eyre::Result<u64> {
     let deadline = Instant::now() + timeout;
     loop {
         let head = provider.get_block_number().await?;

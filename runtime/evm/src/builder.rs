@@ -1,7 +1,7 @@
 //! Building one block: execute transactions one at a time, then seal.
 
 use alloy_consensus::{
-    Eip658Value, EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable,
+    Transaction as _, Eip658Value, EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable,
     TxEnvelope, TxType,
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
@@ -13,7 +13,7 @@ use revm::{
     Context, ExecuteCommitEvm, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::{EVMError, InvalidTransaction}},
     database::{State, states::bundle_state::BundleRetention},
-    database_interface::WrapDatabaseRef,
+    database_interface::{WrapDatabaseRef, bal::EvmDatabaseError},
     handler::MainnetEvm,
     context::Journal,
 };
@@ -165,7 +165,7 @@ impl<R: StateReader> BlockBuilder<R> {
                 trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
                 return Ok(TxOutcome::Invalid(invalid));
             }
-            Err(EVMError::Database(ReaderDbError(e))) => return Err(EvmError::State(e)),
+            Err(EVMError::Database(EvmDatabaseError::Database(ReaderDbError(e)))) => return Err(EvmError::State(e)),
             Err(other) => {
                 return Err(EvmError::Execution { hash: *tx.tx_hash(), reason: other.to_string() });
             }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope, TxReceipt};
+use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope};
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::{FeeHistory, Filter, FilterBlockOption, Log, TransactionRequest};
@@ -134,7 +134,8 @@ impl EthApi {
     }
 
     fn next_base_fee(&self) -> RpcResult<u64> {
-        Ok(self.fee_rule.next_base_fee(&self.snapshot()?.head()?))
+        let head = self.snapshot()?.head()?;
+        Ok(self.fee_rule.next_base_fee(&head))
     }
 
     /// Runs `f` on the state after block `id`: the flat tables for the head, the trie for any

@@ -1,7 +1,7 @@
 //! Building RPC objects (blocks, transactions, receipts, logs) from stored data.
 
-use alloy_consensus::{Header, ReceiptEnvelope, Sealed, Transaction as _, TxEnvelope, TxReceipt, transaction::Recovered};
-use alloy_primitives::{Address, B256, U256};
+use alloy_consensus::{Header, ReceiptEnvelope, Sealed, Transaction as _, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt};
 

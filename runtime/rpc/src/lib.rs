@@ -22,3 +22,6 @@ mod server;
 pub use api::{DEFAULT_MAX_LOGS, DEFAULT_MAX_LOGS_RANGE, DEFAULT_SUGGESTED_TIP, EthApi, EthApiConfig};
 pub use error::RpcError;
 pub use server::{DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, RpcServer, RpcServerConfig, serve};
+
+#[cfg(test)]
+mod tests;

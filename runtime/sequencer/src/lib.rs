@@ -18,3 +18,6 @@ pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};
+
+#[cfg(test)]
+mod tests;

@@ -25,7 +25,7 @@ impl StateReader for HistoricalState<'_> {
     type Error = StorageError;
 
     fn account(&self, address: &Address) -> StorageResult<Option<TrieAccount>> {
-        Ok(account_at_root(self.snapshot, self.state_root, *address)?)
+        Ok(account_at_root(self.snapshot, self.state_root, address)?)
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> StorageResult<U256> {

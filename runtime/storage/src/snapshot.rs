@@ -115,6 +115,24 @@ impl Snapshot {
         self.receipts.get(number)?.map(|v| decode("receipts", v.value())).transpose()
     }
 
+    /// Every account of the latest state with its non-zero storage, in address order. For
+    /// tests, debugging and state export: it reads the whole flat state.
+    pub fn dump_state(&self) -> StorageResult<Vec<(Address, TrieAccount, Vec<(U256, U256)>)>> {
+        let mut out = Vec::new();
+        for entry in self.accounts.range::<[u8; 20]>(..)? {
+            let (key, value) = entry?;
+            let address = Address::from(key.value());
+            let account: TrieAccount = decode("accounts", value.value())?;
+            let mut slots = Vec::new();
+            for slot in self.storage.range((key.value(), [0u8; 32])..=(key.value(), [0xffu8; 32]))? {
+                let (slot, value) = slot?;
+                slots.push((U256::from_be_bytes(slot.value().1), U256::from_be_bytes(value.value())));
+            }
+            out.push((address, account, slots));
+        }
+        Ok(out)
+    }
+
     /// Where the transaction with `hash` was included, if it was.
     pub fn tx_location(&self, hash: &B256) -> StorageResult<Option<TxLocation>> {
         Ok(self.tx_lookup.get(hash.0)?.map(|v| {

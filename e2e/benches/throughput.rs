@@ -1,0 +1,248 @@
+//! End-to-end transfer throughput: pre-signed transfers sent over JSON-RPC in batches of 200,
+//! timed until the last one is in a sealed block. Runs Keel with 10 and 1,000 senders and, when
+//! the anvil binary from `contracts/node_modules` is installed, anvil 1.7.1 with the same load in
+//! the same run, so the figures compare like for like on one machine.
+//!
+//! ```text
+//! cargo build --release -p keel-node && cargo bench -p keel-e2e --bench throughput
+//! ```
+//!
+//! Both nodes run with 1 s blocks and a 1 G gas limit (so the block gas limit is not what is
+//! measured). Nothing is asserted: the figures are printed.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::Encodable2718,
+    network::TxSignerSync,
+    primitives::{Address, B256, TxKind, U256},
+    signers::local::PrivateKeySigner,
+};
+use keel_e2e::{CHAIN_ID, KeelNode, KeelNodeOptions, dev_accounts};
+use serde_json::{Value, json};
+
+const TRANSFERS: usize = 10_000;
+const BATCH: usize = 200;
+const CONCURRENT_CLIENTS: usize = 4;
+const GAS_LIMIT: u64 = 1_000_000_000;
+const MAX_FEE: u128 = 100_000_000_000;
+
+fn main() -> eyre::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        let mut rows = Vec::new();
+        for senders in [10, 1_000] {
+            let node = KeelNode::spawn(
+                KeelNodeOptions::new()
+                    .block_time("1s")
+                    .env("KEEL_GENESIS__GAS_LIMIT", GAS_LIMIT.to_string())
+                    .env("KEEL_NODE__LOG", "warn"),
+            )
+            .await?;
+            let result = measure(&node.rpc_url(), senders).await;
+            rows.push(("keel", senders, node.finish(result)?));
+        }
+        match anvil_binary() {
+            Some(anvil) => {
+                for senders in [10, 200, 1_000] {
+                    let (mut child, url) = start_anvil(&anvil)?;
+                    let result = measure(&url, senders).await;
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    rows.push(("anvil 1.7.1", senders, result?));
+                }
+            }
+            None => println!("anvil not installed (run contracts/build.sh): skipping the comparison"),
+        }
+        println!("\n{TRANSFERS} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks");
+        println!("{:<12} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
+        for (node, senders, m) in rows {
+            println!("{node:<12} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
+        }
+        eyre::Ok(())
+    })
+}
+
+struct Measurement {
+    /// Transfers per second until the last batch was answered.
+    accepted_per_sec: f64,
+    /// Transfers per second until the last one was in a sealed block.
+    mined_per_sec: f64,
+}
+
+async fn measure(url: &str, senders: usize) -> eyre::Result<Measurement> {
+    let client = reqwest::Client::new();
+    let keys: Vec<PrivateKeySigner> =
+        (0..senders).map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(0xbe_0000 + i)))).collect::<Result<_, _>>()?;
+    fund(&client, url, &keys).await?;
+
+    // Pre-sign every transfer before the clock starts.
+    let per_sender = TRANSFERS.div_ceil(senders);
+    let mut raw = Vec::with_capacity(TRANSFERS);
+    'outer: for nonce in 0..per_sender as u64 {
+        for (i, key) in keys.iter().enumerate() {
+            if raw.len() == TRANSFERS {
+                break 'outer;
+            }
+            let to = Address::from_word(B256::from(U256::from(nonce * 1_000_000 + i as u64 + 1)));
+            raw.push(sign(key, nonce, to, U256::from(1)));
+        }
+    }
+    let start_block = block_number(&client, url).await?;
+    let batches: Vec<Value> = raw
+        .chunks(BATCH)
+        .map(|chunk| {
+            Value::Array(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(id, tx)| json!({"jsonrpc":"2.0","id":id,"method":"eth_sendRawTransaction","params":[tx]}))
+                    .collect(),
+            )
+        })
+        .collect();
+
+    let started = Instant::now();
+    let mut lanes: Vec<Vec<Value>> = vec![Vec::new(); CONCURRENT_CLIENTS];
+    for (i, batch) in batches.into_iter().enumerate() {
+        lanes[i % CONCURRENT_CLIENTS].push(batch);
+    }
+    let tasks: Vec<_> = lanes
+        .into_iter()
+        .map(|lane| {
+            let client = client.clone();
+            let url = url.to_owned();
+            tokio::spawn(async move {
+                for batch in lane {
+                    let response: Value = client.post(&url).json(&batch).send().await?.json().await?;
+                    if let Some(error) = response.as_array().and_then(|r| r.iter().find(|r| r.get("error").is_some())) {
+                        eyre::bail!("transaction rejected: {error}");
+                    }
+                }
+                eyre::Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let accepted = started.elapsed();
+
+    let mut mined = 0usize;
+    let mut next = start_block + 1;
+    while mined < TRANSFERS {
+        let head = block_number(&client, url).await?;
+        while next <= head {
+            let count = rpc(&client, url, "eth_getBlockTransactionCountByNumber", json!([format!("{next:#x}")])).await?;
+            mined += parse_u64(&count)? as usize;
+            next += 1;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            eyre::bail!("only {mined} of {TRANSFERS} transfers mined after 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let total = started.elapsed();
+    Ok(Measurement {
+        accepted_per_sec: TRANSFERS as f64 / accepted.as_secs_f64(),
+        mined_per_sec: TRANSFERS as f64 / total.as_secs_f64(),
+    })
+}
+
+/// Gives every bench sender 1 ETH from the dev accounts and waits until it is mined.
+async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) -> eyre::Result<()> {
+    let dev = dev_accounts();
+    let mut dev_nonces = Vec::new();
+    for account in &dev {
+        let nonce = rpc(client, url, "eth_getTransactionCount", json!([account.address(), "pending"])).await?;
+        dev_nonces.push(parse_u64(&nonce)?);
+    }
+    let txs: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let d = i % dev.len();
+            let tx = sign(&dev[d], dev_nonces[d], key.address(), U256::from(10u128.pow(18)));
+            dev_nonces[d] += 1;
+            tx
+        })
+        .collect();
+    for chunk in txs.chunks(BATCH) {
+        let batch: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(id, tx)| json!({"jsonrpc":"2.0","id":id,"method":"eth_sendRawTransaction","params":[tx]}))
+            .collect();
+        let response: Value = client.post(url).json(&batch).send().await?.json().await?;
+        if let Some(error) = response.as_array().and_then(|r| r.iter().find(|r| r.get("error").is_some())) {
+            eyre::bail!("funding transaction rejected: {error}");
+        }
+    }
+    let last = keys.last().map(|k| k.address()).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let balance = rpc(client, url, "eth_getBalance", json!([last, "latest"])).await?;
+        if balance.as_str() != Some("0x0") {
+            return Ok(());
+        }
+        eyre::ensure!(Instant::now() < deadline, "bench senders were not funded within 60 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sign(key: &PrivateKeySigner, nonce: u64, to: Address, value: U256) -> String {
+    let mut tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: MAX_FEE,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(to),
+        value,
+        ..Default::default()
+    };
+    let signature = key.sign_transaction_sync(&mut tx).unwrap_or_else(|e| panic!("signing failed: {e}"));
+    format!("0x{}", alloy::hex::encode(TxEnvelope::from(tx.into_signed(signature)).encoded_2718()))
+}
+
+async fn rpc(client: &reqwest::Client, url: &str, method: &str, params: Value) -> eyre::Result<Value> {
+    let response: Value =
+        client.post(url).json(&json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).send().await?.json().await?;
+    response.get("result").cloned().ok_or_else(|| eyre::eyre!("{method} failed: {response}"))
+}
+
+async fn block_number(client: &reqwest::Client, url: &str) -> eyre::Result<u64> {
+    parse_u64(&rpc(client, url, "eth_blockNumber", json!([])).await?)
+}
+
+fn parse_u64(value: &Value) -> eyre::Result<u64> {
+    let text = value.as_str().ok_or_else(|| eyre::eyre!("expected a hex quantity, got {value}"))?;
+    Ok(u64::from_str_radix(text.trim_start_matches("0x"), 16)?)
+}
+
+fn anvil_binary() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    path.exists().then_some(path)
+}
+
+fn start_anvil(anvil: &PathBuf) -> eyre::Result<(Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(anvil)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string()])
+        .args(["--hardfork", "prague", "--block-time", "1", "--gas-limit", &GAS_LIMIT.to_string(), "--silent"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        eyre::ensure!(Instant::now() < deadline, "anvil did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((child, url))
+}

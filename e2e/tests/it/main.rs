@@ -1,0 +1,8 @@
+//! End-to-end tests: each test starts the real `keel` binary (see `keel_e2e::KeelNode`) and
+//! talks to it only through standard Ethereum JSON-RPC.
+//!
+//! Build the node first: `cargo build -p keel-node && cargo test -p keel-e2e`.
+
+mod crash;
+mod transfers;
+mod tx_errors;

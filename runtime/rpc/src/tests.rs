@@ -1,0 +1,109 @@
+//! JSON-RPC framing and error codes, against a real storage with a one-account genesis.
+
+use std::sync::Arc;
+
+use alloy_consensus::{Header, Sealable};
+use alloy_primitives::{Address, U256};
+use keel_evm::Eip1559BaseFee;
+use keel_mempool::{Mempool, PoolConfig};
+use keel_primitives::{ChainSpec, EMPTY_ROOT_HASH, KECCAK_EMPTY};
+use keel_storage::{GenesisWrite, Storage};
+use keel_trie::{GenesisAccount, genesis_state};
+use serde_json::{Value, json};
+
+use crate::{EthApi, EthApiConfig, server::handle_body};
+
+const CHAIN_ID: u64 = 65_536_999;
+const RICH: Address = Address::repeat_byte(0x11);
+
+fn api() -> (tempfile::TempDir, EthApi) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(&dir.path().join("keel.redb")).unwrap();
+    let state = genesis_state([GenesisAccount {
+        address: RICH,
+        nonce: 7,
+        balance: U256::from(1_000_000u64),
+        code_hash: KECCAK_EMPTY,
+        storage: vec![],
+    }]);
+    let header = Header {
+        state_root: state.root,
+        transactions_root: EMPTY_ROOT_HASH,
+        receipts_root: EMPTY_ROOT_HASH,
+        gas_limit: 30_000_000,
+        base_fee_per_gas: Some(1_000_000_000),
+        ..Default::default()
+    }
+    .seal_slow();
+    storage.init_genesis(GenesisWrite { header: &header, state: &state, storage: &[], codes: &[] }).unwrap();
+    let spec = ChainSpec::ethereum_like(CHAIN_ID);
+    let api = EthApi::new(
+        Arc::new(storage),
+        Arc::new(Mempool::new(PoolConfig::new(CHAIN_ID, 30_000_000))),
+        Arc::new(Eip1559BaseFee::new(spec)),
+        EthApiConfig {
+            spec,
+            gas_cap: 50_000_000,
+            client_version: "keel/test".into(),
+            suggested_tip: 1,
+            max_logs_range: 100,
+            max_logs: 100,
+        },
+    );
+    (dir, api)
+}
+
+fn call(api: &EthApi, body: &str) -> Value {
+    serde_json::from_slice(&handle_body(api, body.as_bytes(), 3)).unwrap()
+}
+
+#[test]
+fn answers_basic_methods() {
+    let (_dir, api) = api();
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#);
+    assert_eq!(response, json!({"jsonrpc":"2.0","id":1,"result":"0x3e8ffe7"}));
+    let response = call(&api, &format!(r#"{{"jsonrpc":"2.0","id":"a","method":"eth_getBalance","params":["{RICH}","latest"]}}"#));
+    assert_eq!(response["result"], "0xf4240");
+    let response = call(&api, &format!(r#"{{"jsonrpc":"2.0","id":2,"method":"eth_getTransactionCount","params":["{RICH}","pending"]}}"#));
+    assert_eq!(response["result"], "0x7");
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":3,"method":"eth_getBlockByNumber","params":["earliest",false]}"#);
+    assert_eq!(response["result"]["number"], "0x0");
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":4,"method":"eth_getBlockByNumber","params":["0x5",false]}"#);
+    assert_eq!(response["result"], Value::Null, "unknown blocks are null, not errors");
+}
+
+#[test]
+fn error_codes_follow_json_rpc() {
+    let (_dir, api) = api();
+    assert_eq!(call(&api, "{not json")["error"]["code"], -32700);
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#);
+    assert_eq!(response["error"]["code"], -32601);
+    assert_eq!(response["id"], 1);
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12"]}"#);
+    assert_eq!(response["error"]["code"], -32602);
+    assert!(response["error"]["message"].as_str().unwrap().contains("address"), "{response}");
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":{"a":1}}"#);
+    assert_eq!(response["error"]["code"], -32602);
+    assert_eq!(call(&api, r#"{"id":1}"#)["error"]["code"], -32600);
+    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02c0"]}"#);
+    assert_eq!(response["error"]["code"], -32000);
+}
+
+#[test]
+fn batches_are_answered_in_order_and_bounded() {
+    let (_dir, api) = api();
+    let response = call(
+        &api,
+        r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"nope"},{"jsonrpc":"2.0","id":3,"method":"net_version"}]"#,
+    );
+    let items = response.as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["id"], 1);
+    assert_eq!(items[1]["error"]["code"], -32601);
+    assert_eq!(items[2]["result"], CHAIN_ID.to_string());
+    assert_eq!(call(&api, "[]")["error"]["code"], -32600);
+    let four = r#"[{"id":1,"method":"eth_chainId"},{"id":2,"method":"eth_chainId"},{"id":3,"method":"eth_chainId"},{"id":4,"method":"eth_chainId"}]"#;
+    let response = call(&api, four);
+    assert_eq!(response["error"]["code"], -32600);
+    assert!(response["error"]["message"].as_str().unwrap().contains("limit of 3"));
+}

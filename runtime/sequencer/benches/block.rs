@@ -1,0 +1,115 @@
+//! Block production, phase by phase: revm execution (Mgas/s), state-root computation and the
+//! redb commit, for blocks of ETH transfers over a state with many accounts.
+//!
+//! `cargo bench -p keel-sequencer --bench block` prints medians over several blocks. Inputs are
+//! deterministic (keys from fixed seeds); no number here is asserted.
+
+use std::{path::Path, time::Instant};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_network::TxSignerSync;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_signer_local::PrivateKeySigner;
+use keel_config::Config;
+use keel_evm::{BaseFeeRule, BlockAttributes, BlockBuilder, Eip1559BaseFee, TxOutcome};
+use keel_primitives::ChainSpec;
+use keel_sequencer::build_genesis;
+use keel_storage::{BlockWrite, Storage};
+
+const CHAIN_ID: u64 = 65_536_999;
+const BLOCKS: usize = 7;
+
+fn main() {
+    for (senders, txs_per_block) in [(1_000usize, 5_000usize), (10_000, 5_000)] {
+        run(senders, txs_per_block);
+    }
+}
+
+fn run(senders: usize, txs_per_block: usize) {
+    let keys: Vec<PrivateKeySigner> = (0..senders)
+        .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i + 1))).expect("valid key"))
+        .collect();
+    let mut toml = format!("[chain]\nchain_id = {CHAIN_ID}\n[genesis]\ngas_limit = 1000000000\n");
+    for key in &keys {
+        toml += &format!("[genesis.alloc.\"{}\"]\nbalance = \"0x21e19e0c9bab2400000\"\n", key.address());
+    }
+    let config = Config::from_toml_str(&toml, Path::new("bench.toml"), Vec::<(String, String)>::new()).expect("config");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = Storage::open(&dir.path().join("keel.redb")).expect("open");
+    storage.init_genesis(build_genesis(&config.genesis).write()).expect("genesis");
+    let spec = ChainSpec::ethereum_like(CHAIN_ID);
+    let fee_rule = Eip1559BaseFee::new(spec);
+
+    let mut nonces = vec![0u64; senders];
+    let (mut exec, mut root, mut commit, mut mgas) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for block in 0..BLOCKS {
+        let snapshot = storage.snapshot().expect("snapshot");
+        let parent = snapshot.head().expect("head");
+        let base_fee = fee_rule.next_base_fee(&parent);
+        let txs: Vec<(TxEnvelope, Address)> = (0..txs_per_block)
+            .map(|i| {
+                let s = (block * txs_per_block + i) % senders;
+                let mut tx = TxEip1559 {
+                    chain_id: CHAIN_ID,
+                    nonce: nonces[s],
+                    gas_limit: 21_000,
+                    max_fee_per_gas: 100_000_000_000,
+                    max_priority_fee_per_gas: 1,
+                    // Fresh recipients: every transfer creates an account, the worst case for the trie.
+                    to: TxKind::Call(Address::from_word(B256::from(U256::from(block * txs_per_block + i + 1_000_000_000)))),
+                    value: U256::from(1),
+                    ..Default::default()
+                };
+                nonces[s] += 1;
+                let signature = keys[s].sign_transaction_sync(&mut tx).expect("sign");
+                (TxEnvelope::from(tx.into_signed(signature)), keys[s].address())
+            })
+            .collect();
+        let attributes = BlockAttributes {
+            timestamp: parent.timestamp + 1,
+            coinbase: Address::repeat_byte(0xc0),
+            gas_limit: 1_000_000_000,
+            base_fee,
+            extra_data: Bytes::new(),
+        };
+        let mut builder = BlockBuilder::new(&spec, &snapshot, &parent, attributes);
+        let started = Instant::now();
+        for (tx, sender) in txs {
+            let outcome = builder.push(tx, sender).expect("execute");
+            assert!(matches!(outcome, TxOutcome::Included { .. }), "{outcome:?}");
+        }
+        let executed = started.elapsed();
+        let started = Instant::now();
+        let built = builder.finish(&snapshot).expect("finish");
+        let rooted = started.elapsed();
+        drop(snapshot);
+        let started = Instant::now();
+        storage
+            .commit_block(BlockWrite {
+                block: &built.block,
+                receipts: &built.receipts,
+                changes: &built.changes,
+                state: &built.state,
+                codes: &built.codes,
+            })
+            .expect("commit");
+        let committed = started.elapsed();
+        exec.push(executed.as_secs_f64() * 1e3);
+        root.push(rooted.as_secs_f64() * 1e3);
+        commit.push(committed.as_secs_f64() * 1e3);
+        mgas.push(built.block.header.gas_used as f64 / 1e6 / executed.as_secs_f64());
+    }
+    println!(
+        "block of {txs_per_block} transfers, {senders} funded senders: execution {:.1} ms ({:.0} Mgas/s), \
+         state root {:.1} ms, redb commit {:.1} ms  (medians of {BLOCKS} blocks)",
+        median(&mut exec),
+        median(&mut mgas),
+        median(&mut root),
+        median(&mut commit),
+    );
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

@@ -1,0 +1,240 @@
+//! Genesis against a public client, and whole blocks through pool, revm, trie and redb.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+use alloy_eips::Encodable2718;
+use alloy_network::TxSignerSync;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, keccak256};
+use alloy_signer_local::PrivateKeySigner;
+use keel_config::Config;
+use keel_evm::Eip1559BaseFee;
+use keel_mempool::{Mempool, PoolConfig};
+use keel_primitives::{ChainSpec, StateReader};
+use keel_storage::Storage;
+use keel_trie::{GenesisAccount, genesis_state};
+
+use crate::{Proposer, ProposerConfig, SequencerMetrics, build_genesis};
+
+const CHAIN_ID: u64 = 65_536_999;
+const GWEI: u128 = 1_000_000_000;
+/// The first dev key of the `test … junk` mnemonic.
+const DEV_KEY: B256 = b256!("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+
+/// The genesis state root of this alloc, as anvil 1.7.1 computes it: started with
+/// `anvil --hardfork prague --no-create2 --accounts 0 --init genesis.json` (the same alloc),
+/// `eth_getProof(…, "0x0")` returns the account proof whose first node hashes to the root.
+/// anvil adds the EIP-2935 history contract (nonce 0) to a Prague genesis, so the alloc here
+/// lists it explicitly.
+#[test]
+fn genesis_root_matches_anvil() {
+    let toml = r#"
+[chain]
+chain_id = 65536999
+
+[genesis]
+gas_limit = 30000000
+base_fee = 1000000000
+
+[genesis.alloc."0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
+balance = "0x21e19e0c9bab2400000"
+
+[genesis.alloc."0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]
+balance = "0x21e19e0c9bab2400000"
+nonce = 5
+
+[genesis.alloc."0x00000000000000000000000000000000000000aa"]
+balance = "0x1"
+code = "0x6001600055"
+storage = { "0x0000000000000000000000000000000000000000000000000000000000000001" = "0x00000000000000000000000000000000000000000000000000000000000000ff", "0x0000000000000000000000000000000000000000000000000000000000000002" = "0x0000000000000000000000000000000000000000000000000000000000001234" }
+
+[genesis.alloc."0x0000F90827F1C53a10cb7A02335B175320002935"]
+balance = "0x0"
+code = "0x3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff81430311604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500"
+"#;
+    let config = Config::from_toml_str(toml, Path::new("genesis-test.toml"), Vec::<(String, String)>::new()).unwrap();
+    let genesis = build_genesis(&config.genesis);
+    assert_eq!(genesis.header.state_root, b256!("c8a9044c9223a0e244d8215ccec892cb16bde2accc73db165e25ea993566c483"));
+    let contract = genesis.state.accounts.iter().find(|(a, _)| *a == address!("00000000000000000000000000000000000000aa"));
+    let contract = contract.and_then(|(_, a)| *a).unwrap();
+    assert_eq!(contract.storage_root, b256!("469b547c9a1ec3bf72acf5b1e31f6aa78b93a60b7b209095583c35eecc223a1d"));
+}
+
+struct Chain {
+    _dir: tempfile::TempDir,
+    storage: Arc<Storage>,
+    pool: Arc<Mempool>,
+    proposer: Proposer,
+    key: PrivateKeySigner,
+    nonce: u64,
+}
+
+impl Chain {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = r#"
+[chain]
+chain_id = 65536999
+[genesis.alloc."0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
+balance = "0x21e19e0c9bab2400000"
+"#;
+        let config = Config::from_toml_str(toml, Path::new("test.toml"), Vec::<(String, String)>::new()).unwrap();
+        let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).unwrap());
+        let genesis = build_genesis(&config.genesis);
+        assert!(storage.init_genesis(genesis.write()).unwrap());
+        let spec = ChainSpec::ethereum_like(CHAIN_ID);
+        let pool = Arc::new(Mempool::new(PoolConfig::new(CHAIN_ID, config.genesis.gas_limit)));
+        let proposer = Proposer::new(
+            spec,
+            ProposerConfig {
+                block_time: Duration::from_secs(1),
+                coinbase: Address::repeat_byte(0xc0),
+                gas_limit: config.genesis.gas_limit,
+                extra_data: Bytes::new(),
+                max_block_txs: None,
+            },
+            storage.clone(),
+            pool.clone(),
+            Arc::new(Eip1559BaseFee::new(spec)),
+            SequencerMetrics::default(),
+        );
+        let key = PrivateKeySigner::from_bytes(&DEV_KEY).unwrap();
+        Self { _dir: dir, storage, pool, proposer, key, nonce: 0 }
+    }
+
+    /// Signs and pools a transaction from the dev key; returns its hash.
+    fn send(&mut self, to: TxKind, value: u64, input: &[u8], gas: u64) -> B256 {
+        let mut tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce: self.nonce,
+            gas_limit: gas,
+            max_fee_per_gas: 10 * GWEI,
+            max_priority_fee_per_gas: GWEI,
+            to,
+            value: U256::from(value),
+            input: Bytes::copy_from_slice(input),
+            ..Default::default()
+        };
+        let signature = self.key.sign_transaction_sync(&mut tx).unwrap();
+        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+        self.nonce += 1;
+        self.pool.add_raw(&raw, &self.storage.snapshot().unwrap()).unwrap()
+    }
+
+    fn receipt_status(&self, hash: B256) -> bool {
+        let snapshot = self.storage.snapshot().unwrap();
+        let location = snapshot.tx_location(&hash).unwrap().expect("mined");
+        let receipts = snapshot.receipts(location.block).unwrap().unwrap();
+        alloy_consensus::TxReceipt::status(&receipts[location.index as usize])
+    }
+
+    /// The head's state root must equal a root built from scratch over the whole flat state.
+    fn assert_root_from_scratch(&self) {
+        let snapshot = self.storage.snapshot().unwrap();
+        let head = snapshot.head().unwrap();
+        let accounts: Vec<GenesisAccount> = snapshot
+            .dump_state()
+            .unwrap()
+            .into_iter()
+            .map(|(address, account, storage)| GenesisAccount {
+                address,
+                nonce: account.nonce,
+                balance: account.balance,
+                code_hash: account.code_hash,
+                storage,
+            })
+            .collect();
+        let rebuilt = genesis_state(accounts);
+        assert_eq!(rebuilt.root, head.state_root, "incremental root differs from a from-scratch root at block {}", head.number);
+    }
+}
+
+/// `SSTORE(calldata[0..32], calldata[32..64])`.
+const STORE_RUNTIME: [u8; 8] = [0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00];
+
+fn init_code(runtime: &[u8]) -> Vec<u8> {
+    let len = runtime.len() as u8;
+    let mut code = vec![0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3];
+    code.extend_from_slice(runtime);
+    code
+}
+
+fn store_call(slot: u64, value: u64) -> Vec<u8> {
+    [U256::from(slot).to_be_bytes::<32>(), U256::from(value).to_be_bytes::<32>()].concat()
+}
+
+#[test]
+fn blocks_execute_and_roots_stay_exact() {
+    let mut chain = Chain::new();
+    let sender = chain.key.address();
+    let bob = Address::repeat_byte(0xb0);
+
+    // Block 1: a transfer, a deployment, and a contract that destroys itself while being created.
+    let transfer = chain.send(TxKind::Call(bob), 1_000, &[], 21_000);
+    let deploy = chain.send(TxKind::Create, 0, &init_code(&STORE_RUNTIME), 200_000);
+    // init code: SELFDESTRUCT(CALLER) — created and destroyed in one transaction (EIP-6780).
+    let ephemeral = chain.send(TxKind::Create, 5_000, &[0x33, 0xff], 100_000);
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.transactions, 3);
+    assert!(chain.receipt_status(transfer) && chain.receipt_status(deploy) && chain.receipt_status(ephemeral));
+    let store = sender.create(1);
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert_eq!(snapshot.account(&bob).unwrap().unwrap().balance, U256::from(1_000));
+    let code_hash = snapshot.account(&store).unwrap().unwrap().code_hash;
+    assert_eq!(code_hash, keccak256(STORE_RUNTIME));
+    assert_eq!(snapshot.code(&code_hash).unwrap().unwrap().as_ref(), &STORE_RUNTIME);
+    assert!(snapshot.account(&sender.create(2)).unwrap().is_none(), "created-and-destroyed account must not exist");
+    drop(snapshot);
+    chain.assert_root_from_scratch();
+
+    // Block 2: storage writes, and a call that reverts (REVERT(0,0) as init code).
+    chain.send(TxKind::Call(store), 0, &store_call(1, 0xaa), 100_000);
+    chain.send(TxKind::Call(store), 0, &store_call(2, 0xbb), 100_000);
+    let reverted = chain.send(TxKind::Create, 0, &[0x60, 0x00, 0x60, 0x00, 0xfd], 100_000);
+    chain.proposer.build_block().unwrap();
+    assert!(!chain.receipt_status(reverted));
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert_eq!(snapshot.storage(&store, &U256::from(1)).unwrap(), U256::from(0xaa));
+    assert_eq!(snapshot.storage(&store, &U256::from(2)).unwrap(), U256::from(0xbb));
+    drop(snapshot);
+    chain.assert_root_from_scratch();
+
+    // Block 3: delete one slot, then all of them: the storage root must return to empty.
+    chain.send(TxKind::Call(store), 0, &store_call(1, 0), 100_000);
+    chain.proposer.build_block().unwrap();
+    chain.assert_root_from_scratch();
+    chain.send(TxKind::Call(store), 0, &store_call(2, 0), 100_000);
+    chain.proposer.build_block().unwrap();
+    chain.assert_root_from_scratch();
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert_eq!(snapshot.account(&store).unwrap().unwrap().storage_root, keel_primitives::EMPTY_ROOT_HASH);
+    assert_eq!(snapshot.account(&sender).unwrap().unwrap().nonce, chain.nonce);
+    assert_eq!(snapshot.head_number().unwrap(), 4);
+    // Pool is empty: everything was mined.
+    assert!(chain.pool.is_empty());
+}
+
+#[test]
+fn invalid_transactions_are_dropped_not_fatal() {
+    let mut chain = Chain::new();
+    let ok = chain.send(TxKind::Call(Address::repeat_byte(1)), 1, &[], 21_000);
+    // A legacy transaction paying a gas price below the next base fee stays pooled, never
+    // executes, and does not stop the chain.
+    let mut tx = TxLegacy {
+        chain_id: Some(CHAIN_ID),
+        nonce: chain.nonce,
+        gas_price: 1,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::repeat_byte(2)),
+        ..Default::default()
+    };
+    let signature = chain.key.sign_transaction_sync(&mut tx).unwrap();
+    let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+    chain.pool.add_raw(&raw, &chain.storage.snapshot().unwrap()).unwrap();
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.transactions, 1);
+    assert!(chain.receipt_status(ok));
+    assert_eq!(chain.pool.len(), 1, "the underpriced transaction waits for a lower base fee");
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.number, 3);
+}
