@@ -61,7 +61,7 @@ fn call(api: &EthApi, body: &str) -> Value {
 fn answers_basic_methods() {
     let (_dir, api) = api();
     let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#);
-    assert_eq!(response, json!({"jsonrpc":"2.0","id":1,"result":"0x3e8ffe7"}));
+    assert_eq!(response, json!({"jsonrpc":"2.0","id":1,"result":"0x3e803e7"}));
     let response = call(&api, &format!(r#"{{"jsonrpc":"2.0","id":"a","method":"eth_getBalance","params":["{RICH}","latest"]}}"#));
     assert_eq!(response["result"], "0xf4240");
     let response = call(&api, &format!(r#"{{"jsonrpc":"2.0","id":2,"method":"eth_getTransactionCount","params":["{RICH}","pending"]}}"#));

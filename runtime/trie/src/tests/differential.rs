@@ -108,7 +108,7 @@ fn run(keys: &[[u8; 32]], ops: &[Op]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn matches_hash_builder((keys, ops) in case()) {

@@ -10,7 +10,7 @@ use super::support::{build, key, value};
 use crate::{EMPTY_ROOT_HASH, MemoryNodeStore, proof};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn proofs_verify(

@@ -361,3 +361,49 @@ fn malformed_account_leaf() {
     let err = apply_state_changes(&store, root, &[change]).expect_err("not an account");
     assert!(matches!(err, TrieError::MalformedAccount { .. }));
 }
+
+/// Changes to one address listed several times in a block apply in order, on one storage trie.
+#[test]
+fn repeated_address_in_one_block() {
+    let mut store = MemoryNodeStore::new();
+    let a = address(5);
+    let slot = |s: u64, v: u64| (U256::from(s), U256::from(v));
+    let change = |info, storage_wiped, storage| AccountChange {
+        address: a,
+        info,
+        storage_wiped,
+        storage,
+    };
+    // Written then cleared within the block: the storage never reaches the store.
+    let first = block(
+        &mut store,
+        EMPTY_ROOT_HASH,
+        &[
+            change(info(0), false, vec![slot(0, 1)]),
+            change(info(0), false, vec![slot(0, 0)]),
+        ],
+    );
+    assert_eq!(first.accounts.len(), 1);
+    let account = account_at_root(&store, first.root, &a)
+        .expect("read")
+        .expect("exists");
+    assert_eq!(account.storage_root, EMPTY_ROOT_HASH);
+
+    // Built up over three entries, then destroyed and re-created with fresh storage.
+    let second = block(
+        &mut store,
+        first.root,
+        &[
+            change(info(1), false, vec![slot(1, 1)]),
+            change(info(2), false, vec![slot(2, 2)]),
+            change(None, false, vec![]),
+            change(info(3), false, vec![slot(3, 3)]),
+        ],
+    );
+    let account = account_at_root(&store, second.root, &a)
+        .expect("read")
+        .expect("exists");
+    let expected: BTreeMap<U256, U256> = [slot(3, 3)].into_iter().collect();
+    assert_eq!(account, model_account(&info(3).expect("some"), &expected));
+    assert_eq!(second.accounts, vec![(a, Some(account))]);
+}

@@ -316,15 +316,17 @@ fn single_account_genesis() {
         keccak256(slot_value.0.to_be_bytes::<32>()),
         alloy_rlp::encode(slot_value.1),
     )]);
-    let account = TrieAccount::new(
-        0,
-        U256::from(10).pow(U256::from(21)),
-        storage_root,
-        KECCAK_EMPTY,
-    );
+    let account = || {
+        TrieAccount::new(
+            0,
+            U256::from(10).pow(U256::from(21)),
+            storage_root,
+            KECCAK_EMPTY,
+        )
+    };
     assert_eq!(
         genesis.root,
-        reference_root([(keccak256(address), alloy_rlp::encode(&account))])
+        reference_root([(keccak256(address), alloy_rlp::encode(account()))])
     );
-    assert_eq!(genesis.accounts, vec![(address, Some(account))]);
+    assert_eq!(genesis.accounts, vec![(address, Some(account()))]);
 }
