@@ -33,7 +33,10 @@ const GAS_LIMIT: u64 = 1_000_000_000;
 const MAX_FEE: u128 = 100_000_000_000;
 
 fn main() -> eyre::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let mut rows = Vec::new();
         for senders in [10, 1_000] {
@@ -77,8 +80,9 @@ struct Measurement {
 
 async fn measure(url: &str, senders: usize) -> eyre::Result<Measurement> {
     let client = reqwest::Client::new();
-    let keys: Vec<PrivateKeySigner> =
-        (0..senders).map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(0xbe_0000 + i)))).collect::<Result<_, _>>()?;
+    let keys: Vec<PrivateKeySigner> = (0..senders)
+        .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(0xbe_0000 + i))))
+        .collect::<Result<_, _>>()?;
     fund(&client, url, &keys).await?;
 
     // Pre-sign every transfer before the clock starts.
@@ -119,8 +123,12 @@ async fn measure(url: &str, senders: usize) -> eyre::Result<Measurement> {
             let url = url.to_owned();
             tokio::spawn(async move {
                 for batch in lane {
-                    let response: Value = client.post(&url).json(&batch).send().await?.json().await?;
-                    if let Some(error) = response.as_array().and_then(|r| r.iter().find(|r| r.get("error").is_some())) {
+                    let response: Value =
+                        client.post(&url).json(&batch).send().await?.json().await?;
+                    if let Some(error) = response
+                        .as_array()
+                        .and_then(|r| r.iter().find(|r| r.get("error").is_some()))
+                    {
                         eyre::bail!("transaction rejected: {error}");
                     }
                 }
@@ -138,7 +146,13 @@ async fn measure(url: &str, senders: usize) -> eyre::Result<Measurement> {
     while mined < TRANSFERS {
         let head = block_number(&client, url).await?;
         while next <= head {
-            let count = rpc(&client, url, "eth_getBlockTransactionCountByNumber", json!([format!("{next:#x}")])).await?;
+            let count = rpc(
+                &client,
+                url,
+                "eth_getBlockTransactionCountByNumber",
+                json!([format!("{next:#x}")]),
+            )
+            .await?;
             mined += parse_u64(&count)? as usize;
             next += 1;
         }
@@ -159,7 +173,13 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
     let dev = dev_accounts();
     let mut dev_nonces = Vec::new();
     for account in &dev {
-        let nonce = rpc(client, url, "eth_getTransactionCount", json!([account.address(), "pending"])).await?;
+        let nonce = rpc(
+            client,
+            url,
+            "eth_getTransactionCount",
+            json!([account.address(), "pending"]),
+        )
+        .await?;
         dev_nonces.push(parse_u64(&nonce)?);
     }
     let txs: Vec<String> = keys
@@ -167,7 +187,12 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
         .enumerate()
         .map(|(i, key)| {
             let d = i % dev.len();
-            let tx = sign(&dev[d], dev_nonces[d], key.address(), U256::from(10u128.pow(18)));
+            let tx = sign(
+                &dev[d],
+                dev_nonces[d],
+                key.address(),
+                U256::from(10u128.pow(18)),
+            );
             dev_nonces[d] += 1;
             tx
         })
@@ -179,7 +204,10 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
             .map(|(id, tx)| json!({"jsonrpc":"2.0","id":id,"method":"eth_sendRawTransaction","params":[tx]}))
             .collect();
         let response: Value = client.post(url).json(&batch).send().await?.json().await?;
-        if let Some(error) = response.as_array().and_then(|r| r.iter().find(|r| r.get("error").is_some())) {
+        if let Some(error) = response
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r.get("error").is_some()))
+        {
             eyre::bail!("funding transaction rejected: {error}");
         }
     }
@@ -190,7 +218,10 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
         if balance.as_str() != Some("0x0") {
             return Ok(());
         }
-        eyre::ensure!(Instant::now() < deadline, "bench senders were not funded within 60 s");
+        eyre::ensure!(
+            Instant::now() < deadline,
+            "bench senders were not funded within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -206,14 +237,32 @@ fn sign(key: &PrivateKeySigner, nonce: u64, to: Address, value: U256) -> String 
         value,
         ..Default::default()
     };
-    let signature = key.sign_transaction_sync(&mut tx).unwrap_or_else(|e| panic!("signing failed: {e}"));
-    format!("0x{}", alloy::hex::encode(TxEnvelope::from(tx.into_signed(signature)).encoded_2718()))
+    let signature = key
+        .sign_transaction_sync(&mut tx)
+        .unwrap_or_else(|e| panic!("signing failed: {e}"));
+    format!(
+        "0x{}",
+        alloy::hex::encode(TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
+    )
 }
 
-async fn rpc(client: &reqwest::Client, url: &str, method: &str, params: Value) -> eyre::Result<Value> {
-    let response: Value =
-        client.post(url).json(&json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).send().await?.json().await?;
-    response.get("result").cloned().ok_or_else(|| eyre::eyre!("{method} failed: {response}"))
+async fn rpc(
+    client: &reqwest::Client,
+    url: &str,
+    method: &str,
+    params: Value,
+) -> eyre::Result<Value> {
+    let response: Value = client
+        .post(url)
+        .json(&json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    response
+        .get("result")
+        .cloned()
+        .ok_or_else(|| eyre::eyre!("{method} failed: {response}"))
 }
 
 async fn block_number(client: &reqwest::Client, url: &str) -> eyre::Result<u64> {
@@ -221,20 +270,40 @@ async fn block_number(client: &reqwest::Client, url: &str) -> eyre::Result<u64> 
 }
 
 fn parse_u64(value: &Value) -> eyre::Result<u64> {
-    let text = value.as_str().ok_or_else(|| eyre::eyre!("expected a hex quantity, got {value}"))?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| eyre::eyre!("expected a hex quantity, got {value}"))?;
     Ok(u64::from_str_radix(text.trim_start_matches("0x"), 16)?)
 }
 
 fn anvil_binary() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
     path.exists().then_some(path)
 }
 
 fn start_anvil(anvil: &PathBuf) -> eyre::Result<(Child, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let child = Command::new(anvil)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string()])
-        .args(["--hardfork", "prague", "--block-time", "1", "--gas-limit", &GAS_LIMIT.to_string(), "--silent"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--chain-id",
+            &CHAIN_ID.to_string(),
+        ])
+        .args([
+            "--hardfork",
+            "prague",
+            "--block-time",
+            "1",
+            "--gas-limit",
+            &GAS_LIMIT.to_string(),
+            "--silent",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;

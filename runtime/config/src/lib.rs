@@ -4,15 +4,31 @@ mod t {
     use serde::Deserialize;
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    struct A { rpc: R, #[serde(default)] alloc: std::collections::BTreeMap<alloy_primitives::Address, R> }
+    struct A {
+        rpc: R,
+        #[serde(default)]
+        alloc: std::collections::BTreeMap<alloy_primitives::Address, R>,
+    }
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    struct R { listen: u64, #[serde(default)] other: u64 }
+    struct R {
+        listen: u64,
+        #[serde(default)]
+        other: u64,
+    }
     fn go(s: &str) {
         let t = toml::de::DeTable::parse(s).unwrap();
         let de = toml::de::Deserializer::from(t);
         let r: Result<A, _> = serde_path_to_error::deserialize(de);
-        match r { Ok(a) => println!("OK {a:?}"), Err(e) => println!("path={} msg={:?} span={:?}", e.path(), e.inner().message(), e.inner().span()) }
+        match r {
+            Ok(a) => println!("OK {a:?}"),
+            Err(e) => println!(
+                "path={} msg={:?} span={:?}",
+                e.path(),
+                e.inner().message(),
+                e.inner().span()
+            ),
+        }
     }
     #[test]
     fn proto() {

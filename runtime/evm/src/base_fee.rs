@@ -59,17 +59,30 @@ mod tests {
     fn follows_eip1559() {
         let rule = Eip1559BaseFee::new(ChainSpec::ethereum_like(1));
         // At the target (half the limit) the fee is unchanged.
-        assert_eq!(rule.next_base_fee(&parent(15_000_000, 1_000_000_000)), 1_000_000_000);
+        assert_eq!(
+            rule.next_base_fee(&parent(15_000_000, 1_000_000_000)),
+            1_000_000_000
+        );
         // A full block raises it by 1/8, an empty one lowers it by 1/8.
-        assert_eq!(rule.next_base_fee(&parent(30_000_000, 1_000_000_000)), 1_125_000_000);
+        assert_eq!(
+            rule.next_base_fee(&parent(30_000_000, 1_000_000_000)),
+            1_125_000_000
+        );
         assert_eq!(rule.next_base_fee(&parent(0, 1_000_000_000)), 875_000_000);
     }
 
     #[test]
     fn clamps_to_bounds() {
-        let spec = ChainSpec { min_base_fee: 900_000_000, max_base_fee: 1_100_000_000, ..ChainSpec::ethereum_like(1) };
+        let spec = ChainSpec {
+            min_base_fee: 900_000_000,
+            max_base_fee: 1_100_000_000,
+            ..ChainSpec::ethereum_like(1)
+        };
         let rule = Eip1559BaseFee::new(spec);
         assert_eq!(rule.next_base_fee(&parent(0, 1_000_000_000)), 900_000_000);
-        assert_eq!(rule.next_base_fee(&parent(30_000_000, 1_000_000_000)), 1_100_000_000);
+        assert_eq!(
+            rule.next_base_fee(&parent(30_000_000, 1_000_000_000)),
+            1_100_000_000
+        );
     }
 }

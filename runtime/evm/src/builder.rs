@@ -1,21 +1,26 @@
 //! Building one block: execute transactions one at a time, then seal.
 
 use alloy_consensus::{
-    Transaction as _, Eip658Value, EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable,
-    TxEnvelope, TxType,
+    EMPTY_OMMER_ROOT_HASH, Eip658Value, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom,
+    Sealable, Transaction as _, TxEnvelope, TxType,
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
 use alloy_eips::Typed2718;
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use keel_primitives::{ChainSpec, SealedBlock, StateReader};
-use keel_trie::{AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes};
+use keel_trie::{
+    AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes,
+};
 use revm::{
     Context, ExecuteCommitEvm, MainBuilder, MainContext,
-    context::{BlockEnv, CfgEnv, TxEnv, result::{EVMError, InvalidTransaction}},
+    context::Journal,
+    context::{
+        BlockEnv, CfgEnv, TxEnv,
+        result::{EVMError, InvalidTransaction},
+    },
     database::{State, states::bundle_state::BundleRetention},
     database_interface::{WrapDatabaseRef, bal::EvmDatabaseError},
     handler::MainnetEvm,
-    context::Journal,
 };
 use tracing::trace;
 
@@ -26,7 +31,8 @@ use crate::{
 };
 
 type BlockDb<R> = State<WrapDatabaseRef<ReaderDb<R>>>;
-type BlockEvm<R> = MainnetEvm<Context<BlockEnv, TxEnv, CfgEnv, BlockDb<R>, Journal<BlockDb<R>>, ()>>;
+type BlockEvm<R> =
+    MainnetEvm<Context<BlockEnv, TxEnv, CfgEnv, BlockDb<R>, Journal<BlockDb<R>>, ()>>;
 
 /// The fields of a new block that the proposer chooses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,9 +171,14 @@ impl<R: StateReader> BlockBuilder<R> {
                 trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
                 return Ok(TxOutcome::Invalid(invalid));
             }
-            Err(EVMError::Database(EvmDatabaseError::Database(ReaderDbError(e)))) => return Err(EvmError::State(e)),
+            Err(EVMError::Database(EvmDatabaseError::Database(ReaderDbError(e)))) => {
+                return Err(EvmError::State(e));
+            }
             Err(other) => {
-                return Err(EvmError::Execution { hash: *tx.tx_hash(), reason: other.to_string() });
+                return Err(EvmError::Execution {
+                    hash: *tx.tx_hash(),
+                    reason: other.to_string(),
+                });
             }
         };
         let gas_used = result.tx_gas_used();
@@ -214,7 +225,13 @@ impl<R: StateReader> BlockBuilder<R> {
                 .storage
                 .iter()
                 // After a wipe every surviving non-zero slot must be rewritten, changed or not.
-                .filter(|(_, slot)| if wiped { !slot.present_value.is_zero() } else { slot.is_changed() })
+                .filter(|(_, slot)| {
+                    if wiped {
+                        !slot.present_value.is_zero()
+                    } else {
+                        slot.is_changed()
+                    }
+                })
                 .map(|(key, slot)| (*key, slot.present_value))
                 .collect();
             changes.push(AccountChange {
@@ -256,8 +273,18 @@ impl<R: StateReader> BlockBuilder<R> {
             base_fee_per_gas: Some(attributes.base_fee),
             ..Default::default()
         };
-        let block = SealedBlock { header: header.seal_slow(), transactions, senders };
-        Ok(BuiltBlock { block, receipts, changes, state, codes })
+        let block = SealedBlock {
+            header: header.seal_slow(),
+            transactions,
+            senders,
+        };
+        Ok(BuiltBlock {
+            block,
+            receipts,
+            changes,
+            state,
+            codes,
+        })
     }
 }
 
@@ -270,4 +297,3 @@ fn typed_receipt(ty: u8, receipt: ReceiptWithBloom<Receipt<Log>>) -> ReceiptEnve
         TxType::Eip7702 => ReceiptEnvelope::Eip7702(receipt),
     }
 }
-

@@ -7,7 +7,10 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use keel_primitives::{ChainSpec, StateReader};
 use revm::{
     Context, ExecuteEvm, MainBuilder, MainContext,
-    context::{TxEnv, result::{EVMError, ExecutionResult}},
+    context::{
+        TxEnv,
+        result::{EVMError, ExecutionResult},
+    },
 };
 
 use crate::{
@@ -87,7 +90,11 @@ impl<'a> Simulator<'a> {
     /// Calls run in the environment of `header` (number, timestamp, base fee), with at most
     /// `gas_cap` gas.
     pub const fn new(spec: &'a ChainSpec, header: &'a Header, gas_cap: u64) -> Self {
-        Self { spec, header, gas_cap }
+        Self {
+            spec,
+            header,
+            gas_cap,
+        }
     }
 
     /// Executes `request` on `state` and discards the state changes.
@@ -105,7 +112,9 @@ impl<'a> Simulator<'a> {
     ) -> EvmResult<Result<u64, CallOutcome>> {
         let mut hi = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
         let outcome = self.run(state, request, hi)?;
-        let CallOutcome::Success { gas_used, .. } = outcome else { return Ok(Err(outcome)) };
+        let CallOutcome::Success { gas_used, .. } = outcome else {
+            return Ok(Err(outcome));
+        };
         // Refunds and the 63/64 rule mean the limit can need to exceed `gas_used`; search the
         // gap. `lo` always fails (or is below the floor), `hi` always succeeds.
         let mut lo = gas_used.saturating_sub(1).max(MIN_TRANSACTION_GAS - 1);
@@ -127,7 +136,12 @@ impl<'a> Simulator<'a> {
         Ok(Ok(hi))
     }
 
-    fn run<R: StateReader>(&self, state: &R, request: &CallRequest, gas: u64) -> EvmResult<CallOutcome> {
+    fn run<R: StateReader>(
+        &self,
+        state: &R,
+        request: &CallRequest,
+        gas: u64,
+    ) -> EvmResult<CallOutcome> {
         let mut cfg = cfg_env(self.spec);
         // eth_call semantics: no nonce check unless a nonce is given, no fee unless a price is
         // given, and the RPC gas cap rather than the block gas limit bounds the call.
@@ -157,15 +171,18 @@ impl<'a> Simulator<'a> {
             .with_block(block)
             .build_mainnet();
         match evm.transact_one(tx) {
-            Ok(ExecutionResult::Success { gas, output, .. }) => {
-                Ok(CallOutcome::Success { gas_used: gas.tx_gas_used(), output: output.into_data() })
-            }
-            Ok(ExecutionResult::Revert { gas, output, .. }) => {
-                Ok(CallOutcome::Revert { gas_used: gas.tx_gas_used(), output })
-            }
-            Ok(ExecutionResult::Halt { gas, reason, .. }) => {
-                Ok(CallOutcome::Halt { gas_used: gas.tx_gas_used(), reason: format!("{reason:?}") })
-            }
+            Ok(ExecutionResult::Success { gas, output, .. }) => Ok(CallOutcome::Success {
+                gas_used: gas.tx_gas_used(),
+                output: output.into_data(),
+            }),
+            Ok(ExecutionResult::Revert { gas, output, .. }) => Ok(CallOutcome::Revert {
+                gas_used: gas.tx_gas_used(),
+                output,
+            }),
+            Ok(ExecutionResult::Halt { gas, reason, .. }) => Ok(CallOutcome::Halt {
+                gas_used: gas.tx_gas_used(),
+                reason: format!("{reason:?}"),
+            }),
             Err(EVMError::Transaction(invalid)) => Err(EvmError::InvalidCall(invalid)),
             Err(EVMError::Database(ReaderDbError(e))) => Err(EvmError::State(e)),
             Err(other) => Err(EvmError::Call(other.to_string())),

@@ -27,24 +27,27 @@ impl<R: StateReader> DatabaseRef for ReaderDb<R> {
     type Error = ReaderDbError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.0.account(&address).map_err(boxed)?.map(|account| AccountInfo {
-            balance: account.balance,
-            nonce: account.nonce,
-            code_hash: account.code_hash,
-            account_id: None,
-            code: None,
-        }))
+        Ok(self
+            .0
+            .account(&address)
+            .map_err(boxed)?
+            .map(|account| AccountInfo {
+                balance: account.balance,
+                nonce: account.nonce,
+                code_hash: account.code_hash,
+                account_id: None,
+                code: None,
+            }))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        let code = self
-            .0
-            .code(&code_hash)
-            .map_err(boxed)?
-            .ok_or_else(|| ReaderDbError(format!("missing contract code {code_hash}").into()))?;
+        let code =
+            self.0.code(&code_hash).map_err(boxed)?.ok_or_else(|| {
+                ReaderDbError(format!("missing contract code {code_hash}").into())
+            })?;
         Ok(Bytecode::new_raw(code))
     }
 
@@ -55,6 +58,10 @@ impl<R: StateReader> DatabaseRef for ReaderDb<R> {
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         // BLOCKHASH of an unknown block is zero, as on Ethereum; revm already limits the window
         // to the last 256 blocks.
-        Ok(self.0.block_hash(number).map_err(boxed)?.unwrap_or_default())
+        Ok(self
+            .0
+            .block_hash(number)
+            .map_err(boxed)?
+            .unwrap_or_default())
     }
 }

@@ -11,7 +11,6 @@ use revm::{
     primitives::hardfork::SpecId,
 };
 
-
 /// The EVM rules Keel runs: Ethereum's Prague.
 pub const SPEC_ID: SpecId = SpecId::PRAGUE;
 

@@ -85,7 +85,9 @@ pub enum PoolError {
         state_nonce: u64,
     },
     /// Cannot pay `gas * price + value`.
-    #[error("insufficient funds for gas * price + value: address {address} have {have} want {want}")]
+    #[error(
+        "insufficient funds for gas * price + value: address {address} have {have} want {want}"
+    )]
     InsufficientFunds {
         /// Sender.
         address: Address,

@@ -36,11 +36,15 @@ pub fn intrinsic_gas(tx: &TxEnvelope) -> IntrinsicGas {
     }
     if let Some(list) = tx.access_list() {
         for item in list.iter() {
-            initial += ACCESS_LIST_ADDRESS + item.storage_keys.len() as u64 * ACCESS_LIST_STORAGE_KEY;
+            initial +=
+                ACCESS_LIST_ADDRESS + item.storage_keys.len() as u64 * ACCESS_LIST_STORAGE_KEY;
         }
     }
     if let Some(auths) = tx.authorization_list() {
         initial += auths.len() as u64 * PER_EMPTY_ACCOUNT;
     }
-    IntrinsicGas { initial, floor: TX_BASE + tokens * FLOOR_PER_TOKEN }
+    IntrinsicGas {
+        initial,
+        floor: TX_BASE + tokens * FLOOR_PER_TOKEN,
+    }
 }

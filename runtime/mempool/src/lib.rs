@@ -20,10 +20,11 @@ mod pool;
 mod tx;
 
 pub use config::{
-    DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TXS, DEFAULT_MAX_TXS_PER_SENDER, DEFAULT_PRICE_BUMP_PERCENT, PoolConfig,
+    DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TXS, DEFAULT_MAX_TXS_PER_SENDER, DEFAULT_PRICE_BUMP_PERCENT,
+    PoolConfig,
 };
 pub use error::PoolError;
-pub use intrinsic::{intrinsic_gas, IntrinsicGas};
+pub use intrinsic::{IntrinsicGas, intrinsic_gas};
 pub use pool::Mempool;
 pub use tx::PooledTx;
 

@@ -40,19 +40,24 @@ impl SenderQueue {
     /// Transactions from the state nonce up to the first gap: the ones a block could include.
     fn executable(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
         let mut expected = self.state_nonce;
-        self.txs.range(self.state_nonce..).map_while(move |(nonce, tx)| {
-            (*nonce == expected).then(|| {
-                expected += 1;
-                tx
+        self.txs
+            .range(self.state_nonce..)
+            .map_while(move |(nonce, tx)| {
+                (*nonce == expected).then(|| {
+                    expected += 1;
+                    tx
+                })
             })
-        })
     }
 }
 
 impl Mempool {
     /// An empty pool.
     pub fn new(config: PoolConfig) -> Self {
-        Self { config, inner: Mutex::default() }
+        Self {
+            config,
+            inner: Mutex::default(),
+        }
     }
 
     /// The pool's configuration.
@@ -63,7 +68,10 @@ impl Mempool {
     /// Decodes and validates `raw` against `state`, then queues it. Returns the hash.
     pub fn add_raw(&self, raw: &[u8], state: &impl StateReader) -> Result<B256, PoolError> {
         if raw.len() > self.config.max_tx_bytes {
-            return Err(PoolError::Oversized { size: raw.len(), limit: self.config.max_tx_bytes });
+            return Err(PoolError::Oversized {
+                size: raw.len(),
+                limit: self.config.max_tx_bytes,
+            });
         }
         let mut buf = raw;
         let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| PoolError::Decode(e.to_string()))?;
@@ -74,21 +82,40 @@ impl Mempool {
     }
 
     /// Validates a decoded transaction against `state`, then queues it. Returns the hash.
-    pub fn add(&self, tx: TxEnvelope, encoded_len: usize, state: &impl StateReader) -> Result<B256, PoolError> {
+    pub fn add(
+        &self,
+        tx: TxEnvelope,
+        encoded_len: usize,
+        state: &impl StateReader,
+    ) -> Result<B256, PoolError> {
         let sender = self.validate_stateless(&tx)?;
         let hash = *tx.tx_hash();
-        let account = state.account(&sender).map_err(|e| PoolError::State(e.to_string()))?;
+        let account = state
+            .account(&sender)
+            .map_err(|e| PoolError::State(e.to_string()))?;
         let (state_nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
         let nonce = tx.nonce();
         if nonce < state_nonce {
-            return Err(PoolError::NonceTooLow { address: sender, tx_nonce: nonce, state_nonce });
+            return Err(PoolError::NonceTooLow {
+                address: sender,
+                tx_nonce: nonce,
+                state_nonce,
+            });
         }
         if nonce >= state_nonce + self.config.max_txs_per_sender as u64 {
-            return Err(PoolError::NonceTooHigh { address: sender, tx_nonce: nonce, state_nonce });
+            return Err(PoolError::NonceTooHigh {
+                address: sender,
+                tx_nonce: nonce,
+                state_nonce,
+            });
         }
         let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
         if balance < cost {
-            return Err(PoolError::InsufficientFunds { address: sender, have: balance, want: cost });
+            return Err(PoolError::InsufficientFunds {
+                address: sender,
+                have: balance,
+                want: cost,
+            });
         }
 
         let mut inner = self.inner.lock();
@@ -96,7 +123,13 @@ impl Mempool {
             return Err(PoolError::AlreadyKnown);
         }
         inner.arrivals += 1;
-        let pooled = Arc::new(PooledTx { tx, sender, hash, arrival: inner.arrivals, encoded_len });
+        let pooled = Arc::new(PooledTx {
+            tx,
+            sender,
+            hash,
+            arrival: inner.arrivals,
+            encoded_len,
+        });
         let at_capacity = inner.by_hash.len() >= self.config.max_txs;
         let bump = self.config.price_bump_percent;
         let per_sender = self.config.max_txs_per_sender;
@@ -111,7 +144,10 @@ impl Mempool {
             }
             None => {
                 if queue.txs.len() >= per_sender {
-                    return Err(PoolError::SenderLimit { address: sender, limit: per_sender });
+                    return Err(PoolError::SenderLimit {
+                        address: sender,
+                        limit: per_sender,
+                    });
                 }
                 None
             }
@@ -123,7 +159,12 @@ impl Mempool {
             inner.by_hash.remove(&old);
         }
         inner.by_hash.insert(hash, (sender, nonce));
-        inner.senders.entry(sender).or_default().txs.insert(nonce, pooled);
+        inner
+            .senders
+            .entry(sender)
+            .or_default()
+            .txs
+            .insert(nonce, pooled);
         debug!(target: "keel::mempool", %hash, %sender, nonce, "transaction pooled");
         Ok(hash)
     }
@@ -136,7 +177,10 @@ impl Mempool {
         match tx.chain_id() {
             None => return Err(PoolError::NotReplayProtected),
             Some(id) if id != self.config.chain_id => {
-                return Err(PoolError::InvalidChainId { have: id, want: self.config.chain_id });
+                return Err(PoolError::InvalidChainId {
+                    have: id,
+                    want: self.config.chain_id,
+                });
             }
             Some(_) => {}
         }
@@ -146,19 +190,30 @@ impl Mempool {
         }
         let intrinsic = intrinsic_gas(tx);
         if gas < intrinsic.initial {
-            return Err(PoolError::IntrinsicGasTooLow { gas, needed: intrinsic.initial });
+            return Err(PoolError::IntrinsicGasTooLow {
+                gas,
+                needed: intrinsic.initial,
+            });
         }
         if gas < intrinsic.floor {
-            return Err(PoolError::FloorDataGas { gas, needed: intrinsic.floor });
+            return Err(PoolError::FloorDataGas {
+                gas,
+                needed: intrinsic.floor,
+            });
         }
-        if let Some(tip) = tx.max_priority_fee_per_gas() {
-            if tip > tx.max_fee_per_gas() {
-                return Err(PoolError::TipAboveFeeCap);
-            }
+        if let Some(tip) = tx.max_priority_fee_per_gas()
+            && tip > tx.max_fee_per_gas()
+        {
+            return Err(PoolError::TipAboveFeeCap);
         }
-        let tip = tx.max_priority_fee_per_gas().unwrap_or_else(|| tx.max_fee_per_gas());
+        let tip = tx
+            .max_priority_fee_per_gas()
+            .unwrap_or_else(|| tx.max_fee_per_gas());
         if tip < self.config.min_priority_fee {
-            return Err(PoolError::Underpriced { tip, min: self.config.min_priority_fee });
+            return Err(PoolError::Underpriced {
+                tip,
+                min: self.config.min_priority_fee,
+            });
         }
         tx.recover_signer().map_err(|_| PoolError::InvalidSender)
     }
@@ -183,10 +238,10 @@ impl Mempool {
         let mut out = Vec::with_capacity(lanes.iter().map(Vec::len).sum());
         while let Some((_, _, lane, index)) = heap.pop() {
             out.push(lanes[lane][index].clone());
-            if let Some(next) = lanes[lane].get(index + 1) {
-                if let Some(tip) = next.effective_tip(base_fee) {
-                    heap.push((tip, Reverse(next.arrival), lane, index + 1));
-                }
+            if let Some(next) = lanes[lane].get(index + 1)
+                && let Some(tip) = next.effective_tip(base_fee)
+            {
+                heap.push((tip, Reverse(next.arrival), lane, index + 1));
             }
         }
         out
@@ -197,10 +252,10 @@ impl Mempool {
     pub fn on_block(&self, mined: &[B256], accounts: impl IntoIterator<Item = (Address, u64)>) {
         let mut inner = self.inner.lock();
         for hash in mined {
-            if let Some((sender, nonce)) = inner.by_hash.remove(hash) {
-                if let Some(queue) = inner.senders.get_mut(&sender) {
-                    queue.txs.remove(&nonce);
-                }
+            if let Some((sender, nonce)) = inner.by_hash.remove(hash)
+                && let Some(queue) = inner.senders.get_mut(&sender)
+            {
+                queue.txs.remove(&nonce);
             }
         }
         for (address, nonce) in accounts {
@@ -212,11 +267,20 @@ impl Mempool {
     /// same sender, which can no longer execute either.
     pub fn remove_invalid(&self, hash: &B256) {
         let mut inner = self.inner.lock();
-        let Some((sender, nonce)) = inner.by_hash.get(hash).copied() else { return };
+        let Some((sender, nonce)) = inner.by_hash.get(hash).copied() else {
+            return;
+        };
         let removed: Vec<B256> = inner
             .senders
             .get_mut(&sender)
-            .map(|queue| queue.txs.split_off(&nonce).into_values().map(|tx| tx.hash).collect())
+            .map(|queue| {
+                queue
+                    .txs
+                    .split_off(&nonce)
+                    .into_values()
+                    .map(|tx| tx.hash)
+                    .collect()
+            })
             .unwrap_or_default();
         for hash in removed {
             inner.by_hash.remove(&hash);
@@ -253,7 +317,9 @@ impl Mempool {
 
 impl Inner {
     fn set_state_nonce(&mut self, address: Address, nonce: u64) {
-        let Some(queue) = self.senders.get_mut(&address) else { return };
+        let Some(queue) = self.senders.get_mut(&address) else {
+            return;
+        };
         queue.state_nonce = nonce;
         let stale = {
             let keep = queue.txs.split_off(&nonce);
@@ -266,10 +332,10 @@ impl Inner {
     }
 
     fn drop_empty(&mut self, address: Address) {
-        if let Entry::Occupied(entry) = self.senders.entry(address) {
-            if entry.get().txs.is_empty() {
-                entry.remove();
-            }
+        if let Entry::Occupied(entry) = self.senders.entry(address)
+            && entry.get().txs.is_empty()
+        {
+            entry.remove();
         }
     }
 
@@ -284,7 +350,9 @@ impl Inner {
             .min_by_key(|tx| (tx.max_priority_fee(), Reverse(tx.arrival)))
             .filter(|tx| tx.max_priority_fee() < incoming.max_priority_fee())
             .map(|tx| (tx.sender, tx.nonce(), tx.hash));
-        let Some((sender, nonce, hash)) = victim else { return false };
+        let Some((sender, nonce, hash)) = victim else {
+            return false;
+        };
         self.by_hash.remove(&hash);
         if let Some(queue) = self.senders.get_mut(&sender) {
             queue.txs.remove(&nonce);
@@ -298,5 +366,6 @@ impl Inner {
 /// Whether `new` raises both fee caps of `old` by at least `bump` percent.
 fn pays_bump(old: &PooledTx, new: &PooledTx, bump: u64) -> bool {
     let bumped = |x: u128| x.saturating_mul(100 + u128::from(bump)).div_ceil(100);
-    new.max_fee() >= bumped(old.max_fee()) && new.max_priority_fee() >= bumped(old.max_priority_fee())
+    new.max_fee() >= bumped(old.max_fee())
+        && new.max_priority_fee() >= bumped(old.max_priority_fee())
 }

@@ -7,7 +7,7 @@ use alloy_eips::Encodable2718;
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer_local::PrivateKeySigner;
-use keel_primitives::{KECCAK_EMPTY, StateReader, TrieAccount, EMPTY_ROOT_HASH};
+use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, StateReader, TrieAccount};
 
 use crate::{Mempool, PoolConfig, PoolError};
 
@@ -20,7 +20,15 @@ struct MemState(HashMap<Address, TrieAccount>);
 
 impl MemState {
     fn fund(mut self, address: Address, nonce: u64, balance: U256) -> Self {
-        self.0.insert(address, TrieAccount { nonce, balance, storage_root: EMPTY_ROOT_HASH, code_hash: KECCAK_EMPTY });
+        self.0.insert(
+            address,
+            TrieAccount {
+                nonce,
+                balance,
+                storage_root: EMPTY_ROOT_HASH,
+                code_hash: KECCAK_EMPTY,
+            },
+        );
         self
     }
 }
@@ -79,7 +87,9 @@ fn pool() -> Mempool {
 }
 
 fn rich(signers: &[&PrivateKeySigner]) -> MemState {
-    signers.iter().fold(MemState::default(), |s, k| s.fund(k.address(), 0, U256::from(10u128.pow(21))))
+    signers.iter().fold(MemState::default(), |s, k| {
+        s.fund(k.address(), 0, U256::from(10u128.pow(21)))
+    })
 }
 
 #[test]
@@ -88,21 +98,39 @@ fn rejects_with_geth_wording() {
     let pool = pool();
     let state = MemState::default().fund(alice.address(), 5, U256::from(10u128.pow(21)));
 
-    let err = pool.add_raw(&eip1559(&alice, 4, 2 * GWEI, GWEI), &state).unwrap_err();
+    let err = pool
+        .add_raw(&eip1559(&alice, 4, 2 * GWEI, GWEI), &state)
+        .unwrap_err();
     assert!(err.to_string().starts_with("nonce too low"), "{err}");
 
-    let err = pool.add_raw(&legacy(&alice, Some(1), 5), &state).unwrap_err();
-    assert!(matches!(err, PoolError::InvalidChainId { have: 1, want: CHAIN_ID }));
+    let err = pool
+        .add_raw(&legacy(&alice, Some(1), 5), &state)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        PoolError::InvalidChainId {
+            have: 1,
+            want: CHAIN_ID
+        }
+    ));
     assert!(err.to_string().starts_with("invalid chain id"), "{err}");
 
     let err = pool.add_raw(&legacy(&alice, None, 5), &state).unwrap_err();
     assert_eq!(err, PoolError::NotReplayProtected);
 
     let poor = MemState::default().fund(alice.address(), 5, U256::from(1000));
-    let err = pool.add_raw(&eip1559(&alice, 5, 2 * GWEI, GWEI), &poor).unwrap_err();
-    assert!(err.to_string().starts_with("insufficient funds for gas * price + value"), "{err}");
+    let err = pool
+        .add_raw(&eip1559(&alice, 5, 2 * GWEI, GWEI), &poor)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("insufficient funds for gas * price + value"),
+        "{err}"
+    );
 
-    let err = pool.add_raw(&eip1559(&alice, 5, GWEI, 2 * GWEI), &state).unwrap_err();
+    let err = pool
+        .add_raw(&eip1559(&alice, 5, GWEI, 2 * GWEI), &state)
+        .unwrap_err();
     assert_eq!(err, PoolError::TipAboveFeeCap);
 
     let err = pool.add_raw(&[0x02, 0xc0, 0x01], &state).unwrap_err();
@@ -110,7 +138,10 @@ fn rejects_with_geth_wording() {
 
     let raw = eip1559(&alice, 5, 2 * GWEI, GWEI);
     pool.add_raw(&raw, &state).unwrap();
-    assert_eq!(pool.add_raw(&raw, &state).unwrap_err(), PoolError::AlreadyKnown);
+    assert_eq!(
+        pool.add_raw(&raw, &state).unwrap_err(),
+        PoolError::AlreadyKnown
+    );
     assert_eq!(pool.len(), 1);
 }
 
@@ -119,16 +150,31 @@ fn intrinsic_gas_and_block_limit() {
     let alice = signer(1);
     let state = rich(&[&alice]);
     let pool = Mempool::new(PoolConfig::new(CHAIN_ID, 25_000));
-    let mut tx = TxEip1559 { chain_id: CHAIN_ID, gas_limit: 20_000, max_fee_per_gas: GWEI, to: TxKind::Call(Address::ZERO), ..Default::default() };
+    let mut tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        gas_limit: 20_000,
+        max_fee_per_gas: GWEI,
+        to: TxKind::Call(Address::ZERO),
+        ..Default::default()
+    };
     let sig = alice.sign_transaction_sync(&mut tx).unwrap();
     let raw = TxEnvelope::from(tx.clone().into_signed(sig)).encoded_2718();
     let err = pool.add_raw(&raw, &state).unwrap_err();
-    assert_eq!(err, PoolError::IntrinsicGasTooLow { gas: 20_000, needed: 21_000 });
+    assert_eq!(
+        err,
+        PoolError::IntrinsicGasTooLow {
+            gas: 20_000,
+            needed: 21_000
+        }
+    );
 
     tx.gas_limit = 30_000;
     let sig = alice.sign_transaction_sync(&mut tx).unwrap();
     let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-    assert_eq!(pool.add_raw(&raw, &state).unwrap_err(), PoolError::GasLimitExceeded);
+    assert_eq!(
+        pool.add_raw(&raw, &state).unwrap_err(),
+        PoolError::GasLimitExceeded
+    );
 }
 
 #[test]
@@ -136,12 +182,20 @@ fn replacement_needs_bump() {
     let alice = signer(1);
     let state = rich(&[&alice]);
     let pool = pool();
-    pool.add_raw(&eip1559(&alice, 0, 10 * GWEI, 2 * GWEI), &state).unwrap();
+    pool.add_raw(&eip1559(&alice, 0, 10 * GWEI, 2 * GWEI), &state)
+        .unwrap();
     // 5 % more is not enough.
-    let err = pool.add_raw(&eip1559(&alice, 0, 10 * GWEI + GWEI / 2, 2 * GWEI + GWEI / 10), &state).unwrap_err();
+    let err = pool
+        .add_raw(
+            &eip1559(&alice, 0, 10 * GWEI + GWEI / 2, 2 * GWEI + GWEI / 10),
+            &state,
+        )
+        .unwrap_err();
     assert_eq!(err, PoolError::ReplacementUnderpriced);
     // 10 % on both caps is.
-    let hash = pool.add_raw(&eip1559(&alice, 0, 11 * GWEI, 2 * GWEI + GWEI / 5), &state).unwrap();
+    let hash = pool
+        .add_raw(&eip1559(&alice, 0, 11 * GWEI, 2 * GWEI + GWEI / 5), &state)
+        .unwrap();
     assert_eq!(pool.len(), 1);
     assert_eq!(pool.best(BASE_FEE)[0].hash, hash);
 }
@@ -151,11 +205,17 @@ fn future_nonces_wait_for_the_gap() {
     let alice = signer(1);
     let state = rich(&[&alice]);
     let pool = pool();
-    pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state).unwrap();
-    assert!(pool.best(BASE_FEE).is_empty(), "nonce 0 missing: nothing executable");
+    pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    assert!(
+        pool.best(BASE_FEE).is_empty(),
+        "nonce 0 missing: nothing executable"
+    );
     assert_eq!(pool.pending_nonce(&alice.address()), None);
-    pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state).unwrap();
+    pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state)
+        .unwrap();
     let nonces: Vec<u64> = pool.best(BASE_FEE).iter().map(|tx| tx.nonce()).collect();
     assert_eq!(nonces, vec![0, 1, 2]);
     assert_eq!(pool.pending_nonce(&alice.address()), Some(3));
@@ -167,11 +227,25 @@ fn best_orders_by_tip_keeping_nonce_order() {
     let state = rich(&[&alice, &bob]);
     let pool = pool();
     // Alice: low tip then high tip; Bob: medium tip.
-    pool.add_raw(&eip1559(&alice, 0, 100 * GWEI, GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&alice, 1, 100 * GWEI, 9 * GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&bob, 0, 100 * GWEI, 5 * GWEI), &state).unwrap();
-    let order: Vec<(Address, u64)> = pool.best(BASE_FEE).iter().map(|tx| (tx.sender, tx.nonce())).collect();
-    assert_eq!(order, vec![(bob.address(), 0), (alice.address(), 0), (alice.address(), 1)]);
+    pool.add_raw(&eip1559(&alice, 0, 100 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 1, 100 * GWEI, 9 * GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&bob, 0, 100 * GWEI, 5 * GWEI), &state)
+        .unwrap();
+    let order: Vec<(Address, u64)> = pool
+        .best(BASE_FEE)
+        .iter()
+        .map(|tx| (tx.sender, tx.nonce()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (bob.address(), 0),
+            (alice.address(), 0),
+            (alice.address(), 1)
+        ]
+    );
     // A fee cap below the base fee is not executable.
     assert!(pool.best(200 * BASE_FEE).is_empty());
 }
@@ -181,9 +255,13 @@ fn on_block_drops_mined_and_stale() {
     let alice = signer(1);
     let state = rich(&[&alice]);
     let pool = pool();
-    let h0 = pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state).unwrap();
+    let h0 = pool
+        .add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state)
+        .unwrap();
     pool.on_block(&[h0], [(alice.address(), 2)]);
     let nonces: Vec<u64> = pool.best(BASE_FEE).iter().map(|tx| tx.nonce()).collect();
     assert_eq!(nonces, vec![2]);
@@ -194,12 +272,20 @@ fn on_block_drops_mined_and_stale() {
 fn full_pool_evicts_cheapest_or_refuses() {
     let signers: Vec<_> = (1..=3).map(signer).collect();
     let state = rich(&signers.iter().collect::<Vec<_>>());
-    let pool = Mempool::new(PoolConfig { max_txs: 2, ..PoolConfig::new(CHAIN_ID, 30_000_000) });
-    pool.add_raw(&eip1559(&signers[0], 0, 100 * GWEI, 2 * GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&signers[1], 0, 100 * GWEI, 3 * GWEI), &state).unwrap();
-    let err = pool.add_raw(&eip1559(&signers[2], 0, 100 * GWEI, GWEI), &state).unwrap_err();
+    let pool = Mempool::new(PoolConfig {
+        max_txs: 2,
+        ..PoolConfig::new(CHAIN_ID, 30_000_000)
+    });
+    pool.add_raw(&eip1559(&signers[0], 0, 100 * GWEI, 2 * GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&signers[1], 0, 100 * GWEI, 3 * GWEI), &state)
+        .unwrap();
+    let err = pool
+        .add_raw(&eip1559(&signers[2], 0, 100 * GWEI, GWEI), &state)
+        .unwrap_err();
     assert_eq!(err, PoolError::PoolFull);
-    pool.add_raw(&eip1559(&signers[2], 0, 100 * GWEI, 5 * GWEI), &state).unwrap();
+    pool.add_raw(&eip1559(&signers[2], 0, 100 * GWEI, 5 * GWEI), &state)
+        .unwrap();
     assert_eq!(pool.len(), 2);
     let senders: Vec<Address> = pool.best(BASE_FEE).iter().map(|tx| tx.sender).collect();
     assert_eq!(senders, vec![signers[2].address(), signers[1].address()]);
@@ -210,9 +296,13 @@ fn remove_invalid_drops_the_sender_tail() {
     let alice = signer(1);
     let state = rich(&[&alice]);
     let pool = pool();
-    pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state).unwrap();
-    let h1 = pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state).unwrap();
-    pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state).unwrap();
+    pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    let h1 = pool
+        .add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state)
+        .unwrap();
     pool.remove_invalid(&h1);
     assert_eq!(pool.len(), 1);
 }

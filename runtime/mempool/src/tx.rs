@@ -31,7 +31,9 @@ impl PooledTx {
 
     /// Priority-fee cap (legacy: the gas price).
     pub fn max_priority_fee(&self) -> u128 {
-        self.tx.max_priority_fee_per_gas().unwrap_or_else(|| self.tx.max_fee_per_gas())
+        self.tx
+            .max_priority_fee_per_gas()
+            .unwrap_or_else(|| self.tx.max_fee_per_gas())
     }
 
     /// The tip per gas the block producer would receive at `base_fee`, or `None` if the fee cap

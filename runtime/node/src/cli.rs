@@ -56,7 +56,9 @@ impl Cli {
                     .wrap_err("cannot start the async runtime")?;
                 runtime.block_on(crate::launch::run(config))
             }
-            Command::Config { command: ConfigCommand::Check { file } } => {
+            Command::Config {
+                command: ConfigCommand::Check { file },
+            } => {
                 let config = Config::load(&file)?;
                 let genesis = keel_sequencer::build_genesis(&config.genesis);
                 println!("{}: ok", file.display());

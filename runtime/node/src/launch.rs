@@ -33,7 +33,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         .wrap_err_with(|| format!("cannot create datadir {}", datadir.display()))?;
     let db_path = datadir.join(DB_FILE);
     let storage = Arc::new(Storage::open(&db_path).wrap_err_with(|| {
-        format!("cannot open {}; is another keel using this datadir?", db_path.display())
+        format!(
+            "cannot open {}; is another keel using this datadir?",
+            db_path.display()
+        )
     })?);
     let genesis = build_genesis(&config.genesis);
     if storage.init_genesis(genesis.write())? {
@@ -84,7 +87,12 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         },
     )
     .await
-    .wrap_err_with(|| format!("cannot listen for JSON-RPC on {} (rpc.listen)", config.rpc.listen))?;
+    .wrap_err_with(|| {
+        format!(
+            "cannot listen for JSON-RPC on {} (rpc.listen)",
+            config.rpc.listen
+        )
+    })?;
 
     let proposer = Proposer::new(
         spec,
@@ -127,8 +135,12 @@ fn init_tracing(filter: &str) -> eyre::Result<()> {
     // RUST_LOG, if set, wins over `node.log`.
     let filter = match std::env::var("RUST_LOG") {
         Ok(env) if !env.is_empty() => EnvFilter::try_new(env).wrap_err("invalid RUST_LOG")?,
-        _ => EnvFilter::try_new(filter).wrap_err_with(|| format!("invalid log filter {filter:?} (node.log)"))?,
+        _ => EnvFilter::try_new(filter)
+            .wrap_err_with(|| format!("invalid log filter {filter:?} (node.log)"))?,
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(true).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .init();
     Ok(())
 }

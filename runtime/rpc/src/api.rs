@@ -56,7 +56,9 @@ pub struct EthApi {
 
 impl core::fmt::Debug for EthApi {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("EthApi").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("EthApi")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,8 +70,18 @@ fn json<T: Serialize>(value: T) -> RpcResult<Box<RawValue>> {
 
 impl EthApi {
     /// An API over `storage` and `pool`.
-    pub fn new(storage: Arc<Storage>, pool: Arc<Mempool>, fee_rule: Arc<dyn BaseFeeRule>, config: EthApiConfig) -> Self {
-        Self { storage, pool, fee_rule, config }
+    pub fn new(
+        storage: Arc<Storage>,
+        pool: Arc<Mempool>,
+        fee_rule: Arc<dyn BaseFeeRule>,
+        config: EthApiConfig,
+    ) -> Self {
+        Self {
+            storage,
+            pool,
+            fee_rule,
+            config,
+        }
     }
 
     /// Runs one method. Blocking: call it off the async workers.
@@ -90,7 +102,9 @@ impl EthApi {
             "eth_sendRawTransaction" => self.send_raw_transaction(params),
             "eth_call" => self.call(params),
             "eth_estimateGas" => self.estimate_gas(params),
-            "eth_gasPrice" => json(U256::from(self.next_base_fee()? as u128 + self.config.suggested_tip)),
+            "eth_gasPrice" => json(U256::from(
+                self.next_base_fee()? as u128 + self.config.suggested_tip,
+            )),
             "eth_maxPriorityFeePerGas" => json(U256::from(self.config.suggested_tip)),
             "eth_feeHistory" => self.fee_history(params),
             "eth_getBlockByNumber" => {
@@ -157,15 +171,25 @@ impl EthApi {
     fn get_balance(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let address: Address = params.required(0, "address")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
-        self.with_state(block, |state, _| json(state.account_of(&address)?.map_or(U256::ZERO, |a| a.balance)))
+        self.with_state(block, |state, _| {
+            json(
+                state
+                    .account_of(&address)?
+                    .map_or(U256::ZERO, |a| a.balance),
+            )
+        })
     }
 
     fn get_transaction_count(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let address: Address = params.required(0, "address")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
-        let state_nonce = self.with_state(block, |state, _| Ok(state.account_of(&address)?.map_or(0, |a| a.nonce)))?;
+        let state_nonce = self.with_state(block, |state, _| {
+            Ok(state.account_of(&address)?.map_or(0, |a| a.nonce))
+        })?;
         let nonce = if block == Some(BlockId::Number(BlockNumberOrTag::Pending)) {
-            self.pool.pending_nonce(&address).map_or(state_nonce, |pending| pending.max(state_nonce))
+            self.pool
+                .pending_nonce(&address)
+                .map_or(state_nonce, |pending| pending.max(state_nonce))
         } else {
             state_nonce
         };
@@ -176,7 +200,9 @@ impl EthApi {
         let address: Address = params.required(0, "address")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
         self.with_state(block, |state, _| {
-            let Some(account) = state.account_of(&address)? else { return json(Bytes::new()) };
+            let Some(account) = state.account_of(&address)? else {
+                return json(Bytes::new());
+            };
             json(state.code_of(&account.code_hash)?.unwrap_or_default())
         })
     }
@@ -185,13 +211,18 @@ impl EthApi {
         let address: Address = params.required(0, "address")?;
         let slot: U256 = params.required(1, "storage slot")?;
         let block: Option<BlockId> = params.optional(2, "block")?;
-        self.with_state(block, |state, _| json(B256::from(state.storage_of(&address, &slot)?)))
+        self.with_state(block, |state, _| {
+            json(B256::from(state.storage_of(&address, &slot)?))
+        })
     }
 
     fn send_raw_transaction(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let raw: Bytes = params.required(0, "raw transaction")?;
         let snapshot = self.snapshot()?;
-        let hash = self.pool.add_raw(&raw, &snapshot).map_err(RpcError::server)?;
+        let hash = self
+            .pool
+            .add_raw(&raw, &snapshot)
+            .map_err(RpcError::server)?;
         json(hash)
     }
 
@@ -224,7 +255,9 @@ impl EthApi {
             match state.simulate_call(&simulator, &request)? {
                 CallOutcome::Success { output, .. } => json(output),
                 CallOutcome::Revert { output, .. } => Err(RpcError::reverted(output)),
-                CallOutcome::Halt { reason, .. } => Err(RpcError::server(format!("execution halted: {reason}"))),
+                CallOutcome::Halt { reason, .. } => {
+                    Err(RpcError::server(format!("execution halted: {reason}")))
+                }
             }
         })
     }
@@ -240,7 +273,9 @@ impl EthApi {
                     "gas required exceeds allowance ({}): {reason}",
                     self.config.gas_cap
                 ))),
-                Err(CallOutcome::Success { .. }) => Err(RpcError::internal("estimate failed on a successful call")),
+                Err(CallOutcome::Success { .. }) => {
+                    Err(RpcError::internal("estimate failed on a successful call"))
+                }
             }
         })
     }
@@ -249,34 +284,55 @@ impl EthApi {
         let count: U64 = params.required(0, "block count")?;
         let newest: BlockNumberOrTag = params.required(1, "newest block")?;
         let percentiles: Option<Vec<f64>> = params.optional(2, "reward percentiles")?;
-        if let Some(p) = &percentiles {
-            if p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]) {
-                return Err(RpcError::invalid_params("reward percentiles must be ascending values in [0, 100]"));
-            }
+        if let Some(p) = &percentiles
+            && (p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]))
+        {
+            return Err(RpcError::invalid_params(
+                "reward percentiles must be ascending values in [0, 100]",
+            ));
         }
         let snapshot = self.snapshot()?;
         let newest = resolve_number(&snapshot, newest)?
             .ok_or_else(|| RpcError::server("request beyond head block"))?;
-        let count = count.to::<u64>().min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
+        let count = count
+            .to::<u64>()
+            .min(MAX_FEE_HISTORY_BLOCKS)
+            .min(newest + 1);
         let oldest = newest + 1 - count;
-        let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+        let mut history = FeeHistory {
+            oldest_block: oldest,
+            ..Default::default()
+        };
         let mut last = None;
         for number in oldest..=newest {
-            let header = snapshot.header(number)?.ok_or_else(|| RpcError::internal(format!("missing header {number}")))?;
+            let header = snapshot
+                .header(number)?
+                .ok_or_else(|| RpcError::internal(format!("missing header {number}")))?;
             let base_fee = header.base_fee_per_gas.unwrap_or_default();
             history.base_fee_per_gas.push(base_fee.into());
-            history.gas_used_ratio.push(if header.gas_limit == 0 { 0.0 } else { header.gas_used as f64 / header.gas_limit as f64 });
+            history.gas_used_ratio.push(if header.gas_limit == 0 {
+                0.0
+            } else {
+                header.gas_used as f64 / header.gas_limit as f64
+            });
             history.base_fee_per_blob_gas.push(0);
             history.blob_gas_used_ratio.push(0.0);
             if let Some(percentiles) = &percentiles {
                 let (txs, _) = snapshot.body(number)?.unwrap_or_default();
                 let receipts = snapshot.receipts(number)?.unwrap_or_default();
-                history.reward.get_or_insert_with(Vec::new).push(rewards(&txs, &receipts, base_fee, percentiles));
+                history.reward.get_or_insert_with(Vec::new).push(rewards(
+                    &txs,
+                    &receipts,
+                    base_fee,
+                    percentiles,
+                ));
             }
             last = Some(header);
         }
         if let Some(last) = last {
-            history.base_fee_per_gas.push(self.fee_rule.next_base_fee(&last).into());
+            history
+                .base_fee_per_gas
+                .push(self.fee_rule.next_base_fee(&last).into());
             history.base_fee_per_blob_gas.push(0);
         }
         json(history)
@@ -284,14 +340,18 @@ impl EthApi {
 
     fn block(&self, id: BlockId, full: bool) -> RpcResult<Box<RawValue>> {
         let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let Some(header) = resolve_header(&snapshot, id)? else {
+            return json(());
+        };
         let (txs, senders) = snapshot.body(header.number)?.unwrap_or_default();
         json(rpc_block(header, txs, senders, full))
     }
 
     fn block_tx_count(&self, id: BlockId) -> RpcResult<Box<RawValue>> {
         let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let Some(header) = resolve_header(&snapshot, id)? else {
+            return json(());
+        };
         let (txs, _) = snapshot.body(header.number)?.unwrap_or_default();
         json(U64::from(txs.len()))
     }
@@ -308,36 +368,68 @@ impl EthApi {
         }
     }
 
-    fn transaction_by_block_and_index(&self, id: BlockId, index: usize) -> RpcResult<Box<RawValue>> {
+    fn transaction_by_block_and_index(
+        &self,
+        id: BlockId,
+        index: usize,
+    ) -> RpcResult<Box<RawValue>> {
         let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let Some(header) = resolve_header(&snapshot, id)? else {
+            return json(());
+        };
         self.mined_transaction(&snapshot, header.number, index)
     }
 
-    fn mined_transaction(&self, snapshot: &Snapshot, number: u64, index: usize) -> RpcResult<Box<RawValue>> {
-        let Some(header) = snapshot.sealed_header(number)? else { return json(()) };
+    fn mined_transaction(
+        &self,
+        snapshot: &Snapshot,
+        number: u64,
+        index: usize,
+    ) -> RpcResult<Box<RawValue>> {
+        let Some(header) = snapshot.sealed_header(number)? else {
+            return json(());
+        };
         let (mut txs, senders) = snapshot.body(number)?.unwrap_or_default();
         if index >= txs.len() || index >= senders.len() {
             return json(());
         }
         let tx = txs.swap_remove(index);
-        json(rpc_transaction(tx, senders[index], Some(TxContext { header: &header, index })))
+        json(rpc_transaction(
+            tx,
+            senders[index],
+            Some(TxContext {
+                header: &header,
+                index,
+            }),
+        ))
     }
 
     fn transaction_receipt(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let hash: B256 = params.required(0, "transaction hash")?;
         let snapshot = self.snapshot()?;
-        let Some(location) = snapshot.tx_location(&hash)? else { return json(()) };
+        let Some(location) = snapshot.tx_location(&hash)? else {
+            return json(());
+        };
         let (header, txs, senders, receipts) = block_parts(&snapshot, location.block)?;
-        json(rpc_receipt(&header, &txs, &senders, &receipts, location.index as usize))
+        json(rpc_receipt(
+            &header,
+            &txs,
+            &senders,
+            &receipts,
+            location.index as usize,
+        ))
     }
 
     fn block_receipts(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let id: BlockId = params.required(0, "block")?;
         let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else { return json(()) };
+        let Some(header) = resolve_header(&snapshot, id)? else {
+            return json(());
+        };
         let (header, txs, senders, receipts) = block_parts(&snapshot, header.number)?;
-        let all: Vec<_> = (0..txs.len()).filter_map(|i| rpc_receipt(&header, &txs, &senders, &receipts, i)).collect();
+        let all: Vec<_> = (0..txs.len())
+            .filter_map(|i| rpc_receipt(&header, &txs, &senders, &receipts, i))
+            .collect();
         json(all)
     }
 
@@ -346,10 +438,15 @@ impl EthApi {
         let snapshot = self.snapshot()?;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
-                let number = snapshot.block_number(&hash)?.ok_or_else(|| RpcError::server("unknown block"))?;
+                let number = snapshot
+                    .block_number(&hash)?
+                    .ok_or_else(|| RpcError::server("unknown block"))?;
                 (number, number)
             }
-            FilterBlockOption::Range { from_block, to_block } => {
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => {
                 let head = snapshot.head_number()?;
                 let resolve = |tag: Option<BlockNumberOrTag>| -> RpcResult<u64> {
                     match tag.unwrap_or_default() {
@@ -361,7 +458,9 @@ impl EthApi {
             }
         };
         if from > to {
-            return Err(RpcError::invalid_params("invalid block range params: fromBlock is after toBlock"));
+            return Err(RpcError::invalid_params(
+                "invalid block range params: fromBlock is after toBlock",
+            ));
         }
         if to - from >= self.config.max_logs_range {
             return Err(RpcError::server(format!(
@@ -371,13 +470,19 @@ impl EthApi {
         }
         let mut out: Vec<Log> = Vec::new();
         for number in from..=to {
-            let Some(header) = snapshot.sealed_header(number)? else { break };
+            let Some(header) = snapshot.sealed_header(number)? else {
+                break;
+            };
             if !filter.matches_bloom(header.logs_bloom) {
                 continue;
             }
             let (txs, _) = snapshot.body(number)?.unwrap_or_default();
             let receipts = snapshot.receipts(number)?.unwrap_or_default();
-            out.extend(block_logs(&header, &txs, &receipts).into_iter().filter(|log| filter.matches(&log.inner)));
+            out.extend(
+                block_logs(&header, &txs, &receipts)
+                    .into_iter()
+                    .filter(|log| filter.matches(&log.inner)),
+            );
             if out.len() > self.config.max_logs {
                 return Err(RpcError::server(format!(
                     "query returned more than {} results; narrow the block range or filter",
@@ -389,7 +494,12 @@ impl EthApi {
     }
 }
 
-type BlockParts = (Sealed<Header>, Vec<TxEnvelope>, Vec<Address>, Vec<alloy_consensus::ReceiptEnvelope>);
+type BlockParts = (
+    Sealed<Header>,
+    Vec<TxEnvelope>,
+    Vec<Address>,
+    Vec<alloy_consensus::ReceiptEnvelope>,
+);
 
 fn block_parts(snapshot: &Snapshot, number: u64) -> RpcResult<BlockParts> {
     let missing = || RpcError::internal(format!("block {number} is incomplete in storage"));
@@ -400,7 +510,12 @@ fn block_parts(snapshot: &Snapshot, number: u64) -> RpcResult<BlockParts> {
 }
 
 /// The effective tips at `percentiles` of a block, weighted by gas used (geth's method).
-fn rewards(txs: &[TxEnvelope], receipts: &[alloy_consensus::ReceiptEnvelope], base_fee: u64, percentiles: &[f64]) -> Vec<u128> {
+fn rewards(
+    txs: &[TxEnvelope],
+    receipts: &[alloy_consensus::ReceiptEnvelope],
+    base_fee: u64,
+    percentiles: &[f64],
+) -> Vec<u128> {
     if txs.is_empty() {
         return vec![0; percentiles.len()];
     }
@@ -438,8 +553,16 @@ trait StateAccess {
     fn account_of(&self, address: &Address) -> RpcResult<Option<keel_primitives::TrieAccount>>;
     fn storage_of(&self, address: &Address, slot: &U256) -> RpcResult<U256>;
     fn code_of(&self, hash: &B256) -> RpcResult<Option<Bytes>>;
-    fn simulate_call(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<CallOutcome>;
-    fn simulate_estimate(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<Result<u64, CallOutcome>>;
+    fn simulate_call(
+        &self,
+        simulator: &Simulator<'_>,
+        request: &CallRequest,
+    ) -> RpcResult<CallOutcome>;
+    fn simulate_estimate(
+        &self,
+        simulator: &Simulator<'_>,
+        request: &CallRequest,
+    ) -> RpcResult<Result<u64, CallOutcome>>;
 }
 
 impl<S: StateReader> StateAccess for S {
@@ -455,11 +578,19 @@ impl<S: StateReader> StateAccess for S {
         self.code(hash).map_err(RpcError::internal)
     }
 
-    fn simulate_call(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<CallOutcome> {
+    fn simulate_call(
+        &self,
+        simulator: &Simulator<'_>,
+        request: &CallRequest,
+    ) -> RpcResult<CallOutcome> {
         simulator.call(self, request).map_err(call_error)
     }
 
-    fn simulate_estimate(&self, simulator: &Simulator<'_>, request: &CallRequest) -> RpcResult<Result<u64, CallOutcome>> {
+    fn simulate_estimate(
+        &self,
+        simulator: &Simulator<'_>,
+        request: &CallRequest,
+    ) -> RpcResult<Result<u64, CallOutcome>> {
         simulator.estimate_gas(self, request).map_err(call_error)
     }
 }

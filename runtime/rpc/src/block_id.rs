@@ -9,7 +9,10 @@ use crate::RpcError;
 /// The canonical block `id` names, or an error saying it does not exist. Keel has a single
 /// sequencer and no reorgs: `safe` and `finalized` are the head until L1 settlement lands, and
 /// `pending` state is the head's (the pool is not executed ahead of time).
-pub(crate) fn resolve_number(snapshot: &Snapshot, tag: BlockNumberOrTag) -> Result<Option<u64>, RpcError> {
+pub(crate) fn resolve_number(
+    snapshot: &Snapshot,
+    tag: BlockNumberOrTag,
+) -> Result<Option<u64>, RpcError> {
     let head = snapshot.head_number()?;
     Ok(match tag {
         BlockNumberOrTag::Latest
@@ -22,7 +25,10 @@ pub(crate) fn resolve_number(snapshot: &Snapshot, tag: BlockNumberOrTag) -> Resu
 }
 
 /// The header of the block `id` names, if it exists.
-pub(crate) fn resolve_header(snapshot: &Snapshot, id: BlockId) -> Result<Option<Sealed<Header>>, RpcError> {
+pub(crate) fn resolve_header(
+    snapshot: &Snapshot,
+    id: BlockId,
+) -> Result<Option<Sealed<Header>>, RpcError> {
     let number = match id {
         BlockId::Number(tag) => resolve_number(snapshot, tag)?,
         BlockId::Hash(hash) => snapshot.block_number(&hash.block_hash)?,

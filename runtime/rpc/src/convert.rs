@@ -1,9 +1,13 @@
 //! Building RPC objects (blocks, transactions, receipts, logs) from stored data.
 
-use alloy_consensus::{Header, ReceiptEnvelope, Sealed, Transaction as _, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{
+    Header, ReceiptEnvelope, Sealed, Transaction as _, TxEnvelope, transaction::Recovered,
+};
 use alloy_primitives::{Address, U256};
 use alloy_rlp::Encodable;
-use alloy_rpc_types_eth::{Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt};
+use alloy_rpc_types_eth::{
+    Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
+};
 
 /// Where a transaction sits, for the block fields of RPC objects.
 #[derive(Debug, Clone, Copy)]
@@ -13,7 +17,11 @@ pub(crate) struct TxContext<'a> {
 }
 
 /// A mined transaction as RPC returns it.
-pub(crate) fn rpc_transaction(tx: TxEnvelope, sender: Address, at: Option<TxContext<'_>>) -> Transaction {
+pub(crate) fn rpc_transaction(
+    tx: TxEnvelope,
+    sender: Address,
+    at: Option<TxContext<'_>>,
+) -> Transaction {
     let effective_gas_price = at.map(|at| tx.effective_gas_price(at.header.base_fee_per_gas));
     Transaction {
         inner: Recovered::new_unchecked(tx, sender),
@@ -26,7 +34,12 @@ pub(crate) fn rpc_transaction(tx: TxEnvelope, sender: Address, at: Option<TxCont
 }
 
 /// A block as RPC returns it, with full transactions or only their hashes.
-pub(crate) fn rpc_block(header: Sealed<Header>, transactions: Vec<TxEnvelope>, senders: Vec<Address>, full: bool) -> Block {
+pub(crate) fn rpc_block(
+    header: Sealed<Header>,
+    transactions: Vec<TxEnvelope>,
+    senders: Vec<Address>,
+    full: bool,
+) -> Block {
     let size = block_size(header.inner(), &transactions);
     let transactions = if full {
         BlockTransactions::Full(
@@ -34,7 +47,16 @@ pub(crate) fn rpc_block(header: Sealed<Header>, transactions: Vec<TxEnvelope>, s
                 .into_iter()
                 .zip(senders)
                 .enumerate()
-                .map(|(index, (tx, sender))| rpc_transaction(tx, sender, Some(TxContext { header: &header, index })))
+                .map(|(index, (tx, sender))| {
+                    rpc_transaction(
+                        tx,
+                        sender,
+                        Some(TxContext {
+                            header: &header,
+                            index,
+                        }),
+                    )
+                })
                 .collect(),
         )
     } else {
@@ -51,10 +73,19 @@ pub(crate) fn rpc_block(header: Sealed<Header>, transactions: Vec<TxEnvelope>, s
 /// RLP size of the block, as `size` reports it.
 fn block_size(header: &Header, transactions: &[TxEnvelope]) -> usize {
     let body_len: usize = transactions.iter().map(Encodable::length).sum::<usize>();
-    let list_header = alloy_rlp::Header { list: true, payload_length: body_len }.length();
+    let list_header = alloy_rlp::Header {
+        list: true,
+        payload_length: body_len,
+    }
+    .length();
     // [header, transactions, ommers(empty list)]
     let payload = header.length() + list_header + body_len + 1;
-    alloy_rlp::Header { list: true, payload_length: payload }.length() + payload
+    alloy_rlp::Header {
+        list: true,
+        payload_length: payload,
+    }
+    .length()
+        + payload
 }
 
 /// The receipt of the transaction at `index` of a block.
@@ -68,7 +99,10 @@ pub(crate) fn rpc_receipt(
     let tx = transactions.get(index)?;
     let sender = *senders.get(index)?;
     let receipt = receipts.get(index)?;
-    let previous_cumulative = index.checked_sub(1).and_then(|i| receipts.get(i)).map_or(0, |r| r.cumulative_gas_used());
+    let previous_cumulative = index
+        .checked_sub(1)
+        .and_then(|i| receipts.get(i))
+        .map_or(0, |r| r.cumulative_gas_used());
     let first_log_index: usize = receipts[..index].iter().map(|r| r.logs().len()).sum();
     let tx_hash = *tx.tx_hash();
     let mut log_index = first_log_index as u64;
@@ -104,7 +138,11 @@ pub(crate) fn rpc_receipt(
 }
 
 /// All logs of a block with their positions, for `eth_getLogs`.
-pub(crate) fn block_logs(header: &Sealed<Header>, transactions: &[TxEnvelope], receipts: &[ReceiptEnvelope]) -> Vec<Log> {
+pub(crate) fn block_logs(
+    header: &Sealed<Header>,
+    transactions: &[TxEnvelope],
+    receipts: &[ReceiptEnvelope],
+) -> Vec<Log> {
     let mut out = Vec::new();
     let mut log_index = 0u64;
     for (index, (tx, receipt)) in transactions.iter().zip(receipts).enumerate() {
@@ -124,4 +162,3 @@ pub(crate) fn block_logs(header: &Sealed<Header>, transactions: &[TxEnvelope], r
     }
     out
 }
-

@@ -19,32 +19,56 @@ pub struct RpcError {
 impl RpcError {
     /// Invalid JSON was received (-32700).
     pub fn parse(message: impl core::fmt::Display) -> Self {
-        Self { code: -32700, message: format!("parse error: {message}"), data: None }
+        Self {
+            code: -32700,
+            message: format!("parse error: {message}"),
+            data: None,
+        }
     }
 
     /// The JSON is not a valid request object (-32600).
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self { code: -32600, message: message.into(), data: None }
+        Self {
+            code: -32600,
+            message: message.into(),
+            data: None,
+        }
     }
 
     /// The method does not exist (-32601).
     pub fn method_not_found(method: &str) -> Self {
-        Self { code: -32601, message: format!("the method {method} does not exist/is not available"), data: None }
+        Self {
+            code: -32601,
+            message: format!("the method {method} does not exist/is not available"),
+            data: None,
+        }
     }
 
     /// Invalid method parameters (-32602).
     pub fn invalid_params(message: impl core::fmt::Display) -> Self {
-        Self { code: -32602, message: format!("invalid params: {message}"), data: None }
+        Self {
+            code: -32602,
+            message: format!("invalid params: {message}"),
+            data: None,
+        }
     }
 
     /// A server-side failure (-32603).
     pub fn internal(message: impl core::fmt::Display) -> Self {
-        Self { code: -32603, message: format!("internal error: {message}"), data: None }
+        Self {
+            code: -32603,
+            message: format!("internal error: {message}"),
+            data: None,
+        }
     }
 
     /// A transaction was rejected, or a call could not run (-32000, geth's generic code).
     pub fn server(message: impl core::fmt::Display) -> Self {
-        Self { code: -32000, message: message.to_string(), data: None }
+        Self {
+            code: -32000,
+            message: message.to_string(),
+            data: None,
+        }
     }
 
     /// A call reverted (code 3 with the revert data, as geth).
@@ -53,7 +77,11 @@ impl RpcError {
             Some(reason) => format!("execution reverted: {reason}"),
             None => "execution reverted".to_owned(),
         };
-        Self { code: 3, message, data: Some(output) }
+        Self {
+            code: 3,
+            message,
+            data: Some(output),
+        }
     }
 }
 

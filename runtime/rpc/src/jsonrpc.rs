@@ -48,15 +48,25 @@ impl<'a> Params<'a> {
     }
 
     /// The required parameter at `index`.
-    pub(crate) fn required<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T, RpcError> {
+    pub(crate) fn required<T: DeserializeOwned>(
+        &self,
+        index: usize,
+        name: &str,
+    ) -> Result<T, RpcError> {
         match self.items.get(index) {
             Some(raw) => decode(raw, index, name),
-            None => Err(RpcError::invalid_params(format!("missing value for required argument {index} ({name})"))),
+            None => Err(RpcError::invalid_params(format!(
+                "missing value for required argument {index} ({name})"
+            ))),
         }
     }
 
     /// The optional parameter at `index` (absent or `null` give `None`).
-    pub(crate) fn optional<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<Option<T>, RpcError> {
+    pub(crate) fn optional<T: DeserializeOwned>(
+        &self,
+        index: usize,
+        name: &str,
+    ) -> Result<Option<T>, RpcError> {
         match self.items.get(index) {
             Some(raw) if raw.get() != "null" => decode(raw, index, name).map(Some),
             _ => Ok(None),
@@ -65,5 +75,6 @@ impl<'a> Params<'a> {
 }
 
 fn decode<T: DeserializeOwned>(raw: &RawValue, index: usize, name: &str) -> Result<T, RpcError> {
-    serde_json::from_str(raw.get()).map_err(|e| RpcError::invalid_params(format!("argument {index} ({name}): {e}")))
+    serde_json::from_str(raw.get())
+        .map_err(|e| RpcError::invalid_params(format!("argument {index} ({name}): {e}")))
 }

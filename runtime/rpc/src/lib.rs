@@ -19,7 +19,9 @@ mod error;
 mod jsonrpc;
 mod server;
 
-pub use api::{DEFAULT_MAX_LOGS, DEFAULT_MAX_LOGS_RANGE, DEFAULT_SUGGESTED_TIP, EthApi, EthApiConfig};
+pub use api::{
+    DEFAULT_MAX_LOGS, DEFAULT_MAX_LOGS_RANGE, DEFAULT_SUGGESTED_TIP, EthApi, EthApiConfig,
+};
 pub use error::RpcError;
 pub use server::{DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, RpcServer, RpcServerConfig, serve};
 

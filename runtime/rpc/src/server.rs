@@ -81,13 +81,21 @@ pub async fn serve(api: Arc<EthApi>, config: RpcServerConfig) -> std::io::Result
             let config = config.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| handle(api.clone(), config.clone(), req));
-                if let Err(e) = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await {
+                if let Err(e) = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
                     debug!(target: "keel::rpc", %peer, error = %e, "connection closed with error");
                 }
             });
         }
     });
-    Ok(RpcServer { local_addr, shutdown, task })
+    Ok(RpcServer {
+        local_addr,
+        shutdown,
+        task,
+    })
 }
 
 async fn handle(
@@ -105,10 +113,16 @@ async fn handle(
             ));
         }
     }
-    let body = match Limited::new(request.into_body(), config.max_body_bytes).collect().await {
+    let body = match Limited::new(request.into_body(), config.max_body_bytes)
+        .collect()
+        .await
+    {
         Ok(body) => body.to_bytes(),
         Err(_) => {
-            let error = RpcError::invalid_request(format!("request body exceeds {} bytes", config.max_body_bytes));
+            let error = RpcError::invalid_request(format!(
+                "request body exceeds {} bytes",
+                config.max_body_bytes
+            ));
             return Ok(reply(StatusCode::PAYLOAD_TOO_LARGE, single_error(error)));
         }
     };
@@ -116,7 +130,10 @@ async fn handle(
     let response = tokio::task::spawn_blocking(move || handle_body(&api, &body, max_batch)).await;
     match response {
         Ok(bytes) => Ok(reply(StatusCode::OK, bytes)),
-        Err(e) => Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, single_error(RpcError::internal(e)))),
+        Err(e) => Ok(reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            single_error(RpcError::internal(e)),
+        )),
     }
 }
 
@@ -124,20 +141,39 @@ fn reply(status: StatusCode, body: Bytes) -> HttpResponse<Full<Bytes>> {
     let mut response = HttpResponse::new(Full::new(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, header::HeaderValue::from_static("content-type"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, header::HeaderValue::from_static("POST, OPTIONS"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        header::HeaderValue::from_static("content-type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        header::HeaderValue::from_static("POST, OPTIONS"),
+    );
     response
 }
 
 fn single_error(error: RpcError) -> Bytes {
-    encode(&Response { jsonrpc: "2.0", id: NULL_ID, result: None, error: Some(error) })
+    encode(&Response {
+        jsonrpc: "2.0",
+        id: NULL_ID,
+        result: None,
+        error: Some(error),
+    })
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Bytes {
     // Serialising our own response types cannot fail: they hold only JSON-safe values.
-    serde_json::to_vec(value).map(Bytes::from).unwrap_or_else(|_| Bytes::from_static(b"null"))
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .unwrap_or_else(|_| Bytes::from_static(b"null"))
 }
 
 /// Answers a whole request body: one call or a batch.
@@ -160,7 +196,8 @@ pub(crate) fn handle_body(api: &EthApi, body: &[u8], max_batch: usize) -> Bytes 
                 calls.len()
             )));
         }
-        let responses: Vec<Response<'_>> = calls.iter().map(|call| handle_call(api, call)).collect();
+        let responses: Vec<Response<'_>> =
+            calls.iter().map(|call| handle_call(api, call)).collect();
         encode(&responses)
     } else {
         let call: &RawValue = match serde_json::from_str(text) {
@@ -175,12 +212,22 @@ fn handle_call<'a>(api: &EthApi, raw: &'a RawValue) -> Response<'a> {
     let request: Request<'a> = match serde_json::from_str(raw.get()) {
         Ok(request) => request,
         Err(e) => {
-            return Response { jsonrpc: "2.0", id: NULL_ID, result: None, error: Some(RpcError::invalid_request(format!("invalid request: {e}"))) };
+            return Response {
+                jsonrpc: "2.0",
+                id: NULL_ID,
+                result: None,
+                error: Some(RpcError::invalid_request(format!("invalid request: {e}"))),
+            };
         }
     };
     let id = request.id.unwrap_or(NULL_ID);
     if request.jsonrpc.is_some_and(|v| v != "2.0") {
-        return Response { jsonrpc: "2.0", id, result: None, error: Some(RpcError::invalid_request("jsonrpc must be \"2.0\"")) };
+        return Response {
+            jsonrpc: "2.0",
+            id,
+            result: None,
+            error: Some(RpcError::invalid_request("jsonrpc must be \"2.0\"")),
+        };
     }
     let result = Params::parse(request.params).and_then(|params| {
         // A panic in a handler is a bug, but it must never take the server down or leave the
@@ -189,7 +236,17 @@ fn handle_call<'a>(api: &EthApi, raw: &'a RawValue) -> Response<'a> {
             .unwrap_or_else(|_| Err(RpcError::internal(format!("{} panicked", request.method))))
     });
     match result {
-        Ok(result) => Response { jsonrpc: "2.0", id, result: Some(result), error: None },
-        Err(error) => Response { jsonrpc: "2.0", id, result: None, error: Some(error) },
+        Ok(result) => Response {
+            jsonrpc: "2.0",
+            id,
+            result: Some(result),
+            error: None,
+        },
+        Err(error) => Response {
+            jsonrpc: "2.0",
+            id,
+            result: None,
+            error: Some(error),
+        },
     }
 }

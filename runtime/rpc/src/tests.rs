@@ -35,7 +35,14 @@ fn api() -> (tempfile::TempDir, EthApi) {
         ..Default::default()
     }
     .seal_slow();
-    storage.init_genesis(GenesisWrite { header: &header, state: &state, storage: &[], codes: &[] }).unwrap();
+    storage
+        .init_genesis(GenesisWrite {
+            header: &header,
+            state: &state,
+            storage: &[],
+            codes: &[],
+        })
+        .unwrap();
     let spec = ChainSpec::ethereum_like(CHAIN_ID);
     let api = EthApi::new(
         Arc::new(storage),
@@ -60,32 +67,76 @@ fn call(api: &EthApi, body: &str) -> Value {
 #[test]
 fn answers_basic_methods() {
     let (_dir, api) = api();
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#);
-    assert_eq!(response, json!({"jsonrpc":"2.0","id":1,"result":"0x3e803e7"}));
-    let response = call(&api, &format!(r#"{{"jsonrpc":"2.0","id":"a","method":"eth_getBalance","params":["{RICH}","latest"]}}"#));
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#,
+    );
+    assert_eq!(
+        response,
+        json!({"jsonrpc":"2.0","id":1,"result":"0x3e803e7"})
+    );
+    let response = call(
+        &api,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":"a","method":"eth_getBalance","params":["{RICH}","latest"]}}"#
+        ),
+    );
     assert_eq!(response["result"], "0xf4240");
-    let response = call(&api, &format!(r#"{{"jsonrpc":"2.0","id":2,"method":"eth_getTransactionCount","params":["{RICH}","pending"]}}"#));
+    let response = call(
+        &api,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":2,"method":"eth_getTransactionCount","params":["{RICH}","pending"]}}"#
+        ),
+    );
     assert_eq!(response["result"], "0x7");
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":3,"method":"eth_getBlockByNumber","params":["earliest",false]}"#);
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":3,"method":"eth_getBlockByNumber","params":["earliest",false]}"#,
+    );
     assert_eq!(response["result"]["number"], "0x0");
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":4,"method":"eth_getBlockByNumber","params":["0x5",false]}"#);
-    assert_eq!(response["result"], Value::Null, "unknown blocks are null, not errors");
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":4,"method":"eth_getBlockByNumber","params":["0x5",false]}"#,
+    );
+    assert_eq!(
+        response["result"],
+        Value::Null,
+        "unknown blocks are null, not errors"
+    );
 }
 
 #[test]
 fn error_codes_follow_json_rpc() {
     let (_dir, api) = api();
     assert_eq!(call(&api, "{not json")["error"]["code"], -32700);
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#);
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#,
+    );
     assert_eq!(response["error"]["code"], -32601);
     assert_eq!(response["id"], 1);
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12"]}"#);
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12"]}"#,
+    );
     assert_eq!(response["error"]["code"], -32602);
-    assert!(response["error"]["message"].as_str().unwrap().contains("address"), "{response}");
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":{"a":1}}"#);
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("address"),
+        "{response}"
+    );
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":{"a":1}}"#,
+    );
     assert_eq!(response["error"]["code"], -32602);
     assert_eq!(call(&api, r#"{"id":1}"#)["error"]["code"], -32600);
-    let response = call(&api, r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02c0"]}"#);
+    let response = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02c0"]}"#,
+    );
     assert_eq!(response["error"]["code"], -32000);
 }
 
@@ -105,5 +156,10 @@ fn batches_are_answered_in_order_and_bounded() {
     let four = r#"[{"id":1,"method":"eth_chainId"},{"id":2,"method":"eth_chainId"},{"id":3,"method":"eth_chainId"},{"id":4,"method":"eth_chainId"}]"#;
     let response = call(&api, four);
     assert_eq!(response["error"]["code"], -32600);
-    assert!(response["error"]["message"].as_str().unwrap().contains("limit of 3"));
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 3")
+    );
 }

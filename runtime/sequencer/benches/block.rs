@@ -31,17 +31,28 @@ fn run(senders: usize, txs_per_block: usize) {
         .collect();
     let mut toml = format!("[chain]\nchain_id = {CHAIN_ID}\n[genesis]\ngas_limit = 1000000000\n");
     for key in &keys {
-        toml += &format!("[genesis.alloc.\"{}\"]\nbalance = \"0x21e19e0c9bab2400000\"\n", key.address());
+        toml += &format!(
+            "[genesis.alloc.\"{}\"]\nbalance = \"0x21e19e0c9bab2400000\"\n",
+            key.address()
+        );
     }
-    let config = Config::from_toml_str(&toml, Path::new("bench.toml"), Vec::<(String, String)>::new()).expect("config");
+    let config = Config::from_toml_str(
+        &toml,
+        Path::new("bench.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .expect("config");
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = Storage::open(&dir.path().join("keel.redb")).expect("open");
-    storage.init_genesis(build_genesis(&config.genesis).write()).expect("genesis");
+    storage
+        .init_genesis(build_genesis(&config.genesis).write())
+        .expect("genesis");
     let spec = ChainSpec::ethereum_like(CHAIN_ID);
     let fee_rule = Eip1559BaseFee::new(spec);
 
     let mut nonces = vec![0u64; senders];
-    let (mut exec, mut root, mut commit, mut mgas) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut exec, mut root, mut commit, mut mgas) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for block in 0..BLOCKS {
         let snapshot = storage.snapshot().expect("snapshot");
         let parent = snapshot.head().expect("head");
@@ -56,13 +67,18 @@ fn run(senders: usize, txs_per_block: usize) {
                     max_fee_per_gas: 100_000_000_000,
                     max_priority_fee_per_gas: 1,
                     // Fresh recipients: every transfer creates an account, the worst case for the trie.
-                    to: TxKind::Call(Address::from_word(B256::from(U256::from(block * txs_per_block + i + 1_000_000_000)))),
+                    to: TxKind::Call(Address::from_word(B256::from(U256::from(
+                        block * txs_per_block + i + 1_000_000_000,
+                    )))),
                     value: U256::from(1),
                     ..Default::default()
                 };
                 nonces[s] += 1;
                 let signature = keys[s].sign_transaction_sync(&mut tx).expect("sign");
-                (TxEnvelope::from(tx.into_signed(signature)), keys[s].address())
+                (
+                    TxEnvelope::from(tx.into_signed(signature)),
+                    keys[s].address(),
+                )
             })
             .collect();
         let attributes = BlockAttributes {

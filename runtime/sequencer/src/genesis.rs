@@ -23,7 +23,12 @@ pub struct Genesis {
 impl Genesis {
     /// The write storage needs.
     pub fn write(&self) -> GenesisWrite<'_> {
-        GenesisWrite { header: &self.header, state: &self.state, storage: &self.storage, codes: &self.codes }
+        GenesisWrite {
+            header: &self.header,
+            state: &self.state,
+            storage: &self.storage,
+            codes: &self.codes,
+        }
     }
 }
 
@@ -73,5 +78,10 @@ pub fn build_genesis(config: &GenesisConfig) -> Genesis {
         base_fee_per_gas: Some(config.base_fee),
         ..Default::default()
     };
-    Genesis { header: header.seal_slow(), state, storage, codes }
+    Genesis {
+        header: header.seal_slow(),
+        state,
+        storage,
+        codes,
+    }
 }

@@ -33,7 +33,9 @@ impl Default for SequencerMetrics {
             head: Gauge::default(),
             mempool_size: Gauge::default(),
             // 1 ms … ~4 s
-            block_build_seconds: Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 13)),
+            block_build_seconds: Histogram::new(
+                prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 13),
+            ),
             gas_per_second: Gauge::default(),
         }
     }
@@ -43,11 +45,35 @@ impl SequencerMetrics {
     /// Registers every metric in `registry`.
     pub fn register(&self, registry: &mut Registry) {
         registry.register("keel_blocks", "Blocks sealed", self.blocks.clone());
-        registry.register("keel_transactions", "Transactions included in sealed blocks", self.transactions.clone());
-        registry.register("keel_transactions_dropped", "Transactions dropped as invalid at execution", self.dropped.clone());
-        registry.register("keel_head_block", "Number of the head block", self.head.clone());
-        registry.register("keel_mempool_size", "Transactions in the pool", self.mempool_size.clone());
-        registry.register("keel_block_build_seconds", "Time to execute, root and persist a block", self.block_build_seconds.clone());
-        registry.register("keel_gas_per_second", "Gas per second of the last block build", self.gas_per_second.clone());
+        registry.register(
+            "keel_transactions",
+            "Transactions included in sealed blocks",
+            self.transactions.clone(),
+        );
+        registry.register(
+            "keel_transactions_dropped",
+            "Transactions dropped as invalid at execution",
+            self.dropped.clone(),
+        );
+        registry.register(
+            "keel_head_block",
+            "Number of the head block",
+            self.head.clone(),
+        );
+        registry.register(
+            "keel_mempool_size",
+            "Transactions in the pool",
+            self.mempool_size.clone(),
+        );
+        registry.register(
+            "keel_block_build_seconds",
+            "Time to execute, root and persist a block",
+            self.block_build_seconds.clone(),
+        );
+        registry.register(
+            "keel_gas_per_second",
+            "Gas per second of the last block build",
+            self.gas_per_second.clone(),
+        );
     }
 }

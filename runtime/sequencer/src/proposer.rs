@@ -61,7 +61,9 @@ pub struct Proposer {
 
 impl core::fmt::Debug for Proposer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Proposer").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Proposer")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,7 +77,14 @@ impl Proposer {
         fee_rule: Arc<dyn BaseFeeRule>,
         metrics: SequencerMetrics,
     ) -> Self {
-        Self { spec, config, storage, pool, fee_rule, metrics }
+        Self {
+            spec,
+            config,
+            storage,
+            pool,
+            fee_rule,
+            metrics,
+        }
     }
 
     /// Builds, seals and persists the next block from the pool's best transactions.
@@ -86,7 +95,9 @@ impl Proposer {
         let number = parent.number + 1;
         let _span = info_span!(target: "keel::sequencer", "block", number).entered();
         let base_fee = self.fee_rule.next_base_fee(&parent);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         // Sub-second block times give several blocks the same second: timestamps never go
         // backwards, but may repeat.
         let timestamp = now.max(parent.timestamp);
@@ -132,7 +143,11 @@ impl Proposer {
         })?;
         self.pool.on_block(
             &mined,
-            built.state.accounts.iter().map(|(address, account)| (*address, account.as_ref().map_or(0, |a| a.nonce))),
+            built
+                .state
+                .accounts
+                .iter()
+                .map(|(address, account)| (*address, account.as_ref().map_or(0, |a| a.nonce))),
         );
         for hash in &invalid {
             self.pool.remove_invalid(hash);
@@ -145,8 +160,12 @@ impl Proposer {
         self.metrics.dropped.inc_by(invalid.len() as u64);
         self.metrics.head.set(number as i64);
         self.metrics.mempool_size.set(self.pool.len() as i64);
-        self.metrics.block_build_seconds.observe(elapsed.as_secs_f64());
-        self.metrics.gas_per_second.set((gas_used as f64 / elapsed.as_secs_f64().max(1e-9)) as i64);
+        self.metrics
+            .block_build_seconds
+            .observe(elapsed.as_secs_f64());
+        self.metrics
+            .gas_per_second
+            .set((gas_used as f64 / elapsed.as_secs_f64().max(1e-9)) as i64);
         info!(
             target: "keel::sequencer",
             number,
@@ -157,7 +176,13 @@ impl Proposer {
             elapsed_ms = elapsed.as_secs_f64() * 1e3,
             "sealed block"
         );
-        Ok(BlockSummary { number, hash: built.block.hash(), transactions: mined.len(), gas_used, dropped: invalid.len() })
+        Ok(BlockSummary {
+            number,
+            hash: built.block.hash(),
+            transactions: mined.len(),
+            gas_used,
+            dropped: invalid.len(),
+        })
     }
 
     /// Runs the proposer on its own thread, one block per `block_time`, until the handle is
@@ -186,7 +211,10 @@ impl Proposer {
                 }
             }
         })?;
-        Ok(ProposerHandle { stop: stop_tx, thread })
+        Ok(ProposerHandle {
+            stop: stop_tx,
+            thread,
+        })
     }
 }
 

@@ -52,12 +52,27 @@ storage = { "0x0000000000000000000000000000000000000000000000000000000000000001"
 balance = "0x0"
 code = "0x3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff81430311604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500"
 "#;
-    let config = Config::from_toml_str(toml, Path::new("genesis-test.toml"), Vec::<(String, String)>::new()).unwrap();
+    let config = Config::from_toml_str(
+        toml,
+        Path::new("genesis-test.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
     let genesis = build_genesis(&config.genesis);
-    assert_eq!(genesis.header.state_root, b256!("c8a9044c9223a0e244d8215ccec892cb16bde2accc73db165e25ea993566c483"));
-    let contract = genesis.state.accounts.iter().find(|(a, _)| *a == address!("00000000000000000000000000000000000000aa"));
+    assert_eq!(
+        genesis.header.state_root,
+        b256!("c8a9044c9223a0e244d8215ccec892cb16bde2accc73db165e25ea993566c483")
+    );
+    let contract = genesis
+        .state
+        .accounts
+        .iter()
+        .find(|(a, _)| *a == address!("00000000000000000000000000000000000000aa"));
     let contract = contract.and_then(|(_, a)| *a).unwrap();
-    assert_eq!(contract.storage_root, b256!("469b547c9a1ec3bf72acf5b1e31f6aa78b93a60b7b209095583c35eecc223a1d"));
+    assert_eq!(
+        contract.storage_root,
+        b256!("469b547c9a1ec3bf72acf5b1e31f6aa78b93a60b7b209095583c35eecc223a1d")
+    );
 }
 
 struct Chain {
@@ -78,12 +93,17 @@ chain_id = 65536999
 [genesis.alloc."0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
 balance = "0x21e19e0c9bab2400000"
 "#;
-        let config = Config::from_toml_str(toml, Path::new("test.toml"), Vec::<(String, String)>::new()).unwrap();
+        let config =
+            Config::from_toml_str(toml, Path::new("test.toml"), Vec::<(String, String)>::new())
+                .unwrap();
         let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).unwrap());
         let genesis = build_genesis(&config.genesis);
         assert!(storage.init_genesis(genesis.write()).unwrap());
         let spec = ChainSpec::ethereum_like(CHAIN_ID);
-        let pool = Arc::new(Mempool::new(PoolConfig::new(CHAIN_ID, config.genesis.gas_limit)));
+        let pool = Arc::new(Mempool::new(PoolConfig::new(
+            CHAIN_ID,
+            config.genesis.gas_limit,
+        )));
         let proposer = Proposer::new(
             spec,
             ProposerConfig {
@@ -99,7 +119,14 @@ balance = "0x21e19e0c9bab2400000"
             SequencerMetrics::default(),
         );
         let key = PrivateKeySigner::from_bytes(&DEV_KEY).unwrap();
-        Self { _dir: dir, storage, pool, proposer, key, nonce: 0 }
+        Self {
+            _dir: dir,
+            storage,
+            pool,
+            proposer,
+            key,
+            nonce: 0,
+        }
     }
 
     /// Signs and pools a transaction from the dev key; returns its hash.
@@ -118,7 +145,9 @@ balance = "0x21e19e0c9bab2400000"
         let signature = self.key.sign_transaction_sync(&mut tx).unwrap();
         let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
         self.nonce += 1;
-        self.pool.add_raw(&raw, &self.storage.snapshot().unwrap()).unwrap()
+        self.pool
+            .add_raw(&raw, &self.storage.snapshot().unwrap())
+            .unwrap()
     }
 
     fn receipt_status(&self, hash: B256) -> bool {
@@ -136,16 +165,20 @@ balance = "0x21e19e0c9bab2400000"
             .dump_state()
             .unwrap()
             .into_iter()
-            .map(|(address, account, storage)| GenesisAccount {
-                address,
-                nonce: account.nonce,
-                balance: account.balance,
-                code_hash: account.code_hash,
-                storage,
+            .map(|dumped| GenesisAccount {
+                address: dumped.address,
+                nonce: dumped.account.nonce,
+                balance: dumped.account.balance,
+                code_hash: dumped.account.code_hash,
+                storage: dumped.storage,
             })
             .collect();
         let rebuilt = genesis_state(accounts);
-        assert_eq!(rebuilt.root, head.state_root, "incremental root differs from a from-scratch root at block {}", head.number);
+        assert_eq!(
+            rebuilt.root, head.state_root,
+            "incremental root differs from a from-scratch root at block {}",
+            head.number
+        );
     }
 }
 
@@ -154,13 +187,19 @@ const STORE_RUNTIME: [u8; 8] = [0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00];
 
 fn init_code(runtime: &[u8]) -> Vec<u8> {
     let len = runtime.len() as u8;
-    let mut code = vec![0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3];
+    let mut code = vec![
+        0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3,
+    ];
     code.extend_from_slice(runtime);
     code
 }
 
 fn store_call(slot: u64, value: u64) -> Vec<u8> {
-    [U256::from(slot).to_be_bytes::<32>(), U256::from(value).to_be_bytes::<32>()].concat()
+    [
+        U256::from(slot).to_be_bytes::<32>(),
+        U256::from(value).to_be_bytes::<32>(),
+    ]
+    .concat()
 }
 
 #[test]
@@ -176,14 +215,27 @@ fn blocks_execute_and_roots_stay_exact() {
     let ephemeral = chain.send(TxKind::Create, 5_000, &[0x33, 0xff], 100_000);
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.transactions, 3);
-    assert!(chain.receipt_status(transfer) && chain.receipt_status(deploy) && chain.receipt_status(ephemeral));
+    assert!(
+        chain.receipt_status(transfer)
+            && chain.receipt_status(deploy)
+            && chain.receipt_status(ephemeral)
+    );
     let store = sender.create(1);
     let snapshot = chain.storage.snapshot().unwrap();
-    assert_eq!(snapshot.account(&bob).unwrap().unwrap().balance, U256::from(1_000));
+    assert_eq!(
+        snapshot.account(&bob).unwrap().unwrap().balance,
+        U256::from(1_000)
+    );
     let code_hash = snapshot.account(&store).unwrap().unwrap().code_hash;
     assert_eq!(code_hash, keccak256(STORE_RUNTIME));
-    assert_eq!(snapshot.code(&code_hash).unwrap().unwrap().as_ref(), &STORE_RUNTIME);
-    assert!(snapshot.account(&sender.create(2)).unwrap().is_none(), "created-and-destroyed account must not exist");
+    assert_eq!(
+        snapshot.code(&code_hash).unwrap().unwrap().as_ref(),
+        &STORE_RUNTIME
+    );
+    assert!(
+        snapshot.account(&sender.create(2)).unwrap().is_none(),
+        "created-and-destroyed account must not exist"
+    );
     drop(snapshot);
     chain.assert_root_from_scratch();
 
@@ -194,8 +246,14 @@ fn blocks_execute_and_roots_stay_exact() {
     chain.proposer.build_block().unwrap();
     assert!(!chain.receipt_status(reverted));
     let snapshot = chain.storage.snapshot().unwrap();
-    assert_eq!(snapshot.storage(&store, &U256::from(1)).unwrap(), U256::from(0xaa));
-    assert_eq!(snapshot.storage(&store, &U256::from(2)).unwrap(), U256::from(0xbb));
+    assert_eq!(
+        snapshot.storage(&store, &U256::from(1)).unwrap(),
+        U256::from(0xaa)
+    );
+    assert_eq!(
+        snapshot.storage(&store, &U256::from(2)).unwrap(),
+        U256::from(0xbb)
+    );
     drop(snapshot);
     chain.assert_root_from_scratch();
 
@@ -207,8 +265,14 @@ fn blocks_execute_and_roots_stay_exact() {
     chain.proposer.build_block().unwrap();
     chain.assert_root_from_scratch();
     let snapshot = chain.storage.snapshot().unwrap();
-    assert_eq!(snapshot.account(&store).unwrap().unwrap().storage_root, keel_primitives::EMPTY_ROOT_HASH);
-    assert_eq!(snapshot.account(&sender).unwrap().unwrap().nonce, chain.nonce);
+    assert_eq!(
+        snapshot.account(&store).unwrap().unwrap().storage_root,
+        keel_primitives::EMPTY_ROOT_HASH
+    );
+    assert_eq!(
+        snapshot.account(&sender).unwrap().unwrap().nonce,
+        chain.nonce
+    );
     assert_eq!(snapshot.head_number().unwrap(), 4);
     // Pool is empty: everything was mined.
     assert!(chain.pool.is_empty());
@@ -230,11 +294,18 @@ fn invalid_transactions_are_dropped_not_fatal() {
     };
     let signature = chain.key.sign_transaction_sync(&mut tx).unwrap();
     let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-    chain.pool.add_raw(&raw, &chain.storage.snapshot().unwrap()).unwrap();
+    chain
+        .pool
+        .add_raw(&raw, &chain.storage.snapshot().unwrap())
+        .unwrap();
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.transactions, 1);
     assert!(chain.receipt_status(ok));
-    assert_eq!(chain.pool.len(), 1, "the underpriced transaction waits for a lower base fee");
+    assert_eq!(
+        chain.pool.len(),
+        1,
+        "the underpriced transaction waits for a lower base fee"
+    );
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.number, 3);
 }

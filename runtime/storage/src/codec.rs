@@ -18,7 +18,10 @@ pub(crate) fn encode<T: Encodable>(value: &T) -> Vec<u8> {
 }
 
 pub(crate) fn decode<T: Decodable>(table: &'static str, mut bytes: &[u8]) -> StorageResult<T> {
-    T::decode(&mut bytes).map_err(|source| StorageError::Corrupt { table, reason: source.to_string() })
+    T::decode(&mut bytes).map_err(|source| StorageError::Corrupt {
+        table,
+        reason: source.to_string(),
+    })
 }
 
 pub(crate) fn encode_receipts(receipts: &[ReceiptEnvelope]) -> Vec<u8> {
@@ -39,7 +42,13 @@ mod tests {
 
     #[test]
     fn body_and_receipts_round_trip() {
-        let tx = TxLegacy { chain_id: Some(1), nonce: 3, gas_limit: 21_000, value: U256::from(7), ..Default::default() };
+        let tx = TxLegacy {
+            chain_id: Some(1),
+            nonce: 3,
+            gas_limit: 21_000,
+            value: U256::from(7),
+            ..Default::default()
+        };
         let signature = Signature::new(U256::from(1), U256::from(2), false);
         let body = StoredBody {
             transactions: vec![TxEnvelope::Legacy(Signed::new_unhashed(tx, signature))],
@@ -54,7 +63,8 @@ mod tests {
             logs: vec![Log::empty()],
         }));
         let receipts = vec![receipt.clone(), receipt];
-        let decoded: Vec<ReceiptEnvelope> = decode("receipts", &encode_receipts(&receipts)).unwrap();
+        let decoded: Vec<ReceiptEnvelope> =
+            decode("receipts", &encode_receipts(&receipts)).unwrap();
         assert_eq!(decoded, receipts);
     }
 

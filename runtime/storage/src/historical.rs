@@ -17,7 +17,10 @@ pub struct HistoricalState<'a> {
 impl<'a> HistoricalState<'a> {
     /// The state whose root is `state_root`.
     pub const fn new(snapshot: &'a Snapshot, state_root: B256) -> Self {
-        Self { snapshot, state_root }
+        Self {
+            snapshot,
+            state_root,
+        }
     }
 }
 
@@ -29,7 +32,9 @@ impl StateReader for HistoricalState<'_> {
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> StorageResult<U256> {
-        let Some(account) = self.account(address)? else { return Ok(U256::ZERO) };
+        let Some(account) = self.account(address)? else {
+            return Ok(U256::ZERO);
+        };
         if account.storage_root == EMPTY_ROOT_HASH {
             return Ok(U256::ZERO);
         }

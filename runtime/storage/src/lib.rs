@@ -20,5 +20,5 @@ pub mod tables;
 
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
-pub use snapshot::{Snapshot, TxLocation};
+pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};

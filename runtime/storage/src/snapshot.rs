@@ -21,6 +21,17 @@ pub struct TxLocation {
     pub index: u32,
 }
 
+/// One account of a state dump: the account and its non-zero storage slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpedAccount {
+    /// The address.
+    pub address: Address,
+    /// Nonce, balance, storage root, code hash.
+    pub account: TrieAccount,
+    /// Non-zero storage slots in slot order.
+    pub storage: Vec<(U256, U256)>,
+}
+
 /// A read transaction with its tables open: every query sees the database as it was when the
 /// snapshot was taken.
 pub struct Snapshot {
@@ -62,35 +73,50 @@ impl Snapshot {
 
     /// The genesis hash, if the database has been initialised.
     pub fn genesis_hash(&self) -> StorageResult<Option<B256>> {
-        Ok(self.meta.get(META_GENESIS)?.map(|v| B256::from_slice(v.value())))
+        Ok(self
+            .meta
+            .get(META_GENESIS)?
+            .map(|v| B256::from_slice(v.value())))
     }
 
     /// The number of the last sealed block (0 if only genesis).
     pub fn head_number(&self) -> StorageResult<u64> {
-        let head = self.meta.get(META_HEAD)?.ok_or(StorageError::Corrupt { table: "meta", reason: "no head block".into() })?;
-        let bytes: [u8; 8] = head
-            .value()
-            .try_into()
-            .map_err(|_| StorageError::Corrupt { table: "meta", reason: "head is not 8 bytes".into() })?;
+        let head = self.meta.get(META_HEAD)?.ok_or(StorageError::Corrupt {
+            table: "meta",
+            reason: "no head block".into(),
+        })?;
+        let bytes: [u8; 8] = head.value().try_into().map_err(|_| StorageError::Corrupt {
+            table: "meta",
+            reason: "head is not 8 bytes".into(),
+        })?;
         Ok(u64::from_be_bytes(bytes))
     }
 
     /// The last sealed header.
     pub fn head(&self) -> StorageResult<Sealed<Header>> {
         let number = self.head_number()?;
-        self.sealed_header(number)?
-            .ok_or(StorageError::Corrupt { table: "headers", reason: format!("head block {number} has no header") })
+        self.sealed_header(number)?.ok_or(StorageError::Corrupt {
+            table: "headers",
+            reason: format!("head block {number} has no header"),
+        })
     }
 
     /// The header of canonical block `number`.
     pub fn header(&self, number: u64) -> StorageResult<Option<Header>> {
-        self.headers.get(number)?.map(|v| decode_header(v.value())).transpose()
+        self.headers
+            .get(number)?
+            .map(|v| decode_header(v.value()))
+            .transpose()
     }
 
     /// The header of canonical block `number`, with its hash.
     pub fn sealed_header(&self, number: u64) -> StorageResult<Option<Sealed<Header>>> {
-        let Some(hash) = self.canonical_hash(number)? else { return Ok(None) };
-        Ok(self.header(number)?.map(|header| Sealed::new_unchecked(header, hash)))
+        let Some(hash) = self.canonical_hash(number)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .header(number)?
+            .map(|header| Sealed::new_unchecked(header, hash)))
     }
 
     /// The hash of canonical block `number`.
@@ -105,30 +131,45 @@ impl Snapshot {
 
     /// The transactions of block `number` and their senders.
     pub fn body(&self, number: u64) -> StorageResult<Option<(Vec<TxEnvelope>, Vec<Address>)>> {
-        let Some(bytes) = self.bodies.get(number)? else { return Ok(None) };
+        let Some(bytes) = self.bodies.get(number)? else {
+            return Ok(None);
+        };
         let body: StoredBody = decode("bodies", bytes.value())?;
         Ok(Some((body.transactions, body.senders)))
     }
 
     /// The receipts of block `number`.
     pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<ReceiptEnvelope>>> {
-        self.receipts.get(number)?.map(|v| decode("receipts", v.value())).transpose()
+        self.receipts
+            .get(number)?
+            .map(|v| decode("receipts", v.value()))
+            .transpose()
     }
 
     /// Every account of the latest state with its non-zero storage, in address order. For
     /// tests, debugging and state export: it reads the whole flat state.
-    pub fn dump_state(&self) -> StorageResult<Vec<(Address, TrieAccount, Vec<(U256, U256)>)>> {
+    pub fn dump_state(&self) -> StorageResult<Vec<DumpedAccount>> {
         let mut out = Vec::new();
         for entry in self.accounts.range::<[u8; 20]>(..)? {
             let (key, value) = entry?;
             let address = Address::from(key.value());
             let account: TrieAccount = decode("accounts", value.value())?;
             let mut slots = Vec::new();
-            for slot in self.storage.range((key.value(), [0u8; 32])..=(key.value(), [0xffu8; 32]))? {
+            for slot in self
+                .storage
+                .range((key.value(), [0u8; 32])..=(key.value(), [0xffu8; 32]))?
+            {
                 let (slot, value) = slot?;
-                slots.push((U256::from_be_bytes(slot.value().1), U256::from_be_bytes(value.value())));
+                slots.push((
+                    U256::from_be_bytes(slot.value().1),
+                    U256::from_be_bytes(value.value()),
+                ));
             }
-            out.push((address, account, slots));
+            out.push(DumpedAccount {
+                address,
+                account,
+                storage: slots,
+            });
         }
         Ok(out)
     }
@@ -146,7 +187,10 @@ impl StateReader for Snapshot {
     type Error = StorageError;
 
     fn account(&self, address: &Address) -> StorageResult<Option<TrieAccount>> {
-        self.accounts.get(address.0.0)?.map(|v| decode("accounts", v.value())).transpose()
+        self.accounts
+            .get(address.0.0)?
+            .map(|v| decode("accounts", v.value()))
+            .transpose()
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> StorageResult<U256> {
@@ -158,7 +202,10 @@ impl StateReader for Snapshot {
     }
 
     fn code(&self, code_hash: &B256) -> StorageResult<Option<Bytes>> {
-        Ok(self.codes.get(code_hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
+        Ok(self
+            .codes
+            .get(code_hash.0)?
+            .map(|v| Bytes::copy_from_slice(v.value())))
     }
 
     fn block_hash(&self, number: u64) -> StorageResult<Option<B256>> {

@@ -52,8 +52,10 @@ pub struct Storage {
 impl Storage {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> StorageResult<Self> {
-        let db = Database::create(path)
-            .map_err(|source| StorageError::Open { path: path.to_owned(), source })?;
+        let db = Database::create(path).map_err(|source| StorageError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         // Create every table up front so readers never meet a missing one.
         let txn = db.begin_write()?;
         txn.open_table(CANONICAL)?;
@@ -82,21 +84,35 @@ impl Storage {
         let snapshot = self.snapshot()?;
         if let Some(stored) = snapshot.genesis_hash()? {
             if stored != genesis.header.hash() {
-                return Err(StorageError::GenesisMismatch { stored, configured: genesis.header.hash() });
+                return Err(StorageError::GenesisMismatch {
+                    stored,
+                    configured: genesis.header.hash(),
+                });
             }
             return Ok(false);
         }
         let txn = self.begin_write()?;
         {
             write_header(&txn, genesis.header)?;
-            txn.open_table(BODIES)?.insert(0, encode(&StoredBody { transactions: vec![], senders: vec![] }).as_slice())?;
-            txn.open_table(RECEIPTS)?.insert(0, encode_receipts(&[]).as_slice())?;
+            txn.open_table(BODIES)?.insert(
+                0,
+                encode(&StoredBody {
+                    transactions: vec![],
+                    senders: vec![],
+                })
+                .as_slice(),
+            )?;
+            txn.open_table(RECEIPTS)?
+                .insert(0, encode_receipts(&[]).as_slice())?;
             write_trie(&txn, genesis.state)?;
             write_codes(&txn, genesis.codes)?;
             let mut storage = txn.open_table(STORAGE)?;
             for (address, slot, value) in genesis.storage {
                 if !value.is_zero() {
-                    storage.insert((address.0.0, slot.to_be_bytes::<32>()), value.to_be_bytes::<32>())?;
+                    storage.insert(
+                        (address.0.0, slot.to_be_bytes::<32>()),
+                        value.to_be_bytes::<32>(),
+                    )?;
                 }
             }
             let mut meta = txn.open_table(META)?;
@@ -122,8 +138,10 @@ impl Storage {
                 transactions: write.block.transactions.clone(),
                 senders: write.block.senders.clone(),
             };
-            txn.open_table(BODIES)?.insert(number, encode(&body).as_slice())?;
-            txn.open_table(RECEIPTS)?.insert(number, encode_receipts(write.receipts).as_slice())?;
+            txn.open_table(BODIES)?
+                .insert(number, encode(&body).as_slice())?;
+            txn.open_table(RECEIPTS)?
+                .insert(number, encode_receipts(write.receipts).as_slice())?;
             let mut lookup = txn.open_table(TX_LOOKUP)?;
             for (index, tx) in write.block.transactions.iter().enumerate() {
                 lookup.insert(tx.tx_hash().0, (number, index as u32))?;
@@ -131,7 +149,8 @@ impl Storage {
             write_trie(&txn, write.state)?;
             write_codes(&txn, write.codes)?;
             write_storage(&txn, write.changes)?;
-            txn.open_table(META)?.insert(META_HEAD, number.to_be_bytes().as_slice())?;
+            txn.open_table(META)?
+                .insert(META_HEAD, number.to_be_bytes().as_slice())?;
         }
         txn.commit()?;
         debug!(target: "keel::storage", number, hash = %write.block.hash(), "block committed");
@@ -147,19 +166,24 @@ impl Storage {
 
 fn read_head(txn: &WriteTransaction) -> StorageResult<u64> {
     let meta = txn.open_table(META)?;
-    let head = meta.get(META_HEAD)?.ok_or(StorageError::Corrupt { table: "meta", reason: "no head block".into() })?;
-    let bytes: [u8; 8] = head
-        .value()
-        .try_into()
-        .map_err(|_| StorageError::Corrupt { table: "meta", reason: "head is not 8 bytes".into() })?;
+    let head = meta.get(META_HEAD)?.ok_or(StorageError::Corrupt {
+        table: "meta",
+        reason: "no head block".into(),
+    })?;
+    let bytes: [u8; 8] = head.value().try_into().map_err(|_| StorageError::Corrupt {
+        table: "meta",
+        reason: "head is not 8 bytes".into(),
+    })?;
     Ok(u64::from_be_bytes(bytes))
 }
 
 fn write_header(txn: &WriteTransaction, header: &Sealed<Header>) -> StorageResult<()> {
     let number = header.number;
-    txn.open_table(HEADERS)?.insert(number, encode(header.inner()).as_slice())?;
+    txn.open_table(HEADERS)?
+        .insert(number, encode(header.inner()).as_slice())?;
     txn.open_table(CANONICAL)?.insert(number, header.hash().0)?;
-    txn.open_table(BLOCK_NUMBERS)?.insert(header.hash().0, number)?;
+    txn.open_table(BLOCK_NUMBERS)?
+        .insert(header.hash().0, number)?;
     Ok(())
 }
 
