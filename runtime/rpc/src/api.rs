@@ -85,7 +85,12 @@ impl EthApi {
     }
 
     /// Runs one method. Blocking: call it off the async workers.
-    pub(crate) fn dispatch(&self, method: &str, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    pub(crate) fn dispatch(
+        &self,
+        snapshot: &Snapshot,
+        method: &str,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
         match method {
             "eth_chainId" => json(U64::from(self.config.spec.chain_id)),
             "net_version" => json(self.config.spec.chain_id.to_string()),
@@ -94,61 +99,62 @@ impl EthApi {
             "web3_clientVersion" => json(&self.config.client_version),
             "eth_syncing" => json(false),
             "eth_accounts" => json(Vec::<Address>::new()),
-            "eth_blockNumber" => json(U64::from(self.snapshot()?.head_number()?)),
-            "eth_getBalance" => self.get_balance(params),
-            "eth_getTransactionCount" => self.get_transaction_count(params),
-            "eth_getCode" => self.get_code(params),
-            "eth_getStorageAt" => self.get_storage_at(params),
-            "eth_sendRawTransaction" => self.send_raw_transaction(params),
-            "eth_call" => self.call(params),
-            "eth_estimateGas" => self.estimate_gas(params),
+            "eth_blockNumber" => json(U64::from(snapshot.head_number()?)),
+            "eth_getBalance" => self.get_balance(snapshot, params),
+            "eth_getTransactionCount" => self.get_transaction_count(snapshot, params),
+            "eth_getCode" => self.get_code(snapshot, params),
+            "eth_getStorageAt" => self.get_storage_at(snapshot, params),
+            "eth_sendRawTransaction" => self.send_raw_transaction(snapshot, params),
+            "eth_call" => self.call(snapshot, params),
+            "eth_estimateGas" => self.estimate_gas(snapshot, params),
             "eth_gasPrice" => json(U256::from(
-                self.next_base_fee()? as u128 + self.config.suggested_tip,
+                self.next_base_fee(snapshot)? as u128 + self.config.suggested_tip,
             )),
             "eth_maxPriorityFeePerGas" => json(U256::from(self.config.suggested_tip)),
-            "eth_feeHistory" => self.fee_history(params),
+            "eth_feeHistory" => self.fee_history(snapshot, params),
             "eth_getBlockByNumber" => {
                 let tag: BlockNumberOrTag = params.required(0, "block number")?;
                 let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
-                self.block(BlockId::Number(tag), full)
+                self.block(snapshot, BlockId::Number(tag), full)
             }
             "eth_getBlockByHash" => {
                 let hash: B256 = params.required(0, "block hash")?;
                 let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
-                self.block(BlockId::from(hash), full)
+                self.block(snapshot, BlockId::from(hash), full)
             }
             "eth_getBlockTransactionCountByNumber" => {
                 let tag: BlockNumberOrTag = params.required(0, "block number")?;
-                self.block_tx_count(BlockId::Number(tag))
+                self.block_tx_count(snapshot, BlockId::Number(tag))
             }
             "eth_getBlockTransactionCountByHash" => {
                 let hash: B256 = params.required(0, "block hash")?;
-                self.block_tx_count(BlockId::from(hash))
+                self.block_tx_count(snapshot, BlockId::from(hash))
             }
-            "eth_getTransactionByHash" => self.transaction_by_hash(params),
+            "eth_getTransactionByHash" => self.transaction_by_hash(snapshot, params),
             "eth_getTransactionByBlockNumberAndIndex" => {
                 let tag: BlockNumberOrTag = params.required(0, "block number")?;
                 let index: U64 = params.required(1, "index")?;
-                self.transaction_by_block_and_index(BlockId::Number(tag), index.to())
+                self.transaction_by_block_and_index(snapshot, BlockId::Number(tag), index.to())
             }
             "eth_getTransactionByBlockHashAndIndex" => {
                 let hash: B256 = params.required(0, "block hash")?;
                 let index: U64 = params.required(1, "index")?;
-                self.transaction_by_block_and_index(BlockId::from(hash), index.to())
+                self.transaction_by_block_and_index(snapshot, BlockId::from(hash), index.to())
             }
-            "eth_getTransactionReceipt" => self.transaction_receipt(params),
-            "eth_getBlockReceipts" => self.block_receipts(params),
-            "eth_getLogs" => self.logs(params),
+            "eth_getTransactionReceipt" => self.transaction_receipt(snapshot, params),
+            "eth_getBlockReceipts" => self.block_receipts(snapshot, params),
+            "eth_getLogs" => self.logs(snapshot, params),
             _ => Err(RpcError::method_not_found(method)),
         }
     }
 
-    fn snapshot(&self) -> RpcResult<Snapshot> {
+    /// A consistent view for one HTTP request (a single call or a whole batch).
+    pub(crate) fn snapshot(&self) -> RpcResult<Snapshot> {
         Ok(self.storage.snapshot()?)
     }
 
-    fn next_base_fee(&self) -> RpcResult<u64> {
-        let head = self.snapshot()?.head()?;
+    fn next_base_fee(&self, snapshot: &Snapshot) -> RpcResult<u64> {
+        let head = snapshot.head()?;
         Ok(self.fee_rule.next_base_fee(&head))
     }
 
@@ -156,22 +162,22 @@ impl EthApi {
     /// earlier block.
     fn with_state<T>(
         &self,
+        snapshot: &Snapshot,
         id: Option<BlockId>,
         f: impl FnOnce(&dyn StateAccess, &Sealed<Header>) -> RpcResult<T>,
     ) -> RpcResult<T> {
-        let snapshot = self.snapshot()?;
-        let header = require_header(&snapshot, id.unwrap_or_default())?;
+        let header = require_header(snapshot, id.unwrap_or_default())?;
         if header.number == snapshot.head_number()? {
-            f(&snapshot, &header)
+            f(snapshot, &header)
         } else {
-            f(&HistoricalState::new(&snapshot, header.state_root), &header)
+            f(&HistoricalState::new(snapshot, header.state_root), &header)
         }
     }
 
-    fn get_balance(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn get_balance(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let address: Address = params.required(0, "address")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
-        self.with_state(block, |state, _| {
+        self.with_state(snapshot, block, |state, _| {
             json(
                 state
                     .account_of(&address)?
@@ -180,10 +186,14 @@ impl EthApi {
         })
     }
 
-    fn get_transaction_count(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn get_transaction_count(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
         let address: Address = params.required(0, "address")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
-        let state_nonce = self.with_state(block, |state, _| {
+        let state_nonce = self.with_state(snapshot, block, |state, _| {
             Ok(state.account_of(&address)?.map_or(0, |a| a.nonce))
         })?;
         let nonce = if block == Some(BlockId::Number(BlockNumberOrTag::Pending)) {
@@ -196,10 +206,10 @@ impl EthApi {
         json(U64::from(nonce))
     }
 
-    fn get_code(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn get_code(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let address: Address = params.required(0, "address")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
-        self.with_state(block, |state, _| {
+        self.with_state(snapshot, block, |state, _| {
             let Some(account) = state.account_of(&address)? else {
                 return json(Bytes::new());
             };
@@ -207,18 +217,21 @@ impl EthApi {
         })
     }
 
-    fn get_storage_at(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn get_storage_at(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let address: Address = params.required(0, "address")?;
         let slot: U256 = params.required(1, "storage slot")?;
         let block: Option<BlockId> = params.optional(2, "block")?;
-        self.with_state(block, |state, _| {
+        self.with_state(snapshot, block, |state, _| {
             json(B256::from(state.storage_of(&address, &slot)?))
         })
     }
 
-    fn send_raw_transaction(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn send_raw_transaction(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
         let raw: Bytes = params.required(0, "raw transaction")?;
-        let snapshot = self.snapshot()?;
         let hash = self
             .pool
             .add_raw(&raw, &snapshot)
@@ -248,9 +261,9 @@ impl EthApi {
         Ok((call, block))
     }
 
-    fn call(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn call(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let (request, block) = self.call_request(params)?;
-        self.with_state(block, |state, header| {
+        self.with_state(snapshot, block, |state, header| {
             let simulator = Simulator::new(&self.config.spec, header, self.config.gas_cap);
             match state.simulate_call(&simulator, &request)? {
                 CallOutcome::Success { output, .. } => json(output),
@@ -262,9 +275,9 @@ impl EthApi {
         })
     }
 
-    fn estimate_gas(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn estimate_gas(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let (request, block) = self.call_request(params)?;
-        self.with_state(block, |state, header| {
+        self.with_state(snapshot, block, |state, header| {
             let simulator = Simulator::new(&self.config.spec, header, self.config.gas_cap);
             match state.simulate_estimate(&simulator, &request)? {
                 Ok(gas) => json(U64::from(gas)),
@@ -280,7 +293,7 @@ impl EthApi {
         })
     }
 
-    fn fee_history(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn fee_history(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let count: U64 = params.required(0, "block count")?;
         let newest: BlockNumberOrTag = params.required(1, "newest block")?;
         let percentiles: Option<Vec<f64>> = params.optional(2, "reward percentiles")?;
@@ -291,8 +304,7 @@ impl EthApi {
                 "reward percentiles must be ascending values in [0, 100]",
             ));
         }
-        let snapshot = self.snapshot()?;
-        let newest = resolve_number(&snapshot, newest)?
+        let newest = resolve_number(snapshot, newest)?
             .ok_or_else(|| RpcError::server("request beyond head block"))?;
         let count = count
             .to::<u64>()
@@ -338,29 +350,30 @@ impl EthApi {
         json(history)
     }
 
-    fn block(&self, id: BlockId, full: bool) -> RpcResult<Box<RawValue>> {
-        let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else {
+    fn block(&self, snapshot: &Snapshot, id: BlockId, full: bool) -> RpcResult<Box<RawValue>> {
+        let Some(header) = resolve_header(snapshot, id)? else {
             return json(());
         };
         let (txs, senders) = snapshot.body(header.number)?.unwrap_or_default();
         json(rpc_block(header, txs, senders, full))
     }
 
-    fn block_tx_count(&self, id: BlockId) -> RpcResult<Box<RawValue>> {
-        let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else {
+    fn block_tx_count(&self, snapshot: &Snapshot, id: BlockId) -> RpcResult<Box<RawValue>> {
+        let Some(header) = resolve_header(snapshot, id)? else {
             return json(());
         };
         let (txs, _) = snapshot.body(header.number)?.unwrap_or_default();
         json(U64::from(txs.len()))
     }
 
-    fn transaction_by_hash(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn transaction_by_hash(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
         let hash: B256 = params.required(0, "transaction hash")?;
-        let snapshot = self.snapshot()?;
         if let Some(location) = snapshot.tx_location(&hash)? {
-            return self.mined_transaction(&snapshot, location.block, location.index as usize);
+            return self.mined_transaction(snapshot, location.block, location.index as usize);
         }
         match self.pool.get(&hash) {
             Some(pooled) => json(rpc_transaction(pooled.tx.clone(), pooled.sender, None)),
@@ -370,14 +383,14 @@ impl EthApi {
 
     fn transaction_by_block_and_index(
         &self,
+        snapshot: &Snapshot,
         id: BlockId,
         index: usize,
     ) -> RpcResult<Box<RawValue>> {
-        let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else {
+        let Some(header) = resolve_header(snapshot, id)? else {
             return json(());
         };
-        self.mined_transaction(&snapshot, header.number, index)
+        self.mined_transaction(snapshot, header.number, index)
     }
 
     fn mined_transaction(
@@ -404,13 +417,16 @@ impl EthApi {
         ))
     }
 
-    fn transaction_receipt(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn transaction_receipt(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
         let hash: B256 = params.required(0, "transaction hash")?;
-        let snapshot = self.snapshot()?;
         let Some(location) = snapshot.tx_location(&hash)? else {
             return json(());
         };
-        let (header, txs, senders, receipts) = block_parts(&snapshot, location.block)?;
+        let (header, txs, senders, receipts) = block_parts(snapshot, location.block)?;
         json(rpc_receipt(
             &header,
             &txs,
@@ -420,22 +436,20 @@ impl EthApi {
         ))
     }
 
-    fn block_receipts(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn block_receipts(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let id: BlockId = params.required(0, "block")?;
-        let snapshot = self.snapshot()?;
-        let Some(header) = resolve_header(&snapshot, id)? else {
+        let Some(header) = resolve_header(snapshot, id)? else {
             return json(());
         };
-        let (header, txs, senders, receipts) = block_parts(&snapshot, header.number)?;
+        let (header, txs, senders, receipts) = block_parts(snapshot, header.number)?;
         let all: Vec<_> = (0..txs.len())
             .filter_map(|i| rpc_receipt(&header, &txs, &senders, &receipts, i))
             .collect();
         json(all)
     }
 
-    fn logs(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+    fn logs(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let filter: Filter = params.required(0, "filter")?;
-        let snapshot = self.snapshot()?;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
                 let number = snapshot
@@ -451,7 +465,7 @@ impl EthApi {
                 let resolve = |tag: Option<BlockNumberOrTag>| -> RpcResult<u64> {
                     match tag.unwrap_or_default() {
                         BlockNumberOrTag::Number(n) => Ok(n.min(head)),
-                        tag => Ok(resolve_number(&snapshot, tag)?.unwrap_or(head)),
+                        tag => Ok(resolve_number(snapshot, tag)?.unwrap_or(head)),
                     }
                 };
                 (resolve(from_block)?, resolve(to_block)?)

@@ -11,6 +11,7 @@ use hyper::{
     service::service_fn,
 };
 use hyper_util::rt::TokioIo;
+use keel_storage::Snapshot;
 use serde_json::value::RawValue;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tracing::{debug, info, warn};
@@ -178,6 +179,12 @@ fn encode<T: serde::Serialize>(value: &T) -> Bytes {
 
 /// Answers a whole request body: one call or a batch.
 pub(crate) fn handle_body(api: &EthApi, body: &[u8], max_batch: usize) -> Bytes {
+    // One snapshot per HTTP request: every call of a batch sees the same block, and the
+    // tables are opened once.
+    let snapshot = match api.snapshot() {
+        Ok(snapshot) => snapshot,
+        Err(error) => return single_error(error),
+    };
     let text = match std::str::from_utf8(body) {
         Ok(text) => text.trim_start(),
         Err(e) => return single_error(RpcError::parse(e)),
@@ -196,19 +203,21 @@ pub(crate) fn handle_body(api: &EthApi, body: &[u8], max_batch: usize) -> Bytes 
                 calls.len()
             )));
         }
-        let responses: Vec<Response<'_>> =
-            calls.iter().map(|call| handle_call(api, call)).collect();
+        let responses: Vec<Response<'_>> = calls
+            .iter()
+            .map(|call| handle_call(api, &snapshot, call))
+            .collect();
         encode(&responses)
     } else {
         let call: &RawValue = match serde_json::from_str(text) {
             Ok(call) => call,
             Err(e) => return single_error(RpcError::parse(e)),
         };
-        encode(&handle_call(api, call))
+        encode(&handle_call(api, &snapshot, call))
     }
 }
 
-fn handle_call<'a>(api: &EthApi, raw: &'a RawValue) -> Response<'a> {
+fn handle_call<'a>(api: &EthApi, snapshot: &Snapshot, raw: &'a RawValue) -> Response<'a> {
     let request: Request<'a> = match serde_json::from_str(raw.get()) {
         Ok(request) => request,
         Err(e) => {
@@ -232,8 +241,10 @@ fn handle_call<'a>(api: &EthApi, raw: &'a RawValue) -> Response<'a> {
     let result = Params::parse(request.params).and_then(|params| {
         // A panic in a handler is a bug, but it must never take the server down or leave the
         // caller hanging.
-        std::panic::catch_unwind(AssertUnwindSafe(|| api.dispatch(&request.method, &params)))
-            .unwrap_or_else(|_| Err(RpcError::internal(format!("{} panicked", request.method))))
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            api.dispatch(snapshot, &request.method, &params)
+        }))
+        .unwrap_or_else(|_| Err(RpcError::internal(format!("{} panicked", request.method))))
     });
     match result {
         Ok(result) => Response {
