@@ -111,6 +111,16 @@ impl<'a> Simulator<'a> {
         request: &CallRequest,
     ) -> EvmResult<Result<u64, CallOutcome>> {
         let mut hi = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
+        // Like geth: with a fee cap, the sender can only pay for so much gas; search below that
+        // rather than fail with "insufficient funds" at the cap.
+        if let (Some(fee), Some(from)) = (request.max_fee_per_gas.filter(|fee| *fee > 0), request.from) {
+            let balance = state
+                .account(&from)
+                .map_err(|e| EvmError::State(Box::new(e)))?
+                .map_or(U256::ZERO, |account| account.balance);
+            let affordable = balance.saturating_sub(request.value) / U256::from(fee);
+            hi = hi.min(affordable.saturating_to());
+        }
         let outcome = self.run(state, request, hi)?;
         let CallOutcome::Success { gas_used, .. } = outcome else {
             return Ok(Err(outcome));
