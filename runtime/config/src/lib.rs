@@ -1,45 +1,30 @@
-//! scratch
+//! The node's config file: TOML schema, defaults, validation and `KEEL_*` overrides.
+//!
+//! ```toml
+//! [chain]
+//! chain_id = 65536999
+//!
+//! [genesis]
+//! gas_limit = 30000000
+//! [genesis.alloc."0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
+//! balance = "10000 ether"
+//!
+//! [sequencer]
+//! block_time = "1s"
+//! ```
+//!
+//! Precedence: environment > file > defaults. `KEEL_<SECTION>__<KEY>=value` (double underscore
+//! between path segments, case-insensitive) overrides `section.key`; other `KEEL_*` variables are
+//! not config. Every section has defaults (see the `DEFAULT_*` constants); unknown keys are
+//! errors. Every error names the file, the key and what is allowed.
+
+mod env;
+mod error;
+mod schema;
+mod units;
+
+pub use error::ConfigError;
+pub use schema::*;
+
 #[cfg(test)]
-mod t {
-    use serde::Deserialize;
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct A {
-        rpc: R,
-        #[serde(default)]
-        alloc: std::collections::BTreeMap<alloy_primitives::Address, R>,
-    }
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct R {
-        listen: u64,
-        #[serde(default)]
-        other: u64,
-    }
-    fn go(s: &str) {
-        let t = toml::de::DeTable::parse(s).unwrap();
-        let de = toml::de::Deserializer::from(t);
-        let r: Result<A, _> = serde_path_to_error::deserialize(de);
-        match r {
-            Ok(a) => println!("OK {a:?}"),
-            Err(e) => println!(
-                "path={} msg={:?} span={:?}",
-                e.path(),
-                e.inner().message(),
-                e.inner().span()
-            ),
-        }
-    }
-    #[test]
-    fn proto() {
-        go("[rpc]\nlisen = 1\n");
-        go("[rpc]\nlisten = \"x\"\n");
-        go("[rpc]\n");
-        go("");
-        go("[rpc]\nlisten=1\n[alloc.\"0xzz\"]\nlisten=1\n");
-        go("[rpc]\nlisten=1\n[alloc.\"0x0000000000000000000000000000000000000001\"]\nlisen=1\n");
-        go("[rpc]\nlisten=1\n[foo]\nx=1\n");
-        go("[rpc]\nlisten=-1\n");
-        go("[rpc]\nlisten=1.5\n");
-    }
-}
+mod tests;

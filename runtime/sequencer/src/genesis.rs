@@ -50,7 +50,7 @@ pub fn build_genesis(config: &GenesisConfig) -> Genesis {
             let slots: Vec<(U256, U256)> = account
                 .storage
                 .iter()
-                .map(|(slot, value)| (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0)))
+                .map(|(slot, value)| (*slot, *value))
                 .filter(|(_, value)| !value.is_zero())
                 .collect();
             storage.extend(slots.iter().map(|(slot, value)| (*address, *slot, *value)));
