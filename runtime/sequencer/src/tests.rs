@@ -150,6 +150,23 @@ balance = "0x21e19e0c9bab2400000"
             .unwrap()
     }
 
+    fn send_value(&mut self, to: Address, value: U256) -> B256 {
+        let mut tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce: self.nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 10 * GWEI,
+            max_priority_fee_per_gas: GWEI,
+            to: TxKind::Call(to),
+            value,
+            ..Default::default()
+        };
+        let signature = self.key.sign_transaction_sync(&mut tx).unwrap();
+        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+        self.nonce += 1;
+        self.pool.add_raw(&raw, &self.storage.snapshot().unwrap()).unwrap()
+    }
+
     fn receipt_status(&self, hash: B256) -> bool {
         let snapshot = self.storage.snapshot().unwrap();
         let location = snapshot.tx_location(&hash).unwrap().expect("mined");
@@ -279,11 +296,11 @@ fn blocks_execute_and_roots_stay_exact() {
 }
 
 #[test]
-fn invalid_transactions_are_dropped_not_fatal() {
+fn underpriced_transactions_wait() {
     let mut chain = Chain::new();
     let ok = chain.send(TxKind::Call(Address::repeat_byte(1)), 1, &[], 21_000);
-    // A legacy transaction paying a gas price below the next base fee stays pooled, never
-    // executes, and does not stop the chain.
+    // A legacy transaction paying a gas price below the base fee stays pooled, never executes,
+    // and does not stop the chain.
     let mut tx = TxLegacy {
         chain_id: Some(CHAIN_ID),
         nonce: chain.nonce,
@@ -294,18 +311,29 @@ fn invalid_transactions_are_dropped_not_fatal() {
     };
     let signature = chain.key.sign_transaction_sync(&mut tx).unwrap();
     let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-    chain
-        .pool
-        .add_raw(&raw, &chain.storage.snapshot().unwrap())
-        .unwrap();
+    chain.pool.add_raw(&raw, &chain.storage.snapshot().unwrap()).unwrap();
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.transactions, 1);
     assert!(chain.receipt_status(ok));
-    assert_eq!(
-        chain.pool.len(),
-        1,
-        "the underpriced transaction waits for a lower base fee"
-    );
+    assert_eq!(chain.pool.len(), 1, "the underpriced transaction waits for a lower base fee");
     let summary = chain.proposer.build_block().unwrap();
-    assert_eq!(summary.number, 3);
+    assert_eq!((summary.number, summary.transactions), (2, 0));
+}
+
+#[test]
+fn transactions_invalid_at_execution_are_dropped() {
+    let mut chain = Chain::new();
+    // Both pass admission against the same state, but after the first the sender cannot pay
+    // for the second: it is dropped at execution, and the block is still sealed.
+    let almost_all = 9_999_000_000_000_000_000_000u128;
+    let first = chain.send_value(Address::repeat_byte(1), U256::from(almost_all));
+    let second = chain.send_value(Address::repeat_byte(2), U256::from(10u128.pow(21)));
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!((summary.transactions, summary.dropped), (1, 1));
+    assert!(chain.receipt_status(first));
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert!(snapshot.tx_location(&second).unwrap().is_none());
+    assert!(chain.pool.is_empty(), "the invalid transaction left the pool");
+    drop(snapshot);
+    chain.assert_root_from_scratch();
 }
