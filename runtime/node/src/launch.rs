@@ -1,6 +1,6 @@
 //! Wiring the node together from its config, and running it until a signal or a fatal error.
 
-use std::{sync::Arc, time::Duration};
+use std::{io::IsTerminal, sync::Arc, time::Duration};
 
 use eyre::WrapErr;
 use keel_config::Config;
@@ -140,7 +140,8 @@ fn init_tracing(filter: &str) -> eyre::Result<()> {
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     Ok(())
 }
