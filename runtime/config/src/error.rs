@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config file {path}: {source}; pass an existing file with --config (see configs/example.toml)")]
+    #[error(
+        "cannot read config file {path}: {source}; pass an existing file with --config (see configs/example.toml)"
+    )]
     Read {
         /// The file.
         path: PathBuf,

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use crate::{ConfigError, env};
 
 /// Default JSON-RPC address: loopback only, port 1729.
-pub const DEFAULT_RPC_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1729));
+pub const DEFAULT_RPC_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1729));
 /// Default largest request body: 10 MiB, room for a batch of large transactions.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Default largest batch (geth's `BatchRequestLimit`).
@@ -40,7 +41,8 @@ pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
 pub const DEFAULT_MAX_TX_BYTES: usize = 128 * 1024;
 
 /// Block times outside this range are refused.
-const BLOCK_TIME_RANGE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(3600));
+const BLOCK_TIME_RANGE: (Duration, Duration) =
+    (Duration::from_millis(10), Duration::from_secs(3600));
 /// EIP-1559 makes no sense below this gas limit (one transfer barely fits).
 const MIN_GAS_LIMIT: u64 = 5_000;
 
@@ -137,7 +139,10 @@ pub struct NodeConfig {
 
 impl Default for NodeConfig {
     fn default() -> Self {
-        Self { datadir: PathBuf::from("./data"), log: "info".to_owned() }
+        Self {
+            datadir: PathBuf::from("./data"),
+            log: "info".to_owned(),
+        }
     }
 }
 
@@ -189,7 +194,11 @@ pub struct SequencerConfig {
 
 impl Default for SequencerConfig {
     fn default() -> Self {
-        Self { block_time: DEFAULT_BLOCK_TIME, coinbase: Address::ZERO, max_block_txs: None }
+        Self {
+            block_time: DEFAULT_BLOCK_TIME,
+            coinbase: Address::ZERO,
+            max_block_txs: None,
+        }
     }
 }
 
@@ -250,7 +259,10 @@ impl Config {
     /// Reads `path`, applies `KEEL_<SECTION>__<KEY>` overrides from the process environment,
     /// and validates the result.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_toml_str(&text, path, std::env::vars())
     }
 
@@ -261,55 +273,98 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let mut table: toml::Table =
-            text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax { path: origin.to_owned(), message: e.to_string() })?;
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: origin.to_owned(),
+                    message: e.to_string(),
+                })?;
         let overrides = env::apply_overrides(&mut table, env)?;
-        let config: Self = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let key = e.path().to_string();
-            let origin_note = overrides
-                .iter()
-                .find(|(path, _)| path.starts_with(&key) || key.starts_with(path.as_str()))
-                .map(|(_, var)| format!(" (set by {var})"))
-                .unwrap_or_default();
-            ConfigError::Key { path: origin.to_owned(), key, problem: e.into_inner().to_string(), origin: origin_note }
-        })?;
+        let config: Self =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let origin_note = overrides
+                    .iter()
+                    .find(|(path, _)| path.starts_with(&key) || key.starts_with(path.as_str()))
+                    .map(|(_, var)| format!(" (set by {var})"))
+                    .unwrap_or_default();
+                ConfigError::Key {
+                    path: origin.to_owned(),
+                    key,
+                    problem: e.into_inner().to_string(),
+                    origin: origin_note,
+                }
+            })?;
         config.validate(origin)?;
         Ok(config)
     }
 
     /// Checks values that parse but cannot work.
     pub fn validate(&self, origin: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &'static str, message: String| Err(ConfigError::Invalid { path: origin.to_owned(), key, message });
+        let invalid = |key: &'static str, message: String| {
+            Err(ConfigError::Invalid {
+                path: origin.to_owned(),
+                key,
+                message,
+            })
+        };
         if self.chain.chain_id == 0 {
             return invalid("chain.chain_id", "must be greater than 0".into());
         }
         let (min, max) = BLOCK_TIME_RANGE;
         if !(min..=max).contains(&self.sequencer.block_time) {
-            return invalid("sequencer.block_time", format!("{:?} is outside {min:?}..={max:?}", self.sequencer.block_time));
+            return invalid(
+                "sequencer.block_time",
+                format!(
+                    "{:?} is outside {min:?}..={max:?}",
+                    self.sequencer.block_time
+                ),
+            );
         }
         if self.genesis.gas_limit < MIN_GAS_LIMIT || self.genesis.gas_limit > i64::MAX as u64 {
-            return invalid("genesis.gas_limit", format!("must be between {MIN_GAS_LIMIT} and 2^63 - 1"));
+            return invalid(
+                "genesis.gas_limit",
+                format!("must be between {MIN_GAS_LIMIT} and 2^63 - 1"),
+            );
         }
         if self.genesis.extra_data.len() > 32 {
-            return invalid("genesis.extra_data", format!("is {} bytes; at most 32 are allowed", self.genesis.extra_data.len()));
+            return invalid(
+                "genesis.extra_data",
+                format!(
+                    "is {} bytes; at most 32 are allowed",
+                    self.genesis.extra_data.len()
+                ),
+            );
         }
         if self.fees.min_base_fee > self.fees.max_base_fee {
-            return invalid("fees.min_base_fee", "must not exceed fees.max_base_fee".into());
+            return invalid(
+                "fees.min_base_fee",
+                "must not exceed fees.max_base_fee".into(),
+            );
         }
         if !(self.fees.min_base_fee..=self.fees.max_base_fee).contains(&self.genesis.base_fee) {
-            return invalid("genesis.base_fee", "must lie within [fees.min_base_fee, fees.max_base_fee]".into());
+            return invalid(
+                "genesis.base_fee",
+                "must lie within [fees.min_base_fee, fees.max_base_fee]".into(),
+            );
         }
         if self.fees.elasticity_multiplier == 0 {
             return invalid("fees.elasticity_multiplier", "must be at least 1".into());
         }
         if self.fees.base_fee_max_change_denominator == 0 {
-            return invalid("fees.base_fee_max_change_denominator", "must be at least 1".into());
+            return invalid(
+                "fees.base_fee_max_change_denominator",
+                "must be at least 1".into(),
+            );
         }
         if self.mempool.price_bump_percent == 0 {
             return invalid("mempool.price_bump_percent", "must be at least 1".into());
         }
         for (key, value) in [
             ("mempool.max_txs", self.mempool.max_txs),
-            ("mempool.max_txs_per_sender", self.mempool.max_txs_per_sender),
+            (
+                "mempool.max_txs_per_sender",
+                self.mempool.max_txs_per_sender,
+            ),
             ("mempool.max_tx_bytes", self.mempool.max_tx_bytes),
             ("rpc.max_body_bytes", self.rpc.max_body_bytes),
             ("rpc.max_batch_requests", self.rpc.max_batch_requests),

@@ -13,7 +13,11 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 }
 
 fn parse_env(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    Config::from_toml_str(text, Path::new(FILE), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    Config::from_toml_str(
+        text,
+        Path::new(FILE),
+        env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+    )
 }
 
 fn err(text: &str) -> String {
@@ -39,12 +43,20 @@ fn every_shipped_config_parses() {
 #[test]
 fn devnet_funds_the_ten_dev_accounts() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs/devnet.toml");
-    let config = Config::from_toml_str(&std::fs::read_to_string(&path).unwrap(), &path, Vec::<(String, String)>::new()).unwrap();
+    let config = Config::from_toml_str(
+        &std::fs::read_to_string(&path).unwrap(),
+        &path,
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
     assert_eq!(config.chain.chain_id, 65_536_999);
     assert_eq!(config.rpc.listen.to_string(), "127.0.0.1:1729");
     assert_eq!(config.genesis.alloc.len(), 10);
     let first = &config.genesis.alloc[&address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266")];
-    assert_eq!(first.balance, U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18)));
+    assert_eq!(
+        first.balance,
+        U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18))
+    );
 }
 
 #[test]
@@ -61,13 +73,23 @@ fn minimal_old_style_file_gets_defaults() {
 fn unknown_keys_name_file_key_and_allowed() {
     let e = err("[chain]\nchain_id = 1\n[rpc]\nlisen = \"127.0.0.1:1\"\n");
     assert!(e.starts_with(FILE), "{e}");
-    assert!(e.contains("`rpc`") && e.contains("lisen") && e.contains("listen"), "{e}");
+    assert!(
+        e.contains("`rpc`") && e.contains("lisen") && e.contains("listen"),
+        "{e}"
+    );
 
     let e = err("[chain]\nchain_id = 1\n[bogus]\nx = 1\n");
     assert!(e.contains("bogus") && e.contains("chain"), "{e}");
 
-    let e = err("[chain]\nchain_id = 1\n[genesis.alloc.\"0x00000000000000000000000000000000000000aa\"]\nbalanse = 1\n");
-    assert!(e.contains("genesis.alloc.0x00000000000000000000000000000000000000aa") && e.contains("balanse") && e.contains("balance"), "{e}");
+    let e = err(
+        "[chain]\nchain_id = 1\n[genesis.alloc.\"0x00000000000000000000000000000000000000aa\"]\nbalanse = 1\n",
+    );
+    assert!(
+        e.contains("genesis.alloc.0x00000000000000000000000000000000000000aa")
+            && e.contains("balanse")
+            && e.contains("balance"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -78,7 +100,9 @@ fn bad_values_name_the_key() {
     assert!(e.contains("rpc.listen"), "{e}");
     let e = err("[chain]\nchain_id = \"one\"\n");
     assert!(e.contains("chain.chain_id"), "{e}");
-    let e = err("[chain]\nchain_id = 1\n[genesis.alloc.\"0x00000000000000000000000000000000000000aa\"]\nbalance = \"5 bananas\"\n");
+    let e = err(
+        "[chain]\nchain_id = 1\n[genesis.alloc.\"0x00000000000000000000000000000000000000aa\"]\nbalance = \"5 bananas\"\n",
+    );
     assert!(e.contains("balance") && e.contains("unknown unit"), "{e}");
     let e = err("[chain\nchain_id = 1\n");
     assert!(e.contains("invalid TOML") && e.contains("line 1"), "{e}");
@@ -89,11 +113,19 @@ fn bad_values_name_the_key() {
 #[test]
 fn validation_errors_name_the_key() {
     assert!(err("[chain]\nchain_id = 0\n").contains("chain.chain_id"));
-    assert!(err("[chain]\nchain_id = 1\n[sequencer]\nblock_time = \"1ms\"\n").contains("sequencer.block_time"));
-    assert!(err("[chain]\nchain_id = 1\n[fees]\nmin_base_fee = 10\nmax_base_fee = 5\n").contains("fees.min_base_fee"));
+    assert!(
+        err("[chain]\nchain_id = 1\n[sequencer]\nblock_time = \"1ms\"\n")
+            .contains("sequencer.block_time")
+    );
+    assert!(
+        err("[chain]\nchain_id = 1\n[fees]\nmin_base_fee = 10\nmax_base_fee = 5\n")
+            .contains("fees.min_base_fee")
+    );
     assert!(err("[chain]\nchain_id = 1\n[fees]\nmax_base_fee = 5\n").contains("genesis.base_fee"));
     assert!(err("[chain]\nchain_id = 1\n[mempool]\nmax_txs = 0\n").contains("mempool.max_txs"));
-    assert!(err("[chain]\nchain_id = 1\n[genesis]\ngas_limit = 100\n").contains("genesis.gas_limit"));
+    assert!(
+        err("[chain]\nchain_id = 1\n[genesis]\ngas_limit = 100\n").contains("genesis.gas_limit")
+    );
 }
 
 #[test]
@@ -121,11 +153,20 @@ fn environment_overrides_the_file() {
 #[test]
 fn bad_overrides_name_the_variable() {
     let text = "[chain]\nchain_id = 1\n";
-    let e = parse_env(text, &[("KEEL_RPC__LISEN", "x")]).unwrap_err().to_string();
+    let e = parse_env(text, &[("KEEL_RPC__LISEN", "x")])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("KEEL_RPC__LISEN") && e.contains("lisen"), "{e}");
-    let e = parse_env(text, &[("KEEL_RPC__LISTEN", "not-an-address")]).unwrap_err().to_string();
-    assert!(e.contains("KEEL_RPC__LISTEN") && e.contains("rpc.listen"), "{e}");
-    let e = parse_env(text, &[("KEEL_CHAIN__CHAIN_ID__X", "1")]).unwrap_err().to_string();
+    let e = parse_env(text, &[("KEEL_RPC__LISTEN", "not-an-address")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("KEEL_RPC__LISTEN") && e.contains("rpc.listen"),
+        "{e}"
+    );
+    let e = parse_env(text, &[("KEEL_CHAIN__CHAIN_ID__X", "1")])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("KEEL_CHAIN__CHAIN_ID__X"), "{e}");
 }
 

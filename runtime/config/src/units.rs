@@ -38,7 +38,9 @@ pub(crate) fn wei<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D:
     match Amount::deserialize(deserializer) {
         Ok(Amount::Int(n)) => Ok(U256::from(n)),
         Ok(Amount::Text(text)) => parse_wei(&text).map_err(D::Error::custom),
-        Err(_) => Err(D::Error::custom("expected an amount: an integer, or a string like \"10000 ether\" or \"0x…\"")),
+        Err(_) => Err(D::Error::custom(
+            "expected an amount: an integer, or a string like \"10000 ether\" or \"0x…\"",
+        )),
     }
 }
 
@@ -48,10 +50,15 @@ pub(crate) fn storage<'de, D: Deserializer<'de>>(
 ) -> Result<std::collections::BTreeMap<U256, U256>, D::Error> {
     let raw = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
     let hex = |text: &str| -> Result<U256, D::Error> {
-        let digits = text.strip_prefix("0x").ok_or_else(|| D::Error::custom(format!("storage {text:?} must be 0x-prefixed hex")))?;
-        U256::from_str_radix(digits, 16).map_err(|e| D::Error::custom(format!("storage {text:?}: {e}")))
+        let digits = text
+            .strip_prefix("0x")
+            .ok_or_else(|| D::Error::custom(format!("storage {text:?} must be 0x-prefixed hex")))?;
+        U256::from_str_radix(digits, 16)
+            .map_err(|e| D::Error::custom(format!("storage {text:?}: {e}")))
     };
-    raw.iter().map(|(slot, value)| Ok((hex(slot)?, hex(value)?))).collect()
+    raw.iter()
+        .map(|(slot, value)| Ok((hex(slot)?, hex(value)?)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -60,11 +67,21 @@ mod tests {
 
     #[test]
     fn amounts() {
-        assert_eq!(parse_wei("10000 ether").unwrap(), U256::from(10u128.pow(22)));
+        assert_eq!(
+            parse_wei("10000 ether").unwrap(),
+            U256::from(10u128.pow(22))
+        );
         assert_eq!(parse_wei("1.5 gwei").unwrap(), U256::from(1_500_000_000u64));
-        assert_eq!(parse_wei("0x21e19e0c9bab2400000").unwrap(), U256::from(10u128.pow(22)));
+        assert_eq!(
+            parse_wei("0x21e19e0c9bab2400000").unwrap(),
+            U256::from(10u128.pow(22))
+        );
         assert_eq!(parse_wei("123").unwrap(), U256::from(123));
-        assert!(parse_wei("1.0000000001 gwei").unwrap_err().contains("decimals"));
+        assert!(
+            parse_wei("1.0000000001 gwei")
+                .unwrap_err()
+                .contains("decimals")
+        );
         assert!(parse_wei("5 bananas").unwrap_err().contains("unknown unit"));
         assert!(parse_wei("lots").is_err());
     }

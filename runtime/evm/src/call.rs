@@ -113,7 +113,9 @@ impl<'a> Simulator<'a> {
         let mut hi = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
         // Like geth: with a fee cap, the sender can only pay for so much gas; search below that
         // rather than fail with "insufficient funds" at the cap.
-        if let (Some(fee), Some(from)) = (request.max_fee_per_gas.filter(|fee| *fee > 0), request.from) {
+        if let (Some(fee), Some(from)) =
+            (request.max_fee_per_gas.filter(|fee| *fee > 0), request.from)
+        {
             let balance = state
                 .account(&from)
                 .map_err(|e| EvmError::State(Box::new(e)))?

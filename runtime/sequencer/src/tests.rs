@@ -131,40 +131,35 @@ balance = "0x21e19e0c9bab2400000"
 
     /// Signs and pools a transaction from the dev key; returns its hash.
     fn send(&mut self, to: TxKind, value: u64, input: &[u8], gas: u64) -> B256 {
-        let mut tx = TxEip1559 {
-            chain_id: CHAIN_ID,
-            nonce: self.nonce,
-            gas_limit: gas,
-            max_fee_per_gas: 10 * GWEI,
-            max_priority_fee_per_gas: GWEI,
+        self.send_tx(TxEip1559 {
             to,
             value: U256::from(value),
             input: Bytes::copy_from_slice(input),
+            gas_limit: gas,
             ..Default::default()
-        };
+        })
+    }
+
+    fn send_value(&mut self, to: Address, value: U256) -> B256 {
+        self.send_tx(TxEip1559 {
+            to: TxKind::Call(to),
+            value,
+            gas_limit: 21_000,
+            ..Default::default()
+        })
+    }
+
+    fn send_tx(&mut self, mut tx: TxEip1559) -> B256 {
+        tx.chain_id = CHAIN_ID;
+        tx.nonce = self.nonce;
+        tx.max_fee_per_gas = 10 * GWEI;
+        tx.max_priority_fee_per_gas = GWEI;
         let signature = self.key.sign_transaction_sync(&mut tx).unwrap();
         let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
         self.nonce += 1;
         self.pool
             .add_raw(&raw, &self.storage.snapshot().unwrap())
             .unwrap()
-    }
-
-    fn send_value(&mut self, to: Address, value: U256) -> B256 {
-        let mut tx = TxEip1559 {
-            chain_id: CHAIN_ID,
-            nonce: self.nonce,
-            gas_limit: 21_000,
-            max_fee_per_gas: 10 * GWEI,
-            max_priority_fee_per_gas: GWEI,
-            to: TxKind::Call(to),
-            value,
-            ..Default::default()
-        };
-        let signature = self.key.sign_transaction_sync(&mut tx).unwrap();
-        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-        self.nonce += 1;
-        self.pool.add_raw(&raw, &self.storage.snapshot().unwrap()).unwrap()
     }
 
     fn receipt_status(&self, hash: B256) -> bool {
@@ -311,11 +306,18 @@ fn underpriced_transactions_wait() {
     };
     let signature = chain.key.sign_transaction_sync(&mut tx).unwrap();
     let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-    chain.pool.add_raw(&raw, &chain.storage.snapshot().unwrap()).unwrap();
+    chain
+        .pool
+        .add_raw(&raw, &chain.storage.snapshot().unwrap())
+        .unwrap();
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.transactions, 1);
     assert!(chain.receipt_status(ok));
-    assert_eq!(chain.pool.len(), 1, "the underpriced transaction waits for a lower base fee");
+    assert_eq!(
+        chain.pool.len(),
+        1,
+        "the underpriced transaction waits for a lower base fee"
+    );
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!((summary.number, summary.transactions), (2, 0));
 }
@@ -333,7 +335,10 @@ fn transactions_invalid_at_execution_are_dropped() {
     assert!(chain.receipt_status(first));
     let snapshot = chain.storage.snapshot().unwrap();
     assert!(snapshot.tx_location(&second).unwrap().is_none());
-    assert!(chain.pool.is_empty(), "the invalid transaction left the pool");
+    assert!(
+        chain.pool.is_empty(),
+        "the invalid transaction left the pool"
+    );
     drop(snapshot);
     chain.assert_root_from_scratch();
 }

@@ -30,6 +30,19 @@ pub(crate) fn encode_receipts(receipts: &[ReceiptEnvelope]) -> Vec<u8> {
     out
 }
 
+/// The head pointer: the last sealed block number, 8 bytes big endian.
+pub(crate) fn decode_head(bytes: Option<&[u8]>) -> StorageResult<u64> {
+    let corrupt = |reason: &str| StorageError::Corrupt {
+        table: "meta",
+        reason: reason.to_owned(),
+    };
+    let bytes = bytes.ok_or_else(|| corrupt("no head block"))?;
+    let bytes: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| corrupt("head is not 8 bytes"))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
 pub(crate) fn decode_header(bytes: &[u8]) -> StorageResult<Header> {
     decode("headers", bytes)
 }

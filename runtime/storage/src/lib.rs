@@ -22,3 +22,6 @@ pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
+
+#[cfg(test)]
+mod tests;

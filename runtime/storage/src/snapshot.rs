@@ -8,7 +8,7 @@ use redb::{ReadOnlyTable, ReadTransaction};
 
 use crate::{
     StorageError, StorageResult,
-    codec::{StoredBody, decode, decode_header},
+    codec::{StoredBody, decode, decode_head, decode_header},
     tables::*,
 };
 
@@ -81,15 +81,7 @@ impl Snapshot {
 
     /// The number of the last sealed block (0 if only genesis).
     pub fn head_number(&self) -> StorageResult<u64> {
-        let head = self.meta.get(META_HEAD)?.ok_or(StorageError::Corrupt {
-            table: "meta",
-            reason: "no head block".into(),
-        })?;
-        let bytes: [u8; 8] = head.value().try_into().map_err(|_| StorageError::Corrupt {
-            table: "meta",
-            reason: "head is not 8 bytes".into(),
-        })?;
-        Ok(u64::from_be_bytes(bytes))
+        decode_head(self.meta.get(META_HEAD)?.as_ref().map(|v| v.value()))
     }
 
     /// The last sealed header.

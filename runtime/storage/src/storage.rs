@@ -11,7 +11,7 @@ use tracing::debug;
 
 use crate::{
     Snapshot, StorageError, StorageResult,
-    codec::{StoredBody, encode, encode_receipts},
+    codec::{StoredBody, decode_head, encode, encode_receipts},
     tables::*,
 };
 
@@ -166,15 +166,7 @@ impl Storage {
 
 fn read_head(txn: &WriteTransaction) -> StorageResult<u64> {
     let meta = txn.open_table(META)?;
-    let head = meta.get(META_HEAD)?.ok_or(StorageError::Corrupt {
-        table: "meta",
-        reason: "no head block".into(),
-    })?;
-    let bytes: [u8; 8] = head.value().try_into().map_err(|_| StorageError::Corrupt {
-        table: "meta",
-        reason: "head is not 8 bytes".into(),
-    })?;
-    Ok(u64::from_be_bytes(bytes))
+    decode_head(meta.get(META_HEAD)?.as_ref().map(|v| v.value()))
 }
 
 fn write_header(txn: &WriteTransaction, header: &Sealed<Header>) -> StorageResult<()> {
