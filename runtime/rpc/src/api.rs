@@ -464,11 +464,16 @@ impl EthApi {
                 let head = snapshot.head_number()?;
                 let resolve = |tag: Option<BlockNumberOrTag>| -> RpcResult<u64> {
                     match tag.unwrap_or_default() {
-                        BlockNumberOrTag::Number(n) => Ok(n.min(head)),
+                        BlockNumberOrTag::Number(n) => Ok(n),
                         tag => Ok(resolve_number(snapshot, tag)?.unwrap_or(head)),
                     }
                 };
-                (resolve(from_block)?, resolve(to_block)?)
+                let (from, to) = (resolve(from_block)?, resolve(to_block)?);
+                if from > head && from <= to {
+                    // A range entirely in the future has no logs yet (as geth answers).
+                    return json(Vec::<Log>::new());
+                }
+                (from, to.min(head))
             }
         };
         if from > to {
