@@ -44,7 +44,10 @@ fn main() -> eyre::Result<()> {
                 KeelNodeOptions::new()
                     .block_time("1s")
                     .env("KEEL_GENESIS__GAS_LIMIT", GAS_LIMIT.to_string())
-                    .env("KEEL_NODE__LOG", "warn"),
+                    .env("KEEL_NODE__LOG", "warn")
+                    // anvil's pool is unbounded; give Keel's room for the whole load.
+                    .env("KEEL_MEMPOOL__MAX_TXS", (4 * TRANSFERS).to_string())
+                    .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", TRANSFERS.to_string()),
             )
             .await?;
             let result = measure(&node.rpc_url(), senders).await;

@@ -17,7 +17,7 @@ use alloy::{
     providers::{DynProvider, Provider},
     signers::local::PrivateKeySigner,
 };
-use eyre::{OptionExt, WrapErr, ensure, eyre};
+use eyre::{OptionExt, WrapErr, bail, ensure, eyre};
 use keel_e2e::{
     CHAIN_ID, DEV_ADDRESSES, DEV_BALANCE, KeelNode, KeelNodeOptions, derived_address, dev_accounts,
     tx::{Fees, GWEI, encode, latest_base_fee, sign, suggest_fees, transfer_1559},
@@ -30,9 +30,11 @@ const BLOCK_TIME: &str = "200ms";
 const BACKGROUND_SENDERS: std::ops::RangeInclusive<usize> = 1..=4;
 const QUIET_SENDER: usize = 9;
 /// Pause between rounds of background transfers (one per sender each round).
-const SEND_INTERVAL: Duration = Duration::from_millis(40);
-/// Blocks sealed (with background traffic) before the kill.
-const BLOCKS_BEFORE_KILL: u64 = 6;
+const SEND_INTERVAL: Duration = Duration::from_millis(20);
+/// Blocks sealed (with background traffic) before each kill.
+const BLOCKS_BEFORE_KILL: u64 = 5;
+/// Kill/restart cycles, each killing at a different point of block production.
+const CRASH_CYCLES: u64 = 3;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread")]
@@ -43,99 +45,15 @@ async fn kill9_while_sending_then_restart() -> eyre::Result<()> {
 }
 
 async fn crash_and_recover(node: &mut KeelNode) -> eyre::Result<()> {
+    for cycle in 0..CRASH_CYCLES {
+        crash_once(node, cycle)
+            .await
+            .wrap_err_with(|| format!("crash cycle {cycle}"))?;
+    }
     let provider = node.provider();
     let accounts = dev_accounts();
-    // Generous fee caps: the background traffic must stay valid while the base fee moves.
-    let fees = Fees::for_base_fee(latest_base_fee(&provider).await?, 10, GWEI);
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let traffic: JoinHandle<eyre::Result<Traffic>> = tokio::spawn(send_transfers(
-        node.provider(),
-        accounts[BACKGROUND_SENDERS].to_vec(),
-        fees,
-        Arc::clone(&stop),
-    ));
-
-    let start = provider.get_block_number().await?;
-    wait_for_block(&provider, start + BLOCKS_BEFORE_KILL, TIMEOUT).await?;
-
-    // Everything up to block N as served before the kill.
-    let n = provider.get_block_number().await?;
-    let before = Snapshot::take(&provider, n, &[])
-        .await
-        .wrap_err("reading the chain before the kill")?;
-    ensure!(
-        before.tx_count() > 0,
-        "no transaction was mined in blocks 1..={n} before the kill"
-    );
-    ensure!(
-        !traffic.is_finished(),
-        "the background sender stopped before the kill: {:?}",
-        traffic.await?
-    );
-
-    let status = node.kill9()?;
-    stop.store(true, Ordering::Relaxed);
-    let traffic = traffic.await??;
-    eprintln!(
-        "crash: killed keel ({status}) after {} transfers were sent, {} of them in blocks 1..={n}; sender stopped by: {}",
-        traffic.sent.len(),
-        before.tx_count(),
-        traffic.stopped_by.as_deref().unwrap_or("the stop flag")
-    );
-
-    node.restart().await?;
-    let provider = node.provider();
-    let head = provider.get_block_number().await?;
-    ensure!(
-        head >= n,
-        "after the restart the head is block {head}, but block {n} was served before the kill"
-    );
-
-    // Blocks 1..=N, their transactions and receipts, and state at N are all unchanged.
-    let after = Snapshot::take(&provider, n, &before.accounts())
-        .await
-        .wrap_err("reading the chain after the restart")?;
-    for (old, new) in before.blocks.iter().zip(&after.blocks) {
-        assert_eq!(new, old, "block {} changed across the crash", old.number);
-    }
-    for (hash, old) in &before.receipts {
-        let new = after
-            .receipts
-            .get(hash)
-            .ok_or_else(|| eyre!("receipt of {hash} missing after the restart"))?;
-        assert_eq!(new, old, "receipt of {hash} changed across the crash");
-    }
-    assert_eq!(
-        after.balances, before.balances,
-        "balances at block {n} changed across the crash"
-    );
-    assert_eq!(
-        after.nonces, before.nonces,
-        "nonces at block {n} changed across the crash"
-    );
-    for block in &before.blocks {
-        for hash in &block.tx_hashes {
-            let tx = provider
-                .get_transaction_by_hash(*hash)
-                .await?
-                .ok_or_else(|| {
-                    eyre!("eth_getTransactionByHash({hash}) is null after the restart")
-                })?;
-            assert_eq!(
-                tx.block_hash,
-                Some(block.hash),
-                "blockHash of {hash} after the restart"
-            );
-            assert_eq!(
-                tx.block_number,
-                Some(block.number),
-                "blockNumber of {hash} after the restart"
-            );
-        }
-    }
-
-    // The head is consistent: by tag, number and hash; and state at the head matches its receipts.
+    // After the last restart: the head is consistent: by tag, number and hash; and state at the head matches its receipts.
     let latest = provider
         .get_block_by_number(BlockNumberOrTag::Latest)
         .await?
@@ -205,13 +123,129 @@ async fn crash_and_recover(node: &mut KeelNode) -> eyre::Result<()> {
         );
         let number = receipt.block_number.unwrap_or_default();
         ensure!(
-            number > n,
-            "a new transfer landed in block {number}, not after block {n}"
+            number > h,
+            "a new transfer landed in block {number}, not after the head {h} it was sent at"
         );
     }
     wait_for_block(&provider, h + 3, TIMEOUT)
         .await
         .wrap_err("the chain stopped advancing after the restart")?;
+    Ok(())
+}
+
+/// Background transfers; wait for a few blocks; read blocks 1..=N; SIGKILL; restart; check that
+/// blocks 1..=N, their receipts and the state at N are exactly as served before the kill.
+async fn crash_once(node: &mut KeelNode, cycle: u64) -> eyre::Result<()> {
+    let provider = node.provider();
+    let accounts = dev_accounts();
+    // Generous fee caps: the background traffic must stay valid while the base fee moves.
+    let fees = Fees::for_base_fee(latest_base_fee(&provider).await?, 10, GWEI);
+    let mut nonces = Vec::new();
+    for i in BACKGROUND_SENDERS {
+        nonces.push(
+            provider
+                .get_transaction_count(DEV_ADDRESSES[i])
+                .pending()
+                .await?,
+        );
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic: JoinHandle<eyre::Result<Traffic>> = tokio::spawn(send_transfers(
+        node.provider(),
+        accounts[BACKGROUND_SENDERS].to_vec(),
+        nonces,
+        format!("crash/{cycle}"),
+        fees,
+        Arc::clone(&stop),
+    ));
+
+    let start = provider.get_block_number().await?;
+    wait_for_block(&provider, start + BLOCKS_BEFORE_KILL, TIMEOUT).await?;
+
+    // Everything up to block N as served before the kill.
+    let n = provider.get_block_number().await?;
+    let before = Snapshot::take(&provider, n, &[])
+        .await
+        .wrap_err("reading the chain before the kill")?;
+    ensure!(
+        before.tx_count() > 0,
+        "no transaction was mined in blocks 1..={n} before the kill"
+    );
+    ensure!(
+        !traffic.is_finished(),
+        "the background sender stopped before the kill: {:?}",
+        traffic.await?
+    );
+
+    let status = node.kill9()?;
+    // The sender finds out by itself (its next request fails); the flag is only a backstop.
+    let traffic = match tokio::time::timeout(Duration::from_secs(10), traffic).await {
+        Ok(joined) => joined??,
+        Err(_) => bail!("the background sender did not notice the kill within 10 s"),
+    };
+    stop.store(true, Ordering::Relaxed);
+    ensure!(
+        traffic.stopped_by.is_some(),
+        "the background sender stopped before the kill"
+    );
+
+    node.restart().await?;
+    let provider = node.provider();
+    let head = provider.get_block_number().await?;
+    eprintln!(
+        "crash cycle {cycle}: SIGKILL ({status}) after {} transfers were sent, {} transactions in \
+         blocks 1..={n}; head after the restart: {head}",
+        traffic.sent.len(),
+        before.tx_count(),
+    );
+    ensure!(
+        head >= n,
+        "after the restart the head is block {head}, but block {n} was served before the kill"
+    );
+
+    // Blocks 1..=N, their transactions and receipts, and state at N are all unchanged.
+    let after = Snapshot::take(&provider, n, &before.accounts())
+        .await
+        .wrap_err("reading the chain after the restart")?;
+    for (old, new) in before.blocks.iter().zip(&after.blocks) {
+        assert_eq!(new, old, "block {} changed across the crash", old.number);
+    }
+    for (hash, old) in &before.receipts {
+        let new = after
+            .receipts
+            .get(hash)
+            .ok_or_else(|| eyre!("receipt of {hash} missing after the restart"))?;
+        assert_eq!(new, old, "receipt of {hash} changed across the crash");
+    }
+    assert_eq!(
+        after.balances, before.balances,
+        "balances at block {n} changed across the crash"
+    );
+    assert_eq!(
+        after.nonces, before.nonces,
+        "nonces at block {n} changed across the crash"
+    );
+    for block in &before.blocks {
+        for hash in &block.tx_hashes {
+            let tx = provider
+                .get_transaction_by_hash(*hash)
+                .await?
+                .ok_or_else(|| {
+                    eyre!("eth_getTransactionByHash({hash}) is null after the restart")
+                })?;
+            assert_eq!(
+                tx.block_hash,
+                Some(block.hash),
+                "blockHash of {hash} after the restart"
+            );
+            assert_eq!(
+                tx.block_number,
+                Some(block.number),
+                "blockNumber of {hash} after the restart"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -223,20 +257,21 @@ struct Traffic {
     stopped_by: Option<String>,
 }
 
-/// Round after round, one transfer from each signer (nonces from 0), until `stop` is set or the
-/// node stops answering.
+/// Round after round, one transfer from each signer (starting at `nonces`), until `stop` is set
+/// or the node stops answering. Recipients are derived from `tag`.
 async fn send_transfers(
     provider: DynProvider,
     signers: Vec<PrivateKeySigner>,
+    mut nonces: Vec<u64>,
+    tag: String,
     fees: Fees,
     stop: Arc<AtomicBool>,
 ) -> eyre::Result<Traffic> {
-    let mut nonces = vec![0u64; signers.len()];
     let mut sent = Vec::new();
     let mut round = 0u64;
     while !stop.load(Ordering::Relaxed) {
         for (i, signer) in signers.iter().enumerate() {
-            let to = derived_address("crash", round * signers.len() as u64 + i as u64);
+            let to = derived_address(&tag, round * signers.len() as u64 + i as u64);
             let value = U256::from(1_000_000_000_000u64 + round);
             let tx = sign(signer, transfer_1559(CHAIN_ID, nonces[i], to, value, fees))?;
             match provider.send_raw_transaction(&encode(&tx)).await {

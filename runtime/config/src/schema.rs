@@ -1,148 +1,154 @@
-//! The sections of the config file, their defaults, loading and validation.
+//! The sections of the config file (except `[genesis]`, in [`crate::genesis`]) and their
+//! defaults.
 
 use std::{
-    collections::BTreeMap,
     net::{Ipv4Addr, SocketAddr, SocketAddrV4},
-    path::{Path, PathBuf},
+    path::PathBuf,
     time::Duration,
 };
 
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::Address;
 use serde::Deserialize;
 
-use crate::{ConfigError, env};
+use crate::{GenesisConfig, units};
 
-/// Default JSON-RPC address: loopback only, port 1729.
-pub const DEFAULT_RPC_LISTEN: SocketAddr =
-    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1729));
-/// Default largest request body: 10 MiB, room for a batch of large transactions.
+// ---- [node] ---------------------------------------------------------------------------------
+
+/// Default `node.datadir`: `./data`, next to wherever the node is started, so a first run
+/// needs no setup; production deployments set an absolute path.
+pub const DEFAULT_DATADIR: &str = "./data";
+/// Default `node.log`: `info` shows startup, every sealed block and warnings without the
+/// per-transaction noise of `debug`.
+pub const DEFAULT_LOG: &str = "info";
+
+// ---- [rpc] ----------------------------------------------------------------------------------
+
+/// Default `rpc.listen`: loopback only (the API is unauthenticated), port 1729 — free on common
+/// setups and not geth's 8545, so a local geth or anvil can run alongside.
+pub const DEFAULT_RPC_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1729));
+/// Default `rpc.max_body_bytes`: 10 MiB. A hex-encoded transaction of the largest size the pool
+/// takes ([`DEFAULT_MAX_TX_BYTES`]) is ~256 KiB, so this leaves room for a batch of ~40 of them
+/// while bounding the memory one request can pin.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-/// Default largest batch (geth's `BatchRequestLimit`).
+/// Default `rpc.max_batch_requests`: 1000, geth's `BatchRequestLimit`.
 pub const DEFAULT_MAX_BATCH_REQUESTS: usize = 1000;
-/// Default gas cap of `eth_call`/`eth_estimateGas` (geth's `RPCGasCap`).
+/// Default `rpc.gas_cap`: 50 000 000 gas for `eth_call`/`eth_estimateGas`, geth's `RPCGasCap`;
+/// above the default block gas limit so any transaction that fits a block can be simulated.
 pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
-/// Default block time.
+
+// ---- [sequencer] ----------------------------------------------------------------------------
+
+/// Default `sequencer.block_time`: 1 s, fast feedback for development at a modest disk cost.
 pub const DEFAULT_BLOCK_TIME: Duration = Duration::from_secs(1);
-/// Default block gas limit (Ethereum's, mid-2024).
-pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
-/// Default genesis base fee: 1 gwei, as geth and anvil dev chains.
-pub const DEFAULT_GENESIS_BASE_FEE: u64 = 1_000_000_000;
-/// EIP-1559's elasticity multiplier.
+/// Default `sequencer.coinbase`: the zero address, so priority fees are burnt unless an
+/// operator names an account to receive them.
+pub const DEFAULT_COINBASE: Address = Address::ZERO;
+
+// ---- [fees] ---------------------------------------------------------------------------------
+
+/// Default `fees.min_base_fee`: 0 wei, i.e. no floor beyond EIP-1559's own: the base fee of an
+/// idle chain falls by 1/8 per block and stops at 7 wei, where the decrease rounds to 0 (as on
+/// Ethereum).
+pub const DEFAULT_MIN_BASE_FEE: u64 = 0;
+/// Default `fees.max_base_fee`: `u64::MAX` wei, i.e. no ceiling (as on Ethereum).
+pub const DEFAULT_MAX_BASE_FEE: u64 = u64::MAX;
+/// Default `fees.elasticity_multiplier`: 2, EIP-1559's: the gas target is half the gas limit.
 pub const DEFAULT_ELASTICITY_MULTIPLIER: u64 = 2;
-/// EIP-1559's base-fee max change denominator.
+/// Default `fees.base_fee_max_change_denominator`: 8, EIP-1559's: the base fee moves by at most
+/// 12.5% per block.
 pub const DEFAULT_BASE_FEE_MAX_CHANGE_DENOMINATOR: u64 = 8;
-/// Default pool capacity: several full blocks of transfers.
+/// Default `fees.min_priority_fee`: 0 wei, so wallets that send no tip (common on L2s) work.
+pub const DEFAULT_MIN_PRIORITY_FEE: u64 = 0;
+
+// ---- [mempool] ------------------------------------------------------------------------------
+
+/// Default `mempool.max_txs`: 10 000 transactions, ~14 full default blocks of plain transfers
+/// (30M gas / 21 000 gas); memory stays bounded (≤ 10 000 × [`DEFAULT_MAX_TX_BYTES`]) and is
+/// typically a few MB.
 pub const DEFAULT_MEMPOOL_MAX_TXS: usize = 10_000;
-/// Default per-sender cap, so one account cannot fill the pool.
+/// Default `mempool.max_txs_per_sender`: 256, so one account cannot fill the pool, yet a script
+/// can queue a few hundred transactions ahead. Also the furthest a nonce may run ahead of the
+/// account's current nonce.
 pub const DEFAULT_MEMPOOL_MAX_TXS_PER_SENDER: usize = 256;
-/// geth's replacement bump.
+/// Default `mempool.price_bump_percent`: 10%, geth's `PriceBump`; what wallets assume when they
+/// speed up or cancel a transaction.
 pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
-/// geth's largest transaction (4 × 32 KiB).
+/// Default `mempool.max_tx_bytes`: 128 KiB, geth's `txMaxSize` (4 slots of 32 KiB); enough for
+/// any contract deployment within EIP-3860's 48 KiB initcode limit.
 pub const DEFAULT_MAX_TX_BYTES: usize = 128 * 1024;
 
-/// Block times outside this range are refused.
-const BLOCK_TIME_RANGE: (Duration, Duration) =
-    (Duration::from_millis(10), Duration::from_secs(3600));
-/// EIP-1559 makes no sense below this gas limit (one transfer barely fits).
-const MIN_GAS_LIMIT: u64 = 5_000;
-
-/// The whole config file.
+/// The whole config file. Every section but `[chain]` may be left out.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// `[chain]`
+    /// `[chain]`: which chain this is (required).
     pub chain: ChainConfig,
-    /// `[genesis]`
+    /// `[genesis]`: block 0 and its state.
     #[serde(default)]
     pub genesis: GenesisConfig,
-    /// `[node]`
+    /// `[node]`: data directory and logging.
     #[serde(default)]
     pub node: NodeConfig,
-    /// `[rpc]`
+    /// `[rpc]`: the JSON-RPC server.
     #[serde(default)]
     pub rpc: RpcConfig,
-    /// `[metrics]`
+    /// `[metrics]`: the Prometheus endpoint.
     #[serde(default)]
     pub metrics: MetricsConfig,
-    /// `[sequencer]`
+    /// `[sequencer]`: block production.
     #[serde(default)]
     pub sequencer: SequencerConfig,
-    /// `[fees]`
+    /// `[fees]`: EIP-1559 parameters and fee bounds.
     #[serde(default)]
     pub fees: FeeConfig,
-    /// `[mempool]`
+    /// `[mempool]`: transaction pool bounds.
     #[serde(default)]
     pub mempool: MempoolConfig,
 }
 
-/// `[chain]`: which chain this is.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainConfig {
-    /// EIP-155 chain id (required, > 0).
-    pub chain_id: u64,
-}
-
-/// `[genesis]`: block 0 and its state.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisConfig {
-    /// Genesis timestamp, seconds (default 0).
-    pub timestamp: u64,
-    /// Gas limit of every block (default [`DEFAULT_GAS_LIMIT`]).
-    pub gas_limit: u64,
-    /// Base fee of the genesis block, wei (default [`DEFAULT_GENESIS_BASE_FEE`]).
-    pub base_fee: u64,
-    /// Header extra data, at most 32 bytes (default empty).
-    pub extra_data: Bytes,
-    /// Accounts at genesis, by address.
-    pub alloc: BTreeMap<Address, GenesisAccount>,
-}
-
-impl Default for GenesisConfig {
-    fn default() -> Self {
+impl Config {
+    /// A config for `chain_id` with every other key at its default, as if the file were
+    /// `[chain] chain_id = …` alone. Not validated (a `chain_id` of 0 is accepted here).
+    pub fn new(chain_id: u64) -> Self {
         Self {
-            timestamp: 0,
-            gas_limit: DEFAULT_GAS_LIMIT,
-            base_fee: DEFAULT_GENESIS_BASE_FEE,
-            extra_data: Bytes::new(),
-            alloc: BTreeMap::new(),
+            chain: ChainConfig { chain_id },
+            genesis: GenesisConfig::default(),
+            node: NodeConfig::default(),
+            rpc: RpcConfig::default(),
+            metrics: MetricsConfig::default(),
+            sequencer: SequencerConfig::default(),
+            fees: FeeConfig::default(),
+            mempool: MempoolConfig::default(),
         }
     }
 }
 
-/// One genesis account: `[genesis.alloc."0x…"]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisAccount {
-    /// Balance in wei: an integer, `"0x…"`, `"123"`, or `"10000 ether"` / `"1 gwei"`.
-    #[serde(deserialize_with = "crate::units::wei")]
-    pub balance: U256,
-    /// Nonce (default 0).
-    pub nonce: u64,
-    /// Contract code, hex (default none).
-    pub code: Bytes,
-    /// Storage: hex slot → hex value.
-    #[serde(deserialize_with = "crate::units::storage")]
-    pub storage: BTreeMap<U256, U256>,
+/// `[chain]`: which chain this is. The one required section: there is no sensible default
+/// chain id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// EIP-155 chain id, signed into every transaction (required; 1 ..= [`crate::MAX_CHAIN_ID`]).
+    pub chain_id: u64,
 }
 
 /// `[node]`: where the node keeps its data and what it logs.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
-    /// Data directory (default `./data`); `--datadir` overrides it.
+    /// Data directory, created if missing (default [`DEFAULT_DATADIR`]). Relative paths are
+    /// resolved from the working directory; `keel node --datadir` overrides it.
+    #[serde(deserialize_with = "units::path")]
     pub datadir: PathBuf,
-    /// tracing filter directive (default `info`); `RUST_LOG` overrides it.
+    /// `tracing` `EnvFilter` directive, e.g. `"info,keel::sequencer=debug"` (default
+    /// [`DEFAULT_LOG`]); `RUST_LOG`, when set, replaces it.
+    #[serde(deserialize_with = "units::string")]
     pub log: String,
 }
 
 impl Default for NodeConfig {
     fn default() -> Self {
-        Self {
-            datadir: PathBuf::from("./data"),
-            log: "info".to_owned(),
-        }
+        Self { datadir: PathBuf::from(DEFAULT_DATADIR), log: DEFAULT_LOG.to_owned() }
     }
 }
 
@@ -150,13 +156,15 @@ impl Default for NodeConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RpcConfig {
-    /// Listen address (default [`DEFAULT_RPC_LISTEN`]).
+    /// Listen address, an IP and port (default [`DEFAULT_RPC_LISTEN`]); port 0 picks a free one.
+    #[serde(deserialize_with = "units::socket_addr")]
     pub listen: SocketAddr,
     /// Largest request body in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
     pub max_body_bytes: usize,
-    /// Most calls in one batch (default [`DEFAULT_MAX_BATCH_REQUESTS`]).
+    /// Most calls in one JSON-RPC batch (default [`DEFAULT_MAX_BATCH_REQUESTS`]).
     pub max_batch_requests: usize,
-    /// Gas cap of `eth_call`/`eth_estimateGas` (default [`DEFAULT_GAS_CAP`]).
+    /// Gas cap of `eth_call` and `eth_estimateGas` (default [`DEFAULT_GAS_CAP`]; at least
+    /// [`crate::MIN_GAS_CAP`]).
     pub gas_cap: u64,
 }
 
@@ -172,75 +180,90 @@ impl Default for RpcConfig {
 }
 
 /// `[metrics]`: the Prometheus endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
-    /// Listen address of `GET /metrics` (default: off).
+    /// Listen address of `GET /metrics` (default `None`: disabled; `""` also disables it).
+    #[serde(deserialize_with = "units::opt_socket_addr")]
     pub listen: Option<SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: None }
+    }
 }
 
 /// `[sequencer]`: block production.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SequencerConfig {
-    /// Time between blocks, e.g. `"1s"`, `"250ms"` (default 1 s).
-    #[serde(with = "humantime_serde")]
+    /// Time between blocks, e.g. `"1s"`, `"250ms"` (default [`DEFAULT_BLOCK_TIME`]; between
+    /// [`crate::MIN_BLOCK_TIME`] and [`crate::MAX_BLOCK_TIME`]).
+    #[serde(deserialize_with = "units::duration")]
     pub block_time: Duration,
-    /// Receives priority fees (default the zero address).
+    /// Receives the priority fees (default [`DEFAULT_COINBASE`], the zero address).
+    #[serde(deserialize_with = "units::address")]
     pub coinbase: Address,
-    /// Most transactions per block (default: only gas bounds a block).
+    /// Most transactions per block (default `None`: only the gas limit bounds a block; `""`
+    /// also means none).
+    #[serde(deserialize_with = "units::opt_usize")]
     pub max_block_txs: Option<usize>,
 }
 
 impl Default for SequencerConfig {
     fn default() -> Self {
-        Self {
-            block_time: DEFAULT_BLOCK_TIME,
-            coinbase: Address::ZERO,
-            max_block_txs: None,
-        }
+        Self { block_time: DEFAULT_BLOCK_TIME, coinbase: DEFAULT_COINBASE, max_block_txs: None }
     }
 }
 
-/// `[fees]`: EIP-1559 parameters and bounds.
+/// `[fees]`: EIP-1559 parameters and fee bounds. Amounts are in wei and also take unit strings
+/// such as `"1 gwei"`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeeConfig {
-    /// Lowest base fee, wei (default 0).
+    /// Lowest base fee, wei (default [`DEFAULT_MIN_BASE_FEE`]).
+    #[serde(deserialize_with = "units::wei_u64")]
     pub min_base_fee: u64,
-    /// Highest base fee, wei (default unbounded).
+    /// Highest base fee, wei (default [`DEFAULT_MAX_BASE_FEE`], unbounded).
+    #[serde(deserialize_with = "units::wei_u64")]
     pub max_base_fee: u64,
-    /// EIP-1559 elasticity multiplier (default 2).
+    /// Gas target = gas limit / this (default [`DEFAULT_ELASTICITY_MULTIPLIER`]).
     pub elasticity_multiplier: u64,
-    /// EIP-1559 max change denominator (default 8).
+    /// The base fee changes by at most 1/this per block (default
+    /// [`DEFAULT_BASE_FEE_MAX_CHANGE_DENOMINATOR`]).
     pub base_fee_max_change_denominator: u64,
-    /// Lowest priority fee the pool accepts, wei (default 0).
+    /// Lowest priority fee (tip) per gas the pool accepts, wei (default
+    /// [`DEFAULT_MIN_PRIORITY_FEE`]).
+    #[serde(deserialize_with = "units::wei_u64")]
     pub min_priority_fee: u64,
 }
 
 impl Default for FeeConfig {
     fn default() -> Self {
         Self {
-            min_base_fee: 0,
-            max_base_fee: u64::MAX,
+            min_base_fee: DEFAULT_MIN_BASE_FEE,
+            max_base_fee: DEFAULT_MAX_BASE_FEE,
             elasticity_multiplier: DEFAULT_ELASTICITY_MULTIPLIER,
             base_fee_max_change_denominator: DEFAULT_BASE_FEE_MAX_CHANGE_DENOMINATOR,
-            min_priority_fee: 0,
+            min_priority_fee: DEFAULT_MIN_PRIORITY_FEE,
         }
     }
 }
 
-/// `[mempool]`: pool bounds.
+/// `[mempool]`: transaction pool bounds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MempoolConfig {
     /// Most pooled transactions (default [`DEFAULT_MEMPOOL_MAX_TXS`]).
     pub max_txs: usize,
-    /// Most pooled transactions per sender (default [`DEFAULT_MEMPOOL_MAX_TXS_PER_SENDER`]).
+    /// Most pooled transactions per sender, and the furthest a nonce may run ahead of the
+    /// account's (default [`DEFAULT_MEMPOOL_MAX_TXS_PER_SENDER`]).
     pub max_txs_per_sender: usize,
-    /// Fee increase, percent, a replacement must pay (default 10).
+    /// A replacement (same sender and nonce) must raise its fees by this percent (default
+    /// [`DEFAULT_PRICE_BUMP_PERCENT`]).
     pub price_bump_percent: u64,
-    /// Largest encoded transaction, bytes (default 128 KiB).
+    /// Largest encoded transaction in bytes (default [`DEFAULT_MAX_TX_BYTES`]).
     pub max_tx_bytes: usize,
 }
 
@@ -252,127 +275,5 @@ impl Default for MempoolConfig {
             price_bump_percent: DEFAULT_PRICE_BUMP_PERCENT,
             max_tx_bytes: DEFAULT_MAX_TX_BYTES,
         }
-    }
-}
-
-impl Config {
-    /// Reads `path`, applies `KEEL_<SECTION>__<KEY>` overrides from the process environment,
-    /// and validates the result.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml_str(&text, path, std::env::vars())
-    }
-
-    /// Parses `text` (named `origin` in errors) with the overrides in `env`, and validates it.
-    pub fn from_toml_str(
-        text: &str,
-        origin: &Path,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let mut table: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: origin.to_owned(),
-                    message: e.to_string(),
-                })?;
-        let overrides = env::apply_overrides(&mut table, env)?;
-        let config: Self =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-                let key = e.path().to_string();
-                let origin_note = overrides
-                    .iter()
-                    .find(|(path, _)| path.starts_with(&key) || key.starts_with(path.as_str()))
-                    .map(|(_, var)| format!(" (set by {var})"))
-                    .unwrap_or_default();
-                ConfigError::Key {
-                    path: origin.to_owned(),
-                    key,
-                    problem: e.into_inner().to_string(),
-                    origin: origin_note,
-                }
-            })?;
-        config.validate(origin)?;
-        Ok(config)
-    }
-
-    /// Checks values that parse but cannot work.
-    pub fn validate(&self, origin: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &'static str, message: String| {
-            Err(ConfigError::Invalid {
-                path: origin.to_owned(),
-                key,
-                message,
-            })
-        };
-        if self.chain.chain_id == 0 {
-            return invalid("chain.chain_id", "must be greater than 0".into());
-        }
-        let (min, max) = BLOCK_TIME_RANGE;
-        if !(min..=max).contains(&self.sequencer.block_time) {
-            return invalid(
-                "sequencer.block_time",
-                format!(
-                    "{:?} is outside {min:?}..={max:?}",
-                    self.sequencer.block_time
-                ),
-            );
-        }
-        if self.genesis.gas_limit < MIN_GAS_LIMIT || self.genesis.gas_limit > i64::MAX as u64 {
-            return invalid(
-                "genesis.gas_limit",
-                format!("must be between {MIN_GAS_LIMIT} and 2^63 - 1"),
-            );
-        }
-        if self.genesis.extra_data.len() > 32 {
-            return invalid(
-                "genesis.extra_data",
-                format!(
-                    "is {} bytes; at most 32 are allowed",
-                    self.genesis.extra_data.len()
-                ),
-            );
-        }
-        if self.fees.min_base_fee > self.fees.max_base_fee {
-            return invalid(
-                "fees.min_base_fee",
-                "must not exceed fees.max_base_fee".into(),
-            );
-        }
-        if !(self.fees.min_base_fee..=self.fees.max_base_fee).contains(&self.genesis.base_fee) {
-            return invalid(
-                "genesis.base_fee",
-                "must lie within [fees.min_base_fee, fees.max_base_fee]".into(),
-            );
-        }
-        if self.fees.elasticity_multiplier == 0 {
-            return invalid("fees.elasticity_multiplier", "must be at least 1".into());
-        }
-        if self.fees.base_fee_max_change_denominator == 0 {
-            return invalid(
-                "fees.base_fee_max_change_denominator",
-                "must be at least 1".into(),
-            );
-        }
-        if self.mempool.price_bump_percent == 0 {
-            return invalid("mempool.price_bump_percent", "must be at least 1".into());
-        }
-        for (key, value) in [
-            ("mempool.max_txs", self.mempool.max_txs),
-            (
-                "mempool.max_txs_per_sender",
-                self.mempool.max_txs_per_sender,
-            ),
-            ("mempool.max_tx_bytes", self.mempool.max_tx_bytes),
-            ("rpc.max_body_bytes", self.rpc.max_body_bytes),
-            ("rpc.max_batch_requests", self.rpc.max_batch_requests),
-        ] {
-            if value == 0 {
-                return invalid(key, "must be greater than 0".into());
-            }
-        }
-        Ok(())
     }
 }
