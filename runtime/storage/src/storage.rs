@@ -143,8 +143,16 @@ impl Storage {
             txn.open_table(RECEIPTS)?
                 .insert(number, encode_receipts(write.receipts).as_slice())?;
             let mut lookup = txn.open_table(TX_LOOKUP)?;
-            for (index, tx) in write.block.transactions.iter().enumerate() {
-                lookup.insert(tx.tx_hash().0, (number, index as u32))?;
+            let mut hashes: Vec<(B256, u32)> = write
+                .block
+                .transactions
+                .iter()
+                .enumerate()
+                .map(|(index, tx)| (*tx.tx_hash(), index as u32))
+                .collect();
+            hashes.sort_unstable();
+            for (hash, index) in hashes {
+                lookup.insert(hash.0, (number, index))?;
             }
             write_trie(&txn, write.state)?;
             write_codes(&txn, write.codes)?;
@@ -181,7 +189,12 @@ fn write_header(txn: &WriteTransaction, header: &Sealed<Header>) -> StorageResul
 
 fn write_trie(txn: &WriteTransaction, state: &StateRootUpdate) -> StorageResult<()> {
     let mut nodes = txn.open_table(TRIE_NODES)?;
-    for (hash, node) in &state.nodes {
+    // Hash order turns random B-tree inserts into one left-to-right pass over the leaves,
+    // which is what makes a block's commit cheap; duplicates (a node re-created) go once.
+    let mut sorted: Vec<&(B256, Bytes)> = state.nodes.iter().collect();
+    sorted.sort_unstable_by_key(|(hash, _)| *hash);
+    sorted.dedup_by_key(|(hash, _)| *hash);
+    for (hash, node) in sorted {
         nodes.insert(hash.0, node.as_ref())?;
     }
     let mut accounts = txn.open_table(ACCOUNTS)?;
