@@ -31,6 +31,9 @@ const BATCH: usize = 200;
 const CONCURRENT_CLIENTS: usize = 4;
 const GAS_LIMIT: u64 = 1_000_000_000;
 const MAX_FEE: u128 = 100_000_000_000;
+/// Each figure is the median of this many runs: with 1 s blocks, where the load lands relative to
+/// the block boundary moves a single run's end-to-end figure by up to a block time.
+const TRIALS: usize = 3;
 
 fn main() -> eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -50,14 +53,14 @@ fn main() -> eyre::Result<()> {
                     .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", TRANSFERS.to_string()),
             )
             .await?;
-            let result = measure(&node.rpc_url(), senders).await;
+            let result = trials(&node.rpc_url(), senders).await;
             rows.push(("keel", senders, node.finish(result)?));
         }
         match anvil_binary() {
             Some(anvil) => {
                 for senders in [10, 200, 1_000] {
                     let (mut child, url) = start_anvil(&anvil)?;
-                    let result = measure(&url, senders).await;
+                    let result = trials(&url, senders).await;
                     let _ = child.kill();
                     let _ = child.wait();
                     rows.push(("anvil 1.7.1", senders, result?));
@@ -65,7 +68,7 @@ fn main() -> eyre::Result<()> {
             }
             None => println!("anvil not installed (run contracts/build.sh): skipping the comparison"),
         }
-        println!("\n{TRANSFERS} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks");
+        println!("\n{TRANSFERS} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {TRIALS} runs");
         println!("{:<12} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
         for (node, senders, m) in rows {
             println!("{node:<12} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
@@ -81,10 +84,32 @@ struct Measurement {
     mined_per_sec: f64,
 }
 
-async fn measure(url: &str, senders: usize) -> eyre::Result<Measurement> {
+/// The median of [`TRIALS`] runs on one node, each with fresh senders.
+async fn trials(url: &str, senders: usize) -> eyre::Result<Measurement> {
+    let mut accepted = Vec::new();
+    let mut mined = Vec::new();
+    for trial in 0..TRIALS {
+        let m = measure(url, senders, trial).await?;
+        accepted.push(m.accepted_per_sec);
+        mined.push(m.mined_per_sec);
+    }
+    Ok(Measurement {
+        accepted_per_sec: median(&mut accepted),
+        mined_per_sec: median(&mut mined),
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measurement> {
     let client = reqwest::Client::new();
     let keys: Vec<PrivateKeySigner> = (0..senders)
-        .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(0xbe_0000 + i))))
+        .map(|i| {
+            PrivateKeySigner::from_bytes(&B256::from(U256::from(0xbe_0000 + trial * 100_000 + i)))
+        })
         .collect::<Result<_, _>>()?;
     fund(&client, url, &keys).await?;
 

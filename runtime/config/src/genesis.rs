@@ -81,7 +81,13 @@ struct AllocKey(Address, String);
 impl<'de> Deserialize<'de> for AllocKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        units::parse_address(&text).map(|address| Self(address, text)).map_err(D::Error::custom)
+        match units::parse_address(&text) {
+            Ok(address) => Ok(Self(address, text)),
+            Err(why) => Err(D::Error::custom(format!(
+                "expected {}, got \"{text}\" ({why})",
+                units::ADDRESS
+            ))),
+        }
     }
 }
 
@@ -91,7 +97,13 @@ struct SlotKey(U256, String);
 impl<'de> Deserialize<'de> for SlotKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        units::parse_word(&text).map(|slot| Self(slot, text)).map_err(D::Error::custom)
+        match units::parse_word(&text) {
+            Ok(slot) => Ok(Self(slot, text)),
+            Err(why) => Err(D::Error::custom(format!(
+                "expected {}, got \"{text}\" ({why})",
+                units::SLOT
+            ))),
+        }
     }
 }
 
@@ -106,7 +118,9 @@ impl<'de> Deserialize<'de> for SlotValue {
 
 /// Reads `genesis.alloc`, refusing the same address twice (e.g. once checksummed and once in
 /// lower case, which TOML sees as two keys).
-fn alloc<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<Address, GenesisAccount>, D::Error> {
+fn alloc<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<Address, GenesisAccount>, D::Error> {
     struct AllocVisitor;
     impl<'de> Visitor<'de> for AllocVisitor {
         type Value = BTreeMap<Address, GenesisAccount>;

@@ -25,7 +25,8 @@ pub const DEFAULT_LOG: &str = "info";
 
 /// Default `rpc.listen`: loopback only (the API is unauthenticated), port 1729 — free on common
 /// setups and not geth's 8545, so a local geth or anvil can run alongside.
-pub const DEFAULT_RPC_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1729));
+pub const DEFAULT_RPC_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1729));
 /// Default `rpc.max_body_bytes`: 10 MiB. A hex-encoded transaction of the largest size the pool
 /// takes ([`DEFAULT_MAX_TX_BYTES`]) is ~256 KiB, so this leaves room for a batch of ~40 of them
 /// while bounding the memory one request can pin.
@@ -148,7 +149,10 @@ pub struct NodeConfig {
 
 impl Default for NodeConfig {
     fn default() -> Self {
-        Self { datadir: PathBuf::from(DEFAULT_DATADIR), log: DEFAULT_LOG.to_owned() }
+        Self {
+            datadir: PathBuf::from(DEFAULT_DATADIR),
+            log: DEFAULT_LOG.to_owned(),
+        }
     }
 }
 
@@ -179,19 +183,14 @@ impl Default for RpcConfig {
     }
 }
 
-/// `[metrics]`: the Prometheus endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// `[metrics]`: the Prometheus endpoint. (Its default, disabled, is `Option`'s, hence the
+/// derived `Default`.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Listen address of `GET /metrics` (default `None`: disabled; `""` also disables it).
     #[serde(deserialize_with = "units::opt_socket_addr")]
     pub listen: Option<SocketAddr>,
-}
-
-impl Default for MetricsConfig {
-    fn default() -> Self {
-        Self { listen: None }
-    }
 }
 
 /// `[sequencer]`: block production.
@@ -213,7 +212,11 @@ pub struct SequencerConfig {
 
 impl Default for SequencerConfig {
     fn default() -> Self {
-        Self { block_time: DEFAULT_BLOCK_TIME, coinbase: DEFAULT_COINBASE, max_block_txs: None }
+        Self {
+            block_time: DEFAULT_BLOCK_TIME,
+            coinbase: DEFAULT_COINBASE,
+            max_block_txs: None,
+        }
     }
 }
 
