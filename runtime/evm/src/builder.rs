@@ -1,11 +1,10 @@
 //! Building one block: execute transactions one at a time, then seal.
 
 use alloy_consensus::{
-    EMPTY_OMMER_ROOT_HASH, Eip658Value, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom,
-    Sealable, Transaction as _, TxEnvelope, TxType,
+    EMPTY_OMMER_ROOT_HASH, Eip658Value, Header, Receipt, ReceiptEnvelope, Sealable,
+    Transaction as _, TxEnvelope,
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
-use alloy_eips::Typed2718;
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use keel_primitives::{ChainSpec, SealedBlock, StateReader};
 use keel_trie::{
@@ -190,8 +189,8 @@ impl<R: StateReader> BlockBuilder<R> {
             cumulative_gas_used: self.gas_used,
             logs,
         };
-        let receipt = ReceiptWithBloom::from(receipt);
-        self.receipts.push(typed_receipt(tx.ty(), receipt));
+        self.receipts
+            .push(ReceiptEnvelope::from_typed(tx.tx_type(), receipt));
         self.transactions.push(tx);
         self.senders.push(sender);
         Ok(TxOutcome::Included { gas_used, success })
@@ -285,15 +284,5 @@ impl<R: StateReader> BlockBuilder<R> {
             state,
             codes,
         })
-    }
-}
-
-fn typed_receipt(ty: u8, receipt: ReceiptWithBloom<Receipt<Log>>) -> ReceiptEnvelope {
-    match TxType::try_from(ty).unwrap_or(TxType::Legacy) {
-        TxType::Legacy => ReceiptEnvelope::Legacy(receipt),
-        TxType::Eip2930 => ReceiptEnvelope::Eip2930(receipt),
-        TxType::Eip1559 => ReceiptEnvelope::Eip1559(receipt),
-        TxType::Eip4844 => ReceiptEnvelope::Eip4844(receipt),
-        TxType::Eip7702 => ReceiptEnvelope::Eip7702(receipt),
     }
 }

@@ -11,7 +11,7 @@ use alloy_eips::Decodable2718;
 use alloy_primitives::{Address, B256, U256};
 use keel_primitives::StateReader;
 use parking_lot::Mutex;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::{PoolConfig, PoolError, PooledTx, intrinsic_gas};
 
@@ -122,6 +122,29 @@ impl Mempool {
         if inner.by_hash.contains_key(&hash) {
             return Err(PoolError::AlreadyKnown);
         }
+        // `state` may predate a block the proposer has just sealed: nonces only move forward.
+        let queue = inner.senders.get(&sender);
+        let state_nonce = queue.map_or(state_nonce, |q| q.state_nonce.max(state_nonce));
+        if nonce < state_nonce {
+            return Err(PoolError::NonceTooLow {
+                address: sender,
+                tx_nonce: nonce,
+                state_nonce,
+            });
+        }
+        let replaced = match queue.and_then(|q| q.txs.get(&nonce)) {
+            Some(old) if !pays_bump(old, &tx_fees(&tx), self.config.price_bump_percent) => {
+                return Err(PoolError::ReplacementUnderpriced);
+            }
+            Some(old) => Some(old.hash),
+            None if queue.is_some_and(|q| q.txs.len() >= self.config.max_txs_per_sender) => {
+                return Err(PoolError::SenderLimit {
+                    address: sender,
+                    limit: self.config.max_txs_per_sender,
+                });
+            }
+            None => None,
+        };
         inner.arrivals += 1;
         let pooled = Arc::new(PooledTx {
             tx,
@@ -130,41 +153,19 @@ impl Mempool {
             arrival: inner.arrivals,
             encoded_len,
         });
-        let at_capacity = inner.by_hash.len() >= self.config.max_txs;
-        let bump = self.config.price_bump_percent;
-        let per_sender = self.config.max_txs_per_sender;
-        let queue = inner.senders.entry(sender).or_default();
-        queue.state_nonce = state_nonce;
-        let replaced = match queue.txs.get(&nonce) {
-            Some(old) => {
-                if !pays_bump(old, &pooled, bump) {
-                    return Err(PoolError::ReplacementUnderpriced);
-                }
-                Some(old.hash)
-            }
-            None => {
-                if queue.txs.len() >= per_sender {
-                    return Err(PoolError::SenderLimit {
-                        address: sender,
-                        limit: per_sender,
-                    });
-                }
-                None
-            }
-        };
-        if replaced.is_none() && at_capacity && !inner.evict_for(&pooled) {
+        if replaced.is_none()
+            && inner.by_hash.len() >= self.config.max_txs
+            && !inner.evict_for(&pooled)
+        {
             return Err(PoolError::PoolFull);
         }
         if let Some(old) = replaced {
             inner.by_hash.remove(&old);
         }
         inner.by_hash.insert(hash, (sender, nonce));
-        inner
-            .senders
-            .entry(sender)
-            .or_default()
-            .txs
-            .insert(nonce, pooled);
+        let queue = inner.senders.entry(sender).or_default();
+        queue.state_nonce = state_nonce;
+        queue.txs.insert(nonce, pooled);
         debug!(target: "keel::mempool", %hash, %sender, nonce, "transaction pooled");
         Ok(hash)
     }
@@ -221,8 +222,24 @@ impl Mempool {
     /// Executable transactions for a block at `base_fee`: highest effective tip first, each
     /// sender's nonces in order, arrival order breaking ties. Senders whose next transaction
     /// cannot pay the base fee are left for a later block.
-    pub fn best(&self, base_fee: u64) -> Vec<Arc<PooledTx>> {
-        let inner = self.inner.lock();
+    ///
+    /// `state` is the state the block builds on: every pooled sender's nonce is refreshed from
+    /// it first, so the pool never waits on a nonce that an earlier block already used.
+    pub fn best(&self, base_fee: u64, state: &impl StateReader) -> Vec<Arc<PooledTx>> {
+        let senders: Vec<Address> = self.inner.lock().senders.keys().copied().collect();
+        let mut nonces = Vec::with_capacity(senders.len());
+        for sender in senders {
+            match state.account(&sender) {
+                Ok(account) => nonces.push((sender, account.map_or(0, |a| a.nonce))),
+                Err(e) => {
+                    warn!(target: "keel::mempool", %sender, error = %e, "cannot read sender nonce; keeping its queue as is")
+                }
+            }
+        }
+        let mut inner = self.inner.lock();
+        for (sender, nonce) in nonces {
+            inner.set_state_nonce(sender, nonce);
+        }
         let mut lanes: Vec<Vec<Arc<PooledTx>>> = Vec::new();
         let mut heap = BinaryHeap::new();
         for queue in inner.senders.values() {
@@ -320,6 +337,8 @@ impl Inner {
         let Some(queue) = self.senders.get_mut(&address) else {
             return;
         };
+        // Nonces never go back (Keel has no reorgs): whichever view is newer wins.
+        let nonce = nonce.max(queue.state_nonce);
         queue.state_nonce = nonce;
         let stale = {
             let keep = queue.txs.split_off(&nonce);
@@ -363,9 +382,17 @@ impl Inner {
     }
 }
 
-/// Whether `new` raises both fee caps of `old` by at least `bump` percent.
-fn pays_bump(old: &PooledTx, new: &PooledTx, bump: u64) -> bool {
+/// A transaction's two fee caps: (max fee per gas, max priority fee per gas).
+fn tx_fees(tx: &TxEnvelope) -> (u128, u128) {
+    (
+        tx.max_fee_per_gas(),
+        tx.max_priority_fee_per_gas()
+            .unwrap_or_else(|| tx.max_fee_per_gas()),
+    )
+}
+
+/// Whether fees `new` raise both fee caps of `old` by at least `bump` percent.
+fn pays_bump(old: &PooledTx, (max_fee, max_priority_fee): &(u128, u128), bump: u64) -> bool {
     let bumped = |x: u128| x.saturating_mul(100 + u128::from(bump)).div_ceil(100);
-    new.max_fee() >= bumped(old.max_fee())
-        && new.max_priority_fee() >= bumped(old.max_priority_fee())
+    *max_fee >= bumped(old.max_fee()) && *max_priority_fee >= bumped(old.max_priority_fee())
 }

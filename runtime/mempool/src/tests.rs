@@ -197,7 +197,7 @@ fn replacement_needs_bump() {
         .add_raw(&eip1559(&alice, 0, 11 * GWEI, 2 * GWEI + GWEI / 5), &state)
         .unwrap();
     assert_eq!(pool.len(), 1);
-    assert_eq!(pool.best(BASE_FEE)[0].hash, hash);
+    assert_eq!(pool.best(BASE_FEE, &state)[0].hash, hash);
 }
 
 #[test]
@@ -210,13 +210,17 @@ fn future_nonces_wait_for_the_gap() {
     pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state)
         .unwrap();
     assert!(
-        pool.best(BASE_FEE).is_empty(),
+        pool.best(BASE_FEE, &state).is_empty(),
         "nonce 0 missing: nothing executable"
     );
     assert_eq!(pool.pending_nonce(&alice.address()), None);
     pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state)
         .unwrap();
-    let nonces: Vec<u64> = pool.best(BASE_FEE).iter().map(|tx| tx.nonce()).collect();
+    let nonces: Vec<u64> = pool
+        .best(BASE_FEE, &state)
+        .iter()
+        .map(|tx| tx.nonce())
+        .collect();
     assert_eq!(nonces, vec![0, 1, 2]);
     assert_eq!(pool.pending_nonce(&alice.address()), Some(3));
 }
@@ -234,7 +238,7 @@ fn best_orders_by_tip_keeping_nonce_order() {
     pool.add_raw(&eip1559(&bob, 0, 100 * GWEI, 5 * GWEI), &state)
         .unwrap();
     let order: Vec<(Address, u64)> = pool
-        .best(BASE_FEE)
+        .best(BASE_FEE, &state)
         .iter()
         .map(|tx| (tx.sender, tx.nonce()))
         .collect();
@@ -247,7 +251,7 @@ fn best_orders_by_tip_keeping_nonce_order() {
         ]
     );
     // A fee cap below the base fee is not executable.
-    assert!(pool.best(200 * BASE_FEE).is_empty());
+    assert!(pool.best(200 * BASE_FEE, &state).is_empty());
 }
 
 #[test]
@@ -263,7 +267,11 @@ fn on_block_drops_mined_and_stale() {
     pool.add_raw(&eip1559(&alice, 2, 2 * GWEI, GWEI), &state)
         .unwrap();
     pool.on_block(&[h0], [(alice.address(), 2)]);
-    let nonces: Vec<u64> = pool.best(BASE_FEE).iter().map(|tx| tx.nonce()).collect();
+    let nonces: Vec<u64> = pool
+        .best(BASE_FEE, &state)
+        .iter()
+        .map(|tx| tx.nonce())
+        .collect();
     assert_eq!(nonces, vec![2]);
     assert_eq!(pool.len(), 1);
 }
@@ -287,7 +295,11 @@ fn full_pool_evicts_cheapest_or_refuses() {
     pool.add_raw(&eip1559(&signers[2], 0, 100 * GWEI, 5 * GWEI), &state)
         .unwrap();
     assert_eq!(pool.len(), 2);
-    let senders: Vec<Address> = pool.best(BASE_FEE).iter().map(|tx| tx.sender).collect();
+    let senders: Vec<Address> = pool
+        .best(BASE_FEE, &state)
+        .iter()
+        .map(|tx| tx.sender)
+        .collect();
     assert_eq!(senders, vec![signers[2].address(), signers[1].address()]);
 }
 
@@ -305,4 +317,53 @@ fn remove_invalid_drops_the_sender_tail() {
         .unwrap();
     pool.remove_invalid(&h1);
     assert_eq!(pool.len(), 1);
+}
+
+#[test]
+fn a_stale_snapshot_never_moves_a_sender_backwards() {
+    let alice = signer(1);
+    let pool = pool();
+    let before = rich(&[&alice]);
+    let h0 = pool
+        .add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &before)
+        .unwrap();
+    // A block mines nonce 0; the RPC then validates nonce 1 against a snapshot from before it.
+    pool.on_block(&[h0], [(alice.address(), 1)]);
+    pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &before)
+        .unwrap();
+    let after = MemState::default().fund(alice.address(), 1, U256::from(10u128.pow(21)));
+    let nonces: Vec<u64> = pool
+        .best(BASE_FEE, &after)
+        .iter()
+        .map(|tx| tx.nonce())
+        .collect();
+    assert_eq!(nonces, vec![1], "nonce 1 must be executable");
+    // The already-mined nonce cannot come back through the stale snapshot either.
+    let err = pool
+        .add_raw(&eip1559(&alice, 0, 3 * GWEI, GWEI), &before)
+        .unwrap_err();
+    assert!(
+        matches!(err, PoolError::NonceTooLow { state_nonce: 1, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn best_refreshes_nonces_from_the_block_state() {
+    let alice = signer(1);
+    let pool = pool();
+    let state = rich(&[&alice]);
+    pool.add_raw(&eip1559(&alice, 0, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 1, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    // The chain moved on without the pool hearing of it (e.g. the transaction came another way).
+    let moved = MemState::default().fund(alice.address(), 1, U256::from(10u128.pow(21)));
+    let nonces: Vec<u64> = pool
+        .best(BASE_FEE, &moved)
+        .iter()
+        .map(|tx| tx.nonce())
+        .collect();
+    assert_eq!(nonces, vec![1]);
+    assert_eq!(pool.len(), 1, "the stale nonce-0 transaction is gone");
 }

@@ -1,10 +1,7 @@
 //! Blocks as Keel seals, stores and serves them.
 
-use alloy_consensus::{Header, ReceiptEnvelope, Sealed, TxEnvelope};
+use alloy_consensus::{Header, Sealed, TxEnvelope};
 use alloy_primitives::{Address, B256};
-
-/// A block body paired with its header. Transactions are kept in their EIP-2718 envelopes.
-pub type Block = alloy_consensus::Block<TxEnvelope>;
 
 /// A block whose header hash has been computed, with the senders recovered at execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,13 +25,4 @@ impl SealedBlock {
     pub fn number(&self) -> u64 {
         self.header.number
     }
-}
-
-/// One executed transaction's outcome as the RPC layer reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutedTx {
-    /// The consensus receipt (status, cumulative gas, logs, bloom).
-    pub receipt: ReceiptEnvelope,
-    /// Gas this transaction alone used.
-    pub gas_used: u64,
 }

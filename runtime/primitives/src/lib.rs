@@ -4,7 +4,7 @@
 //! same types serve the node, the RPC layer and (later) the stateless prover guest. No I/O, no
 //! async, no allocator tricks.
 //!
-//! - [`block`]: the block, header and receipt types Keel seals and stores.
+//! - [`block`]: the sealed block Keel stores and serves.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
 
@@ -17,6 +17,6 @@ pub use alloy_consensus::{
 };
 pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
-pub use block::{Block, ExecutedTx, SealedBlock};
+pub use block::SealedBlock;
 pub use chain::ChainSpec;
 pub use state::StateReader;

@@ -113,7 +113,7 @@ impl Proposer {
         let mut mined = Vec::new();
         let mut invalid = Vec::new();
         let mut skipped: HashSet<Address> = HashSet::new();
-        for pooled in self.pool.best(base_fee) {
+        for pooled in self.pool.best(base_fee, &snapshot) {
             if builder.gas_remaining() < MIN_TX_GAS || builder.len() >= max_txs {
                 break;
             }
