@@ -20,7 +20,7 @@ const CHAIN_ID: u64 = 65_536_999;
 const BLOCKS: usize = 7;
 
 fn main() {
-    for (senders, txs_per_block) in [(1_000usize, 5_000usize), (10_000, 5_000)] {
+    for (senders, txs_per_block) in [(1_000usize, 5_000usize), (10_000, 5_000), (1_000, 10_000)] {
         run(senders, txs_per_block);
     }
 }
