@@ -1,0 +1,182 @@
+//! Fee-rule plugins: the next block's base fee.
+
+use std::path::Path;
+
+use wasmtime::component::{Component, Linker};
+
+use crate::{
+    CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
+    invariants::check_base_fee,
+    store::{HostState, classify, new_store},
+};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit/v0.1.0",
+        world: "fee-rule",
+    });
+}
+
+use bindings::{FeeRulePre, exports::keel::plugins::fee};
+
+/// The parent block, as a fee rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParentSummary {
+    /// Number.
+    pub number: u64,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Base fee.
+    pub base_fee: u64,
+}
+
+impl From<&alloy_consensus::Header> for ParentSummary {
+    fn from(header: &alloy_consensus::Header) -> Self {
+        Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            gas_used: header.gas_used,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee_per_gas.unwrap_or_default(),
+        }
+    }
+}
+
+/// The chain's fee parameters and the host's bounds on any plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeParams {
+    /// Lowest base fee.
+    pub min_base_fee: u64,
+    /// Highest base fee.
+    pub max_base_fee: u64,
+    /// EIP-1559 elasticity multiplier.
+    pub elasticity_multiplier: u64,
+    /// EIP-1559 max change denominator.
+    pub max_change_denominator: u64,
+    /// Largest change per block the host accepts, in basis points of the parent's base fee.
+    pub max_change_bps: u64,
+}
+
+/// A checked fee decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeDecision {
+    /// Base fee of the next block.
+    pub base_fee: u64,
+    /// Lowest priority fee the next block accepts.
+    pub min_priority_fee: u64,
+}
+
+/// A compiled fee-rule plugin.
+pub struct FeePlugin {
+    id: PluginId,
+    pre: FeeRulePre<HostState>,
+    limits: PluginLimits,
+    settings: Vec<(String, String)>,
+}
+
+impl core::fmt::Debug for FeePlugin {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FeePlugin")
+            .field("id", &self.id)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FeePlugin {
+    /// Compiles `bytes` (named `origin` in errors) and checks it implements `fee-rule`.
+    pub fn new(
+        engine: &PluginEngine,
+        origin: &Path,
+        id: PluginId,
+        bytes: &[u8],
+        limits: PluginLimits,
+        settings: Vec<(String, String)>,
+    ) -> PluginResult<Self> {
+        let invalid = |reason: String| PluginError::Invalid {
+            path: origin.to_owned(),
+            world: "fee-rule",
+            reason,
+        };
+        let component =
+            Component::new(engine.engine(), bytes).map_err(|e| invalid(format!("{e:#}")))?;
+        let linker = Linker::<HostState>::new(engine.engine());
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = FeeRulePre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+        Ok(Self {
+            id,
+            pre,
+            limits,
+            settings,
+        })
+    }
+
+    /// The plugin's identity.
+    pub const fn id(&self) -> &PluginId {
+        &self.id
+    }
+
+    /// The base fee of the child of `parent`, checked against `params`' bounds.
+    pub fn next_base_fee(
+        &self,
+        engine: &PluginEngine,
+        parent: ParentSummary,
+        params: FeeParams,
+    ) -> PluginResult<FeeDecision> {
+        let site = CallSite {
+            plugin: self.id.clone(),
+            call: "next-base-fee",
+        };
+        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
+            site: site.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let summary = fee::ParentSummary {
+            number: parent.number,
+            timestamp: parent.timestamp,
+            gas_used: parent.gas_used,
+            gas_limit: parent.gas_limit,
+            base_fee: parent.base_fee,
+        };
+        let wit_params = fee::FeeParams {
+            min_base_fee: params.min_base_fee,
+            max_base_fee: params.max_base_fee,
+            elasticity_multiplier: params.elasticity_multiplier,
+            max_change_denominator: params.max_change_denominator,
+        };
+        let answer = self.pre.instantiate(&mut store).and_then(|plugin| {
+            plugin.keel_plugins_fee().call_next_base_fee(
+                &mut store,
+                summary,
+                wit_params,
+                &self.settings,
+            )
+        });
+        let decision = match answer {
+            Ok(Ok(decision)) => decision,
+            Ok(Err(reason)) => return Err(PluginError::Refused { site, reason }),
+            Err(error) => return Err(classify(error, &store, site, &self.limits)),
+        };
+        check_base_fee(
+            decision.base_fee,
+            parent.base_fee,
+            params.min_base_fee,
+            params.max_base_fee,
+            params.max_change_bps,
+        )
+        .map_err(|violation| PluginError::Invariant {
+            site,
+            violation: violation.to_string(),
+        })?;
+        Ok(FeeDecision {
+            base_fee: decision.base_fee,
+            min_priority_fee: decision.min_priority_fee,
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! Hosts Keel's policy plugins: WebAssembly components implementing the worlds of
+//! `wit/v0.1.0` (`ordering-policy`, `fee-rule`, `bridge-rules`), run by wasmtime.
+//!
+//! ```text
+//!  .wasm ─▶ Component::new (validate, compile) ─▶ Linker::instantiate_pre (no imports linked)
+//!        ─▶ per call: fresh Store (fuel, memory limit, epoch deadline) ─▶ instance ─▶ export
+//!        ─▶ answer ─▶ host invariants (subset permutation + nonce order; base-fee bounds)
+//! ```
+//!
+//! Every failure is a [`PluginError`] naming the plugin, its version and the call; callers fall
+//! back to the native rule and keep producing blocks.
+
+mod engine;
+mod error;
+mod fee;
+mod id;
+pub mod invariants;
+mod ordering;
+mod store;
+
+pub use engine::{EPOCH_TICK, PluginEngine};
+pub use error::{CallSite, PluginError, PluginResult};
+pub use fee::{FeeDecision, FeeParams, FeePlugin, ParentSummary};
+pub use id::PluginId;
+pub use ordering::{CANDIDATE_BYTES, Candidate, Ordering, OrderingContext, OrderingPlugin};
+pub use store::{DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, PluginLimits};

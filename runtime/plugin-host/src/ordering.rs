@@ -1,0 +1,198 @@
+//! Ordering-policy plugins: which pooled transactions go into a block, in what order.
+
+use std::path::Path;
+
+use alloy_primitives::Address;
+use wasmtime::component::{Component, Linker};
+
+use crate::{
+    CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
+    invariants::{OrderingViolation, SenderNonce, check_ordering},
+    store::{HostState, classify, new_store},
+};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit/v0.1.0",
+        world: "ordering-policy",
+    });
+}
+
+use bindings::{OrderingPolicyPre, exports::keel::plugins::ordering::BlockContext};
+
+/// Size of one packed candidate record (see `wit/v0.1.0/ordering.wit`).
+pub const CANDIDATE_BYTES: usize = 128;
+
+/// One candidate as the host describes it to an ordering plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// Transaction hash.
+    pub hash: [u8; 32],
+    /// Sender.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Max fee per gas (legacy: gas price).
+    pub max_fee: u128,
+    /// Max priority fee per gas (legacy: gas price).
+    pub max_priority_fee: u128,
+    /// Encoded size, bytes.
+    pub size: u32,
+    /// EIP-2718 type.
+    pub tx_type: u8,
+    /// Arrival sequence in the pool.
+    pub arrival: u64,
+}
+
+impl Candidate {
+    /// Appends the packed 128-byte record.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.hash);
+        out.extend_from_slice(self.sender.as_slice());
+        out.extend_from_slice(&self.nonce.to_le_bytes());
+        out.extend_from_slice(&self.gas_limit.to_le_bytes());
+        out.extend_from_slice(&self.max_fee.to_le_bytes());
+        out.extend_from_slice(&self.max_priority_fee.to_le_bytes());
+        out.extend_from_slice(&self.size.to_le_bytes());
+        out.push(self.tx_type);
+        out.extend_from_slice(&[0; 7]);
+        out.extend_from_slice(&self.arrival.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+    }
+}
+
+/// The block an ordering is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderingContext {
+    /// Block number.
+    pub number: u64,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Base fee.
+    pub base_fee: u64,
+}
+
+/// What an ordering call produced once the host checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ordering {
+    /// Candidate indices to execute, in order; every invariant holds.
+    pub order: Vec<usize>,
+    /// Entries the host dropped, with the reason.
+    pub dropped: Vec<OrderingViolation>,
+}
+
+/// A compiled ordering plugin, ready to instantiate once per block.
+pub struct OrderingPlugin {
+    id: PluginId,
+    pre: OrderingPolicyPre<HostState>,
+    limits: PluginLimits,
+    settings: Vec<(String, String)>,
+}
+
+impl core::fmt::Debug for OrderingPlugin {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OrderingPlugin")
+            .field("id", &self.id)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrderingPlugin {
+    /// Compiles `bytes` (named `origin` in errors) and checks it implements `ordering-policy`.
+    pub fn new(
+        engine: &PluginEngine,
+        origin: &Path,
+        id: PluginId,
+        bytes: &[u8],
+        limits: PluginLimits,
+        settings: Vec<(String, String)>,
+    ) -> PluginResult<Self> {
+        let invalid = |reason: String| PluginError::Invalid {
+            path: origin.to_owned(),
+            world: "ordering-policy",
+            reason,
+        };
+        let component =
+            Component::new(engine.engine(), bytes).map_err(|e| invalid(format!("{e:#}")))?;
+        let linker = Linker::<HostState>::new(engine.engine());
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = OrderingPolicyPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+        Ok(Self {
+            id,
+            pre,
+            limits,
+            settings,
+        })
+    }
+
+    /// The plugin's identity.
+    pub const fn id(&self) -> &PluginId {
+        &self.id
+    }
+
+    /// Asks the plugin for an order of `candidates` and checks it: out-of-range, repeated and
+    /// nonce-breaking entries are dropped and reported; a trap, fuel exhaustion, memory overrun
+    /// or a refusal is an error.
+    pub fn order(
+        &self,
+        engine: &PluginEngine,
+        ctx: OrderingContext,
+        candidates: &[Candidate],
+    ) -> PluginResult<Ordering> {
+        let site = CallSite {
+            plugin: self.id.clone(),
+            call: "order",
+        };
+        let mut packed = Vec::with_capacity(candidates.len() * CANDIDATE_BYTES);
+        for candidate in candidates {
+            candidate.encode(&mut packed);
+        }
+        let count = u32::try_from(candidates.len()).map_err(|_| PluginError::Invariant {
+            site: site.clone(),
+            violation: format!(
+                "{} candidates exceed the interface's u32 count",
+                candidates.len()
+            ),
+        })?;
+        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
+            site: site.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let context = BlockContext {
+            number: ctx.number,
+            timestamp: ctx.timestamp,
+            gas_limit: ctx.gas_limit,
+            base_fee: ctx.base_fee,
+        };
+        let answer = self.pre.instantiate(&mut store).and_then(|plugin| {
+            plugin.keel_plugins_ordering().call_order(
+                &mut store,
+                context,
+                &self.settings,
+                count,
+                &packed,
+            )
+        });
+        let order = match answer {
+            Ok(Ok(order)) => order,
+            Ok(Err(reason)) => return Err(PluginError::Refused { site, reason }),
+            Err(error) => return Err(classify(error, &store, site, &self.limits)),
+        };
+        let senders: Vec<SenderNonce> = candidates
+            .iter()
+            .map(|c| SenderNonce {
+                sender: c.sender,
+                nonce: c.nonce,
+            })
+            .collect();
+        let (order, dropped) = check_ordering(&senders, &order);
+        Ok(Ordering { order, dropped })
+    }
+}

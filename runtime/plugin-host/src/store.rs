@@ -1,0 +1,128 @@
+//! Per-call stores: limits, fuel, deadline, and turning wasmtime errors into [`PluginError`]s.
+
+use std::time::Duration;
+
+use wasmtime::{ResourceLimiter, Store, Trap};
+
+use crate::{CallSite, PluginEngine, PluginError, engine::EPOCH_TICK};
+
+/// Default fuel per call: ample for ordering 10,000 candidates, small enough to stop a loop
+/// within milliseconds.
+pub const DEFAULT_FUEL: u64 = 500_000_000;
+/// Default linear-memory limit per instance.
+pub const DEFAULT_MEMORY_BYTES: usize = 64 << 20;
+/// Default wall-clock backstop per call.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(1);
+/// Most table elements a plugin may have (Rust guests use a handful).
+const MAX_TABLE_ELEMENTS: usize = 10_000;
+
+/// The limits every call of one plugin runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// Fuel per call (deterministic).
+    pub fuel: u64,
+    /// Linear memory per instance, bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock backstop per call (a local fault when it fires).
+    pub deadline: Duration,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        Self {
+            fuel: DEFAULT_FUEL,
+            memory_bytes: DEFAULT_MEMORY_BYTES,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
+
+/// What a plugin's store holds: only its limits. No WASI context, nothing to import.
+#[derive(Debug)]
+pub(crate) struct HostState {
+    memory_limit: usize,
+    memory_denied: bool,
+}
+
+/// The error `memory_growing` returns, so the trap is recognisable.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit exceeded")]
+struct MemoryLimitHit;
+
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit {
+            // Trapping (rather than letting `memory.grow` return -1) makes the outcome the same
+            // whatever the guest's allocator does with a failed growth.
+            self.memory_denied = true;
+            return Err(MemoryLimitHit.into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// A fresh store for one call: nothing leaks between calls, and a trapped instance is never
+/// entered again.
+pub(crate) fn new_store(
+    engine: &PluginEngine,
+    limits: &PluginLimits,
+) -> wasmtime::Result<Store<HostState>> {
+    let mut store = Store::new(
+        engine.engine(),
+        HostState {
+            memory_limit: limits.memory_bytes,
+            memory_denied: false,
+        },
+    );
+    store.limiter(|state| state as &mut dyn ResourceLimiter);
+    store.set_fuel(limits.fuel)?;
+    store.set_epoch_deadline(
+        limits
+            .deadline
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1) as u64,
+    );
+    store.epoch_deadline_trap();
+    Ok(store)
+}
+
+/// Names what went wrong in a call.
+pub(crate) fn classify(
+    error: wasmtime::Error,
+    store: &Store<HostState>,
+    site: CallSite,
+    limits: &PluginLimits,
+) -> PluginError {
+    if store.data().memory_denied || error.is::<MemoryLimitHit>() {
+        return PluginError::MemoryLimit {
+            site,
+            limit_bytes: limits.memory_bytes,
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => PluginError::OutOfFuel {
+            site,
+            fuel: limits.fuel,
+        },
+        Some(Trap::Interrupt) => PluginError::Deadline { site },
+        _ => PluginError::Trap {
+            site,
+            message: format!("{error:#}"),
+        },
+    }
+}
