@@ -47,6 +47,7 @@ mod env;
 mod error;
 mod genesis;
 mod load;
+mod plugins;
 mod schema;
 mod units;
 mod validate;
@@ -56,6 +57,10 @@ pub use error::{ConfigError, Location};
 pub use genesis::{
     DEFAULT_GAS_LIMIT, DEFAULT_GENESIS_BASE_FEE, DEFAULT_GENESIS_TIMESTAMP, GenesisAccount,
     GenesisConfig,
+};
+pub use plugins::{
+    DEFAULT_PLUGIN_DEADLINE, DEFAULT_PLUGIN_FUEL, DEFAULT_PLUGIN_MEMORY_MB, PluginSlotConfig,
+    PluginsConfig,
 };
 pub use schema::*;
 pub use units::parse_wei;

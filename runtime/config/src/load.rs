@@ -56,6 +56,10 @@ impl Config {
         config
             .check()
             .map_err(|violation| sources.invalid(violation))?;
+        let mut config = config;
+        config
+            .plugins
+            .resolve_paths(origin.parent().unwrap_or(Path::new(".")));
         Ok(config)
     }
 }

@@ -10,6 +10,8 @@ use std::{
 use alloy_primitives::Address;
 use serde::Deserialize;
 
+use crate::plugins::PluginsConfig;
+
 use crate::{GenesisConfig, units};
 
 // ---- [node] ---------------------------------------------------------------------------------
@@ -78,6 +80,9 @@ pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
 /// any contract deployment within EIP-3860's 48 KiB initcode limit.
 pub const DEFAULT_MAX_TX_BYTES: usize = 128 * 1024;
 
+/// EIP-1559's largest per-block change (1/8 = 12.5 %), in basis points.
+pub const DEFAULT_MAX_BASE_FEE_CHANGE_BPS: u64 = 1_250;
+
 /// The whole config file. Every section but `[chain]` may be left out.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +110,9 @@ pub struct Config {
     /// `[mempool]`: transaction pool bounds.
     #[serde(default)]
     pub mempool: MempoolConfig,
+    /// `[plugins]`: ordering, fee and bridge plugins; absent slots use the native rules.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
 }
 
 impl Config {
@@ -120,6 +128,7 @@ impl Config {
             sequencer: SequencerConfig::default(),
             fees: FeeConfig::default(),
             mempool: MempoolConfig::default(),
+            plugins: PluginsConfig::default(),
         }
     }
 }
@@ -240,6 +249,10 @@ pub struct FeeConfig {
     /// [`DEFAULT_MIN_PRIORITY_FEE`]).
     #[serde(deserialize_with = "units::wei_u64")]
     pub min_priority_fee: u64,
+    /// Largest change of the base fee from one block to the next that any fee rule (a plugin
+    /// included) may make, in basis points of the parent's (default
+    /// [`DEFAULT_MAX_BASE_FEE_CHANGE_BPS`], EIP-1559's 12.5 %).
+    pub max_base_fee_change_bps: u64,
 }
 
 impl Default for FeeConfig {
@@ -250,6 +263,7 @@ impl Default for FeeConfig {
             elasticity_multiplier: DEFAULT_ELASTICITY_MULTIPLIER,
             base_fee_max_change_denominator: DEFAULT_BASE_FEE_MAX_CHANGE_DENOMINATOR,
             min_priority_fee: DEFAULT_MIN_PRIORITY_FEE,
+            max_base_fee_change_bps: DEFAULT_MAX_BASE_FEE_CHANGE_BPS,
         }
     }
 }

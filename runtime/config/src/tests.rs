@@ -835,3 +835,50 @@ fn load_reads_a_file_and_names_a_missing_one() {
         assert_eq!(loaded.unwrap(), Config::new(7));
     }
 }
+
+#[test]
+fn plugin_slots_parse_with_defaults_and_resolve_paths() {
+    let config = Config::from_toml_str(
+        "[chain]\nchain_id = 1\n[plugins.fee]\npath = \"plugins/fee-fixed.wasm\"\nconfig = { base-fee = \"7\" }\n[plugins.ordering]\npath = \"/abs/o.wasm\"\nfuel = 10\nmemory_mb = 2\ndeadline = \"50ms\"\n",
+        std::path::Path::new("/etc/keel/node.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
+    let fee = config.plugins.fee.as_ref().unwrap();
+    assert_eq!(
+        fee.path,
+        std::path::Path::new("/etc/keel/plugins/fee-fixed.wasm")
+    );
+    assert_eq!(fee.fuel, crate::DEFAULT_PLUGIN_FUEL);
+    assert_eq!(fee.config["base-fee"], "7");
+    let ordering = config.plugins.ordering.as_ref().unwrap();
+    assert_eq!(
+        (
+            ordering.fuel,
+            ordering.memory_mb,
+            ordering.deadline.as_millis()
+        ),
+        (10, 2, 50)
+    );
+    assert!(config.plugins.bridge.is_none());
+
+    let err = Config::from_toml_str(
+        "[chain]\nchain_id = 1\n[plugins.fee]\npath = \"x.wasm\"\nmemory_mb = 0\n",
+        std::path::Path::new("node.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("plugins.fee") && err.contains("memory_mb"),
+        "{err}"
+    );
+    let err = Config::from_toml_str(
+        "[chain]\nchain_id = 1\n[plugins.fees]\npath = \"x.wasm\"\n",
+        std::path::Path::new("node.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("plugins.fees") && err.contains("fee"), "{err}");
+}

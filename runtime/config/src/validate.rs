@@ -59,6 +59,7 @@ impl Config {
             sequencer,
             fees,
             mempool,
+            plugins,
         } = self;
 
         if chain.chain_id == 0 {
@@ -153,6 +154,29 @@ impl Config {
                     fees.max_base_fee, fees.min_base_fee
                 ),
             );
+        }
+        if fees.max_base_fee_change_bps == 0 {
+            return violation(
+                "fees.max_base_fee_change_bps",
+                "must be >= 1 (basis points), got 0".into(),
+            );
+        }
+        for (key, slot) in [
+            ("plugins.ordering", &plugins.ordering),
+            ("plugins.fee", &plugins.fee),
+            ("plugins.bridge", &plugins.bridge),
+        ] {
+            if let Some(slot) = slot {
+                if slot.fuel == 0 {
+                    return violation(key, "fuel must be >= 1".into());
+                }
+                if slot.memory_mb == 0 || slot.memory_mb > 1024 {
+                    return violation(
+                        key,
+                        format!("memory_mb must be within 1..=1024, got {}", slot.memory_mb),
+                    );
+                }
+            }
         }
         if fees.elasticity_multiplier == 0 {
             return violation("fees.elasticity_multiplier", "must be >= 1, got 0".into());
