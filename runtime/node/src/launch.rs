@@ -4,7 +4,7 @@ use std::{io::IsTerminal, sync::Arc, time::Duration};
 
 use eyre::WrapErr;
 use keel_config::Config;
-use keel_evm::{BaseFeeRule, Eip1559BaseFee};
+use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::ChainSpec;
 use keel_rpc::{EthApi, EthApiConfig, RpcServerConfig};
@@ -53,11 +53,12 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         min_priority_fee: config.fees.min_priority_fee.into(),
         ..PoolConfig::new(spec.chain_id, config.genesis.gas_limit)
     }));
-    let fee_rule: Arc<dyn BaseFeeRule> = Arc::new(Eip1559BaseFee::new(spec));
 
     let mut registry = Registry::default();
     let metrics = SequencerMetrics::default();
     metrics.register(&mut registry);
+    let plugins = crate::plugins::load(&config, Eip1559BaseFee::new(spec), &metrics)?;
+    let fee_rule = plugins.fee_rule;
     metrics.head.set(head.number as i64);
     if let Some(listen) = config.metrics.listen {
         crate::metrics::serve(listen, Arc::new(registry))
@@ -94,7 +95,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         )
     })?;
 
-    let proposer = Proposer::new(
+    let mut proposer = Proposer::new(
         spec,
         ProposerConfig {
             block_time: config.sequencer.block_time,
@@ -107,9 +108,13 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         pool,
         fee_rule,
         metrics,
-    )
-    .spawn()
-    .wrap_err("cannot start the proposer thread")?;
+    );
+    if let Some(ordering) = plugins.ordering {
+        proposer = proposer.with_ordering(ordering);
+    }
+    let proposer = proposer
+        .spawn()
+        .wrap_err("cannot start the proposer thread")?;
     info!(target: "keel::node", rpc = %rpc.local_addr(), chain_id = spec.chain_id, "keel is running");
 
     // Run until a signal, or until the proposer (a critical task) dies.

@@ -8,6 +8,7 @@
 mod cli;
 mod launch;
 mod metrics;
+mod plugins;
 
 use clap::Parser;
 

@@ -12,11 +12,13 @@
 mod error;
 mod genesis;
 mod metrics;
+mod plugins;
 mod proposer;
 
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
+pub use plugins::{PluginFeeRule, PluginOrdering};
 pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};
 
 #[cfg(test)]

@@ -22,6 +22,10 @@ pub struct SequencerMetrics {
     pub block_build_seconds: Histogram,
     /// Gas per second of the last block's execution (whole build).
     pub gas_per_second: Gauge,
+    /// Fee-plugin calls that failed and fell back to the native rule.
+    pub fee_plugin_failures: Counter,
+    /// Ordering-plugin calls that failed and fell back to the pool's order.
+    pub ordering_plugin_failures: Counter,
 }
 
 impl Default for SequencerMetrics {
@@ -37,6 +41,8 @@ impl Default for SequencerMetrics {
                 prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 13),
             ),
             gas_per_second: Gauge::default(),
+            fee_plugin_failures: Counter::default(),
+            ordering_plugin_failures: Counter::default(),
         }
     }
 }
@@ -74,6 +80,16 @@ impl SequencerMetrics {
             "keel_gas_per_second",
             "Gas per second of the last block build",
             self.gas_per_second.clone(),
+        );
+        registry.register(
+            "keel_fee_plugin_failures",
+            "Fee-plugin calls that fell back to the native rule",
+            self.fee_plugin_failures.clone(),
+        );
+        registry.register(
+            "keel_ordering_plugin_failures",
+            "Ordering-plugin calls that fell back to the pool's order",
+            self.ordering_plugin_failures.clone(),
         );
     }
 }

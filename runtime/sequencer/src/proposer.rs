@@ -14,7 +14,9 @@ use keel_primitives::ChainSpec;
 use keel_storage::{BlockWrite, Storage};
 use tracing::{error, info, info_span, warn};
 
-use crate::{SequencerMetrics, SequencerResult};
+use keel_plugin_host::OrderingContext;
+
+use crate::{PluginOrdering, SequencerMetrics, SequencerResult};
 
 /// The cheapest possible transaction; with less gas left, a block is full.
 const MIN_TX_GAS: u64 = 21_000;
@@ -56,6 +58,7 @@ pub struct Proposer {
     storage: Arc<Storage>,
     pool: Arc<Mempool>,
     fee_rule: Arc<dyn BaseFeeRule>,
+    ordering: Option<PluginOrdering>,
     metrics: SequencerMetrics,
 }
 
@@ -83,8 +86,15 @@ impl Proposer {
             storage,
             pool,
             fee_rule,
+            ordering: None,
             metrics,
         }
+    }
+
+    /// Orders each block's transactions with `ordering` instead of the pool's native order.
+    pub fn with_ordering(mut self, ordering: PluginOrdering) -> Self {
+        self.ordering = Some(ordering);
+        self
     }
 
     /// Builds, seals and persists the next block from the pool's best transactions.
@@ -113,7 +123,17 @@ impl Proposer {
         let mut mined = Vec::new();
         let mut invalid = Vec::new();
         let mut skipped: HashSet<Address> = HashSet::new();
-        for pooled in self.pool.best(base_fee, &snapshot) {
+        let mut candidates = self.pool.best(base_fee, &snapshot);
+        if let Some(ordering) = &self.ordering {
+            let ctx = OrderingContext {
+                number,
+                timestamp,
+                gas_limit: self.config.gas_limit,
+                base_fee,
+            };
+            candidates = ordering.order(ctx, candidates);
+        }
+        for pooled in candidates {
             if builder.gas_remaining() < MIN_TX_GAS || builder.len() >= max_txs {
                 break;
             }
