@@ -24,7 +24,7 @@ impl core::fmt::Display for CallSite {
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     /// The `.wasm` file could not be read.
-    #[error("cannot read plugin {path}: {source}; build it with `plugins/build.sh`")]
+    #[error("cannot read plugin {path} (build the reference plugins with `plugins/build.sh`)")]
     Read {
         /// The file.
         path: PathBuf,
