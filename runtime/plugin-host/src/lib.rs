@@ -10,6 +10,7 @@
 //! Every failure is a [`PluginError`] naming the plugin, its version and the call; callers fall
 //! back to the native rule and keep producing blocks.
 
+mod bridge;
 mod engine;
 mod error;
 mod fee;
@@ -18,6 +19,7 @@ pub mod invariants;
 mod ordering;
 mod store;
 
+pub use bridge::{BridgePlugin, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};
 pub use fee::{FeeDecision, FeeParams, FeePlugin, ParentSummary};
