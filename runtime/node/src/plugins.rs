@@ -19,10 +19,16 @@ struct Manifest {
     version: String,
 }
 
+/// A slot's component as read from disk, with what the host needs to compile and call it.
+struct SlotFile {
+    id: PluginId,
+    bytes: Vec<u8>,
+    limits: PluginLimits,
+    settings: Vec<(String, String)>,
+}
+
 /// Reads a slot's component and names it from its manifest (`<file>.toml`) when there is one.
-fn read(
-    slot: &PluginSlotConfig,
-) -> Result<(PluginId, Vec<u8>, PluginLimits, Vec<(String, String)>), PluginError> {
+fn read(slot: &PluginSlotConfig) -> Result<SlotFile, PluginError> {
     let bytes = std::fs::read(&slot.path).map_err(|source| PluginError::Read {
         path: slot.path.clone(),
         source,
@@ -48,7 +54,12 @@ fn read(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    Ok((id, bytes, limits, settings))
+    Ok(SlotFile {
+        id,
+        bytes,
+        limits,
+        settings,
+    })
 }
 
 /// The plugins a node runs; `None` slots use the native rules.
@@ -77,9 +88,16 @@ pub(crate) fn load(
     let fee_rule: Arc<dyn BaseFeeRule> = match &slots.fee {
         None => Arc::new(native_fee),
         Some(slot) => {
-            let (id, bytes, limits, settings) = read(slot)?;
-            let plugin = FeePlugin::new(&engine, &slot.path, id, &bytes, limits, settings)
-                .wrap_err("plugins.fee")?;
+            let file = read(slot)?;
+            let plugin = FeePlugin::new(
+                &engine,
+                &slot.path,
+                file.id,
+                &file.bytes,
+                file.limits,
+                file.settings,
+            )
+            .wrap_err("plugins.fee")?;
             info!(target: "keel::plugins", slot = "fee", plugin = %plugin.id(), "plugin loaded");
             let params = FeeParams {
                 min_base_fee: config.fees.min_base_fee,
@@ -100,9 +118,16 @@ pub(crate) fn load(
     let ordering = match &slots.ordering {
         None => None,
         Some(slot) => {
-            let (id, bytes, limits, settings) = read(slot)?;
-            let plugin = OrderingPlugin::new(&engine, &slot.path, id, &bytes, limits, settings)
-                .wrap_err("plugins.ordering")?;
+            let file = read(slot)?;
+            let plugin = OrderingPlugin::new(
+                &engine,
+                &slot.path,
+                file.id,
+                &file.bytes,
+                file.limits,
+                file.settings,
+            )
+            .wrap_err("plugins.ordering")?;
             info!(target: "keel::plugins", slot = "ordering", plugin = %plugin.id(), "plugin loaded");
             Some(PluginOrdering::new(
                 engine.clone(),

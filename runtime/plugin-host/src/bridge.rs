@@ -3,7 +3,7 @@
 //! A decision moves no value: the state-transition function credits a deposit in full to its
 //! recipient or refunds it in full to its L1 sender, so no plugin can mint or burn.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use alloy_primitives::{Address, Bytes, U256};
 use wasmtime::component::{Component, Linker};
@@ -98,7 +98,7 @@ fn wit_u256(value: U256) -> WitU256 {
 
 /// A compiled bridge-rules plugin.
 pub struct BridgePlugin {
-    id: PluginId,
+    id: Arc<PluginId>,
     pre: BridgeRulesPre<HostState>,
     limits: PluginLimits,
     settings: Vec<(String, String)>,
@@ -136,7 +136,7 @@ impl BridgePlugin {
             .map_err(|e| invalid(format!("{e:#}")))?;
         let pre = BridgeRulesPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
         Ok(Self {
-            id,
+            id: Arc::new(id),
             pre,
             limits,
             settings,
@@ -144,7 +144,7 @@ impl BridgePlugin {
     }
 
     /// The plugin's identity.
-    pub const fn id(&self) -> &PluginId {
+    pub fn id(&self) -> &PluginId {
         &self.id
     }
 

@@ -1,14 +1,14 @@
 //! Plugin errors: each names the plugin, its version and the call.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use crate::PluginId;
 
 /// Which plugin and which call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallSite {
-    /// The plugin.
-    pub plugin: PluginId,
+    /// The plugin (shared: every call names it, none copies it).
+    pub plugin: Arc<PluginId>,
     /// The exported function, e.g. `order`.
     pub call: &'static str,
 }

@@ -1,6 +1,6 @@
 //! Fee-rule plugins: the next block's base fee.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use wasmtime::component::{Component, Linker};
 
@@ -72,7 +72,7 @@ pub struct FeeDecision {
 
 /// A compiled fee-rule plugin.
 pub struct FeePlugin {
-    id: PluginId,
+    id: Arc<PluginId>,
     pre: FeeRulePre<HostState>,
     limits: PluginLimits,
     settings: Vec<(String, String)>,
@@ -110,7 +110,7 @@ impl FeePlugin {
             .map_err(|e| invalid(format!("{e:#}")))?;
         let pre = FeeRulePre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
         Ok(Self {
-            id,
+            id: Arc::new(id),
             pre,
             limits,
             settings,
@@ -118,7 +118,7 @@ impl FeePlugin {
     }
 
     /// The plugin's identity.
-    pub const fn id(&self) -> &PluginId {
+    pub fn id(&self) -> &PluginId {
         &self.id
     }
 

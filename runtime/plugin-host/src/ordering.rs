@@ -1,6 +1,6 @@
 //! Ordering-policy plugins: which pooled transactions go into a block, in what order.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use alloy_primitives::Address;
 use wasmtime::component::{Component, Linker};
@@ -87,7 +87,7 @@ pub struct Ordering {
 
 /// A compiled ordering plugin, ready to instantiate once per block.
 pub struct OrderingPlugin {
-    id: PluginId,
+    id: Arc<PluginId>,
     pre: OrderingPolicyPre<HostState>,
     limits: PluginLimits,
     settings: Vec<(String, String)>,
@@ -125,7 +125,7 @@ impl OrderingPlugin {
             .map_err(|e| invalid(format!("{e:#}")))?;
         let pre = OrderingPolicyPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
         Ok(Self {
-            id,
+            id: Arc::new(id),
             pre,
             limits,
             settings,
@@ -133,7 +133,7 @@ impl OrderingPlugin {
     }
 
     /// The plugin's identity.
-    pub const fn id(&self) -> &PluginId {
+    pub fn id(&self) -> &PluginId {
         &self.id
     }
 
