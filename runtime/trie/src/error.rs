@@ -45,7 +45,7 @@ pub enum TrieError {
         len: usize,
     },
     /// An account leaf in the state trie is not a valid RLP `TrieAccount`.
-    #[error("malformed account leaf for {address}: {source}")]
+    #[error("malformed account leaf for {address}")]
     MalformedAccount {
         /// The account whose leaf is bad.
         address: Address,
@@ -53,7 +53,7 @@ pub enum TrieError {
         source: alloy_rlp::Error,
     },
     /// A storage leaf is not a valid RLP-encoded `U256`.
-    #[error("malformed storage value for slot {slot}: {source}")]
+    #[error("malformed storage value for slot {slot}")]
     MalformedStorage {
         /// The storage slot whose leaf is bad.
         slot: U256,
