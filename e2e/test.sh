@@ -15,6 +15,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 e2e/setup.sh
 
+echo "==> plugins: native tests, then the WebAssembly components the host tests load"
+plugins/build.sh --test
+
 echo "==> contract artifacts match their sources"
 contracts/build.sh --check
 

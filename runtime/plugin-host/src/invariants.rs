@@ -173,7 +173,9 @@ pub fn check_base_fee(
     if !(min..=max).contains(&base_fee) {
         return Err(FeeViolation::OutOfBounds { base_fee, min, max });
     }
-    let allowed = u128::from(parent) * u128::from(max_change_bps) / 10_000;
+    // At least 1 wei: EIP-1559 itself raises a tiny base fee by 1 wei where the percentage
+    // rounds to zero.
+    let allowed = (u128::from(parent) * u128::from(max_change_bps) / 10_000).max(1);
     if u128::from(base_fee.abs_diff(parent)) > allowed {
         return Err(FeeViolation::TooSteep {
             base_fee,
@@ -254,6 +256,9 @@ mod tests {
             check_base_fee(2_000, 2_000, 0, 1_000, 10_000),
             Err(FeeViolation::OutOfBounds { .. })
         ));
+        // A full block at base fee 7 gives 8 under EIP-1559: always allowed (at least 1 wei).
+        assert_eq!(check_base_fee(8, 7, 0, 1_000, 1_250), Ok(()));
+        assert!(check_base_fee(9, 7, 0, 1_000, 1_250).is_err());
         let message = check_base_fee(5, 100, 10, 1_000, 10_000)
             .unwrap_err()
             .to_string();

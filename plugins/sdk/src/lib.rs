@@ -1,0 +1,206 @@
+//! SDK for Keel policy plugins: WebAssembly components implementing one of the worlds of
+//! `wit/v0.1.0` (package `keel:plugins@0.1.0`).
+//!
+//! A plugin implements one trait and exports it with the matching macro:
+//!
+//! | world             | trait               | export macro        |
+//! |-------------------|---------------------|---------------------|
+//! | `ordering-policy` | [`OrderingPolicy`]  | [`export_ordering!`] |
+//! | `fee-rule`        | [`FeeRule`]         | [`export_fee!`]      |
+//! | `bridge-rules`    | [`BridgeRules`]     | [`export_bridge!`]   |
+//!
+//! ```
+//! use core::cmp::Reverse;
+//!
+//! use keel_plugin_sdk::prelude::*;
+//!
+//! /// Highest tip first, leaving out tips below the `min-tip` setting (default 0).
+//! pub struct TipFloor;
+//!
+//! impl OrderingPolicy for TipFloor {
+//!     fn order(
+//!         ctx: BlockContext,
+//!         settings: &Settings<'_>,
+//!         candidates: Candidates<'_>,
+//!     ) -> Result<Vec<u32>, String> {
+//!         let Wei(min_tip) = settings.parse_or("min-tip", Wei(0u128))?; // "1 gwei", "1000", …
+//!         // Per-sender nonce queues merged by priority; `None` leaves a sender out of the block.
+//!         Ok(order_by_priority(candidates, |c| {
+//!             let tip = c.effective_tip(ctx.base_fee)?; // None: max fee below the base fee
+//!             (tip >= min_tip).then_some((tip, Reverse(c.arrival)))
+//!         }))
+//!     }
+//! }
+//!
+//! keel_plugin_sdk::export_ordering!(TipFloor);
+//! # fn main() {
+//! #     let list = [
+//! #         Candidate { sender: [1; 20], max_fee: 100, max_priority_fee: 5, ..Default::default() },
+//! #         Candidate { sender: [2; 20], max_fee: 100, max_priority_fee: 50, ..Default::default() },
+//! #     ];
+//! #     let bytes = keel_plugin_sdk::encode_candidates(&list);
+//! #     let ctx = BlockContext { number: 1, timestamp: 0, gas_limit: 30_000_000, base_fee: 10 };
+//! #     let raw = vec![("min-tip".to_string(), "10 wei".to_string())];
+//! #     let order = TipFloor::order(ctx, &Settings::new(&raw), Candidates::parse(2, &bytes).unwrap());
+//! #     assert_eq!(order, Ok(vec![1]));
+//! # }
+//! ```
+//!
+//! Build for `wasm32-unknown-unknown` and wrap the core module with
+//! `wasm-tools component new` (see `plugins/build.sh`). The same crate builds natively, so the
+//! policy's logic is unit-tested with plain `cargo test` by calling the trait directly.
+//!
+//! A plugin has no imports: no clock, no randomness, no I/O. Its answer must depend only on its
+//! arguments; every call runs in a fresh instance.
+
+mod candidate;
+mod merge;
+mod settings;
+pub mod types;
+mod wei;
+
+pub mod bridge;
+pub mod fee;
+pub mod ordering;
+
+pub use bridge::{BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
+pub use candidate::{
+    CANDIDATE_SIZE, Candidate, CandidateIter, Candidates, LayoutError, encode_candidates,
+};
+pub use fee::{FeeDecision, FeeParams, FeeRule, ParentSummary};
+pub use merge::order_by_priority;
+pub use ordering::{BlockContext, OrderingPolicy};
+pub use settings::{Settings, SettingsError};
+pub use types::{Address, ParseU256Error, U256, U256TooLarge};
+pub use wei::{ParseWeiError, Wei};
+
+/// The settings list as the host passes it: `(key, value)` pairs in key order. Wrap it in
+/// [`Settings`] to read it.
+pub type RawSettings = Vec<(String, String)>;
+
+/// Everything a plugin usually needs: `use keel_plugin_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Address, BlockContext, BridgeRules, Candidate, Candidates, Deposit, DepositDecision,
+        FeeDecision, FeeParams, FeeRule, OrderingPolicy, ParentSummary, Settings, SettingsError,
+        U256, Wei, Withdrawal, WithdrawalDecision, order_by_priority,
+    };
+}
+
+/// What the generated bindings use for the `keel:plugins/types` interface (mapped with
+/// `with:` so that all three worlds share [`U256`] and [`Address`]).
+#[doc(hidden)]
+pub mod wit_types {
+    pub use crate::types::{Address, U256};
+    pub type Settings = crate::RawSettings;
+}
+
+/// Exports a type implementing [`OrderingPolicy`] as the component's `keel:plugins/ordering`.
+///
+/// ```text
+/// keel_plugin_sdk::export_ordering!(MyPolicy);
+/// ```
+///
+/// Use it once per crate, at item level. The Wasm exports are emitted only when building for
+/// a Wasm target, so the crate also builds (and tests) natively.
+#[macro_export]
+macro_rules! export_ordering {
+    ($policy:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __KeelOrderingExport;
+
+            impl $crate::ordering::bindings::exports::keel::plugins::ordering::Guest
+                for __KeelOrderingExport
+            {
+                fn order(
+                    ctx: $crate::BlockContext,
+                    settings: $crate::RawSettings,
+                    count: u32,
+                    candidates: ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<::std::vec::Vec<u32>, ::std::string::String> {
+                    $crate::ordering::__order::<$policy>(ctx, settings, count, candidates)
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            $crate::ordering::bindings::export_ordering_guest!(
+                __KeelOrderingExport with_types_in $crate::ordering::bindings
+            );
+        };
+    };
+}
+
+/// Exports a type implementing [`FeeRule`] as the component's `keel:plugins/fee`.
+///
+/// ```text
+/// keel_plugin_sdk::export_fee!(MyRule);
+/// ```
+///
+/// Use it once per crate, at item level. The Wasm exports are emitted only when building for
+/// a Wasm target, so the crate also builds (and tests) natively.
+#[macro_export]
+macro_rules! export_fee {
+    ($rule:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __KeelFeeExport;
+
+            impl $crate::fee::bindings::exports::keel::plugins::fee::Guest for __KeelFeeExport {
+                fn next_base_fee(
+                    parent: $crate::ParentSummary,
+                    params: $crate::FeeParams,
+                    settings: $crate::RawSettings,
+                ) -> ::core::result::Result<$crate::FeeDecision, ::std::string::String> {
+                    $crate::fee::__next_base_fee::<$rule>(parent, params, settings)
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            $crate::fee::bindings::export_fee_guest!(
+                __KeelFeeExport with_types_in $crate::fee::bindings
+            );
+        };
+    };
+}
+
+/// Exports a type implementing [`BridgeRules`] as the component's `keel:plugins/bridge`.
+///
+/// ```text
+/// keel_plugin_sdk::export_bridge!(MyRules);
+/// ```
+///
+/// Use it once per crate, at item level. The Wasm exports are emitted only when building for
+/// a Wasm target, so the crate also builds (and tests) natively.
+#[macro_export]
+macro_rules! export_bridge {
+    ($rules:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __KeelBridgeExport;
+
+            impl $crate::bridge::bindings::exports::keel::plugins::bridge::Guest
+                for __KeelBridgeExport
+            {
+                fn on_deposit(
+                    deposit: $crate::Deposit,
+                    settings: $crate::RawSettings,
+                ) -> $crate::DepositDecision {
+                    $crate::bridge::__on_deposit::<$rules>(deposit, settings)
+                }
+
+                fn on_withdrawal(
+                    withdrawal: $crate::Withdrawal,
+                    settings: $crate::RawSettings,
+                ) -> $crate::WithdrawalDecision {
+                    $crate::bridge::__on_withdrawal::<$rules>(withdrawal, settings)
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            $crate::bridge::bindings::export_bridge_guest!(
+                __KeelBridgeExport with_types_in $crate::bridge::bindings
+            );
+        };
+    };
+}

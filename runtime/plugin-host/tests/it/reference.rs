@@ -1,0 +1,149 @@
+//! The reference plugins behave as documented, through the host.
+
+use alloy_consensus::Header;
+use alloy_primitives::{Address, Bytes, U256};
+use keel_evm::{BaseFeeRule, Eip1559BaseFee};
+use keel_plugin_host::{
+    Candidate, Deposit, DepositDecision, FeeParams, OrderingContext, ParentSummary, PluginEngine,
+    PluginError,
+};
+use keel_primitives::ChainSpec;
+
+use crate::{bridge_plugin, fee_plugin, ordering_plugin};
+
+const PARAMS: FeeParams = FeeParams {
+    min_base_fee: 0,
+    max_base_fee: u64::MAX,
+    elasticity_multiplier: 2,
+    max_change_denominator: 8,
+    max_change_bps: 1_250,
+};
+
+#[test]
+fn fee_eip1559_matches_the_native_rule() {
+    let engine = PluginEngine::new().unwrap();
+    let plugin = fee_plugin(&engine, "fee-eip1559", &[]);
+    let native = Eip1559BaseFee::new(ChainSpec::ethereum_like(1));
+    for (gas_used, base_fee) in [
+        (0, 1_000_000_000),
+        (15_000_000, 7),
+        (30_000_000, 1_000_000_000),
+        (29_999_999, 123_456_789),
+        (1, 8),
+    ] {
+        let parent = Header {
+            gas_used,
+            gas_limit: 30_000_000,
+            base_fee_per_gas: Some(base_fee),
+            ..Default::default()
+        };
+        let decision = plugin
+            .next_base_fee(&engine, ParentSummary::from(&parent), PARAMS)
+            .unwrap();
+        assert_eq!(
+            decision.base_fee,
+            native.next_base_fee(&parent),
+            "gas used {gas_used}, base fee {base_fee}"
+        );
+    }
+}
+
+#[test]
+fn fee_fixed_obeys_settings_and_host_bounds() {
+    let engine = PluginEngine::new().unwrap();
+    let parent = ParentSummary {
+        number: 1,
+        timestamp: 0,
+        gas_used: 0,
+        gas_limit: 30_000_000,
+        base_fee: 1_000,
+    };
+    let plugin = fee_plugin(&engine, "fee-fixed", &[("base-fee", "1100")]);
+    assert_eq!(
+        plugin
+            .next_base_fee(&engine, parent, PARAMS)
+            .unwrap()
+            .base_fee,
+        1_100
+    );
+    // 50 % above the parent: beyond the 12.5 % a block may move.
+    let plugin = fee_plugin(&engine, "fee-fixed", &[("base-fee", "1500")]);
+    let err = plugin.next_base_fee(&engine, parent, PARAMS).unwrap_err();
+    assert!(matches!(err, PluginError::Invariant { .. }), "{err}");
+    assert!(err.to_string().contains("fee-fixed@test"), "{err}");
+    // A missing setting is the plugin's own refusal.
+    let plugin = fee_plugin(&engine, "fee-fixed", &[]);
+    let err = plugin.next_base_fee(&engine, parent, PARAMS).unwrap_err();
+    assert!(
+        matches!(err, PluginError::Refused { .. }) && err.to_string().contains("base-fee"),
+        "{err}"
+    );
+}
+
+fn candidate(sender: u8, nonce: u64, tip: u128, arrival: u64) -> Candidate {
+    Candidate {
+        hash: [sender; 32],
+        sender: Address::repeat_byte(sender),
+        nonce,
+        gas_limit: 21_000,
+        max_fee: 100,
+        max_priority_fee: tip,
+        size: 110,
+        tx_type: 2,
+        arrival,
+    }
+}
+
+const CTX: OrderingContext = OrderingContext {
+    number: 1,
+    timestamp: 0,
+    gas_limit: 30_000_000,
+    base_fee: 10,
+};
+
+#[test]
+fn ordering_plugins_order_as_documented() {
+    let engine = PluginEngine::new().unwrap();
+    // a0 (tip 1, first), a1 (tip 9), b0 (tip 5)
+    let candidates = [
+        candidate(0xa, 0, 1, 0),
+        candidate(0xa, 1, 9, 1),
+        candidate(0xb, 0, 5, 2),
+    ];
+    let by_tip = ordering_plugin(&engine, "ordering-priority-fee")
+        .order(&engine, CTX, &candidates)
+        .unwrap();
+    assert_eq!(by_tip.order, vec![2, 0, 1]);
+    assert!(by_tip.dropped.is_empty());
+    let fifo = ordering_plugin(&engine, "ordering-fifo")
+        .order(&engine, CTX, &candidates)
+        .unwrap();
+    assert_eq!(fifo.order, vec![0, 1, 2]);
+}
+
+#[test]
+fn bridge_capped_refunds_above_the_cap() {
+    let engine = PluginEngine::new().unwrap();
+    let plugin = bridge_plugin(&engine, "bridge-capped", &[("max-deposit-wei", "1000")]);
+    let deposit = |value: u64| Deposit {
+        l1_sender: Address::repeat_byte(1),
+        l2_recipient: Address::repeat_byte(2),
+        value: U256::from(value),
+        data: Bytes::new(),
+        l1_block: 7,
+        deadline: 100,
+    };
+    assert_eq!(
+        plugin.on_deposit(&engine, &deposit(1000)).unwrap(),
+        DepositDecision::Credit
+    );
+    assert!(matches!(
+        plugin.on_deposit(&engine, &deposit(1001)).unwrap(),
+        DepositDecision::Refund(_)
+    ));
+    let all = bridge_plugin(&engine, "bridge-accept-all", &[]);
+    assert_eq!(
+        all.on_deposit(&engine, &deposit(u64::MAX)).unwrap(),
+        DepositDecision::Credit
+    );
+}
