@@ -8,7 +8,7 @@ use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
 use keel_config::Config;
-use keel_evm::Eip1559BaseFee;
+use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::{ChainSpec, StateReader};
 use keel_storage::Storage;
@@ -86,6 +86,12 @@ struct Chain {
 
 impl Chain {
     fn new() -> Self {
+        Self::with_fee_rule(Arc::new(Eip1559BaseFee::new(ChainSpec::ethereum_like(
+            CHAIN_ID,
+        ))))
+    }
+
+    fn with_fee_rule(fee_rule: Arc<dyn BaseFeeRule>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let toml = r#"
 [chain]
@@ -115,7 +121,7 @@ balance = "0x21e19e0c9bab2400000"
             },
             storage.clone(),
             pool.clone(),
-            Arc::new(Eip1559BaseFee::new(spec)),
+            fee_rule,
             SequencerMetrics::default(),
         );
         let key = PrivateKeySigner::from_bytes(&DEV_KEY).unwrap();
@@ -341,4 +347,75 @@ fn transactions_invalid_at_execution_are_dropped() {
     );
     drop(snapshot);
     chain.assert_root_from_scratch();
+}
+
+/// A reference component from `plugins/out` (built by `plugins/build.sh`).
+fn fee_plugin(
+    engine: &keel_plugin_host::PluginEngine,
+    base_fee: &str,
+) -> keel_plugin_host::FeePlugin {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/out/fee-fixed.wasm");
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run plugins/build.sh", path.display()));
+    let id = keel_plugin_host::PluginId::new("fee-fixed", "test", &bytes);
+    let settings = vec![("base-fee".to_owned(), base_fee.to_owned())];
+    keel_plugin_host::FeePlugin::new(
+        engine,
+        &path,
+        id,
+        &bytes,
+        keel_plugin_host::PluginLimits::default(),
+        settings,
+    )
+    .unwrap()
+}
+
+#[test]
+fn fee_plugin_sets_the_base_fee_and_a_bad_one_falls_back() {
+    let engine = Arc::new(keel_plugin_host::PluginEngine::new().unwrap());
+    let spec = ChainSpec::ethereum_like(CHAIN_ID);
+    let params = keel_plugin_host::FeeParams {
+        min_base_fee: 0,
+        max_base_fee: u64::MAX,
+        elasticity_multiplier: 2,
+        max_change_denominator: 8,
+        max_change_bps: 1_250,
+    };
+    let failures = prometheus_client::metrics::counter::Counter::default();
+
+    // 0.95 gwei is within 12.5 % of the genesis 1 gwei: every block uses it.
+    let rule = crate::PluginFeeRule::new(
+        engine.clone(),
+        fee_plugin(&engine, "0.95 gwei"),
+        params,
+        Eip1559BaseFee::new(spec),
+        failures.clone(),
+    );
+    let chain = Chain::with_fee_rule(Arc::new(rule));
+    for _ in 0..3 {
+        chain.proposer.build_block().unwrap();
+    }
+    let head = chain.storage.snapshot().unwrap().head().unwrap();
+    assert_eq!(head.base_fee_per_gas, Some(950_000_000));
+    assert_eq!(failures.get(), 0);
+
+    // 5 gwei breaks the per-block change bound: the block still comes, with EIP-1559's fee.
+    let rule = crate::PluginFeeRule::new(
+        engine.clone(),
+        fee_plugin(&engine, "5 gwei"),
+        params,
+        Eip1559BaseFee::new(spec),
+        failures.clone(),
+    );
+    let chain = Chain::with_fee_rule(Arc::new(rule));
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.number, 1);
+    let head = chain.storage.snapshot().unwrap().head().unwrap();
+    assert_eq!(
+        head.base_fee_per_gas,
+        Some(875_000_000),
+        "empty genesis parent: EIP-1559 lowers 1 gwei by 1/8"
+    );
+    assert_eq!(failures.get(), 1);
 }
