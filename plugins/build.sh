@@ -18,6 +18,7 @@ PLUGINS=(
   fee-fixed
   bridge-accept-all
   bridge-capped
+  test-hostile-ordering
 )
 
 run_tests=0
