@@ -5,13 +5,11 @@
 
 use std::{path::Path, sync::Arc};
 
-use alloy_primitives::{Address, Bytes, U256};
-use wasmtime::component::{Component, Linker};
-
 use crate::{
     CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
-    store::{HostState, classify, new_store},
+    store::{HostState, call, compile},
 };
+use alloy_primitives::{Address, Bytes, U256};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -123,18 +121,14 @@ impl BridgePlugin {
         limits: PluginLimits,
         settings: Vec<(String, String)>,
     ) -> PluginResult<Self> {
-        let invalid = |reason: String| PluginError::Invalid {
-            path: origin.to_owned(),
-            world: "bridge-rules",
-            reason,
-        };
-        let component =
-            Component::new(engine.engine(), bytes).map_err(|e| invalid(format!("{e:#}")))?;
-        let linker = Linker::<HostState>::new(engine.engine());
-        let instance_pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| invalid(format!("{e:#}")))?;
-        let pre = BridgeRulesPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+        let pre =
+            BridgeRulesPre::new(compile(engine, origin, "bridge-rules", bytes)?).map_err(|e| {
+                PluginError::Invalid {
+                    path: origin.to_owned(),
+                    world: "bridge-rules",
+                    reason: format!("{e:#}"),
+                }
+            })?;
         Ok(Self {
             id: Arc::new(id),
             pre,
@@ -158,10 +152,6 @@ impl BridgePlugin {
             plugin: self.id.clone(),
             call: "on-deposit",
         };
-        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
-            site: site.clone(),
-            message: format!("{e:#}"),
-        })?;
         let arg = wit::Deposit {
             l1_sender: wit_address(deposit.l1_sender),
             l2_recipient: wit_address(deposit.l2_recipient),
@@ -170,16 +160,16 @@ impl BridgePlugin {
             l1_block: deposit.l1_block,
             deadline: deposit.deadline,
         };
-        let answer = self.pre.instantiate(&mut store).and_then(|plugin| {
+        let decision = call(engine, &self.limits, &site, |store| {
+            let plugin = self.pre.instantiate(&mut *store)?;
             plugin
                 .keel_plugins_bridge()
-                .call_on_deposit(&mut store, &arg, &self.settings)
-        });
-        match answer {
-            Ok(wit::DepositDecision::Credit) => Ok(DepositDecision::Credit),
-            Ok(wit::DepositDecision::Refund(reason)) => Ok(DepositDecision::Refund(reason)),
-            Err(error) => Err(classify(error, &store, site, &self.limits)),
-        }
+                .call_on_deposit(store, &arg, &self.settings)
+        })?;
+        Ok(match decision {
+            wit::DepositDecision::Credit => DepositDecision::Credit,
+            wit::DepositDecision::Refund(reason) => DepositDecision::Refund(reason),
+        })
     }
 
     /// Allow or reject `withdrawal`.
@@ -192,25 +182,21 @@ impl BridgePlugin {
             plugin: self.id.clone(),
             call: "on-withdrawal",
         };
-        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
-            site: site.clone(),
-            message: format!("{e:#}"),
-        })?;
         let arg = wit::Withdrawal {
             l2_sender: wit_address(withdrawal.l2_sender),
             l1_receiver: wit_address(withdrawal.l1_receiver),
             value: wit_u256(withdrawal.value),
         };
-        let answer = self.pre.instantiate(&mut store).and_then(|plugin| {
+        let decision = call(engine, &self.limits, &site, |store| {
+            let plugin = self.pre.instantiate(&mut *store)?;
             plugin
                 .keel_plugins_bridge()
-                .call_on_withdrawal(&mut store, arg, &self.settings)
-        });
-        match answer {
-            Ok(wit::WithdrawalDecision::Allow) => Ok(WithdrawalDecision::Allow),
-            Ok(wit::WithdrawalDecision::Reject(reason)) => Ok(WithdrawalDecision::Reject(reason)),
-            Err(error) => Err(classify(error, &store, site, &self.limits)),
-        }
+                .call_on_withdrawal(store, arg, &self.settings)
+        })?;
+        Ok(match decision {
+            wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,
+            wit::WithdrawalDecision::Reject(reason) => WithdrawalDecision::Reject(reason),
+        })
     }
 }
 

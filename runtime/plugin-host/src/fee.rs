@@ -2,12 +2,10 @@
 
 use std::{path::Path, sync::Arc};
 
-use wasmtime::component::{Component, Linker};
-
 use crate::{
     CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
     invariants::check_base_fee,
-    store::{HostState, classify, new_store},
+    store::{HostState, call, compile},
 };
 
 mod bindings {
@@ -97,18 +95,13 @@ impl FeePlugin {
         limits: PluginLimits,
         settings: Vec<(String, String)>,
     ) -> PluginResult<Self> {
-        let invalid = |reason: String| PluginError::Invalid {
-            path: origin.to_owned(),
-            world: "fee-rule",
-            reason,
-        };
-        let component =
-            Component::new(engine.engine(), bytes).map_err(|e| invalid(format!("{e:#}")))?;
-        let linker = Linker::<HostState>::new(engine.engine());
-        let instance_pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| invalid(format!("{e:#}")))?;
-        let pre = FeeRulePre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = FeeRulePre::new(compile(engine, origin, "fee-rule", bytes)?).map_err(|e| {
+            PluginError::Invalid {
+                path: origin.to_owned(),
+                world: "fee-rule",
+                reason: format!("{e:#}"),
+            }
+        })?;
         Ok(Self {
             id: Arc::new(id),
             pre,
@@ -133,10 +126,6 @@ impl FeePlugin {
             plugin: self.id.clone(),
             call: "next-base-fee",
         };
-        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
-            site: site.clone(),
-            message: format!("{e:#}"),
-        })?;
         let summary = fee::ParentSummary {
             number: parent.number,
             timestamp: parent.timestamp,
@@ -150,19 +139,16 @@ impl FeePlugin {
             elasticity_multiplier: params.elasticity_multiplier,
             max_change_denominator: params.max_change_denominator,
         };
-        let answer = self.pre.instantiate(&mut store).and_then(|plugin| {
-            plugin.keel_plugins_fee().call_next_base_fee(
-                &mut store,
-                summary,
-                wit_params,
-                &self.settings,
-            )
-        });
-        let decision = match answer {
-            Ok(Ok(decision)) => decision,
-            Ok(Err(reason)) => return Err(PluginError::Refused { site, reason }),
-            Err(error) => return Err(classify(error, &store, site, &self.limits)),
-        };
+        let decision = call(engine, &self.limits, &site, |store| {
+            let plugin = self.pre.instantiate(&mut *store)?;
+            plugin
+                .keel_plugins_fee()
+                .call_next_base_fee(store, summary, wit_params, &self.settings)
+        })?
+        .map_err(|reason| PluginError::Refused {
+            site: site.clone(),
+            reason,
+        })?;
         check_base_fee(
             decision.base_fee,
             parent.base_fee,

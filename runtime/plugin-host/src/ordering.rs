@@ -2,14 +2,12 @@
 
 use std::{path::Path, sync::Arc};
 
-use alloy_primitives::Address;
-use wasmtime::component::{Component, Linker};
-
 use crate::{
     CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
     invariants::{OrderingViolation, SenderNonce, check_ordering},
-    store::{HostState, classify, new_store},
+    store::{HostState, call, compile},
 };
+use alloy_primitives::Address;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -112,18 +110,12 @@ impl OrderingPlugin {
         limits: PluginLimits,
         settings: Vec<(String, String)>,
     ) -> PluginResult<Self> {
-        let invalid = |reason: String| PluginError::Invalid {
-            path: origin.to_owned(),
-            world: "ordering-policy",
-            reason,
-        };
-        let component =
-            Component::new(engine.engine(), bytes).map_err(|e| invalid(format!("{e:#}")))?;
-        let linker = Linker::<HostState>::new(engine.engine());
-        let instance_pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| invalid(format!("{e:#}")))?;
-        let pre = OrderingPolicyPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = OrderingPolicyPre::new(compile(engine, origin, "ordering-policy", bytes)?)
+            .map_err(|e| PluginError::Invalid {
+                path: origin.to_owned(),
+                world: "ordering-policy",
+                reason: format!("{e:#}"),
+            })?;
         Ok(Self {
             id: Arc::new(id),
             pre,
@@ -161,30 +153,23 @@ impl OrderingPlugin {
                 candidates.len()
             ),
         })?;
-        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
-            site: site.clone(),
-            message: format!("{e:#}"),
-        })?;
         let context = BlockContext {
             number: ctx.number,
             timestamp: ctx.timestamp,
             gas_limit: ctx.gas_limit,
             base_fee: ctx.base_fee,
         };
-        let answer = self.pre.instantiate(&mut store).and_then(|plugin| {
+        let order = call(engine, &self.limits, &site, |store| {
+            let plugin = self.pre.instantiate(&mut *store)?;
             plugin.keel_plugins_ordering().call_order(
-                &mut store,
+                store,
                 context,
                 &self.settings,
                 count,
                 &packed,
             )
-        });
-        let order = match answer {
-            Ok(Ok(order)) => order,
-            Ok(Err(reason)) => return Err(PluginError::Refused { site, reason }),
-            Err(error) => return Err(classify(error, &store, site, &self.limits)),
-        };
+        })?
+        .map_err(|reason| PluginError::Refused { site, reason })?;
         let senders: Vec<SenderNonce> = candidates
             .iter()
             .map(|c| SenderNonce {

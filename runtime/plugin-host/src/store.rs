@@ -1,8 +1,11 @@
 //! Per-call stores: limits, fuel, deadline, and turning wasmtime errors into [`PluginError`]s.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
-use wasmtime::{ResourceLimiter, Store, Trap};
+use wasmtime::{
+    ResourceLimiter, Store, Trap,
+    component::{Component, InstancePre, Linker},
+};
 
 use crate::{CallSite, PluginEngine, PluginError, engine::EPOCH_TICK};
 
@@ -77,10 +80,7 @@ impl ResourceLimiter for HostState {
 
 /// A fresh store for one call: nothing leaks between calls, and a trapped instance is never
 /// entered again.
-pub(crate) fn new_store(
-    engine: &PluginEngine,
-    limits: &PluginLimits,
-) -> wasmtime::Result<Store<HostState>> {
+fn new_store(engine: &PluginEngine, limits: &PluginLimits) -> wasmtime::Result<Store<HostState>> {
     let mut store = Store::new(
         engine.engine(),
         HostState {
@@ -102,7 +102,7 @@ pub(crate) fn new_store(
 }
 
 /// Names what went wrong in a call.
-pub(crate) fn classify(
+fn classify(
     error: wasmtime::Error,
     store: &Store<HostState>,
     site: CallSite,
@@ -125,4 +125,37 @@ pub(crate) fn classify(
             message: format!("{error:#}"),
         },
     }
+}
+
+/// Compiles `bytes` (named `origin` in errors) and prepares it for instantiation with nothing
+/// linked: a component that imports any function cannot instantiate and is refused here.
+pub(crate) fn compile(
+    engine: &PluginEngine,
+    origin: &Path,
+    world: &'static str,
+    bytes: &[u8],
+) -> Result<InstancePre<HostState>, PluginError> {
+    let invalid = |e: wasmtime::Error| PluginError::Invalid {
+        path: origin.to_owned(),
+        world,
+        reason: format!("{e:#}"),
+    };
+    let component = Component::new(engine.engine(), bytes).map_err(invalid)?;
+    Linker::<HostState>::new(engine.engine())
+        .instantiate_pre(&component)
+        .map_err(invalid)
+}
+
+/// Runs `call` on a fresh store under `limits`, naming any failure after `site`.
+pub(crate) fn call<T>(
+    engine: &PluginEngine,
+    limits: &PluginLimits,
+    site: &CallSite,
+    call: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
+) -> Result<T, PluginError> {
+    let mut store = new_store(engine, limits).map_err(|e| PluginError::Trap {
+        site: site.clone(),
+        message: format!("{e:#}"),
+    })?;
+    call(&mut store).map_err(|error| classify(error, &store, site.clone(), limits))
 }
