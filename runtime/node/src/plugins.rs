@@ -82,8 +82,11 @@ pub(crate) fn load(
             ordering: None,
         });
     }
+    // Compiled plugins are cached in the datadir: a restart loads them without recompiling.
     let engine = Arc::new(
-        PluginEngine::new().map_err(|e| eyre::eyre!("cannot start the plugin engine: {e:#}"))?,
+        PluginEngine::new()
+            .map_err(|e| eyre::eyre!("cannot start the plugin engine: {e:#}"))?
+            .with_cache_dir(config.node.datadir.join("plugin-cache")),
     );
     let fee_rule: Arc<dyn BaseFeeRule> = match &slots.fee {
         None => Arc::new(native_fee),

@@ -1,6 +1,7 @@
 //! The wasmtime engine, configured for deterministic plugin execution.
 
 use std::{
+    path::{Path, PathBuf},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -28,6 +29,7 @@ const MAX_WASM_STACK: usize = 512 << 10;
 /// wall-clock backstop whose firing is a local fault.
 pub struct PluginEngine {
     engine: Engine,
+    cache_dir: Option<PathBuf>,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
@@ -74,9 +76,22 @@ impl PluginEngine {
         };
         Ok(Self {
             engine,
+            cache_dir: None,
             stop,
             ticker: Some(ticker),
         })
+    }
+
+    /// Keeps compiled components in `dir` (created if needed), so a restart loads a plugin in
+    /// well under a millisecond instead of compiling it again.
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Where compiled components are cached, if anywhere.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache_dir.as_deref()
     }
 
     /// The wasmtime engine.

@@ -140,7 +140,10 @@ pub(crate) fn compile(
         world,
         reason: format!("{e:#}"),
     };
-    let component = Component::new(engine.engine(), bytes).map_err(invalid)?;
+    let component = match engine.cache_dir() {
+        None => Component::new(engine.engine(), bytes).map_err(invalid)?,
+        Some(dir) => cached_component(engine, dir, bytes).map_err(invalid)?,
+    };
     Linker::<HostState>::new(engine.engine())
         .instantiate_pre(&component)
         .map_err(invalid)
@@ -158,4 +161,50 @@ pub(crate) fn call<T>(
         message: format!("{e:#}"),
     })?;
     call(&mut store).map_err(|error| classify(error, &store, site.clone(), limits))
+}
+
+/// Loads the compiled form of `bytes` from `dir`, or compiles it and stores it there.
+///
+/// The file name binds the artefact to the component's sha256 and to everything in the engine
+/// that affects compiled code (wasmtime version, config, target), so a stale or foreign file is
+/// never picked up; an unreadable one is simply recompiled and replaced.
+fn cached_component(
+    engine: &PluginEngine,
+    dir: &Path,
+    bytes: &[u8],
+) -> wasmtime::Result<Component> {
+    use sha2::{Digest, Sha256};
+    use std::hash::{Hash, Hasher};
+
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine
+        .engine()
+        .precompile_compatibility_hash()
+        .hash(&mut compat);
+    let code: [u8; 32] = Sha256::digest(bytes).into();
+    let code: String = code.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{code}-{:016x}.cwasm", compat.finish()));
+    if path.exists() {
+        // SAFETY: the file was written by `Component::serialize` below, into the node's own
+        // cache directory, under a name derived from the code hash and the engine's
+        // compatibility hash; wasmtime additionally checks the artefact's header.
+        match unsafe { Component::deserialize_file(engine.engine(), &path) } {
+            Ok(component) => return Ok(component),
+            Err(error) => {
+                tracing::warn!(target: "keel::plugins", path = %path.display(), %error, "unusable compiled plugin in the cache; recompiling")
+            }
+        }
+    }
+    let component = Component::new(engine.engine(), bytes)?;
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let serialized = component.serialize().map_err(std::io::Error::other)?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serialized)?;
+        std::fs::rename(&tmp, &path)
+    };
+    if let Err(error) = write() {
+        tracing::warn!(target: "keel::plugins", dir = %dir.display(), %error, "cannot cache the compiled plugin; it will be compiled again next start");
+    }
+    Ok(component)
 }

@@ -1,6 +1,7 @@
 //! The host against the real reference components built from `plugins/` (`plugins/build.sh`).
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
+mod cache;
 mod hostile;
 mod reference;
 

@@ -1,0 +1,63 @@
+//! The compiled-code cache: a second load comes from disk, a corrupt entry is recompiled.
+
+use keel_plugin_host::{FeeParams, FeePlugin, ParentSummary, PluginEngine, PluginId, PluginLimits};
+
+use crate::component;
+
+fn load(engine: &PluginEngine) -> FeePlugin {
+    let (path, bytes) = component("fee-eip1559");
+    FeePlugin::new(
+        engine,
+        &path,
+        PluginId::new("fee-eip1559", "test", &bytes),
+        &bytes,
+        PluginLimits::default(),
+        vec![],
+    )
+    .unwrap()
+}
+
+fn answer(engine: &PluginEngine, plugin: &FeePlugin) -> u64 {
+    let params = FeeParams {
+        min_base_fee: 0,
+        max_base_fee: u64::MAX,
+        elasticity_multiplier: 2,
+        max_change_denominator: 8,
+        max_change_bps: 1_250,
+    };
+    let parent = ParentSummary {
+        number: 1,
+        timestamp: 0,
+        gas_used: 30_000_000,
+        gas_limit: 30_000_000,
+        base_fee: 1_000,
+    };
+    plugin
+        .next_base_fee(engine, parent, params)
+        .unwrap()
+        .base_fee
+}
+
+#[test]
+fn compiled_components_are_cached_and_corruption_is_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = PluginEngine::new().unwrap().with_cache_dir(dir.path());
+    assert_eq!(answer(&engine, &load(&engine)), 1_125);
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].extension().is_some_and(|e| e == "cwasm"));
+
+    // From the cache.
+    assert_eq!(answer(&engine, &load(&engine)), 1_125);
+
+    // A corrupt entry is replaced, not trusted.
+    std::fs::write(&entries[0], b"not a compiled component").unwrap();
+    assert_eq!(answer(&engine, &load(&engine)), 1_125);
+    assert_ne!(
+        std::fs::read(&entries[0]).unwrap(),
+        b"not a compiled component"
+    );
+}
