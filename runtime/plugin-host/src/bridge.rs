@@ -3,11 +3,11 @@
 //! A decision moves no value: the state-transition function credits a deposit in full to its
 //! recipient or refunds it in full to its L1 sender, so no plugin can mint or burn.
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use crate::{
-    CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
-    store::{HostState, call, compile},
+    PluginEngine, PluginId, PluginLimits, PluginResult,
+    store::{HostState, Loaded},
 };
 use alloy_primitives::{Address, Bytes, U256};
 
@@ -95,21 +95,8 @@ fn wit_u256(value: U256) -> WitU256 {
 }
 
 /// A compiled bridge-rules plugin.
-pub struct BridgePlugin {
-    id: Arc<PluginId>,
-    pre: BridgeRulesPre<HostState>,
-    limits: PluginLimits,
-    settings: Vec<(String, String)>,
-}
-
-impl core::fmt::Debug for BridgePlugin {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("BridgePlugin")
-            .field("id", &self.id)
-            .field("limits", &self.limits)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct BridgePlugin(Loaded<BridgeRulesPre<HostState>>);
 
 impl BridgePlugin {
     /// Compiles `bytes` (named `origin` in errors) and checks it implements `bridge-rules`.
@@ -121,25 +108,22 @@ impl BridgePlugin {
         limits: PluginLimits,
         settings: Vec<(String, String)>,
     ) -> PluginResult<Self> {
-        let pre =
-            BridgeRulesPre::new(compile(engine, origin, "bridge-rules", bytes)?).map_err(|e| {
-                PluginError::Invalid {
-                    path: origin.to_owned(),
-                    world: "bridge-rules",
-                    reason: format!("{e:#}"),
-                }
-            })?;
-        Ok(Self {
-            id: Arc::new(id),
-            pre,
+        Loaded::new(
+            engine,
+            origin,
+            "bridge-rules",
+            id,
+            bytes,
             limits,
             settings,
-        })
+            BridgeRulesPre::new,
+        )
+        .map(Self)
     }
 
     /// The plugin's identity.
     pub fn id(&self) -> &PluginId {
-        &self.id
+        self.0.id()
     }
 
     /// Credit or refund `deposit`.
@@ -148,10 +132,7 @@ impl BridgePlugin {
         engine: &PluginEngine,
         deposit: &Deposit,
     ) -> PluginResult<DepositDecision> {
-        let site = CallSite {
-            plugin: self.id.clone(),
-            call: "on-deposit",
-        };
+        let site = self.0.site("on-deposit");
         let arg = wit::Deposit {
             l1_sender: wit_address(deposit.l1_sender),
             l2_recipient: wit_address(deposit.l2_recipient),
@@ -160,11 +141,11 @@ impl BridgePlugin {
             l1_block: deposit.l1_block,
             deadline: deposit.deadline,
         };
-        let decision = call(engine, &self.limits, &site, |store| {
-            let plugin = self.pre.instantiate(&mut *store)?;
+        let decision = self.0.call(engine, &site, |pre, settings, store| {
+            let plugin = pre.instantiate(&mut *store)?;
             plugin
                 .keel_plugins_bridge()
-                .call_on_deposit(store, &arg, &self.settings)
+                .call_on_deposit(store, &arg, settings)
         })?;
         Ok(match decision {
             wit::DepositDecision::Credit => DepositDecision::Credit,
@@ -178,20 +159,17 @@ impl BridgePlugin {
         engine: &PluginEngine,
         withdrawal: &Withdrawal,
     ) -> PluginResult<WithdrawalDecision> {
-        let site = CallSite {
-            plugin: self.id.clone(),
-            call: "on-withdrawal",
-        };
+        let site = self.0.site("on-withdrawal");
         let arg = wit::Withdrawal {
             l2_sender: wit_address(withdrawal.l2_sender),
             l1_receiver: wit_address(withdrawal.l1_receiver),
             value: wit_u256(withdrawal.value),
         };
-        let decision = call(engine, &self.limits, &site, |store| {
-            let plugin = self.pre.instantiate(&mut *store)?;
+        let decision = self.0.call(engine, &site, |pre, settings, store| {
+            let plugin = pre.instantiate(&mut *store)?;
             plugin
                 .keel_plugins_bridge()
-                .call_on_withdrawal(store, arg, &self.settings)
+                .call_on_withdrawal(store, arg, settings)
         })?;
         Ok(match decision {
             wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,

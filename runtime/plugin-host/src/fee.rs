@@ -1,11 +1,11 @@
 //! Fee-rule plugins: the next block's base fee.
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use crate::{
-    CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
+    PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
     invariants::check_base_fee,
-    store::{HostState, call, compile},
+    store::{HostState, Loaded},
 };
 
 mod bindings {
@@ -69,21 +69,8 @@ pub struct FeeDecision {
 }
 
 /// A compiled fee-rule plugin.
-pub struct FeePlugin {
-    id: Arc<PluginId>,
-    pre: FeeRulePre<HostState>,
-    limits: PluginLimits,
-    settings: Vec<(String, String)>,
-}
-
-impl core::fmt::Debug for FeePlugin {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("FeePlugin")
-            .field("id", &self.id)
-            .field("limits", &self.limits)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct FeePlugin(Loaded<FeeRulePre<HostState>>);
 
 impl FeePlugin {
     /// Compiles `bytes` (named `origin` in errors) and checks it implements `fee-rule`.
@@ -95,24 +82,22 @@ impl FeePlugin {
         limits: PluginLimits,
         settings: Vec<(String, String)>,
     ) -> PluginResult<Self> {
-        let pre = FeeRulePre::new(compile(engine, origin, "fee-rule", bytes)?).map_err(|e| {
-            PluginError::Invalid {
-                path: origin.to_owned(),
-                world: "fee-rule",
-                reason: format!("{e:#}"),
-            }
-        })?;
-        Ok(Self {
-            id: Arc::new(id),
-            pre,
+        Loaded::new(
+            engine,
+            origin,
+            "fee-rule",
+            id,
+            bytes,
             limits,
             settings,
-        })
+            FeeRulePre::new,
+        )
+        .map(Self)
     }
 
     /// The plugin's identity.
     pub fn id(&self) -> &PluginId {
-        &self.id
+        self.0.id()
     }
 
     /// The base fee of the child of `parent`, checked against `params`' bounds.
@@ -122,10 +107,7 @@ impl FeePlugin {
         parent: ParentSummary,
         params: FeeParams,
     ) -> PluginResult<FeeDecision> {
-        let site = CallSite {
-            plugin: self.id.clone(),
-            call: "next-base-fee",
-        };
+        let site = self.0.site("next-base-fee");
         let summary = fee::ParentSummary {
             number: parent.number,
             timestamp: parent.timestamp,
@@ -139,16 +121,18 @@ impl FeePlugin {
             elasticity_multiplier: params.elasticity_multiplier,
             max_change_denominator: params.max_change_denominator,
         };
-        let decision = call(engine, &self.limits, &site, |store| {
-            let plugin = self.pre.instantiate(&mut *store)?;
-            plugin
-                .keel_plugins_fee()
-                .call_next_base_fee(store, summary, wit_params, &self.settings)
-        })?
-        .map_err(|reason| PluginError::Refused {
-            site: site.clone(),
-            reason,
-        })?;
+        let decision = self
+            .0
+            .call(engine, &site, |pre, settings, store| {
+                let plugin = pre.instantiate(&mut *store)?;
+                plugin
+                    .keel_plugins_fee()
+                    .call_next_base_fee(store, summary, wit_params, settings)
+            })?
+            .map_err(|reason| PluginError::Refused {
+                site: site.clone(),
+                reason,
+            })?;
         check_base_fee(
             decision.base_fee,
             parent.base_fee,

@@ -1,11 +1,11 @@
 //! Ordering-policy plugins: which pooled transactions go into a block, in what order.
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use crate::{
-    CallSite, PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
+    PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
     invariants::{OrderingViolation, SenderNonce, check_ordering},
-    store::{HostState, call, compile},
+    store::{HostState, Loaded},
 };
 use alloy_primitives::Address;
 
@@ -84,21 +84,8 @@ pub struct Ordering {
 }
 
 /// A compiled ordering plugin, ready to instantiate once per block.
-pub struct OrderingPlugin {
-    id: Arc<PluginId>,
-    pre: OrderingPolicyPre<HostState>,
-    limits: PluginLimits,
-    settings: Vec<(String, String)>,
-}
-
-impl core::fmt::Debug for OrderingPlugin {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("OrderingPlugin")
-            .field("id", &self.id)
-            .field("limits", &self.limits)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct OrderingPlugin(Loaded<OrderingPolicyPre<HostState>>);
 
 impl OrderingPlugin {
     /// Compiles `bytes` (named `origin` in errors) and checks it implements `ordering-policy`.
@@ -110,23 +97,22 @@ impl OrderingPlugin {
         limits: PluginLimits,
         settings: Vec<(String, String)>,
     ) -> PluginResult<Self> {
-        let pre = OrderingPolicyPre::new(compile(engine, origin, "ordering-policy", bytes)?)
-            .map_err(|e| PluginError::Invalid {
-                path: origin.to_owned(),
-                world: "ordering-policy",
-                reason: format!("{e:#}"),
-            })?;
-        Ok(Self {
-            id: Arc::new(id),
-            pre,
+        Loaded::new(
+            engine,
+            origin,
+            "ordering-policy",
+            id,
+            bytes,
             limits,
             settings,
-        })
+            OrderingPolicyPre::new,
+        )
+        .map(Self)
     }
 
     /// The plugin's identity.
     pub fn id(&self) -> &PluginId {
-        &self.id
+        self.0.id()
     }
 
     /// Asks the plugin for an order of `candidates` and checks it: out-of-range, repeated and
@@ -138,10 +124,7 @@ impl OrderingPlugin {
         ctx: OrderingContext,
         candidates: &[Candidate],
     ) -> PluginResult<Ordering> {
-        let site = CallSite {
-            plugin: self.id.clone(),
-            call: "order",
-        };
+        let site = self.0.site("order");
         let mut packed = Vec::with_capacity(candidates.len() * CANDIDATE_BYTES);
         for candidate in candidates {
             candidate.encode(&mut packed);
@@ -159,17 +142,15 @@ impl OrderingPlugin {
             gas_limit: ctx.gas_limit,
             base_fee: ctx.base_fee,
         };
-        let order = call(engine, &self.limits, &site, |store| {
-            let plugin = self.pre.instantiate(&mut *store)?;
-            plugin.keel_plugins_ordering().call_order(
-                store,
-                context,
-                &self.settings,
-                count,
-                &packed,
-            )
-        })?
-        .map_err(|reason| PluginError::Refused { site, reason })?;
+        let order = self
+            .0
+            .call(engine, &site, |pre, settings, store| {
+                let plugin = pre.instantiate(&mut *store)?;
+                plugin
+                    .keel_plugins_ordering()
+                    .call_order(store, context, settings, count, &packed)
+            })?
+            .map_err(|reason| PluginError::Refused { site, reason })?;
         let senders: Vec<SenderNonce> = candidates
             .iter()
             .map(|c| SenderNonce {

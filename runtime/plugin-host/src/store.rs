@@ -1,13 +1,13 @@
 //! Per-call stores: limits, fuel, deadline, and turning wasmtime errors into [`PluginError`]s.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use wasmtime::{
     ResourceLimiter, Store, Trap,
     component::{Component, InstancePre, Linker},
 };
 
-use crate::{CallSite, PluginEngine, PluginError, engine::EPOCH_TICK};
+use crate::{CallSite, PluginEngine, PluginError, PluginId, engine::EPOCH_TICK};
 
 /// Default fuel per call: ample for ordering 10,000 candidates, small enough to stop a loop
 /// within milliseconds.
@@ -127,40 +127,91 @@ fn classify(
     }
 }
 
-/// Compiles `bytes` (named `origin` in errors) and prepares it for instantiation with nothing
-/// linked: a component that imports any function cannot instantiate and is refused here.
-pub(crate) fn compile(
-    engine: &PluginEngine,
-    origin: &Path,
-    world: &'static str,
-    bytes: &[u8],
-) -> Result<InstancePre<HostState>, PluginError> {
-    let invalid = |e: wasmtime::Error| PluginError::Invalid {
-        path: origin.to_owned(),
-        world,
-        reason: format!("{e:#}"),
-    };
-    let component = match engine.cache_dir() {
-        None => Component::new(engine.engine(), bytes).map_err(invalid)?,
-        Some(dir) => cached_component(engine, dir, bytes).map_err(invalid)?,
-    };
-    Linker::<HostState>::new(engine.engine())
-        .instantiate_pre(&component)
-        .map_err(invalid)
+/// A compiled plugin of one world: its identity, its prepared instance `P` (the `…Pre` type
+/// `bindgen!` generates), its limits and its settings. The three plugin kinds wrap this.
+pub(crate) struct Loaded<P> {
+    id: Arc<PluginId>,
+    pre: P,
+    limits: PluginLimits,
+    settings: Vec<(String, String)>,
 }
 
-/// Runs `call` on a fresh store under `limits`, naming any failure after `site`.
-pub(crate) fn call<T>(
-    engine: &PluginEngine,
-    limits: &PluginLimits,
-    site: &CallSite,
-    call: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
-) -> Result<T, PluginError> {
-    let mut store = new_store(engine, limits).map_err(|e| PluginError::Trap {
-        site: site.clone(),
-        message: format!("{e:#}"),
-    })?;
-    call(&mut store).map_err(|error| classify(error, &store, site.clone(), limits))
+impl<P> core::fmt::Debug for Loaded<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("id", &self.id)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P> Loaded<P> {
+    /// Compiles `bytes` (named `origin` in errors) with nothing linked — a component that
+    /// imports any function cannot instantiate and is refused here — and checks with `typed`
+    /// that it exports `world`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one constructor serves the three plugin kinds"
+    )]
+    pub(crate) fn new(
+        engine: &PluginEngine,
+        origin: &Path,
+        world: &'static str,
+        id: PluginId,
+        bytes: &[u8],
+        limits: PluginLimits,
+        settings: Vec<(String, String)>,
+        typed: impl FnOnce(InstancePre<HostState>) -> wasmtime::Result<P>,
+    ) -> Result<Self, PluginError> {
+        let prepare = || -> wasmtime::Result<P> {
+            let component = match engine.cache_dir() {
+                None => Component::new(engine.engine(), bytes)?,
+                Some(dir) => cached_component(engine, dir, bytes)?,
+            };
+            typed(Linker::<HostState>::new(engine.engine()).instantiate_pre(&component)?)
+        };
+        let pre = prepare().map_err(|e| PluginError::Invalid {
+            path: origin.to_owned(),
+            world,
+            reason: format!("{e:#}"),
+        })?;
+        Ok(Self {
+            id: Arc::new(id),
+            pre,
+            limits,
+            settings,
+        })
+    }
+
+    /// The plugin's identity.
+    pub(crate) fn id(&self) -> &PluginId {
+        &self.id
+    }
+
+    /// Names the exported function `call` of this plugin, for errors.
+    pub(crate) fn site(&self, call: &'static str) -> CallSite {
+        CallSite {
+            plugin: self.id.clone(),
+            call,
+        }
+    }
+
+    /// Runs `call` (given the prepared instance and the settings) on a fresh store under this
+    /// plugin's limits, naming any failure after `site`.
+    pub(crate) fn call<T>(
+        &self,
+        engine: &PluginEngine,
+        site: &CallSite,
+        // `&Vec`, not a slice: it is what the `bindgen!` functions take for `list<tuple<…>>`.
+        call: impl FnOnce(&P, &Vec<(String, String)>, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
+            site: site.clone(),
+            message: format!("{e:#}"),
+        })?;
+        call(&self.pre, &self.settings, &mut store)
+            .map_err(|error| classify(error, &store, site.clone(), &self.limits))
+    }
 }
 
 /// Loads the compiled form of `bytes` from `dir`, or compiles it and stores it there.

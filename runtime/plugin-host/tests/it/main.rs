@@ -5,10 +5,10 @@ mod cache;
 mod hostile;
 mod reference;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use keel_plugin_host::{
-    BridgePlugin, FeePlugin, OrderingPlugin, PluginEngine, PluginId, PluginLimits,
+    BridgePlugin, FeePlugin, OrderingPlugin, PluginEngine, PluginId, PluginLimits, PluginResult,
 };
 
 /// `plugins/out/<name>.wasm`, or a failure that says how to build it.
@@ -25,17 +25,24 @@ pub(crate) fn component(name: &str) -> (PathBuf, Vec<u8>) {
     (path, bytes)
 }
 
-pub(crate) fn fee_plugin(
-    engine: &PluginEngine,
-    name: &str,
-    settings: &[(&str, &str)],
-) -> FeePlugin {
+/// The signature every plugin kind's constructor shares.
+type Constructor<P> = fn(
+    &PluginEngine,
+    &Path,
+    PluginId,
+    &[u8],
+    PluginLimits,
+    Vec<(String, String)>,
+) -> PluginResult<P>;
+
+/// Loads reference component `name` with `settings` through `new`.
+fn load<P>(engine: &PluginEngine, name: &str, settings: &[(&str, &str)], new: Constructor<P>) -> P {
     let (path, bytes) = component(name);
     let settings = settings
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    FeePlugin::new(
+    new(
         engine,
         &path,
         PluginId::new(name, "test", &bytes),
@@ -46,17 +53,16 @@ pub(crate) fn fee_plugin(
     .unwrap()
 }
 
+pub(crate) fn fee_plugin(
+    engine: &PluginEngine,
+    name: &str,
+    settings: &[(&str, &str)],
+) -> FeePlugin {
+    load(engine, name, settings, FeePlugin::new)
+}
+
 pub(crate) fn ordering_plugin(engine: &PluginEngine, name: &str) -> OrderingPlugin {
-    let (path, bytes) = component(name);
-    OrderingPlugin::new(
-        engine,
-        &path,
-        PluginId::new(name, "test", &bytes),
-        &bytes,
-        PluginLimits::default(),
-        vec![],
-    )
-    .unwrap()
+    load(engine, name, &[], OrderingPlugin::new)
 }
 
 pub(crate) fn bridge_plugin(
@@ -64,18 +70,5 @@ pub(crate) fn bridge_plugin(
     name: &str,
     settings: &[(&str, &str)],
 ) -> BridgePlugin {
-    let (path, bytes) = component(name);
-    let settings = settings
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    BridgePlugin::new(
-        engine,
-        &path,
-        PluginId::new(name, "test", &bytes),
-        &bytes,
-        PluginLimits::default(),
-        settings,
-    )
-    .unwrap()
+    load(engine, name, settings, BridgePlugin::new)
 }
