@@ -3,7 +3,7 @@
 use alloy_consensus::{
     Header, ReceiptEnvelope, Sealed, Transaction as _, TxEnvelope, transaction::Recovered,
 };
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
@@ -107,16 +107,7 @@ pub(crate) fn rpc_receipt(
     let tx_hash = *tx.tx_hash();
     let mut log_index = first_log_index as u64;
     let inner = receipt.clone().map_logs(|log| {
-        let log = Log {
-            inner: log,
-            block_hash: Some(header.hash()),
-            block_number: Some(header.number),
-            block_timestamp: Some(header.timestamp),
-            transaction_hash: Some(tx_hash),
-            transaction_index: Some(index as u64),
-            log_index: Some(log_index),
-            removed: false,
-        };
+        let log = rpc_log(log, header, tx_hash, index, log_index);
         log_index += 1;
         log
     });
@@ -147,18 +138,36 @@ pub(crate) fn block_logs(
     let mut log_index = 0u64;
     for (index, (tx, receipt)) in transactions.iter().zip(receipts).enumerate() {
         for log in receipt.logs() {
-            out.push(Log {
-                inner: log.clone(),
-                block_hash: Some(header.hash()),
-                block_number: Some(header.number),
-                block_timestamp: Some(header.timestamp),
-                transaction_hash: Some(*tx.tx_hash()),
-                transaction_index: Some(index as u64),
-                log_index: Some(log_index),
-                removed: false,
-            });
+            out.push(rpc_log(
+                log.clone(),
+                header,
+                *tx.tx_hash(),
+                index,
+                log_index,
+            ));
             log_index += 1;
         }
     }
     out
+}
+
+/// A log with its position in the chain: transaction `tx_index` of `header`'s block, `log_index`
+/// counted across the whole block.
+fn rpc_log(
+    log: alloy_primitives::Log,
+    header: &Sealed<Header>,
+    tx_hash: B256,
+    tx_index: usize,
+    log_index: u64,
+) -> Log {
+    Log {
+        inner: log,
+        block_hash: Some(header.hash()),
+        block_number: Some(header.number),
+        block_timestamp: Some(header.timestamp),
+        transaction_hash: Some(tx_hash),
+        transaction_index: Some(tx_index as u64),
+        log_index: Some(log_index),
+        removed: false,
+    }
 }
