@@ -1,12 +1,13 @@
 //! Loading the plugins named in `[plugins]` at start-up.
 
-use std::sync::Arc;
+use std::{path::Path, sync::Arc};
 
 use eyre::WrapErr;
 use keel_config::{Config, PluginSlotConfig};
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_plugin_host::{
     FeeParams, FeePlugin, OrderingPlugin, PluginEngine, PluginError, PluginId, PluginLimits,
+    PluginResult,
 };
 use keel_sequencer::{PluginFeeRule, PluginOrdering, SequencerMetrics};
 use serde::Deserialize;
@@ -19,20 +20,31 @@ struct Manifest {
     version: String,
 }
 
-/// A slot's component as read from disk, with what the host needs to compile and call it.
-struct SlotFile {
-    id: PluginId,
-    bytes: Vec<u8>,
-    limits: PluginLimits,
-    settings: Vec<(String, String)>,
-}
+/// The signature every plugin kind's constructor shares.
+type Constructor<P> = fn(
+    &PluginEngine,
+    &Path,
+    PluginId,
+    &[u8],
+    PluginLimits,
+    Vec<(String, String)>,
+) -> PluginResult<P>;
 
-/// Reads a slot's component and names it from its manifest (`<file>.toml`) when there is one.
-fn read(slot: &PluginSlotConfig) -> Result<SlotFile, PluginError> {
-    let bytes = std::fs::read(&slot.path).map_err(|source| PluginError::Read {
-        path: slot.path.clone(),
-        source,
-    })?;
+/// Reads and compiles the component of slot `name`, naming it from its manifest
+/// (`<file>.toml`) when there is one.
+fn compile<P>(
+    engine: &PluginEngine,
+    name: &'static str,
+    slot: &PluginSlotConfig,
+    new: Constructor<P>,
+) -> eyre::Result<P> {
+    let key = || format!("plugins.{name}");
+    let bytes = std::fs::read(&slot.path)
+        .map_err(|source| PluginError::Read {
+            path: slot.path.clone(),
+            source,
+        })
+        .wrap_err_with(key)?;
     let stem = slot
         .path
         .file_stem()
@@ -54,12 +66,10 @@ fn read(slot: &PluginSlotConfig) -> Result<SlotFile, PluginError> {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    Ok(SlotFile {
-        id,
-        bytes,
-        limits,
-        settings,
-    })
+    let plugin_id = id.to_string();
+    let plugin = new(engine, &slot.path, id, &bytes, limits, settings).wrap_err_with(key)?;
+    info!(target: "keel::plugins", slot = name, plugin = %plugin_id, "plugin loaded");
+    Ok(plugin)
 }
 
 /// The plugins a node runs; `None` slots use the native rules.
@@ -91,17 +101,7 @@ pub(crate) fn load(
     let fee_rule: Arc<dyn BaseFeeRule> = match &slots.fee {
         None => Arc::new(native_fee),
         Some(slot) => {
-            let file = read(slot)?;
-            let plugin = FeePlugin::new(
-                &engine,
-                &slot.path,
-                file.id,
-                &file.bytes,
-                file.limits,
-                file.settings,
-            )
-            .wrap_err("plugins.fee")?;
-            info!(target: "keel::plugins", slot = "fee", plugin = %plugin.id(), "plugin loaded");
+            let plugin = compile(&engine, "fee", slot, FeePlugin::new)?;
             let params = FeeParams {
                 min_base_fee: config.fees.min_base_fee,
                 max_base_fee: config.fees.max_base_fee,
@@ -121,17 +121,7 @@ pub(crate) fn load(
     let ordering = match &slots.ordering {
         None => None,
         Some(slot) => {
-            let file = read(slot)?;
-            let plugin = OrderingPlugin::new(
-                &engine,
-                &slot.path,
-                file.id,
-                &file.bytes,
-                file.limits,
-                file.settings,
-            )
-            .wrap_err("plugins.ordering")?;
-            info!(target: "keel::plugins", slot = "ordering", plugin = %plugin.id(), "plugin loaded");
+            let plugin = compile(&engine, "ordering", slot, OrderingPlugin::new)?;
             Some(PluginOrdering::new(
                 engine.clone(),
                 plugin,
