@@ -96,7 +96,7 @@ fn wit_u256(value: U256) -> WitU256 {
 
 /// A compiled bridge-rules plugin.
 #[derive(Debug)]
-pub struct BridgePlugin(Loaded<BridgeRulesPre<HostState>>);
+pub struct BridgePlugin(pub(crate) Loaded<BridgeRulesPre<HostState>>);
 
 impl BridgePlugin {
     /// Compiles `bytes` (named `origin` in errors) and checks it implements `bridge-rules`.

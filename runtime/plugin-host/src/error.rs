@@ -88,6 +88,15 @@ pub enum PluginError {
         /// What.
         violation: String,
     },
+    /// The plugin failed on one of the sample inputs a new plugin must handle before it is
+    /// activated.
+    #[error("failed the conformance run on input `{input}`: {source}")]
+    Conformance {
+        /// The sample input.
+        input: &'static str,
+        /// The failure.
+        source: Box<PluginError>,
+    },
 }
 
 impl PluginError {

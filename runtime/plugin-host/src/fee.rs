@@ -70,7 +70,7 @@ pub struct FeeDecision {
 
 /// A compiled fee-rule plugin.
 #[derive(Debug)]
-pub struct FeePlugin(Loaded<FeeRulePre<HostState>>);
+pub struct FeePlugin(pub(crate) Loaded<FeeRulePre<HostState>>);
 
 impl FeePlugin {
     /// Compiles `bytes` (named `origin` in errors) and checks it implements `fee-rule`.

@@ -11,18 +11,22 @@
 //! back to the native rule and keep producing blocks.
 
 mod bridge;
+pub mod conformance;
 mod engine;
 mod error;
 mod fee;
-mod id;
 pub mod invariants;
 mod ordering;
+mod plugin;
+mod registry;
 mod store;
 
 pub use bridge::{BridgePlugin, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};
 pub use fee::{FeeDecision, FeeParams, FeePlugin, ParentSummary};
-pub use id::PluginId;
+pub use keel_primitives::{PluginId, PluginSlot};
 pub use ordering::{CANDIDATE_BYTES, Candidate, Ordering, OrderingContext, OrderingPlugin};
+pub use plugin::{Plugin, PluginStats};
+pub use registry::{ActiveSet, BlockStart, PluginRegistry, ScheduleError, Scheduled};
 pub use store::{DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, PluginLimits};

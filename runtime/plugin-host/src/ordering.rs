@@ -85,7 +85,7 @@ pub struct Ordering {
 
 /// A compiled ordering plugin, ready to instantiate once per block.
 #[derive(Debug)]
-pub struct OrderingPlugin(Loaded<OrderingPolicyPre<HostState>>);
+pub struct OrderingPlugin(pub(crate) Loaded<OrderingPolicyPre<HostState>>);
 
 impl OrderingPlugin {
     /// Compiles `bytes` (named `origin` in errors) and checks it implements `ordering-policy`.

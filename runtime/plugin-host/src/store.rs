@@ -1,6 +1,13 @@
 //! Per-call stores: limits, fuel, deadline, and turning wasmtime errors into [`PluginError`]s.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::Duration,
+};
 
 use wasmtime::{
     ResourceLimiter, Store, Trap,
@@ -134,6 +141,14 @@ pub(crate) struct Loaded<P> {
     pre: P,
     limits: PluginLimits,
     settings: Vec<(String, String)>,
+    stats: CallStats,
+}
+
+/// What a plugin's calls have cost so far (every call, failed ones included).
+#[derive(Debug, Default)]
+struct CallStats {
+    calls: AtomicU64,
+    fuel: AtomicU64,
 }
 
 impl<P> core::fmt::Debug for Loaded<P> {
@@ -180,7 +195,26 @@ impl<P> Loaded<P> {
             pre,
             limits,
             settings,
+            stats: CallStats::default(),
         })
+    }
+
+    /// The limits every call runs under.
+    pub(crate) const fn limits(&self) -> &PluginLimits {
+        &self.limits
+    }
+
+    /// The settings every call receives.
+    pub(crate) fn settings(&self) -> &[(String, String)] {
+        &self.settings
+    }
+
+    /// Calls made so far and the fuel they consumed in total.
+    pub(crate) fn spent(&self) -> (u64, u64) {
+        (
+            self.stats.calls.load(Relaxed),
+            self.stats.fuel.load(Relaxed),
+        )
     }
 
     /// The plugin's identity.
@@ -209,8 +243,15 @@ impl<P> Loaded<P> {
             site: site.clone(),
             message: format!("{e:#}"),
         })?;
-        call(&self.pre, &self.settings, &mut store)
-            .map_err(|error| classify(error, &store, site.clone(), &self.limits))
+        let result = call(&self.pre, &self.settings, &mut store)
+            .map_err(|error| classify(error, &store, site.clone(), &self.limits));
+        let used = self
+            .limits
+            .fuel
+            .saturating_sub(store.get_fuel().unwrap_or(0));
+        self.stats.calls.fetch_add(1, Relaxed);
+        self.stats.fuel.fetch_add(used, Relaxed);
+        result
     }
 }
 

@@ -7,9 +7,11 @@
 //! - [`block`]: the sealed block Keel stores and serves.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
+//! - [`plugins`]: plugin slots and identities, as blocks record them.
 
 pub mod block;
 pub mod chain;
+pub mod plugins;
 pub mod state;
 
 pub use alloy_consensus::{
@@ -19,4 +21,5 @@ pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
 pub use block::SealedBlock;
 pub use chain::ChainSpec;
+pub use plugins::{PluginId, PluginSlot};
 pub use state::StateReader;

@@ -4,6 +4,7 @@
 mod cache;
 mod hostile;
 mod reference;
+mod swap;
 
 use std::path::{Path, PathBuf};
 
