@@ -33,4 +33,4 @@ pub use accounts::{
     CHAIN_ID, DEV_ADDRESSES, DEV_BALANCE, DEV_PRIVATE_KEYS, derived_address, dev_accounts,
 };
 pub use binary::KeelBinary;
-pub use node::{KeelNode, KeelNodeOptions, default_config_path};
+pub use node::{KeelNode, KeelNodeOptions, default_config_path, free_loopback_addr};

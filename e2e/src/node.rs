@@ -203,6 +203,11 @@ impl KeelNode {
         Ok(node)
     }
 
+    /// The `keel` binary this node runs (also the CLI: `keel plugin …`).
+    pub fn binary(&self) -> &KeelBinary {
+        &self.binary
+    }
+
     /// `http://127.0.0.1:<port>`: the JSON-RPC endpoint.
     pub fn rpc_url(&self) -> String {
         format!("http://{}", self.rpc_addr)
@@ -478,6 +483,14 @@ impl Drop for KeelNode {
 }
 
 /// Two distinct free ports on 127.0.0.1 (bound together, then released for the node to take).
+/// A loopback address with a port that was free a moment ago (for an extra listener, such as
+/// the admin API).
+pub fn free_loopback_addr() -> eyre::Result<SocketAddr> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).wrap_err("cannot bind 127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
 fn free_loopback_addrs() -> eyre::Result<[SocketAddr; 2]> {
     let bind = || TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).wrap_err("cannot bind 127.0.0.1:0");
     let (a, b) = (bind()?, bind()?);

@@ -4,5 +4,6 @@
 //! Build the node first: `cargo build -p keel-node && cargo test -p keel-e2e`.
 
 mod crash;
+mod plugin_swap;
 mod transfers;
 mod tx_errors;

@@ -18,7 +18,7 @@ pub const ENV_PREFIX: &str = "KEEL_";
 pub const ENV_SEPARATOR: &str = "__";
 
 /// The top-level sections, to catch `KEEL_RPC_LISTEN` (one underscore) instead of ignoring it.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "chain",
     "genesis",
     "node",
@@ -27,6 +27,7 @@ const SECTIONS: [&str; 8] = [
     "sequencer",
     "fees",
     "mempool",
+    "admin",
 ];
 
 /// One `KEEL_*` variable that names a config key.

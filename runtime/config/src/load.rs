@@ -57,9 +57,13 @@ impl Config {
             .check()
             .map_err(|violation| sources.invalid(violation))?;
         let mut config = config;
-        config
-            .plugins
-            .resolve_paths(origin.parent().unwrap_or(Path::new(".")));
+        let base = origin.parent().unwrap_or(Path::new("."));
+        config.plugins.resolve_paths(base);
+        if let Some(secret) = &mut config.admin.jwt_secret
+            && secret.is_relative()
+        {
+            *secret = base.join(&*secret);
+        }
         Ok(config)
     }
 }

@@ -113,6 +113,9 @@ pub struct Config {
     /// `[plugins]`: ordering, fee and bridge plugins; absent slots use the native rules.
     #[serde(default)]
     pub plugins: PluginsConfig,
+    /// `[admin]`: the admin JSON-RPC (plugin swaps).
+    #[serde(default)]
+    pub admin: AdminConfig,
 }
 
 impl Config {
@@ -129,6 +132,7 @@ impl Config {
             fees: FeeConfig::default(),
             mempool: MempoolConfig::default(),
             plugins: PluginsConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -200,6 +204,22 @@ pub struct MetricsConfig {
     /// Listen address of `GET /metrics` (default `None`: disabled; `""` also disables it).
     #[serde(deserialize_with = "units::opt_socket_addr")]
     pub listen: Option<SocketAddr>,
+}
+
+/// `[admin]`: the admin JSON-RPC (`keel_*` methods: plugin swaps and their history), on its own
+/// address and behind a JWT secret, as the Engine API is. Disabled unless `listen` is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Listen address (default `None`: no admin API; `""` also disables it). Keep it on
+    /// loopback or a private network: the JWT authenticates, it does not encrypt.
+    #[serde(deserialize_with = "units::opt_socket_addr")]
+    pub listen: Option<SocketAddr>,
+    /// File with the hex-encoded 32-byte HS256 secret (default `None`:
+    /// `<datadir>/admin-jwt.hex`). A missing file is created with a random secret; a relative
+    /// path is resolved from the config file's directory.
+    #[serde(default, deserialize_with = "units::opt_path")]
+    pub jwt_secret: Option<PathBuf>,
 }
 
 /// `[sequencer]`: block production.

@@ -304,6 +304,13 @@ pub(crate) fn path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf
     string(deserializer).map(PathBuf::from)
 }
 
+/// An optional path: `""` is `None`.
+pub(crate) fn opt_path<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<PathBuf>, D::Error> {
+    string(deserializer).map(|s| (!s.is_empty()).then(|| PathBuf::from(s)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,7 @@ impl Config {
             fees,
             mempool,
             plugins,
+            admin,
         } = self;
 
         if chain.chain_id == 0 {
@@ -126,6 +127,22 @@ impl Config {
                 "metrics.listen",
                 format!("must differ from rpc.listen (both are {listen})"),
             );
+        }
+
+        if let Some(listen) = admin.listen
+            && listen.port() != 0
+        {
+            for (other, key) in [
+                (Some(rpc.listen), "rpc.listen"),
+                (metrics.listen, "metrics.listen"),
+            ] {
+                if other == Some(listen) {
+                    return violation(
+                        "admin.listen",
+                        format!("must differ from {key} (both are {listen})"),
+                    );
+                }
+            }
         }
 
         if !(MIN_BLOCK_TIME..=MAX_BLOCK_TIME).contains(&sequencer.block_time) {

@@ -30,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Plugin tools: check a component, swap one into a running node.
+    Plugin {
+        #[command(subcommand)]
+        command: crate::plugin_cmd::PluginCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +61,7 @@ impl Cli {
                     .wrap_err("cannot start the async runtime")?;
                 runtime.block_on(crate::launch::run(config))
             }
+            Command::Plugin { command } => command.run(),
             Command::Config {
                 command: ConfigCommand::Check { file },
             } => {

@@ -7,8 +7,8 @@ use keel_config::Config;
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::ChainSpec;
-use keel_rpc::{EthApi, EthApiConfig, RpcServerConfig};
-use keel_sequencer::{Proposer, ProposerConfig, SequencerMetrics, build_genesis};
+use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServerConfig};
+use keel_sequencer::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
 use keel_storage::Storage;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
@@ -16,6 +16,8 @@ use tracing_subscriber::EnvFilter;
 
 /// The database file inside the datadir.
 const DB_FILE: &str = "keel.redb";
+/// The admin API's JWT secret inside the datadir, unless `admin.jwt_secret` names another file.
+pub(crate) const ADMIN_JWT_FILE: &str = "admin-jwt.hex";
 
 /// Runs the node until SIGINT/SIGTERM or a fatal error.
 pub(crate) async fn run(config: Config) -> eyre::Result<()> {
@@ -57,8 +59,15 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let mut registry = Registry::default();
     let metrics = SequencerMetrics::default();
     metrics.register(&mut registry);
-    let plugins = crate::plugins::load(&config, Eip1559BaseFee::new(spec), &metrics)?;
-    let fee_rule = plugins.fee_rule;
+    let plugins = crate::plugins::load(&config, &storage)?;
+    let rules = Arc::new(BlockRules::new(
+        plugins.engine.clone(),
+        plugins.registry.clone(),
+        plugins.fees,
+        Eip1559BaseFee::new(spec),
+        metrics.fee_plugin_failures.clone(),
+        metrics.ordering_plugin_failures.clone(),
+    ));
     metrics.head.set(head.number as i64);
     if let Some(listen) = config.metrics.listen {
         crate::metrics::serve(listen, Arc::new(registry))
@@ -69,7 +78,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let api = Arc::new(EthApi::new(
         storage.clone(),
         pool.clone(),
-        fee_rule.clone(),
+        rules.clone(),
         EthApiConfig {
             spec,
             gas_cap: config.rpc.gas_cap,
@@ -85,6 +94,8 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             listen: config.rpc.listen,
             max_body_bytes: config.rpc.max_body_bytes,
             max_batch: config.rpc.max_batch_requests,
+            jwt: None,
+            name: "JSON-RPC",
         },
     )
     .await
@@ -95,7 +106,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         )
     })?;
 
-    let mut proposer = Proposer::new(
+    let proposer = Proposer::new(
         spec,
         ProposerConfig {
             block_time: config.sequencer.block_time,
@@ -106,12 +117,43 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         },
         storage.clone(),
         pool,
-        fee_rule,
+        rules,
         metrics,
     );
-    if let Some(ordering) = plugins.ordering {
-        proposer = proposer.with_ordering(ordering);
-    }
+    let admin = match config.admin.listen {
+        None => None,
+        Some(listen) => {
+            let secret_path = config
+                .admin
+                .jwt_secret
+                .clone()
+                .unwrap_or_else(|| datadir.join(ADMIN_JWT_FILE));
+            let secret = JwtSecret::load_or_create(&secret_path).wrap_err("admin.jwt_secret")?;
+            let api = Arc::new(AdminApi::new(
+                storage.clone(),
+                plugins.engine,
+                plugins.registry,
+                plugins.fees,
+                plugins.defaults,
+            ));
+            let server = keel_rpc::serve(
+                api,
+                RpcServerConfig {
+                    listen,
+                    max_body_bytes: config.rpc.max_body_bytes,
+                    max_batch: config.rpc.max_batch_requests,
+                    jwt: Some(secret),
+                    name: "admin JSON-RPC",
+                },
+            )
+            .await
+            .wrap_err_with(|| {
+                format!("cannot listen for the admin API on {listen} (admin.listen)")
+            })?;
+            info!(target: "keel::node", admin = %server.local_addr(), jwt_secret = %secret_path.display(), "admin API (keel_*) enabled");
+            Some(server)
+        }
+    };
     let proposer = proposer
         .spawn()
         .wrap_err("cannot start the proposer thread")?;
@@ -129,6 +171,9 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         }
     }
     rpc.stop().await;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     let result = proposer.stop();
     if let Err(e) = &result {
         warn!(target: "keel::node", error = %e, "proposer stopped with an error");

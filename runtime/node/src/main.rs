@@ -3,11 +3,14 @@
 //! ```text
 //! keel node --config configs/devnet.toml [--datadir DIR]   run a node
 //! keel config check FILE                                    validate a config file
+//! keel plugin check FILE.wasm --slot SLOT                  conformance run, fuel per call
+//! keel plugin swap SLOT FILE.wasm --config NODE.toml       hot-swap a plugin on a running node
 //! ```
 
 mod cli;
 mod launch;
 mod metrics;
+mod plugin_cmd;
 mod plugins;
 
 use clap::Parser;

@@ -18,6 +18,7 @@ use crate::{
     block_id::{require_header, resolve_header, resolve_number},
     convert::{TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
     jsonrpc::Params,
+    server::RpcModule,
 };
 
 /// Default priority fee suggested to wallets (1 gwei, as geth and anvil suggest).
@@ -82,75 +83,6 @@ impl EthApi {
             fee_rule,
             config,
         }
-    }
-
-    /// Runs one method. Blocking: call it off the async workers.
-    pub(crate) fn dispatch(
-        &self,
-        snapshot: &Snapshot,
-        method: &str,
-        params: &Params<'_>,
-    ) -> RpcResult<Box<RawValue>> {
-        match method {
-            "eth_chainId" => json(U64::from(self.config.spec.chain_id)),
-            "net_version" => json(self.config.spec.chain_id.to_string()),
-            "net_listening" => json(true),
-            "net_peerCount" => json(U64::ZERO),
-            "web3_clientVersion" => json(&self.config.client_version),
-            "eth_syncing" => json(false),
-            "eth_accounts" => json(Vec::<Address>::new()),
-            "eth_blockNumber" => json(U64::from(snapshot.head_number()?)),
-            "eth_getBalance" => self.get_balance(snapshot, params),
-            "eth_getTransactionCount" => self.get_transaction_count(snapshot, params),
-            "eth_getCode" => self.get_code(snapshot, params),
-            "eth_getStorageAt" => self.get_storage_at(snapshot, params),
-            "eth_sendRawTransaction" => self.send_raw_transaction(snapshot, params),
-            "eth_call" => self.call(snapshot, params),
-            "eth_estimateGas" => self.estimate_gas(snapshot, params),
-            "eth_gasPrice" => json(U256::from(
-                self.next_base_fee(snapshot)? as u128 + self.config.suggested_tip,
-            )),
-            "eth_maxPriorityFeePerGas" => json(U256::from(self.config.suggested_tip)),
-            "eth_feeHistory" => self.fee_history(snapshot, params),
-            "eth_getBlockByNumber" => {
-                let tag: BlockNumberOrTag = params.required(0, "block number")?;
-                let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
-                self.block(snapshot, BlockId::Number(tag), full)
-            }
-            "eth_getBlockByHash" => {
-                let hash: B256 = params.required(0, "block hash")?;
-                let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
-                self.block(snapshot, BlockId::from(hash), full)
-            }
-            "eth_getBlockTransactionCountByNumber" => {
-                let tag: BlockNumberOrTag = params.required(0, "block number")?;
-                self.block_tx_count(snapshot, BlockId::Number(tag))
-            }
-            "eth_getBlockTransactionCountByHash" => {
-                let hash: B256 = params.required(0, "block hash")?;
-                self.block_tx_count(snapshot, BlockId::from(hash))
-            }
-            "eth_getTransactionByHash" => self.transaction_by_hash(snapshot, params),
-            "eth_getTransactionByBlockNumberAndIndex" => {
-                let tag: BlockNumberOrTag = params.required(0, "block number")?;
-                let index: U64 = params.required(1, "index")?;
-                self.transaction_by_block_and_index(snapshot, BlockId::Number(tag), index.to())
-            }
-            "eth_getTransactionByBlockHashAndIndex" => {
-                let hash: B256 = params.required(0, "block hash")?;
-                let index: U64 = params.required(1, "index")?;
-                self.transaction_by_block_and_index(snapshot, BlockId::from(hash), index.to())
-            }
-            "eth_getTransactionReceipt" => self.transaction_receipt(snapshot, params),
-            "eth_getBlockReceipts" => self.block_receipts(snapshot, params),
-            "eth_getLogs" => self.logs(snapshot, params),
-            _ => Err(RpcError::method_not_found(method)),
-        }
-    }
-
-    /// A consistent view for one HTTP request (a single call or a whole batch).
-    pub(crate) fn snapshot(&self) -> RpcResult<Snapshot> {
-        Ok(self.storage.snapshot()?)
     }
 
     fn next_base_fee(&self, snapshot: &Snapshot) -> RpcResult<u64> {
@@ -618,5 +550,78 @@ fn call_error(e: EvmError) -> RpcError {
     match e {
         EvmError::InvalidCall(invalid) => RpcError::server(invalid),
         other => RpcError::internal(other),
+    }
+}
+
+impl RpcModule for EthApi {
+    type Context = Snapshot;
+
+    fn begin(&self) -> RpcResult<Snapshot> {
+        Ok(self.storage.snapshot()?)
+    }
+
+    fn dispatch(
+        &self,
+        snapshot: &Snapshot,
+        method: &str,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
+        match method {
+            "eth_chainId" => json(U64::from(self.config.spec.chain_id)),
+            "net_version" => json(self.config.spec.chain_id.to_string()),
+            "net_listening" => json(true),
+            "net_peerCount" => json(U64::ZERO),
+            "web3_clientVersion" => json(&self.config.client_version),
+            "eth_syncing" => json(false),
+            "eth_accounts" => json(Vec::<Address>::new()),
+            "eth_blockNumber" => json(U64::from(snapshot.head_number()?)),
+            "eth_getBalance" => self.get_balance(snapshot, params),
+            "eth_getTransactionCount" => self.get_transaction_count(snapshot, params),
+            "eth_getCode" => self.get_code(snapshot, params),
+            "eth_getStorageAt" => self.get_storage_at(snapshot, params),
+            "eth_sendRawTransaction" => self.send_raw_transaction(snapshot, params),
+            "eth_call" => self.call(snapshot, params),
+            "eth_estimateGas" => self.estimate_gas(snapshot, params),
+            "eth_gasPrice" => json(U256::from(
+                self.next_base_fee(snapshot)? as u128 + self.config.suggested_tip,
+            )),
+            "eth_maxPriorityFeePerGas" => json(U256::from(self.config.suggested_tip)),
+            "eth_feeHistory" => self.fee_history(snapshot, params),
+            "eth_getBlockByNumber" => {
+                let tag: BlockNumberOrTag = params.required(0, "block number")?;
+                let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
+                self.block(snapshot, BlockId::Number(tag), full)
+            }
+            "eth_getBlockByHash" => {
+                let hash: B256 = params.required(0, "block hash")?;
+                let full: bool = params.optional(1, "full transactions")?.unwrap_or(false);
+                self.block(snapshot, BlockId::from(hash), full)
+            }
+            "eth_getBlockTransactionCountByNumber" => {
+                let tag: BlockNumberOrTag = params.required(0, "block number")?;
+                self.block_tx_count(snapshot, BlockId::Number(tag))
+            }
+            "eth_getBlockTransactionCountByHash" => {
+                let hash: B256 = params.required(0, "block hash")?;
+                self.block_tx_count(snapshot, BlockId::from(hash))
+            }
+            "eth_getTransactionByHash" => self.transaction_by_hash(snapshot, params),
+            "eth_getTransactionByBlockNumberAndIndex" => {
+                let tag: BlockNumberOrTag = params.required(0, "block number")?;
+                let index: U64 = params.required(1, "index")?;
+                self.transaction_by_block_and_index(snapshot, BlockId::Number(tag), index.to())
+            }
+            "eth_getTransactionByBlockHashAndIndex" => {
+                let hash: B256 = params.required(0, "block hash")?;
+                let index: U64 = params.required(1, "index")?;
+                self.transaction_by_block_and_index(snapshot, BlockId::from(hash), index.to())
+            }
+            "eth_getTransactionReceipt" => self.transaction_receipt(snapshot, params),
+            "eth_getBlockReceipts" => self.block_receipts(snapshot, params),
+            "eth_getLogs" => self.logs(snapshot, params),
+            "keel_getBlockPlugins" => crate::plugins::get_block_plugins(snapshot, params),
+            "keel_pluginHistory" => crate::plugins::plugin_history(snapshot, params),
+            _ => Err(RpcError::method_not_found(method)),
+        }
     }
 }

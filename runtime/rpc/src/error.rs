@@ -53,6 +53,15 @@ impl RpcError {
         }
     }
 
+    /// The request lacks a valid JWT (admin API).
+    pub fn unauthorized(message: impl core::fmt::Display) -> Self {
+        Self {
+            code: -32001,
+            message: format!("unauthorized: {message}"),
+            data: None,
+        }
+    }
+
     /// A server-side failure (-32603).
     pub fn internal(message: impl core::fmt::Display) -> Self {
         Self {

@@ -32,8 +32,9 @@ pub(crate) struct Response<'a> {
 pub(crate) const NULL_ID: &RawValue = RawValue::NULL;
 
 /// Positional parameters, decoded one at a time so optional trailing ones can be left out.
+/// The `params` of one call: positional arguments.
 #[derive(Debug)]
-pub(crate) struct Params<'a> {
+pub struct Params<'a> {
     items: Vec<&'a RawValue>,
 }
 
@@ -48,11 +49,8 @@ impl<'a> Params<'a> {
     }
 
     /// The required parameter at `index`.
-    pub(crate) fn required<T: DeserializeOwned>(
-        &self,
-        index: usize,
-        name: &str,
-    ) -> Result<T, RpcError> {
+    /// Argument `index` (`name` in errors), which must be present.
+    pub fn required<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T, RpcError> {
         match self.items.get(index) {
             Some(raw) => decode(raw, index, name),
             None => Err(RpcError::invalid_params(format!(
@@ -62,7 +60,8 @@ impl<'a> Params<'a> {
     }
 
     /// The optional parameter at `index` (absent or `null` give `None`).
-    pub(crate) fn optional<T: DeserializeOwned>(
+    /// Argument `index` (`name` in errors); absent or `null` is `None`.
+    pub fn optional<T: DeserializeOwned>(
         &self,
         index: usize,
         name: &str,

@@ -11,19 +11,32 @@
 //!
 //! Errors follow JSON-RPC 2.0: invalid JSON `-32700`, invalid request `-32600`, unknown method
 //! `-32601`, bad params `-32602`, and `3` with the revert data for reverted calls (as geth).
+//!
+//! The same server hosts the admin API ([`AdminApi`]: `keel_loadPlugin` and the plugin records)
+//! on its own address, where every request must carry a JWT ([`JwtSecret`], the Engine API's
+//! scheme). `keel_getBlockPlugins` and `keel_pluginHistory` are also public: anyone may audit
+//! which plugins shaped a block.
 
+mod admin;
 mod api;
+mod auth;
 mod block_id;
 mod convert;
 mod error;
 mod jsonrpc;
+mod plugins;
 mod server;
 
+pub use admin::{AdminApi, SlotDefaults};
 pub use api::{
     DEFAULT_MAX_LOGS, DEFAULT_MAX_LOGS_RANGE, DEFAULT_SUGGESTED_TIP, EthApi, EthApiConfig,
 };
+pub use auth::{JwtError, JwtSecret, MAX_CLOCK_SKEW_SECS};
 pub use error::RpcError;
-pub use server::{DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, RpcServer, RpcServerConfig, serve};
+pub use jsonrpc::Params;
+pub use server::{
+    DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, RpcModule, RpcServer, RpcServerConfig, serve,
+};
 
 #[cfg(test)]
 mod tests;

@@ -11,15 +11,32 @@ use hyper::{
     service::service_fn,
 };
 use hyper_util::rt::TokioIo;
-use keel_storage::Snapshot;
 use serde_json::value::RawValue;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tracing::{debug, info, warn};
 
 use crate::{
-    EthApi, RpcError,
+    JwtSecret, RpcError,
     jsonrpc::{NULL_ID, Params, Request, Response},
 };
+
+/// A set of JSON-RPC methods the server can host.
+pub trait RpcModule: Send + Sync + 'static {
+    /// What every call of one HTTP request shares, e.g. one storage snapshot, so that a batch
+    /// never mixes two blocks.
+    type Context;
+
+    /// Prepares the context of one HTTP request.
+    fn begin(&self) -> Result<Self::Context, RpcError>;
+
+    /// Runs one method. Blocking: the server calls it off the async workers.
+    fn dispatch(
+        &self,
+        ctx: &Self::Context,
+        method: &str,
+        params: &Params<'_>,
+    ) -> Result<Box<RawValue>, RpcError>;
+}
 
 /// Default request body limit (10 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -35,6 +52,11 @@ pub struct RpcServerConfig {
     pub max_body_bytes: usize,
     /// Most calls in one batch.
     pub max_batch: usize,
+    /// When set, every request must carry `Authorization: Bearer <jwt>` signed with this secret
+    /// (the admin API).
+    pub jwt: Option<JwtSecret>,
+    /// What the server is called in logs, e.g. `JSON-RPC`, `admin JSON-RPC`.
+    pub name: &'static str,
 }
 
 /// A running server.
@@ -58,13 +80,16 @@ impl RpcServer {
     }
 }
 
-/// Binds `config.listen` and serves `api` until stopped.
-pub async fn serve(api: Arc<EthApi>, config: RpcServerConfig) -> std::io::Result<RpcServer> {
+/// Binds `config.listen` and serves `module` until stopped.
+pub async fn serve<M: RpcModule>(
+    module: Arc<M>,
+    config: RpcServerConfig,
+) -> std::io::Result<RpcServer> {
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown, mut stopped) = watch::channel(false);
     let config = Arc::new(config);
-    info!(target: "keel::rpc", %local_addr, "JSON-RPC listening");
+    info!(target: "keel::rpc", %local_addr, authenticated = config.jwt.is_some(), "{} listening", config.name);
     let task = tokio::spawn(async move {
         loop {
             let (stream, peer) = tokio::select! {
@@ -78,10 +103,10 @@ pub async fn serve(api: Arc<EthApi>, config: RpcServerConfig) -> std::io::Result
                 _ = stopped.changed() => break,
             };
             let _ = stream.set_nodelay(true);
-            let api = api.clone();
+            let module = module.clone();
             let config = config.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| handle(api.clone(), config.clone(), req));
+                let service = service_fn(move |req| handle(module.clone(), config.clone(), req));
                 if let Err(e) = http1::Builder::new()
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), service)
@@ -99,8 +124,8 @@ pub async fn serve(api: Arc<EthApi>, config: RpcServerConfig) -> std::io::Result
     })
 }
 
-async fn handle(
-    api: Arc<EthApi>,
+async fn handle<M: RpcModule>(
+    module: Arc<M>,
     config: Arc<RpcServerConfig>,
     request: HttpRequest<Incoming>,
 ) -> Result<HttpResponse<Full<Bytes>>, Infallible> {
@@ -111,6 +136,19 @@ async fn handle(
             return Ok(reply(
                 StatusCode::METHOD_NOT_ALLOWED,
                 Bytes::from_static(b"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"JSON-RPC requests must use POST\"}}"),
+            ));
+        }
+    }
+    if let Some(secret) = &config.jwt {
+        let header = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        if let Err(error) = secret.validate_header(header) {
+            debug!(target: "keel::rpc", %error, "{} request refused", config.name);
+            return Ok(reply(
+                StatusCode::UNAUTHORIZED,
+                single_error(RpcError::unauthorized(error)),
             ));
         }
     }
@@ -128,7 +166,8 @@ async fn handle(
         }
     };
     let max_batch = config.max_batch;
-    let response = tokio::task::spawn_blocking(move || handle_body(&api, &body, max_batch)).await;
+    let response =
+        tokio::task::spawn_blocking(move || handle_body(&*module, &body, max_batch)).await;
     match response {
         Ok(bytes) => Ok(reply(StatusCode::OK, bytes)),
         Err(e) => Ok(reply(
@@ -152,7 +191,7 @@ fn reply(status: StatusCode, body: Bytes) -> HttpResponse<Full<Bytes>> {
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        header::HeaderValue::from_static("content-type"),
+        header::HeaderValue::from_static("content-type, authorization"),
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
@@ -178,11 +217,11 @@ fn encode<T: serde::Serialize>(value: &T) -> Bytes {
 }
 
 /// Answers a whole request body: one call or a batch.
-pub(crate) fn handle_body(api: &EthApi, body: &[u8], max_batch: usize) -> Bytes {
-    // One snapshot per HTTP request: every call of a batch sees the same block, and the
+pub(crate) fn handle_body<M: RpcModule>(module: &M, body: &[u8], max_batch: usize) -> Bytes {
+    // One context per HTTP request: every call of a batch sees the same block, and the
     // tables are opened once.
-    let snapshot = match api.snapshot() {
-        Ok(snapshot) => snapshot,
+    let ctx = match module.begin() {
+        Ok(ctx) => ctx,
         Err(error) => return single_error(error),
     };
     let text = match std::str::from_utf8(body) {
@@ -205,7 +244,7 @@ pub(crate) fn handle_body(api: &EthApi, body: &[u8], max_batch: usize) -> Bytes 
         }
         let responses: Vec<Response<'_>> = calls
             .iter()
-            .map(|call| handle_call(api, &snapshot, call))
+            .map(|call| handle_call(module, &ctx, call))
             .collect();
         encode(&responses)
     } else {
@@ -213,11 +252,11 @@ pub(crate) fn handle_body(api: &EthApi, body: &[u8], max_batch: usize) -> Bytes 
             Ok(call) => call,
             Err(e) => return single_error(RpcError::parse(e)),
         };
-        encode(&handle_call(api, &snapshot, call))
+        encode(&handle_call(module, &ctx, call))
     }
 }
 
-fn handle_call<'a>(api: &EthApi, snapshot: &Snapshot, raw: &'a RawValue) -> Response<'a> {
+fn handle_call<'a, M: RpcModule>(module: &M, ctx: &M::Context, raw: &'a RawValue) -> Response<'a> {
     let request: Request<'a> = match serde_json::from_str(raw.get()) {
         Ok(request) => request,
         Err(e) => {
@@ -242,7 +281,7 @@ fn handle_call<'a>(api: &EthApi, snapshot: &Snapshot, raw: &'a RawValue) -> Resp
         // A panic in a handler is a bug, but it must never take the server down or leave the
         // caller hanging.
         std::panic::catch_unwind(AssertUnwindSafe(|| {
-            api.dispatch(snapshot, &request.method, &params)
+            module.dispatch(ctx, &request.method, &params)
         }))
         .unwrap_or_else(|_| Err(RpcError::internal(format!("{} panicked", request.method))))
     });

@@ -107,6 +107,8 @@ fn run(senders: usize, txs_per_block: usize) {
                 changes: &built.changes,
                 state: &built.state,
                 codes: &built.codes,
+                plugins: &[],
+                activated: &[],
             })
             .expect("commit");
         let committed = started.elapsed();

@@ -1,9 +1,12 @@
 //! The sequencer: builds the genesis state and produces blocks.
 //!
 //! ```text
-//!  every block_time:  parent header ─▶ BaseFeeRule ─▶ base fee
-//!                     Mempool::best(base fee) ─▶ BlockBuilder::push … ─▶ finish (state root)
-//!                     Storage::commit_block (one redb write) ─▶ Mempool::on_block
+//!  every block_time:  PluginRegistry::begin_block ─▶ the block's plugins (swaps take effect here)
+//!                     parent header ─▶ fee plugin or EIP-1559 ─▶ base fee
+//!                     Mempool::best(base fee) ─▶ ordering plugin ─▶ BlockBuilder::push …
+//!                     ─▶ finish (state root)
+//!                     Storage::commit_block (one redb write, with the plugins that shaped
+//!                     the block) ─▶ Mempool::on_block
 //! ```
 //!
 //! The proposer runs on its own OS thread: block building is CPU-bound and must not stall the
@@ -18,7 +21,7 @@ mod proposer;
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
-pub use plugins::{PluginFeeRule, PluginOrdering};
+pub use plugins::BlockRules;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};
 
 #[cfg(test)]

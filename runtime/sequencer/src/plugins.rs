@@ -1,6 +1,8 @@
-//! Plugins in block production: a fee plugin behind [`BaseFeeRule`], an ordering plugin over the
-//! pool's executable transactions. Any plugin failure is logged and counted, and the block uses
-//! the native rule: a plugin can never stall the chain.
+//! The rules a block is built by: the registry's active plugins, each with its native fallback.
+//!
+//! A fee plugin sets the base fee (else EIP-1559); an ordering plugin orders the pool's
+//! executable transactions (else the pool's own order). Any plugin failure is logged, counted
+//! and recorded with the block as a fallback: a plugin can never stall the chain.
 
 use std::sync::Arc;
 
@@ -8,107 +10,160 @@ use alloy_consensus::Header;
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::PooledTx;
 use keel_plugin_host::{
-    Candidate, FeeParams, FeePlugin, OrderingContext, OrderingPlugin, PluginEngine,
+    ActiveSet, Candidate, FeeParams, OrderingContext, PluginEngine, PluginRegistry, PluginResult,
+    PluginSlot,
 };
+use keel_storage::BlockPlugin;
 use prometheus_client::metrics::counter::Counter;
-use tracing::warn;
+use tracing::{debug, warn};
 
-/// A fee-rule plugin with the native EIP-1559 rule as its fallback.
+/// The plugin registry, the engine that runs its plugins, and the native rules behind them.
 #[derive(Debug)]
-pub struct PluginFeeRule {
+pub struct BlockRules {
     engine: Arc<PluginEngine>,
-    plugin: FeePlugin,
-    params: FeeParams,
-    fallback: Eip1559BaseFee,
-    failures: Counter,
+    registry: Arc<PluginRegistry>,
+    fee_params: FeeParams,
+    native_fee: Eip1559BaseFee,
+    fee_failures: Counter,
+    ordering_failures: Counter,
 }
 
-impl PluginFeeRule {
-    /// Wraps `plugin`; `failures` counts the calls that fell back.
+impl BlockRules {
+    /// Rules from `registry`'s plugins; `fee_failures` and `ordering_failures` count fallbacks.
     pub const fn new(
         engine: Arc<PluginEngine>,
-        plugin: FeePlugin,
-        params: FeeParams,
-        fallback: Eip1559BaseFee,
-        failures: Counter,
+        registry: Arc<PluginRegistry>,
+        fee_params: FeeParams,
+        native_fee: Eip1559BaseFee,
+        fee_failures: Counter,
+        ordering_failures: Counter,
     ) -> Self {
         Self {
             engine,
-            plugin,
-            params,
-            fallback,
-            failures,
+            registry,
+            fee_params,
+            native_fee,
+            fee_failures,
+            ordering_failures,
         }
     }
-}
 
-impl BaseFeeRule for PluginFeeRule {
-    fn next_base_fee(&self, parent: &Header) -> u64 {
-        match self
-            .plugin
-            .next_base_fee(&self.engine, parent.into(), self.params)
-        {
-            Ok(decision) => decision.base_fee,
-            Err(error) => {
-                self.failures.inc();
-                warn!(target: "keel::plugins", plugin = %self.plugin.id(), %error, "fee plugin failed; this block uses the native EIP-1559 rule");
-                self.fallback.next_base_fee(parent)
+    /// The registry the proposer begins each block with.
+    pub fn registry(&self) -> &PluginRegistry {
+        &self.registry
+    }
+
+    /// The engine plugins run on.
+    pub fn engine(&self) -> &Arc<PluginEngine> {
+        &self.engine
+    }
+
+    /// The fee bounds every fee plugin is held to.
+    pub const fn fee_params(&self) -> FeeParams {
+        self.fee_params
+    }
+
+    fn plugin_base_fee(&self, set: &ActiveSet, parent: &Header) -> Option<PluginResult<u64>> {
+        let plugin = set.fee()?;
+        Some(
+            plugin
+                .next_base_fee(&self.engine, parent.into(), self.fee_params)
+                .map(|decision| decision.base_fee),
+        )
+    }
+
+    /// The base fee of the child of `parent` under `set`, and the fee plugin's record for the
+    /// block (none when the native rule is in the slot).
+    pub fn base_fee(&self, set: &ActiveSet, parent: &Header) -> (u64, Option<BlockPlugin>) {
+        match self.plugin_base_fee(set, parent) {
+            None => (self.native_fee.next_base_fee(parent), None),
+            Some(result) => {
+                let fell_back = result.is_err();
+                let base_fee = result.unwrap_or_else(|error| {
+                    self.fee_failures.inc();
+                    warn!(target: "keel::plugins", %error, "fee plugin failed; this block uses the native EIP-1559 rule");
+                    self.native_fee.next_base_fee(parent)
+                });
+                let id = set.fee().map(|p| p.id().clone());
+                (base_fee, id.map(|id| used(PluginSlot::Fee, id, fell_back)))
             }
-        }
-    }
-}
-
-/// An ordering plugin; the pool's own order is the fallback.
-#[derive(Debug)]
-pub struct PluginOrdering {
-    engine: Arc<PluginEngine>,
-    plugin: OrderingPlugin,
-    failures: Counter,
-}
-
-impl PluginOrdering {
-    /// Wraps `plugin`; `failures` counts the blocks that fell back.
-    pub const fn new(engine: Arc<PluginEngine>, plugin: OrderingPlugin, failures: Counter) -> Self {
-        Self {
-            engine,
-            plugin,
-            failures,
         }
     }
 
     /// Orders `pooled` (the pool's executable transactions, in its native order) for the block
-    /// `ctx`. Entries the host drops are logged; a failed call returns `pooled` unchanged.
-    pub fn order(&self, ctx: OrderingContext, pooled: Vec<Arc<PooledTx>>) -> Vec<Arc<PooledTx>> {
-        let candidates: Vec<Candidate> = pooled
-            .iter()
-            .map(|tx| Candidate {
-                hash: tx.hash.0,
-                sender: tx.sender,
-                nonce: tx.nonce(),
-                gas_limit: alloy_consensus::Transaction::gas_limit(&tx.tx),
-                max_fee: tx.max_fee(),
-                max_priority_fee: tx.max_priority_fee(),
-                size: u32::try_from(tx.encoded_len).unwrap_or(u32::MAX),
-                tx_type: alloy_eips::Typed2718::ty(&tx.tx),
-                arrival: tx.arrival,
-            })
-            .collect();
-        match self.plugin.order(&self.engine, ctx, &candidates) {
+    /// `ctx` under `set`. Entries the host drops are logged; a failed call keeps the pool's order.
+    pub fn order(
+        &self,
+        set: &ActiveSet,
+        ctx: OrderingContext,
+        pooled: Vec<Arc<PooledTx>>,
+    ) -> (Vec<Arc<PooledTx>>, Option<BlockPlugin>) {
+        let Some(plugin) = set.ordering() else {
+            return (pooled, None);
+        };
+        let candidates: Vec<Candidate> = pooled.iter().map(|tx| candidate(tx)).collect();
+        match plugin.order(&self.engine, ctx, &candidates) {
             Ok(ordering) => {
                 for violation in &ordering.dropped {
-                    warn!(target: "keel::plugins", plugin = %self.plugin.id(), %violation, "ordering entry dropped");
+                    warn!(target: "keel::plugins", plugin = %plugin.id(), %violation, "ordering entry dropped");
                 }
-                ordering
+                let ordered = ordering
                     .order
                     .into_iter()
                     .map(|index| pooled[index].clone())
-                    .collect()
+                    .collect();
+                (
+                    ordered,
+                    Some(used(PluginSlot::Ordering, plugin.id().clone(), false)),
+                )
             }
             Err(error) => {
-                self.failures.inc();
-                warn!(target: "keel::plugins", plugin = %self.plugin.id(), %error, "ordering plugin failed; this block uses the pool's order");
-                pooled
+                self.ordering_failures.inc();
+                warn!(target: "keel::plugins", %error, "ordering plugin failed; this block uses the pool's order");
+                (
+                    pooled,
+                    Some(used(PluginSlot::Ordering, plugin.id().clone(), true)),
+                )
             }
         }
+    }
+}
+
+/// The base fee RPC reports for the pending block: what the proposer would compute with the
+/// plugins that will build it. A failing plugin is not counted here (the proposer counts it).
+impl BaseFeeRule for BlockRules {
+    fn next_base_fee(&self, parent: &Header) -> u64 {
+        let set = self.registry.at(parent.number + 1);
+        match self.plugin_base_fee(&set, parent) {
+            Some(Ok(base_fee)) => base_fee,
+            Some(Err(error)) => {
+                debug!(target: "keel::plugins", %error, "fee plugin failed for an estimate; using EIP-1559");
+                self.native_fee.next_base_fee(parent)
+            }
+            None => self.native_fee.next_base_fee(parent),
+        }
+    }
+}
+
+fn used(slot: PluginSlot, id: keel_plugin_host::PluginId, fell_back: bool) -> BlockPlugin {
+    BlockPlugin {
+        slot,
+        id,
+        fell_back,
+    }
+}
+
+/// A pooled transaction as an ordering plugin sees it.
+fn candidate(tx: &PooledTx) -> Candidate {
+    Candidate {
+        hash: tx.hash.0,
+        sender: tx.sender,
+        nonce: tx.nonce(),
+        gas_limit: alloy_consensus::Transaction::gas_limit(&tx.tx),
+        max_fee: tx.max_fee(),
+        max_priority_fee: tx.max_priority_fee(),
+        size: u32::try_from(tx.encoded_len).unwrap_or(u32::MAX),
+        tx_type: alloy_eips::Typed2718::ty(&tx.tx),
+        arrival: tx.arrival,
     }
 }

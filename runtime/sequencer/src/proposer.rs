@@ -8,7 +8,7 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, Bytes};
-use keel_evm::{BaseFeeRule, BlockAttributes, BlockBuilder, TxOutcome};
+use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
 use keel_primitives::ChainSpec;
 use keel_storage::{BlockWrite, Storage};
@@ -16,7 +16,7 @@ use tracing::{error, info, info_span, warn};
 
 use keel_plugin_host::OrderingContext;
 
-use crate::{PluginOrdering, SequencerMetrics, SequencerResult};
+use crate::{BlockRules, SequencerMetrics, SequencerResult};
 
 /// The cheapest possible transaction; with less gas left, a block is full.
 const MIN_TX_GAS: u64 = 21_000;
@@ -57,8 +57,7 @@ pub struct Proposer {
     config: ProposerConfig,
     storage: Arc<Storage>,
     pool: Arc<Mempool>,
-    fee_rule: Arc<dyn BaseFeeRule>,
-    ordering: Option<PluginOrdering>,
+    rules: Arc<BlockRules>,
     metrics: SequencerMetrics,
 }
 
@@ -77,7 +76,7 @@ impl Proposer {
         config: ProposerConfig,
         storage: Arc<Storage>,
         pool: Arc<Mempool>,
-        fee_rule: Arc<dyn BaseFeeRule>,
+        rules: Arc<BlockRules>,
         metrics: SequencerMetrics,
     ) -> Self {
         Self {
@@ -85,16 +84,9 @@ impl Proposer {
             config,
             storage,
             pool,
-            fee_rule,
-            ordering: None,
+            rules,
             metrics,
         }
-    }
-
-    /// Orders each block's transactions with `ordering` instead of the pool's native order.
-    pub fn with_ordering(mut self, ordering: PluginOrdering) -> Self {
-        self.ordering = Some(ordering);
-        self
     }
 
     /// Builds, seals and persists the next block from the pool's best transactions.
@@ -104,7 +96,12 @@ impl Proposer {
         let parent = snapshot.head()?;
         let number = parent.number + 1;
         let _span = info_span!(target: "keel::sequencer", "block", number).entered();
-        let base_fee = self.fee_rule.next_base_fee(&parent);
+        // Swaps take effect here, between blocks: the whole block sees one set of plugins.
+        let plugins = self.rules.registry().begin_block(number);
+        for plugin in &plugins.activated {
+            info!(target: "keel::plugins", slot = %plugin.slot(), plugin = %plugin.id(), "plugin active from this block");
+        }
+        let (base_fee, fee_plugin) = self.rules.base_fee(&plugins.set, &parent);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -123,16 +120,15 @@ impl Proposer {
         let mut mined = Vec::new();
         let mut invalid = Vec::new();
         let mut skipped: HashSet<Address> = HashSet::new();
-        let mut candidates = self.pool.best(base_fee, &snapshot);
-        if let Some(ordering) = &self.ordering {
-            let ctx = OrderingContext {
-                number,
-                timestamp,
-                gas_limit: self.config.gas_limit,
-                base_fee,
-            };
-            candidates = ordering.order(ctx, candidates);
-        }
+        let ctx = OrderingContext {
+            number,
+            timestamp,
+            gas_limit: self.config.gas_limit,
+            base_fee,
+        };
+        let (candidates, ordering_plugin) =
+            self.rules
+                .order(&plugins.set, ctx, self.pool.best(base_fee, &snapshot));
         for pooled in candidates {
             if builder.gas_remaining() < MIN_TX_GAS || builder.len() >= max_txs {
                 break;
@@ -160,6 +156,15 @@ impl Proposer {
             changes: &built.changes,
             state: &built.state,
             codes: &built.codes,
+            plugins: &ordering_plugin
+                .into_iter()
+                .chain(fee_plugin)
+                .collect::<Vec<_>>(),
+            activated: &plugins
+                .activated
+                .iter()
+                .map(|plugin| plugin.slot())
+                .collect::<Vec<_>>(),
         })?;
         self.pool.on_block(
             &mined,

@@ -8,13 +8,14 @@ use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
 use keel_config::Config;
-use keel_evm::{BaseFeeRule, Eip1559BaseFee};
+use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::{ChainSpec, StateReader};
 use keel_storage::Storage;
 use keel_trie::{GenesisAccount, genesis_state};
+use prometheus_client::metrics::counter::Counter;
 
-use crate::{Proposer, ProposerConfig, SequencerMetrics, build_genesis};
+use crate::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
 
 const CHAIN_ID: u64 = 65_536_999;
 const GWEI: u128 = 1_000_000_000;
@@ -86,12 +87,11 @@ struct Chain {
 
 impl Chain {
     fn new() -> Self {
-        Self::with_fee_rule(Arc::new(Eip1559BaseFee::new(ChainSpec::ethereum_like(
-            CHAIN_ID,
-        ))))
+        Self::with_plugins(keel_plugin_host::ActiveSet::default(), Counter::default())
     }
 
-    fn with_fee_rule(fee_rule: Arc<dyn BaseFeeRule>) -> Self {
+    /// A chain whose blocks are built with `plugins`; `failures` counts fee-plugin fallbacks.
+    fn with_plugins(plugins: keel_plugin_host::ActiveSet, failures: Counter) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let toml = r#"
 [chain]
@@ -121,7 +121,14 @@ balance = "0x21e19e0c9bab2400000"
             },
             storage.clone(),
             pool.clone(),
-            fee_rule,
+            Arc::new(BlockRules::new(
+                engine(),
+                Arc::new(keel_plugin_host::PluginRegistry::new(plugins, 1)),
+                FEE_PARAMS,
+                Eip1559BaseFee::new(spec),
+                failures,
+                Counter::default(),
+            )),
             SequencerMetrics::default(),
         );
         let key = PrivateKeySigner::from_bytes(&DEV_KEY).unwrap();
@@ -349,73 +356,85 @@ fn transactions_invalid_at_execution_are_dropped() {
     chain.assert_root_from_scratch();
 }
 
-/// A reference component from `plugins/out` (built by `plugins/build.sh`).
-fn fee_plugin(
-    engine: &keel_plugin_host::PluginEngine,
-    base_fee: &str,
-) -> keel_plugin_host::FeePlugin {
+/// One engine for every test chain (each engine starts an epoch thread).
+fn engine() -> Arc<keel_plugin_host::PluginEngine> {
+    static ENGINE: std::sync::OnceLock<Arc<keel_plugin_host::PluginEngine>> =
+        std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| Arc::new(keel_plugin_host::PluginEngine::new().unwrap()))
+        .clone()
+}
+
+const FEE_PARAMS: keel_plugin_host::FeeParams = keel_plugin_host::FeeParams {
+    min_base_fee: 0,
+    max_base_fee: u64::MAX,
+    elasticity_multiplier: 2,
+    max_change_denominator: 8,
+    max_change_bps: 1_250,
+};
+
+/// `fee-fixed` from `plugins/out` (built by `plugins/build.sh`) in the fee slot.
+fn fixed_fee(base_fee: &str) -> keel_plugin_host::ActiveSet {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../plugins/out/fee-fixed.wasm");
     let bytes = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run plugins/build.sh", path.display()));
     let id = keel_plugin_host::PluginId::new("fee-fixed", "test", &bytes);
     let settings = vec![("base-fee".to_owned(), base_fee.to_owned())];
-    keel_plugin_host::FeePlugin::new(
-        engine,
+    let plugin = keel_plugin_host::FeePlugin::new(
+        &engine(),
         &path,
         id,
         &bytes,
         keel_plugin_host::PluginLimits::default(),
         settings,
     )
-    .unwrap()
+    .unwrap();
+    let mut set = keel_plugin_host::ActiveSet::default();
+    set.insert(Arc::new(keel_plugin_host::Plugin::Fee(plugin)));
+    set
 }
 
 #[test]
 fn fee_plugin_sets_the_base_fee_and_a_bad_one_falls_back() {
-    let engine = Arc::new(keel_plugin_host::PluginEngine::new().unwrap());
-    let spec = ChainSpec::ethereum_like(CHAIN_ID);
-    let params = keel_plugin_host::FeeParams {
-        min_base_fee: 0,
-        max_base_fee: u64::MAX,
-        elasticity_multiplier: 2,
-        max_change_denominator: 8,
-        max_change_bps: 1_250,
-    };
-    let failures = prometheus_client::metrics::counter::Counter::default();
+    let failures = Counter::default();
 
     // 0.95 gwei is within 12.5 % of the genesis 1 gwei: every block uses it.
-    let rule = crate::PluginFeeRule::new(
-        engine.clone(),
-        fee_plugin(&engine, "0.95 gwei"),
-        params,
-        Eip1559BaseFee::new(spec),
-        failures.clone(),
-    );
-    let chain = Chain::with_fee_rule(Arc::new(rule));
+    let chain = Chain::with_plugins(fixed_fee("0.95 gwei"), failures.clone());
     for _ in 0..3 {
         chain.proposer.build_block().unwrap();
     }
-    let head = chain.storage.snapshot().unwrap().head().unwrap();
+    let snapshot = chain.storage.snapshot().unwrap();
+    let head = snapshot.head().unwrap();
     assert_eq!(head.base_fee_per_gas, Some(950_000_000));
     assert_eq!(failures.get(), 0);
-
-    // 5 gwei breaks the per-block change bound: the block still comes, with EIP-1559's fee.
-    let rule = crate::PluginFeeRule::new(
-        engine.clone(),
-        fee_plugin(&engine, "5 gwei"),
-        params,
-        Eip1559BaseFee::new(spec),
-        failures.clone(),
+    let used = snapshot.block_plugins(3).unwrap().unwrap();
+    assert_eq!(used.len(), 1);
+    assert_eq!(
+        (used[0].slot, used[0].id.name.as_str(), used[0].fell_back),
+        (keel_primitives::PluginSlot::Fee, "fee-fixed", false)
     );
-    let chain = Chain::with_fee_rule(Arc::new(rule));
+    drop(snapshot);
+
+    // 5 gwei breaks the per-block change bound: the block still comes, with EIP-1559's fee, and
+    // records that the plugin fell back.
+    let chain = Chain::with_plugins(fixed_fee("5 gwei"), failures.clone());
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.number, 1);
-    let head = chain.storage.snapshot().unwrap().head().unwrap();
+    let snapshot = chain.storage.snapshot().unwrap();
     assert_eq!(
-        head.base_fee_per_gas,
+        snapshot.head().unwrap().base_fee_per_gas,
         Some(875_000_000),
         "empty genesis parent: EIP-1559 lowers 1 gwei by 1/8"
     );
     assert_eq!(failures.get(), 1);
+    assert!(snapshot.block_plugins(1).unwrap().unwrap()[0].fell_back);
+}
+
+#[test]
+fn blocks_without_plugins_record_none() {
+    let chain = Chain::new();
+    chain.proposer.build_block().unwrap();
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert_eq!(snapshot.block_plugins(1).unwrap(), Some(vec![]));
 }

@@ -14,12 +14,14 @@
 mod codec;
 mod error;
 mod historical;
+mod plugins;
 mod snapshot;
 mod storage;
 pub mod tables;
 
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
+pub use plugins::{BlockPlugin, PluginActivation, PluginSource, PluginSpec};
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
 

@@ -46,6 +46,10 @@ pub struct Snapshot {
     codes: ReadOnlyTable<[u8; 32], &'static [u8]>,
     trie_nodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
     meta: ReadOnlyTable<&'static str, &'static [u8]>,
+    pub(crate) plugin_code: ReadOnlyTable<[u8; 32], &'static [u8]>,
+    pub(crate) plugin_history: ReadOnlyTable<(u8, u64), &'static [u8]>,
+    pub(crate) plugin_pending: ReadOnlyTable<u8, &'static [u8]>,
+    pub(crate) block_plugins: ReadOnlyTable<u64, &'static [u8]>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -68,6 +72,10 @@ impl Snapshot {
             codes: txn.open_table(CODES)?,
             trie_nodes: txn.open_table(TRIE_NODES)?,
             meta: txn.open_table(META)?,
+            plugin_code: txn.open_table(PLUGIN_CODE)?,
+            plugin_history: txn.open_table(PLUGIN_HISTORY)?,
+            plugin_pending: txn.open_table(PLUGIN_PENDING)?,
+            block_plugins: txn.open_table(BLOCK_PLUGINS)?,
         })
     }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use alloy_consensus::{Header, ReceiptEnvelope, Sealed};
 use alloy_primitives::{B256, Bytes, U256};
-use keel_primitives::SealedBlock;
+use keel_primitives::{PluginSlot, SealedBlock};
 use keel_trie::{AccountChange, StateRootUpdate, TrieAccount};
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use tracing::debug;
@@ -12,6 +12,7 @@ use tracing::debug;
 use crate::{
     Snapshot, StorageError, StorageResult,
     codec::{StoredBody, decode_head, encode, encode_receipts},
+    plugins::{BlockPlugin, write_block_plugins},
     tables::*,
 };
 
@@ -28,6 +29,11 @@ pub struct BlockWrite<'a> {
     pub state: &'a StateRootUpdate,
     /// New contract code.
     pub codes: &'a [(B256, Bytes)],
+    /// The plugins that shaped the block.
+    pub plugins: &'a [BlockPlugin],
+    /// Slots whose pending swap takes effect at this block: it moves from pending to history,
+    /// with this block as its first.
+    pub activated: &'a [PluginSlot],
 }
 
 /// The genesis state to write on first start.
@@ -69,6 +75,10 @@ impl Storage {
         txn.open_table(CODES)?;
         txn.open_table(TRIE_NODES)?;
         txn.open_table(META)?;
+        txn.open_table(PLUGIN_CODE)?;
+        txn.open_table(PLUGIN_HISTORY)?;
+        txn.open_table(PLUGIN_PENDING)?;
+        txn.open_table(BLOCK_PLUGINS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -157,6 +167,7 @@ impl Storage {
             write_trie(&txn, write.state)?;
             write_codes(&txn, write.codes)?;
             write_storage(&txn, write.changes)?;
+            write_block_plugins(&txn, number, write.plugins, write.activated)?;
             txn.open_table(META)?
                 .insert(META_HEAD, number.to_be_bytes().as_slice())?;
         }
@@ -165,7 +176,7 @@ impl Storage {
         Ok(())
     }
 
-    fn begin_write(&self) -> StorageResult<WriteTransaction> {
+    pub(crate) fn begin_write(&self) -> StorageResult<WriteTransaction> {
         // redb's default durability is `Immediate`: the commit is on disk (fsync) before
         // `commit` returns, so an acknowledged block survives `kill -9` and power loss alike.
         Ok(self.db.begin_write()?)

@@ -27,6 +27,15 @@ pub const STORAGE: TableDefinition<'_, ([u8; 20], [u8; 32]), [u8; 32]> =
 pub const CODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("codes");
 /// keccak(node) → RLP trie node, for the account trie and every storage trie. Never pruned.
 pub const TRIE_NODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("trie_nodes");
+/// sha256 → a plugin's component bytes (every plugin ever loaded).
+pub const PLUGIN_CODE: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("plugin_code");
+/// (slot tag, first block) → RLP activation; the last entry of a slot is its active plugin.
+pub const PLUGIN_HISTORY: TableDefinition<'_, (u8, u64), &[u8]> =
+    TableDefinition::new("plugin_history");
+/// Slot tag → RLP activation waiting for its block.
+pub const PLUGIN_PENDING: TableDefinition<'_, u8, &[u8]> = TableDefinition::new("plugin_pending");
+/// Block number → RLP list of the plugins that shaped it.
+pub const BLOCK_PLUGINS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_plugins");
 /// Small named values: [`META_HEAD`], [`META_GENESIS`].
 pub const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 

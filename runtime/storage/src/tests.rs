@@ -5,7 +5,11 @@ use alloy_primitives::{Address, U256};
 use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, SealedBlock, StateReader};
 use keel_trie::{GenesisAccount, StateRootUpdate, genesis_state};
 
-use crate::{BlockWrite, GenesisWrite, Storage, StorageError};
+use crate::{
+    BlockPlugin, BlockWrite, GenesisWrite, PluginActivation, PluginSource, PluginSpec, Storage,
+    StorageError,
+};
+use keel_primitives::{PluginId, PluginSlot};
 
 fn genesis(balance: u64) -> (alloy_consensus::Sealed<Header>, StateRootUpdate) {
     let state = genesis_state([GenesisAccount {
@@ -105,6 +109,8 @@ fn blocks_must_extend_the_head() {
             changes: &[],
             state: &empty,
             codes: &[],
+            plugins: &[],
+            activated: &[],
         })
         .unwrap_err();
     assert!(
@@ -115,5 +121,163 @@ fn blocks_must_extend_the_head() {
         storage.snapshot().unwrap().head_number().unwrap(),
         0,
         "nothing was written"
+    );
+}
+
+fn chain_at_genesis() -> (
+    tempfile::TempDir,
+    Storage,
+    alloy_consensus::Sealed<Header>,
+    StateRootUpdate,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(&dir.path().join("keel.redb")).unwrap();
+    let (header, state) = genesis(5);
+    storage
+        .init_genesis(GenesisWrite {
+            header: &header,
+            state: &state,
+            storage: &[],
+            codes: &[],
+        })
+        .unwrap();
+    (dir, storage, header, state)
+}
+
+fn activation(slot: PluginSlot, name: &str, code: &[u8], source: PluginSource) -> PluginActivation {
+    PluginActivation {
+        slot,
+        block: 1,
+        plugin: Some(PluginSpec {
+            id: PluginId::new(name, "0.1.0", code),
+            settings: vec![("base-fee".into(), "1 gwei".into())],
+            fuel: 1_000,
+            memory_bytes: 1 << 20,
+            deadline: std::time::Duration::from_millis(250),
+        }),
+        source,
+        config_hash: Some(keel_primitives::plugins::code_hash(b"config")),
+    }
+}
+
+/// An empty block on top of `parent` that keeps the state.
+fn empty_block(parent: &alloy_consensus::Sealed<Header>) -> SealedBlock {
+    SealedBlock {
+        header: Header {
+            number: parent.number + 1,
+            parent_hash: parent.hash(),
+            state_root: parent.state_root,
+            ..Default::default()
+        }
+        .seal_slow(),
+        transactions: vec![],
+        senders: vec![],
+    }
+}
+
+fn commit_empty(
+    storage: &Storage,
+    block: &SealedBlock,
+    plugins: &[BlockPlugin],
+    activated: &[PluginSlot],
+) {
+    storage
+        .commit_block(BlockWrite {
+            block,
+            receipts: &[],
+            changes: &[],
+            state: &StateRootUpdate {
+                root: block.header.state_root,
+                nodes: vec![],
+                accounts: vec![],
+            },
+            codes: &[],
+            plugins,
+            activated,
+        })
+        .unwrap();
+}
+
+#[test]
+fn plugin_swaps_become_history_with_the_block_that_activates_them() {
+    let (_dir, storage, genesis, _) = chain_at_genesis();
+    let config = activation(
+        PluginSlot::Fee,
+        "fee-eip1559",
+        b"eip1559",
+        PluginSource::Config,
+    );
+    storage
+        .record_activations(&[(config.clone(), Some(b"eip1559".as_slice()))])
+        .unwrap();
+    let eip1559 = vec![BlockPlugin {
+        slot: PluginSlot::Fee,
+        id: config.plugin.as_ref().unwrap().id.clone(),
+        fell_back: false,
+    }];
+    let block1 = empty_block(&genesis);
+    commit_empty(&storage, &block1, &eip1559, &[]);
+
+    // A swap is pending until a block carries it; the block it names is only a request.
+    let mut swap = activation(PluginSlot::Fee, "fee-fixed", b"fixed", PluginSource::Admin);
+    swap.block = 2;
+    storage.put_pending_plugin(&swap, b"fixed").unwrap();
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.pending_plugins().unwrap(), vec![swap.clone()]);
+    assert_eq!(
+        snapshot.active_plugin(PluginSlot::Fee).unwrap(),
+        Some(config.clone())
+    );
+    let hash = swap.plugin.as_ref().unwrap().id.code_hash;
+    assert_eq!(
+        snapshot.plugin_code(hash).unwrap().as_deref(),
+        Some(b"fixed".as_slice())
+    );
+    drop(snapshot);
+
+    let fixed = vec![BlockPlugin {
+        slot: PluginSlot::Fee,
+        id: swap.plugin.as_ref().unwrap().id.clone(),
+        fell_back: true,
+    }];
+    commit_empty(
+        &storage,
+        &empty_block(&block1.header),
+        &fixed,
+        &[PluginSlot::Fee],
+    );
+    let snapshot = storage.snapshot().unwrap();
+    assert!(snapshot.pending_plugins().unwrap().is_empty());
+    assert_eq!(
+        snapshot.plugin_history(PluginSlot::Fee).unwrap(),
+        vec![config, swap.clone()]
+    );
+    assert_eq!(snapshot.active_plugin(PluginSlot::Fee).unwrap(), Some(swap));
+    assert_eq!(snapshot.active_plugin(PluginSlot::Ordering).unwrap(), None);
+    assert_eq!(snapshot.block_plugins(1).unwrap(), Some(eip1559));
+    assert_eq!(snapshot.block_plugins(2).unwrap(), Some(fixed));
+    assert_eq!(snapshot.block_plugins(3).unwrap(), None);
+}
+
+#[test]
+fn a_native_activation_round_trips() {
+    let (_dir, storage, ..) = chain_at_genesis();
+    let native = PluginActivation {
+        slot: PluginSlot::Ordering,
+        block: 3,
+        plugin: None,
+        source: PluginSource::Config,
+        config_hash: None,
+    };
+    storage
+        .record_activations(&[(native.clone(), None)])
+        .unwrap();
+    assert_eq!(
+        storage
+            .snapshot()
+            .unwrap()
+            .plugin_history(PluginSlot::Ordering)
+            .unwrap(),
+        vec![native]
     );
 }

@@ -40,7 +40,8 @@ fn plugin(
 #[test]
 fn every_reference_plugin_passes_conformance_and_reports_fuel() {
     let engine = PluginEngine::new().unwrap();
-    let cases: &[(PluginSlot, &str, &[(&str, &str)])] = &[
+    type Case<'a> = (PluginSlot, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: &[Case<'_>] = &[
         (PluginSlot::Ordering, "ordering-priority-fee", &[]),
         (PluginSlot::Ordering, "ordering-fifo", &[]),
         (PluginSlot::Fee, "fee-eip1559", &[]),

@@ -1,0 +1,120 @@
+//! `keel plugin …`: tools for plugin authors and operators.
+
+mod check;
+mod swap;
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use eyre::WrapErr;
+use keel_config::Config;
+use keel_plugin_host::PluginSlot;
+
+/// `keel plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginCommand {
+    /// Compile a component for a slot, run the conformance inputs the node runs before it
+    /// activates a plugin, and print the fuel each call used.
+    Check {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// The slot it is for: ordering, fee or bridge.
+        #[arg(long)]
+        slot: PluginSlot,
+        /// A setting passed to every call, `KEY=VALUE` (repeatable).
+        #[arg(long = "set", value_parser = parse_setting)]
+        settings: Vec<(String, String)>,
+        /// A node config whose `[fees]` bounds a fee plugin is checked against.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Load a component into a slot of a running node (`keel_loadPlugin` on its admin API). It
+    /// is validated there, and becomes active at the next block or at `--at`.
+    Swap {
+        /// The slot: ordering, fee or bridge.
+        slot: PluginSlot,
+        /// The component (`.wasm`); its manifest (`.toml` next to it) names it.
+        file: PathBuf,
+        /// The node's config: the admin address and JWT secret come from it.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The admin API URL, e.g. `http://127.0.0.1:1730` (default: `admin.listen`).
+        #[arg(long)]
+        admin: Option<String>,
+        /// The JWT secret file (default: `admin.jwt_secret`, or `<datadir>/admin-jwt.hex`).
+        #[arg(long)]
+        jwt_secret: Option<PathBuf>,
+        /// The first block the plugin shapes (default: the next block).
+        #[arg(long)]
+        at: Option<u64>,
+        /// A setting, `KEY=VALUE` (repeatable; default: the slot's settings in the node's
+        /// config).
+        #[arg(long = "set", value_parser = parse_setting)]
+        settings: Vec<(String, String)>,
+        /// Fuel per call (default: the slot's in the node's config).
+        #[arg(long)]
+        fuel: Option<u64>,
+        /// Memory limit, MiB (default: the slot's in the node's config).
+        #[arg(long)]
+        memory_mb: Option<u64>,
+    },
+}
+
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
+}
+
+fn load_config(path: Option<&PathBuf>) -> eyre::Result<Option<Config>> {
+    match path {
+        None => Ok(None),
+        Some(path) => Ok(Some(Config::load(path)?)),
+    }
+}
+
+impl PluginCommand {
+    pub(crate) fn run(self) -> eyre::Result<()> {
+        match self {
+            Self::Check {
+                file,
+                slot,
+                settings,
+                config,
+            } => check::run(
+                &file,
+                slot,
+                settings,
+                load_config(config.as_ref())?.as_ref(),
+            ),
+            Self::Swap {
+                slot,
+                file,
+                config,
+                admin,
+                jwt_secret,
+                at,
+                settings,
+                fuel,
+                memory_mb,
+            } => {
+                let config = load_config(config.as_ref())?;
+                let target = swap::AdminTarget::resolve(config.as_ref(), admin, jwt_secret)?;
+                let request = swap::SwapRequest {
+                    slot,
+                    file,
+                    activate_at: at,
+                    settings: (!settings.is_empty()).then_some(settings),
+                    fuel,
+                    memory_mb,
+                };
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .wrap_err("cannot start the async runtime")?
+                    .block_on(swap::run(&target, request))
+            }
+        }
+    }
+}
