@@ -204,7 +204,8 @@ async fn swap_and_check(node: &mut KeelNode, admin_url: &str) -> eyre::Result<()
         "expected two activations: {history}"
     );
     ensure!(
-        activations[0]["source"] == "config" && activations[0]["plugin"]["codeHash"] == eip1559_hash,
+        activations[0]["source"] == "config"
+            && activations[0]["plugin"]["codeHash"] == eip1559_hash,
         "{history}"
     );
     ensure!(

@@ -122,6 +122,8 @@ fn devnet_is_the_documented_devnet() {
         config.metrics.listen,
         Some("127.0.0.1:9001".parse().unwrap())
     );
+    assert_eq!(config.admin.listen, Some("127.0.0.1:1730".parse().unwrap()));
+    assert_eq!(config.admin.jwt_secret, None);
     assert_eq!(config.sequencer.block_time, Duration::from_secs(1));
     assert_eq!(config.node.datadir, Path::new("./data/devnet"));
     assert_eq!(config.genesis.alloc.len(), 10);
@@ -881,4 +883,37 @@ fn plugin_slots_parse_with_defaults_and_resolve_paths() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("plugins.fees") && err.contains("fee"), "{err}");
+}
+
+#[test]
+fn admin_secret_is_relative_to_the_config_and_listen_must_not_clash() {
+    let config = Config::from_toml_str(
+        "[chain]\nchain_id = 1\n[admin]\nlisten = \"127.0.0.1:1730\"\njwt_secret = \"jwt.hex\"\n",
+        Path::new("/etc/keel/node.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.admin.jwt_secret.as_deref(),
+        Some(Path::new("/etc/keel/jwt.hex"))
+    );
+    let error = Config::from_toml_str(
+        "[chain]\nchain_id = 1\n[admin]\nlisten = \"127.0.0.1:1729\"\n",
+        Path::new("node.toml"),
+        Vec::<(String, String)>::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("`admin.listen` must differ from rpc.listen"),
+        "{error}"
+    );
+    // An empty value disables it, from the environment too.
+    let config = Config::from_toml_str(
+        "[chain]\nchain_id = 1\n[admin]\nlisten = \"127.0.0.1:1730\"\n",
+        Path::new("node.toml"),
+        vec![("KEEL_ADMIN__LISTEN".to_owned(), String::new())],
+    )
+    .unwrap();
+    assert_eq!(config.admin.listen, None);
 }
