@@ -373,26 +373,74 @@ const FEE_PARAMS: keel_plugin_host::FeeParams = keel_plugin_host::FeeParams {
     max_change_bps: 1_250,
 };
 
-/// `fee-fixed` from `plugins/out` (built by `plugins/build.sh`) in the fee slot.
-fn fixed_fee(base_fee: &str) -> keel_plugin_host::ActiveSet {
+/// Component `name` from `plugins/out` (built by `plugins/build.sh`) alone in `slot`.
+fn only_plugin(
+    slot: keel_primitives::PluginSlot,
+    name: &str,
+    settings: &[(&str, &str)],
+    limits: keel_plugin_host::PluginLimits,
+) -> keel_plugin_host::ActiveSet {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../plugins/out/fee-fixed.wasm");
+        .join(format!("../../plugins/out/{name}.wasm"));
     let bytes = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run plugins/build.sh", path.display()));
-    let id = keel_plugin_host::PluginId::new("fee-fixed", "test", &bytes);
-    let settings = vec![("base-fee".to_owned(), base_fee.to_owned())];
-    let plugin = keel_plugin_host::FeePlugin::new(
-        &engine(),
-        &path,
-        id,
-        &bytes,
-        keel_plugin_host::PluginLimits::default(),
-        settings,
-    )
-    .unwrap();
+    let id = keel_plugin_host::PluginId::new(name, "test", &bytes);
+    let settings = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let plugin =
+        keel_plugin_host::Plugin::compile(&engine(), slot, &path, id, &bytes, limits, settings)
+            .unwrap();
     let mut set = keel_plugin_host::ActiveSet::default();
-    set.insert(Arc::new(keel_plugin_host::Plugin::Fee(plugin)));
+    set.insert(Arc::new(plugin));
     set
+}
+
+fn fixed_fee(base_fee: &str) -> keel_plugin_host::ActiveSet {
+    only_plugin(
+        keel_primitives::PluginSlot::Fee,
+        "fee-fixed",
+        &[("base-fee", base_fee)],
+        keel_plugin_host::PluginLimits::default(),
+    )
+}
+
+#[test]
+fn a_hostile_ordering_plugin_never_stops_the_chain() {
+    let limits = keel_plugin_host::PluginLimits {
+        fuel: 10_000_000,
+        memory_bytes: 8 << 20,
+        deadline: Duration::from_secs(10),
+    };
+    for mode in ["loop", "grow", "trap", "refuse", "duplicate", "reverse"] {
+        let hostile = only_plugin(
+            keel_primitives::PluginSlot::Ordering,
+            "test-hostile-ordering",
+            &[("mode", mode)],
+            limits,
+        );
+        let mut chain = Chain::with_plugins(hostile, Counter::default());
+        let sent = [
+            chain.send_value(Address::repeat_byte(1), U256::from(1)),
+            chain.send_value(Address::repeat_byte(2), U256::from(2)),
+        ];
+        let summary = chain.proposer.build_block().unwrap();
+        // Both are from one sender: `reverse` puts nonce 1 first, which the host drops (it
+        // would be invalid there), so it waits for the next block.
+        let expected = if mode == "reverse" { 1 } else { 2 };
+        assert_eq!(summary.transactions, expected, "{mode}");
+        chain.proposer.build_block().unwrap();
+        let snapshot = chain.storage.snapshot().unwrap();
+        for hash in sent {
+            assert!(snapshot.tx_location(&hash).unwrap().is_some(), "{mode}");
+        }
+        let used = snapshot.block_plugins(1).unwrap().unwrap();
+        // A failed call falls back to the pool's order; a bad answer is repaired by the host
+        // (duplicates and nonce-breaking entries dropped) and is still the plugin's order.
+        let expect_fallback = !matches!(mode, "duplicate" | "reverse");
+        assert_eq!(used[0].fell_back, expect_fallback, "{mode}: {used:?}");
+    }
 }
 
 #[test]
