@@ -1,7 +1,7 @@
 //! Ordering by priority while keeping every sender's nonces in order: a queue per sender and a
 //! heap over the senders' heads.
 
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
 use core::cmp::Reverse;
 
@@ -21,73 +21,96 @@ pub fn order_by_priority<K: Ord>(
     candidates: Candidates<'_>,
     mut priority: impl FnMut(&Candidate) -> Option<K>,
 ) -> Vec<u32> {
-    // One queue of (nonce, index) per sender.
-    let mut lane_of: BTreeMap<[u8; 20], usize> = BTreeMap::new();
-    let mut lanes: Vec<Vec<(u64, u32)>> = Vec::new();
-    let mut decoded: Vec<Candidate> = Vec::with_capacity(candidates.len());
-    for (index, c) in candidates.iter().enumerate() {
-        let lane = *lane_of.entry(c.sender).or_insert_with(|| {
-            lanes.push(Vec::new());
-            lanes.len() - 1
-        });
-        // The layout cannot hold more than u32::MAX candidates (`count` is a u32).
-        lanes[lane].push((c.nonce, index as u32));
-        decoded.push(c);
-    }
-    drop(lane_of);
-    for lane in &mut lanes {
-        lane.sort_unstable();
-    }
-
-    // Per lane: position of the next entry to look at and the nonce it must have.
-    // (u128 so that the nonce after u64::MAX exists and matches nothing.)
-    let mut cursor: Vec<(usize, u128)> = lanes
-        .iter()
-        .map(|lane| (0, lane.first().map_or(0, |&(nonce, _)| u128::from(nonce))))
-        .collect();
-    let mut heap = BinaryHeap::with_capacity(lanes.len());
-    for lane in 0..lanes.len() {
-        if let Some(entry) = head(&lanes, &mut cursor, lane, &decoded, &mut priority) {
-            heap.push(entry);
+    // Decoding all up front measured faster than decoding each candidate as it reaches the
+    // head of its queue (and reading only sender and nonce for the sort).
+    let keys: Vec<Candidate> = candidates.iter().collect();
+    // One sort by (sender, nonce, index) lays every sender's queue out as a contiguous run: no
+    // map from sender to queue, which in Wasm costs more than the sort.
+    // (The layout cannot hold more than u32::MAX candidates: `count` is a u32.)
+    let mut queue: Vec<u32> = (0..keys.len() as u32).collect();
+    queue.sort_unstable_by(|&a, &b| {
+        let (x, y) = (&keys[a as usize], &keys[b as usize]);
+        (x.sender, x.nonce, a).cmp(&(y.sender, y.nonce, b))
+    });
+    let mut lanes: Vec<Lane> = Vec::new();
+    for (pos, &index) in queue.iter().enumerate() {
+        let Candidate { sender, nonce, .. } = keys[index as usize];
+        match lanes.last_mut() {
+            Some(lane) if keys[queue[lane.start] as usize].sender == sender => lane.end = pos + 1,
+            _ => lanes.push(Lane {
+                start: pos,
+                end: pos + 1,
+                next: pos,
+                expected: u128::from(nonce),
+            }),
         }
     }
 
-    let mut out = Vec::with_capacity(decoded.len());
+    let merge = Merge {
+        keys: &keys,
+        queue: &queue,
+    };
+    let mut heap = BinaryHeap::with_capacity(lanes.len());
+    for lane in 0..lanes.len() {
+        if let Some(entry) = merge.head(&mut lanes, lane, &mut priority) {
+            heap.push(entry);
+        }
+    }
+    let mut out = Vec::with_capacity(keys.len());
     while let Some((_, Reverse(index), lane)) = heap.pop() {
         out.push(index);
-        let (pos, next_nonce) = &mut cursor[lane];
-        *pos += 1;
-        *next_nonce = u128::from(decoded[index as usize].nonce) + 1;
-        if let Some(entry) = head(&lanes, &mut cursor, lane, &decoded, &mut priority) {
+        let state = &mut lanes[lane];
+        state.next += 1;
+        state.expected = u128::from(keys[index as usize].nonce) + 1;
+        if let Some(entry) = merge.head(&mut lanes, lane, &mut priority) {
             heap.push(entry);
         }
     }
     out
 }
 
-/// The heap entry for `lane`'s next transaction, if it has one that can go next.
-fn head<K>(
-    lanes: &[Vec<(u64, u32)>],
-    cursor: &mut [(usize, u128)],
-    lane: usize,
-    decoded: &[Candidate],
-    priority: &mut impl FnMut(&Candidate) -> Option<K>,
-) -> Option<(K, Reverse<u32>, usize)> {
-    let (pos, expected) = &mut cursor[lane];
-    let queue = &lanes[lane];
-    // Skip repeats of a nonce already placed.
-    while queue
-        .get(*pos)
-        .is_some_and(|&(nonce, _)| u128::from(nonce) < *expected)
-    {
-        *pos += 1;
+/// One sender's queue: `queue[start..end]`, in nonce order.
+struct Lane {
+    start: usize,
+    end: usize,
+    /// Position of the next entry to look at.
+    next: usize,
+    /// The nonce that entry must have (u128: the nonce after `u64::MAX` matches nothing).
+    expected: u128,
+}
+
+/// What the merge reads: the decoded candidates and the sender-grouped queue.
+struct Merge<'a> {
+    keys: &'a [Candidate],
+    queue: &'a [u32],
+}
+
+impl Merge<'_> {
+    /// The heap entry for `lane`'s next transaction, if it has one that can go next.
+    fn head<K>(
+        &self,
+        lanes: &mut [Lane],
+        lane: usize,
+        priority: &mut impl FnMut(&Candidate) -> Option<K>,
+    ) -> Option<(K, Reverse<u32>, usize)> {
+        let Lane {
+            end,
+            next,
+            expected,
+            ..
+        } = &mut lanes[lane];
+        let nonce = |pos: usize| u128::from(self.keys[self.queue[pos] as usize].nonce);
+        // Skip repeats of a nonce already placed.
+        while *next < *end && nonce(*next) < *expected {
+            *next += 1;
+        }
+        if *next >= *end || nonce(*next) != *expected {
+            return None;
+        }
+        let index = self.queue[*next];
+        let key = priority(&self.keys[index as usize])?;
+        Some((key, Reverse(index), lane))
     }
-    let &(nonce, index) = queue.get(*pos)?;
-    if u128::from(nonce) != *expected {
-        return None;
-    }
-    let key = priority(&decoded[index as usize])?;
-    Some((key, Reverse(index), lane))
 }
 
 #[cfg(test)]

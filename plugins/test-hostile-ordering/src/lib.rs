@@ -15,7 +15,11 @@ use keel_plugin_sdk::prelude::*;
 pub struct Hostile;
 
 impl OrderingPolicy for Hostile {
-    fn order(_ctx: BlockContext, settings: &Settings<'_>, candidates: Candidates<'_>) -> Result<Vec<u32>, String> {
+    fn order(
+        _ctx: BlockContext,
+        settings: &Settings<'_>,
+        candidates: Candidates<'_>,
+    ) -> Result<Vec<u32>, String> {
         let all = 0..candidates.len() as u32;
         match settings.get("mode").unwrap_or("loop") {
             "loop" => {

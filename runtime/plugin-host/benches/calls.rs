@@ -92,6 +92,16 @@ fn main() {
         vec![],
     )
     .expect("ordering plugin");
+    let (path, bytes) = component("test-hostile-ordering");
+    let reverse = OrderingPlugin::new(
+        &engine,
+        &path,
+        PluginId::new("test-hostile-ordering", "bench", &bytes),
+        &bytes,
+        PluginLimits::default(),
+        vec![("mode".into(), "reverse".into())],
+    )
+    .expect("reverse plugin");
     for count in [1_000usize, 10_000] {
         let candidates: Vec<Candidate> = (0..count)
             .map(|i| Candidate {
@@ -126,6 +136,56 @@ fn main() {
         );
         println!(
             "ordering-priority-fee, {count} candidates (500 senders): {time:.2} ms per call incl. packing and host checks (median)"
+        );
+
+        // Where the time goes: the host's own work (packing, checks) and the boundary (a plugin
+        // that only reverses the indices, over distinct senders so the host keeps them all).
+        let distinct: Vec<Candidate> = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Candidate {
+                sender: Address::from_word(alloy_primitives::B256::from(
+                    alloy_primitives::U256::from(i),
+                )),
+                nonce: 0,
+                ..*c
+            })
+            .collect();
+        let host = median(
+            (0..21)
+                .map(|_| {
+                    let started = Instant::now();
+                    let mut packed = Vec::with_capacity(count * keel_plugin_host::CANDIDATE_BYTES);
+                    for c in &distinct {
+                        c.encode(&mut packed);
+                    }
+                    let senders: Vec<_> = distinct
+                        .iter()
+                        .map(|c| keel_plugin_host::invariants::SenderNonce {
+                            sender: c.sender,
+                            nonce: c.nonce,
+                        })
+                        .collect();
+                    let order: Vec<u32> = (0..count as u32).rev().collect();
+                    let (kept, _) = keel_plugin_host::invariants::check_ordering(&senders, &order);
+                    assert_eq!(kept.len(), count);
+                    std::hint::black_box(packed);
+                    started.elapsed().as_secs_f64() * 1e3
+                })
+                .collect(),
+        );
+        let boundary = median(
+            (0..21)
+                .map(|_| {
+                    let started = Instant::now();
+                    let ordering = reverse.order(&engine, ctx, &distinct).expect("order");
+                    assert_eq!(ordering.order.len(), count);
+                    started.elapsed().as_secs_f64() * 1e3
+                })
+                .collect(),
+        );
+        println!(
+            "  of which host packing + invariant check: {host:.2} ms; a plugin that only reverses: {boundary:.2} ms"
         );
     }
 }
