@@ -190,9 +190,4 @@ impl PluginRegistry {
     pub fn pending(&self) -> Vec<Scheduled> {
         self.lock().pending.iter().flatten().cloned().collect()
     }
-
-    /// The first block not begun yet.
-    pub fn next_block(&self) -> u64 {
-        self.lock().next
-    }
 }

@@ -53,16 +53,6 @@ impl BlockRules {
         &self.registry
     }
 
-    /// The engine plugins run on.
-    pub fn engine(&self) -> &Arc<PluginEngine> {
-        &self.engine
-    }
-
-    /// The fee bounds every fee plugin is held to.
-    pub const fn fee_params(&self) -> FeeParams {
-        self.fee_params
-    }
-
     fn plugin_base_fee(&self, set: &ActiveSet, parent: &Header) -> Option<PluginResult<u64>> {
         let plugin = set.fee()?;
         Some(
