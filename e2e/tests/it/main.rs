@@ -5,5 +5,6 @@
 
 mod crash;
 mod plugin_swap;
+mod third_party;
 mod transfers;
 mod tx_errors;

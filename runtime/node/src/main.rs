@@ -3,6 +3,8 @@
 //! ```text
 //! keel node --config configs/devnet.toml [--datadir DIR]   run a node
 //! keel config check FILE                                    validate a config file
+//! keel plugin new NAME --world WORLD [--dir DIR]           scaffold a plugin crate anywhere
+//! keel plugin build [DIR]                                   build it into a component
 //! keel plugin check FILE.wasm --slot SLOT                  conformance run, fuel per call
 //! keel plugin swap SLOT FILE.wasm --config NODE.toml       hot-swap a plugin on a running node
 //! ```

@@ -1,6 +1,8 @@
 //! `keel plugin …`: tools for plugin authors and operators.
 
+mod build;
 mod check;
+mod new;
 mod swap;
 
 use std::path::PathBuf;
@@ -13,6 +15,30 @@ use keel_plugin_host::PluginSlot;
 /// `keel plugin` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {
+    /// Scaffold a plugin crate (outside any workspace) for a world, with a working policy and a
+    /// test; it builds against the SDK of the Keel checkout this binary came from.
+    New {
+        /// The crate and component name, e.g. `reverse-arrival`.
+        name: String,
+        /// The world: ordering-policy, fee-rule or bridge-rules.
+        #[arg(long, value_parser = parse_world)]
+        world: PluginSlot,
+        /// Where to create the crate's directory (default: the current directory).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The SDK (`plugins/sdk` of a Keel checkout); default: the one this binary was built from.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a plugin crate into a component: `<out>/<name>.wasm` and its manifest `<name>.toml`.
+    Build {
+        /// The crate (default: the current directory).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the component (default: `<dir>/out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Compile a component for a slot, run the conformance inputs the node runs before it
     /// activates a plugin, and print the fuel each call used.
     Check {
@@ -60,6 +86,15 @@ pub(crate) enum PluginCommand {
     },
 }
 
+fn parse_world(text: &str) -> Result<PluginSlot, String> {
+    PluginSlot::ALL
+        .into_iter()
+        .find(|slot| slot.world() == text)
+        .ok_or_else(|| {
+            format!("{text:?} is not a world; use ordering-policy, fee-rule or bridge-rules")
+        })
+}
+
 fn parse_setting(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
@@ -77,6 +112,22 @@ fn load_config(path: Option<&PathBuf>) -> eyre::Result<Option<Config>> {
 impl PluginCommand {
     pub(crate) fn run(self) -> eyre::Result<()> {
         match self {
+            Self::New {
+                name,
+                world,
+                dir,
+                sdk,
+            } => {
+                let created = new::run(&name, world, &dir, sdk)?;
+                println!(
+                    "created {} ({}); next: edit src/lib.rs, then `keel plugin build {}`",
+                    created.display(),
+                    world.world(),
+                    created.display()
+                );
+                Ok(())
+            }
+            Self::Build { dir, out } => build::run(&dir, out).map(drop),
             Self::Check {
                 file,
                 slot,

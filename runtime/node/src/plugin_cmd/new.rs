@@ -1,0 +1,131 @@
+//! `keel plugin new NAME --world WORLD`: scaffold a plugin crate anywhere, building against the
+//! SDK of the Keel checkout this binary came from.
+
+use std::path::{Path, PathBuf};
+
+use eyre::{WrapErr, bail, eyre};
+use keel_plugin_host::PluginSlot;
+
+const CARGO_TOML: &str = include_str!("../../templates/plugin/Cargo.toml.in");
+const ORDERING: &str = include_str!("../../templates/plugin/ordering.rs.in");
+const FEE: &str = include_str!("../../templates/plugin/fee.rs.in");
+const BRIDGE: &str = include_str!("../../templates/plugin/bridge.rs.in");
+const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore.in");
+
+/// The SDK of the checkout this binary was built from.
+pub(crate) fn default_sdk() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/sdk")
+}
+
+/// Checks `name` is a crate name cargo accepts and a file name everywhere.
+fn check_name(name: &str) -> eyre::Result<()> {
+    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        bail!(
+            "{name:?} is not a plugin name: use lowercase letters, digits, `-` and `_`, starting with a letter (e.g. `reverse-arrival`)"
+        );
+    }
+    Ok(())
+}
+
+/// Writes the crate `parent/name` for `slot`'s world; returns its directory.
+pub(crate) fn run(
+    name: &str,
+    slot: PluginSlot,
+    parent: &Path,
+    sdk: Option<PathBuf>,
+) -> eyre::Result<PathBuf> {
+    check_name(name)?;
+    let sdk = sdk.unwrap_or_else(default_sdk);
+    let sdk = sdk.canonicalize().map_err(|e| {
+        eyre!(
+            "the plugin SDK is not at {} ({e}); pass --sdk PATH to the plugins/sdk directory of a Keel checkout",
+            sdk.display()
+        )
+    })?;
+    if !sdk.join("Cargo.toml").is_file() {
+        bail!(
+            "{} has no Cargo.toml; pass --sdk PATH to the plugins/sdk directory of a Keel checkout",
+            sdk.display()
+        );
+    }
+    let dir = parent.join(name);
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .wrap_err_with(|| format!("cannot read {}", dir.display()))?
+            .next()
+            .is_some()
+    {
+        bail!(
+            "{} exists and is not empty; pick another name or --dir",
+            dir.display()
+        );
+    }
+    let source = match slot {
+        PluginSlot::Ordering => ORDERING,
+        PluginSlot::Fee => FEE,
+        PluginSlot::Bridge => BRIDGE,
+    };
+    let fill = |template: &str| {
+        template
+            .replace("{{name}}", name)
+            .replace("{{world}}", slot.world())
+            .replace("{{sdk}}", &sdk.display().to_string())
+    };
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).wrap_err_with(|| format!("cannot write {}", path.display()))
+    };
+    std::fs::create_dir_all(dir.join("src"))
+        .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    write(&dir.join("Cargo.toml"), &fill(CARGO_TOML))?;
+    write(&dir.join("src/lib.rs"), &fill(source))?;
+    write(&dir.join(".gitignore"), GITIGNORE)?;
+    // The reference plugins' lock file pins the SDK's dependencies (wit-bindgen) to versions
+    // known to work; cargo drops the entries this crate does not need.
+    let lock = sdk.join("../Cargo.lock");
+    if lock.is_file() {
+        std::fs::copy(&lock, dir.join("Cargo.lock"))
+            .wrap_err_with(|| format!("cannot copy {}", lock.display()))?;
+    }
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaffolds_each_world_and_refuses_bad_names_and_full_dirs() {
+        let parent = tempfile::tempdir().unwrap();
+        for slot in PluginSlot::ALL {
+            let name = format!("my-{slot}");
+            let dir = run(&name, slot, parent.path(), None).unwrap();
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            assert!(
+                manifest.contains(&format!("world = \"{}\"", slot.world())),
+                "{manifest}"
+            );
+            assert!(
+                manifest.contains(&format!("name = \"{name}\"")),
+                "{manifest}"
+            );
+            assert!(!manifest.contains("{{"), "{manifest}");
+            assert!(dir.join("Cargo.lock").is_file());
+            let error = run(&name, slot, parent.path(), None).unwrap_err();
+            assert!(error.to_string().contains("is not empty"), "{error}");
+        }
+        let error = run("Bad Name", PluginSlot::Fee, parent.path(), None).unwrap_err();
+        assert!(error.to_string().contains("not a plugin name"), "{error}");
+        let error = run(
+            "ok",
+            PluginSlot::Fee,
+            parent.path(),
+            Some("/nonexistent".into()),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("--sdk"), "{error}");
+    }
+}
