@@ -21,7 +21,7 @@ mod proposer;
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
-pub use plugins::BlockRules;
+pub use plugins::{BlockFees, BlockRules};
 pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};
 
 #[cfg(test)]

@@ -10,12 +10,25 @@ use alloy_consensus::Header;
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::PooledTx;
 use keel_plugin_host::{
-    ActiveSet, Candidate, FeeParams, OrderingContext, PluginEngine, PluginRegistry, PluginResult,
-    PluginSlot,
+    ActiveSet, Candidate, FeeDecision, FeeParams, OrderingContext, PluginEngine, PluginRegistry,
+    PluginResult, PluginSlot,
 };
 use keel_storage::BlockPlugin;
 use prometheus_client::metrics::counter::Counter;
 use tracing::{debug, warn};
+
+/// What a block's transactions must pay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockFees {
+    /// The base fee.
+    pub base_fee: u64,
+    /// The lowest effective priority fee a transaction must pay to be included (the fee
+    /// plugin's `min-priority-fee`; 0 under the native rule, where the pool's admission
+    /// minimum applies).
+    pub min_priority_fee: u128,
+    /// The fee plugin's record for the block (none when the native rule is in the slot).
+    pub plugin: Option<BlockPlugin>,
+}
 
 /// The plugin registry, the engine that runs its plugins, and the native rules behind them.
 #[derive(Debug)]
@@ -53,29 +66,35 @@ impl BlockRules {
         &self.registry
     }
 
-    fn plugin_base_fee(&self, set: &ActiveSet, parent: &Header) -> Option<PluginResult<u64>> {
+    fn plugin_fees(&self, set: &ActiveSet, parent: &Header) -> Option<PluginResult<FeeDecision>> {
         let plugin = set.fee()?;
-        Some(
-            plugin
-                .next_base_fee(&self.engine, parent.into(), self.fee_params)
-                .map(|decision| decision.base_fee),
-        )
+        Some(plugin.next_base_fee(&self.engine, parent.into(), self.fee_params))
     }
 
-    /// The base fee of the child of `parent` under `set`, and the fee plugin's record for the
-    /// block (none when the native rule is in the slot).
-    pub fn base_fee(&self, set: &ActiveSet, parent: &Header) -> (u64, Option<BlockPlugin>) {
-        match self.plugin_base_fee(set, parent) {
-            None => (self.native_fee.next_base_fee(parent), None),
-            Some(result) => {
-                let fell_back = result.is_err();
-                let base_fee = result.unwrap_or_else(|error| {
-                    self.fee_failures.inc();
-                    warn!(target: "keel::plugins", %error, "fee plugin failed; this block uses the native EIP-1559 rule");
-                    self.native_fee.next_base_fee(parent)
-                });
-                let id = set.fee().map(|p| p.id().clone());
-                (base_fee, id.map(|id| used(PluginSlot::Fee, id, fell_back)))
+    /// The fees of the child of `parent` under `set`.
+    pub fn fees(&self, set: &ActiveSet, parent: &Header) -> BlockFees {
+        let native = || BlockFees {
+            base_fee: self.native_fee.next_base_fee(parent),
+            min_priority_fee: 0,
+            plugin: None,
+        };
+        let Some(result) = self.plugin_fees(set, parent) else {
+            return native();
+        };
+        let id = set.fee().map(|p| p.id().clone());
+        match result {
+            Ok(decision) => BlockFees {
+                base_fee: decision.base_fee,
+                min_priority_fee: u128::from(decision.min_priority_fee),
+                plugin: id.map(|id| used(PluginSlot::Fee, id, false)),
+            },
+            Err(error) => {
+                self.fee_failures.inc();
+                warn!(target: "keel::plugins", %error, "fee plugin failed; this block uses the native EIP-1559 rule");
+                BlockFees {
+                    plugin: id.map(|id| used(PluginSlot::Fee, id, true)),
+                    ..native()
+                }
             }
         }
     }
@@ -124,8 +143,8 @@ impl BlockRules {
 impl BaseFeeRule for BlockRules {
     fn next_base_fee(&self, parent: &Header) -> u64 {
         let set = self.registry.at(parent.number + 1);
-        match self.plugin_base_fee(&set, parent) {
-            Some(Ok(base_fee)) => base_fee,
+        match self.plugin_fees(&set, parent) {
+            Some(Ok(decision)) => decision.base_fee,
             Some(Err(error)) => {
                 debug!(target: "keel::plugins", %error, "fee plugin failed for an estimate; using EIP-1559");
                 self.native_fee.next_base_fee(parent)

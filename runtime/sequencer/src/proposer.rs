@@ -101,7 +101,8 @@ impl Proposer {
         for plugin in &plugins.activated {
             info!(target: "keel::plugins", slot = %plugin.slot(), plugin = %plugin.id(), "plugin active from this block");
         }
-        let (base_fee, fee_plugin) = self.rules.base_fee(&plugins.set, &parent);
+        let fees = self.rules.fees(&plugins.set, &parent);
+        let base_fee = fees.base_fee;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -136,6 +137,15 @@ impl Proposer {
             if skipped.contains(&pooled.sender) {
                 continue;
             }
+            // Below the fee rule's minimum tip: neither this nor the sender's later nonces.
+            if fees.min_priority_fee > 0
+                && pooled
+                    .effective_tip(base_fee)
+                    .is_none_or(|tip| tip < fees.min_priority_fee)
+            {
+                skipped.insert(pooled.sender);
+                continue;
+            }
             match builder.push(pooled.tx.clone(), pooled.sender)? {
                 TxOutcome::Included { .. } => mined.push(pooled.hash),
                 TxOutcome::DoesNotFit => {
@@ -158,7 +168,7 @@ impl Proposer {
             codes: &built.codes,
             plugins: &ordering_plugin
                 .into_iter()
-                .chain(fee_plugin)
+                .chain(fees.plugin)
                 .collect::<Vec<_>>(),
             activated: &plugins
                 .activated

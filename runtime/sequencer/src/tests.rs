@@ -486,3 +486,23 @@ fn blocks_without_plugins_record_none() {
     let snapshot = chain.storage.snapshot().unwrap();
     assert_eq!(snapshot.block_plugins(1).unwrap(), Some(vec![]));
 }
+
+#[test]
+fn a_fee_plugin_minimum_tip_keeps_cheaper_transactions_for_later() {
+    // fee-fixed at the genesis base fee, asking for 2 gwei tips; the dev key tips 1 gwei.
+    let mut chain = Chain::with_plugins(
+        only_plugin(
+            keel_primitives::PluginSlot::Fee,
+            "fee-fixed",
+            &[("base-fee", "1 gwei"), ("min-priority-fee", "2 gwei")],
+            keel_plugin_host::PluginLimits::default(),
+        ),
+        Counter::default(),
+    );
+    let cheap = chain.send_value(Address::repeat_byte(1), U256::from(1));
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.transactions, 0);
+    assert_eq!(chain.pool.len(), 1, "the transaction waits in the pool");
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert!(snapshot.tx_location(&cheap).unwrap().is_none());
+}
