@@ -10,7 +10,7 @@
 //! Every plugin is compiled and passes the conformance run before the node starts: a node must
 //! not silently run other rules than its operator asked for.
 
-use std::{convert::Infallible, sync::Arc};
+use std::{convert::Infallible, path::PathBuf, sync::Arc};
 
 use eyre::{WrapErr, eyre};
 use keel_config::{Config, FeeConfig, PluginSlotConfig};
@@ -144,13 +144,17 @@ pub(crate) fn load(config: &Config, storage: &Storage) -> eyre::Result<NodePlugi
         match last {
             Some(last) if last.config_hash == config_hash => {
                 // The config is as it was: the chain's last activation stands.
-                if let Some(spec) = &last.plugin {
+                // Both come from the database: the component bytes of every plugin ever
+                // loaded are kept there.
+                let stored = |spec: &PluginSpec| -> eyre::Result<Plugin> {
                     let bytes = snapshot.plugin_code(spec.id.code_hash)?.ok_or_else(|| {
-                        eyre!("{}: the component of {} (active since block {}) is missing from the database", key(), spec.id, last.block)
+                        eyre!("the component of {} is missing from the database", spec.id)
                     })?;
-                    let origin =
-                        std::path::PathBuf::from(format!("<{} from the database>", spec.id));
-                    let plugin = prepare(&engine, fees, slot, &origin, spec, &bytes).wrap_err_with(|| {
+                    let origin = PathBuf::from(format!("<{} from the database>", spec.id));
+                    prepare(&engine, fees, slot, &origin, spec, &bytes)
+                };
+                if let Some(spec) = &last.plugin {
+                    let plugin = stored(spec).wrap_err_with(|| {
                         format!("{}: {} (activated at block {} by {}) no longer loads; name a replacement in [plugins.{slot}] of the config", key(), spec.id, last.block, last.source.as_str())
                     })?;
                     info!(target: "keel::plugins", %slot, plugin = %spec.id, since = last.block, source = last.source.as_str(), "plugin loaded");
@@ -159,17 +163,12 @@ pub(crate) fn load(config: &Config, storage: &Storage) -> eyre::Result<NodePlugi
                 if let Some(pending) = pending
                     && let Some(spec) = &pending.plugin
                 {
-                    let bytes = snapshot.plugin_code(spec.id.code_hash)?.ok_or_else(|| {
-                        eyre!("{}: the component of the pending swap to {} is missing from the database", key(), spec.id)
+                    let plugin = stored(spec).wrap_err_with(|| {
+                        format!("{}: the pending swap to {} no longer loads", key(), spec.id)
                     })?;
-                    let origin =
-                        std::path::PathBuf::from(format!("<{} from the database>", spec.id));
-                    let plugin = prepare(&engine, fees, slot, &origin, spec, &bytes)
-                        .wrap_err_with(|| {
-                            format!("{}: the pending swap to {} no longer loads", key(), spec.id)
-                        })?;
-                    info!(target: "keel::plugins", %slot, plugin = %spec.id, at = pending.block.max(next), "pending plugin swap kept");
-                    reschedule.push((Arc::new(plugin), pending.block.max(next)));
+                    let at = pending.block.max(next);
+                    info!(target: "keel::plugins", %slot, plugin = %spec.id, at, "pending plugin swap kept");
+                    reschedule.push((Arc::new(plugin), at));
                 }
             }
             last => {
