@@ -38,10 +38,23 @@ keel_plugin_sdk::export_ordering!(ReverseArrival);
 const SENDERS: usize = 5;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The target directory the plugin is built in: the shared one of the tests when set (as
+/// `e2e/test.sh` does), else the workspace's own, so wit-bindgen is compiled once across runs and
+/// not in every fresh temporary directory. Absolute: `keel plugin build` runs cargo elsewhere.
+fn shared_target_dir() -> std::path::PathBuf {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        // A relative one is taken from the workspace root, where `cargo test` usually runs.
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    }
+}
+
 fn keel(binary: &KeelBinary, args: &[&str], dir: &std::path::Path) -> eyre::Result<String> {
     let output = std::process::Command::new(binary.path())
         .args(args)
         .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
         .output()
         .wrap_err("cannot run keel")?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -82,11 +95,13 @@ async fn plugin_from_keel_plugin_new_orders_a_block() -> eyre::Result<()> {
         }
     })
     .await??;
-    ensure!(
-        built.is_file(),
-        "keel plugin build wrote no {}",
-        built.display()
-    );
+    for file in [built.clone(), built.with_extension("toml")] {
+        ensure!(
+            file.is_file(),
+            "keel plugin build wrote no {}",
+            file.display()
+        );
+    }
 
     let config = outside.path().join("keel.toml");
     let devnet = std::fs::read_to_string(default_config_path())?;

@@ -30,7 +30,8 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Plugin tools: check a component, swap one into a running node.
+    /// Plugin tools: scaffold and build a plugin crate, check a component, swap one into a running
+    /// node.
     Plugin {
         #[command(subcommand)]
         command: crate::plugin_cmd::PluginCommand,

@@ -1,206 +1,202 @@
-//! `keel plugin build [DIR]`: the steps of `plugins/build.sh` for one crate anywhere: build the
-//! core module for `wasm32-unknown-unknown`, refuse imports, make it a component with
-//! `wasm-tools`, check it loads for its world in Keel's own host, write it and its manifest.
+//! `keel plugin build [DIR]`: the steps of `plugins/build.sh` for one crate anywhere.
+//!
+//! ```text
+//! cargo build --release --target wasm32-unknown-unknown   (rustup target add, if missing)
+//!   → core module (cargo metadata: target dir, lib name) ─ must import nothing
+//!   → wasm-tools component new → validate → component targets <wit> --world <world>
+//!   → Keel's own host compiles it for the slot (what a node does before it loads it)
+//!   → <out>/<name>.wasm + <out>/<name>.toml (name, version, world, wasm, sha256, size)
+//! ```
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::path::{Path, PathBuf};
 
 use eyre::{WrapErr, bail, eyre};
 use keel_plugin_host::{Plugin, PluginEngine, PluginId, PluginLimits, PluginSlot};
-use serde::Deserialize;
 
-const TARGET: &str = "wasm32-unknown-unknown";
-/// The wasm-tools release `plugins/build.sh` installs.
-const WASM_TOOLS_INSTALL: &str = "cargo install wasm-tools --version 1.263.0 --locked --no-default-features --features component,validate,print,parse,strip,metadata";
+use super::{
+    plugin_crate::PluginCrate,
+    tools::{self, WASM_TARGET},
+};
 
-#[derive(Deserialize)]
-struct CargoToml {
-    package: Package,
+/// What `build` wrote.
+#[derive(Debug)]
+pub(crate) struct Built {
+    /// The component.
+    pub(crate) wasm: PathBuf,
+    /// Its manifest, next to it.
+    pub(crate) manifest: PathBuf,
+    /// `name@version (sha256 …)`.
+    pub(crate) id: PluginId,
+    /// The component's size in bytes.
+    pub(crate) size: usize,
+    /// The slot of the world it implements.
+    pub(crate) slot: PluginSlot,
 }
 
-#[derive(Deserialize)]
-struct Package {
-    name: String,
-    version: String,
-    #[serde(default)]
-    metadata: Option<Metadata>,
+/// Builds the plugin crate at `dir` into `out` (default `dir/out`), checking the component
+/// against the WIT package in `wit` (default: the checkout's `wit/v0.1.0`). Nothing in `out`
+/// changes unless every check passes.
+pub(crate) fn run(dir: &Path, out: Option<PathBuf>, wit: Option<PathBuf>) -> eyre::Result<Built> {
+    let wit = super::checkout_dir(wit, "wit/v0.1.0", "--wit", "the wit/v0.1.0 directory")?;
+    let krate = PluginCrate::read(dir)?;
+    // Before the build, so a missing tool fails fast.
+    let wasm_tools = tools::wasm_tools()?;
+    build_core(&krate)?;
+    check_no_imports(&wasm_tools, &krate)?;
+
+    let out = out.unwrap_or_else(|| krate.dir.join("out"));
+    std::fs::create_dir_all(&out).wrap_err_with(|| format!("cannot create {}", out.display()))?;
+    let out = out
+        .canonicalize()
+        .wrap_err_with(|| format!("cannot resolve {}", out.display()))?;
+    // Made and checked under a temporary name, so a failed build leaves no component behind
+    // (nor a previous one next to a manifest that no longer describes it).
+    let partial = out.join(format!(".{}.wasm.partial", krate.name));
+    let made = make_component(&wasm_tools, &krate, &wit, &partial);
+    if made.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    let (id, size) = made?;
+
+    let wasm = out.join(format!("{}.wasm", krate.name));
+    let manifest = out.join(format!("{}.toml", krate.name));
+    std::fs::write(&manifest, manifest_text(&id, krate.slot.world(), size))
+        .wrap_err_with(|| format!("cannot write {}", manifest.display()))?;
+    std::fs::rename(&partial, &wasm)
+        .wrap_err_with(|| format!("cannot move {} to {}", partial.display(), wasm.display()))?;
+    Ok(Built {
+        wasm,
+        manifest,
+        id,
+        size,
+        slot: krate.slot,
+    })
 }
 
-#[derive(Deserialize)]
-struct Metadata {
-    keel: Option<KeelMetadata>,
-}
-
-#[derive(Deserialize)]
-struct KeelMetadata {
-    world: String,
-}
-
-/// Runs `command`, failing with its output when it fails.
-fn run_tool(command: &mut Command) -> eyre::Result<String> {
-    let output = command
-        .output()
-        .wrap_err_with(|| format!("cannot run {command:?}"))?;
-    if !output.status.success() {
+/// `cargo build --release --target wasm32-unknown-unknown` in the crate, the target first
+/// installed if its toolchain lacks it.
+fn build_core(krate: &PluginCrate) -> eyre::Result<()> {
+    tools::ensure_wasm_target(&krate.dir)?;
+    eprintln!(
+        "==> cargo build --release --target {WASM_TARGET} ({})",
+        krate.dir.display()
+    );
+    tools::stream(tools::command("cargo", &krate.dir).args([
+        "build",
+        "--release",
+        "--target",
+        WASM_TARGET,
+    ]))?;
+    if !krate.core_module.is_file() {
         bail!(
-            "{command:?} failed ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            "cargo built no core module at {}",
+            krate.core_module.display()
         );
     }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(())
 }
 
-/// `wasm-tools` on PATH, or in cargo's bin directory.
-fn wasm_tools() -> eyre::Result<PathBuf> {
-    if Command::new("wasm-tools").arg("--version").output().is_ok() {
-        return Ok(PathBuf::from("wasm-tools"));
-    }
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
-    if let Some(path) = cargo_home.map(|home| home.join("bin/wasm-tools"))
-        && path.is_file()
-    {
-        return Ok(path);
-    }
-    bail!("wasm-tools is not installed; run plugins/build.sh once, or `{WASM_TOOLS_INSTALL}`")
-}
-
-/// Builds the plugin crate at `dir` into `out` (default `dir/out`); returns the component path.
-pub(crate) fn run(dir: &Path, out: Option<PathBuf>) -> eyre::Result<PathBuf> {
-    let manifest_path = dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest_path)
-        .wrap_err_with(|| format!("no plugin crate at {}", dir.display()))?;
-    let manifest: CargoToml = toml::from_str(&text)
-        .wrap_err_with(|| format!("{} is not a crate manifest", manifest_path.display()))?;
-    let package = manifest.package;
-    let world = package
-        .metadata
-        .and_then(|m| m.keel)
-        .map(|k| k.world)
-        .ok_or_else(|| {
-            eyre!(
-                "{}: no [package.metadata.keel] world = \"ordering-policy\" | \"fee-rule\" | \"bridge-rules\"",
-                manifest_path.display()
-            )
-        })?;
-    let slot = PluginSlot::ALL
-        .into_iter()
-        .find(|slot| slot.world() == world)
-        .ok_or_else(|| {
-            eyre!(
-                "{}: world {world:?} is not ordering-policy, fee-rule or bridge-rules",
-                manifest_path.display()
-            )
-        })?;
-
-    // The target, once: rustup is how Keel's scripts install it too.
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l == TARGET)
-        })
-        .unwrap_or(true);
-    if !installed {
-        run_tool(Command::new("rustup").args(["target", "add", TARGET]))?;
-    }
-    eprintln!(
-        "==> cargo build --release --target {TARGET} ({})",
-        dir.display()
-    );
-    let status = Command::new("cargo")
-        .args(["build", "--release", "--target", TARGET, "--manifest-path"])
-        .arg(&manifest_path)
-        .status()
-        .wrap_err("cannot run cargo")?;
-    if !status.success() {
-        bail!("cargo build of {} failed ({status})", dir.display());
-    }
-    let metadata: serde_json::Value = serde_json::from_str(&run_tool(
-        Command::new("cargo")
-            .args([
-                "metadata",
-                "--format-version",
-                "1",
-                "--no-deps",
-                "--manifest-path",
-            ])
-            .arg(&manifest_path),
-    )?)
-    .wrap_err("cargo metadata printed no JSON")?;
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .ok_or_else(|| eyre!("cargo metadata names no target directory"))?;
-    let core = Path::new(target_dir)
-        .join(TARGET)
-        .join("release")
-        .join(format!("{}.wasm", package.name.replace('-', "_")));
-
-    let tools = wasm_tools()?;
-    // The core module must import nothing: no WASI, no host functions.
-    let imports: Vec<String> = run_tool(Command::new(&tools).arg("print").arg(&core))?
-        .lines()
-        .filter(|line| line.trim_start().starts_with("(import "))
-        .map(str::to_owned)
-        .collect();
+/// The core module must import nothing: no WASI, no host functions.
+fn check_no_imports(wasm_tools: &Path, krate: &PluginCrate) -> eyre::Result<()> {
+    let imports: Vec<String> = tools::output(
+        tools::command(wasm_tools, &krate.dir)
+            .arg("print")
+            .arg(&krate.core_module),
+    )?
+    .lines()
+    .filter(|line| line.trim_start().starts_with("(import "))
+    .map(|line| line.trim().to_owned())
+    .collect();
     if !imports.is_empty() {
         bail!(
-            "{} imports {}; a plugin may import nothing (no WASI, no host functions):\n{}",
-            core.display(),
+            "{} imports {} item(s); a plugin may import nothing (no WASI, no host functions, so no \
+             std::time, std::fs or randomness):\n{}",
+            krate.core_module.display(),
             imports.len(),
             imports.join("\n")
         );
     }
-    let out = out.unwrap_or_else(|| dir.join("out"));
-    std::fs::create_dir_all(&out).wrap_err_with(|| format!("cannot create {}", out.display()))?;
-    let wasm = out.join(format!("{}.wasm", package.name));
-    run_tool(
-        Command::new(&tools)
+    Ok(())
+}
+
+/// Wraps the core module into the component `wasm` and checks it: valid, implements its world,
+/// and loads in Keel's own host for its slot. Returns its identity and size.
+fn make_component(
+    wasm_tools: &Path,
+    krate: &PluginCrate,
+    wit: &Path,
+    wasm: &Path,
+) -> eyre::Result<(PluginId, usize)> {
+    let world = krate.slot.world();
+    let tool = || tools::command(wasm_tools, &krate.dir);
+    tools::output(
+        tool()
             .args(["component", "new"])
-            .arg(&core)
+            .arg(&krate.core_module)
             .arg("-o")
-            .arg(&wasm),
+            .arg(wasm),
     )?;
-    // Keel's own host is the judge of the world: it compiles the component for the slot.
-    let bytes = std::fs::read(&wasm).wrap_err_with(|| format!("cannot read {}", wasm.display()))?;
-    let id = PluginId::new(&package.name, &package.version, &bytes);
+    tools::output(tool().arg("validate").arg(wasm))?;
+    // It implements its world: exports it, and imports nothing the world does not.
+    tools::output(
+        tool()
+            .args(["component", "targets"])
+            .arg(wit)
+            .arg(wasm)
+            .args(["--world", world]),
+    )
+    .wrap_err_with(|| format!("{} does not implement world {world}", krate.name))?;
+
+    // Keel's own host has the last word: it compiles the component for the slot, linking no
+    // imports at all, as a node does before it loads a plugin.
+    let bytes = std::fs::read(wasm).wrap_err_with(|| format!("cannot read {}", wasm.display()))?;
+    let id = PluginId::new(&krate.name, &krate.version, &bytes);
     let engine = PluginEngine::new().map_err(|e| eyre!("cannot start the plugin engine: {e:#}"))?;
     Plugin::compile(
         &engine,
-        slot,
-        &wasm,
+        krate.slot,
+        wasm,
         id.clone(),
         &bytes,
         PluginLimits::default(),
         Vec::new(),
     )?;
+    Ok((id, bytes.len()))
+}
 
-    let manifest = out.join(format!("{}.toml", package.name));
-    let sha256 = alloy_primitives::hex::encode(id.code_hash);
-    std::fs::write(
-        &manifest,
-        format!(
-            "# Written by `keel plugin build`; the node reads name and version from here.\nname = \"{}\"\nversion = \"{}\"\nworld = \"keel:plugins/{world}@0.1.0\"\nwasm = \"{}.wasm\"\nsha256 = \"{sha256}\"\nsize = {}\n",
-            package.name,
-            package.version,
-            package.name,
-            bytes.len()
-        ),
+/// The manifest `plugins/build.sh` writes; the node reads `name` and `version` from it.
+fn manifest_text(id: &PluginId, world: &str, size: usize) -> String {
+    format!(
+        "# Written by `keel plugin build`; the node reads name and version from here.\n\
+         name = \"{name}\"\n\
+         version = \"{version}\"\n\
+         world = \"keel:plugins/{world}@0.1.0\"\n\
+         wasm = \"{name}.wasm\"\n\
+         sha256 = \"{sha256}\"\n\
+         size = {size}\n",
+        name = id.name,
+        version = id.version,
+        sha256 = alloy_primitives::hex::encode(id.code_hash),
     )
-    .wrap_err_with(|| format!("cannot write {}", manifest.display()))?;
-    println!(
-        "{}: {} ({world}, {} bytes, sha256 {})",
-        wasm.display(),
-        id,
-        bytes.len(),
-        &sha256[..16]
-    );
-    Ok(wasm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_has_the_fields_of_build_sh() {
+        let id = PluginId::new("reverse-arrival", "0.1.0", b"\0asm");
+        let text = manifest_text(&id, "ordering-policy", 4);
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(parsed["name"].as_str(), Some("reverse-arrival"));
+        assert_eq!(parsed["version"].as_str(), Some("0.1.0"));
+        assert_eq!(
+            parsed["world"].as_str(),
+            Some("keel:plugins/ordering-policy@0.1.0")
+        );
+        assert_eq!(parsed["wasm"].as_str(), Some("reverse-arrival.wasm"));
+        assert_eq!(parsed["sha256"].as_str().map(str::len), Some(64));
+        assert_eq!(parsed["size"].as_integer(), Some(4));
+    }
 }

@@ -1,14 +1,19 @@
-//! `keel plugin …`: tools for plugin authors and operators.
+//! `keel plugin …`: tools for plugin authors (`new`, `build`, `check`) and operators (`swap`).
+//!
+//! One module per subcommand; `PluginCommand` gets one variant per subcommand and dispatches in
+//! `run`.
 
 mod build;
 mod check;
 mod new;
+mod plugin_crate;
 mod swap;
+mod tools;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use eyre::WrapErr;
+use eyre::{WrapErr, eyre};
 use keel_config::Config;
 use keel_plugin_host::PluginSlot;
 
@@ -30,7 +35,8 @@ pub(crate) enum PluginCommand {
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
-    /// Build a plugin crate into a component: `<out>/<name>.wasm` and its manifest `<name>.toml`.
+    /// Build a plugin crate into a checked component: `<out>/<name>.wasm` and its manifest
+    /// `<out>/<name>.toml`. Needs rustup (or the wasm32-unknown-unknown target) and wasm-tools.
     Build {
         /// The crate (default: the current directory).
         #[arg(default_value = ".")]
@@ -38,6 +44,10 @@ pub(crate) enum PluginCommand {
         /// Where to write the component (default: `<dir>/out`).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The WIT package the component is checked against (`wit/v0.1.0` of a Keel checkout);
+        /// default: the one of the checkout this binary was built from.
+        #[arg(long)]
+        wit: Option<PathBuf>,
     },
     /// Compile a component for a slot, run the conformance inputs the node runs before it
     /// activates a plugin, and print the fuel each call used.
@@ -102,6 +112,35 @@ fn parse_setting(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
 }
 
+/// `explicit`, or `relative` in the Keel checkout this binary was built from (plugin authors run
+/// the `keel` they built, so its checkout has the SDK and WIT that match it), as an absolute
+/// directory; an error names `flag` when it is not there.
+fn checkout_dir(
+    explicit: Option<PathBuf>,
+    relative: &str,
+    flag: &str,
+    what: &str,
+) -> eyre::Result<PathBuf> {
+    let (path, hint) = match explicit {
+        Some(path) => (path, format!("{flag} names no directory")),
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(relative),
+            "the Keel checkout this keel was built from is not there any more".to_owned(),
+        ),
+    };
+    path.canonicalize()
+        .ok()
+        .filter(|dir| dir.is_dir())
+        .ok_or_else(|| {
+            eyre!(
+                "{} is missing ({hint}); pass {flag} PATH to {what} of a Keel checkout",
+                path.display()
+            )
+        })
+}
+
 fn load_config(path: Option<&PathBuf>) -> eyre::Result<Option<Config>> {
     match path {
         None => Ok(None),
@@ -127,7 +166,25 @@ impl PluginCommand {
                 );
                 Ok(())
             }
-            Self::Build { dir, out } => build::run(&dir, out).map(drop),
+            Self::Build { dir, out, wit } => {
+                let built = build::run(&dir, out, wit)?;
+                let slot = built.slot;
+                println!("built {} ({})", built.id, slot.world());
+                println!("  component {}", built.wasm.display());
+                println!("  manifest  {}", built.manifest.display());
+                println!("  size      {} bytes", built.size);
+                println!(
+                    "  sha256    {}",
+                    alloy_primitives::hex::encode(built.id.code_hash)
+                );
+                println!(
+                    "next: `keel plugin check {} --slot {slot}`, then load it with \
+                     `[plugins.{slot}] path = \"{}\"` in a node config",
+                    built.wasm.display(),
+                    built.wasm.display()
+                );
+                Ok(())
+            }
             Self::Check {
                 file,
                 slot,

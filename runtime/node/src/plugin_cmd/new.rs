@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use eyre::{WrapErr, bail, eyre};
+use eyre::{WrapErr, bail};
 use keel_plugin_host::PluginSlot;
 
 const CARGO_TOML: &str = include_str!("../../templates/plugin/Cargo.toml.in");
@@ -12,26 +12,46 @@ const FEE: &str = include_str!("../../templates/plugin/fee.rs.in");
 const BRIDGE: &str = include_str!("../../templates/plugin/bridge.rs.in");
 const GITIGNORE: &str = include_str!("../../templates/plugin/gitignore.in");
 
-/// The SDK of the checkout this binary was built from.
-pub(crate) fn default_sdk() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/sdk")
-}
+/// Rust keywords (a crate's lib name must not be one) and the crates a plugin already links.
+const RESERVED: &str = "\
+    abstract alloc as async await become box break const continue core crate do dyn else \
+    enum extern false final fn for gen if impl in keel_plugin_sdk let loop macro match mod \
+    move mut override priv proc_macro pub ref return self static std struct super test \
+    trait true try type typeof unsafe unsized use virtual where while wit_bindgen yield";
 
 /// Checks `name` is a crate name cargo accepts and a file name everywhere.
 fn check_name(name: &str) -> eyre::Result<()> {
-    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+    let valid = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !valid {
         bail!(
-            "{name:?} is not a plugin name: use lowercase letters, digits, `-` and `_`, starting with a letter (e.g. `reverse-arrival`)"
+            "{name:?} is not a plugin name: use up to 64 lowercase letters, digits, `-` and `_`, \
+             starting with a letter (e.g. `reverse-arrival`)"
+        );
+    }
+    let lib = name.replace('-', "_");
+    if RESERVED.split_whitespace().any(|word| word == lib) {
+        bail!(
+            "{name:?} is reserved (a Rust keyword or a crate every plugin links); pick another \
+             name, e.g. `my-{name}`"
         );
     }
     Ok(())
 }
 
-/// Writes the crate `parent/name` for `slot`'s world; returns its directory.
+/// The release profile's `opt-level` for `slot` (the template says why).
+fn opt_level(slot: PluginSlot) -> &'static str {
+    match slot {
+        PluginSlot::Ordering => "3",
+        PluginSlot::Fee | PluginSlot::Bridge => "\"s\"",
+    }
+}
+
+/// Writes the crate `parent/name` for `slot`'s world against the SDK at `sdk` (default: the
+/// checkout's `plugins/sdk`); returns its directory.
 pub(crate) fn run(
     name: &str,
     slot: PluginSlot,
@@ -39,13 +59,7 @@ pub(crate) fn run(
     sdk: Option<PathBuf>,
 ) -> eyre::Result<PathBuf> {
     check_name(name)?;
-    let sdk = sdk.unwrap_or_else(default_sdk);
-    let sdk = sdk.canonicalize().map_err(|e| {
-        eyre!(
-            "the plugin SDK is not at {} ({e}); pass --sdk PATH to the plugins/sdk directory of a Keel checkout",
-            sdk.display()
-        )
-    })?;
+    let sdk = super::checkout_dir(sdk, "plugins/sdk", "--sdk", "the plugins/sdk directory")?;
     if !sdk.join("Cargo.toml").is_file() {
         bail!(
             "{} has no Cargo.toml; pass --sdk PATH to the plugins/sdk directory of a Keel checkout",
@@ -60,7 +74,7 @@ pub(crate) fn run(
             .is_some()
     {
         bail!(
-            "{} exists and is not empty; pick another name or --dir",
+            "{} exists and is not empty; pick another name, or another parent directory with --dir",
             dir.display()
         );
     }
@@ -73,7 +87,12 @@ pub(crate) fn run(
         template
             .replace("{{name}}", name)
             .replace("{{world}}", slot.world())
-            .replace("{{sdk}}", &sdk.display().to_string())
+            .replace("{{opt_level}}", opt_level(slot))
+            // A TOML string, quoted and escaped, whatever the path holds.
+            .replace(
+                "{{sdk}}",
+                &toml::Value::String(sdk.display().to_string()).to_string(),
+            )
     };
     let write = |path: &Path, text: &str| {
         std::fs::write(path, text).wrap_err_with(|| format!("cannot write {}", path.display()))
@@ -113,12 +132,19 @@ mod tests {
                 "{manifest}"
             );
             assert!(!manifest.contains("{{"), "{manifest}");
+            let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+            assert!(!lib.contains("{{"), "{lib}");
             assert!(dir.join("Cargo.lock").is_file());
+            assert!(dir.join(".gitignore").is_file());
             let error = run(&name, slot, parent.path(), None).unwrap_err();
             assert!(error.to_string().contains("is not empty"), "{error}");
         }
         let error = run("Bad Name", PluginSlot::Fee, parent.path(), None).unwrap_err();
         assert!(error.to_string().contains("not a plugin name"), "{error}");
+        let error = run("self", PluginSlot::Fee, parent.path(), None).unwrap_err();
+        assert!(error.to_string().contains("reserved"), "{error}");
+        let error = run("keel-plugin-sdk", PluginSlot::Fee, parent.path(), None).unwrap_err();
+        assert!(error.to_string().contains("reserved"), "{error}");
         let error = run(
             "ok",
             PluginSlot::Fee,
