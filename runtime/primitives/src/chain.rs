@@ -4,7 +4,7 @@
 ///
 /// Built by the node from its config; kept here so every crate (and the prover guest) agrees on
 /// one definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
 pub struct ChainSpec {
     /// EIP-155 chain id.
     pub chain_id: u64,

@@ -5,10 +5,12 @@
 //! async, no allocator tricks.
 //!
 //! - [`block`]: the sealed block Keel stores and serves.
+//! - [`batch`]: what a batch proof attests ([`BatchOutput`]) and its commitment.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
 //! - [`plugins`]: plugin slots and identities, as blocks record them.
 
+pub mod batch;
 pub mod block;
 pub mod chain;
 pub mod plugins;
@@ -19,6 +21,7 @@ pub use alloy_consensus::{
 };
 pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
+pub use batch::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
 pub use block::SealedBlock;
 pub use chain::ChainSpec;
 pub use plugins::{PluginId, PluginSlot};

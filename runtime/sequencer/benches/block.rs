@@ -109,6 +109,7 @@ fn run(senders: usize, txs_per_block: usize) {
                 codes: &built.codes,
                 plugins: &[],
                 activated: &[],
+                witness: None,
             })
             .expect("commit");
         let committed = started.elapsed();

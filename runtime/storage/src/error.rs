@@ -45,6 +45,21 @@ pub enum StorageError {
         /// The stored head.
         head: u64,
     },
+    /// A batch was sealed out of order.
+    #[error(
+        "batch {number} starting at block {first_block} does not follow the last sealed batch \
+         (expected batch {expected_number} starting at block {expected_first_block})"
+    )]
+    NotNextBatch {
+        /// The offered batch.
+        number: u64,
+        /// Its first block.
+        first_block: u64,
+        /// The number the next batch must have.
+        expected_number: u64,
+        /// The block the next batch must start at.
+        expected_first_block: u64,
+    },
     /// Reading historical state through the trie failed.
     #[error("trie read failed: {0}")]
     Trie(#[from] keel_trie::TrieError),

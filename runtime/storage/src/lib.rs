@@ -11,6 +11,7 @@
 //! trie nodes are never pruned, [`HistoricalState`] reads any past block's state through the
 //! trie alone.
 
+mod batches;
 mod codec;
 mod error;
 mod historical;
@@ -19,6 +20,7 @@ mod snapshot;
 mod storage;
 pub mod tables;
 
+pub use batches::{Batch, BlockWitness, Lease, StoredProof};
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
 pub use plugins::{BlockPlugin, PluginActivation, PluginSource, PluginSpec};

@@ -50,6 +50,11 @@ pub struct Snapshot {
     pub(crate) plugin_history: ReadOnlyTable<(u8, u64), &'static [u8]>,
     pub(crate) plugin_pending: ReadOnlyTable<u8, &'static [u8]>,
     pub(crate) block_plugins: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) block_witnesses: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) batches: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) prover_inputs: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) leases: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) proofs: ReadOnlyTable<u64, &'static [u8]>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -76,6 +81,11 @@ impl Snapshot {
             plugin_history: txn.open_table(PLUGIN_HISTORY)?,
             plugin_pending: txn.open_table(PLUGIN_PENDING)?,
             block_plugins: txn.open_table(BLOCK_PLUGINS)?,
+            block_witnesses: txn.open_table(BLOCK_WITNESSES)?,
+            batches: txn.open_table(BATCHES)?,
+            prover_inputs: txn.open_table(PROVER_INPUTS)?,
+            leases: txn.open_table(LEASES)?,
+            proofs: txn.open_table(PROOFS)?,
         })
     }
 

@@ -12,6 +12,7 @@ use tracing::debug;
 use crate::{
     Snapshot, StorageError, StorageResult,
     codec::{StoredBody, decode_head, encode, encode_receipts},
+    batches::{BlockWitness, write_block_witness},
     plugins::{BlockPlugin, write_block_plugins},
     tables::*,
 };
@@ -34,6 +35,8 @@ pub struct BlockWrite<'a> {
     /// Slots whose pending swap takes effect at this block: it moves from pending to history,
     /// with this block as its first.
     pub activated: &'a [PluginSlot],
+    /// What building the block read from its pre-state (kept until its batch is sealed).
+    pub witness: Option<&'a BlockWitness>,
 }
 
 /// The genesis state to write on first start.
@@ -79,6 +82,11 @@ impl Storage {
         txn.open_table(PLUGIN_HISTORY)?;
         txn.open_table(PLUGIN_PENDING)?;
         txn.open_table(BLOCK_PLUGINS)?;
+        txn.open_table(BLOCK_WITNESSES)?;
+        txn.open_table(BATCHES)?;
+        txn.open_table(PROVER_INPUTS)?;
+        txn.open_table(LEASES)?;
+        txn.open_table(PROOFS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -168,6 +176,9 @@ impl Storage {
             write_codes(&txn, write.codes)?;
             write_storage(&txn, write.changes)?;
             write_block_plugins(&txn, number, write.plugins, write.activated)?;
+            if let Some(witness) = write.witness {
+                write_block_witness(&txn, number, witness)?;
+            }
             txn.open_table(META)?
                 .insert(META_HEAD, number.to_be_bytes().as_slice())?;
         }

@@ -36,6 +36,16 @@ pub const PLUGIN_HISTORY: TableDefinition<'_, (u8, u64), &[u8]> =
 pub const PLUGIN_PENDING: TableDefinition<'_, u8, &[u8]> = TableDefinition::new("plugin_pending");
 /// Block number → RLP list of the plugins that shaped it.
 pub const BLOCK_PLUGINS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_plugins");
+/// Block number → RLP witness the block recorded; dropped once its batch is sealed.
+pub const BLOCK_WITNESSES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_witnesses");
+/// Batch number → RLP sealed batch.
+pub const BATCHES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batches");
+/// Batch number → the batch's encoded prover input.
+pub const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("prover_inputs");
+/// Batch number → RLP lease held by a prover.
+pub const LEASES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("leases");
+/// Batch number → RLP accepted proof.
+pub const PROOFS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("proofs");
 /// Small named values: [`META_HEAD`], [`META_GENESIS`].
 pub const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 

@@ -111,6 +111,7 @@ fn blocks_must_extend_the_head() {
             codes: &[],
             plugins: &[],
             activated: &[],
+            witness: None,
         })
         .unwrap_err();
     assert!(
@@ -194,6 +195,7 @@ fn commit_empty(
             codes: &[],
             plugins,
             activated,
+            witness: None,
         })
         .unwrap();
 }

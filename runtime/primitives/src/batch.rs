@@ -1,0 +1,117 @@
+//! Batches as a proof attests them: [`BatchOutput`] and its 32-byte commitment.
+
+use alloy_primitives::{B256, keccak256};
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+
+/// The withdrawals root of a batch that has no withdrawals.
+///
+/// Keel has no bridge yet (it comes with L1 settlement), so every batch reports this value; the
+/// field is in the output, and in the commitment, so that adding the bridge changes values,
+/// never the layout.
+pub const NO_WITHDRAWALS: B256 = B256::ZERO;
+
+/// The deposits rolling hash of a batch that includes no deposit (see [`NO_WITHDRAWALS`]).
+pub const NO_DEPOSITS: B256 = B256::ZERO;
+
+/// The result of re-executing a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BatchOutput {
+    /// The batch's number.
+    pub batch_number: u64,
+    /// The chain id the blocks were executed for.
+    pub chain_id: u64,
+    /// The first block of the batch.
+    pub first_block: u64,
+    /// The number of blocks.
+    pub block_count: u64,
+    /// The hash of the block before the batch (the previous batch's `last_block_hash`).
+    pub parent_block_hash: B256,
+    /// The state root before the batch.
+    pub pre_state_root: B256,
+    /// The state root after the batch's last block.
+    pub post_state_root: B256,
+    /// The hash of the batch's last block.
+    pub last_block_hash: B256,
+    /// The Merkle root of the withdrawals the batch made ([`NO_WITHDRAWALS`] for now).
+    pub withdrawals_root: B256,
+    /// The rolling hash of the deposits the batch consumed ([`NO_DEPOSITS`] for now).
+    pub deposits_rolling_hash: B256,
+}
+
+impl BatchOutput {
+    /// The number of words in [`Self::abi_words`].
+    pub const WORDS: usize = 10;
+
+    /// The output as ten 32-byte words, in field order, integers big endian: exactly what
+    /// Solidity's `abi.encode` of the same fields (as `uint256` and `bytes32`) produces, so the
+    /// settlement contract can rebuild the commitment from what it stores.
+    pub fn abi_words(&self) -> [u8; 32 * Self::WORDS] {
+        let words: [B256; Self::WORDS] = [
+            word(self.batch_number),
+            word(self.chain_id),
+            word(self.first_block),
+            word(self.block_count),
+            self.parent_block_hash,
+            self.pre_state_root,
+            self.post_state_root,
+            self.last_block_hash,
+            self.withdrawals_root,
+            self.deposits_rolling_hash,
+        ];
+        let mut out = [0u8; 32 * Self::WORDS];
+        for (chunk, word) in out.chunks_exact_mut(32).zip(words) {
+            chunk.copy_from_slice(word.as_slice());
+        }
+        out
+    }
+
+    /// The commitment a proof attests: `keccak256(abi.encode(fields…))`.
+    pub fn commitment(&self) -> B256 {
+        keccak256(self.abi_words())
+    }
+
+    /// The number of the batch's last block.
+    pub fn last_block(&self) -> u64 {
+        self.first_block + self.block_count.saturating_sub(1)
+    }
+}
+
+fn word(value: u64) -> B256 {
+    let mut word = B256::ZERO;
+    word[24..].copy_from_slice(&value.to_be_bytes());
+    word
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::b256;
+
+    #[test]
+    fn commitment_is_keccak_of_abi_words() {
+        let output = BatchOutput {
+            batch_number: 1,
+            chain_id: 65_536_999,
+            first_block: 1,
+            block_count: 2,
+            parent_block_hash: B256::repeat_byte(0x11),
+            pre_state_root: B256::repeat_byte(0x22),
+            post_state_root: B256::repeat_byte(0x33),
+            last_block_hash: B256::repeat_byte(0x44),
+            withdrawals_root: NO_WITHDRAWALS,
+            deposits_rolling_hash: NO_DEPOSITS,
+        };
+        let words = output.abi_words();
+        assert_eq!(&words[..32], word(1).as_slice());
+        assert_eq!(&words[56..64], &65_536_999u64.to_be_bytes());
+        assert_eq!(&words[32 * 4..32 * 5], &[0x11; 32]);
+        assert_eq!(output.commitment(), keccak256(words));
+        assert_eq!(output.last_block(), 2);
+        // Pinned (anvil's `web3_sha3` of the same 320 bytes gives this value), so a change of
+        // layout is a deliberate change of this test and of the settlement contract.
+        assert_eq!(
+            output.commitment(),
+            b256!("278e7df87681dae8cfde73389d48d39fd0e6d3661914fa75a7dc2b519548d6c5")
+        );
+    }
+}

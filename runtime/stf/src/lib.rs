@@ -1,0 +1,39 @@
+//! Keel's stateless state-transition function (STF): the code a prover runs.
+//!
+//! ```text
+//!  ProverInput ─ parent header, ancestor headers, blocks, witness (trie nodes, codes)
+//!     │  decode (RLP)                     hash every witness node and code: content addressed
+//!     ▼
+//!  for each block:  recover senders ─▶ keel_evm::BlockBuilder over WitnessState
+//!                   (accounts and storage read through the trie at the parent's root)
+//!                   ─▶ finish: new root, new nodes (kept for the next block)
+//!                   ─▶ every header field compared with the block's claimed header
+//!     ▼
+//!  BatchOutput ─▶ commitment (keccak-256 of its ABI words): the 32 bytes a proof attests
+//! ```
+//!
+//! The node runs the very same code (`keel_evm::BlockBuilder`) to build its blocks, against its
+//! flat state instead of a witness, so the STF reproduces the node's state root by construction
+//! unless the witness is incomplete or the input was tampered with, and each of those is a named
+//! [`StfError`], never a panic.
+//!
+//! No I/O, threads, clocks or async: the crate builds for the OpenVM guest (32-bit RISC-V, where
+//! `usize` is 32 bits; every count in the input is a `u64` or bounded by a `Vec`'s length).
+
+mod error;
+mod execute;
+mod input;
+mod witness;
+
+pub use error::StfError;
+
+/// The STF's program version, as the `exec` prover backend announces it to the coordinator.
+///
+/// Two builds agree on it exactly when they compute the same [`BatchOutput`] from the same
+/// [`ProverInput`] encoding; bump `input-v…` whenever the input encoding or the execution rules
+/// change.
+pub const PROGRAM_VERSION: &str = concat!("keel-stf/", env!("CARGO_PKG_VERSION"), "/input-v1");
+pub use execute::execute_batch;
+pub use input::{BlockInput, ProverInput, Witness};
+pub use keel_primitives::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
+pub use witness::{WitnessError, WitnessState};

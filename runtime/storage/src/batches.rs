@@ -1,0 +1,230 @@
+//! Batches and their proofs: the witness each block recorded, sealed batches with the input a
+//! prover needs, prover leases and received proofs.
+//!
+//! ```text
+//!  commit_block ─ block_witnesses[n]          (written with the block)
+//!  seal_batch   ─ batches[b], prover_inputs[b] (and the block witnesses it consumed go)
+//!  put_lease    ─ leases[b]                    (one prover at a time; expires)
+//!  put_proof    ─ proofs[b]                    (and the lease goes)
+//! ```
+
+use alloy_primitives::Bytes;
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+use keel_primitives::BatchOutput;
+use redb::{ReadableTable, WriteTransaction};
+
+use crate::{
+    Snapshot, Storage, StorageError, StorageResult,
+    codec::{decode, encode},
+    tables::{BATCHES, BLOCK_WITNESSES, LEASES, PROOFS, PROVER_INPUTS},
+};
+
+/// What building one block read from the pre-state: the part of the witness it contributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BlockWitness {
+    /// Trie nodes read (account and storage tries), each once.
+    pub nodes: Vec<Bytes>,
+    /// Contract codes read.
+    pub codes: Vec<Bytes>,
+    /// The block numbers BLOCKHASH read, ascending.
+    pub block_hashes_read: Vec<u64>,
+}
+
+impl BlockWitness {
+    /// Nodes and codes, in bytes.
+    pub fn byte_len(&self) -> u64 {
+        self.nodes
+            .iter()
+            .chain(&self.codes)
+            .map(|item| item.len() as u64)
+            .sum()
+    }
+}
+
+/// A sealed batch: a run of consecutive blocks proven together.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Batch {
+    /// The batch number (1, 2, …).
+    pub number: u64,
+    /// Its first block.
+    pub first_block: u64,
+    /// Its last block.
+    pub last_block: u64,
+    /// Gas used by its blocks.
+    pub gas_used: u64,
+    /// Transactions in its blocks.
+    pub transactions: u64,
+    /// Witness bytes (trie nodes and codes) in its prover input.
+    pub witness_bytes: u64,
+    /// The size of its encoded prover input.
+    pub input_bytes: u64,
+    /// When it was sealed, Unix milliseconds.
+    pub sealed_at_ms: u64,
+    /// What its proof must attest, as the node computed it.
+    pub output: BatchOutput,
+}
+
+/// A batch handed to one prover until `expires_at_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Lease {
+    /// The batch.
+    pub batch: u64,
+    /// Identifies this lease; a proof must quote it.
+    pub lease_id: u64,
+    /// The prover's self-chosen name, for logs.
+    pub prover: String,
+    /// The prover's backend (`exec`, `openvm`).
+    pub backend: String,
+    /// When the lease lapses and the batch may go to another prover, Unix milliseconds.
+    pub expires_at_ms: u64,
+}
+
+/// A proof the coordinator accepted.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct StoredProof {
+    /// The batch.
+    pub batch: u64,
+    /// The backend that made it (`exec`: no cryptographic proof, development only).
+    pub backend: String,
+    /// The backend's program version (for `openvm`, the program commitment).
+    pub program_version: String,
+    /// The prover's name.
+    pub prover: String,
+    /// The output the prover computed (equal to the batch's).
+    pub output: BatchOutput,
+    /// The proof bytes (empty for `exec`).
+    pub proof: Bytes,
+    /// When it was accepted, Unix milliseconds.
+    pub received_at_ms: u64,
+    /// How long the prover said proving took, milliseconds.
+    pub proving_ms: u64,
+}
+
+impl Snapshot {
+    /// The witness block `number` recorded, until its batch is sealed.
+    pub fn block_witness(&self, number: u64) -> StorageResult<Option<BlockWitness>> {
+        self.block_witnesses
+            .get(number)?
+            .map(|v| decode("block_witnesses", v.value()))
+            .transpose()
+    }
+
+    /// Sealed batch `number`.
+    pub fn batch(&self, number: u64) -> StorageResult<Option<Batch>> {
+        self.batches
+            .get(number)?
+            .map(|v| decode("batches", v.value()))
+            .transpose()
+    }
+
+    /// The last sealed batch.
+    pub fn last_batch(&self) -> StorageResult<Option<Batch>> {
+        self.batches
+            .last()?
+            .map(|(_, v)| decode("batches", v.value()))
+            .transpose()
+    }
+
+    /// Sealed batches from `first` on, in order, at most `limit`.
+    pub fn batches_from(&self, first: u64, limit: usize) -> StorageResult<Vec<Batch>> {
+        self.batches
+            .range(first..)?
+            .take(limit)
+            .map(|entry| decode("batches", entry?.1.value()))
+            .collect()
+    }
+
+    /// The encoded prover input of batch `number`.
+    pub fn prover_input(&self, number: u64) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self.prover_inputs.get(number)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The accepted proof of batch `number`.
+    pub fn proof(&self, number: u64) -> StorageResult<Option<StoredProof>> {
+        self.proofs
+            .get(number)?
+            .map(|v| decode("proofs", v.value()))
+            .transpose()
+    }
+
+    /// Every open lease, by batch.
+    pub fn leases(&self) -> StorageResult<Vec<Lease>> {
+        self.leases
+            .iter()?
+            .map(|entry| decode("leases", entry?.1.value()))
+            .collect()
+    }
+}
+
+impl Storage {
+    /// Seals `batch`: stores it with its encoded prover input and drops the block witnesses it
+    /// consumed, in one write transaction. Batches are sealed in order, each starting right
+    /// after the previous one.
+    pub fn seal_batch(&self, batch: &Batch, input: &[u8]) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        {
+            let mut batches = txn.open_table(BATCHES)?;
+            let expected = match batches.last()? {
+                Some((_, last)) => {
+                    let last: Batch = decode("batches", last.value())?;
+                    (last.number + 1, last.last_block + 1)
+                }
+                None => (1, 1),
+            };
+            if (batch.number, batch.first_block) != expected {
+                return Err(StorageError::NotNextBatch {
+                    number: batch.number,
+                    first_block: batch.first_block,
+                    expected_number: expected.0,
+                    expected_first_block: expected.1,
+                });
+            }
+            batches.insert(batch.number, encode(batch).as_slice())?;
+            txn.open_table(PROVER_INPUTS)?.insert(batch.number, input)?;
+            let mut witnesses = txn.open_table(BLOCK_WITNESSES)?;
+            for block in batch.first_block..=batch.last_block {
+                witnesses.remove(block)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Records (or renews) a lease.
+    pub fn put_lease(&self, lease: &Lease) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        txn.open_table(LEASES)?
+            .insert(lease.batch, encode(lease).as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Drops the lease on `batch`, if any.
+    pub fn remove_lease(&self, batch: u64) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        txn.open_table(LEASES)?.remove(batch)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Stores an accepted proof and ends the batch's lease, in one write transaction.
+    pub fn put_proof(&self, proof: &StoredProof) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        txn.open_table(PROOFS)?
+            .insert(proof.batch, encode(proof).as_slice())?;
+        txn.open_table(LEASES)?.remove(proof.batch)?;
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+/// Writes the witness block `number` recorded (part of its block write).
+pub(crate) fn write_block_witness(
+    txn: &WriteTransaction,
+    number: u64,
+    witness: &BlockWitness,
+) -> StorageResult<()> {
+    txn.open_table(BLOCK_WITNESSES)?
+        .insert(number, encode(witness).as_slice())?;
+    Ok(())
+}
