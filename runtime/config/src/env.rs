@@ -18,7 +18,7 @@ pub const ENV_PREFIX: &str = "KEEL_";
 pub const ENV_SEPARATOR: &str = "__";
 
 /// The top-level sections, to catch `KEEL_RPC_LISTEN` (one underscore) instead of ignoring it.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 11] = [
     "chain",
     "genesis",
     "node",
@@ -28,6 +28,8 @@ const SECTIONS: [&str; 9] = [
     "fees",
     "mempool",
     "admin",
+    "batcher",
+    "prover",
 ];
 
 /// One `KEEL_*` variable that names a config key.

@@ -47,6 +47,32 @@ pub const DEFAULT_BLOCK_TIME: Duration = Duration::from_secs(1);
 /// operator names an account to receive them.
 pub const DEFAULT_COINBASE: Address = Address::ZERO;
 
+// ---- [batcher] ------------------------------------------------------------------------------
+
+/// Default `batcher.commit_interval`: 10 s, so a batch is ready for the prover (and, with
+/// settlement, for L1) a few seconds after its blocks, without one batch per block.
+pub const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_secs(10);
+/// Default `batcher.max_blocks`: 600 (10 minutes of 1 s blocks).
+pub const DEFAULT_BATCH_MAX_BLOCKS: u64 = 600;
+/// Default `batcher.max_gas`: 300M gas, ten full default blocks: ~14,000 ETH transfers. The
+/// STF's memory grows with the gas it executes (witness, revm state, new trie nodes); this bound
+/// keeps a batch's guest run well inside [`GUEST_MEMORY_LIMIT_BYTES`] (see `docs/PROVING.md`).
+pub const DEFAULT_BATCH_MAX_GAS: u64 = 300_000_000;
+/// Default `batcher.max_witness_bytes`: 64 MiB of trie nodes and codes.
+pub const DEFAULT_BATCH_MAX_WITNESS_BYTES: u64 = 64 * 1024 * 1024;
+/// The memory the prover guest may use for one batch, which the batch bounds are chosen to
+/// respect: 512 MiB (OpenVM's guest address space is 2^29 bytes).
+pub const GUEST_MEMORY_LIMIT_BYTES: u64 = 512 * 1024 * 1024;
+
+// ---- [prover] -------------------------------------------------------------------------------
+
+/// Default `prover.listen`: the proof coordinator on loopback port 3900.
+pub const DEFAULT_PROVER_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 3900));
+/// Default `prover.lease_timeout`: 10 minutes, longer than an `exec` run by far and than a GPU
+/// proof of a default batch; a CPU OpenVM prover needs more (set it per deployment).
+pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(600);
+
 // ---- [fees] ---------------------------------------------------------------------------------
 
 /// Default `fees.min_base_fee`: 0 wei, i.e. no floor beyond EIP-1559's own: the base fee of an
@@ -116,6 +142,12 @@ pub struct Config {
     /// `[admin]`: the admin JSON-RPC (plugin swaps).
     #[serde(default)]
     pub admin: AdminConfig,
+    /// `[batcher]`: when blocks are sealed into batches for proving.
+    #[serde(default)]
+    pub batcher: BatcherConfig,
+    /// `[prover]`: the proof coordinator provers connect to.
+    #[serde(default)]
+    pub prover: ProverConfig,
 }
 
 impl Config {
@@ -133,6 +165,8 @@ impl Config {
             mempool: MempoolConfig::default(),
             plugins: PluginsConfig::default(),
             admin: AdminConfig::default(),
+            batcher: BatcherConfig::default(),
+            prover: ProverConfig::default(),
         }
     }
 }
@@ -220,6 +254,65 @@ pub struct AdminConfig {
     /// path is resolved from the config file's directory.
     #[serde(default, deserialize_with = "units::opt_path")]
     pub jwt_secret: Option<PathBuf>,
+}
+
+/// `[batcher]`: when the open batch is sealed. A batch is sealed before a block would take it
+/// past `max_blocks` or `max_gas`, or once its witness reached `max_witness_bytes`, or when
+/// `commit_interval` has passed since its first block; never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatcherConfig {
+    /// Longest time between a batch's first block and its sealing (default
+    /// [`DEFAULT_COMMIT_INTERVAL`]).
+    #[serde(deserialize_with = "units::duration")]
+    pub commit_interval: Duration,
+    /// Most blocks in a batch (default [`DEFAULT_BATCH_MAX_BLOCKS`]).
+    pub max_blocks: u64,
+    /// Most gas a batch may use, counting each block at its gas limit (default
+    /// [`DEFAULT_BATCH_MAX_GAS`]; at least the block gas limit).
+    pub max_gas: u64,
+    /// A batch is sealed once its witness (trie nodes and codes) reaches this many bytes
+    /// (default [`DEFAULT_BATCH_MAX_WITNESS_BYTES`]).
+    pub max_witness_bytes: u64,
+    /// Run the STF on every sealed batch and stop the node if it disagrees with the chain
+    /// (default `false`; the devnet and the tests turn it on).
+    pub self_check: bool,
+}
+
+impl Default for BatcherConfig {
+    fn default() -> Self {
+        Self {
+            commit_interval: DEFAULT_COMMIT_INTERVAL,
+            max_blocks: DEFAULT_BATCH_MAX_BLOCKS,
+            max_gas: DEFAULT_BATCH_MAX_GAS,
+            max_witness_bytes: DEFAULT_BATCH_MAX_WITNESS_BYTES,
+            self_check: false,
+        }
+    }
+}
+
+/// `[prover]`: the proof coordinator, where `keel-prover` processes fetch batches and return
+/// proofs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProverConfig {
+    /// Listen address (default [`DEFAULT_PROVER_LISTEN`]; `""` disables the coordinator).
+    /// Provers are not authenticated: keep it on loopback or a private network.
+    #[serde(deserialize_with = "units::opt_socket_addr")]
+    pub listen: Option<SocketAddr>,
+    /// How long a prover holds a batch before it is offered to another (default
+    /// [`DEFAULT_LEASE_TIMEOUT`]).
+    #[serde(deserialize_with = "units::duration")]
+    pub lease_timeout: Duration,
+}
+
+impl Default for ProverConfig {
+    fn default() -> Self {
+        Self {
+            listen: Some(DEFAULT_PROVER_LISTEN),
+            lease_timeout: DEFAULT_LEASE_TIMEOUT,
+        }
+    }
 }
 
 /// `[sequencer]`: block production.

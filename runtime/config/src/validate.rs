@@ -61,6 +61,8 @@ impl Config {
             mempool,
             plugins,
             admin,
+            batcher,
+            prover,
         } = self;
 
         if chain.chain_id == 0 {
@@ -143,6 +145,53 @@ impl Config {
                     );
                 }
             }
+        }
+
+        if let Some(listen) = prover.listen
+            && listen.port() != 0
+        {
+            for (other, key) in [
+                (Some(rpc.listen), "rpc.listen"),
+                (metrics.listen, "metrics.listen"),
+                (admin.listen, "admin.listen"),
+            ] {
+                if other == Some(listen) {
+                    return violation(
+                        "prover.listen",
+                        format!("must differ from {key} (both are {listen})"),
+                    );
+                }
+            }
+        }
+        if prover.lease_timeout < Duration::from_secs(1) {
+            return violation(
+                "prover.lease_timeout",
+                format!(
+                    "must be at least 1s, got {}",
+                    format_duration(prover.lease_timeout)
+                ),
+            );
+        }
+        if batcher.commit_interval.is_zero() {
+            return violation(
+                "batcher.commit_interval",
+                "must be > 0, e.g. \"10s\"".into(),
+            );
+        }
+        if batcher.max_blocks == 0 {
+            return violation("batcher.max_blocks", "must be >= 1, got 0".into());
+        }
+        if batcher.max_gas < genesis.gas_limit {
+            return violation(
+                "batcher.max_gas",
+                format!(
+                    "must be at least the block gas limit (genesis.gas_limit = {}), got {}",
+                    genesis.gas_limit, batcher.max_gas
+                ),
+            );
+        }
+        if batcher.max_witness_bytes == 0 {
+            return violation("batcher.max_witness_bytes", "must be >= 1, got 0".into());
         }
 
         if !(MIN_BLOCK_TIME..=MAX_BLOCK_TIME).contains(&sequencer.block_time) {

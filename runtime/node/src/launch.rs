@@ -114,6 +114,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             gas_limit: config.genesis.gas_limit,
             extra_data: config.genesis.extra_data.clone(),
             max_block_txs: config.sequencer.max_block_txs,
+            batcher: config.batcher.clone(),
         },
         storage.clone(),
         pool,

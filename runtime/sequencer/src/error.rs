@@ -13,6 +13,21 @@ pub enum SequencerError {
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The witness of a block could not be recorded (the node's own trie is inconsistent).
+    #[error("recording the witness failed: {0}")]
+    Witness(#[from] keel_trie::TrieError),
+    /// The stateless STF does not reproduce a sealed batch: a bug in the node or the STF. The
+    /// node stops rather than hand provers a batch that cannot be proven.
+    #[error(
+        "self-check failed for batch {batch}: {detail}; the node stopped so that nothing \
+         unprovable is committed (keep the datadir and report it)"
+    )]
+    SelfCheck {
+        /// The batch.
+        batch: u64,
+        /// What differed.
+        detail: String,
+    },
 }
 
 /// Result alias for this crate.

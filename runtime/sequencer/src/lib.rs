@@ -12,11 +12,13 @@
 //! The proposer runs on its own OS thread: block building is CPU-bound and must not stall the
 //! async RPC runtime.
 
+mod batcher;
 mod error;
 mod genesis;
 mod metrics;
 mod plugins;
 mod proposer;
+mod witness;
 
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};

@@ -26,6 +26,8 @@ pub struct SequencerMetrics {
     pub fee_plugin_failures: Counter,
     /// Ordering-plugin calls that failed and fell back to the pool's order.
     pub ordering_plugin_failures: Counter,
+    /// Batches sealed.
+    pub batches: Counter,
 }
 
 impl Default for SequencerMetrics {
@@ -43,6 +45,7 @@ impl Default for SequencerMetrics {
             gas_per_second: Gauge::default(),
             fee_plugin_failures: Counter::default(),
             ordering_plugin_failures: Counter::default(),
+            batches: Counter::default(),
         }
     }
 }
@@ -90,6 +93,11 @@ impl SequencerMetrics {
             "keel_ordering_plugin_failures",
             "Ordering-plugin calls that fell back to the pool's order",
             self.ordering_plugin_failures.clone(),
+        );
+        registry.register(
+            "keel_batches_sealed",
+            "Batches sealed for proving",
+            self.batches.clone(),
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::{
     collections::HashSet,
-    sync::{Arc, mpsc},
+    sync::{Arc, Mutex, mpsc},
     thread::JoinHandle,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -16,7 +16,11 @@ use tracing::{error, info, info_span, warn};
 
 use keel_plugin_host::OrderingContext;
 
-use crate::{BlockRules, SequencerMetrics, SequencerResult};
+use crate::{
+    BlockRules, SequencerMetrics, SequencerResult, batcher::OpenBatch, witness::RecordingState,
+};
+use keel_config::BatcherConfig;
+use keel_trie::RecordingReader;
 
 /// The cheapest possible transaction; with less gas left, a block is full.
 const MIN_TX_GAS: u64 = 21_000;
@@ -34,6 +38,8 @@ pub struct ProposerConfig {
     pub extra_data: Bytes,
     /// Optional cap on transactions per block.
     pub max_block_txs: Option<usize>,
+    /// When blocks are sealed into batches.
+    pub batcher: BatcherConfig,
 }
 
 /// What one sealed block contained.
@@ -59,6 +65,8 @@ pub struct Proposer {
     pool: Arc<Mempool>,
     rules: Arc<BlockRules>,
     metrics: SequencerMetrics,
+    /// The batch the next block joins; loaded from storage by the first block built.
+    batch: Mutex<Option<OpenBatch>>,
 }
 
 impl core::fmt::Debug for Proposer {
@@ -86,16 +94,36 @@ impl Proposer {
             pool,
             rules,
             metrics,
+            batch: Mutex::new(None),
         }
     }
 
     /// Builds, seals and persists the next block from the pool's best transactions.
     pub fn build_block(&self) -> SequencerResult<BlockSummary> {
         let started = Instant::now();
-        let snapshot = self.storage.snapshot()?;
+        let mut snapshot = self.storage.snapshot()?;
         let parent = snapshot.head()?;
         let number = parent.number + 1;
         let _span = info_span!(target: "keel::sequencer", "block", number).entered();
+        let mut batch = self
+            .batch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let open = match &mut *batch {
+            Some(open) => open,
+            empty => empty.insert(OpenBatch::load(&snapshot)?),
+        };
+        if let Some(reason) = open.seal_reason(&self.config.batcher, self.config.gas_limit) {
+            open.seal(
+                &self.spec,
+                &self.config.batcher,
+                &self.storage,
+                &snapshot,
+                reason,
+            )?;
+            self.metrics.batches.inc();
+            snapshot = self.storage.snapshot()?;
+        }
         // Swaps take effect here, between blocks: the whole block sees one set of plugins.
         let plugins = self.rules.registry().begin_block(number);
         for plugin in &plugins.activated {
@@ -116,7 +144,8 @@ impl Proposer {
             base_fee,
             extra_data: self.config.extra_data.clone(),
         };
-        let mut builder = BlockBuilder::new(&self.spec, &snapshot, &parent, attributes);
+        let state = RecordingState::new(&snapshot);
+        let mut builder = BlockBuilder::new(&self.spec, &state, &parent, attributes);
         let max_txs = self.config.max_block_txs.unwrap_or(usize::MAX);
         let mut mined = Vec::new();
         let mut invalid = Vec::new();
@@ -158,7 +187,10 @@ impl Proposer {
                 }
             }
         }
-        let built = builder.finish(&snapshot)?;
+        let nodes = RecordingReader::new(&snapshot);
+        let built = builder.finish(&nodes)?;
+        let witness = state.into_witness(&nodes, parent.state_root, &open.known)?;
+        drop(nodes);
         drop(snapshot);
         self.storage.commit_block(BlockWrite {
             block: &built.block,
@@ -175,7 +207,11 @@ impl Proposer {
                 .iter()
                 .map(|plugin| plugin.slot())
                 .collect::<Vec<_>>(),
+            witness: Some(&witness),
         })?;
+        open.known.add(&built.state.nodes, &built.codes);
+        open.add_block(built.block.header.gas_limit, witness.byte_len());
+        drop(batch);
         self.pool.on_block(
             &mined,
             built

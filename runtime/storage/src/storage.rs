@@ -11,8 +11,8 @@ use tracing::debug;
 
 use crate::{
     Snapshot, StorageError, StorageResult,
-    codec::{StoredBody, decode_head, encode, encode_receipts},
     batches::{BlockWitness, write_block_witness},
+    codec::{StoredBody, decode_head, encode, encode_receipts},
     plugins::{BlockPlugin, write_block_plugins},
     tables::*,
 };

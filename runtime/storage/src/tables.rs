@@ -37,7 +37,8 @@ pub const PLUGIN_PENDING: TableDefinition<'_, u8, &[u8]> = TableDefinition::new(
 /// Block number → RLP list of the plugins that shaped it.
 pub const BLOCK_PLUGINS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_plugins");
 /// Block number → RLP witness the block recorded; dropped once its batch is sealed.
-pub const BLOCK_WITNESSES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_witnesses");
+pub const BLOCK_WITNESSES: TableDefinition<'_, u64, &[u8]> =
+    TableDefinition::new("block_witnesses");
 /// Batch number → RLP sealed batch.
 pub const BATCHES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batches");
 /// Batch number → the batch's encoded prover input.

@@ -17,6 +17,8 @@ use prometheus_client::metrics::counter::Counter;
 
 use crate::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
 
+mod stf;
+
 const CHAIN_ID: u64 = 65_536_999;
 const GWEI: u128 = 1_000_000_000;
 /// The first dev key of the `test … junk` mnemonic.
@@ -92,6 +94,15 @@ impl Chain {
 
     /// A chain whose blocks are built with `plugins`; `failures` counts fee-plugin fallbacks.
     fn with_plugins(plugins: keel_plugin_host::ActiveSet, failures: Counter) -> Self {
+        Self::with(plugins, failures, self_checking_batcher())
+    }
+
+    /// A chain whose blocks are built with `plugins` and sealed into batches by `batcher`.
+    fn with(
+        plugins: keel_plugin_host::ActiveSet,
+        failures: Counter,
+        batcher: keel_config::BatcherConfig,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let toml = r#"
 [chain]
@@ -105,32 +116,11 @@ balance = "0x21e19e0c9bab2400000"
         let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).unwrap());
         let genesis = build_genesis(&config.genesis);
         assert!(storage.init_genesis(genesis.write()).unwrap());
-        let spec = ChainSpec::ethereum_like(CHAIN_ID);
         let pool = Arc::new(Mempool::new(PoolConfig::new(
             CHAIN_ID,
             config.genesis.gas_limit,
         )));
-        let proposer = Proposer::new(
-            spec,
-            ProposerConfig {
-                block_time: Duration::from_secs(1),
-                coinbase: Address::repeat_byte(0xc0),
-                gas_limit: config.genesis.gas_limit,
-                extra_data: Bytes::new(),
-                max_block_txs: None,
-            },
-            storage.clone(),
-            pool.clone(),
-            Arc::new(BlockRules::new(
-                engine(),
-                Arc::new(keel_plugin_host::PluginRegistry::new(plugins, 1)),
-                FEE_PARAMS,
-                Eip1559BaseFee::new(spec),
-                failures,
-                Counter::default(),
-            )),
-            SequencerMetrics::default(),
-        );
+        let proposer = proposer(&storage, &pool, plugins, failures, batcher);
         let key = PrivateKeySigner::from_bytes(&DEV_KEY).unwrap();
         Self {
             _dir: dir,
@@ -204,6 +194,47 @@ balance = "0x21e19e0c9bab2400000"
             "incremental root differs from a from-scratch root at block {}",
             head.number
         );
+    }
+}
+
+/// A proposer over the test chain's storage and pool (a second one is a restarted node).
+fn proposer(
+    storage: &Arc<Storage>,
+    pool: &Arc<Mempool>,
+    plugins: keel_plugin_host::ActiveSet,
+    failures: Counter,
+    batcher: keel_config::BatcherConfig,
+) -> Proposer {
+    let spec = ChainSpec::ethereum_like(CHAIN_ID);
+    Proposer::new(
+        spec,
+        ProposerConfig {
+            block_time: Duration::from_secs(1),
+            coinbase: Address::repeat_byte(0xc0),
+            gas_limit: 30_000_000,
+            extra_data: Bytes::new(),
+            max_block_txs: None,
+            batcher,
+        },
+        storage.clone(),
+        pool.clone(),
+        Arc::new(BlockRules::new(
+            engine(),
+            Arc::new(keel_plugin_host::PluginRegistry::new(plugins, 1)),
+            FEE_PARAMS,
+            Eip1559BaseFee::new(spec),
+            failures,
+            Counter::default(),
+        )),
+        SequencerMetrics::default(),
+    )
+}
+
+/// The batcher of the test chains: defaults, with the STF run on every sealed batch.
+fn self_checking_batcher() -> keel_config::BatcherConfig {
+    keel_config::BatcherConfig {
+        self_check: true,
+        ..Default::default()
     }
 }
 
