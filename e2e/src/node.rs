@@ -366,10 +366,12 @@ impl KeelNode {
             }
         }
         // Fixed ports of the config would collide between tests running at once: the admin API
-        // is off unless a test turns it on (with `env`, applied below, on a free port).
+        // and the proof coordinator are off unless a test turns them on (with `env`, applied
+        // below, on a free port).
         cmd.env("KEEL_RPC__LISTEN", self.rpc_addr.to_string())
             .env("KEEL_METRICS__LISTEN", self.metrics_addr.to_string())
-            .env("KEEL_ADMIN__LISTEN", "");
+            .env("KEEL_ADMIN__LISTEN", "")
+            .env("KEEL_PROVER__LISTEN", "");
         if let Some(block_time) = &self.block_time {
             cmd.env("KEEL_SEQUENCER__BLOCK_TIME", block_time);
         }

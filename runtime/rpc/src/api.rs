@@ -621,6 +621,8 @@ impl RpcModule for EthApi {
             "eth_getLogs" => self.logs(snapshot, params),
             "keel_getBlockPlugins" => crate::plugins::get_block_plugins(snapshot, params),
             "keel_pluginHistory" => crate::plugins::plugin_history(snapshot, params),
+            "keel_getBatch" => crate::batches::get_batch(snapshot, params),
+            "keel_latestBatch" => crate::batches::latest_batch(snapshot),
             _ => Err(RpcError::method_not_found(method)),
         }
     }

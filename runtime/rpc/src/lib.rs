@@ -20,6 +20,7 @@
 mod admin;
 mod api;
 mod auth;
+mod batches;
 mod block_id;
 mod convert;
 mod error;
