@@ -1,0 +1,258 @@
+//! What proving costs per transaction before any prover runs: witness bytes and prover-input
+//! bytes per ETH transfer and per ERC-20 transfer, and the stateless STF's native time per
+//! batch (what `keel-prover --backend exec` spends, and what a zkVM proves).
+//!
+//! `cargo bench -p keel-sequencer --bench batch`. Blocks go through the real proposer (pool,
+//! witness recording, batcher); batches are sealed one per measured block. No number here is
+//! asserted.
+
+use std::{
+    path::Path,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::Encodable2718;
+use alloy_network::TxSignerSync;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolConstructor};
+use keel_config::{BatcherConfig, Config};
+use keel_evm::Eip1559BaseFee;
+use keel_mempool::{Mempool, PoolConfig};
+use keel_primitives::ChainSpec;
+use keel_sequencer::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
+use keel_stf::{ProverInput, execute_batch};
+use keel_storage::Storage;
+use prometheus_client::metrics::counter::Counter;
+
+alloy_sol_types::sol!(TestToken, "../../contracts/out/TestToken.json");
+
+const CHAIN_ID: u64 = 65_536_999;
+const SENDERS: usize = 200;
+const BLOCKS: usize = 5;
+
+fn main() {
+    let mut bench = Bench::new();
+    bench.setup_tokens();
+    for (kind, txs) in [("ETH transfer", 200usize), ("ERC-20 transfer", 200)] {
+        let mut witness = Vec::new();
+        let mut input = Vec::new();
+        let mut stf = Vec::new();
+        let mut stf_per_tx = Vec::new();
+        for round in 0..BLOCKS {
+            for i in 0..txs {
+                let recipient =
+                    Address::from_word(B256::from(U256::from(1_000_000 + round * 10_000 + i)));
+                match kind {
+                    "ETH transfer" => bench.send(
+                        i,
+                        TxKind::Call(recipient),
+                        U256::from(1),
+                        Bytes::new(),
+                        21_000,
+                    ),
+                    _ => {
+                        let call = TestToken::transferCall {
+                            to: recipient,
+                            value: U256::from(1),
+                        };
+                        bench.send(
+                            i,
+                            TxKind::Call(bench.token),
+                            U256::ZERO,
+                            call.abi_encode().into(),
+                            60_000,
+                        );
+                    }
+                }
+            }
+            // This block alone is the next batch: the batcher seals the open one first.
+            bench.proposer.build_block().expect("block");
+            let batch = bench.seal();
+            let bytes = bench
+                .storage
+                .snapshot()
+                .expect("snapshot")
+                .prover_input(batch.number)
+                .expect("read")
+                .expect("input");
+            let decoded = ProverInput::decode(&bytes).expect("decode");
+            let started = Instant::now();
+            let output = execute_batch(&decoded).expect("the STF reproduces the batch");
+            let elapsed = started.elapsed();
+            assert_eq!(output, batch.output);
+            witness.push(batch.witness_bytes as f64 / batch.transactions as f64);
+            input.push(batch.input_bytes as f64 / batch.transactions as f64);
+            stf.push(elapsed.as_secs_f64() * 1e3);
+            stf_per_tx.push(elapsed.as_secs_f64() * 1e6 / batch.transactions as f64);
+        }
+        println!(
+            "{kind:>15}: {txs} txs/batch, {SENDERS} senders | witness {:>6.0} B/tx | input {:>6.0} B/tx | STF {:>7.2} ms/batch, {:>6.1} µs/tx (medians of {BLOCKS})",
+            median(&mut witness),
+            median(&mut input),
+            median(&mut stf),
+            median(&mut stf_per_tx)
+        );
+    }
+}
+
+struct Bench {
+    _dir: tempfile::TempDir,
+    storage: Arc<Storage>,
+    pool: Arc<Mempool>,
+    proposer: Proposer,
+    keys: Vec<PrivateKeySigner>,
+    nonces: Vec<u64>,
+    token: Address,
+}
+
+impl Bench {
+    fn new() -> Self {
+        let keys: Vec<PrivateKeySigner> = (0..SENDERS)
+            .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i + 1))).expect("key"))
+            .collect();
+        let mut toml = format!("[chain]\nchain_id = {CHAIN_ID}\n");
+        for key in &keys {
+            toml += &format!(
+                "[genesis.alloc.\"{}\"]\nbalance = \"1000 ether\"\n",
+                key.address()
+            );
+        }
+        let config = Config::from_toml_str(
+            &toml,
+            Path::new("bench.toml"),
+            Vec::<(String, String)>::new(),
+        )
+        .expect("config");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).expect("open"));
+        storage
+            .init_genesis(build_genesis(&config.genesis).write())
+            .expect("genesis");
+        let spec = ChainSpec::ethereum_like(CHAIN_ID);
+        let pool = Arc::new(Mempool::new(PoolConfig::new(
+            CHAIN_ID,
+            config.genesis.gas_limit,
+        )));
+        let proposer = Proposer::new(
+            spec,
+            ProposerConfig {
+                block_time: Duration::from_secs(1),
+                coinbase: Address::repeat_byte(0xc0),
+                gas_limit: config.genesis.gas_limit,
+                extra_data: Bytes::new(),
+                max_block_txs: None,
+                // One block per batch: `max_blocks = 1` seals the open batch before each block.
+                batcher: BatcherConfig {
+                    max_blocks: 1,
+                    ..BatcherConfig::default()
+                },
+            },
+            storage.clone(),
+            pool.clone(),
+            Arc::new(BlockRules::new(
+                engine(),
+                Arc::new(keel_plugin_host::PluginRegistry::new(
+                    keel_plugin_host::ActiveSet::default(),
+                    1,
+                )),
+                keel_plugin_host::FeeParams {
+                    min_base_fee: 0,
+                    max_base_fee: u64::MAX,
+                    elasticity_multiplier: 2,
+                    max_change_denominator: 8,
+                    max_change_bps: 1_250,
+                },
+                Eip1559BaseFee::new(spec),
+                Counter::default(),
+                Counter::default(),
+            )),
+            SequencerMetrics::default(),
+        );
+        Self {
+            _dir: dir,
+            storage,
+            pool,
+            proposer,
+            keys,
+            nonces: vec![0; SENDERS],
+            token: Address::ZERO,
+        }
+    }
+
+    fn send(&mut self, sender: usize, to: TxKind, value: U256, input: Bytes, gas_limit: u64) {
+        let mut tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce: self.nonces[sender],
+            gas_limit,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            to,
+            value,
+            input,
+            ..Default::default()
+        };
+        let signature = self.keys[sender]
+            .sign_transaction_sync(&mut tx)
+            .expect("sign");
+        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+        self.pool
+            .add_raw(&raw, &self.storage.snapshot().expect("snapshot"))
+            .expect("pooled");
+        self.nonces[sender] += 1;
+    }
+
+    /// Deploys the token from sender 0 and gives every sender some.
+    fn setup_tokens(&mut self) {
+        let deploy = TestToken::constructorCall {
+            name_: "Bench".into(),
+            symbol_: "BNC".into(),
+            initialSupply: U256::from(10u64.pow(24)),
+        };
+        let code = [TestToken::BYTECODE.as_ref(), &deploy.abi_encode()].concat();
+        self.send(0, TxKind::Create, U256::ZERO, code.into(), 2_000_000);
+        self.token = self.keys[0].address().create(0);
+        self.proposer.build_block().expect("deploy");
+        for i in 1..SENDERS {
+            let call = TestToken::transferCall {
+                to: self.keys[i].address(),
+                value: U256::from(10u64.pow(20)),
+            };
+            self.send(
+                0,
+                TxKind::Call(self.token),
+                U256::ZERO,
+                call.abi_encode().into(),
+                60_000,
+            );
+        }
+        self.proposer.build_block().expect("fund");
+        self.seal();
+    }
+
+    /// Seals the open batch (an empty block makes the batcher seal the blocks before it) and
+    /// returns it.
+    fn seal(&self) -> keel_storage::Batch {
+        self.proposer.build_block().expect("sealing block");
+        self.storage
+            .snapshot()
+            .expect("snapshot")
+            .last_batch()
+            .expect("read")
+            .expect("a batch")
+    }
+}
+
+fn engine() -> Arc<keel_plugin_host::PluginEngine> {
+    static ENGINE: OnceLock<Arc<keel_plugin_host::PluginEngine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| Arc::new(keel_plugin_host::PluginEngine::new().expect("engine")))
+        .clone()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
