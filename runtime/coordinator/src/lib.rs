@@ -1,0 +1,19 @@
+//! The proof coordinator: the node's side of proving.
+//!
+//! ```text
+//!  keel-prover ──TCP──▶ Hello (protocol, backend, program version) ─▶ Welcome | Error + close
+//!              ──────▶ RequestWork ─▶ Work (lease, prover input) | NoWork (retry after)
+//!              ──────▶ SubmitProof ─▶ ProofAccepted | Error + close
+//!              ──────▶ ReportFailure ─▶ FailureRecorded (the batch goes back to the queue)
+//! ```
+//!
+//! [`protocol`] is the wire format (documented in `PROTOCOL.md` next to this crate), shared with
+//! the `keel-prover` binary; [`Coordinator`] serves it from the batches, leases and proofs in
+//! redb. One batch is leased to one prover at a time; a lease that lapses (the prover died)
+//! makes the batch available again; a proof is stored only if it attests the output the node
+//! computed itself.
+
+pub mod protocol;
+mod server;
+
+pub use server::{Coordinator, CoordinatorConfig, ProgramId};

@@ -1,0 +1,16 @@
+//! `keel-prover`: connects to one or more Keel nodes' proof coordinators, leases sealed batches,
+//! proves them with a [`Backend`] and sends the proofs back.
+//!
+//! ```text
+//!  worker per coordinator: connect ─▶ Hello ─▶ Welcome
+//!      loop: RequestWork ─▶ Work ─▶ Backend::prove (blocking thread) ─▶ SubmitProof
+//!                       └▶ NoWork ─▶ sleep retry_after
+//!      connection lost ─▶ reconnect with exponential backoff (250 ms … 10 s)
+//!      refused (protocol or program version) ─▶ the worker stops with the node's message
+//! ```
+
+mod backend;
+mod worker;
+
+pub use backend::{Backend, BackendError, ExecBackend, Proven};
+pub use worker::{WorkerError, WorkerOptions, run_worker};
