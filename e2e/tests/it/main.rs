@@ -5,6 +5,7 @@
 
 mod crash;
 mod plugin_swap;
+mod proving;
 mod third_party;
 mod transfers;
 mod tx_errors;

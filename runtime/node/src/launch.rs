@@ -4,6 +4,7 @@ use std::{io::IsTerminal, sync::Arc, time::Duration};
 
 use eyre::WrapErr;
 use keel_config::Config;
+use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::ChainSpec;
@@ -155,6 +156,35 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             Some(server)
         }
     };
+    let coordinator = match config.prover.listen {
+        None => None,
+        Some(listen) => {
+            let coordinator = Coordinator::bind(
+                CoordinatorConfig {
+                    listen,
+                    lease_timeout: config.prover.lease_timeout,
+                    chain_id: spec.chain_id,
+                    // The programs that prove this node's STF: built from the same source.
+                    accepted: vec![ProgramId {
+                        backend: "exec".to_owned(),
+                        version: keel_stf::PROGRAM_VERSION.to_owned(),
+                    }],
+                    retry_after: Duration::from_millis(500),
+                },
+                storage.clone(),
+            )
+            .await
+            .wrap_err_with(|| {
+                format!("cannot listen for provers on {listen} (prover.listen)")
+            })?;
+            info!(target: "keel::node", coordinator = %coordinator.local_addr()?, program = keel_stf::PROGRAM_VERSION, "proof coordinator enabled");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(coordinator.run(async {
+                let _ = stopped.await;
+            }));
+            Some((stop, task))
+        }
+    };
     let proposer = proposer
         .spawn()
         .wrap_err("cannot start the proposer thread")?;
@@ -174,6 +204,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     rpc.stop().await;
     if let Some(admin) = admin {
         admin.stop().await;
+    }
+    if let Some((stop, task)) = coordinator {
+        let _ = stop.send(());
+        let _ = task.await;
     }
     let result = proposer.stop();
     if let Err(e) = &result {

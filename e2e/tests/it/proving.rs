@@ -1,0 +1,211 @@
+//! The proving pipeline with real processes: a `keel` node seals batches, `keel-prover --backend
+//! exec` processes lease and prove them over the coordinator's TCP protocol.
+//!
+//! - three batches are sealed, proven and stored (`keel_getBatch` shows each proof);
+//! - a prover killed while it holds a batch loses it when its lease lapses, and another prover
+//!   proves it;
+//! - a prover announcing another program version is refused with a message that says so.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    primitives::{Address, U64, U256},
+    providers::{DynProvider, Provider},
+};
+use eyre::{WrapErr, bail, ensure};
+use keel_e2e::{KeelNode, KeelNodeOptions, free_loopback_addr, wait::wait_for_receipts};
+use serde_json::Value;
+
+const LEASE_TIMEOUT: Duration = Duration::from_secs(3);
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A `keel-prover` process, killed when dropped; its stderr goes to a file.
+struct Prover {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Prover {
+    fn start(
+        binary: &Path,
+        log_dir: &Path,
+        coordinator: SocketAddr,
+        args: &[&str],
+    ) -> eyre::Result<Self> {
+        let name = args
+            .windows(2)
+            .find(|pair| pair[0] == "--name")
+            .map_or("prover", |pair| pair[1]);
+        let log = log_dir.join(format!("{name}.log"));
+        let child = Command::new(binary)
+            .arg("--coordinator")
+            .arg(coordinator.to_string())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .wrap_err_with(|| format!("cannot start {}", binary.display()))?;
+        Ok(Self { child, log })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Prover {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_are_proven_and_a_dead_provers_batch_is_re_leased() -> eyre::Result<()> {
+    let coordinator = free_loopback_addr()?;
+    let node = KeelNode::spawn(
+        KeelNodeOptions::new()
+            .block_time("500ms")
+            .env("KEEL_PROVER__LISTEN", coordinator.to_string())
+            .env("KEEL_PROVER__LEASE_TIMEOUT", "3s")
+            .env("KEEL_BATCHER__COMMIT_INTERVAL", "1500ms")
+            .env("KEEL_BATCHER__SELF_CHECK", "true"),
+    )
+    .await?;
+    let result = run(&node, coordinator).await;
+    node.finish(result)
+}
+
+async fn run(node: &KeelNode, coordinator: SocketAddr) -> eyre::Result<()> {
+    let prover_bin = node.binary().path().with_file_name("keel-prover");
+    ensure!(
+        prover_bin.is_file(),
+        "{} is missing: build it with `cargo build -p keel-prover`",
+        prover_bin.display()
+    );
+    let logs = tempfile::tempdir()?;
+    let provider = node.dev_provider();
+
+    // Transactions in the first batches, so proving has something to re-execute.
+    let mut pending = Vec::new();
+    for i in 0..5u64 {
+        let to = Address::with_last_byte(0x40 + i as u8);
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(to)
+            .value(U256::from(1_000 + i));
+        pending.push(*provider.send_transaction(tx).await?.tx_hash());
+    }
+    wait_for_receipts(&provider, &pending, Duration::from_secs(30)).await?;
+
+    // A prover that takes a batch and sits on it: killed while it holds the lease.
+    let mut slow = Prover::start(
+        &prover_bin,
+        logs.path(),
+        coordinator,
+        &["--name", "slow", "--hold-ms", "600000"],
+    )?;
+    let held = wait_for(
+        &provider,
+        "the slow prover to lease batch 1",
+        |batch| batch["number"] == "0x1" && batch["lease"]["prover"] == "slow",
+        1,
+    )
+    .await?;
+    let leased_at = Instant::now();
+    slow.child.kill()?;
+    slow.child.wait()?;
+    ensure!(
+        held["proof"].is_null(),
+        "batch 1 has no proof while leased: {held}"
+    );
+
+    // Another prover: batch 1 comes back to it once the dead prover's lease lapses.
+    let fast = Prover::start(&prover_bin, logs.path(), coordinator, &["--name", "fast"])?;
+    for number in 1..=3u64 {
+        let batch = wait_for(
+            &provider,
+            &format!("a proof of batch {number}"),
+            |batch| !batch["proof"].is_null(),
+            number,
+        )
+        .await
+        .wrap_err_with(|| format!("fast prover log:\n{}", fast.log()))?;
+        ensure!(
+            batch["proof"]["prover"] == "fast",
+            "batch {number}: {batch}"
+        );
+        ensure!(
+            batch["proof"]["backend"] == "exec",
+            "batch {number}: {batch}"
+        );
+        ensure!(
+            batch["commitment"].as_str().is_some_and(|c| c.len() == 66),
+            "{batch}"
+        );
+    }
+    ensure!(
+        leased_at.elapsed() >= LEASE_TIMEOUT.saturating_sub(Duration::from_millis(500)),
+        "batch 1 was proven before the dead prover's lease could lapse"
+    );
+    let first = get_batch(&provider, 1).await?;
+    let second = get_batch(&provider, 2).await?;
+    ensure!(
+        first["lastBlockHash"] == second["parentBlockHash"]
+            && first["postStateRoot"] == second["preStateRoot"],
+        "batches 1 and 2 do not chain: {first} {second}"
+    );
+    let log = fast.log();
+    ensure!(log.contains("batch proven"), "fast prover log:\n{log}");
+
+    // The wrong program version: refused, with a message that names both versions, and the
+    // prover exits.
+    let wrong = Command::new(&prover_bin)
+        .args(["--coordinator", &coordinator.to_string(), "--name", "wrong"])
+        .args(["--program-version", "keel-stf/0.0.0/input-v0"])
+        .stdin(Stdio::null())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    ensure!(
+        !wrong.status.success(),
+        "a prover with the wrong version kept running: {stderr}"
+    );
+    ensure!(
+        stderr.contains("program version keel-stf/0.0.0/input-v0 is not accepted")
+            && stderr.contains("this node accepts: exec keel-stf/"),
+        "unexpected refusal: {stderr}"
+    );
+    drop(fast);
+    Ok(())
+}
+
+async fn get_batch(provider: &DynProvider, number: u64) -> eyre::Result<Value> {
+    Ok(provider
+        .raw_request("keel_getBatch".into(), (U64::from(number),))
+        .await?)
+}
+
+/// Polls `keel_getBatch(number)` until `done` holds for it.
+async fn wait_for(
+    provider: &DynProvider,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+    number: u64,
+) -> eyre::Result<Value> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let batch = get_batch(provider, number).await?;
+        if !batch.is_null() && done(&batch) {
+            return Ok(batch);
+        }
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}; batch {number} is {batch}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
