@@ -69,7 +69,7 @@ struct Peer {
 }
 
 /// Why a connection ends: an error reply to send first, or nothing (the peer left).
-type Close = Option<Message>;
+type Close = Option<Box<Message>>;
 
 impl Coordinator {
     /// Binds `config.listen`.
@@ -123,7 +123,7 @@ impl Shared {
     async fn serve(self: Arc<Self>, mut stream: TcpStream) {
         let Err(close) = self.converse(&mut stream).await;
         if let Some(reply) = close {
-            if let Message::Error(error) = &reply {
+            if let Message::Error(error) = &*reply {
                 warn!(target: "keel::coordinator", code = error.code, message = %error.message, "refused; closing the connection");
             }
             let _ = write_message(&mut stream, &reply).await;
@@ -139,10 +139,10 @@ impl Shared {
         let peer = match self.read(stream).await? {
             Message::Hello(hello) => self.greet(hello)?,
             other => {
-                return Err(Some(Message::error(
+                return Err(Some(Box::new(Message::error(
                     ErrorCode::UnexpectedMessage,
                     format!("expected Hello first, got {}", other.name()),
-                )));
+                ))));
             }
         };
         info!(target: "keel::coordinator", prover = %peer.prover, backend = %peer.backend, program = %peer.program_version, "prover connected");
@@ -169,7 +169,7 @@ impl Shared {
             };
             match reply {
                 Ok(reply) => self.send(stream, reply).await?,
-                Err(refusal) => return Err(Some(refusal)),
+                Err(refusal) => return Err(Some(Box::new(refusal))),
             }
         }
     }
@@ -183,10 +183,10 @@ impl Shared {
                 debug!(target: "keel::coordinator", error = %e, "connection lost");
                 Err(None)
             }
-            Err(e) => Err(Some(Message::error(
+            Err(e) => Err(Some(Box::new(Message::error(
                 ErrorCode::MalformedFrame,
                 format!("malformed frame: {e}"),
-            ))),
+            )))),
         }
     }
 
@@ -199,13 +199,13 @@ impl Shared {
 
     fn greet(&self, hello: Hello) -> Result<Peer, Close> {
         if hello.protocol_version != PROTOCOL_VERSION {
-            return Err(Some(Message::error(
+            return Err(Some(Box::new(Message::error(
                 ErrorCode::UnsupportedProtocol,
                 format!(
                     "protocol version {} is not supported; this node speaks version {PROTOCOL_VERSION}",
                     hello.protocol_version
                 ),
-            )));
+            ))));
         }
         let accepted = self
             .config
@@ -219,7 +219,7 @@ impl Shared {
                 .iter()
                 .map(|p| format!("{} {}", p.backend, p.version))
                 .collect();
-            return Err(Some(Message::error(
+            return Err(Some(Box::new(Message::error(
                 ErrorCode::ProgramMismatch,
                 format!(
                     "program version {} is not accepted for backend {}; this node accepts: {}. \
@@ -228,7 +228,7 @@ impl Shared {
                     hello.backend,
                     versions.join(", ")
                 ),
-            )));
+            ))));
         }
         Ok(Peer {
             prover: hello.prover,
@@ -448,7 +448,7 @@ async fn blocking<T: Send + 'static>(
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| millis(d))
+        .map_or(0, millis)
 }
 
 fn millis(duration: Duration) -> u64 {

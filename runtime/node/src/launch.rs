@@ -174,9 +174,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                 storage.clone(),
             )
             .await
-            .wrap_err_with(|| {
-                format!("cannot listen for provers on {listen} (prover.listen)")
-            })?;
+            .wrap_err_with(|| format!("cannot listen for provers on {listen} (prover.listen)"))?;
             info!(target: "keel::node", coordinator = %coordinator.local_addr()?, program = keel_stf::PROGRAM_VERSION, "proof coordinator enabled");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let task = tokio::spawn(coordinator.run(async {
