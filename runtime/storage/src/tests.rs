@@ -283,3 +283,94 @@ fn a_native_activation_round_trips() {
         vec![native]
     );
 }
+
+fn batch(number: u64, first_block: u64, last_block: u64) -> crate::Batch {
+    crate::Batch {
+        number,
+        first_block,
+        last_block,
+        gas_used: 0,
+        transactions: 0,
+        witness_bytes: 0,
+        input_bytes: 1,
+        sealed_at_ms: 0,
+        output: keel_primitives::BatchOutput {
+            batch_number: number,
+            chain_id: 1,
+            first_block,
+            block_count: last_block - first_block + 1,
+            parent_block_hash: alloy_primitives::B256::ZERO,
+            pre_state_root: alloy_primitives::B256::ZERO,
+            post_state_root: alloy_primitives::B256::ZERO,
+            last_block_hash: alloy_primitives::B256::ZERO,
+            withdrawals_root: alloy_primitives::B256::ZERO,
+            deposits_rolling_hash: alloy_primitives::B256::ZERO,
+        },
+    }
+}
+
+#[test]
+fn batches_seal_in_order_and_keep_leases_and_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keel.redb");
+    let storage = Storage::open(&path).unwrap();
+    let err = storage.seal_batch(&batch(2, 1, 3), b"x").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StorageError::NotNextBatch {
+                expected_number: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    storage.seal_batch(&batch(1, 1, 3), b"one").unwrap();
+    let err = storage.seal_batch(&batch(2, 5, 6), b"x").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StorageError::NotNextBatch {
+                expected_first_block: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    storage.seal_batch(&batch(2, 4, 6), b"two").unwrap();
+    let lease = crate::Lease {
+        batch: 2,
+        lease_id: 9,
+        prover: "p".into(),
+        backend: "exec".into(),
+        expires_at_ms: 123,
+    };
+    storage.put_lease(&lease).unwrap();
+    drop(storage);
+
+    // Everything survives a reopen; a proof ends its batch's lease.
+    let storage = Storage::open(&path).unwrap();
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.last_batch().unwrap(), Some(batch(2, 4, 6)));
+    assert_eq!(
+        snapshot.prover_input(1).unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(snapshot.leases().unwrap(), vec![lease]);
+    drop(snapshot);
+    let proof = crate::StoredProof {
+        batch: 2,
+        backend: "exec".into(),
+        program_version: "v".into(),
+        prover: "p".into(),
+        output: batch(2, 4, 6).output,
+        proof: Default::default(),
+        received_at_ms: 1,
+        proving_ms: 2,
+    };
+    storage.put_proof(&proof).unwrap();
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.proof(2).unwrap(), Some(proof));
+    assert!(snapshot.leases().unwrap().is_empty());
+    assert_eq!(snapshot.batches_from(2, 10).unwrap().len(), 1);
+}
