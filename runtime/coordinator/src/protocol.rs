@@ -2,7 +2,14 @@
 //!
 //! A frame is a 4-byte big-endian payload length, then the payload: one tag byte naming the
 //! message and the message's fields as one RLP list. Either side refuses a frame longer than
-//! its limit. See `runtime/coordinator/PROTOCOL.md`.
+//! its limit ([`FrameCodec::new`]). See `runtime/coordinator/PROTOCOL.md`.
+//!
+//! Two layers, both used by the coordinator and by `keel-prover`:
+//!
+//! - pure functions on bytes: [`Message::encode`] / [`Message::decode`] (a payload),
+//!   [`encode_frame`] / [`FrameCodec::decode`] (a whole frame);
+//! - async helpers over tokio streams: [`FrameCodec::read`] (alias [`read_message`]) and
+//!   [`write_message`].
 
 use alloy_primitives::Bytes;
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
@@ -10,17 +17,21 @@ use keel_primitives::BatchOutput;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version this build speaks; a peer announcing another is refused.
-pub const PROTOCOL_VERSION: u64 = 1;
-/// The largest frame the coordinator reads (a proof): 64 MiB.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The default limit on frames *from* a prover, which the coordinator reads (the largest is a
+/// `SubmitProof`; 64 MiB holds any proof a backend we know of makes).
 pub const MAX_PROVER_FRAME: u32 = 64 << 20;
-/// The largest frame a prover reads (a batch's input): 1 GiB.
+/// The default limit on frames *from* the coordinator, which a prover reads (the largest is a
+/// `Work` carrying a batch's input; the batcher keeps inputs far below 1 GiB).
 pub const MAX_COORDINATOR_FRAME: u32 = 1 << 30;
+/// Bytes of the length prefix before each payload.
+pub const LENGTH_PREFIX: usize = 4;
 
 /// The first message of a connection, from the prover.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct Hello {
     /// [`PROTOCOL_VERSION`] of the prover.
-    pub protocol_version: u64,
+    pub protocol_version: u16,
     /// The prover's name, for logs and the proof record.
     pub prover: String,
     /// Its backend: `exec`, `openvm`.
@@ -33,7 +44,7 @@ pub struct Hello {
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct Welcome {
     /// [`PROTOCOL_VERSION`] of the coordinator.
-    pub protocol_version: u64,
+    pub protocol_version: u16,
     /// The chain the batches belong to.
     pub chain_id: u64,
     /// How long a lease lasts, milliseconds.
@@ -103,15 +114,29 @@ pub struct FailureRecorded {
 /// A refusal; the coordinator closes the connection after sending it.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct ErrorReply {
-    /// An [`ErrorCode`] as a number.
-    pub code: u64,
+    /// An [`ErrorCode`] as a number (an unknown number is kept: a newer coordinator may send
+    /// codes this build does not know).
+    pub code: u16,
     /// What was wrong and what to do, for people.
     pub message: String,
 }
 
+impl ErrorReply {
+    /// The named code, if this build knows it.
+    pub const fn error_code(&self) -> Option<ErrorCode> {
+        ErrorCode::from_u16(self.code)
+    }
+
+    /// Whether reconnecting cannot help: the coordinator refused the prover itself (protocol or
+    /// program version), not one of its messages.
+    pub const fn is_fatal(&self) -> bool {
+        matches!(self.error_code(), Some(code) if code.is_fatal())
+    }
+}
+
 /// Why the coordinator refused something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
+#[repr(u16)]
 pub enum ErrorCode {
     /// The prover speaks another protocol version.
     UnsupportedProtocol = 1,
@@ -131,7 +156,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The code of a number, if it is one.
-    pub const fn from_u64(code: u64) -> Option<Self> {
+    pub const fn from_u16(code: u16) -> Option<Self> {
         Some(match code {
             1 => Self::UnsupportedProtocol,
             2 => Self::ProgramMismatch,
@@ -142,6 +167,12 @@ impl ErrorCode {
             7 => Self::Internal,
             _ => return None,
         })
+    }
+
+    /// Whether the prover itself is refused (its protocol or program version), so that
+    /// reconnecting cannot help; every other code concerns one message or batch.
+    pub const fn is_fatal(self) -> bool {
+        matches!(self, Self::UnsupportedProtocol | Self::ProgramMismatch)
     }
 }
 
@@ -179,10 +210,18 @@ pub enum ProtocolError {
     /// The frame announces more bytes than allowed.
     #[error("frame of {len} bytes is longer than the limit of {max} bytes")]
     TooLong {
-        /// Announced length.
-        len: u32,
+        /// Announced (or, when writing, actual) payload length.
+        len: u64,
         /// The limit.
         max: u32,
+    },
+    /// The bytes (or the connection) ended inside a frame.
+    #[error("truncated frame: expected {expected} bytes, got {got}")]
+    Truncated {
+        /// Bytes the frame needs (the length prefix, then prefix and payload).
+        expected: u64,
+        /// Bytes there were.
+        got: u64,
     },
     /// A frame with no tag byte.
     #[error("empty frame")]
@@ -240,7 +279,7 @@ impl Message {
     /// An [`ErrorReply`] message.
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Error(ErrorReply {
-            code: code as u64,
+            code: code as u16,
             message: message.into(),
         })
     }
@@ -296,38 +335,149 @@ impl Message {
     }
 }
 
-/// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+/// Encodes `message` as a whole frame: length prefix, then payload.
+///
+/// Fails only for a payload over 4 GiB, which no frame limit admits anyway.
+pub fn encode_frame(message: &Message) -> Result<Vec<u8>, ProtocolError> {
+    let payload = message.encode();
+    let len = u32::try_from(payload.len()).map_err(|_| ProtocolError::TooLong {
+        len: payload.len() as u64,
+        max: u32::MAX,
+    })?;
+    let mut frame = Vec::with_capacity(LENGTH_PREFIX + payload.len());
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(&payload);
+    Ok(frame)
+}
+
+/// Reads and decodes frames no longer than a limit, chosen by the reading side.
+///
+/// The coordinator reads with [`FrameCodec::coordinator`] (64 MiB: proofs), a prover with
+/// [`FrameCodec::prover`] (1 GiB: batch inputs). The limit is checked against the length prefix
+/// before anything is allocated, so a peer cannot make the reader reserve more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameCodec {
+    max_frame: u32,
+}
+
+impl FrameCodec {
+    /// A codec that refuses payloads longer than `max_frame` bytes.
+    pub const fn new(max_frame: u32) -> Self {
+        Self { max_frame }
+    }
+
+    /// The coordinator's default: reads frames from provers up to [`MAX_PROVER_FRAME`].
+    pub const fn coordinator() -> Self {
+        Self::new(MAX_PROVER_FRAME)
+    }
+
+    /// A prover's default: reads frames from the coordinator up to [`MAX_COORDINATOR_FRAME`].
+    pub const fn prover() -> Self {
+        Self::new(MAX_COORDINATOR_FRAME)
+    }
+
+    /// The longest payload this codec accepts, bytes.
+    pub const fn max_frame(&self) -> u32 {
+        self.max_frame
+    }
+
+    /// Decodes the frame at the start of `bytes`; returns the message and the bytes it took.
+    ///
+    /// Too few bytes for the prefix or the payload it announces is
+    /// [`ProtocolError::Truncated`]; a prefix over the limit is [`ProtocolError::TooLong`]
+    /// (even when the bytes are all there).
+    pub fn decode(&self, bytes: &[u8]) -> Result<(Message, usize), ProtocolError> {
+        let Some((prefix, rest)) = bytes.split_first_chunk::<LENGTH_PREFIX>() else {
+            return Err(ProtocolError::Truncated {
+                expected: LENGTH_PREFIX as u64,
+                got: bytes.len() as u64,
+            });
+        };
+        let len = self.check_len(*prefix)?;
+        let payload = rest.get(..len).ok_or(ProtocolError::Truncated {
+            expected: (LENGTH_PREFIX + len) as u64,
+            got: bytes.len() as u64,
+        })?;
+        Ok((Message::decode(payload)?, LENGTH_PREFIX + len))
+    }
+
+    /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+    ///
+    /// A connection that ends inside a frame is [`ProtocolError::Truncated`]; other I/O failures
+    /// are [`ProtocolError::Io`].
+    pub async fn read<R: AsyncRead + Unpin>(
+        &self,
+        reader: &mut R,
+    ) -> Result<Option<Message>, ProtocolError> {
+        let mut prefix = [0u8; LENGTH_PREFIX];
+        let got = read_full(reader, &mut prefix).await?;
+        if got == 0 {
+            return Ok(None);
+        }
+        if got < LENGTH_PREFIX {
+            return Err(ProtocolError::Truncated {
+                expected: LENGTH_PREFIX as u64,
+                got: got as u64,
+            });
+        }
+        let len = self.check_len(prefix)?;
+        let mut payload = vec![0u8; len];
+        let got = read_full(reader, &mut payload).await?;
+        if got < len {
+            return Err(ProtocolError::Truncated {
+                expected: (LENGTH_PREFIX + len) as u64,
+                got: (LENGTH_PREFIX + got) as u64,
+            });
+        }
+        Message::decode(&payload).map(Some)
+    }
+
+    /// The payload length a prefix announces, if within the limit.
+    fn check_len(&self, prefix: [u8; LENGTH_PREFIX]) -> Result<usize, ProtocolError> {
+        let len = u32::from_be_bytes(prefix);
+        if len > self.max_frame {
+            return Err(ProtocolError::TooLong {
+                len: u64::from(len),
+                max: self.max_frame,
+            });
+        }
+        // u32 → usize: Keel runs this on 64-bit hosts only (the guest never speaks TCP).
+        Ok(len as usize)
+    }
+}
+
+/// Fills `buf` from `reader` until it is full or the stream ends; returns the bytes read.
+async fn read_full<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut [u8],
+) -> Result<usize, ProtocolError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]).await {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(filled)
+}
+
+/// Reads one frame of at most `max` payload bytes: `FrameCodec::new(max).read(reader)`.
 pub async fn read_message<R: AsyncRead + Unpin>(
     reader: &mut R,
     max: u32,
 ) -> Result<Option<Message>, ProtocolError> {
-    let mut len = [0u8; 4];
-    match reader.read_exact(&mut len).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e.into()),
-    }
-    let len = u32::from_be_bytes(len);
-    if len > max {
-        return Err(ProtocolError::TooLong { len, max });
-    }
-    let mut payload = vec![0u8; len as usize];
-    reader.read_exact(&mut payload).await?;
-    Message::decode(&payload).map(Some)
+    FrameCodec::new(max).read(reader).await
 }
 
-/// Writes one frame and flushes it.
+/// Writes one frame ([`encode_frame`]) and flushes it.
 pub async fn write_message<W: AsyncWrite + Unpin>(
     writer: &mut W,
     message: &Message,
 ) -> Result<(), ProtocolError> {
-    let payload = message.encode();
-    let len = u32::try_from(payload.len()).map_err(|_| ProtocolError::TooLong {
-        len: u32::MAX,
-        max: u32::MAX,
-    })?;
-    writer.write_all(&len.to_be_bytes()).await?;
-    writer.write_all(&payload).await?;
+    let frame = encode_frame(message)?;
+    writer.write_all(&frame).await?;
     writer.flush().await?;
     Ok(())
 }
@@ -405,15 +555,9 @@ mod tests {
             Err(ProtocolError::UnknownTag(0x42))
         ));
         // A Hello whose body is cut short.
-        let hello = Message::Hello(Hello {
-            protocol_version: 1,
-            prover: "p".into(),
-            backend: "exec".into(),
-            program_version: "v".into(),
-        })
-        .encode();
+        let payload = hello().encode();
         assert!(matches!(
-            Message::decode(&hello[..hello.len() - 2]),
+            Message::decode(&payload[..payload.len() - 2]),
             Err(ProtocolError::Body { tag: 0x01, .. })
         ));
         let mut trailing = Message::RequestWork.encode();
@@ -424,8 +568,101 @@ mod tests {
         ));
     }
 
+    fn hello() -> Message {
+        Message::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            prover: "p".into(),
+            backend: "exec".into(),
+            program_version: "v".into(),
+        })
+    }
+
+    #[test]
+    fn frames_round_trip_back_to_back() {
+        let codec = FrameCodec::new(1024);
+        let mut bytes = encode_frame(&hello()).unwrap();
+        let first = bytes.len();
+        bytes.extend(encode_frame(&Message::RequestWork).unwrap());
+        assert_eq!(
+            u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize,
+            first - LENGTH_PREFIX
+        );
+        assert_eq!(bytes[4], 0x01, "the tag follows the length prefix");
+        let (message, used) = codec.decode(&bytes).unwrap();
+        assert_eq!((message, used), (hello(), first));
+        let (message, used) = codec.decode(&bytes[first..]).unwrap();
+        assert_eq!((message, first + used), (Message::RequestWork, bytes.len()));
+    }
+
+    #[test]
+    fn a_frame_with_an_unknown_tag_is_named() {
+        let frame = [0, 0, 0, 2, 0x42, 0xc0];
+        assert!(matches!(
+            FrameCodec::new(1024).decode(&frame),
+            Err(ProtocolError::UnknownTag(0x42))
+        ));
+    }
+
+    #[test]
+    fn a_truncated_frame_says_how_much_is_missing() {
+        let codec = FrameCodec::new(1024);
+        let frame = encode_frame(&hello()).unwrap();
+        assert!(matches!(
+            codec.decode(&frame[..3]),
+            Err(ProtocolError::Truncated {
+                expected: 4,
+                got: 3
+            })
+        ));
+        let short = &frame[..frame.len() - 1];
+        match codec.decode(short) {
+            Err(ProtocolError::Truncated { expected, got }) => {
+                assert_eq!((expected, got), (frame.len() as u64, short.len() as u64));
+            }
+            other => panic!("expected a truncated frame, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_oversize_frame_is_refused_by_its_prefix() {
+        let frame = encode_frame(&Message::Work(Work {
+            batch: 1,
+            lease_id: 1,
+            lease_timeout_ms: 1,
+            input: Bytes::from(vec![0; 2048]),
+        }))
+        .unwrap();
+        let payload = (frame.len() - LENGTH_PREFIX) as u64;
+        // Refused even though every byte is there, and even from the prefix alone.
+        for bytes in [&frame[..], &frame[..LENGTH_PREFIX]] {
+            assert!(matches!(
+                FrameCodec::new(1024).decode(bytes),
+                Err(ProtocolError::TooLong { len, max: 1024 }) if len == payload
+            ));
+        }
+        assert!(FrameCodec::new(4096).decode(&frame).is_ok());
+        assert_eq!(FrameCodec::coordinator().max_frame(), 64 << 20);
+        assert_eq!(FrameCodec::prover().max_frame(), 1 << 30);
+    }
+
+    #[test]
+    fn error_codes_are_numbered_and_classified() {
+        for code in 1..=7 {
+            let named = ErrorCode::from_u16(code).unwrap();
+            assert_eq!(named as u16, code);
+        }
+        assert_eq!(ErrorCode::from_u16(0), None);
+        assert_eq!(ErrorCode::from_u16(8), None);
+        let fatal = |code| match Message::error(code, "x") {
+            Message::Error(reply) => reply.is_fatal(),
+            _ => unreachable!(),
+        };
+        assert!(fatal(ErrorCode::ProgramMismatch) && fatal(ErrorCode::UnsupportedProtocol));
+        assert!(!fatal(ErrorCode::OutputMismatch) && !fatal(ErrorCode::MalformedFrame));
+    }
+
     #[tokio::test]
-    async fn frames_are_length_prefixed_and_bounded() {
+    async fn streams_carry_frames_and_name_how_they_end() {
         let (mut a, mut b) = tokio::io::duplex(1 << 16);
         write_message(&mut a, &Message::RequestWork).await.unwrap();
         assert_eq!(
@@ -443,9 +680,22 @@ mod tests {
             read_message(&mut b, 1024).await,
             Err(ProtocolError::TooLong { max: 1024, .. })
         ));
-        drop(a);
+        drop((a, b));
+
+        // Closed between frames: the end of the conversation, not an error.
         let (mut a, mut b) = tokio::io::duplex(64);
-        drop(a.shutdown().await);
+        a.shutdown().await.unwrap();
         assert_eq!(read_message(&mut b, 1024).await.unwrap(), None);
+
+        // Closed inside a frame: truncated.
+        let (mut a, mut b) = tokio::io::duplex(64);
+        let frame = encode_frame(&hello()).unwrap();
+        a.write_all(&frame[..frame.len() - 2]).await.unwrap();
+        a.shutdown().await.unwrap();
+        assert!(matches!(
+            FrameCodec::new(1024).read(&mut b).await,
+            Err(ProtocolError::Truncated { expected, got })
+                if expected == frame.len() as u64 && got + 2 == expected
+        ));
     }
 }

@@ -1,4 +1,9 @@
 //! [`Coordinator`]: serves the protocol from the batches, leases and proofs in redb.
+//!
+//! Every decision reads the database, never a cache of it: the leases in redb *are* the lease
+//! table, so leases written before a restart are honoured after it, and a lease is persisted
+//! before the `Work` that announces it is sent. Choosing a lease and accepting a proof run under
+//! one lock so that two provers never get the same batch.
 
 use std::{
     net::SocketAddr,
@@ -10,12 +15,15 @@ use std::{
 };
 
 use keel_storage::{Lease, Storage, StorageError, StoredProof};
-use tokio::net::{TcpListener, TcpStream};
-use tracing::{Instrument, debug, info, info_span, warn};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+};
+use tracing::{Instrument, Span, debug, field, info, info_span, warn};
 
 use crate::protocol::{
-    ErrorCode, FailureRecorded, Hello, MAX_PROVER_FRAME, Message, NoWork, PROTOCOL_VERSION,
-    ProofAccepted, ReportFailure, SubmitProof, Welcome, Work, read_message, write_message,
+    ErrorCode, FailureRecorded, FrameCodec, Hello, Message, NoWork, PROTOCOL_VERSION,
+    ProofAccepted, ProtocolError, ReportFailure, SubmitProof, Welcome, Work, write_message,
 };
 
 /// A program a prover may run: a backend and the version of what it proves.
@@ -27,25 +35,72 @@ pub struct ProgramId {
     pub version: String,
 }
 
+impl ProgramId {
+    /// The program `version` proven with `backend`.
+    pub fn new(backend: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            backend: backend.into(),
+            version: version.into(),
+        }
+    }
+}
+
+impl From<(String, String)> for ProgramId {
+    /// `(backend, version)`.
+    fn from((backend, version): (String, String)) -> Self {
+        Self::new(backend, version)
+    }
+}
+
 /// How the coordinator runs.
 #[derive(Debug, Clone)]
 pub struct CoordinatorConfig {
-    /// Where provers connect.
+    /// Where provers connect (`127.0.0.1:0` picks a free port; see
+    /// [`Coordinator::local_addr`]).
     pub listen: SocketAddr,
-    /// How long a prover holds a batch.
+    /// How long a prover holds a batch; after that the batch goes to the next prover asking.
     pub lease_timeout: Duration,
-    /// The chain's id, told to provers.
+    /// The chain's id, told to provers in `Welcome`.
     pub chain_id: u64,
-    /// The programs whose proofs this node takes.
+    /// The (backend, program version) pairs whose proofs this node takes; a prover announcing
+    /// any other is refused at `Hello`.
     pub accepted: Vec<ProgramId>,
-    /// How long a prover waits before asking again when there is no work.
+    /// The poll interval: how long a prover told `NoWork` waits before asking again.
     pub retry_after: Duration,
 }
 
 /// The proof coordinator, bound to its address.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn launch(storage: std::sync::Arc<keel_storage::Storage>) -> std::io::Result<()> {
+/// use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
+/// use std::time::Duration;
+///
+/// let config = CoordinatorConfig {
+///     listen: "127.0.0.1:3900".parse().expect("an address"),
+///     lease_timeout: Duration::from_secs(600),
+///     chain_id: 42,
+///     accepted: vec![ProgramId::new("exec", "keel-stf/0.1.0/input-v1")],
+///     retry_after: Duration::from_millis(500),
+/// };
+/// let coordinator = Coordinator::bind(config, storage).await?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let task = tokio::spawn(coordinator.run(async {
+///     let _ = stopped.await;
+/// }));
+/// // … on shutdown:
+/// let _ = stop.send(());
+/// let _ = task.await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Coordinator {
     listener: TcpListener,
+    /// Reads frames from provers.
+    codec: FrameCodec,
     shared: Arc<Shared>,
 }
 
@@ -72,14 +127,33 @@ struct Peer {
 type Close = Option<Box<Message>>;
 
 impl Coordinator {
-    /// Binds `config.listen`.
+    /// Binds `config.listen` and loads the leases stored by earlier runs.
+    ///
+    /// Fails if the address cannot be bound or the leases cannot be read (a storage failure
+    /// comes back as an [`std::io::Error`] of kind `Other` wrapping the [`StorageError`]).
     pub async fn bind(config: CoordinatorConfig, storage: Arc<Storage>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        // Lease ids only need to differ from those of earlier runs still stored: start from
-        // the clock.
-        let seed = now_ms().wrapping_mul(1_000);
+        let reader = storage.clone();
+        let leases = tokio::task::spawn_blocking(move || reader.snapshot()?.leases())
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)?;
+        let now = now_ms();
+        let live = leases.iter().filter(|l| l.expires_at_ms > now).count();
+        if !leases.is_empty() {
+            info!(target: "keel::coordinator", leases = leases.len(), live, lapsed = leases.len() - live, "leases from the previous run");
+        }
+        // Lease ids must differ from every id still stored: start above both the stored ones
+        // and the clock (in case the leases of an earlier run were already dropped).
+        let seed = leases
+            .iter()
+            .map(|l| l.lease_id.saturating_add(1))
+            .max()
+            .unwrap_or(0)
+            .max(now.wrapping_mul(1_000));
         Ok(Self {
             listener,
+            codec: FrameCodec::coordinator(),
             shared: Arc::new(Shared {
                 config,
                 storage,
@@ -88,6 +162,13 @@ impl Coordinator {
                 next_lease_id: AtomicU64::new(seed),
             }),
         })
+    }
+
+    /// Refuses frames from provers longer than `max_frame` bytes (default
+    /// [`crate::protocol::MAX_PROVER_FRAME`], 64 MiB).
+    pub fn with_max_frame(mut self, max_frame: u32) -> Self {
+        self.codec = FrameCodec::new(max_frame);
+        self
     }
 
     /// The bound address.
@@ -106,8 +187,10 @@ impl Coordinator {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         let shared = self.shared.clone();
-                        let span = info_span!(target: "keel::coordinator", "prover", %peer);
-                        tokio::spawn(async move { shared.serve(stream).await }.instrument(span));
+                        let codec = self.codec;
+                        // `name` is filled in from the prover's Hello.
+                        let span = info_span!(target: "keel::coordinator", "prover", %peer, name = field::Empty);
+                        tokio::spawn(async move { shared.serve(stream, codec).await }.instrument(span));
                     }
                     Err(e) => {
                         warn!(target: "keel::coordinator", error = %e, "accept failed");
@@ -120,13 +203,15 @@ impl Coordinator {
 }
 
 impl Shared {
-    async fn serve(self: Arc<Self>, mut stream: TcpStream) {
-        let Err(close) = self.converse(&mut stream).await;
+    async fn serve(self: Arc<Self>, mut stream: TcpStream, codec: FrameCodec) {
+        let Err(close) = self.converse(&mut stream, codec).await;
         if let Some(reply) = close {
             if let Message::Error(error) = &*reply {
                 warn!(target: "keel::coordinator", code = error.code, message = %error.message, "refused; closing the connection");
             }
-            let _ = write_message(&mut stream, &reply).await;
+            if write_message(&mut stream, &reply).await.is_ok() {
+                linger(&mut stream).await;
+            }
         }
         debug!(target: "keel::coordinator", "connection closed");
     }
@@ -135,8 +220,9 @@ impl Shared {
     async fn converse(
         self: &Arc<Self>,
         stream: &mut TcpStream,
+        codec: FrameCodec,
     ) -> Result<std::convert::Infallible, Close> {
-        let peer = match self.read(stream).await? {
+        let peer = match read(stream, codec).await? {
             Message::Hello(hello) => self.greet(hello)?,
             other => {
                 return Err(Some(Box::new(Message::error(
@@ -145,6 +231,7 @@ impl Shared {
                 ))));
             }
         };
+        Span::current().record("name", peer.prover.as_str());
         info!(target: "keel::coordinator", prover = %peer.prover, backend = %peer.backend, program = %peer.program_version, "prover connected");
         self.send(
             stream,
@@ -156,7 +243,7 @@ impl Shared {
         )
         .await?;
         loop {
-            let reply = match self.read(stream).await? {
+            let reply = match read(stream, codec).await? {
                 Message::RequestWork => self.clone().lease(&peer).await,
                 Message::SubmitProof(proof) => self.clone().accept_proof(&peer, proof).await,
                 Message::ReportFailure(failure) => {
@@ -171,22 +258,6 @@ impl Shared {
                 Ok(reply) => self.send(stream, reply).await?,
                 Err(refusal) => return Err(Some(Box::new(refusal))),
             }
-        }
-    }
-
-    /// Reads the next frame; a malformed one ends the connection with an error reply.
-    async fn read(&self, stream: &mut TcpStream) -> Result<Message, Close> {
-        match read_message(stream, MAX_PROVER_FRAME).await {
-            Ok(Some(message)) => Ok(message),
-            Ok(None) => Err(None),
-            Err(crate::protocol::ProtocolError::Io(e)) => {
-                debug!(target: "keel::coordinator", error = %e, "connection lost");
-                Err(None)
-            }
-            Err(e) => Err(Some(Box::new(Message::error(
-                ErrorCode::MalformedFrame,
-                format!("malformed frame: {e}"),
-            )))),
         }
     }
 
@@ -244,12 +315,16 @@ impl Shared {
         let retry_after_ms = millis(self.config.retry_after);
         let chosen = blocking(move || self.lease_blocking(prover, backend)).await?;
         Ok(match chosen {
-            Some((lease, input, timeout)) => {
+            Some(Leased {
+                lease,
+                input,
+                timeout_ms,
+            }) => {
                 info!(target: "keel::coordinator", batch = lease.batch, lease = lease.lease_id, prover = %lease.prover, input_bytes = input.len(), "batch leased");
                 Message::Work(Work {
                     batch: lease.batch,
                     lease_id: lease.lease_id,
-                    lease_timeout_ms: timeout,
+                    lease_timeout_ms: timeout_ms,
                     input: input.into(),
                 })
             }
@@ -257,12 +332,11 @@ impl Shared {
         })
     }
 
-    #[allow(clippy::type_complexity)]
     fn lease_blocking(
         &self,
         prover: String,
         backend: String,
-    ) -> Result<Option<(Lease, Vec<u8>, u64)>, StorageError> {
+    ) -> Result<Option<Leased>, StorageError> {
         let _leasing = self
             .leasing
             .lock()
@@ -310,8 +384,13 @@ impl Shared {
                 if leases.iter().any(|l| l.batch == batch.number) {
                     info!(target: "keel::coordinator", batch = batch.number, "the previous lease lapsed; leasing the batch again");
                 }
+                // Persisted before the Work goes out: a restart never forgets a lease it handed.
                 self.storage.put_lease(&lease)?;
-                return Ok(Some((lease, input, timeout)));
+                return Ok(Some(Leased {
+                    lease,
+                    input,
+                    timeout_ms: timeout,
+                }));
             }
             first = last + 1;
         }
@@ -425,6 +504,48 @@ impl Shared {
     }
 }
 
+/// How long a refused connection is drained before it is dropped.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Closes our side, then discards what the prover still sends for up to [`LINGER`].
+///
+/// Dropping a socket with unread bytes (the rest of an oversize frame) makes the kernel answer
+/// with a reset, which can destroy the error reply before the prover reads it.
+async fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 8192];
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Ok(1..) = stream.read(&mut sink).await {}
+    })
+    .await;
+}
+
+/// A lease just written, with what the `Work` announcing it carries.
+#[derive(Debug)]
+struct Leased {
+    lease: Lease,
+    /// The batch's encoded prover input.
+    input: Vec<u8>,
+    timeout_ms: u64,
+}
+
+/// Reads the next frame; a malformed one ends the connection with an error reply, a lost
+/// connection without one.
+async fn read(stream: &mut TcpStream, codec: FrameCodec) -> Result<Message, Close> {
+    match codec.read(stream).await {
+        Ok(Some(message)) => Ok(message),
+        Ok(None) => Err(None),
+        Err(ProtocolError::Io(e)) => {
+            debug!(target: "keel::coordinator", error = %e, "connection lost");
+            Err(None)
+        }
+        Err(e) => Err(Some(Box::new(Message::error(
+            ErrorCode::MalformedFrame,
+            format!("malformed frame: {e}"),
+        )))),
+    }
+}
+
 /// Runs storage work off the async workers; a storage failure becomes an `Internal` reply.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
@@ -458,7 +579,7 @@ fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ErrorReply, MAX_COORDINATOR_FRAME};
+    use crate::protocol::{ErrorReply, MAX_COORDINATOR_FRAME, read_message};
     use alloy_primitives::B256;
     use keel_primitives::BatchOutput;
     use keel_storage::Batch;
@@ -481,11 +602,8 @@ mod tests {
         }
     }
 
-    /// A coordinator over `batches` sealed one-block batches; returns its address.
-    async fn coordinator(
-        batches: u64,
-        lease_timeout: Duration,
-    ) -> (SocketAddr, Arc<Storage>, tempfile::TempDir) {
+    /// A fresh database with `batches` sealed one-block batches (inputs `[n; 3]`).
+    fn storage_with(batches: u64) -> (Arc<Storage>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).unwrap());
         for number in 1..=batches {
@@ -502,19 +620,35 @@ mod tests {
             };
             storage.seal_batch(&batch, &[number as u8; 3]).unwrap();
         }
+        (storage, dir)
+    }
+
+    /// Serves `storage` until `shutdown`; returns the address.
+    async fn start(
+        storage: Arc<Storage>,
+        lease_timeout: Duration,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> SocketAddr {
         let config = CoordinatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             lease_timeout,
             chain_id: 7,
-            accepted: vec![ProgramId {
-                backend: "exec".into(),
-                version: VERSION.into(),
-            }],
+            accepted: vec![ProgramId::new("exec", VERSION)],
             retry_after: Duration::from_millis(10),
         };
-        let coordinator = Coordinator::bind(config, storage.clone()).await.unwrap();
+        let coordinator = Coordinator::bind(config, storage).await.unwrap();
         let addr = coordinator.local_addr().unwrap();
-        tokio::spawn(coordinator.run(std::future::pending()));
+        tokio::spawn(coordinator.run(shutdown));
+        addr
+    }
+
+    /// A coordinator over `batches` sealed one-block batches; returns its address.
+    async fn coordinator(
+        batches: u64,
+        lease_timeout: Duration,
+    ) -> (SocketAddr, Arc<Storage>, tempfile::TempDir) {
+        let (storage, dir) = storage_with(batches);
+        let addr = start(storage.clone(), lease_timeout, std::future::pending()).await;
         (addr, storage, dir)
     }
 
@@ -607,10 +741,7 @@ mod tests {
         let (addr, _storage, _dir) = coordinator(1, Duration::from_secs(60)).await;
         let (_, reply) = Client::connect(addr, "keel-stf/0.0.0/input-v0").await;
         let error = refusal(reply);
-        assert_eq!(
-            ErrorCode::from_u64(error.code),
-            Some(ErrorCode::ProgramMismatch)
-        );
+        assert_eq!(error.error_code(), Some(ErrorCode::ProgramMismatch));
         assert!(
             error.message.contains("keel-stf/0.0.0/input-v0"),
             "{}",
@@ -626,10 +757,7 @@ mod tests {
         let mut bad = TcpStream::connect(addr).await.unwrap();
         bad.write_all(&[0, 0, 0, 2, 0x01, 0xff]).await.unwrap();
         let error = refusal(read_message(&mut bad, 1 << 20).await.unwrap().unwrap());
-        assert_eq!(
-            ErrorCode::from_u64(error.code),
-            Some(ErrorCode::MalformedFrame)
-        );
+        assert_eq!(error.error_code(), Some(ErrorCode::MalformedFrame));
         assert_eq!(
             read_message(&mut bad, 1 << 20).await.unwrap(),
             None,
@@ -654,7 +782,7 @@ mod tests {
         assert_ne!(releases.lease_id, lapsed.lease_id);
         // The slow prover's lease is gone: its proof is refused while the new lease lives.
         let error = refusal(slow.submit(&lapsed, output(1)).await);
-        assert_eq!(ErrorCode::from_u64(error.code), Some(ErrorCode::NotLeased));
+        assert_eq!(error.error_code(), Some(ErrorCode::NotLeased));
         assert!(matches!(
             fresh.submit(&releases, output(1)).await,
             Message::ProofAccepted(_)
@@ -668,10 +796,7 @@ mod tests {
         let (mut prover, _) = Client::connect(addr, VERSION).await;
         let work = prover.work().await;
         let error = refusal(prover.submit(&work, output(9)).await);
-        assert_eq!(
-            ErrorCode::from_u64(error.code),
-            Some(ErrorCode::OutputMismatch)
-        );
+        assert_eq!(error.error_code(), Some(ErrorCode::OutputMismatch));
         assert!(error.message.contains(&output(1).commitment().to_string()));
         assert!(storage.snapshot().unwrap().proof(1).unwrap().is_none());
     }
@@ -693,5 +818,112 @@ mod tests {
             Message::FailureRecorded(FailureRecorded { batch: 1 })
         );
         assert_eq!(prover.work().await.batch, 1);
+    }
+
+    #[tokio::test]
+    async fn anything_before_hello_is_refused() {
+        let (addr, _storage, _dir) = coordinator(1, Duration::from_secs(60)).await;
+        let mut client = Client(TcpStream::connect(addr).await.unwrap());
+        let error = refusal(client.call(Message::RequestWork).await);
+        assert_eq!(error.error_code(), Some(ErrorCode::UnexpectedMessage));
+        assert!(
+            error.message.contains("expected Hello"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[tokio::test]
+    async fn another_protocol_version_is_refused() {
+        let (addr, _storage, _dir) = coordinator(1, Duration::from_secs(60)).await;
+        let mut client = Client(TcpStream::connect(addr).await.unwrap());
+        let reply = client
+            .call(Message::Hello(Hello {
+                protocol_version: PROTOCOL_VERSION + 1,
+                prover: "future".into(),
+                backend: "exec".into(),
+                program_version: VERSION.into(),
+            }))
+            .await;
+        let error = refusal(reply);
+        assert_eq!(error.error_code(), Some(ErrorCode::UnsupportedProtocol));
+        assert!(error.is_fatal());
+        assert!(
+            error.message.contains("protocol version 2"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[tokio::test]
+    async fn leases_outlive_a_restart_of_the_coordinator() {
+        let (storage, _dir) = storage_with(2);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let before = start(storage.clone(), Duration::from_secs(60), async {
+            let _ = stopped.await;
+        })
+        .await;
+        let (mut prover, _) = Client::connect(before, VERSION).await;
+        let held = prover.work().await;
+        assert_eq!(held.batch, 1);
+        drop(prover);
+        stop.send(()).unwrap();
+
+        // A new coordinator over the same database: batch 1 is still leased, new lease ids
+        // never repeat a stored one, and the old lease's proof is still taken.
+        let after = start(
+            storage.clone(),
+            Duration::from_secs(60),
+            std::future::pending(),
+        )
+        .await;
+        let (mut other, _) = Client::connect(after, VERSION).await;
+        let next = other.work().await;
+        assert_eq!(next.batch, 2);
+        assert!(next.lease_id > held.lease_id);
+        assert!(matches!(
+            other.call(Message::RequestWork).await,
+            Message::NoWork(_)
+        ));
+        let (mut back, _) = Client::connect(after, VERSION).await;
+        assert_eq!(
+            back.submit(&held, output(1)).await,
+            Message::ProofAccepted(ProofAccepted { batch: 1 })
+        );
+    }
+
+    #[tokio::test]
+    async fn an_oversize_frame_is_refused_as_malformed() {
+        let (storage, _dir) = storage_with(1);
+        let config = CoordinatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            lease_timeout: Duration::from_secs(60),
+            chain_id: 7,
+            accepted: vec![ProgramId::from(("exec".to_owned(), VERSION.to_owned()))],
+            retry_after: Duration::from_millis(10),
+        };
+        let coordinator = Coordinator::bind(config, storage)
+            .await
+            .unwrap()
+            .with_max_frame(64);
+        let addr = coordinator.local_addr().unwrap();
+        tokio::spawn(coordinator.run(std::future::pending()));
+        let (mut prover, _) = Client::connect(addr, VERSION).await;
+        let work = prover.work().await;
+        let reply = prover
+            .call(Message::ReportFailure(ReportFailure {
+                batch: work.batch,
+                lease_id: work.lease_id,
+                // Far more than the limit: the refusal must arrive though most of it is unread.
+                reason: "x".repeat(1 << 20),
+            }))
+            .await;
+        let error = refusal(reply);
+        assert_eq!(error.error_code(), Some(ErrorCode::MalformedFrame));
+        assert!(
+            error.message.contains("limit of 64 bytes"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -8,9 +8,13 @@
 //!      connection lost ─▶ reconnect with exponential backoff (250 ms … 10 s)
 //!      refused (protocol or program version) ─▶ the worker stops with the node's message
 //! ```
+//!
+//! A backend that fails on a batch (a bad input, or the backend itself) makes the worker send
+//! `ReportFailure`: the coordinator drops the lease and offers the batch again. Any other
+//! `Error` from the coordinator (a refused proof) ends the session; the worker reconnects.
 
 mod backend;
 mod worker;
 
-pub use backend::{Backend, BackendError, ExecBackend, Proven};
+pub use backend::{Backend, BackendError, BackendKind, ExecBackend, Proven};
 pub use worker::{WorkerError, WorkerOptions, run_worker};

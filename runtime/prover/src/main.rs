@@ -1,38 +1,39 @@
-//! The `keel-prover` binary.
+//! The `keel-prover` binary: parses the command line, sets up logging and runs one worker per
+//! coordinator until every coordinator has refused this prover.
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
-use clap::{Parser, ValueEnum};
-use keel_prover::{Backend, ExecBackend, WorkerOptions, run_worker};
+use clap::Parser;
+use keel_prover::{BackendKind, WorkerOptions, run_worker};
 use tracing_subscriber::EnvFilter;
 
 /// Proves Keel batches: connects to nodes' proof coordinators, leases sealed batches, proves
 /// them and sends the proofs back.
+///
+/// Logs go to stderr (`RUST_LOG` filters them; default `info`). Exits with status 2 once every
+/// coordinator has refused this prover (another protocol or program version), printing each
+/// coordinator's explanation; otherwise runs until killed.
 #[derive(Debug, Parser)]
 #[command(name = "keel-prover", version)]
 struct Cli {
-    /// A node's proof coordinator (its `[prover] listen`); repeat for several nodes.
+    /// A node's proof coordinator (its `[prover] listen`); repeat to serve several nodes, one
+    /// worker each.
     #[arg(long = "coordinator", required = true, value_name = "ADDR")]
     coordinators: Vec<SocketAddr>,
     /// How batches are proven.
     #[arg(long, value_enum, default_value_t = BackendKind::Exec)]
     backend: BackendKind,
-    /// The name this prover gives the coordinator (logs, proof records).
+    /// The name this prover gives the coordinator (logs, proof records) [default:
+    /// keel-prover-<pid>].
     #[arg(long)]
     name: Option<String>,
-    /// Announce this program version instead of the backend's. For testing the refusal.
-    #[arg(long, hide = true)]
+    /// Override the announced program version instead of the backend's; for tests of the
+    /// refusal.
+    #[arg(long, hide = true, value_name = "STR")]
     program_version: Option<String>,
-    /// Wait this many milliseconds after receiving a batch before proving it: simulates a slow
-    /// prover in tests.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
+    /// Wait N ms after receiving work before proving it, to simulate a slow prover in tests.
+    #[arg(long, default_value_t = 0, value_name = "N")]
     hold_ms: u64,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum BackendKind {
-    /// Runs the stateless STF natively: no cryptographic proof (development, CI).
-    Exec,
 }
 
 fn main() -> ExitCode {
@@ -43,9 +44,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let backend: Arc<dyn Backend> = match cli.backend {
-        BackendKind::Exec => Arc::new(ExecBackend),
-    };
+    let backend = cli.backend.backend();
     let options = WorkerOptions {
         name: cli
             .name
@@ -69,17 +68,17 @@ fn main() -> ExitCode {
             .iter()
             .map(|&addr| tokio::spawn(run_worker(addr, backend.clone(), options.clone())))
             .collect();
-        let mut results = Vec::new();
+        let mut results = Vec::with_capacity(workers.len());
         for worker in workers {
             results.push(worker.await);
         }
         results
     });
-    // Workers only return when refused; all of them were.
+    // Workers only return when refused: every coordinator has refused this prover.
     for result in results {
         match result {
+            Ok(Ok(never)) => match never {},
             Ok(Err(e)) => eprintln!("keel-prover: {e}"),
-            Ok(Ok(())) => {}
             Err(e) => eprintln!("keel-prover: a worker failed: {e}"),
         }
     }

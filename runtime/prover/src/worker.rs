@@ -1,22 +1,26 @@
 //! One worker per coordinator: the connect / lease / prove / submit loop.
 
 use std::{
+    convert::Infallible,
     net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use keel_coordinator::protocol::{
-    ErrorCode, Hello, MAX_COORDINATOR_FRAME, Message, PROTOCOL_VERSION, ProtocolError,
-    ReportFailure, SubmitProof, Work, read_message, write_message,
+    FrameCodec, Hello, Message, PROTOCOL_VERSION, ProtocolError, ReportFailure, SubmitProof, Work,
+    write_message,
 };
 use tokio::net::TcpStream;
-use tracing::{error, info, warn};
+use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::Backend;
 
-/// First and longest wait before reconnecting.
+/// First and longest wait before reconnecting: the wait doubles from 250 ms after each failed
+/// attempt, up to 10 s, and starts over after a session the coordinator welcomed.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(10));
+/// Shortest wait after `NoWork`, whatever the coordinator says: a floor against busy loops.
+const MIN_RETRY_AFTER: Duration = Duration::from_millis(50);
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -43,41 +47,63 @@ pub enum WorkerError {
 }
 
 /// Why one session ended.
+#[derive(Debug)]
 enum SessionEnd {
-    /// Connection trouble or a refused proof: reconnect after a backoff.
-    Retry(String),
+    /// Connection trouble or a refused message: reconnect after a backoff.
+    Retry {
+        /// For the log.
+        reason: String,
+        /// Whether the coordinator had welcomed this prover (the backoff starts over).
+        welcomed: bool,
+    },
     /// The coordinator refused the prover itself.
     Refused(String),
 }
 
-/// Serves the coordinator at `addr` until it refuses this prover; connection failures are
-/// retried with exponential backoff.
-pub async fn run_worker(
-    addr: SocketAddr,
-    backend: Arc<dyn Backend>,
-    options: WorkerOptions,
-) -> Result<(), WorkerError> {
-    let mut backoff = BACKOFF.0;
-    loop {
-        let started = Instant::now();
-        match session(addr, &backend, &options).await {
-            SessionEnd::Refused(message) => {
-                error!(target: "keel::prover", %addr, %message, "refused by the coordinator");
-                return Err(WorkerError::Refused { addr, message });
-            }
-            SessionEnd::Retry(reason) => {
-                // A session that got going resets the backoff.
-                if started.elapsed() > BACKOFF.1 {
-                    backoff = BACKOFF.0;
-                }
-                warn!(target: "keel::prover", %addr, %reason, retry_in_ms = backoff.as_millis() as u64, "coordinator unavailable");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF.1);
-            }
+impl SessionEnd {
+    fn retry(reason: impl Into<String>) -> Self {
+        Self::Retry {
+            reason: reason.into(),
+            welcomed: false,
         }
     }
 }
 
+/// Serves the coordinator at `addr` until it refuses this prover (a fatal `Error`: another
+/// protocol or program version); it never returns otherwise.
+///
+/// Connection failures, refused proofs and malformed replies end the session, and the worker
+/// reconnects after an exponential backoff. Runs in a `worker` tracing span naming `addr`.
+pub async fn run_worker(
+    addr: SocketAddr,
+    backend: Arc<dyn Backend>,
+    options: WorkerOptions,
+) -> Result<Infallible, WorkerError> {
+    let span = info_span!(target: "keel::prover", "worker", coordinator = %addr);
+    async move {
+        let mut backoff = BACKOFF.0;
+        loop {
+            match session(addr, &backend, &options).await {
+                SessionEnd::Refused(message) => {
+                    error!(target: "keel::prover", %message, "refused by the coordinator");
+                    return Err(WorkerError::Refused { addr, message });
+                }
+                SessionEnd::Retry { reason, welcomed } => {
+                    if welcomed {
+                        backoff = BACKOFF.0;
+                    }
+                    warn!(target: "keel::prover", %reason, retry_in_ms = backoff.as_millis() as u64, "session ended; reconnecting");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF.1);
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// One connection: handshake, then lease / prove / submit until something breaks.
 async fn session(
     addr: SocketAddr,
     backend: &Arc<dyn Backend>,
@@ -85,8 +111,28 @@ async fn session(
 ) -> SessionEnd {
     let mut stream = match TcpStream::connect(addr).await {
         Ok(stream) => stream,
-        Err(e) => return SessionEnd::Retry(format!("cannot connect: {e}")),
+        Err(e) => return SessionEnd::retry(format!("cannot connect: {e}")),
     };
+    match handshake(&mut stream, backend, options).await {
+        Ok(()) => {}
+        Err(end) => return end,
+    }
+    let reason = match serve(&mut stream, backend, options).await {
+        Ok(never) => match never {},
+        Err(reason) => reason,
+    };
+    SessionEnd::Retry {
+        reason,
+        welcomed: true,
+    }
+}
+
+/// Sends `Hello` and waits for `Welcome`.
+async fn handshake(
+    stream: &mut TcpStream,
+    backend: &Arc<dyn Backend>,
+    options: &WorkerOptions,
+) -> Result<(), SessionEnd> {
     let hello = Message::Hello(Hello {
         protocol_version: PROTOCOL_VERSION,
         prover: options.name.clone(),
@@ -96,39 +142,37 @@ async fn session(
             .clone()
             .unwrap_or_else(|| backend.program_version()),
     });
-    if let Err(e) = write_message(&mut stream, &hello).await {
-        return SessionEnd::Retry(e.to_string());
-    }
-    match receive(&mut stream).await {
+    write_message(stream, &hello)
+        .await
+        .map_err(|e| SessionEnd::retry(e.to_string()))?;
+    match receive(stream).await {
         Ok(Message::Welcome(welcome)) => {
-            info!(target: "keel::prover", %addr, chain_id = welcome.chain_id, lease_timeout_ms = welcome.lease_timeout_ms, backend = backend.name(), "connected to the coordinator");
+            info!(target: "keel::prover", chain_id = welcome.chain_id, lease_timeout_ms = welcome.lease_timeout_ms, backend = backend.name(), "connected to the coordinator");
+            Ok(())
         }
-        Ok(Message::Error(error))
-            if matches!(
-                ErrorCode::from_u64(error.code),
-                Some(ErrorCode::UnsupportedProtocol | ErrorCode::ProgramMismatch)
-            ) =>
-        {
-            return SessionEnd::Refused(error.message);
-        }
-        Ok(other) => return SessionEnd::Retry(unexpected(&other)),
-        Err(e) => return SessionEnd::Retry(e),
+        Ok(Message::Error(error)) if error.is_fatal() => Err(SessionEnd::Refused(error.message)),
+        Ok(other) => Err(SessionEnd::retry(unexpected(&other))),
+        Err(e) => Err(SessionEnd::retry(e)),
     }
+}
+
+/// Asks for work and proves it until the connection breaks; the error is why.
+async fn serve(
+    stream: &mut TcpStream,
+    backend: &Arc<dyn Backend>,
+    options: &WorkerOptions,
+) -> Result<Infallible, String> {
     loop {
-        if let Err(e) = write_message(&mut stream, &Message::RequestWork).await {
-            return SessionEnd::Retry(e.to_string());
-        }
-        match receive(&mut stream).await {
-            Ok(Message::Work(work)) => {
-                if let Err(end) = prove(&mut stream, backend, options, work).await {
-                    return end;
-                }
+        write_message(stream, &Message::RequestWork)
+            .await
+            .map_err(|e| e.to_string())?;
+        match receive(stream).await? {
+            Message::Work(work) => prove(stream, backend, options, work).await?,
+            Message::NoWork(no_work) => {
+                let wait = Duration::from_millis(no_work.retry_after_ms).max(MIN_RETRY_AFTER);
+                tokio::time::sleep(wait).await;
             }
-            Ok(Message::NoWork(no_work)) => {
-                tokio::time::sleep(Duration::from_millis(no_work.retry_after_ms.max(50))).await;
-            }
-            Ok(other) => return SessionEnd::Retry(unexpected(&other)),
-            Err(e) => return SessionEnd::Retry(e),
+            other => return Err(unexpected(&other)),
         }
     }
 }
@@ -139,14 +183,14 @@ async fn prove(
     backend: &Arc<dyn Backend>,
     options: &WorkerOptions,
     work: Work,
-) -> Result<(), SessionEnd> {
+) -> Result<(), String> {
     let Work {
         batch,
         lease_id,
         input,
         ..
     } = work;
-    info!(target: "keel::prover", batch, lease = lease_id, input_bytes = input.len(), "proving batch");
+    info!(target: "keel::prover", batch, lease = lease_id, input_bytes = input.len(), hold_ms = options.hold.as_millis() as u64, "proving batch");
     if !options.hold.is_zero() {
         tokio::time::sleep(options.hold).await;
     }
@@ -166,35 +210,42 @@ async fn prove(
             })
         }
         Ok(Err(e)) => {
-            error!(target: "keel::prover", batch, error = %e, "cannot prove the batch; reporting it");
+            error!(target: "keel::prover", batch, error = %e, bad_input = e.is_bad_input(), "cannot prove the batch; reporting it");
             Message::ReportFailure(ReportFailure {
                 batch,
                 lease_id,
                 reason: e.to_string(),
             })
         }
-        Err(e) => Message::ReportFailure(ReportFailure {
-            batch,
-            lease_id,
-            reason: format!("the backend panicked: {e}"),
-        }),
+        Err(e) => {
+            error!(target: "keel::prover", batch, error = %e, "the backend panicked; reporting it");
+            Message::ReportFailure(ReportFailure {
+                batch,
+                lease_id,
+                reason: format!("the backend panicked: {e}"),
+            })
+        }
     };
     write_message(stream, &reply)
         .await
-        .map_err(|e| SessionEnd::Retry(e.to_string()))?;
-    match receive(stream).await {
-        Ok(Message::ProofAccepted(_) | Message::FailureRecorded(_)) => Ok(()),
-        Ok(Message::Error(error)) => {
-            error!(target: "keel::prover", batch, code = error.code, message = %error.message, "the coordinator refused the result");
-            Err(SessionEnd::Retry(error.message))
+        .map_err(|e| e.to_string())?;
+    match receive(stream).await? {
+        Message::ProofAccepted(_) => {
+            info!(target: "keel::prover", batch, "proof accepted");
+            Ok(())
         }
-        Ok(other) => Err(SessionEnd::Retry(unexpected(&other))),
-        Err(e) => Err(SessionEnd::Retry(e)),
+        Message::FailureRecorded(_) => Ok(()),
+        Message::Error(error) => {
+            error!(target: "keel::prover", batch, code = error.code, message = %error.message, "the coordinator refused the result");
+            Err(unexpected(&Message::Error(error)))
+        }
+        other => Err(unexpected(&other)),
     }
 }
 
+/// Reads the coordinator's next message (frames up to 1 GiB: a batch's input).
 async fn receive(stream: &mut TcpStream) -> Result<Message, String> {
-    match read_message(stream, MAX_COORDINATOR_FRAME).await {
+    match FrameCodec::prover().read(stream).await {
         Ok(Some(message)) => Ok(message),
         Ok(None) => Err("the coordinator closed the connection".to_owned()),
         Err(ProtocolError::Io(e)) => Err(format!("connection error: {e}")),

@@ -1,0 +1,214 @@
+//! `run_worker` against an in-process coordinator.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use alloy_primitives::Bytes;
+use keel_coordinator::ProgramId;
+use keel_primitives::BatchOutput;
+use keel_prover::{
+    Backend, BackendError, ExecBackend, Proven, WorkerError, WorkerOptions, run_worker,
+};
+
+use crate::{Node, empty_block_batch, loopback, made_up_output};
+
+fn options(name: &str) -> WorkerOptions {
+    WorkerOptions {
+        name: name.to_owned(),
+        program_version: None,
+        hold: Duration::ZERO,
+    }
+}
+
+/// A backend that fails its first `failures` batches, then returns `output`, counting calls.
+struct Stub {
+    failures: usize,
+    output: BatchOutput,
+    calls: AtomicUsize,
+}
+
+impl Backend for Stub {
+    fn name(&self) -> &str {
+        "stub"
+    }
+
+    fn program_version(&self) -> String {
+        "stub-v1".to_owned()
+    }
+
+    fn prove(&self, _input: &[u8]) -> Result<Proven, BackendError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+            return Err(BackendError::Failed("out of memory".into()));
+        }
+        Ok(Proven {
+            output: self.output,
+            proof: Bytes::from_static(b"stub proof"),
+        })
+    }
+}
+
+/// Wraps a backend and keeps every error it returned.
+struct Recording<B> {
+    inner: B,
+    errors: Mutex<Vec<String>>,
+}
+
+impl<B: Backend> Backend for Recording<B> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn program_version(&self) -> String {
+        self.inner.program_version()
+    }
+
+    fn prove(&self, input: &[u8]) -> Result<Proven, BackendError> {
+        let result = self.inner.prove(input);
+        if let Err(e) = &result {
+            self.errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e.to_string());
+        }
+        result
+    }
+}
+
+#[tokio::test]
+async fn exec_proves_a_real_batch() {
+    let (input, output) = empty_block_batch();
+    let node = Node::exec(&[(input, output)]).await;
+    let worker = tokio::spawn(run_worker(
+        node.addr,
+        Arc::new(ExecBackend),
+        options("exec-test"),
+    ));
+    let proof = node.proof(1).await;
+    assert_eq!(proof.output, output);
+    assert_eq!(
+        (proof.backend.as_str(), proof.prover.as_str()),
+        ("exec", "exec-test")
+    );
+    assert_eq!(proof.program_version, keel_stf::PROGRAM_VERSION);
+    assert!(proof.proof.is_empty());
+    assert!(!worker.is_finished(), "the worker keeps asking for work");
+    worker.abort();
+}
+
+#[tokio::test]
+async fn garbage_input_is_reported_and_the_batch_offered_again() {
+    let node = Node::exec(&[(vec![0xde, 0xad, 0xbe, 0xef], made_up_output(1))]).await;
+    let backend = Arc::new(Recording {
+        inner: ExecBackend,
+        errors: Mutex::new(vec![]),
+    });
+    let worker = tokio::spawn(run_worker(node.addr, backend.clone(), options("garbage")));
+    // Each failure drops the lease, so the same worker gets the batch again.
+    for _ in 0..200 {
+        if backend
+            .errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let errors = backend
+        .errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    assert!(errors.len() >= 2, "{errors:?}");
+    assert!(errors[0].contains("does not decode"), "{errors:?}");
+    assert!(
+        !worker.is_finished(),
+        "a bad batch does not stop the worker"
+    );
+    let snapshot = node.storage.snapshot().unwrap();
+    assert!(snapshot.proof(1).unwrap().is_none());
+    worker.abort();
+}
+
+#[tokio::test]
+async fn a_backend_failure_is_retried_then_proven() {
+    let output = made_up_output(1);
+    let node = Node::start(
+        &[(vec![1, 2, 3], output)],
+        loopback(),
+        vec![ProgramId::new("stub", "stub-v1")],
+    )
+    .await;
+    let backend = Arc::new(Stub {
+        failures: 1,
+        output,
+        calls: AtomicUsize::new(0),
+    });
+    let worker = tokio::spawn(run_worker(node.addr, backend.clone(), options("stub")));
+    let proof = node.proof(1).await;
+    assert_eq!(backend.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        (proof.backend.as_str(), proof.program_version.as_str()),
+        ("stub", "stub-v1")
+    );
+    assert_eq!(proof.proof, Bytes::from_static(b"stub proof"));
+    worker.abort();
+}
+
+#[tokio::test]
+async fn a_wrong_program_version_stops_the_worker_with_the_nodes_message() {
+    let node = Node::exec(&[empty_block_batch()]).await;
+    let options = WorkerOptions {
+        program_version: Some("keel-stf/0.0.0/input-v0".to_owned()),
+        ..options("old")
+    };
+    let result = tokio::time::timeout(
+        Duration::from_secs(10),
+        run_worker(node.addr, Arc::new(ExecBackend), options),
+    )
+    .await
+    .expect("the worker stops");
+    let Err(WorkerError::Refused { addr, message }) = result;
+    assert_eq!(addr, node.addr);
+    assert!(
+        message
+            .contains("program version keel-stf/0.0.0/input-v0 is not accepted for backend exec")
+            && message.contains(keel_stf::PROGRAM_VERSION),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_waits_for_a_coordinator_that_is_not_up_yet() {
+    // Reserve a port, free it, and start the coordinator there only after the worker has
+    // failed to connect a few times.
+    let addr = std::net::TcpListener::bind(loopback())
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = made_up_output(1);
+    let backend = Arc::new(Stub {
+        failures: 0,
+        output,
+        calls: AtomicUsize::new(0),
+    });
+    let worker = tokio::spawn(run_worker(addr, backend, options("early")));
+    // 250 + 500 ms of backoff: at least two failed attempts.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!worker.is_finished(), "connection failures are retried");
+    let node = Node::start(
+        &[(vec![1], output)],
+        addr,
+        vec![ProgramId::new("stub", "stub-v1")],
+    )
+    .await;
+    assert_eq!(node.proof(1).await.prover, "early");
+    worker.abort();
+}
