@@ -21,12 +21,10 @@ use tracing::info;
 
 use crate::{
     RpcError,
-    jsonrpc::Params,
+    jsonrpc::{Params, RpcResult},
     plugins::{PluginView, get_block_plugins, plugin_history},
     server::RpcModule,
 };
-
-type RpcResult<T> = Result<T, RpcError>;
 
 /// What a slot's plugin gets when `keel_loadPlugin` does not say: the limits and settings of the
 /// slot in the node's config (or the defaults), and the code hash of the component the config

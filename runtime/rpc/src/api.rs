@@ -10,14 +10,13 @@ use keel_evm::{BaseFeeRule, CallOutcome, CallRequest, EvmError, Simulator};
 use keel_mempool::Mempool;
 use keel_primitives::{ChainSpec, StateReader};
 use keel_storage::{HistoricalState, Snapshot, Storage};
-use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::{
     RpcError,
     block_id::{require_header, resolve_header, resolve_number},
     convert::{TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
-    jsonrpc::Params,
+    jsonrpc::{Params, RpcResult, json},
     server::RpcModule,
 };
 
@@ -61,12 +60,6 @@ impl core::fmt::Debug for EthApi {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-type RpcResult<T> = Result<T, RpcError>;
-
-fn json<T: Serialize>(value: T) -> RpcResult<Box<RawValue>> {
-    serde_json::value::to_raw_value(&value).map_err(RpcError::internal)
 }
 
 impl EthApi {

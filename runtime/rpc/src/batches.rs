@@ -5,9 +5,7 @@ use keel_storage::{Batch, Snapshot};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::{RpcError, jsonrpc::Params};
-
-type RpcResult<T> = Result<T, RpcError>;
+use crate::jsonrpc::{Params, RpcResult, json};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,10 +88,6 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
             expires_at_ms: U64::from(lease.expires_at_ms),
         }),
     })
-}
-
-fn json<T: Serialize>(value: T) -> RpcResult<Box<RawValue>> {
-    serde_json::value::to_raw_value(&value).map_err(RpcError::internal)
 }
 
 /// `keel_getBatch(number)`: a sealed batch with its output, proof and lease; `null` if it is

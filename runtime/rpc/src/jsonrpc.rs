@@ -5,6 +5,14 @@ use serde_json::value::RawValue;
 
 use crate::RpcError;
 
+/// What a method handler returns.
+pub(crate) type RpcResult<T> = Result<T, RpcError>;
+
+/// A handler's result as the raw JSON of the response's `result`.
+pub(crate) fn json<T: Serialize>(value: T) -> RpcResult<Box<RawValue>> {
+    serde_json::value::to_raw_value(&value).map_err(RpcError::internal)
+}
+
 /// One call in a request body.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Request<'a> {

@@ -8,9 +8,11 @@ use keel_storage::{BlockPlugin, PluginActivation, Snapshot};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::{RpcError, block_id::resolve_number, jsonrpc::Params};
-
-type RpcResult<T> = Result<T, RpcError>;
+use crate::{
+    RpcError,
+    block_id::resolve_number,
+    jsonrpc::{Params, RpcResult, json},
+};
 
 /// A plugin as RPC shows it.
 #[derive(Debug, Serialize)]
@@ -97,10 +99,6 @@ fn activation_view(activation: &PluginActivation) -> ActivationView<'_> {
                 .collect(),
         }),
     }
-}
-
-fn json<T: Serialize>(value: T) -> RpcResult<Box<RawValue>> {
-    serde_json::value::to_raw_value(&value).map_err(RpcError::internal)
 }
 
 /// `keel_getBlockPlugins(block)`: the plugins that shaped a block; `null` for an unknown block.
