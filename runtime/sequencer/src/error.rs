@@ -15,7 +15,7 @@ pub enum SequencerError {
     Storage(#[from] StorageError),
     /// The witness of a block could not be recorded (the node's own trie is inconsistent).
     #[error("recording the witness failed: {0}")]
-    Witness(#[from] keel_trie::TrieError),
+    Witness(#[from] keel_stf::WitnessError),
     /// The stateless STF does not reproduce a sealed batch: a bug in the node or the STF. The
     /// node stops rather than hand provers a batch that cannot be proven.
     #[error(

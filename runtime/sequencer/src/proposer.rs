@@ -101,7 +101,7 @@ impl Proposer {
     /// Builds, seals and persists the next block from the pool's best transactions.
     pub fn build_block(&self) -> SequencerResult<BlockSummary> {
         let started = Instant::now();
-        let mut snapshot = self.storage.snapshot()?;
+        let snapshot = self.storage.snapshot()?;
         let parent = snapshot.head()?;
         let number = parent.number + 1;
         let _span = info_span!(target: "keel::sequencer", "block", number).entered();
@@ -121,8 +121,8 @@ impl Proposer {
                 &snapshot,
                 reason,
             )?;
+            // Sealing writes only batch tables: the snapshot still holds the parent's state.
             self.metrics.batches.inc();
-            snapshot = self.storage.snapshot()?;
         }
         // Swaps take effect here, between blocks: the whole block sees one set of plugins.
         let plugins = self.rules.registry().begin_block(number);

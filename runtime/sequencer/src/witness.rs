@@ -2,15 +2,19 @@
 //! pre-state (accounts, slots, codes, BLOCKHASH), then the trie nodes on those paths and on the
 //! paths the state-root update walked.
 
-use std::{cell::RefCell, collections::BTreeSet};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet},
+};
 
 use alloy_primitives::{
     Address, B256, Bytes, U256,
     map::{B256Map, B256Set},
 };
-use keel_primitives::{EMPTY_ROOT_HASH, StateReader, TrieAccount};
+use keel_primitives::{StateReader, TrieAccount};
+use keel_stf::{WitnessError, WitnessState};
 use keel_storage::BlockWitness;
-use keel_trie::{NodeReader, RecordingReader, TrieResult, account_at_root, storage_at_root};
+use keel_trie::{NodeReader, RecordingReader};
 
 /// A [`StateReader`] that remembers every account, slot, code and block hash read through it.
 ///
@@ -48,23 +52,18 @@ impl<R: StateReader> RecordingState<R> {
         nodes: &RecordingReader<N>,
         pre_root: B256,
         known: &KnownToBatch,
-    ) -> TrieResult<BlockWitness> {
+    ) -> Result<BlockWitness, WitnessError> {
         let reads = self.reads.into_inner();
-        let mut storage_roots = alloy_primitives::map::AddressMap::<B256>::default();
+        // Replay the reads exactly as the prover's STF will make them: through its own
+        // `WitnessState`, over the recording reader. Accounts and slots only walk the trie;
+        // codes and block hashes come from `reads`, so the replay is given none.
+        let (no_codes, no_hashes) = (B256Map::default(), BTreeMap::new());
+        let replay = WitnessState::new(nodes, pre_root, &no_codes, &no_hashes);
         for address in &reads.accounts {
-            let account: Option<TrieAccount> = account_at_root(nodes, pre_root, address)?;
-            storage_roots.insert(
-                *address,
-                account.map_or(EMPTY_ROOT_HASH, |account| account.storage_root),
-            );
+            replay.account(address)?;
         }
         for (address, slot) in &reads.slots {
-            let root = match storage_roots.get(address) {
-                Some(root) => *root,
-                None => account_at_root(nodes, pre_root, address)?
-                    .map_or(EMPTY_ROOT_HASH, |account| account.storage_root),
-            };
-            storage_at_root(nodes, root, *slot)?;
+            replay.storage(address, slot)?;
         }
         Ok(BlockWitness {
             nodes: nodes
