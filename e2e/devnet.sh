@@ -1,27 +1,64 @@
 #!/usr/bin/env bash
-# Runs a Keel devnet: builds the node and the prover (release), starts the node with
-# configs/devnet.toml and one `keel-prover --backend exec` against its proof coordinator.
-# JSON-RPC answers on http://127.0.0.1:1729 (chain id 65536999); metrics on 127.0.0.1:9001;
-# provers connect to 127.0.0.1:3900. The ten accounts of the `test test … junk` mnemonic hold
-# 10000 ETH each (keys in the config). Ctrl-C stops both.
+# Runs a Keel devnet on this machine: an L1 (anvil, chain 31337, 1 s blocks, on 127.0.0.1:8545),
+# Keel's contracts deployed on it (`keel deploy`), the Keel node with configs/devnet.toml (L2
+# JSON-RPC on 127.0.0.1:1729, chain 65536999) and one `keel-prover --backend exec` that proves
+# every batch and signs it for the development verifier. Batches are committed and verified on
+# the L1 as they are sealed. Ctrl-C stops everything; the L1 state and the chain are kept.
 #
-#   e2e/devnet.sh                      keep the chain in ./data/devnet between runs
-#   KEEL_DATADIR=$(mktemp -d) e2e/devnet.sh   start from genesis
+#   e2e/devnet.sh                             keep L1 and L2 in ./data/devnet between runs
+#   KEEL_DATADIR=$(mktemp -d) e2e/devnet.sh   start both from genesis
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/keel-target}"
+datadir="${KEEL_DATADIR:-./data/devnet}"
+mkdir -p "$datadir"
+
 e2e/setup.sh
+contracts/build.sh --check >/dev/null   # installs anvil and solc (npm ci) on first use
 cargo build --locked --release -p keel-node -p keel-prover
 bin="$CARGO_TARGET_DIR/release"
+anvil=contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-"$bin/keel" node --config configs/devnet.toml ${KEEL_DATADIR:+--datadir "$KEEL_DATADIR"} &
-node=$!
-prover=""
-trap 'kill $node $prover 2>/dev/null; wait' EXIT INT TERM
+pids=()
+cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
 
-# The prover retries until the coordinator listens, so it can start right away.
-"$bin/keel-prover" --coordinator 127.0.0.1:3900 --backend exec --name devnet-exec &
-prover=$!
-echo "keel devnet: JSON-RPC http://127.0.0.1:1729, proof coordinator 127.0.0.1:3900 (keel-prover exec running)"
-echo "batches: curl -s -H 'content-type: application/json' --data '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"keel_latestBatch\",\"params\":[]}' http://127.0.0.1:1729"
-wait $node
+if curl -s -o /dev/null -m 1 http://127.0.0.1:8545; then
+  echo "error: something already listens on 127.0.0.1:8545; stop it (or another devnet) first" >&2
+  exit 1
+fi
+# --state keeps the L1 chain in the datadir across runs (written when anvil stops).
+"$anvil" --host 127.0.0.1 --port 8545 --chain-id 31337 --hardfork prague --block-time 1 \
+  --state "$datadir/anvil-state.json" --silent &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -s -m 1 -H 'content-type: application/json' \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' http://127.0.0.1:8545 >/dev/null && break
+  sleep 0.1
+done
+
+# Idempotent: with the deployment file present and its contracts on this L1, nothing is sent.
+"$bin/keel" deploy --config configs/devnet.toml --datadir "$datadir"
+
+"$bin/keel" node --config configs/devnet.toml --datadir "$datadir" &
+pids+=($!)
+# The prover retries until the coordinator listens; its key is the devnet's dev_provers entry.
+KEEL_PROVER_DEV_KEY=0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97 \
+  "$bin/keel-prover" --coordinator 127.0.0.1:3900 --backend exec --name devnet-exec &
+pids+=($!)
+
+cat <<INFO
+
+keel devnet is running
+  L1 (anvil)  http://127.0.0.1:8545   chain id 31337
+  L2 (keel)   http://127.0.0.1:1729   chain id 65536999   metrics http://127.0.0.1:9001/metrics
+  contracts   $datadir/l1-deployment.json
+$(sed -n 's/^ *"\(onChainProposer\|commonBridge\)": "\(.*\)",*$/    \1 \2/p' "$datadir/l1-deployment.json")
+  funded keys (the same on L1 and L2; keys (8) and (9) are the prover's and the sequencer's):
+$(sed -n 's/^#   (\([0-7]\)) \(0x[0-9a-fA-F]*\)  \(0x[0-9a-f]*\)$/    (\1) \2 \3/p' configs/devnet.toml)
+
+  deposit 1 ETH:   cast send --rpc-url http://127.0.0.1:8545 --private-key <key> <commonBridge> 'deposit(address)' <L2 address> --value 1ether
+  withdraw on L2:  cast send --rpc-url http://127.0.0.1:1729 --private-key <key> 0x000000000000000000000000000000000000ff01 'withdraw(address)' <L1 address> --value 0.4ether
+  claim on L1:     $bin/keel withdraw claim --config configs/devnet.toml --datadir $datadir --tx <L2 tx hash> --key <key>
+INFO
+wait -n "${pids[@]}"

@@ -21,16 +21,21 @@
 //! `cargo build -p keel-node` (same profile and target dir as the tests), or set `KEEL_BIN`.
 
 pub mod accounts;
+pub mod anvil;
 pub mod binary;
 pub mod contracts;
 pub mod log_tail;
 pub mod node;
+pub mod prover;
 pub mod rpc_error;
+pub mod settlement;
 pub mod tx;
 pub mod wait;
 
 pub use accounts::{
     CHAIN_ID, DEV_ADDRESSES, DEV_BALANCE, DEV_PRIVATE_KEYS, derived_address, dev_accounts,
 };
+pub use anvil::{Anvil, AnvilOptions, L1_CHAIN_ID};
 pub use binary::KeelBinary;
 pub use node::{KeelNode, KeelNodeOptions, default_config_path, free_loopback_addr};
+pub use prover::Prover;

@@ -6,6 +6,7 @@
 mod crash;
 mod plugin_swap;
 mod proving;
+mod settlement;
 mod third_party;
 mod transfers;
 mod tx_errors;

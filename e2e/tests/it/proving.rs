@@ -8,8 +8,7 @@
 
 use std::{
     net::SocketAddr,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -18,53 +17,11 @@ use alloy::{
     providers::{DynProvider, Provider},
 };
 use eyre::{WrapErr, bail, ensure};
-use keel_e2e::{KeelNode, KeelNodeOptions, free_loopback_addr, wait::wait_for_receipts};
+use keel_e2e::{KeelNode, KeelNodeOptions, Prover, free_loopback_addr, wait::wait_for_receipts};
 use serde_json::Value;
 
 const LEASE_TIMEOUT: Duration = Duration::from_secs(3);
 const TIMEOUT: Duration = Duration::from_secs(90);
-
-/// A `keel-prover` process, killed when dropped; its stderr goes to a file.
-struct Prover {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Prover {
-    fn start(
-        binary: &Path,
-        log_dir: &Path,
-        coordinator: SocketAddr,
-        args: &[&str],
-    ) -> eyre::Result<Self> {
-        let name = args
-            .windows(2)
-            .find(|pair| pair[0] == "--name")
-            .map_or("prover", |pair| pair[1]);
-        let log = log_dir.join(format!("{name}.log"));
-        let child = Command::new(binary)
-            .arg("--coordinator")
-            .arg(coordinator.to_string())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .wrap_err_with(|| format!("cannot start {}", binary.display()))?;
-        Ok(Self { child, log })
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_are_proven_and_a_dead_provers_batch_is_re_leased() -> eyre::Result<()> {
@@ -83,12 +40,7 @@ async fn batches_are_proven_and_a_dead_provers_batch_is_re_leased() -> eyre::Res
 }
 
 async fn run(node: &KeelNode, coordinator: SocketAddr) -> eyre::Result<()> {
-    let prover_bin = node.binary().path().with_file_name("keel-prover");
-    ensure!(
-        prover_bin.is_file(),
-        "{} is missing: build it with `cargo build -p keel-prover`",
-        prover_bin.display()
-    );
+    let prover_bin = Prover::binary(node.binary())?;
     let logs = tempfile::tempdir()?;
     let provider = node.dev_provider();
 

@@ -64,6 +64,11 @@ impl Config {
         {
             *secret = base.join(&*secret);
         }
+        if let Some(deployment) = config.l1.as_mut().and_then(|l1| l1.deployment.as_mut())
+            && deployment.is_relative()
+        {
+            *deployment = base.join(&*deployment);
+        }
         Ok(config)
     }
 }

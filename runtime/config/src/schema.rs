@@ -52,6 +52,10 @@ pub const DEFAULT_COINBASE: Address = Address::ZERO;
 /// Default `batcher.commit_interval`: 10 s, so a batch is ready for the prover (and, with
 /// settlement, for L1) a few seconds after its blocks, without one batch per block.
 pub const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_secs(10);
+/// Default `batcher.deposit_margin`: 30 s. A batch holding a deposit is sealed once the
+/// deposit's L1 deadline is this close, leaving the committer time to land it on L1 (a few L1
+/// blocks) before the bridge starts refusing batches without it.
+pub const DEFAULT_DEPOSIT_MARGIN: Duration = Duration::from_secs(30);
 /// Default `batcher.max_blocks`: 600 (10 minutes of 1 s blocks).
 pub const DEFAULT_BATCH_MAX_BLOCKS: u64 = 600;
 /// Default `batcher.max_gas`: 300M gas, ten full default blocks: ~14,000 ETH transfers. The
@@ -72,6 +76,30 @@ pub const DEFAULT_PROVER_LISTEN: SocketAddr =
 /// Default `prover.lease_timeout`: 10 minutes, longer than an `exec` run by far and than a GPU
 /// proof of a default batch; a CPU OpenVM prover needs more (set it per deployment).
 pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(600);
+
+// ---- [l1] -----------------------------------------------------------------------------------
+
+/// Default `l1.confirmations`: 2 L1 blocks. A deposit is credited on L2 only once this many
+/// blocks sit on top of it (counting its own), so a shallow L1 reorganisation cannot un-make a
+/// credited deposit.
+pub const DEFAULT_L1_CONFIRMATIONS: u64 = 2;
+/// Default `l1.poll_interval`: 1 s, about an L1 dev node's block time (mainnet's is 12 s).
+pub const DEFAULT_L1_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Default `l1.max_deposits_per_block`: 64. Deposits use no L2 gas; the bound keeps one block's
+/// work (and its witness) small when a backlog has built up.
+pub const DEFAULT_MAX_DEPOSITS_PER_BLOCK: usize = 64;
+/// Default `l1.tx_timeout`: 30 s. A settlement transaction not mined by then is sent again with
+/// the same nonce and higher fees.
+pub const DEFAULT_L1_TX_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `l1.fee_bump_percent`: 25 %, above the 10 % (geth) and 12.5 % (anvil, reth) that a
+/// replacement must pay.
+pub const DEFAULT_FEE_BUMP_PERCENT: u64 = 25;
+/// Default `l1.deposit_inclusion_period`: 1 hour, what `keel deploy` gives the bridge as the
+/// time every deposit has to be included on L2.
+pub const DEFAULT_DEPOSIT_INCLUSION_PERIOD: Duration = Duration::from_secs(3600);
+/// Default `l1.max_scan_blocks`: 1,000 L1 blocks per `eth_getLogs` query, under the limits
+/// public L1 endpoints set.
+pub const DEFAULT_MAX_SCAN_BLOCKS: u64 = 1_000;
 
 // ---- [fees] ---------------------------------------------------------------------------------
 
@@ -148,6 +176,16 @@ pub struct Config {
     /// `[prover]`: the proof coordinator provers connect to.
     #[serde(default)]
     pub prover: ProverConfig,
+    /// `[l1]`: settlement on an Ethereum L1 (absent: the node runs without one).
+    #[serde(default)]
+    pub l1: Option<L1Config>,
+}
+
+impl Config {
+    /// `[l1]` if the node settles on L1 (present and `enabled`).
+    pub fn settlement(&self) -> Option<&L1Config> {
+        self.l1.as_ref().filter(|l1| l1.enabled)
+    }
 }
 
 impl Config {
@@ -167,6 +205,7 @@ impl Config {
             admin: AdminConfig::default(),
             batcher: BatcherConfig::default(),
             prover: ProverConfig::default(),
+            l1: None,
         }
     }
 }
@@ -277,6 +316,10 @@ pub struct BatcherConfig {
     /// Run the STF on every sealed batch and stop the node if it disagrees with the chain
     /// (default `false`; the devnet and the tests turn it on).
     pub self_check: bool,
+    /// Seal the open batch early once a deposit in it is this close to its L1 inclusion
+    /// deadline, so the batch is committed in time (default [`DEFAULT_DEPOSIT_MARGIN`]).
+    #[serde(deserialize_with = "units::duration")]
+    pub deposit_margin: Duration,
 }
 
 impl Default for BatcherConfig {
@@ -287,6 +330,7 @@ impl Default for BatcherConfig {
             max_gas: DEFAULT_BATCH_MAX_GAS,
             max_witness_bytes: DEFAULT_BATCH_MAX_WITNESS_BYTES,
             self_check: false,
+            deposit_margin: DEFAULT_DEPOSIT_MARGIN,
         }
     }
 }
@@ -313,6 +357,97 @@ impl Default for ProverConfig {
             lease_timeout: DEFAULT_LEASE_TIMEOUT,
         }
     }
+}
+
+/// `[l1]`: the L1 the rollup settles on, through the contracts `keel deploy` put there. With it
+/// the node watches the bridge for deposits, commits every sealed batch and sends every proof.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1Config {
+    /// Whether the node settles at all (default `true`). `false` keeps the section (for
+    /// `keel deploy` and `keel withdraw`) but runs the node without L1, as if it were absent.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The L1 node's JSON-RPC URL, e.g. `"http://127.0.0.1:8545"` (required).
+    #[serde(deserialize_with = "units::string")]
+    pub rpc_url: String,
+    /// The deployment file `keel deploy` wrote: L1 chain id and contract addresses (default
+    /// `None`: `<datadir>/l1-deployment.json`; a relative path is resolved from the config
+    /// file's directory).
+    #[serde(default, deserialize_with = "units::opt_path")]
+    pub deployment: Option<PathBuf>,
+    /// The sequencer's L1 private key (hex): it deploys, commits batches and sends proofs
+    /// (required). Prefer `KEEL_L1__SEQUENCER_KEY` in the environment to writing it here.
+    #[serde(deserialize_with = "units::string")]
+    pub sequencer_key: String,
+    /// L1 blocks a deposit needs (its own included) before it is credited on L2 (default
+    /// [`DEFAULT_L1_CONFIRMATIONS`]; at least 1).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// How often the L1 is asked for new blocks, commits and verifications (default
+    /// [`DEFAULT_L1_POLL_INTERVAL`]).
+    #[serde(
+        default = "default_poll_interval",
+        deserialize_with = "units::duration"
+    )]
+    pub poll_interval: Duration,
+    /// Most L1 blocks per deposit-log query (default [`DEFAULT_MAX_SCAN_BLOCKS`]).
+    #[serde(default = "default_max_scan_blocks")]
+    pub max_scan_blocks: u64,
+    /// Most deposits one L2 block includes (default [`DEFAULT_MAX_DEPOSITS_PER_BLOCK`]).
+    #[serde(default = "default_max_deposits_per_block")]
+    pub max_deposits_per_block: usize,
+    /// Commit sealed batches to `OnChainProposer` (default `true`; `false` for a node that only
+    /// follows deposits).
+    #[serde(default = "yes")]
+    pub commit: bool,
+    /// Send stored proofs to `OnChainProposer.verifyBatch` (default `true`).
+    #[serde(default = "yes")]
+    pub verify: bool,
+    /// A settlement transaction not mined within this is replaced with higher fees (default
+    /// [`DEFAULT_L1_TX_TIMEOUT`]).
+    #[serde(default = "default_tx_timeout", deserialize_with = "units::duration")]
+    pub tx_timeout: Duration,
+    /// How much a replacement raises both fee caps, percent (default
+    /// [`DEFAULT_FEE_BUMP_PERCENT`]; at least 13, what every L1 client accepts).
+    #[serde(default = "default_fee_bump_percent")]
+    pub fee_bump_percent: u64,
+    /// `keel deploy` only: how long the bridge gives each deposit to be included on L2 (default
+    /// [`DEFAULT_DEPOSIT_INCLUSION_PERIOD`]).
+    #[serde(
+        default = "default_inclusion_period",
+        deserialize_with = "units::duration"
+    )]
+    pub deposit_inclusion_period: Duration,
+    /// `keel deploy` only: the prover keys the development verifier accepts (addresses). Empty
+    /// (the default) deploys no development verifier; it can be deployed only on dev chains.
+    #[serde(default, deserialize_with = "units::addresses")]
+    pub dev_provers: Vec<Address>,
+}
+
+const fn yes() -> bool {
+    true
+}
+const fn default_confirmations() -> u64 {
+    DEFAULT_L1_CONFIRMATIONS
+}
+const fn default_poll_interval() -> Duration {
+    DEFAULT_L1_POLL_INTERVAL
+}
+const fn default_max_scan_blocks() -> u64 {
+    DEFAULT_MAX_SCAN_BLOCKS
+}
+const fn default_max_deposits_per_block() -> usize {
+    DEFAULT_MAX_DEPOSITS_PER_BLOCK
+}
+const fn default_tx_timeout() -> Duration {
+    DEFAULT_L1_TX_TIMEOUT
+}
+const fn default_fee_bump_percent() -> u64 {
+    DEFAULT_FEE_BUMP_PERCENT
+}
+const fn default_inclusion_period() -> Duration {
+    DEFAULT_DEPOSIT_INCLUSION_PERIOD
 }
 
 /// `[sequencer]`: block production.

@@ -6,7 +6,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, Bytes, U256, hex};
 use serde::{
-    Deserializer,
+    Deserialize, Deserializer,
     de::{Error, Unexpected, Visitor},
 };
 
@@ -297,6 +297,17 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Strin
         }
     }
     deserializer.deserialize_any(Lenient)
+}
+
+/// A list of addresses, each as [`address`] takes it.
+pub(crate) fn addresses<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Address>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| parse_address(text).map_err(D::Error::custom))
+        .collect()
 }
 
 /// A filesystem path; like [`string`].

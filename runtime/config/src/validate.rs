@@ -63,6 +63,7 @@ impl Config {
             admin,
             batcher,
             prover,
+            l1,
         } = self;
 
         if chain.chain_id == 0 {
@@ -189,6 +190,76 @@ impl Config {
                     genesis.gas_limit, batcher.max_gas
                 ),
             );
+        }
+        if let Some(l1) = l1 {
+            if l1.rpc_url.is_empty() {
+                return violation(
+                    "l1.rpc_url",
+                    "must be the L1 node's JSON-RPC URL, e.g. \"http://127.0.0.1:8545\"".into(),
+                );
+            }
+            if !(l1.rpc_url.starts_with("http://") || l1.rpc_url.starts_with("https://")) {
+                return violation(
+                    "l1.rpc_url",
+                    format!("must be an http:// or https:// URL, got {:?}", l1.rpc_url),
+                );
+            }
+            if l1
+                .sequencer_key
+                .trim()
+                .parse::<alloy_primitives::B256>()
+                .is_err()
+            {
+                return violation(
+                    "l1.sequencer_key",
+                    "must be a private key: \"0x\" and 64 hex digits (set it with \
+                     KEEL_L1__SEQUENCER_KEY to keep it out of the file)"
+                        .into(),
+                );
+            }
+            if l1.confirmations == 0 {
+                return violation("l1.confirmations", "must be >= 1, got 0".into());
+            }
+            for (key, value) in [
+                ("l1.max_scan_blocks", l1.max_scan_blocks),
+                (
+                    "l1.max_deposits_per_block",
+                    l1.max_deposits_per_block as u64,
+                ),
+            ] {
+                if value == 0 {
+                    return violation(key, "must be >= 1, got 0".into());
+                }
+            }
+            if l1.poll_interval < MIN_BLOCK_TIME {
+                return violation(
+                    "l1.poll_interval",
+                    format!(
+                        "must be at least {}, got {}",
+                        format_duration(MIN_BLOCK_TIME),
+                        format_duration(l1.poll_interval)
+                    ),
+                );
+            }
+            if l1.tx_timeout < Duration::from_secs(1) {
+                return violation("l1.tx_timeout", "must be at least 1s".into());
+            }
+            if !(13..=1000).contains(&l1.fee_bump_percent) {
+                return violation(
+                    "l1.fee_bump_percent",
+                    format!(
+                        "must be within 13..=1000 (L1 nodes refuse a replacement under 12.5 %), \
+                         got {}",
+                        l1.fee_bump_percent
+                    ),
+                );
+            }
+            if l1.deposit_inclusion_period.as_secs() == 0 {
+                return violation(
+                    "l1.deposit_inclusion_period",
+                    "must be at least 1s, e.g. \"1h\"".into(),
+                );
+            }
         }
         if batcher.max_witness_bytes == 0 {
             return violation("batcher.max_witness_bytes", "must be >= 1, got 0".into());

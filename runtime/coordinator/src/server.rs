@@ -616,6 +616,7 @@ mod tests {
                 witness_bytes: 0,
                 input_bytes: 3,
                 sealed_at_ms: 0,
+                deposits: 0,
                 output: output(number),
             };
             storage.seal_batch(&batch, &[number as u8; 3]).unwrap();

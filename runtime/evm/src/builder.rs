@@ -5,8 +5,11 @@ use alloy_consensus::{
     Transaction as _, TxEnvelope,
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
-use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
-use keel_primitives::{ChainSpec, SealedBlock, StateReader};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, Sealed, U256};
+use keel_primitives::{
+    ChainSpec, DepositTx, KeelReceipt, KeelTx, L2_BRIDGE_ADDRESS, SealedBlock, StateReader,
+    bridge::withdrawal_event,
+};
 use keel_trie::{
     AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes,
 };
@@ -18,7 +21,9 @@ use revm::{
         result::{EVMError, InvalidTransaction},
     },
     database::{State, states::bundle_state::BundleRetention},
-    database_interface::{WrapDatabaseRef, bal::EvmDatabaseError},
+    database_interface::{
+        Database, DatabaseCommit, DatabaseCommitExt, WrapDatabaseRef, bal::EvmDatabaseError,
+    },
     handler::MainnetEvm,
 };
 use tracing::trace;
@@ -70,13 +75,21 @@ pub struct BuiltBlock {
     /// The sealed block.
     pub block: SealedBlock,
     /// One receipt per transaction.
-    pub receipts: Vec<ReceiptEnvelope>,
+    pub receipts: Vec<KeelReceipt>,
     /// The account-level changes the block made (flat-state writes).
     pub changes: Vec<AccountChange>,
     /// New trie nodes and updated accounts.
     pub state: StateRootUpdate,
     /// Contract code deployed by the block, by hash.
     pub codes: Vec<(B256, Bytes)>,
+}
+
+/// Maps a failure of the block's state backend to [`EvmError::State`].
+fn state_error(error: EvmDatabaseError<ReaderDbError>) -> EvmError {
+    match error {
+        EvmDatabaseError::Database(ReaderDbError(e)) => EvmError::State(e),
+        other => EvmError::State(Box::new(other)),
+    }
 }
 
 /// Executes transactions on top of a parent block and seals the result.
@@ -90,9 +103,9 @@ pub struct BlockBuilder<R: StateReader> {
     number: u64,
     attributes: BlockAttributes,
     gas_used: u64,
-    transactions: Vec<TxEnvelope>,
+    transactions: Vec<KeelTx>,
     senders: Vec<Address>,
-    receipts: Vec<ReceiptEnvelope>,
+    receipts: Vec<KeelReceipt>,
 }
 
 impl<R: StateReader> core::fmt::Debug for BlockBuilder<R> {
@@ -184,16 +197,82 @@ impl<R: StateReader> BlockBuilder<R> {
         let success = result.is_success();
         self.gas_used += gas_used;
         let logs: Vec<Log> = result.into_logs();
+        if success {
+            self.burn_withdrawn(&logs, *tx.tx_hash())?;
+        }
         let receipt = Receipt {
             status: Eip658Value::Eip658(success),
             cumulative_gas_used: self.gas_used,
             logs,
         };
         self.receipts
-            .push(ReceiptEnvelope::from_typed(tx.tx_type(), receipt));
-        self.transactions.push(tx);
+            .push(KeelReceipt::Ethereum(ReceiptEnvelope::from_typed(
+                tx.tx_type(),
+                receipt,
+            )));
+        self.transactions.push(KeelTx::Ethereum(tx));
         self.senders.push(sender);
         Ok(TxOutcome::Included { gas_used, success })
+    }
+
+    /// Includes an L1 deposit: credits its value to the recipient (or, when the bridge rules
+    /// refused it, leaves the state alone: the value becomes a withdrawal back to the L1
+    /// sender). A deposit uses no gas and cannot fail.
+    pub fn push_deposit(&mut self, deposit: Sealed<DepositTx>) -> EvmResult<()> {
+        if !deposit.refund {
+            let amount = u128::try_from(deposit.value).map_err(|_| EvmError::Execution {
+                hash: deposit.hash(),
+                reason: format!(
+                    "deposit of {} wei exceeds any possible ETH supply",
+                    deposit.value
+                ),
+            })?;
+            self.db()
+                .increment_balances([(deposit.recipient, amount)])
+                .map_err(state_error)?;
+        }
+        self.receipts.push(KeelReceipt::deposit(self.gas_used));
+        self.senders.push(deposit.l1_sender);
+        self.transactions.push(KeelTx::Deposit(deposit));
+        Ok(())
+    }
+
+    /// Burns what the transaction just withdrew through the L2 bridge predeploy: the predeploy
+    /// keeps the value it is paid, and the chain removes exactly the amounts its
+    /// `WithdrawalInitiated` events name, so L2 supply falls by what L1 will pay out.
+    fn burn_withdrawn(&mut self, logs: &[Log], hash: B256) -> EvmResult<()> {
+        let withdrawn = logs
+            .iter()
+            .filter_map(withdrawal_event)
+            .fold(U256::ZERO, |sum, (_, _, amount)| sum.saturating_add(amount));
+        if withdrawn.is_zero() {
+            return Ok(());
+        }
+        let db = self.db();
+        let info = db
+            .basic(L2_BRIDGE_ADDRESS)
+            .map_err(state_error)?
+            .unwrap_or_default();
+        let mut account = revm::state::Account::from(info);
+        account.info.balance =
+            account
+                .info
+                .balance
+                .checked_sub(withdrawn)
+                .ok_or_else(|| EvmError::Execution {
+                    hash,
+                    reason: format!(
+                        "the bridge predeploy holds {} wei but its events withdraw {withdrawn}",
+                        account.info.balance
+                    ),
+                })?;
+        account.mark_touch();
+        db.commit_iter(&mut core::iter::once((L2_BRIDGE_ADDRESS, account)));
+        Ok(())
+    }
+
+    fn db(&mut self) -> &mut BlockDb<R> {
+        &mut self.evm.ctx.journaled_state.database
     }
 
     /// Computes the post-state root through `nodes` (the trie nodes of the parent state) and
@@ -253,7 +332,7 @@ impl<R: StateReader> BlockBuilder<R> {
 
         let state = apply_state_changes(nodes, parent_state_root, &changes)?;
         let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, receipt| {
-            bloom.accrue_bloom(receipt.logs_bloom());
+            bloom.accrue_bloom(&receipt.logs_bloom());
             bloom
         });
         let header = Header {

@@ -30,6 +30,28 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Deploy the L1 contracts (`CommonBridge`, `DevVerifier`, `OnChainProposer`) for this
+    /// config's L2 with `l1.sequencer_key`, and write the deployment file the node reads.
+    Deploy {
+        /// The node config; its `[l1]` section names the L1 and the key.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Data directory; overrides `node.datadir` (the file goes to `<datadir>/l1-deployment.json`
+        /// unless `l1.deployment` names another).
+        #[arg(long)]
+        datadir: Option<PathBuf>,
+        /// Write the deployment file here instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Deploy even if the deployment file already names live contracts.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Withdrawals: claim on L1 what was withdrawn on L2.
+    Withdraw {
+        #[command(subcommand)]
+        command: crate::withdraw::WithdrawCommand,
+    },
     /// Plugin tools: scaffold and build a plugin crate, check a component, swap one into a running
     /// node.
     Plugin {
@@ -55,14 +77,22 @@ impl Cli {
                 if let Some(datadir) = datadir {
                     config.node.datadir = datadir;
                 }
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .thread_name("keel-rt")
-                    .build()
-                    .wrap_err("cannot start the async runtime")?;
-                runtime.block_on(crate::launch::run(config))
+                runtime()?.block_on(crate::launch::run(config))
             }
             Command::Plugin { command } => command.run(),
+            Command::Deploy {
+                config,
+                datadir,
+                out,
+                force,
+            } => {
+                let mut config = Config::load(&config)?;
+                if let Some(datadir) = datadir {
+                    config.node.datadir = datadir;
+                }
+                runtime()?.block_on(crate::l1::deploy(&config, out, force))
+            }
+            Command::Withdraw { command } => runtime()?.block_on(command.run()),
             Command::Config {
                 command: ConfigCommand::Check { file },
             } => {
@@ -79,4 +109,12 @@ impl Cli {
             }
         }
     }
+}
+
+fn runtime() -> eyre::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("keel-rt")
+        .build()
+        .wrap_err("cannot start the async runtime")
 }

@@ -9,7 +9,9 @@ use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::ChainSpec;
 use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServerConfig};
-use keel_sequencer::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
+use keel_sequencer::{
+    BlockRules, PluginFailures, Proposer, ProposerConfig, SequencerMetrics, build_genesis,
+};
 use keel_storage::Storage;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
@@ -66,8 +68,11 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         plugins.registry.clone(),
         plugins.fees,
         Eip1559BaseFee::new(spec),
-        metrics.fee_plugin_failures.clone(),
-        metrics.ordering_plugin_failures.clone(),
+        PluginFailures {
+            fee: metrics.fee_plugin_failures.clone(),
+            ordering: metrics.ordering_plugin_failures.clone(),
+            bridge: metrics.bridge_plugin_failures.clone(),
+        },
     ));
     metrics.head.set(head.number as i64);
     if let Some(listen) = config.metrics.listen {
@@ -116,6 +121,9 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             extra_data: config.genesis.extra_data.clone(),
             max_block_txs: config.sequencer.max_block_txs,
             batcher: config.batcher.clone(),
+            max_deposits_per_block: config
+                .settlement()
+                .map_or(0, |l1| l1.max_deposits_per_block),
         },
         storage.clone(),
         pool,
@@ -186,6 +194,19 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let proposer = proposer
         .spawn()
         .wrap_err("cannot start the proposer thread")?;
+    let l1 = match config.settlement() {
+        None => None,
+        Some(l1) => Some(
+            crate::l1::start(
+                l1,
+                datadir,
+                storage.clone(),
+                spec.chain_id,
+                genesis.header.hash(),
+            )
+            .await?,
+        ),
+    };
     info!(target: "keel::node", rpc = %rpc.local_addr(), chain_id = spec.chain_id, "keel is running");
 
     // Run until a signal, or until the proposer (a critical task) dies.
@@ -206,6 +227,9 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     if let Some((stop, task)) = coordinator {
         let _ = stop.send(());
         let _ = task.await;
+    }
+    if let Some(l1) = l1 {
+        l1.stop().await;
     }
     let result = proposer.stop();
     if let Err(e) = &result {

@@ -7,13 +7,17 @@
 //! keel plugin build [DIR]                                   build it into a component
 //! keel plugin check FILE.wasm --slot SLOT                  conformance run, fuel per call
 //! keel plugin swap SLOT FILE.wasm --config NODE.toml       hot-swap a plugin on a running node
+//! keel deploy --config NODE.toml                            deploy the L1 contracts for this L2
+//! keel withdraw claim --tx HASH --config NODE.toml --key K  claim a withdrawal on L1
 //! ```
 
 mod cli;
+mod l1;
 mod launch;
 mod metrics;
 mod plugin_cmd;
 mod plugins;
+mod withdraw;
 
 use clap::Parser;
 

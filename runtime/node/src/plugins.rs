@@ -219,8 +219,8 @@ pub(crate) fn load(config: &Config, storage: &Storage) -> eyre::Result<NodePlugi
             .schedule(plugin, Some(at), |_| Ok::<_, Infallible>(()))
             .map_err(|e| eyre!("cannot reschedule a pending plugin swap: {e}"))?;
     }
-    if config.plugins.bridge.is_some() {
-        warn!(target: "keel::plugins", "plugins.bridge is configured but deposits and withdrawals arrive with L1 settlement; the slot is not used yet");
+    if config.plugins.bridge.is_some() && config.settlement().is_none() {
+        warn!(target: "keel::plugins", "plugins.bridge is configured but there is no [l1] section: no deposits arrive, so the plugin is never called");
     }
     Ok(NodePlugins {
         engine,

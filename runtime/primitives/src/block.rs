@@ -1,7 +1,9 @@
 //! Blocks as Keel seals, stores and serves them.
 
-use alloy_consensus::{Header, Sealed, TxEnvelope};
+use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{Address, B256};
+
+use crate::KeelTx;
 
 /// A block whose header hash has been computed, with the senders recovered at execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,9 +11,9 @@ pub struct SealedBlock {
     /// The header and its hash.
     pub header: Sealed<Header>,
     /// The transactions, in execution order.
-    pub transactions: Vec<TxEnvelope>,
-    /// `senders[i]` signed `transactions[i]`; recovered once at admission so storage and RPC
-    /// never repeat the elliptic-curve work.
+    pub transactions: Vec<KeelTx>,
+    /// `senders[i]` signed `transactions[i]` (for a deposit: its L1 sender); recovered once at
+    /// admission so storage and RPC never repeat the elliptic-curve work.
     pub senders: Vec<Address>,
 }
 

@@ -5,24 +5,31 @@
 //! async, no allocator tricks.
 //!
 //! - [`block`]: the sealed block Keel stores and serves.
+//! - [`transaction`]: [`KeelTx`] (signed Ethereum transactions and the privileged
+//!   [`DepositTx`]) and [`KeelReceipt`].
 //! - [`batch`]: what a batch proof attests ([`BatchOutput`]) and its commitment.
+//! - [`bridge`]: withdrawals, their Merkle tree and the deposits rolling hash, as L1 checks them.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
 //! - [`plugins`]: plugin slots and identities, as blocks record them.
 
 pub mod batch;
 pub mod block;
+pub mod bridge;
 pub mod chain;
 pub mod plugins;
 pub mod state;
+pub mod transaction;
 
 pub use alloy_consensus::{
     Header, ReceiptEnvelope, Sealed, TxEnvelope, TxReceipt, transaction::Recovered,
 };
 pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
-pub use batch::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
+pub use batch::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS, dev_attestation_digest};
 pub use block::SealedBlock;
+pub use bridge::{BatchSettlement, L1Deposit, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree};
 pub use chain::ChainSpec;
 pub use plugins::{PluginId, PluginSlot};
 pub use state::StateReader;
+pub use transaction::{DEPOSIT_TX_TYPE, DepositTx, KeelReceipt, KeelTx};

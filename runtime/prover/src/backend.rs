@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use alloy_primitives::Bytes;
-use keel_primitives::BatchOutput;
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use keel_primitives::{BatchOutput, dev_attestation_digest};
 use keel_stf::{ProverInput, StfError, execute_batch};
 
 /// A proof and the output it attests.
@@ -16,7 +18,7 @@ use keel_stf::{ProverInput, StfError, execute_batch};
 pub struct Proven {
     /// What the batch computes.
     pub output: BatchOutput,
-    /// The proof bytes (empty for [`ExecBackend`]).
+    /// The proof bytes (for [`ExecBackend`]: the dev attestation, or empty without a key).
     pub proof: Bytes,
 }
 
@@ -47,10 +49,10 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    /// A new backend of this kind.
-    pub fn backend(self) -> Arc<dyn Backend> {
+    /// A new backend of this kind; `dev_key` is the development attestation key (exec only).
+    pub fn backend(self, dev_key: Option<PrivateKeySigner>) -> Arc<dyn Backend> {
         match self {
-            Self::Exec => Arc::new(ExecBackend),
+            Self::Exec => Arc::new(ExecBackend { dev_key }),
         }
     }
 }
@@ -73,8 +75,15 @@ pub trait Backend: Send + Sync + 'static {
 
 /// Runs the stateless STF natively and returns its output: no cryptographic proof. For
 /// development and CI, where a batch must go from sealed to proven in milliseconds.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ExecBackend;
+///
+/// With a `dev_key`, the proof is that key's signature over the batch commitment
+/// ([`dev_attestation_digest`]): what L1's `DevVerifier` accepts from a registered key. It
+/// attests only that the key's holder ran the STF: trust in the key, not a proof.
+#[derive(Debug, Clone, Default)]
+pub struct ExecBackend {
+    /// Signs each output for `DevVerifier`; `None`: empty proofs.
+    pub dev_key: Option<PrivateKeySigner>,
+}
 
 impl Backend for ExecBackend {
     fn name(&self) -> &str {
@@ -98,10 +107,16 @@ impl Backend for ExecBackend {
             execute_ms = (started.elapsed() - decoded).as_secs_f64() * 1e3,
             "executed batch"
         );
-        Ok(Proven {
-            output,
-            proof: Bytes::new(),
-        })
+        let proof = match &self.dev_key {
+            None => Bytes::new(),
+            Some(key) => {
+                let signature = key
+                    .sign_hash_sync(&dev_attestation_digest(output.commitment()))
+                    .map_err(|e| BackendError::Failed(Box::new(e)))?;
+                Bytes::from(signature.as_bytes().to_vec())
+            }
+        };
+        Ok(Proven { output, proof })
     }
 }
 
@@ -112,12 +127,15 @@ mod tests {
     #[test]
     fn garbage_input_is_an_error_not_a_panic() {
         for input in [&[][..], &[0xde, 0xad], &[0xc0], &[0xf9, 0xff, 0xff]] {
-            let error = ExecBackend.prove(input).unwrap_err();
+            let error = ExecBackend::default().prove(input).unwrap_err();
             assert!(error.is_bad_input(), "{error}");
         }
-        let error = ExecBackend.prove(&[0xde, 0xad]).unwrap_err();
+        let error = ExecBackend::default().prove(&[0xde, 0xad]).unwrap_err();
         assert!(error.to_string().contains("does not decode"), "{error}");
-        assert_eq!(BackendKind::Exec.backend().name(), "exec");
-        assert_eq!(ExecBackend.program_version(), keel_stf::PROGRAM_VERSION);
+        assert_eq!(BackendKind::Exec.backend(None).name(), "exec");
+        assert_eq!(
+            ExecBackend::default().program_version(),
+            keel_stf::PROGRAM_VERSION
+        );
     }
 }

@@ -31,6 +31,16 @@ struct Cli {
     /// refusal.
     #[arg(long, hide = true, value_name = "STR")]
     program_version: Option<String>,
+    /// Development attestation key (hex private key; exec backend): each proof is its
+    /// signature over the batch commitment, which L1's `DevVerifier` accepts when the key's
+    /// address is registered (`l1.dev_provers`). `KEEL_PROVER_DEV_KEY` works too.
+    #[arg(
+        long,
+        env = "KEEL_PROVER_DEV_KEY",
+        hide_env_values = true,
+        value_name = "HEX"
+    )]
+    dev_key: Option<String>,
     /// Wait N ms after receiving work before proving it, to simulate a slow prover in tests.
     #[arg(long, default_value_t = 0, value_name = "N")]
     hold_ms: u64,
@@ -44,7 +54,24 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let backend = cli.backend.backend();
+    let dev_key = match cli
+        .dev_key
+        .as_deref()
+        .map(str::parse::<alloy_signer_local::PrivateKeySigner>)
+    {
+        None => None,
+        Some(Ok(key)) => {
+            tracing::info!(target: "keel::prover", attester = %key.address(), "signing dev attestations");
+            Some(key)
+        }
+        Some(Err(_)) => {
+            eprintln!(
+                "keel-prover: --dev-key is not a private key (expected 0x and 64 hex digits)"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let backend = cli.backend.backend(dev_key);
     let options = WorkerOptions {
         name: cli
             .name

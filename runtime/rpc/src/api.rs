@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope};
+use alloy_consensus::{Header, Sealed, Transaction as _};
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::{FeeHistory, Filter, FilterBlockOption, Log, TransactionRequest};
 use keel_evm::{BaseFeeRule, CallOutcome, CallRequest, EvmError, Simulator};
 use keel_mempool::Mempool;
-use keel_primitives::{ChainSpec, StateReader};
+use keel_primitives::{ChainSpec, KeelReceipt, KeelTx, StateReader};
 use keel_storage::{HistoricalState, Snapshot, Storage};
 use serde_json::value::RawValue;
 
@@ -301,7 +301,11 @@ impl EthApi {
             return self.mined_transaction(snapshot, location.block, location.index as usize);
         }
         match self.pool.get(&hash) {
-            Some(pooled) => json(rpc_transaction(pooled.tx.clone(), pooled.sender, None)),
+            Some(pooled) => json(rpc_transaction(
+                pooled.tx.clone().into(),
+                pooled.sender,
+                None,
+            )),
             None => json(()),
         }
     }
@@ -438,12 +442,7 @@ impl EthApi {
     }
 }
 
-type BlockParts = (
-    Sealed<Header>,
-    Vec<TxEnvelope>,
-    Vec<Address>,
-    Vec<alloy_consensus::ReceiptEnvelope>,
-);
+type BlockParts = (Sealed<Header>, Vec<KeelTx>, Vec<Address>, Vec<KeelReceipt>);
 
 fn block_parts(snapshot: &Snapshot, number: u64) -> RpcResult<BlockParts> {
     let missing = || RpcError::internal(format!("block {number} is incomplete in storage"));
@@ -455,8 +454,8 @@ fn block_parts(snapshot: &Snapshot, number: u64) -> RpcResult<BlockParts> {
 
 /// The effective tips at `percentiles` of a block, weighted by gas used (geth's method).
 fn rewards(
-    txs: &[TxEnvelope],
-    receipts: &[alloy_consensus::ReceiptEnvelope],
+    txs: &[KeelTx],
+    receipts: &[KeelReceipt],
     base_fee: u64,
     percentiles: &[f64],
 ) -> Vec<u128> {
@@ -470,7 +469,11 @@ fn rewards(
         .map(|(tx, receipt)| {
             let gas = receipt.cumulative_gas_used() - previous;
             previous = receipt.cumulative_gas_used();
-            (tx.effective_tip_per_gas(base_fee).unwrap_or_default(), gas)
+            let tip = tx
+                .as_ethereum()
+                .and_then(|tx| tx.effective_tip_per_gas(base_fee))
+                .unwrap_or_default();
+            (tip, gas)
         })
         .collect();
     tips.sort_unstable_by_key(|(tip, _)| *tip);
@@ -616,6 +619,7 @@ impl RpcModule for EthApi {
             "keel_pluginHistory" => crate::plugins::plugin_history(snapshot, params),
             "keel_getBatch" => crate::batches::get_batch(snapshot, params),
             "keel_latestBatch" => crate::batches::latest_batch(snapshot),
+            "keel_getWithdrawalProof" => crate::batches::withdrawal_proof(snapshot, params),
             _ => Err(RpcError::method_not_found(method)),
         }
     }

@@ -1,11 +1,150 @@
-//! `keel_getBatch(number)` and `keel_latestBatches`: sealed batches, their outputs and proofs.
+//! `keel_getBatch(number)`, `keel_latestBatch()` and `keel_getWithdrawalProof(txHash)`:
+//! sealed batches, their outputs, proofs and L1 status, and what a withdrawal claim needs.
 
-use alloy_primitives::{B256, U64};
+use alloy_primitives::{Address, B256, U64, U256};
+use keel_primitives::{BatchSettlement, Withdrawal, WithdrawalTree};
 use keel_storage::{Batch, Snapshot};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::jsonrpc::{Params, RpcResult, json};
+use crate::{
+    RpcError,
+    jsonrpc::{Params, RpcResult, json},
+};
+
+/// Where a batch (and so a withdrawal in it) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SettlementStatus {
+    /// Its block is not in a sealed batch yet.
+    Pending,
+    /// Sealed, not yet committed on L1 (or the node does not settle on L1).
+    Sealed,
+    /// Committed on L1, not yet verified.
+    Committed,
+    /// Verified on L1: final, and its withdrawals can be claimed.
+    Verified,
+}
+
+fn status(snapshot: &Snapshot, batch: u64) -> RpcResult<SettlementStatus> {
+    Ok(match snapshot.l1_progress()? {
+        Some(progress) if batch <= progress.verified => SettlementStatus::Verified,
+        Some(progress) if batch <= progress.committed => SettlementStatus::Committed,
+        _ => SettlementStatus::Sealed,
+    })
+}
+
+/// `keel_getWithdrawalProof(txHash[, indexInTx])`: everything `CommonBridge.claimWithdrawal`
+/// takes, and whether it can be claimed yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalProof {
+    /// The L2 transaction that withdrew.
+    pub l2_tx_hash: B256,
+    /// Which of its withdrawals (0 for a single `withdraw` call).
+    pub index_in_tx: U64,
+    /// Who withdrew on L2.
+    pub l2_sender: Address,
+    /// Who is paid on L1.
+    pub l1_receiver: Address,
+    /// Wei.
+    pub amount: U256,
+    /// The L2 block of the transaction.
+    pub block: U64,
+    /// The batch holding it (`None` while [`SettlementStatus::Pending`]).
+    pub batch: Option<U64>,
+    /// The leaf's index in the batch's withdrawals tree.
+    pub leaf_index: Option<U64>,
+    /// Sibling hashes from the leaf to the root.
+    pub proof: Vec<B256>,
+    /// The batch's withdrawals root.
+    pub withdrawals_root: Option<B256>,
+    /// Where the batch stands.
+    pub status: SettlementStatus,
+    /// Whether `claimWithdrawal` would accept it now (its batch is verified on L1).
+    pub claimable: bool,
+}
+
+/// See [`WithdrawalProof`]; `null` for an unknown transaction, an error for one that made no
+/// withdrawal.
+pub(crate) fn withdrawal_proof(
+    snapshot: &Snapshot,
+    params: &Params<'_>,
+) -> RpcResult<Box<RawValue>> {
+    let hash: B256 = params.required(0, "transaction hash")?;
+    let index: U64 = params
+        .optional(1, "index in transaction")?
+        .unwrap_or(U64::ZERO);
+    let Some(location) = snapshot.tx_location(&hash)? else {
+        return json(());
+    };
+    let body = |number: u64| -> RpcResult<_> {
+        let missing = || RpcError::internal(format!("block {number} is incomplete in storage"));
+        let (txs, _) = snapshot.body(number)?.ok_or_else(missing)?;
+        let receipts = snapshot.receipts(number)?.ok_or_else(missing)?;
+        Ok((txs, receipts))
+    };
+    let (txs, receipts) = body(location.block)?;
+    let at = location.index as usize;
+    let made = match (txs.get(at), receipts.get(at)) {
+        (Some(tx), Some(receipt)) => keel_primitives::bridge::tx_withdrawals(tx, receipt),
+        _ => Vec::new(),
+    };
+    let Some(withdrawal) = made.get(index.to::<usize>()).copied() else {
+        return Err(RpcError::invalid_params(format!(
+            "transaction {hash} made {} withdrawal(s); there is none at index {index}",
+            made.len()
+        )));
+    };
+    let mut proof = WithdrawalProof {
+        l2_tx_hash: hash,
+        index_in_tx: index,
+        l2_sender: withdrawal.l2_sender,
+        l1_receiver: withdrawal.l1_receiver,
+        amount: withdrawal.amount,
+        block: U64::from(location.block),
+        batch: None,
+        leaf_index: None,
+        proof: Vec::new(),
+        withdrawals_root: None,
+        status: SettlementStatus::Pending,
+        claimable: false,
+    };
+    let Some(batch) = snapshot.batch_containing(location.block)? else {
+        return json(proof);
+    };
+    let mut settlement = BatchSettlement::default();
+    for number in batch.first_block..=batch.last_block {
+        let (txs, receipts) = body(number)?;
+        settlement.add_block(&txs, &receipts);
+    }
+    let leaf_index = settlement
+        .withdrawals
+        .iter()
+        .position(|w| *w == withdrawal)
+        .ok_or_else(|| {
+            RpcError::internal(format!(
+                "withdrawal of {hash} missing from batch {}",
+                batch.number
+            ))
+        })?;
+    let tree = WithdrawalTree::new(settlement.withdrawals.iter().map(Withdrawal::leaf));
+    if tree.root() != batch.output.withdrawals_root {
+        return Err(RpcError::internal(format!(
+            "batch {} withdrawals root is {} in storage but {} rebuilt",
+            batch.number,
+            batch.output.withdrawals_root,
+            tree.root()
+        )));
+    }
+    proof.status = status(snapshot, batch.number)?;
+    proof.claimable = proof.status == SettlementStatus::Verified;
+    proof.batch = Some(U64::from(batch.number));
+    proof.leaf_index = Some(U64::from(leaf_index));
+    proof.proof = tree.proof(leaf_index).unwrap_or_default();
+    proof.withdrawals_root = Some(tree.root());
+    json(proof)
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,6 +157,7 @@ struct BatchView {
     witness_bytes: U64,
     input_bytes: U64,
     sealed_at_ms: U64,
+    deposits: U64,
     /// What a proof must attest: `keccak256(abi.encode(output fields))`.
     commitment: B256,
     parent_block_hash: B256,
@@ -30,6 +170,8 @@ struct BatchView {
     proof: Option<ProofView>,
     /// The prover holding the batch now, if any.
     lease: Option<LeaseView>,
+    /// Where it stands on L1.
+    status: SettlementStatus,
 }
 
 #[derive(Serialize)]
@@ -67,6 +209,7 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
         witness_bytes: U64::from(batch.witness_bytes),
         input_bytes: U64::from(batch.input_bytes),
         sealed_at_ms: U64::from(batch.sealed_at_ms),
+        deposits: U64::from(batch.deposits),
         commitment: output.commitment(),
         parent_block_hash: output.parent_block_hash,
         pre_state_root: output.pre_state_root,
@@ -82,6 +225,7 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
             received_at_ms: U64::from(proof.received_at_ms),
             proof_bytes: U64::from(proof.proof.len() as u64),
         }),
+        status: status(snapshot, batch.number)?,
         lease: lease.map(|lease| LeaseView {
             prover: lease.prover,
             backend: lease.backend,

@@ -1,13 +1,106 @@
 //! Building RPC objects (blocks, transactions, receipts, logs) from stored data.
+//!
+//! Signed transactions are served exactly as Ethereum nodes serve them. A deposit (type
+//! `0x7e`, see [`keel_primitives::DepositTx`]) has no Ethereum RPC form; it is served as an
+//! object of that type with `from` = its L1 sender, `to` = its L2 recipient, `nonce` = its
+//! deposit id and no gas, as the OP stack serves its own deposits. Clients that decode every
+//! transaction type strictly (alloy's `Ethereum` network) read blocks with deposits through
+//! hashes, or with a network that accepts unknown types (`AnyNetwork`).
 
-use alloy_consensus::{
-    Header, ReceiptEnvelope, Sealed, Transaction as _, TxEnvelope, transaction::Recovered,
-};
-use alloy_primitives::{Address, B256, U256};
+use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, B256, Bloom, Bytes, U8, U64, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
 };
+use keel_primitives::{DEPOSIT_TX_TYPE, DepositTx, KeelReceipt, KeelTx};
+use serde::Serialize;
+
+/// A transaction as RPC returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub(crate) enum RpcTransaction {
+    /// A signed Ethereum transaction, in Ethereum's form.
+    Ethereum(Box<Transaction>),
+    /// An L1 deposit.
+    Deposit(DepositView),
+}
+
+/// A deposit transaction as RPC returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DepositView {
+    #[serde(rename = "type")]
+    ty: U8,
+    hash: B256,
+    /// The L1 account that paid.
+    from: Address,
+    /// The L2 account credited.
+    to: Address,
+    value: U256,
+    /// The deposit id (deposits have no nonce).
+    nonce: U64,
+    deposit_id: U64,
+    /// Whether the bridge rules refused it (its value goes back to `from` on L1).
+    refund: bool,
+    gas: U64,
+    gas_price: U64,
+    input: Bytes,
+    block_hash: Option<B256>,
+    block_number: Option<U64>,
+    transaction_index: Option<U64>,
+}
+
+/// A receipt as RPC returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub(crate) enum RpcReceipt {
+    /// The receipt of a signed transaction, in Ethereum's form.
+    Ethereum(Box<TransactionReceipt>),
+    /// The receipt of a deposit: always successful, no gas, no logs.
+    Deposit(DepositReceiptView),
+}
+
+/// A deposit's receipt as RPC returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DepositReceiptView {
+    #[serde(rename = "type")]
+    ty: U8,
+    status: U64,
+    cumulative_gas_used: U64,
+    gas_used: U64,
+    effective_gas_price: U64,
+    logs: Vec<Log>,
+    logs_bloom: Bloom,
+    transaction_hash: B256,
+    transaction_index: U64,
+    block_hash: B256,
+    block_number: U64,
+    from: Address,
+    to: Address,
+    contract_address: Option<Address>,
+    deposit_id: U64,
+}
+
+fn deposit_view(hash: B256, deposit: &DepositTx, at: Option<TxContext<'_>>) -> DepositView {
+    DepositView {
+        ty: U8::from(DEPOSIT_TX_TYPE),
+        hash,
+        from: deposit.l1_sender,
+        to: deposit.recipient,
+        value: deposit.value,
+        nonce: U64::from(deposit.deposit_id),
+        deposit_id: U64::from(deposit.deposit_id),
+        refund: deposit.refund,
+        gas: U64::ZERO,
+        gas_price: U64::ZERO,
+        input: Bytes::new(),
+        block_hash: at.map(|at| at.header.hash()),
+        block_number: at.map(|at| U64::from(at.header.number)),
+        transaction_index: at.map(|at| U64::from(at.index)),
+    }
+}
 
 /// Where a transaction sits, for the block fields of RPC objects.
 #[derive(Debug, Clone, Copy)]
@@ -16,12 +109,23 @@ pub(crate) struct TxContext<'a> {
     pub(crate) index: usize,
 }
 
-/// A mined transaction as RPC returns it.
+/// A transaction as RPC returns it; `at` is where it was mined, `None` while pooled.
 pub(crate) fn rpc_transaction(
-    tx: TxEnvelope,
+    tx: KeelTx,
     sender: Address,
     at: Option<TxContext<'_>>,
-) -> Transaction {
+) -> RpcTransaction {
+    match tx {
+        KeelTx::Ethereum(tx) => {
+            RpcTransaction::Ethereum(Box::new(ethereum_transaction(tx, sender, at)))
+        }
+        KeelTx::Deposit(deposit) => {
+            RpcTransaction::Deposit(deposit_view(deposit.hash(), deposit.inner(), at))
+        }
+    }
+}
+
+fn ethereum_transaction(tx: TxEnvelope, sender: Address, at: Option<TxContext<'_>>) -> Transaction {
     let effective_gas_price = at.map(|at| tx.effective_gas_price(at.header.base_fee_per_gas));
     Transaction {
         inner: Recovered::new_unchecked(tx, sender),
@@ -36,10 +140,10 @@ pub(crate) fn rpc_transaction(
 /// A block as RPC returns it, with full transactions or only their hashes.
 pub(crate) fn rpc_block(
     header: Sealed<Header>,
-    transactions: Vec<TxEnvelope>,
+    transactions: Vec<KeelTx>,
     senders: Vec<Address>,
     full: bool,
-) -> Block {
+) -> Block<RpcTransaction> {
     let size = block_size(header.inner(), &transactions);
     let transactions = if full {
         BlockTransactions::Full(
@@ -60,7 +164,7 @@ pub(crate) fn rpc_block(
                 .collect(),
         )
     } else {
-        BlockTransactions::Hashes(transactions.iter().map(|tx| *tx.tx_hash()).collect())
+        BlockTransactions::Hashes(transactions.iter().map(KeelTx::hash).collect())
     };
     Block {
         header: RpcHeader::from_consensus(header, None, Some(U256::from(size))),
@@ -71,7 +175,7 @@ pub(crate) fn rpc_block(
 }
 
 /// RLP size of the block, as `size` reports it.
-fn block_size(header: &Header, transactions: &[TxEnvelope]) -> usize {
+fn block_size(header: &Header, transactions: &[KeelTx]) -> usize {
     let body_len: usize = transactions.iter().map(Encodable::length).sum::<usize>();
     let list_header = alloy_rlp::Header {
         list: true,
@@ -91,18 +195,40 @@ fn block_size(header: &Header, transactions: &[TxEnvelope]) -> usize {
 /// The receipt of the transaction at `index` of a block.
 pub(crate) fn rpc_receipt(
     header: &Sealed<Header>,
-    transactions: &[TxEnvelope],
+    transactions: &[KeelTx],
     senders: &[Address],
-    receipts: &[ReceiptEnvelope],
+    receipts: &[KeelReceipt],
     index: usize,
-) -> Option<TransactionReceipt> {
-    let tx = transactions.get(index)?;
+) -> Option<RpcReceipt> {
     let sender = *senders.get(index)?;
-    let receipt = receipts.get(index)?;
     let previous_cumulative = index
         .checked_sub(1)
         .and_then(|i| receipts.get(i))
         .map_or(0, |r| r.cumulative_gas_used());
+    let (tx, receipt) = match (transactions.get(index)?, receipts.get(index)?) {
+        (KeelTx::Ethereum(tx), KeelReceipt::Ethereum(receipt)) => (tx, receipt),
+        (KeelTx::Deposit(deposit), receipt) => {
+            return Some(RpcReceipt::Deposit(DepositReceiptView {
+                ty: U8::from(DEPOSIT_TX_TYPE),
+                status: U64::from(1),
+                cumulative_gas_used: U64::from(receipt.cumulative_gas_used()),
+                gas_used: U64::ZERO,
+                effective_gas_price: U64::ZERO,
+                logs: Vec::new(),
+                logs_bloom: Bloom::ZERO,
+                transaction_hash: deposit.hash(),
+                transaction_index: U64::from(index),
+                block_hash: header.hash(),
+                block_number: U64::from(header.number),
+                from: deposit.l1_sender,
+                to: deposit.recipient,
+                contract_address: None,
+                deposit_id: U64::from(deposit.deposit_id),
+            }));
+        }
+        // Storage pairs each transaction with a receipt of its own kind.
+        (KeelTx::Ethereum(_), KeelReceipt::Deposit(_)) => return None,
+    };
     let first_log_index: usize = receipts[..index].iter().map(|r| r.logs().len()).sum();
     let tx_hash = *tx.tx_hash();
     let mut log_index = first_log_index as u64;
@@ -112,7 +238,7 @@ pub(crate) fn rpc_receipt(
         log
     });
     let contract_address = tx.kind().is_create().then(|| sender.create(tx.nonce()));
-    Some(TransactionReceipt {
+    Some(RpcReceipt::Ethereum(Box::new(TransactionReceipt {
         inner,
         transaction_hash: tx_hash,
         transaction_index: Some(index as u64),
@@ -125,26 +251,20 @@ pub(crate) fn rpc_receipt(
         from: sender,
         to: tx.to(),
         contract_address,
-    })
+    })))
 }
 
 /// All logs of a block with their positions, for `eth_getLogs`.
 pub(crate) fn block_logs(
     header: &Sealed<Header>,
-    transactions: &[TxEnvelope],
-    receipts: &[ReceiptEnvelope],
+    transactions: &[KeelTx],
+    receipts: &[KeelReceipt],
 ) -> Vec<Log> {
     let mut out = Vec::new();
     let mut log_index = 0u64;
     for (index, (tx, receipt)) in transactions.iter().zip(receipts).enumerate() {
         for log in receipt.logs() {
-            out.push(rpc_log(
-                log.clone(),
-                header,
-                *tx.tx_hash(),
-                index,
-                log_index,
-            ));
+            out.push(rpc_log(log.clone(), header, tx.hash(), index, log_index));
             log_index += 1;
         }
     }

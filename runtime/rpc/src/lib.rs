@@ -33,6 +33,7 @@ pub use api::{
     DEFAULT_MAX_LOGS, DEFAULT_MAX_LOGS_RANGE, DEFAULT_SUGGESTED_TIP, EthApi, EthApiConfig,
 };
 pub use auth::{JwtError, JwtSecret, MAX_CLOCK_SKEW_SECS};
+pub use batches::{SettlementStatus, WithdrawalProof};
 pub use error::RpcError;
 pub use jsonrpc::Params;
 pub use server::{

@@ -25,7 +25,6 @@ use keel_primitives::ChainSpec;
 use keel_sequencer::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
 use keel_stf::{ProverInput, execute_batch};
 use keel_storage::Storage;
-use prometheus_client::metrics::counter::Counter;
 
 alloy_sol_types::sol!(TestToken, "../../contracts/out/TestToken.json");
 
@@ -149,6 +148,7 @@ impl Bench {
                     max_blocks: 1,
                     ..BatcherConfig::default()
                 },
+                max_deposits_per_block: 0,
             },
             storage.clone(),
             pool.clone(),
@@ -166,8 +166,7 @@ impl Bench {
                     max_change_bps: 1_250,
                 },
                 Eip1559BaseFee::new(spec),
-                Counter::default(),
-                Counter::default(),
+                keel_sequencer::PluginFailures::default(),
             )),
             SequencerMetrics::default(),
         );

@@ -20,7 +20,7 @@ use std::{
 use alloy_consensus::Header;
 use alloy_primitives::Bytes;
 use keel_config::BatcherConfig;
-use keel_primitives::{BatchOutput, ChainSpec, NO_DEPOSITS, NO_WITHDRAWALS};
+use keel_primitives::{BatchOutput, BatchSettlement, ChainSpec};
 use keel_stf::{BlockInput, ProverInput, Witness, execute_batch};
 use keel_storage::{Batch, Snapshot, Storage, StorageError};
 use tracing::{error, info};
@@ -42,6 +42,8 @@ pub(crate) struct OpenBatch {
     witness_bytes: u64,
     /// When its first block was added.
     opened: Option<Instant>,
+    /// The earliest L1 deadline (Unix seconds) of the deposits it includes.
+    deposit_deadline: Option<u64>,
     /// What its blocks created, left out of later blocks' witnesses.
     pub(crate) known: KnownToBatch,
 }
@@ -61,6 +63,7 @@ impl OpenBatch {
             gas: 0,
             witness_bytes: 0,
             opened: None,
+            deposit_deadline: None,
             known: KnownToBatch::default(),
         };
         for block in first_block..=head {
@@ -70,13 +73,29 @@ impl OpenBatch {
             let witness = snapshot
                 .block_witness(block)?
                 .ok_or_else(|| missing("block_witnesses", block))?;
-            open.add_block(header.gas_limit, witness.byte_len());
+            let (txs, _) = snapshot
+                .body(block)?
+                .ok_or_else(|| missing("bodies", block))?;
+            let mut deadline = None;
+            for deposit in txs.iter().filter_map(|tx| tx.as_deposit()) {
+                let recorded = snapshot
+                    .l1_deposit(deposit.deposit_id)?
+                    .ok_or_else(|| missing("l1_deposits", deposit.deposit_id))?;
+                deadline = earliest(deadline, Some(recorded.deadline));
+            }
+            open.add_block(header.gas_limit, witness.byte_len(), deadline);
         }
         Ok(open)
     }
 
     /// Counts a sealed block in.
-    pub(crate) fn add_block(&mut self, gas_limit: u64, witness_bytes: u64) {
+    pub(crate) fn add_block(
+        &mut self,
+        gas_limit: u64,
+        witness_bytes: u64,
+        deposit_deadline: Option<u64>,
+    ) {
+        self.deposit_deadline = earliest(self.deposit_deadline, deposit_deadline);
         self.blocks += 1;
         self.gas = self.gas.saturating_add(gas_limit);
         self.witness_bytes += witness_bytes;
@@ -103,6 +122,12 @@ impl OpenBatch {
             .is_some_and(|opened| opened.elapsed() >= config.commit_interval)
         {
             Some("commit_interval")
+        } else if self.deposit_deadline.is_some_and(|deadline| {
+            // Seal early so the committer lands the batch on L1 before the bridge starts
+            // refusing batches that lack the deposit.
+            unix_now().saturating_add(config.deposit_margin.as_secs()) >= deadline
+        }) {
+            Some("deposit_deadline")
         } else {
             None
         }
@@ -147,6 +172,7 @@ impl OpenBatch {
             gas: 0,
             witness_bytes: 0,
             opened: None,
+            deposit_deadline: None,
             known: KnownToBatch::default(),
         };
         Ok(batch)
@@ -169,6 +195,7 @@ pub(crate) fn assemble(
     let mut nodes: HashSet<Bytes> = HashSet::new();
     let mut codes: HashSet<Bytes> = HashSet::new();
     let mut oldest_read = parent.number;
+    let mut settlement = BatchSettlement::default();
     let (mut gas_used, mut transactions) = (0u64, 0u64);
     for block in first..=last {
         let header = snapshot
@@ -177,6 +204,10 @@ pub(crate) fn assemble(
         let (txs, _) = snapshot
             .body(block)?
             .ok_or_else(|| missing("bodies", block))?;
+        let receipts = snapshot
+            .receipts(block)?
+            .ok_or_else(|| missing("receipts", block))?;
+        settlement.add_block(&txs, &receipts);
         let witness = snapshot
             .block_witness(block)?
             .ok_or_else(|| missing("block_witnesses", block))?;
@@ -212,8 +243,8 @@ pub(crate) fn assemble(
         pre_state_root: parent.state_root,
         post_state_root: last_header.state_root,
         last_block_hash: last_header.hash(),
-        withdrawals_root: NO_WITHDRAWALS,
-        deposits_rolling_hash: NO_DEPOSITS,
+        withdrawals_root: settlement.withdrawals_root(),
+        deposits_rolling_hash: settlement.deposits.hash(),
     };
     let batch = Batch {
         number,
@@ -223,6 +254,7 @@ pub(crate) fn assemble(
         transactions,
         witness_bytes: witness.byte_len(),
         input_bytes: 0,
+        deposits: settlement.deposits.count(),
         sealed_at_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
@@ -240,6 +272,19 @@ pub(crate) fn assemble(
 }
 
 /// Runs the STF on `input` and checks it reproduces the chain the node built.
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn self_check(input: &ProverInput, batch: &Batch) -> SequencerResult<()> {
     let started = Instant::now();
     let result = execute_batch(input);

@@ -1,9 +1,11 @@
 //! The genesis block and state from the config's `[genesis]` section.
 
+use std::collections::BTreeMap;
+
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealable, Sealed};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use keel_config::GenesisConfig;
-use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
+use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, L2_BRIDGE_ADDRESS};
 use keel_storage::GenesisWrite;
 use keel_trie::{GenesisAccount, StateRootUpdate, genesis_state};
 
@@ -32,12 +34,27 @@ impl Genesis {
     }
 }
 
-/// Builds the genesis state root and header from `config`.
+/// Builds the genesis state root and header from `config`, with Keel's predeploys (the L2
+/// bridge at [`L2_BRIDGE_ADDRESS`]) added unless the alloc names their addresses itself.
 pub fn build_genesis(config: &GenesisConfig) -> Genesis {
+    let mut alloc = config.alloc.clone();
+    alloc
+        .entry(L2_BRIDGE_ADDRESS)
+        .or_insert_with(|| keel_config::GenesisAccount {
+            code: crate::predeploys::l2_bridge_code(),
+            ..Default::default()
+        });
+    genesis_of(config, &alloc)
+}
+
+/// The genesis block of `config` with exactly `alloc` as its state.
+pub(crate) fn genesis_of(
+    config: &GenesisConfig,
+    alloc: &BTreeMap<Address, keel_config::GenesisAccount>,
+) -> Genesis {
     let mut storage = Vec::new();
     let mut codes = Vec::new();
-    let accounts: Vec<GenesisAccount> = config
-        .alloc
+    let accounts: Vec<GenesisAccount> = alloc
         .iter()
         .map(|(address, account)| {
             let code_hash = if account.code.is_empty() {

@@ -17,13 +17,15 @@ mod error;
 mod genesis;
 mod metrics;
 mod plugins;
+mod predeploys;
 mod proposer;
 mod witness;
 
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
-pub use plugins::{BlockFees, BlockRules};
+pub use plugins::{BlockFees, BlockRules, PluginFailures};
+pub use predeploys::l2_bridge_code;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};
 
 #[cfg(test)]

@@ -26,6 +26,10 @@ pub struct SequencerMetrics {
     pub fee_plugin_failures: Counter,
     /// Ordering-plugin calls that failed and fell back to the pool's order.
     pub ordering_plugin_failures: Counter,
+    /// Bridge-plugin calls that failed and fell back to crediting the deposit.
+    pub bridge_plugin_failures: Counter,
+    /// L1 deposits included in blocks.
+    pub deposits: Counter,
     /// Batches sealed.
     pub batches: Counter,
 }
@@ -45,6 +49,8 @@ impl Default for SequencerMetrics {
             gas_per_second: Gauge::default(),
             fee_plugin_failures: Counter::default(),
             ordering_plugin_failures: Counter::default(),
+            bridge_plugin_failures: Counter::default(),
+            deposits: Counter::default(),
             batches: Counter::default(),
         }
     }
@@ -93,6 +99,16 @@ impl SequencerMetrics {
             "keel_ordering_plugin_failures",
             "Ordering-plugin calls that fell back to the pool's order",
             self.ordering_plugin_failures.clone(),
+        );
+        registry.register(
+            "keel_bridge_plugin_failures",
+            "Bridge-plugin calls that fell back to crediting the deposit",
+            self.bridge_plugin_failures.clone(),
+        );
+        registry.register(
+            "keel_deposits_included",
+            "L1 deposits included in L2 blocks",
+            self.deposits.clone(),
         );
         registry.register(
             "keel_batches_sealed",

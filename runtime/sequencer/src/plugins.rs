@@ -10,12 +10,24 @@ use alloy_consensus::Header;
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::PooledTx;
 use keel_plugin_host::{
-    ActiveSet, Candidate, FeeDecision, FeeParams, OrderingContext, PluginEngine, PluginRegistry,
-    PluginResult, PluginSlot,
+    ActiveSet, Candidate, Deposit, DepositDecision, FeeDecision, FeeParams, OrderingContext,
+    PluginEngine, PluginRegistry, PluginResult, PluginSlot,
 };
+use keel_primitives::L1Deposit;
 use keel_storage::BlockPlugin;
 use prometheus_client::metrics::counter::Counter;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
+
+/// Counters of plugin calls that failed and fell back to the native rule, per slot.
+#[derive(Debug, Clone, Default)]
+pub struct PluginFailures {
+    /// Fee plugin failures.
+    pub fee: Counter,
+    /// Ordering plugin failures.
+    pub ordering: Counter,
+    /// Bridge plugin failures.
+    pub bridge: Counter,
+}
 
 /// What a block's transactions must pay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,25 +51,69 @@ pub struct BlockRules {
     native_fee: Eip1559BaseFee,
     fee_failures: Counter,
     ordering_failures: Counter,
+    bridge_failures: Counter,
 }
 
 impl BlockRules {
-    /// Rules from `registry`'s plugins; `fee_failures` and `ordering_failures` count fallbacks.
-    pub const fn new(
+    /// Rules from `registry`'s plugins; the counters count each slot's fallbacks.
+    pub fn new(
         engine: Arc<PluginEngine>,
         registry: Arc<PluginRegistry>,
         fee_params: FeeParams,
         native_fee: Eip1559BaseFee,
-        fee_failures: Counter,
-        ordering_failures: Counter,
+        failures: PluginFailures,
     ) -> Self {
         Self {
             engine,
             registry,
             fee_params,
             native_fee,
-            fee_failures,
-            ordering_failures,
+            fee_failures: failures.fee,
+            ordering_failures: failures.ordering,
+            bridge_failures: failures.bridge,
+        }
+    }
+
+    /// Whether `deposit` is refunded rather than credited, with the bridge plugin's record for
+    /// the block. No plugin, or a failing one, credits: the native rule accepts every deposit
+    /// the L1 bridge accepted. `deadline_block` is the L2 block the deposit must be in by.
+    pub fn deposit_refund(
+        &self,
+        set: &ActiveSet,
+        deposit: &L1Deposit,
+        deadline_block: u64,
+    ) -> (bool, Option<BlockPlugin>) {
+        let Some(plugin) = set.bridge() else {
+            return (false, None);
+        };
+        let seen = Deposit {
+            l1_sender: deposit.l1_sender,
+            l2_recipient: deposit.recipient,
+            value: deposit.value,
+            data: Default::default(),
+            l1_block: deposit.l1_block,
+            deadline: deadline_block,
+        };
+        match plugin.on_deposit(&self.engine, &seen) {
+            Ok(DepositDecision::Credit) => (
+                false,
+                Some(used(PluginSlot::Bridge, plugin.id().clone(), false)),
+            ),
+            Ok(DepositDecision::Refund(reason)) => {
+                info!(target: "keel::plugins", plugin = %plugin.id(), deposit = deposit.deposit_id, %reason, "deposit refunded to its L1 sender");
+                (
+                    true,
+                    Some(used(PluginSlot::Bridge, plugin.id().clone(), false)),
+                )
+            }
+            Err(error) => {
+                self.bridge_failures.inc();
+                warn!(target: "keel::plugins", %error, deposit = deposit.deposit_id, "bridge plugin failed; the deposit is credited (native rule)");
+                (
+                    false,
+                    Some(used(PluginSlot::Bridge, plugin.id().clone(), true)),
+                )
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
 use keel_primitives::ChainSpec;
-use keel_storage::{BlockWrite, Storage};
+use keel_storage::{BlockPlugin, BlockWrite, Storage};
 use tracing::{error, info, info_span, warn};
 
 use keel_plugin_host::OrderingContext;
@@ -40,6 +40,8 @@ pub struct ProposerConfig {
     pub max_block_txs: Option<usize>,
     /// When blocks are sealed into batches.
     pub batcher: BatcherConfig,
+    /// Most L1 deposits included per block (they go first, oldest first).
+    pub max_deposits_per_block: usize,
 }
 
 /// What one sealed block contained.
@@ -55,6 +57,8 @@ pub struct BlockSummary {
     pub gas_used: u64,
     /// Transactions dropped as invalid.
     pub dropped: usize,
+    /// L1 deposits included (counted in `transactions` too).
+    pub deposits: usize,
 }
 
 /// Builds blocks from the pool onto the stored head.
@@ -146,6 +150,31 @@ impl Proposer {
         };
         let state = RecordingState::new(&snapshot);
         let mut builder = BlockBuilder::new(&self.spec, &state, &parent, attributes);
+        // Forced inclusion: L1 deposits go before any other transaction, oldest (nearest to
+        // its deadline) first. They use no gas, so pool traffic can never crowd them out.
+        let deposits = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
+        let mut bridge_plugin = None;
+        let mut deposit_deadline = None;
+        for deposit in &deposits {
+            let blocks_left = deposit.deadline.saturating_sub(timestamp)
+                / self.config.block_time.as_secs().max(1);
+            let (refund, record) =
+                self.rules
+                    .deposit_refund(&plugins.set, deposit, number + blocks_left);
+            // One record per block; a fallback on any of its deposits marks it.
+            if let Some(record) = record {
+                let fell_back = record.fell_back
+                    || bridge_plugin
+                        .as_ref()
+                        .is_some_and(|p: &BlockPlugin| p.fell_back);
+                bridge_plugin = Some(BlockPlugin {
+                    fell_back,
+                    ..record
+                });
+            }
+            deposit_deadline = Some(deposit_deadline.unwrap_or(u64::MAX).min(deposit.deadline));
+            builder.push_deposit(deposit.to_tx(refund).seal())?;
+        }
         let max_txs = self.config.max_block_txs.unwrap_or(usize::MAX);
         let mut mined = Vec::new();
         let mut invalid = Vec::new();
@@ -201,6 +230,7 @@ impl Proposer {
             plugins: &ordering_plugin
                 .into_iter()
                 .chain(fees.plugin)
+                .chain(bridge_plugin)
                 .collect::<Vec<_>>(),
             activated: &plugins
                 .activated
@@ -210,7 +240,11 @@ impl Proposer {
             witness: Some(&witness),
         })?;
         open.known.add(&built.state.nodes, &built.codes);
-        open.add_block(built.block.header.gas_limit, witness.byte_len());
+        open.add_block(
+            built.block.header.gas_limit,
+            witness.byte_len(),
+            deposit_deadline,
+        );
         drop(batch);
         self.pool.on_block(
             &mined,
@@ -228,6 +262,7 @@ impl Proposer {
         let gas_used = built.block.header.gas_used;
         self.metrics.blocks.inc();
         self.metrics.transactions.inc_by(mined.len() as u64);
+        self.metrics.deposits.inc_by(deposits.len() as u64);
         self.metrics.dropped.inc_by(invalid.len() as u64);
         self.metrics.head.set(number as i64);
         self.metrics.mempool_size.set(self.pool.len() as i64);
@@ -242,6 +277,7 @@ impl Proposer {
             number,
             hash = %built.block.hash(),
             txs = mined.len(),
+            deposits = deposits.len(),
             gas_used,
             base_fee,
             elapsed_ms = elapsed.as_secs_f64() * 1e3,
@@ -250,9 +286,10 @@ impl Proposer {
         Ok(BlockSummary {
             number,
             hash: built.block.hash(),
-            transactions: mined.len(),
+            transactions: mined.len() + deposits.len(),
             gas_used,
             dropped: invalid.len(),
+            deposits: deposits.len(),
         })
     }
 

@@ -5,13 +5,10 @@ use std::collections::BTreeMap;
 use alloy_consensus::{Header, Sealable, Sealed, transaction::SignerRecoverable};
 use alloy_primitives::{B256, Bytes, keccak256, map::B256Map};
 use keel_evm::{BlockAttributes, BlockBuilder, EvmError, TxOutcome};
-use keel_primitives::ChainSpec;
+use keel_primitives::{BatchSettlement, ChainSpec, KeelTx};
 use keel_trie::MemoryNodeStore;
 
-use crate::{
-    BatchOutput, BlockInput, NO_DEPOSITS, NO_WITHDRAWALS, ProverInput, StfError, WitnessError,
-    WitnessState,
-};
+use crate::{BatchOutput, BlockInput, ProverInput, StfError, WitnessError, WitnessState};
 
 /// Re-executes the batch in `input` and returns what it proves.
 ///
@@ -33,6 +30,7 @@ pub fn execute_batch(input: &ProverInput) -> Result<BatchOutput, StfError> {
 
     let mut block_hashes = block_hashes;
     let mut head = parent.clone();
+    let mut settlement = BatchSettlement::default();
     for block in &input.blocks {
         let sealed = execute_block(
             &input.spec,
@@ -41,6 +39,7 @@ pub fn execute_batch(input: &ProverInput) -> Result<BatchOutput, StfError> {
             &mut nodes,
             &mut codes,
             &block_hashes,
+            &mut settlement,
         )?;
         block_hashes.insert(sealed.number, sealed.hash());
         head = sealed;
@@ -56,8 +55,8 @@ pub fn execute_batch(input: &ProverInput) -> Result<BatchOutput, StfError> {
         pre_state_root: parent.state_root,
         post_state_root: head.state_root,
         last_block_hash: head.hash(),
-        withdrawals_root: NO_WITHDRAWALS,
-        deposits_rolling_hash: NO_DEPOSITS,
+        withdrawals_root: settlement.withdrawals_root(),
+        deposits_rolling_hash: settlement.deposits.hash(),
     })
 }
 
@@ -81,7 +80,8 @@ fn checked_ancestry(input: &ProverInput) -> Result<BTreeMap<u64, B256>, StfError
 }
 
 /// Executes `block` on `parent`'s post-state and returns its checked, sealed header; the nodes
-/// and codes it creates are added to `nodes` and `codes` for the blocks after it.
+/// and codes it creates are added to `nodes` and `codes` for the blocks after it, its
+/// withdrawals and deposits to `settlement`.
 fn execute_block(
     spec: &ChainSpec,
     parent: &Sealed<Header>,
@@ -89,6 +89,7 @@ fn execute_block(
     nodes: &mut MemoryNodeStore,
     codes: &mut B256Map<Bytes>,
     block_hashes: &BTreeMap<u64, B256>,
+    settlement: &mut BatchSettlement,
 ) -> Result<Sealed<Header>, StfError> {
     let claimed = &block.header;
     let number = parent.number + 1;
@@ -127,6 +128,15 @@ fn execute_block(
     let mut builder = BlockBuilder::new(spec, state, parent, attributes);
     for (index, tx) in block.transactions.iter().enumerate() {
         let index = index as u64;
+        let tx = match tx {
+            KeelTx::Ethereum(tx) => tx,
+            KeelTx::Deposit(deposit) => {
+                builder
+                    .push_deposit(deposit.clone())
+                    .map_err(|e| evm_error(number, e))?;
+                continue;
+            }
+        };
         let hash = *tx.tx_hash();
         let sender = tx.recover_signer().map_err(|_| StfError::BadSignature {
             block: number,
@@ -151,6 +161,7 @@ fn execute_block(
     let built = builder.finish(&*nodes).map_err(|e| evm_error(number, e))?;
     let computed = built.block.header;
     check_header(claimed, &computed)?;
+    settlement.add_block(&built.block.transactions, &built.receipts);
     nodes.insert_nodes(&built.state.nodes);
     codes.extend(built.codes);
     Ok(computed)

@@ -1,9 +1,9 @@
 //! What a prover is given: [`ProverInput`], and its compact binary form (RLP).
 
-use alloy_consensus::{Header, TxEnvelope};
+use alloy_consensus::Header;
 use alloy_primitives::Bytes;
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
-use keel_primitives::ChainSpec;
+use keel_primitives::{ChainSpec, KeelTx};
 
 use crate::StfError;
 
@@ -36,8 +36,9 @@ pub struct ProverInput {
 pub struct BlockInput {
     /// The header the sequencer sealed; the STF recomputes every field and compares.
     pub header: Header,
-    /// The transactions, in execution order (senders are recovered from the signatures).
-    pub transactions: Vec<TxEnvelope>,
+    /// The transactions, in execution order (senders are recovered from the signatures;
+    /// deposits carry their L1 sender).
+    pub transactions: Vec<KeelTx>,
 }
 
 /// The part of the pre-state a batch touches.

@@ -60,6 +60,8 @@ pub struct Batch {
     pub input_bytes: u64,
     /// When it was sealed, Unix milliseconds.
     pub sealed_at_ms: u64,
+    /// L1 deposits its blocks include (what `commitBatch` consumes from the bridge's queue).
+    pub deposits: u64,
     /// What its proof must attest, as the node computed it.
     pub output: BatchOutput,
 }

@@ -1,15 +1,16 @@
 //! Value encodings for the tables (RLP throughout, as Ethereum clients store them).
 
-use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope};
+use alloy_consensus::Header;
 use alloy_primitives::Address;
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+use keel_primitives::{KeelReceipt, KeelTx};
 
 use crate::{StorageError, StorageResult};
 
 /// A block body as stored: transactions and the senders recovered when they were admitted.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub(crate) struct StoredBody {
-    pub(crate) transactions: Vec<TxEnvelope>,
+    pub(crate) transactions: Vec<KeelTx>,
     pub(crate) senders: Vec<Address>,
 }
 
@@ -24,7 +25,7 @@ pub(crate) fn decode<T: Decodable>(table: &'static str, mut bytes: &[u8]) -> Sto
     })
 }
 
-pub(crate) fn encode_receipts(receipts: &[ReceiptEnvelope]) -> Vec<u8> {
+pub(crate) fn encode_receipts(receipts: &[KeelReceipt]) -> Vec<u8> {
     let mut out = Vec::new();
     alloy_rlp::encode_list(receipts, &mut out);
     out
@@ -50,7 +51,9 @@ pub(crate) fn decode_header(bytes: &[u8]) -> StorageResult<Header> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_consensus::{Receipt, ReceiptWithBloom, Signed, TxLegacy};
+    use alloy_consensus::{
+        Receipt, ReceiptEnvelope, ReceiptWithBloom, Signed, TxEnvelope, TxLegacy,
+    };
     use alloy_primitives::{Log, Signature, U256};
 
     #[test]
@@ -64,20 +67,30 @@ mod tests {
         };
         let signature = Signature::new(U256::from(1), U256::from(2), false);
         let body = StoredBody {
-            transactions: vec![TxEnvelope::Legacy(Signed::new_unhashed(tx, signature))],
-            senders: vec![Address::repeat_byte(9)],
+            transactions: vec![
+                TxEnvelope::Legacy(Signed::new_unhashed(tx, signature)).into(),
+                keel_primitives::DepositTx {
+                    deposit_id: 3,
+                    l1_sender: Address::repeat_byte(1),
+                    recipient: Address::repeat_byte(2),
+                    value: U256::from(5),
+                    refund: true,
+                }
+                .into(),
+            ],
+            senders: vec![Address::repeat_byte(9), Address::repeat_byte(1)],
         };
         let decoded: StoredBody = decode("bodies", &encode(&body)).unwrap();
         assert_eq!(decoded, body);
 
-        let receipt = ReceiptEnvelope::Eip1559(ReceiptWithBloom::from(Receipt {
-            status: true.into(),
-            cumulative_gas_used: 21_000,
-            logs: vec![Log::empty()],
-        }));
-        let receipts = vec![receipt.clone(), receipt];
-        let decoded: Vec<ReceiptEnvelope> =
-            decode("receipts", &encode_receipts(&receipts)).unwrap();
+        let receipt =
+            KeelReceipt::Ethereum(ReceiptEnvelope::Eip1559(ReceiptWithBloom::from(Receipt {
+                status: true.into(),
+                cumulative_gas_used: 21_000,
+                logs: vec![Log::empty()],
+            })));
+        let receipts = vec![receipt.clone(), receipt, KeelReceipt::deposit(21_000)];
+        let decoded: Vec<KeelReceipt> = decode("receipts", &encode_receipts(&receipts)).unwrap();
         assert_eq!(decoded, receipts);
     }
 

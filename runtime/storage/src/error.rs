@@ -60,6 +60,29 @@ pub enum StorageError {
         /// The block the next batch must start at.
         expected_first_block: u64,
     },
+    /// The L1 watcher saw a different deposit under an id already recorded.
+    #[error(
+        "L1 deposit {deposit_id} was recorded from L1 transaction {stored} but is now seen in \
+         {seen}: L1 reorganised deeper than `l1.confirmations`; raise it and resync the node"
+    )]
+    DepositConflict {
+        /// The deposit id.
+        deposit_id: u64,
+        /// The L1 transaction recorded first.
+        stored: alloy_primitives::B256,
+        /// The L1 transaction seen now.
+        seen: alloy_primitives::B256,
+    },
+    /// A block includes a deposit that is not the next one in the L1 queue.
+    #[error(
+        "a block includes L1 deposit {deposit_id} but the next deposit to include is {expected}"
+    )]
+    DepositOutOfOrder {
+        /// The included deposit.
+        deposit_id: u64,
+        /// The id that must come next.
+        expected: u64,
+    },
     /// Reading historical state through the trie failed.
     #[error("trie read failed: {0}")]
     Trie(#[from] keel_trie::TrieError),

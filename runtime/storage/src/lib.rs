@@ -13,9 +13,11 @@
 
 mod batches;
 mod codec;
+mod deposits;
 mod error;
 mod historical;
 mod plugins;
+mod settlement;
 mod snapshot;
 mod storage;
 pub mod tables;
@@ -24,6 +26,7 @@ pub use batches::{Batch, BlockWitness, Lease, StoredProof};
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
 pub use plugins::{BlockPlugin, PluginActivation, PluginSource, PluginSpec};
+pub use settlement::L1Progress;
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
 

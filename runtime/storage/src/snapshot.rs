@@ -1,8 +1,9 @@
 //! Consistent read views of the database.
 
-use alloy_consensus::{Header, ReceiptEnvelope, Sealed, TxEnvelope};
+use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use keel_primitives::StateReader;
+use keel_primitives::{KeelReceipt, KeelTx};
 use keel_trie::{NodeReader, StoreError, TrieAccount};
 use redb::{ReadOnlyTable, ReadTransaction};
 
@@ -45,7 +46,7 @@ pub struct Snapshot {
     storage: ReadOnlyTable<([u8; 20], [u8; 32]), [u8; 32]>,
     codes: ReadOnlyTable<[u8; 32], &'static [u8]>,
     trie_nodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
-    meta: ReadOnlyTable<&'static str, &'static [u8]>,
+    pub(crate) meta: ReadOnlyTable<&'static str, &'static [u8]>,
     pub(crate) plugin_code: ReadOnlyTable<[u8; 32], &'static [u8]>,
     pub(crate) plugin_history: ReadOnlyTable<(u8, u64), &'static [u8]>,
     pub(crate) plugin_pending: ReadOnlyTable<u8, &'static [u8]>,
@@ -55,6 +56,7 @@ pub struct Snapshot {
     pub(crate) prover_inputs: ReadOnlyTable<u64, &'static [u8]>,
     pub(crate) leases: ReadOnlyTable<u64, &'static [u8]>,
     pub(crate) proofs: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) l1_deposits: ReadOnlyTable<u64, &'static [u8]>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -86,6 +88,7 @@ impl Snapshot {
             prover_inputs: txn.open_table(PROVER_INPUTS)?,
             leases: txn.open_table(LEASES)?,
             proofs: txn.open_table(PROOFS)?,
+            l1_deposits: txn.open_table(L1_DEPOSITS)?,
         })
     }
 
@@ -140,7 +143,7 @@ impl Snapshot {
     }
 
     /// The transactions of block `number` and their senders.
-    pub fn body(&self, number: u64) -> StorageResult<Option<(Vec<TxEnvelope>, Vec<Address>)>> {
+    pub fn body(&self, number: u64) -> StorageResult<Option<(Vec<KeelTx>, Vec<Address>)>> {
         let Some(bytes) = self.bodies.get(number)? else {
             return Ok(None);
         };
@@ -149,7 +152,7 @@ impl Snapshot {
     }
 
     /// The receipts of block `number`.
-    pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<ReceiptEnvelope>>> {
+    pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<KeelReceipt>>> {
         self.receipts
             .get(number)?
             .map(|v| decode("receipts", v.value()))

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use alloy_consensus::{Header, ReceiptEnvelope, Sealed};
+use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{B256, Bytes, U256};
-use keel_primitives::{PluginSlot, SealedBlock};
+use keel_primitives::{KeelReceipt, PluginSlot, SealedBlock};
 use keel_trie::{AccountChange, StateRootUpdate, TrieAccount};
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use tracing::debug;
@@ -13,6 +13,7 @@ use crate::{
     Snapshot, StorageError, StorageResult,
     batches::{BlockWitness, write_block_witness},
     codec::{StoredBody, decode_head, encode, encode_receipts},
+    deposits::include_deposits,
     plugins::{BlockPlugin, write_block_plugins},
     tables::*,
 };
@@ -23,7 +24,7 @@ pub struct BlockWrite<'a> {
     /// The block, with senders.
     pub block: &'a SealedBlock,
     /// Its receipts, one per transaction.
-    pub receipts: &'a [ReceiptEnvelope],
+    pub receipts: &'a [KeelReceipt],
     /// The flat-state changes (storage slots, wipes).
     pub changes: &'a [AccountChange],
     /// New trie nodes and the resulting accounts.
@@ -87,6 +88,7 @@ impl Storage {
         txn.open_table(PROVER_INPUTS)?;
         txn.open_table(LEASES)?;
         txn.open_table(PROOFS)?;
+        txn.open_table(L1_DEPOSITS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -166,7 +168,7 @@ impl Storage {
                 .transactions
                 .iter()
                 .enumerate()
-                .map(|(index, tx)| (*tx.tx_hash(), index as u32))
+                .map(|(index, tx)| (tx.hash(), index as u32))
                 .collect();
             hashes.sort_unstable();
             for (hash, index) in hashes {
@@ -176,6 +178,7 @@ impl Storage {
             write_codes(&txn, write.codes)?;
             write_storage(&txn, write.changes)?;
             write_block_plugins(&txn, number, write.plugins, write.activated)?;
+            include_deposits(&txn, &write.block.transactions)?;
             if let Some(witness) = write.witness {
                 write_block_witness(&txn, number, witness)?;
             }

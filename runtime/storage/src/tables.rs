@@ -47,10 +47,21 @@ pub const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new(
 pub const LEASES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("leases");
 /// Batch number → RLP accepted proof.
 pub const PROOFS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("proofs");
-/// Small named values: [`META_HEAD`], [`META_GENESIS`].
+/// Deposit id → RLP `L1Deposit` the L1 watcher saw (kept after inclusion, for RPC).
+pub const L1_DEPOSITS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("l1_deposits");
+/// Small named values: [`META_HEAD`], [`META_GENESIS`], [`META_L1_SCANNED_TO`],
+/// [`META_NEXT_L2_DEPOSIT`], [`META_L1_COMMITTED_BATCH`], [`META_L1_VERIFIED_BATCH`].
 pub const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 
 /// Meta key: the number of the last sealed block (8 bytes, big endian).
 pub const META_HEAD: &str = "head";
 /// Meta key: the genesis block hash, checked against the config at every start.
 pub const META_GENESIS: &str = "genesis_hash";
+/// Meta key: the last L1 block the deposit watcher has scanned (8 bytes, big endian).
+pub const META_L1_SCANNED_TO: &str = "l1_scanned_to";
+/// Meta key: the id of the next L1 deposit to include on L2 (8 bytes, big endian).
+pub const META_NEXT_L2_DEPOSIT: &str = "next_l2_deposit";
+/// Meta key: the last batch L1 committed, as the settler last read it (8 bytes, big endian).
+pub const META_L1_COMMITTED_BATCH: &str = "l1_committed_batch";
+/// Meta key: the last batch L1 verified, as the settler last read it (8 bytes, big endian).
+pub const META_L1_VERIFIED_BATCH: &str = "l1_verified_batch";

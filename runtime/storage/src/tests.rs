@@ -294,6 +294,7 @@ fn batch(number: u64, first_block: u64, last_block: u64) -> crate::Batch {
         witness_bytes: 0,
         input_bytes: 1,
         sealed_at_ms: 0,
+        deposits: 0,
         output: keel_primitives::BatchOutput {
             batch_number: number,
             chain_id: 1,
@@ -373,4 +374,90 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
     assert_eq!(snapshot.proof(2).unwrap(), Some(proof));
     assert!(snapshot.leases().unwrap().is_empty());
     assert_eq!(snapshot.batches_from(2, 10).unwrap().len(), 1);
+}
+
+fn l1_deposit(deposit_id: u64, l1_tx: u8) -> keel_primitives::L1Deposit {
+    keel_primitives::L1Deposit {
+        deposit_id,
+        l1_sender: Address::repeat_byte(7),
+        recipient: Address::repeat_byte(8),
+        value: U256::from(1_000u64 + deposit_id),
+        deadline: 1_700_000_000,
+        l1_block: 10 + deposit_id,
+        l1_tx_hash: alloy_primitives::B256::repeat_byte(l1_tx),
+    }
+}
+
+#[test]
+fn deposits_are_recorded_once_and_included_in_queue_order() {
+    let (dir, storage, genesis, _) = chain_at_genesis();
+    assert_eq!(storage.snapshot().unwrap().l1_scanned_to().unwrap(), 0);
+    storage
+        .record_deposits(&[l1_deposit(0, 1), l1_deposit(1, 2)], 12)
+        .unwrap();
+    // A rescan of the same range is a no-op; a later one adds the next deposit.
+    storage
+        .record_deposits(&[l1_deposit(1, 2), l1_deposit(2, 3)], 13)
+        .unwrap();
+    let err = storage
+        .record_deposits(&[l1_deposit(2, 9)], 14)
+        .unwrap_err();
+    assert!(
+        matches!(err, StorageError::DepositConflict { deposit_id: 2, .. }),
+        "{err}"
+    );
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(
+        snapshot.l1_scanned_to().unwrap(),
+        13,
+        "a refused scan changes nothing"
+    );
+    assert_eq!(snapshot.pending_deposits(10).unwrap().len(), 3);
+    drop(snapshot);
+
+    // Including deposit 1 before 0 is refused; including 0 and 1 leaves 2 pending.
+    let mut block = empty_block(&genesis);
+    block.transactions = vec![l1_deposit(1, 2).to_tx(false).into()];
+    block.senders = vec![Address::repeat_byte(7)];
+    let write = |block: &SealedBlock| {
+        storage.commit_block(BlockWrite {
+            block,
+            receipts: &[],
+            changes: &[],
+            state: &StateRootUpdate {
+                root: block.header.state_root,
+                nodes: vec![],
+                accounts: vec![],
+            },
+            codes: &[],
+            plugins: &[],
+            activated: &[],
+            witness: None,
+        })
+    };
+    let err = write(&block).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StorageError::DepositOutOfOrder {
+                deposit_id: 1,
+                expected: 0
+            }
+        ),
+        "{err}"
+    );
+    block.transactions = vec![
+        l1_deposit(0, 1).to_tx(false).into(),
+        l1_deposit(1, 2).to_tx(true).into(),
+    ];
+    block.senders = vec![Address::repeat_byte(7); 2];
+    write(&block).unwrap();
+    drop(storage);
+
+    let storage = Storage::open(&dir.path().join("keel.redb")).unwrap();
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.next_l2_deposit().unwrap(), 2);
+    let pending = snapshot.pending_deposits(10).unwrap();
+    assert_eq!(pending, vec![l1_deposit(2, 3)]);
+    assert_eq!(snapshot.l1_deposit(0).unwrap(), Some(l1_deposit(0, 1)));
 }

@@ -93,6 +93,7 @@ impl Node {
                 witness_bytes: 0,
                 input_bytes: input.len() as u64,
                 sealed_at_ms: 0,
+                deposits: 0,
                 output: *output,
             };
             storage.seal_batch(&batch, input).expect("sealed");

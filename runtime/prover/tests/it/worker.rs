@@ -85,7 +85,7 @@ async fn exec_proves_a_real_batch() {
     let node = Node::exec(&[(input, output)]).await;
     let worker = tokio::spawn(run_worker(
         node.addr,
-        Arc::new(ExecBackend),
+        Arc::new(ExecBackend::default()),
         options("exec-test"),
     ));
     let proof = node.proof(1).await;
@@ -104,7 +104,7 @@ async fn exec_proves_a_real_batch() {
 async fn garbage_input_is_reported_and_the_batch_offered_again() {
     let node = Node::exec(&[(vec![0xde, 0xad, 0xbe, 0xef], made_up_output(1))]).await;
     let backend = Arc::new(Recording {
-        inner: ExecBackend,
+        inner: ExecBackend::default(),
         errors: Mutex::new(vec![]),
     });
     let worker = tokio::spawn(run_worker(node.addr, backend.clone(), options("garbage")));
@@ -171,7 +171,7 @@ async fn a_wrong_program_version_stops_the_worker_with_the_nodes_message() {
     };
     let result = tokio::time::timeout(
         Duration::from_secs(10),
-        run_worker(node.addr, Arc::new(ExecBackend), options),
+        run_worker(node.addr, Arc::new(ExecBackend::default()), options),
     )
     .await
     .expect("the worker stops");

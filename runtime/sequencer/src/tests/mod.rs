@@ -28,7 +28,7 @@ const DEV_KEY: B256 = b256!("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae7
 /// `anvil --hardfork prague --no-create2 --accounts 0 --init genesis.json` (the same alloc),
 /// `eth_getProof(…, "0x0")` returns the account proof whose first node hashes to the root.
 /// anvil adds the EIP-2935 history contract (nonce 0) to a Prague genesis, so the alloc here
-/// lists it explicitly.
+/// lists it explicitly. (Keel's own predeploys are left out: anvil does not have them.)
 #[test]
 fn genesis_root_matches_anvil() {
     let toml = r#"
@@ -61,10 +61,31 @@ code = "0x3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35
         Vec::<(String, String)>::new(),
     )
     .unwrap();
-    let genesis = build_genesis(&config.genesis);
+    let genesis = crate::genesis::genesis_of(&config.genesis, &config.genesis.alloc);
     assert_eq!(
         genesis.header.state_root,
         b256!("c8a9044c9223a0e244d8215ccec892cb16bde2accc73db165e25ea993566c483")
+    );
+    // The chain's genesis adds the L2 bridge predeploy with its compiled runtime code, and so
+    // a different root; an alloc entry at its address replaces it.
+    let chain = build_genesis(&config.genesis);
+    assert_ne!(chain.header.state_root, genesis.header.state_root);
+    let code = crate::l2_bridge_code();
+    assert!(!code.is_empty());
+    assert!(
+        chain
+            .codes
+            .contains(&(alloy_primitives::keccak256(&code), code))
+    );
+    let mut replaced = config.genesis.clone();
+    replaced
+        .alloc
+        .insert(keel_primitives::L2_BRIDGE_ADDRESS, Default::default());
+    assert!(
+        build_genesis(&replaced)
+            .codes
+            .iter()
+            .all(|(_, c)| *c != crate::l2_bridge_code())
     );
     let contract = genesis
         .state
@@ -169,7 +190,7 @@ balance = "0x21e19e0c9bab2400000"
         let snapshot = self.storage.snapshot().unwrap();
         let location = snapshot.tx_location(&hash).unwrap().expect("mined");
         let receipts = snapshot.receipts(location.block).unwrap().unwrap();
-        alloy_consensus::TxReceipt::status(&receipts[location.index as usize])
+        receipts[location.index as usize].success()
     }
 
     /// The head's state root must equal a root built from scratch over the whole flat state.
@@ -215,6 +236,7 @@ fn proposer(
             extra_data: Bytes::new(),
             max_block_txs: None,
             batcher,
+            max_deposits_per_block: 16,
         },
         storage.clone(),
         pool.clone(),
@@ -223,8 +245,10 @@ fn proposer(
             Arc::new(keel_plugin_host::PluginRegistry::new(plugins, 1)),
             FEE_PARAMS,
             Eip1559BaseFee::new(spec),
-            failures,
-            Counter::default(),
+            crate::PluginFailures {
+                fee: failures,
+                ..Default::default()
+            },
         )),
         SequencerMetrics::default(),
     )

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.30;
+
+import {IOnChainProposer} from "./IOnChainProposer.sol";
+
+/// @title CommonBridge
+/// @notice Holds the ETH bridged to the Keel L2. Deposits enter a FIFO queue that the
+///         OnChainProposer consumes as batches are committed; a deposit older than
+///         `inclusionPeriod` must be included by the next batch (forced inclusion).
+///         Withdrawals made on L2 are paid out here once their batch is verified, against a
+///         Merkle proof of the batch's withdrawals root.
+/// @dev Hash rules (the node computes the same):
+///      - deposit hash: keccak256(abi.encode(uint256 depositId, address l1Sender, address l2Recipient, uint256 amount))
+///      - rolling hash: starts at 0; rolling = keccak256(abi.encodePacked(rolling, depositHash)) per deposit in order
+///      - withdrawal leaf: keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))
+///      - withdrawals tree: leaves padded with bytes32(0) to a power of two, parent = keccak256(abi.encodePacked(left, right))
+contract CommonBridge {
+    /// @notice The account allowed to set the proposer (once).
+    address public immutable owner;
+    /// @notice Seconds a deposit may wait before a batch that leaves it out is refused.
+    uint256 public immutable inclusionPeriod;
+    /// @notice The OnChainProposer: the only account that may consume deposits, and the source
+    ///         of verified withdrawals roots. Zero until `setProposer`.
+    address public proposer;
+
+    /// @notice Sum of all deposits ever made, in wei.
+    uint256 public totalDeposited;
+    /// @notice Sum of all withdrawals ever claimed, in wei.
+    uint256 public totalClaimed;
+    /// @notice Whether a withdrawal leaf has been paid out.
+    mapping(bytes32 leaf => bool isClaimed) public claimed;
+
+    /// @dev The deposit queue: hash and inclusion deadline of deposit `id` at index `id`.
+    bytes32[] private depositHashes;
+    uint256[] private deadlines;
+    /// @dev How many deposits (from the front of the queue) the proposer has consumed.
+    uint256 private consumed;
+
+    /// @notice A deposit entered the queue.
+    event DepositInitiated(
+        uint256 indexed depositId, address indexed l1Sender, address indexed l2Recipient, uint256 amount, uint256 deadline
+    );
+    /// @notice The proposer consumed `count` deposits; `consumedDeposits` is now `consumedTotal`.
+    event DepositsConsumed(uint256 count, uint256 consumedTotal, bytes32 rollingHash);
+    /// @notice A withdrawal was paid out to `l1Receiver`.
+    event WithdrawalClaimed(bytes32 indexed leaf, uint256 indexed batchNumber, address indexed l1Receiver, uint256 amount);
+    /// @notice The proposer was set.
+    event ProposerSet(address proposer);
+
+    /// @notice Caller is not the owner.
+    error NotOwner(address caller);
+    /// @notice Caller is not the proposer.
+    error NotProposer(address caller);
+    /// @notice The owner given to the constructor is the zero address.
+    error ZeroOwner();
+    /// @notice The inclusion period must be positive.
+    error ZeroInclusionPeriod();
+    /// @notice The proposer cannot be the zero address.
+    error ZeroProposer();
+    /// @notice The proposer can be set only once.
+    error ProposerAlreadySet();
+    /// @notice The proposer has not been set yet.
+    error ProposerNotSet();
+    /// @notice A deposit must carry a positive value.
+    error ZeroDeposit();
+    /// @notice A deposit must name a nonzero L2 recipient.
+    error ZeroRecipient();
+    /// @notice `depositId` is not in the queue.
+    error UnknownDeposit(uint256 depositId);
+    /// @notice The proposer asked for more deposits than are waiting.
+    error NotEnoughDeposits(uint256 requested, uint256 available);
+    /// @notice The batch leaves out deposit `depositId`, whose deadline has passed.
+    error ExpiredDepositSkipped(uint256 depositId, uint256 deadline);
+    /// @notice The batch is not verified yet.
+    error BatchNotVerified(uint256 batchNumber);
+    /// @notice The batch has no withdrawals (its withdrawals root is zero).
+    error NoWithdrawals(uint256 batchNumber);
+    /// @notice The Merkle proof does not lead to the batch's withdrawals root.
+    error BadWithdrawalProof();
+    /// @notice The withdrawal was already paid out.
+    error AlreadyClaimed(bytes32 leaf);
+    /// @notice Sending the ETH to the receiver failed.
+    error TransferFailed();
+
+    /// @notice Deploys the bridge.
+    /// @param owner_ The account that will set the proposer.
+    /// @param inclusionPeriod_ Seconds (> 0) after which a waiting deposit must be included.
+    constructor(address owner_, uint256 inclusionPeriod_) {
+        if (owner_ == address(0)) revert ZeroOwner();
+        if (inclusionPeriod_ == 0) revert ZeroInclusionPeriod();
+        owner = owner_;
+        inclusionPeriod = inclusionPeriod_;
+    }
+
+    /// @notice Sets the OnChainProposer. Only the owner, and only once.
+    /// @param proposer_ The OnChainProposer address.
+    function setProposer(address proposer_) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        if (proposer != address(0)) revert ProposerAlreadySet();
+        if (proposer_ == address(0)) revert ZeroProposer();
+        proposer = proposer_;
+        emit ProposerSet(proposer_);
+    }
+
+    /// @notice Deposits `msg.value` wei, to be credited to `l2Recipient` on L2.
+    /// @param l2Recipient The L2 account to credit (nonzero).
+    function deposit(address l2Recipient) external payable {
+        _deposit(l2Recipient);
+    }
+
+    /// @notice A plain ETH transfer deposits to the sender's own address on L2.
+    receive() external payable {
+        _deposit(msg.sender);
+    }
+
+    /// @notice Number of deposits ever made (the queue length, consumed ones included).
+    /// @return The queue length; the next deposit gets this id.
+    function depositCount() external view returns (uint256) {
+        return depositHashes.length;
+    }
+
+    /// @notice Number of deposits consumed by committed batches (ids `0 .. consumedDeposits()-1`).
+    /// @return The number of consumed deposits.
+    function consumedDeposits() external view returns (uint256) {
+        return consumed;
+    }
+
+    /// @notice The hash of deposit `id`.
+    /// @param id The deposit id; reverts with `UnknownDeposit` if it does not exist.
+    /// @return keccak256(abi.encode(id, l1Sender, l2Recipient, amount)).
+    function depositHash(uint256 id) external view returns (bytes32) {
+        if (id >= depositHashes.length) revert UnknownDeposit(id);
+        return depositHashes[id];
+    }
+
+    /// @notice The inclusion deadline (unix seconds) of deposit `id`.
+    /// @param id The deposit id; reverts with `UnknownDeposit` if it does not exist.
+    /// @return The deposit's block timestamp plus `inclusionPeriod`.
+    function depositDeadline(uint256 id) external view returns (uint256) {
+        if (id >= deadlines.length) revert UnknownDeposit(id);
+        return deadlines[id];
+    }
+
+    /// @notice Consumes the `count` oldest unconsumed deposits and returns their rolling hash.
+    ///         Only the proposer. Reverts with `ExpiredDepositSkipped` if the first deposit left
+    ///         in the queue afterwards is past its deadline.
+    /// @param count How many deposits the batch includes (may be zero).
+    /// @return rollingHash The rolling hash of the consumed deposits (zero if `count` is zero).
+    function consumeDeposits(uint256 count) external returns (bytes32 rollingHash) {
+        if (msg.sender != proposer) revert NotProposer(msg.sender);
+        uint256 start = consumed;
+        uint256 length = depositHashes.length;
+        uint256 available = length - start;
+        if (count > available) revert NotEnoughDeposits(count, available);
+        uint256 end = start + count;
+        for (uint256 i = start; i < end; ++i) {
+            rollingHash = keccak256(abi.encodePacked(rollingHash, depositHashes[i]));
+        }
+        consumed = end;
+
+        // Forced inclusion. Deadlines are block.timestamp + inclusionPeriod with a constant
+        // period, so they are non-decreasing in queue order: if the first deposit left out is
+        // not expired, none after it is either, and checking it alone suffices.
+        if (end < length) {
+            uint256 deadline = deadlines[end];
+            if (deadline < block.timestamp) revert ExpiredDepositSkipped(end, deadline);
+        }
+        emit DepositsConsumed(count, end, rollingHash);
+    }
+
+    /// @notice Pays out an L2 withdrawal from a verified batch. Anyone may call it; the ETH
+    ///         always goes to `l1Receiver`, and each withdrawal is paid at most once.
+    /// @param batchNumber The verified batch whose withdrawals root contains the withdrawal.
+    /// @param l2TxHash The hash of the L2 transaction that withdrew.
+    /// @param indexInTx The index of the withdrawal among those of that transaction.
+    /// @param l1Receiver The L1 account to pay.
+    /// @param amount The amount in wei.
+    /// @param leafIndex The leaf's position in the withdrawals tree.
+    /// @param proof The sibling hashes from the leaf up to the root.
+    function claimWithdrawal(
+        uint256 batchNumber,
+        bytes32 l2TxHash,
+        uint256 indexInTx,
+        address l1Receiver,
+        uint256 amount,
+        uint256 leafIndex,
+        bytes32[] calldata proof
+    ) external {
+        address proposer_ = proposer;
+        if (proposer_ == address(0)) revert ProposerNotSet();
+        if (!IOnChainProposer(proposer_).isVerified(batchNumber)) revert BatchNotVerified(batchNumber);
+        bytes32 root = IOnChainProposer(proposer_).withdrawalsRoot(batchNumber);
+        if (root == bytes32(0)) revert NoWithdrawals(batchNumber);
+
+        bytes32 leaf = keccak256(abi.encode(l2TxHash, indexInTx, l1Receiver, amount));
+        if (!_verifyMerkle(leaf, leafIndex, proof, root)) revert BadWithdrawalProof();
+        if (claimed[leaf]) revert AlreadyClaimed(leaf);
+
+        // Effects before the interaction.
+        claimed[leaf] = true;
+        totalClaimed += amount;
+        emit WithdrawalClaimed(leaf, batchNumber, l1Receiver, amount);
+
+        (bool ok,) = l1Receiver.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    function _deposit(address l2Recipient) private {
+        if (msg.value == 0) revert ZeroDeposit();
+        if (l2Recipient == address(0)) revert ZeroRecipient();
+        uint256 id = depositHashes.length;
+        uint256 deadline = block.timestamp + inclusionPeriod;
+        depositHashes.push(keccak256(abi.encode(id, msg.sender, l2Recipient, msg.value)));
+        deadlines.push(deadline);
+        totalDeposited += msg.value;
+        emit DepositInitiated(id, msg.sender, l2Recipient, msg.value, deadline);
+    }
+
+    /// @dev Walks `proof` from `leaf` to the root; bit i of `leafIndex` says whether the node is
+    ///      the right (1) or left (0) child at level i. `leafIndex` must be < 2**proof.length.
+    function _verifyMerkle(bytes32 leaf, uint256 leafIndex, bytes32[] calldata proof, bytes32 root)
+        private
+        pure
+        returns (bool)
+    {
+        uint256 depth = proof.length;
+        if (depth < 256 && (leafIndex >> depth) != 0) return false;
+        bytes32 node = leaf;
+        for (uint256 i = 0; i < depth; ++i) {
+            if ((leafIndex >> i) & 1 == 0) {
+                node = keccak256(abi.encodePacked(node, proof[i]));
+            } else {
+                node = keccak256(abi.encodePacked(proof[i], node));
+            }
+        }
+        return node == root;
+    }
+}

@@ -1,0 +1,142 @@
+//! Helpers for tests that settle on a real L1: `keel deploy` against an [`Anvil`], node options
+//! that turn settlement on, and L1 providers.
+
+use std::{
+    net::SocketAddr,
+    path::Path,
+    process::{Command, Output},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    network::EthereumWallet,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use eyre::{WrapErr, bail, ensure};
+use keel_l1::Deployment;
+
+use crate::{Anvil, KeelBinary, KeelNodeOptions, default_config_path};
+
+/// The devnet's exec-prover attestation key (anvil account 8, `l1.dev_provers`).
+pub const DEV_PROVER_KEY: &str =
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97";
+/// The devnet's L1 sequencer key (anvil account 9, `l1.sequencer_key`).
+pub const SEQUENCER_KEY: &str =
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
+/// Transactions `keel deploy` sends: three contracts and `setProposer`.
+pub const DEPLOY_TXS: u64 = 4;
+
+/// Runs `keel <args…>` with the devnet config against `anvil`, `env` applied last, and no
+/// inherited `KEEL_*` variables.
+pub fn keel_command(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> eyre::Result<Output> {
+    let mut cmd = Command::new(keel.path());
+    cmd.args(args);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KEEL_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("KEEL_L1__RPC_URL", anvil.rpc_url())
+        .envs(env.iter().copied());
+    cmd.output()
+        .wrap_err_with(|| format!("cannot run {} {args:?}", keel.path().display()))
+}
+
+/// `keel deploy --config configs/devnet.toml --datadir <datadir>` against `anvil`; returns the
+/// deployment file it wrote.
+pub fn deploy(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    datadir: &Path,
+    env: &[(&str, &str)],
+) -> eyre::Result<Deployment> {
+    let config = default_config_path();
+    let datadir_arg = datadir.to_string_lossy();
+    let output = keel_command(
+        keel,
+        anvil,
+        &[
+            "deploy",
+            "--config",
+            &config.to_string_lossy(),
+            "--datadir",
+            &datadir_arg,
+        ],
+        env,
+    )?;
+    ensure!(
+        output.status.success(),
+        "keel deploy failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(Deployment::load(&datadir.join(keel_l1::DEPLOYMENT_FILE))?)
+}
+
+/// Node options with settlement on against `anvil`, the proof coordinator on `coordinator`,
+/// quick polling and a batch at least every `commit_interval`.
+pub fn settling_node(
+    anvil: &Anvil,
+    datadir: &Path,
+    coordinator: SocketAddr,
+    commit_interval: &str,
+) -> KeelNodeOptions {
+    KeelNodeOptions::new()
+        .datadir(datadir)
+        .block_time("500ms")
+        .env("KEEL_L1__ENABLED", "true")
+        .env("KEEL_L1__RPC_URL", anvil.rpc_url())
+        .env("KEEL_L1__CONFIRMATIONS", "1")
+        .env("KEEL_L1__POLL_INTERVAL", "200ms")
+        .env("KEEL_L1__TX_TIMEOUT", "5s")
+        .env("KEEL_PROVER__LISTEN", coordinator.to_string())
+        .env("KEEL_BATCHER__COMMIT_INTERVAL", commit_interval)
+        .env("KEEL_BATCHER__SELF_CHECK", "true")
+}
+
+/// A provider on `anvil` that signs with `key`.
+pub fn l1_wallet(anvil: &Anvil, key: &str) -> eyre::Result<DynProvider> {
+    let signer: PrivateKeySigner = key.parse()?;
+    Ok(ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(anvil.rpc_url().parse()?)
+        .erased())
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or fails after `timeout` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> eyre::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = eyre::Result<Option<T>>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut last_error = None;
+    loop {
+        match check().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(error) => last_error = Some(error),
+        }
+        if Instant::now() > deadline {
+            match last_error {
+                Some(error) => {
+                    bail!("timed out after {timeout:?} waiting for {what}; last error: {error:#}")
+                }
+                None => bail!("timed out after {timeout:?} waiting for {what}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The L1 nonce of `address`: every transaction it got mined, successful or not.
+pub async fn l1_nonce(anvil: &Anvil, address: alloy::primitives::Address) -> eyre::Result<u64> {
+    Ok(anvil.provider().get_transaction_count(address).await?)
+}

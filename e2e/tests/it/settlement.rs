@@ -1,0 +1,559 @@
+//! L1 settlement with real processes: anvil (the L1), `keel deploy`, a `keel` node with `[l1]`
+//! on, and `keel-prover --backend exec` signing for the development verifier.
+//!
+//! - a deposit on L1 is credited on L2, exactly; one made while the node is down is credited
+//!   after it restarts;
+//! - a withdrawal on L2 is committed, proven, verified and claimed on L1 (`keel withdraw
+//!   claim`) exactly once, across a restart of the L1 node, with no commit sent twice;
+//! - ETH in the bridge equals ETH credited on L2 minus ETH withdrawn;
+//! - a deposit near its deadline is included while the sequencer is busy, and L1 refuses a
+//!   batch that skips an expired one;
+//! - the development verifier cannot be deployed on a chain that is not a dev chain.
+
+use std::time::Duration;
+
+use alloy::{
+    primitives::{Address, B256, U64, U256, utils::parse_ether},
+    providers::{DynProvider, Provider},
+    rpc::types::{Filter, TransactionRequest},
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
+use eyre::{WrapErr, bail, ensure};
+use keel_e2e::{
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
+    free_loopback_addr,
+    settlement::{
+        DEPLOY_TXS, DEV_PROVER_KEY, SEQUENCER_KEY, deploy, eventually, keel_command, l1_nonce,
+        l1_wallet, settling_node,
+    },
+};
+use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
+use keel_primitives::{DepositTx, L2_BRIDGE_ADDRESS, bridge::DepositsRollingHash};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn l2_balance(node: &KeelNode, who: Address) -> eyre::Result<U256> {
+    Ok(node.provider().get_balance(who).await?)
+}
+
+async fn deposit(
+    l1: &DynProvider,
+    deployment: &Deployment,
+    recipient: Address,
+    value: U256,
+) -> eyre::Result<()> {
+    let receipt = CommonBridge::new(deployment.common_bridge, l1)
+        .deposit(recipient)
+        .value(value)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "deposit reverted: {receipt:?}");
+    Ok(())
+}
+
+async fn withdrawal_proof(node: &KeelNode, tx: B256) -> eyre::Result<Value> {
+    Ok(node
+        .root_provider()
+        .raw_request("keel_getWithdrawalProof".into(), (tx,))
+        .await?)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deposits_and_withdrawals_settle_on_l1() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let mut anvil = Anvil::spawn(
+        AnvilOptions {
+            state: Some(dir.path().join("anvil-state.json")),
+            ..AnvilOptions::default()
+        },
+        dir.path().join("anvil.log"),
+    )
+    .await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
+    let coordinator = free_loopback_addr()?;
+    let mut node = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
+    let prover = Prover::start(
+        &Prover::binary(&keel)?,
+        dir.path(),
+        coordinator,
+        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+    )?;
+    let result = round_trip(&keel, &mut node, &mut anvil, &deployment).await;
+    let result = result.wrap_err_with(|| {
+        format!(
+            "prover log:\n{}\nanvil log:\n{}",
+            prover.log(),
+            anvil.log_tail()
+        )
+    });
+    node.finish(result)
+}
+
+async fn round_trip(
+    keel: &KeelBinary,
+    node: &mut KeelNode,
+    anvil: &mut Anvil,
+    deployment: &Deployment,
+) -> eyre::Result<()> {
+    let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[0])?;
+    let alice = PrivateKeySigner::random();
+    let one = parse_ether("1")?;
+
+    // 1 ETH in on L1 → exactly 1 ETH on L2; the bridge holds it.
+    deposit(&depositor, deployment, alice.address(), one).await?;
+    eventually("the deposit to be credited on L2", TIMEOUT, || async {
+        Ok((l2_balance(node, alice.address()).await? == one).then_some(()))
+    })
+    .await?;
+    let bridge_balance = anvil
+        .provider()
+        .get_balance(deployment.common_bridge)
+        .await?;
+    ensure!(
+        bridge_balance == one,
+        "the bridge holds {bridge_balance} wei, not 1 ETH"
+    );
+
+    // A deposit made while the node is down is credited after it starts again.
+    let bob = PrivateKeySigner::random().address();
+    let quarter = parse_ether("0.25")?;
+    node.kill9()?;
+    deposit(&depositor, deployment, bob, quarter).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    node.restart().await?;
+    eventually(
+        "the deposit made while the node was down",
+        TIMEOUT,
+        || async { Ok((l2_balance(node, bob).await? == quarter).then_some(())) },
+    )
+    .await?;
+
+    // Withdraw 0.4 ETH on L2 to a fresh L1 account.
+    let receiver = PrivateKeySigner::random().address();
+    let amount = parse_ether("0.4")?;
+    let alice_l2 = node.wallet_provider(alice.clone());
+    let receipt = L2Bridge::new(L2_BRIDGE_ADDRESS, &alice_l2)
+        .withdraw(receiver)
+        .value(amount)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "withdraw reverted: {receipt:?}");
+    let withdraw_tx = receipt.transaction_hash;
+    let fee = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+    ensure!(
+        l2_balance(node, alice.address()).await? == one - amount - fee,
+        "alice's L2 balance is not 1 ETH - 0.4 ETH - gas"
+    );
+    ensure!(
+        l2_balance(node, L2_BRIDGE_ADDRESS).await?.is_zero(),
+        "the L2 bridge kept withdrawn ETH instead of burning it"
+    );
+    let early = withdrawal_proof(node, withdraw_tx).await?;
+    ensure!(
+        early["claimable"] == false,
+        "claimable before settlement: {early}"
+    );
+
+    // The L1 node restarts (its state kept) while the node goes on sealing batches.
+    eventually(
+        "a committed batch before the L1 restart",
+        TIMEOUT,
+        || async { Ok((proposer_progress(anvil, deployment).await?.0 >= 1).then_some(())) },
+    )
+    .await?;
+    anvil.stop()?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    anvil.restart().await?;
+
+    let proof = eventually(
+        "the withdrawal's batch to be verified on L1",
+        TIMEOUT,
+        || async {
+            let proof = withdrawal_proof(node, withdraw_tx).await?;
+            Ok((proof["claimable"] == true).then_some(proof))
+        },
+    )
+    .await?;
+    ensure!(proof["status"] == "verified", "{proof}");
+
+    // The claim pays exactly 0.4 ETH, once.
+    let claim = |key: &'static str| {
+        let tx = withdraw_tx.to_string();
+        let config = keel_e2e::default_config_path();
+        let datadir = node.datadir().to_owned();
+        let l2 = node.rpc_url();
+        let anvil = &*anvil;
+        move || {
+            keel_command(
+                keel,
+                anvil,
+                &[
+                    "withdraw",
+                    "claim",
+                    "--tx",
+                    &tx,
+                    "--config",
+                    &config.to_string_lossy(),
+                    "--datadir",
+                    &datadir.to_string_lossy(),
+                    "--l2-rpc",
+                    &l2,
+                    "--key",
+                    key,
+                ],
+                &[],
+            )
+        }
+    };
+    let first = claim(DEV_PRIVATE_KEYS[1])()?;
+    ensure!(
+        first.status.success(),
+        "claim failed: {}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let paid = anvil.provider().get_balance(receiver).await?;
+    ensure!(
+        paid == amount,
+        "the receiver got {paid} wei on L1, not 0.4 ETH"
+    );
+    let second = claim(DEV_PRIVATE_KEYS[2])()?;
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    ensure!(
+        !second.status.success() && stderr.contains("AlreadyClaimed"),
+        "a second claim was not refused: {stderr}"
+    );
+    ensure!(
+        anvil.provider().get_balance(receiver).await? == amount,
+        "paid twice"
+    );
+
+    // No commit or verification was sent twice, and none skipped: every transaction of the
+    // sequencer key is one that L1 accepted.
+    let sequencer: PrivateKeySigner = SEQUENCER_KEY.parse()?;
+    let (committed, verified) = proposer_progress(anvil, deployment).await?;
+    let nonce = l1_nonce(anvil, sequencer.address()).await?;
+    ensure!(
+        committed >= 2 && verified >= 1,
+        "committed {committed}, verified {verified}"
+    );
+    ensure!(
+        nonce == DEPLOY_TXS + committed + verified,
+        "the sequencer sent {nonce} L1 transactions for {committed} commits and {verified} \
+         verifications (+{DEPLOY_TXS} to deploy): a duplicate or a failed one"
+    );
+
+    // Accounting at the last verified batch: ETH credited on L2 by deposits minus ETH
+    // withdrawn equals what the bridge gained on L1 (all deposits and the claim are settled).
+    let last_block = batch_last_block(node, verified).await?;
+    let (credited, withdrawn) = l2_flows(node, last_block).await?;
+    let bridge = anvil
+        .provider()
+        .get_balance(deployment.common_bridge)
+        .await?;
+    ensure!(credited == one + quarter, "credited {credited}");
+    ensure!(withdrawn == amount, "withdrawn {withdrawn}");
+    ensure!(
+        credited - withdrawn == bridge,
+        "L2 credited {credited} - withdrawn {withdrawn} != bridge balance {bridge}"
+    );
+    report_gas(anvil, deployment).await?;
+    Ok(())
+}
+
+/// `(lastCommittedBatch, lastVerifiedBatch)` on L1.
+async fn proposer_progress(anvil: &Anvil, deployment: &Deployment) -> eyre::Result<(u64, u64)> {
+    let provider = anvil.provider();
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &provider);
+    let committed = proposer.lastCommittedBatch().call().await?;
+    let verified = proposer.lastVerifiedBatch().call().await?;
+    Ok((committed.to(), verified.to()))
+}
+
+async fn batch_last_block(node: &KeelNode, number: u64) -> eyre::Result<u64> {
+    let batch: Value = node
+        .root_provider()
+        .raw_request("keel_getBatch".into(), (U64::from(number),))
+        .await?;
+    let last = batch["lastBlock"]
+        .as_str()
+        .and_then(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok());
+    last.ok_or_else(|| eyre::eyre!("batch {number} has no lastBlock: {batch}"))
+}
+
+/// ETH credited by deposits and withdrawn through the L2 bridge in blocks `1..=last`, read
+/// from the L2's blocks and logs.
+async fn l2_flows(node: &KeelNode, last: u64) -> eyre::Result<(U256, U256)> {
+    let provider = node.root_provider();
+    let mut credited = U256::ZERO;
+    for number in 1..=last {
+        let block: Value = provider
+            .raw_request("eth_getBlockByNumber".into(), (U64::from(number), true))
+            .await?;
+        for tx in block["transactions"].as_array().into_iter().flatten() {
+            if tx["type"] == "0x7e" && tx["refund"] == false {
+                credited += tx["value"].as_str().unwrap_or("0x0").parse::<U256>()?;
+            }
+        }
+    }
+    let logs = node
+        .provider()
+        .get_logs(
+            &Filter::new()
+                .address(L2_BRIDGE_ADDRESS)
+                .event_signature(L2Bridge::WithdrawalInitiated::SIGNATURE_HASH)
+                .from_block(1)
+                .to_block(last),
+        )
+        .await?;
+    let mut withdrawn = U256::ZERO;
+    for log in logs {
+        withdrawn += log
+            .log_decode::<L2Bridge::WithdrawalInitiated>()?
+            .inner
+            .data
+            .amount;
+    }
+    Ok((credited, withdrawn))
+}
+
+/// Prints the L1 gas of each `commitBatch` and `verifyBatch` still in anvil's history.
+async fn report_gas(anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> {
+    let provider = anvil.provider();
+    for (name, signature) in [
+        (
+            "commitBatch",
+            OnChainProposer::BatchCommitted::SIGNATURE_HASH,
+        ),
+        (
+            "verifyBatch",
+            OnChainProposer::BatchVerified::SIGNATURE_HASH,
+        ),
+    ] {
+        let logs = provider
+            .get_logs(
+                &Filter::new()
+                    .address(deployment.on_chain_proposer)
+                    .event_signature(signature)
+                    .from_block(0),
+            )
+            .await?;
+        let mut gas = Vec::new();
+        for log in logs {
+            if let Some(hash) = log.transaction_hash
+                && let Some(receipt) = provider.get_transaction_receipt(hash).await?
+            {
+                gas.push(receipt.gas_used);
+            }
+        }
+        eprintln!("L1 gas per {name}: {gas:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deposit_near_its_deadline_is_included_while_the_sequencer_is_busy() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(
+        &keel,
+        &anvil,
+        &datadir,
+        &[("KEEL_L1__DEPOSIT_INCLUSION_PERIOD", "25s")],
+    )?;
+    let coordinator = free_loopback_addr()?;
+    // Batches would wait a minute; the deposit's deadline is what seals its batch.
+    let node = KeelNode::spawn(
+        settling_node(&anvil, &datadir, coordinator, "60s")
+            .block_time("250ms")
+            .env("KEEL_BATCHER__DEPOSIT_MARGIN", "15s"),
+    )
+    .await?;
+    let result = busy_sequencer(&node, &anvil, &deployment).await;
+    let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
+    node.finish(result)
+}
+
+async fn busy_sequencer(
+    node: &KeelNode,
+    anvil: &Anvil,
+    deployment: &Deployment,
+) -> eyre::Result<()> {
+    // A stream of L2 transfers keeps every block busy.
+    let l2 = node.dev_provider();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let streaming = {
+        let stop = stop.clone();
+        let l2 = l2.clone();
+        tokio::spawn(async move {
+            let mut sent = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for from in DEV_ADDRESSES.iter().take(4) {
+                    let tx = TransactionRequest::default()
+                        .from(*from)
+                        .to(Address::with_last_byte(0x77))
+                        .value(U256::from(1));
+                    if l2.send_transaction(tx).await.is_ok() {
+                        sent += 1;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            sent
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let recipient = PrivateKeySigner::random().address();
+    let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[3])?;
+    deposit(&depositor, deployment, recipient, parse_ether("2")?).await?;
+    let bridge = CommonBridge::new(deployment.common_bridge, anvil.provider());
+    let deadline: u64 = bridge.depositDeadline(U256::ZERO).call().await?.to();
+
+    eventually(
+        "the deposit to be credited while transfers stream",
+        TIMEOUT,
+        || async { Ok((l2_balance(node, recipient).await? == parse_ether("2")?).then_some(())) },
+    )
+    .await?;
+    // Its batch reaches L1 before the deadline, although commit_interval is a minute: the
+    // bridge would refuse every later batch otherwise.
+    let consumed = eventually(
+        "the bridge to see the deposit consumed",
+        TIMEOUT,
+        || async {
+            let consumed: u64 = bridge.consumedDeposits().call().await?.to();
+            Ok((consumed == 1).then_some(consumed))
+        },
+    )
+    .await?;
+    let now = anvil
+        .provider()
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .map(|block| block.header.timestamp)
+        .unwrap_or_default();
+    ensure!(
+        consumed == 1 && now <= deadline,
+        "consumed at L1 time {now}, deadline {deadline}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = streaming.await?;
+    ensure!(sent >= 40, "only {sent} transfers were streamed");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(
+        AnvilOptions {
+            block_time: None,
+            ..AnvilOptions::default()
+        },
+        dir.path().join("anvil.log"),
+    )
+    .await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(
+        &keel,
+        &anvil,
+        &dir.path().join("node"),
+        &[("KEEL_L1__DEPOSIT_INCLUSION_PERIOD", "60s")],
+    )?;
+    let depositor = l1_wallet(&anvil, DEV_PRIVATE_KEYS[0])?;
+    let value = parse_ether("1")?;
+    let recipient = PrivateKeySigner::random().address();
+    deposit(&depositor, &deployment, recipient, value).await?;
+
+    // Past the deadline.
+    let raw = anvil.provider();
+    raw.raw_request::<_, Value>("evm_increaseTime".into(), (120u64,))
+        .await?;
+    raw.raw_request::<_, Value>("evm_mine".into(), ()).await?;
+
+    let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
+    let commit = |deposits: u64, rolling: B256| {
+        proposer.commitBatch(
+            U256::from(1),
+            U256::from(1),
+            B256::repeat_byte(1),
+            B256::repeat_byte(2),
+            B256::ZERO,
+            rolling,
+            U256::from(deposits),
+        )
+    };
+    let skipped = commit(0, B256::ZERO).call().await;
+    let Err(error) = skipped else {
+        bail!("a batch that skips an expired deposit was accepted");
+    };
+    let reason = error
+        .as_decoded_interface_error::<CommonBridge::CommonBridgeErrors>()
+        .ok_or_else(|| eyre::eyre!("not a bridge error: {error}"))?;
+    ensure!(
+        matches!(
+            reason,
+            CommonBridge::CommonBridgeErrors::ExpiredDepositSkipped(_)
+        ),
+        "refused for another reason: {reason:?}"
+    );
+
+    // The same batch with the deposit in it is accepted.
+    let mut rolling = DepositsRollingHash::default();
+    rolling.push(
+        DepositTx {
+            deposit_id: 0,
+            l1_sender: DEV_ADDRESSES[0],
+            recipient,
+            value,
+            refund: false,
+        }
+        .deposit_hash(),
+    );
+    let receipt = commit(1, rolling.hash())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(
+        receipt.status(),
+        "the batch including the deposit was refused"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dev_verifier_cannot_be_deployed_on_a_non_dev_chain() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(
+        AnvilOptions {
+            chain_id: 11_155_111,
+            block_time: None,
+            ..AnvilOptions::default()
+        },
+        dir.path().join("anvil.log"),
+    )
+    .await?;
+    let keel = KeelBinary::locate()?;
+    let Err(error) = deploy(&keel, &anvil, &dir.path().join("node"), &[]) else {
+        bail!("keel deploy succeeded on chain 11155111");
+    };
+    let message = format!("{error:#}");
+    ensure!(
+        message.contains("DevVerifier") && message.contains("NotADevChain"),
+        "unexpected failure: {message}"
+    );
+    Ok(())
+}

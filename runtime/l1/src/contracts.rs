@@ -1,0 +1,32 @@
+//! Bindings for the compiled contracts in `contracts/out/` (built by `contracts/build.sh`, whose
+//! `--check` keeps them equal to a fresh compile of `contracts/src`).
+
+#![allow(missing_docs, clippy::too_many_arguments, unreachable_pub)]
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    OnChainProposer,
+    "../../contracts/out/OnChainProposer.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    CommonBridge,
+    "../../contracts/out/CommonBridge.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    DevVerifier,
+    "../../contracts/out/DevVerifier.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    L2Bridge,
+    "../../contracts/out/L2Bridge.json"
+);

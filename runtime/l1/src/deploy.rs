@@ -1,0 +1,116 @@
+//! `keel deploy`: the settlement contracts for one L2, in the order their constructors need.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    sol_types::{SolCall, SolConstructor},
+};
+use tracing::info;
+
+use crate::{
+    CommonBridge, Deployment, DevVerifier, L1Error, L1Result, OnChainProposer, TxSender,
+    VerifierDeployment,
+};
+
+/// What the contracts are deployed for.
+#[derive(Debug, Clone)]
+pub struct DeployParams {
+    /// The L1 RPC URL (recorded in the deployment file).
+    pub l1_rpc_url: String,
+    /// The L2 chain id.
+    pub l2_chain_id: u64,
+    /// The L2 genesis block hash.
+    pub genesis_hash: B256,
+    /// The L2 genesis state root.
+    pub genesis_state_root: B256,
+    /// Seconds each deposit has to be included on L2.
+    pub inclusion_period: u64,
+    /// Prover keys for the development verifier (dev chains only).
+    pub dev_provers: Vec<Address>,
+}
+
+fn init_code(bytecode: &Bytes, args: Vec<u8>) -> Bytes {
+    [bytecode.as_ref(), args.as_slice()].concat().into()
+}
+
+/// Deploys `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s key, which
+/// becomes their owner and the sequencer, and links the bridge to the proposer.
+pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deployment> {
+    if params.dev_provers.is_empty() {
+        return Err(L1Error::Mismatch(
+            "no verifier to deploy: set l1.dev_provers to the exec prover's key address (the \
+             development verifier; dev chains only)"
+                .to_owned(),
+        ));
+    }
+    let owner = sender.address();
+    let bridge_args = CommonBridge::constructorCall {
+        owner_: owner,
+        inclusionPeriod_: U256::from(params.inclusion_period),
+    }
+    .abi_encode();
+    let (bridge, receipt) = sender
+        .deploy(
+            "deploy CommonBridge",
+            init_code(&CommonBridge::BYTECODE, bridge_args),
+        )
+        .await?;
+    let deployed_at_block = receipt.block_number.unwrap_or_default();
+    info!(target: "keel::l1", %bridge, "CommonBridge deployed");
+
+    let verifier_args = DevVerifier::constructorCall {
+        provers: params.dev_provers.clone(),
+    }
+    .abi_encode();
+    let (dev_verifier, _) = sender
+        .deploy(
+            "deploy DevVerifier",
+            init_code(&DevVerifier::BYTECODE, verifier_args),
+        )
+        .await?;
+    info!(target: "keel::l1", %dev_verifier, provers = ?params.dev_provers, "DevVerifier deployed");
+
+    let proposer_args = OnChainProposer::constructorCall {
+        owner_: owner,
+        sequencer_: owner,
+        bridge_: bridge,
+        l2ChainId_: U256::from(params.l2_chain_id),
+        genesisBlockHash: params.genesis_hash,
+        genesisStateRoot: params.genesis_state_root,
+        verifiers_: vec![dev_verifier],
+    }
+    .abi_encode();
+    let (proposer, _) = sender
+        .deploy(
+            "deploy OnChainProposer",
+            init_code(&OnChainProposer::BYTECODE, proposer_args),
+        )
+        .await?;
+    info!(target: "keel::l1", %proposer, "OnChainProposer deployed");
+
+    let link = CommonBridge::setProposerCall {
+        proposer_: proposer,
+    }
+    .abi_encode();
+    sender
+        .call("CommonBridge.setProposer", bridge, link.into())
+        .await?;
+
+    Ok(Deployment {
+        l1_rpc_url: params.l1_rpc_url.clone(),
+        l1_chain_id: sender.chain_id(),
+        l2_chain_id: params.l2_chain_id,
+        l2_genesis_hash: params.genesis_hash,
+        l2_genesis_state_root: params.genesis_state_root,
+        owner,
+        sequencer: owner,
+        on_chain_proposer: proposer,
+        common_bridge: bridge,
+        verifiers: vec![VerifierDeployment {
+            kind: "dev".to_owned(),
+            address: dev_verifier,
+            provers: params.dev_provers.clone(),
+        }],
+        deployed_at_block,
+        deposit_inclusion_period: params.inclusion_period,
+    })
+}

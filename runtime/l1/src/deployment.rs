@@ -1,0 +1,166 @@
+//! The deployment file: where `keel deploy` put the contracts, and for which L2.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use alloy::primitives::{Address, B256};
+use serde::{Deserialize, Serialize};
+
+use crate::{L1Error, L1Result};
+
+/// Its default name, inside the node's datadir.
+pub const DEPLOYMENT_FILE: &str = "l1-deployment.json";
+
+/// A verifier `OnChainProposer` requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierDeployment {
+    /// What it checks: `dev` (a registered prover key's signature; dev chains only).
+    pub kind: String,
+    /// Its address.
+    pub address: Address,
+    /// For `dev`: the prover keys it accepts.
+    #[serde(default)]
+    pub provers: Vec<Address>,
+}
+
+/// What `keel deploy` wrote: enough for a node (and `keel withdraw`) to find and check the
+/// contracts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deployment {
+    /// The L1 RPC URL it was deployed through.
+    pub l1_rpc_url: String,
+    /// The L1 chain id.
+    pub l1_chain_id: u64,
+    /// The L2 chain id the contracts settle.
+    pub l2_chain_id: u64,
+    /// The L2 genesis block hash (batch 0's last block hash on L1).
+    pub l2_genesis_hash: B256,
+    /// The L2 genesis state root.
+    pub l2_genesis_state_root: B256,
+    /// The account that deployed and owns the contracts.
+    pub owner: Address,
+    /// The only account `commitBatch` accepts.
+    pub sequencer: Address,
+    /// `OnChainProposer`.
+    pub on_chain_proposer: Address,
+    /// `CommonBridge`.
+    pub common_bridge: Address,
+    /// The verifiers `verifyBatch` requires, in the order of its `proofs` argument.
+    pub verifiers: Vec<VerifierDeployment>,
+    /// The L1 block of the first deployment transaction: the deposit watcher starts there.
+    pub deployed_at_block: u64,
+    /// The bridge's deposit inclusion period, seconds.
+    pub deposit_inclusion_period: u64,
+}
+
+impl Deployment {
+    /// Reads `path`; every error names the file and says what to do.
+    pub fn load(path: &Path) -> L1Result<Self> {
+        let text = fs::read_to_string(path).map_err(|error| L1Error::Deployment {
+            file: path.to_owned(),
+            reason: if error.kind() == std::io::ErrorKind::NotFound {
+                "does not exist; run `keel deploy --config <file>` first (it writes this file), \
+                 or set l1.deployment to the file it wrote"
+                    .to_owned()
+            } else {
+                error.to_string()
+            },
+        })?;
+        serde_json::from_str(&text).map_err(|error| L1Error::Deployment {
+            file: path.to_owned(),
+            reason: format!("is not a Keel deployment file: {error}"),
+        })
+    }
+
+    /// Writes `path` atomically (a temporary file renamed over it), creating its directory.
+    pub fn save(&self, path: &Path) -> L1Result<()> {
+        let io = |error: std::io::Error| L1Error::Deployment {
+            file: path.to_owned(),
+            reason: format!("cannot be written: {error}"),
+        };
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut text = serde_json::to_string_pretty(self).map_err(|error| L1Error::Deployment {
+            file: path.to_owned(),
+            reason: error.to_string(),
+        })?;
+        text.push('\n');
+        let temp: PathBuf = path.with_extension("json.tmp");
+        fs::write(&temp, text).map_err(io)?;
+        fs::rename(&temp, path).map_err(io)
+    }
+
+    /// Checks the contracts settle the L2 this node runs: same chain id and genesis.
+    pub fn check_l2(&self, file: &Path, chain_id: u64, genesis_hash: B256) -> L1Result<()> {
+        if self.l2_chain_id != chain_id || self.l2_genesis_hash != genesis_hash {
+            return Err(L1Error::Mismatch(format!(
+                "deployment {} settles L2 chain {} with genesis {}, but this node runs chain \
+                 {chain_id} with genesis {genesis_hash}: run `keel deploy` for this config",
+                file.display(),
+                self.l2_chain_id,
+                self.l2_genesis_hash
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment() -> Deployment {
+        Deployment {
+            l1_rpc_url: "http://127.0.0.1:8545".into(),
+            l1_chain_id: 31337,
+            l2_chain_id: 65_536_999,
+            l2_genesis_hash: B256::repeat_byte(1),
+            l2_genesis_state_root: B256::repeat_byte(2),
+            owner: Address::repeat_byte(3),
+            sequencer: Address::repeat_byte(3),
+            on_chain_proposer: Address::repeat_byte(4),
+            common_bridge: Address::repeat_byte(5),
+            verifiers: vec![VerifierDeployment {
+                kind: "dev".into(),
+                address: Address::repeat_byte(6),
+                provers: vec![Address::repeat_byte(7)],
+            }],
+            deployed_at_block: 1,
+            deposit_inclusion_period: 3600,
+        }
+    }
+
+    #[test]
+    fn round_trips_and_names_the_file_when_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/l1-deployment.json");
+        deployment().save(&path).unwrap();
+        assert_eq!(Deployment::load(&path).unwrap(), deployment());
+
+        let missing = Deployment::load(&dir.path().join("nope.json")).unwrap_err();
+        assert!(missing.to_string().contains("keel deploy"), "{missing}");
+        fs::write(&path, "{\"l1RpcUrl\": 3}").unwrap();
+        let broken = Deployment::load(&path).unwrap_err().to_string();
+        assert!(
+            broken.contains("l1-deployment.json") && broken.contains("not a Keel deployment"),
+            "{broken}"
+        );
+    }
+
+    #[test]
+    fn refuses_another_l2() {
+        let d = deployment();
+        let file = Path::new("d.json");
+        d.check_l2(file, 65_536_999, B256::repeat_byte(1)).unwrap();
+        let err = d
+            .check_l2(file, 65_536_999, B256::repeat_byte(9))
+            .unwrap_err();
+        assert!(err.to_string().contains("run `keel deploy`"), "{err}");
+        assert!(d.check_l2(file, 1, B256::repeat_byte(1)).is_err());
+    }
+}

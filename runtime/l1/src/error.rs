@@ -1,0 +1,108 @@
+//! Errors of the L1 side.
+
+use std::path::PathBuf;
+
+use alloy::primitives::{Address, B256};
+
+/// Result of an L1 operation.
+pub type L1Result<T> = Result<T, L1Error>;
+
+/// What went wrong talking to L1.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The L1 node could not be reached or answered with an error.
+    #[error("L1 node at {url}: {what} failed: {source}")]
+    Rpc {
+        /// The L1 RPC URL.
+        url: String,
+        /// What was asked (`eth_getLogs`, `commitBatch`, …).
+        what: String,
+        /// The transport's error.
+        #[source]
+        source: alloy::transports::TransportError,
+    },
+    /// A contract call would revert (found by `eth_estimateGas` or `eth_call`): nothing was sent.
+    #[error("{what} would revert: {reason}")]
+    WouldRevert {
+        /// The call.
+        what: String,
+        /// The decoded custom error, or the node's message.
+        reason: String,
+    },
+    /// A sent transaction was mined but reverted.
+    #[error("{what}: L1 transaction {tx} reverted (block {block})")]
+    Reverted {
+        /// The call.
+        what: String,
+        /// Its hash.
+        tx: B256,
+        /// The block it was mined in.
+        block: u64,
+    },
+    /// Another transaction took the nonce of ours (someone else uses the sequencer key).
+    #[error(
+        "{what}: nonce {nonce} of {sender} was used by a transaction Keel did not send; is the \
+         sequencer key in use elsewhere?"
+    )]
+    NonceTaken {
+        /// The call.
+        what: String,
+        /// The sender.
+        sender: Address,
+        /// The nonce.
+        nonce: u64,
+    },
+    /// The L1 node serves another chain than the deployment was made on.
+    #[error(
+        "the L1 node at {url} has chain id {actual}, but the deployment {file} was made on chain \
+         {expected}: point l1.rpc_url at the right node or run `keel deploy` again"
+    )]
+    WrongChain {
+        /// The L1 RPC URL.
+        url: String,
+        /// The deployment file.
+        file: PathBuf,
+        /// The chain id the deployment names.
+        expected: u64,
+        /// The chain id the node reports.
+        actual: u64,
+    },
+    /// The contracts settle another L2 than this node's.
+    #[error("{0}")]
+    Mismatch(String),
+    /// The deployment file is missing or malformed.
+    #[error("deployment file {file}: {reason}")]
+    Deployment {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// The sequencer key does not parse.
+    #[error("l1.sequencer_key is not a valid private key: {0}")]
+    Key(String),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Signing(#[from] alloy::signers::Error),
+    /// The node's database failed.
+    #[error(transparent)]
+    Storage(#[from] keel_storage::StorageError),
+    /// A log did not decode as the event it claims to be.
+    #[error("undecodable {event} log in L1 transaction {tx:?}: {reason}")]
+    BadLog {
+        /// The event.
+        event: &'static str,
+        /// The transaction it came from.
+        tx: Option<B256>,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A deposit's id is not the next one: a log was missed (the query must be repeated).
+    #[error("L1 deposit {got} arrived where deposit {expected} was due; rescanning")]
+    DepositGap {
+        /// The id due.
+        expected: u64,
+        /// The id seen.
+        got: u64,
+    },
+}

@@ -1,0 +1,31 @@
+//! Keel's L1 side, over alloy: everything the node says to and reads from Ethereum.
+//!
+//! ```text
+//!  keel deploy ─ deploy::deploy ─▶ CommonBridge, DevVerifier, OnChainProposer ─▶ Deployment (JSON)
+//!  node:  DepositWatcher  ─ DepositInitiated logs (N confirmations) ─▶ storage l1_deposits
+//!         Settler         ─ sealed batch  ─▶ OnChainProposer.commitBatch
+//!                         ─ stored proof  ─▶ OnChainProposer.verifyBatch
+//!  keel withdraw claim ─ CommonBridge.claimWithdrawal
+//! ```
+//!
+//! The contracts are the source of truth: the watcher records how far it scanned in the same
+//! redb transaction as the deposits it saw, and the settler reads `lastCommittedBatch` and
+//! `lastVerifiedBatch` from L1 before each transaction, so a restart of the node or of the L1
+//! node neither repeats nor skips anything. All settlement transactions come from one task
+//! with one key, so their nonces never race.
+
+mod contracts;
+mod deploy;
+mod deployment;
+mod error;
+mod sender;
+mod settler;
+mod watcher;
+
+pub use contracts::{CommonBridge, DevVerifier, L2Bridge, OnChainProposer};
+pub use deploy::{DeployParams, deploy};
+pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
+pub use error::{L1Error, L1Result};
+pub use sender::{L1Client, TxSender};
+pub use settler::{Settler, SettlerConfig, Step};
+pub use watcher::{DepositWatcher, WatcherConfig};

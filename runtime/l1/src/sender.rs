@@ -1,0 +1,328 @@
+//! Talking to the L1 node: a provider that names the node in its errors, and [`TxSender`],
+//! which lands one transaction at a time with fee bumping.
+
+use std::{
+    future::IntoFuture,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::Encodable2718,
+    network::TransactionBuilder,
+    primitives::{Address, B256, Bytes, TxKind, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    signers::{SignerSync, local::PrivateKeySigner},
+    sol_types::SolInterface,
+    transports::TransportError,
+};
+use tracing::{debug, info, warn};
+
+use crate::{CommonBridge, DevVerifier, L1Error, L1Result, OnChainProposer};
+
+/// How often a sent transaction's receipt is asked for.
+const RECEIPT_POLL: Duration = Duration::from_millis(250);
+
+/// An L1 JSON-RPC endpoint.
+#[derive(Debug, Clone)]
+pub struct L1Client {
+    provider: DynProvider,
+    url: String,
+}
+
+impl L1Client {
+    /// A client for `url` (`http://` or `https://`).
+    pub fn new(url: &str) -> L1Result<Self> {
+        let parsed = url.parse().map_err(|error| {
+            L1Error::Mismatch(format!("l1.rpc_url {url:?} is not a URL: {error}"))
+        })?;
+        let provider = ProviderBuilder::default().connect_http(parsed).erased();
+        Ok(Self {
+            provider,
+            url: url.to_owned(),
+        })
+    }
+
+    /// The provider, for contract calls.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Awaits `call`, naming the node and `what` in its error.
+    pub async fn rpc<T>(
+        &self,
+        what: &str,
+        call: impl IntoFuture<Output = Result<T, TransportError>>,
+    ) -> L1Result<T> {
+        call.await.map_err(|source| self.error(what, source))
+    }
+
+    pub(crate) fn error(&self, what: &str, source: TransportError) -> L1Error {
+        L1Error::Rpc {
+            url: self.url.clone(),
+            what: what.to_owned(),
+            source,
+        }
+    }
+
+    /// Runs a contract view call, naming `what` in its error.
+    pub async fn view<T>(
+        &self,
+        what: &str,
+        call: impl IntoFuture<Output = Result<T, alloy::contract::Error>>,
+    ) -> L1Result<T> {
+        call.await.map_err(|error| self.contract_error(what, error))
+    }
+
+    fn contract_error(&self, what: &str, error: alloy::contract::Error) -> L1Error {
+        match error {
+            alloy::contract::Error::TransportError(source) => match revert_reason(&source) {
+                Some(reason) => L1Error::WouldRevert {
+                    what: what.to_owned(),
+                    reason,
+                },
+                None => self.error(what, source),
+            },
+            other => L1Error::Mismatch(format!(
+                "{what}: unexpected answer from the contract at {} ({other}); is the deployment \
+                 file for this L1?",
+                self.url
+            )),
+        }
+    }
+
+    /// The L1 chain id.
+    pub async fn chain_id(&self) -> L1Result<u64> {
+        self.rpc("eth_chainId", self.provider.get_chain_id()).await
+    }
+}
+
+/// The custom error a revert carries, decoded against Keel's contracts, or the node's message.
+pub(crate) fn revert_reason(error: &TransportError) -> Option<String> {
+    let payload = error.as_error_resp()?;
+    if let Some(data) = payload.as_revert_data() {
+        if let Ok(e) = OnChainProposer::OnChainProposerErrors::abi_decode(&data) {
+            return Some(format!("OnChainProposer.{e:?}"));
+        }
+        if let Ok(e) = CommonBridge::CommonBridgeErrors::abi_decode(&data) {
+            return Some(format!("CommonBridge.{e:?}"));
+        }
+        if let Ok(e) = DevVerifier::DevVerifierErrors::abi_decode(&data) {
+            return Some(format!("DevVerifier.{e:?}"));
+        }
+        return Some(format!("{} (revert data {data})", payload.message));
+    }
+    payload
+        .message
+        .contains("revert")
+        .then(|| payload.message.to_string())
+}
+
+/// Sends transactions from one key, one at a time: each is simulated first (a revert is
+/// reported and nothing is sent), signed with the account's next nonce, and re-sent with the
+/// same nonce and fees raised by `fee_bump_percent` whenever `timeout` passes without a receipt.
+/// Because every attempt shares the nonce, at most one of them can be mined.
+#[derive(Debug, Clone)]
+pub struct TxSender {
+    client: L1Client,
+    signer: PrivateKeySigner,
+    chain_id: u64,
+    timeout: Duration,
+    fee_bump_percent: u64,
+}
+
+impl TxSender {
+    /// A sender for `key` (hex) on `client`'s chain.
+    pub async fn new(
+        client: L1Client,
+        key: &str,
+        timeout: Duration,
+        fee_bump_percent: u64,
+    ) -> L1Result<Self> {
+        let signer = parse_key(key)?;
+        let chain_id = client.chain_id().await?;
+        Ok(Self {
+            client,
+            signer,
+            chain_id,
+            timeout,
+            fee_bump_percent,
+        })
+    }
+
+    /// The sending account.
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The client.
+    pub fn client(&self) -> &L1Client {
+        &self.client
+    }
+
+    /// The chain id it signs for.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// Deploys `code` (init code with constructor arguments); returns the contract address and
+    /// the receipt.
+    pub async fn deploy(&self, what: &str, code: Bytes) -> L1Result<(Address, TransactionReceipt)> {
+        let receipt = self.send(what, TxKind::Create, code, U256::ZERO).await?;
+        let address = receipt.contract_address.ok_or_else(|| {
+            L1Error::Mismatch(format!("{what}: the receipt names no contract address"))
+        })?;
+        Ok((address, receipt))
+    }
+
+    /// Calls `to` with `input`; returns the receipt of the mined, successful transaction.
+    pub async fn call(
+        &self,
+        what: &str,
+        to: Address,
+        input: Bytes,
+    ) -> L1Result<TransactionReceipt> {
+        self.send(what, TxKind::Call(to), input, U256::ZERO).await
+    }
+
+    /// Sends `value` wei with `input` to `to`.
+    pub async fn send(
+        &self,
+        what: &str,
+        to: TxKind,
+        input: Bytes,
+        value: U256,
+    ) -> L1Result<TransactionReceipt> {
+        let client = &self.client;
+        let provider = client.provider();
+        let from = self.address();
+        let mut request = TransactionRequest::default()
+            .with_from(from)
+            .with_input(input.clone())
+            .with_value(value);
+        request.to = Some(to);
+        let estimate =
+            provider.estimate_gas(request).await.map_err(|source| {
+                match revert_reason(&source) {
+                    Some(reason) => L1Error::WouldRevert {
+                        what: what.to_owned(),
+                        reason,
+                    },
+                    None => client.error(&format!("{what} (eth_estimateGas)"), source),
+                }
+            })?;
+        // A margin over the estimate: state can move between estimate and inclusion.
+        let gas_limit = estimate.saturating_mul(5) / 4 + 20_000;
+        let nonce = client
+            .rpc(
+                "eth_getTransactionCount",
+                provider.get_transaction_count(from).latest(),
+            )
+            .await?;
+        let fees = client
+            .rpc("eth_feeHistory", provider.estimate_eip1559_fees())
+            .await?;
+        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
+        let mut sent: Vec<B256> = Vec::new();
+        loop {
+            let tx = TxEip1559 {
+                chain_id: self.chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: max_fee.max(tip),
+                max_priority_fee_per_gas: tip,
+                to,
+                value,
+                access_list: Default::default(),
+                input: input.clone(),
+            };
+            let signature = self.signer.sign_hash_sync(&tx.signature_hash())?;
+            let envelope = TxEnvelope::from(tx.into_signed(signature));
+            let hash = *envelope.tx_hash();
+            match provider
+                .send_raw_transaction(&envelope.encoded_2718())
+                .await
+            {
+                Ok(_) => {
+                    debug!(target: "keel::l1", %what, %hash, nonce, max_fee, tip, "sent");
+                    sent.push(hash);
+                }
+                // Ours is already there (an earlier attempt of this very loop), or the L1
+                // node has another of our transactions at this nonce: keep waiting on them.
+                Err(error) => {
+                    let message = error.to_string();
+                    if message.contains("already known")
+                        || message.contains("underpriced")
+                        || message.contains("nonce too low")
+                    {
+                        debug!(target: "keel::l1", %what, %hash, %message, "not re-sent");
+                    } else {
+                        return Err(
+                            client.error(&format!("{what} (eth_sendRawTransaction)"), error)
+                        );
+                    }
+                }
+            }
+            let deadline = Instant::now() + self.timeout;
+            while Instant::now() < deadline {
+                for hash in &sent {
+                    match provider.get_transaction_receipt(*hash).await {
+                        Ok(Some(receipt)) => return self.check(what, receipt),
+                        Ok(None) => {}
+                        Err(error) => {
+                            debug!(target: "keel::l1", %what, %error, "receipt query failed; retrying")
+                        }
+                    }
+                }
+                if let Ok(mined) = provider.get_transaction_count(from).latest().await
+                    && mined > nonce
+                {
+                    // The nonce is used: by one of ours (its receipt shows up on the next poll)
+                    // or by someone else.
+                    tokio::time::sleep(RECEIPT_POLL).await;
+                    for hash in &sent {
+                        if let Ok(Some(receipt)) = provider.get_transaction_receipt(*hash).await {
+                            return self.check(what, receipt);
+                        }
+                    }
+                    return Err(L1Error::NonceTaken {
+                        what: what.to_owned(),
+                        sender: from,
+                        nonce,
+                    });
+                }
+                tokio::time::sleep(RECEIPT_POLL).await;
+            }
+            let bump =
+                |fee: u128| fee.saturating_mul(100 + u128::from(self.fee_bump_percent)) / 100 + 1;
+            (max_fee, tip) = (bump(max_fee), bump(tip));
+            warn!(target: "keel::l1", %what, nonce, max_fee, tip, timeout = ?self.timeout, "not mined in time; re-sending with higher fees");
+        }
+    }
+
+    fn check(&self, what: &str, receipt: TransactionReceipt) -> L1Result<TransactionReceipt> {
+        let block = receipt.block_number.unwrap_or_default();
+        if !receipt.status() {
+            return Err(L1Error::Reverted {
+                what: what.to_owned(),
+                tx: receipt.transaction_hash,
+                block,
+            });
+        }
+        info!(target: "keel::l1", %what, tx = %receipt.transaction_hash, block, gas_used = receipt.gas_used, "mined");
+        Ok(receipt)
+    }
+}
+
+/// Parses a hex private key; the error never repeats the key.
+pub(crate) fn parse_key(key: &str) -> L1Result<PrivateKeySigner> {
+    key.trim()
+        .parse::<PrivateKeySigner>()
+        .map_err(|_| L1Error::Key("expected \"0x\" and 64 hex digits".to_owned()))
+}

@@ -1,0 +1,225 @@
+//! The settler: commits sealed batches to `OnChainProposer` and sends their proofs, in order.
+//!
+//! One task does both, with one key, so its transactions never compete for a nonce. Each step
+//! first reads `lastCommittedBatch` and `lastVerifiedBatch` from L1, then sends at most one
+//! transaction for the batch after them. L1 is the record of what was done: a restart of the
+//! node, or of the L1 node with a transaction lost from its pool, leads to the same decision
+//! again, never to a second commit of a batch nor to a gap.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, Bytes, U256},
+    sol_types::SolCall,
+};
+use keel_storage::{Batch, L1Progress, Storage};
+use tokio::sync::watch;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::{L1Error, L1Result, OnChainProposer, TxSender, watcher::backoff};
+
+/// What the settler does.
+#[derive(Debug, Clone, Copy)]
+pub struct SettlerConfig {
+    /// Time between polls when there is nothing to send.
+    pub poll_interval: Duration,
+    /// Commit sealed batches.
+    pub commit: bool,
+    /// Send stored proofs.
+    pub verify: bool,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Committed this batch.
+    Committed(u64),
+    /// Verified this batch.
+    Verified(u64),
+    /// Nothing to send yet.
+    Idle,
+}
+
+/// Commits batches and sends proofs; see the module docs.
+#[derive(Debug)]
+pub struct Settler {
+    sender: TxSender,
+    proposer: Address,
+    storage: Arc<Storage>,
+    config: SettlerConfig,
+}
+
+impl Settler {
+    /// A settler sending to `proposer` (`OnChainProposer`) from `sender`'s key.
+    pub fn new(
+        sender: TxSender,
+        proposer: Address,
+        storage: Arc<Storage>,
+        config: SettlerConfig,
+    ) -> Self {
+        Self {
+            sender,
+            proposer,
+            storage,
+            config,
+        }
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let span =
+            info_span!("l1_settler", proposer = %self.proposer, sender = %self.sender.address());
+        async move {
+            let mut failures = 0u32;
+            loop {
+                let wait = match self.step().await {
+                    Ok(Step::Idle) => {
+                        failures = 0;
+                        self.config.poll_interval
+                    }
+                    Ok(_) => {
+                        failures = 0;
+                        Duration::ZERO
+                    }
+                    Err(error) => {
+                        failures = failures.saturating_add(1);
+                        let wait = backoff(self.config.poll_interval, failures);
+                        match &error {
+                            L1Error::Mismatch(_) => error!(target: "keel::l1", %error, "settlement stopped until this is fixed"),
+                            _ => warn!(target: "keel::l1", %error, retry_in = ?wait, "settlement step failed; it is retried from L1's state"),
+                        }
+                        wait
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Reads L1's progress and sends at most one transaction.
+    pub async fn step(&self) -> L1Result<Step> {
+        let client = self.sender.client();
+        let proposer = OnChainProposer::new(self.proposer, client.provider());
+        let committed = to_u64(
+            client
+                .view("lastCommittedBatch", proposer.lastCommittedBatch().call())
+                .await?,
+        );
+        let verified = to_u64(
+            client
+                .view("lastVerifiedBatch", proposer.lastVerifiedBatch().call())
+                .await?,
+        );
+        self.storage.set_l1_progress(L1Progress {
+            committed,
+            verified,
+        })?;
+        let snapshot = self.storage.snapshot()?;
+
+        if self.config.commit
+            && let Some(batch) = snapshot.batch(committed + 1)?
+        {
+            self.check_parent(&proposer, committed, &batch).await?;
+            self.commit(&proposer, &batch).await?;
+            return Ok(Step::Committed(batch.number));
+        }
+        if self.config.verify
+            && verified < committed
+            && let Some(proof) = snapshot.proof(verified + 1)?
+        {
+            let number = verified + 1;
+            let call = OnChainProposer::verifyBatchCall {
+                batchNumber: U256::from(number),
+                proofs: vec![proof.proof.clone()],
+            };
+            let receipt = self
+                .sender
+                .call(
+                    &format!("verifyBatch({number})"),
+                    self.proposer,
+                    call.abi_encode().into(),
+                )
+                .await?;
+            info!(target: "keel::l1", batch = number, backend = %proof.backend, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch verified on L1");
+            self.storage.set_l1_progress(L1Progress {
+                committed,
+                verified: number,
+            })?;
+            return Ok(Step::Verified(number));
+        }
+        Ok(Step::Idle)
+    }
+
+    /// L1's batch `committed` must be this node's: otherwise the node runs another chain than
+    /// the contracts settle (a reset datadir), and nothing it commits could ever verify.
+    async fn check_parent(
+        &self,
+        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
+        committed: u64,
+        batch: &Batch,
+    ) -> L1Result<()> {
+        let stored = self
+            .sender
+            .client()
+            .view("batches", proposer.batches(U256::from(committed)).call())
+            .await?;
+        if stored.lastBlockHash != batch.output.parent_block_hash {
+            return Err(L1Error::Mismatch(format!(
+                "L1 batch {committed} ends at block hash {}, but this node's batch {} starts \
+                 after block hash {}: the node's chain is not the one the contracts settle \
+                 (was the datadir reset?); restore it, or deploy anew with `keel deploy`",
+                stored.lastBlockHash, batch.number, batch.output.parent_block_hash
+            )));
+        }
+        Ok(())
+    }
+
+    async fn commit(
+        &self,
+        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
+        batch: &Batch,
+    ) -> L1Result<()> {
+        let output = &batch.output;
+        let call = OnChainProposer::commitBatchCall {
+            batchNumber: U256::from(batch.number),
+            lastBlock: U256::from(batch.last_block),
+            newStateRoot: output.post_state_root,
+            lastBlockHash: output.last_block_hash,
+            withdrawalsRoot_: output.withdrawals_root,
+            depositsRollingHash: output.deposits_rolling_hash,
+            depositCount: U256::from(batch.deposits),
+        };
+        let input: Bytes = call.abi_encode().into();
+        let what = format!("commitBatch({})", batch.number);
+        let receipt = self.sender.call(&what, self.proposer, input).await?;
+        // The contract rebuilt the commitment from what it stores; it must be the one the
+        // node (and so every proof) computes, or no proof of this batch could ever verify.
+        let on_l1 = self
+            .sender
+            .client()
+            .view(
+                "commitmentOf",
+                proposer.commitmentOf(U256::from(batch.number)).call(),
+            )
+            .await?;
+        if on_l1 != output.commitment() {
+            return Err(L1Error::Mismatch(format!(
+                "OnChainProposer rebuilt commitment {on_l1} for batch {} but the node computed \
+                 {}: the contract and the node disagree on the batch layout",
+                batch.number,
+                output.commitment()
+            )));
+        }
+        info!(target: "keel::l1", batch = batch.number, blocks = format!("{}..={}", batch.first_block, batch.last_block), deposits = batch.deposits, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch committed on L1");
+        Ok(())
+    }
+}
+
+fn to_u64(value: U256) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
+}

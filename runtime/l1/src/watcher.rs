@@ -1,0 +1,176 @@
+//! The deposit watcher: `CommonBridge.DepositInitiated` logs, once confirmed, into storage.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::Address,
+    providers::Provider,
+    rpc::types::{Filter, Log},
+    sol_types::SolEvent,
+};
+use keel_primitives::L1Deposit;
+use keel_storage::Storage;
+use tokio::sync::watch;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::{CommonBridge, L1Client, L1Error, L1Result};
+
+/// The longest wait between two attempts after errors.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How the watcher reads L1.
+#[derive(Debug, Clone, Copy)]
+pub struct WatcherConfig {
+    /// Blocks a deposit needs (its own included) before it is recorded.
+    pub confirmations: u64,
+    /// Time between polls when caught up.
+    pub poll_interval: Duration,
+    /// Most blocks per `eth_getLogs`.
+    pub max_scan_blocks: u64,
+}
+
+/// Records every deposit the bridge queues, in id order, exactly once.
+///
+/// The deposits of a scanned range and the range's end are written in one redb transaction,
+/// so after a crash or restart the watcher resumes at the first block it has not recorded: a
+/// deposit made while the node was down is found at start, and none is recorded twice. A
+/// failed query is retried, never skipped.
+#[derive(Debug)]
+pub struct DepositWatcher {
+    client: L1Client,
+    bridge: Address,
+    start_block: u64,
+    storage: Arc<Storage>,
+    config: WatcherConfig,
+}
+
+impl DepositWatcher {
+    /// A watcher of `bridge`, deployed at L1 block `start_block`.
+    pub fn new(
+        client: L1Client,
+        bridge: Address,
+        start_block: u64,
+        storage: Arc<Storage>,
+        config: WatcherConfig,
+    ) -> Self {
+        Self {
+            client,
+            bridge,
+            start_block,
+            storage,
+            config,
+        }
+    }
+
+    /// Polls until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let span = info_span!("l1_watcher", bridge = %self.bridge);
+        async move {
+            let mut failures = 0u32;
+            loop {
+                let wait = match self.poll_once().await {
+                    Ok(caught_up) => {
+                        failures = 0;
+                        if caught_up { self.config.poll_interval } else { Duration::ZERO }
+                    }
+                    Err(error) => {
+                        failures = failures.saturating_add(1);
+                        let wait = backoff(self.config.poll_interval, failures);
+                        warn!(target: "keel::l1", %error, retry_in = ?wait, "deposit scan failed; no deposit is skipped, the same range is scanned again");
+                        wait
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Scans the next confirmed range; returns whether the watcher has caught up with L1.
+    pub async fn poll_once(&self) -> L1Result<bool> {
+        let head = self
+            .client
+            .rpc("eth_blockNumber", self.client.provider().get_block_number())
+            .await?;
+        let Some(confirmed) = (head + 1).checked_sub(self.config.confirmations) else {
+            return Ok(true);
+        };
+        let snapshot = self.storage.snapshot()?;
+        let scanned = snapshot.l1_scanned_to()?;
+        let from = if scanned == 0 {
+            self.start_block
+        } else {
+            scanned + 1
+        };
+        if from > confirmed {
+            return Ok(true);
+        }
+        let to = confirmed.min(from + self.config.max_scan_blocks - 1);
+        let filter = Filter::new()
+            .address(self.bridge)
+            .event_signature(CommonBridge::DepositInitiated::SIGNATURE_HASH)
+            .from_block(from)
+            .to_block(to);
+        let mut logs = self
+            .client
+            .rpc("eth_getLogs", self.client.provider().get_logs(&filter))
+            .await?;
+        logs.sort_by_key(|log| (log.block_number, log.log_index));
+        let mut expected = snapshot.l1_deposits_recorded()?;
+        let mut deposits = Vec::with_capacity(logs.len());
+        for log in &logs {
+            let deposit = decode_deposit(log)?;
+            if deposit.deposit_id > expected {
+                return Err(L1Error::DepositGap {
+                    expected,
+                    got: deposit.deposit_id,
+                });
+            }
+            expected = expected.max(deposit.deposit_id + 1);
+            deposits.push(deposit);
+        }
+        self.storage.record_deposits(&deposits, to)?;
+        for deposit in &deposits {
+            info!(target: "keel::l1", id = deposit.deposit_id, recipient = %deposit.recipient, value = %deposit.value, l1_block = deposit.l1_block, deadline = deposit.deadline, "L1 deposit seen");
+        }
+        debug!(target: "keel::l1", from, to, deposits = deposits.len(), "scanned");
+        Ok(to == confirmed)
+    }
+}
+
+fn decode_deposit(log: &Log) -> L1Result<L1Deposit> {
+    let bad = |reason: String| L1Error::BadLog {
+        event: "DepositInitiated",
+        tx: log.transaction_hash,
+        reason,
+    };
+    let event = log
+        .log_decode::<CommonBridge::DepositInitiated>()
+        .map_err(|error| bad(error.to_string()))?;
+    let data = event.inner.data;
+    let as_u64 = |value: alloy::primitives::U256, what: &str| {
+        u64::try_from(value).map_err(|_| bad(format!("{what} {value} does not fit 64 bits")))
+    };
+    Ok(L1Deposit {
+        deposit_id: as_u64(data.depositId, "deposit id")?,
+        l1_sender: data.l1Sender,
+        recipient: data.l2Recipient,
+        value: data.amount,
+        deadline: as_u64(data.deadline, "deadline")?,
+        l1_block: log
+            .block_number
+            .ok_or_else(|| bad("the log has no block number".into()))?,
+        l1_tx_hash: log
+            .transaction_hash
+            .ok_or_else(|| bad("the log has no transaction hash".into()))?,
+    })
+}
+
+/// `base · 2^failures`, at most [`MAX_BACKOFF`].
+pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
+    base.saturating_mul(1 << failures.min(6)).min(MAX_BACKOFF)
+}

@@ -1,0 +1,375 @@
+//! The L2 side of the bridge: the withdrawal predeploy, withdrawals and their Merkle tree, and
+//! the deposits rolling hash. Every hash here is one the L1 contracts (`contracts/src`)
+//! recompute, so each rule is written down once, next to its pinned test.
+
+use alloy_primitives::{Address, B256, Log, U256, address, b256, keccak256};
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+
+use crate::{DepositTx, KeelReceipt, KeelTx};
+
+/// Where the L2 bridge predeploy (`contracts/src/l2/L2Bridge.sol`) lives from genesis on.
+pub const L2_BRIDGE_ADDRESS: Address = address!("000000000000000000000000000000000000ff01");
+
+/// `keccak256("WithdrawalInitiated(address,address,uint256)")`: the event
+/// `L2Bridge.withdraw(l1Receiver)` emits, topics `[sig, l2Sender, l1Receiver]`, data `amount`.
+pub const WITHDRAWAL_INITIATED: B256 =
+    b256!("bb2689ff876f7ef453cf8865dde5ab10349d222e2e1383c5152fbdb083f02da2");
+
+/// A deposit as the L1 bridge queued it (`CommonBridge.DepositInitiated`), seen by the node's
+/// L1 watcher and waiting for L2 inclusion.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct L1Deposit {
+    /// Its index in the bridge's queue.
+    pub deposit_id: u64,
+    /// Who paid on L1.
+    pub l1_sender: Address,
+    /// Who is credited on L2.
+    pub recipient: Address,
+    /// Wei.
+    pub value: U256,
+    /// The L1 timestamp by which a committed batch must include it (Unix seconds); after it the
+    /// bridge refuses every batch that does not.
+    pub deadline: u64,
+    /// The L1 block it was made in.
+    pub l1_block: u64,
+    /// The L1 transaction that made it.
+    pub l1_tx_hash: B256,
+}
+
+impl L1Deposit {
+    /// The L2 transaction that includes it; `refund` when the bridge rules refused it.
+    pub fn to_tx(&self, refund: bool) -> DepositTx {
+        DepositTx {
+            deposit_id: self.deposit_id,
+            l1_sender: self.l1_sender,
+            recipient: self.recipient,
+            value: self.value,
+            refund,
+        }
+    }
+}
+
+/// A withdrawal: value burnt on L2, claimable on L1 once its batch is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Withdrawal {
+    /// The L2 transaction that made it (a `withdraw` call, or a refunded deposit).
+    pub l2_tx_hash: B256,
+    /// Its position among the withdrawals of that transaction (0 unless a contract withdrew
+    /// several times in one transaction).
+    pub index_in_tx: u64,
+    /// Who burnt the value on L2 (for a refund: the deposit's L2 recipient).
+    pub l2_sender: Address,
+    /// Who may claim it on L1.
+    pub l1_receiver: Address,
+    /// Wei.
+    pub amount: U256,
+}
+
+impl Withdrawal {
+    /// The tree leaf `CommonBridge.claimWithdrawal` rebuilds:
+    /// `keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))`.
+    pub fn leaf(&self) -> B256 {
+        let mut words = [0u8; 128];
+        words[..32].copy_from_slice(self.l2_tx_hash.as_slice());
+        words[56..64].copy_from_slice(&self.index_in_tx.to_be_bytes());
+        words[76..96].copy_from_slice(self.l1_receiver.as_slice());
+        words[96..128].copy_from_slice(&self.amount.to_be_bytes::<32>());
+        keccak256(words)
+    }
+}
+
+/// The withdrawals one transaction made, from its receipt: every `WithdrawalInitiated` log of
+/// the predeploy in a successful transaction, or the refund of a refused deposit.
+pub fn tx_withdrawals(tx: &KeelTx, receipt: &KeelReceipt) -> Vec<Withdrawal> {
+    let l2_tx_hash = tx.hash();
+    if let Some(deposit) = tx.as_deposit() {
+        return if deposit.refund {
+            vec![Withdrawal {
+                l2_tx_hash,
+                index_in_tx: 0,
+                l2_sender: deposit.recipient,
+                l1_receiver: deposit.l1_sender,
+                amount: deposit.value,
+            }]
+        } else {
+            Vec::new()
+        };
+    }
+    if !receipt.success() {
+        return Vec::new();
+    }
+    receipt
+        .logs()
+        .iter()
+        .filter_map(withdrawal_event)
+        .enumerate()
+        .map(|(index, (l2_sender, l1_receiver, amount))| Withdrawal {
+            l2_tx_hash,
+            index_in_tx: index as u64,
+            l2_sender,
+            l1_receiver,
+            amount,
+        })
+        .collect()
+}
+
+/// `(l2Sender, l1Receiver, amount)` of a `WithdrawalInitiated` log of the predeploy.
+pub fn withdrawal_event(log: &Log) -> Option<(Address, Address, U256)> {
+    let topics = log.topics();
+    if log.address != L2_BRIDGE_ADDRESS
+        || topics.len() != 3
+        || topics[0] != WITHDRAWAL_INITIATED
+        || log.data.data.len() != 32
+    {
+        return None;
+    }
+    Some((
+        Address::from_word(topics[1]),
+        Address::from_word(topics[2]),
+        U256::from_be_slice(&log.data.data),
+    ))
+}
+
+/// The Merkle tree over a batch's withdrawal leaves, as `CommonBridge` checks it: leaves padded
+/// with zero words up to a power of two, `parent = keccak256(left ‖ right)`. No leaves give the
+/// zero root ([`crate::NO_WITHDRAWALS`]); one leaf is its own root.
+#[derive(Debug, Clone)]
+pub struct WithdrawalTree {
+    /// `levels[0]` are the padded leaves, the last level is the root alone.
+    levels: Vec<Vec<B256>>,
+}
+
+impl WithdrawalTree {
+    /// Builds the tree over `leaves`, in batch order.
+    pub fn new(leaves: impl IntoIterator<Item = B256>) -> Self {
+        let mut level: Vec<B256> = leaves.into_iter().collect();
+        if level.is_empty() {
+            return Self { levels: Vec::new() };
+        }
+        level.resize(level.len().next_power_of_two(), B256::ZERO);
+        let mut levels = vec![level];
+        while levels.last().is_some_and(|level| level.len() > 1) {
+            let next = levels
+                .last()
+                .into_iter()
+                .flat_map(|level| level.chunks_exact(2))
+                .map(|pair| hash_pair(pair[0], pair[1]))
+                .collect();
+            levels.push(next);
+        }
+        Self { levels }
+    }
+
+    /// The root ([`crate::NO_WITHDRAWALS`] when there are no leaves).
+    pub fn root(&self) -> B256 {
+        self.levels.last().map_or(B256::ZERO, |level| level[0])
+    }
+
+    /// The siblings from leaf `index` up to the root, or `None` if there is no such leaf.
+    pub fn proof(&self, index: usize) -> Option<Vec<B256>> {
+        if index >= self.levels.first()?.len() {
+            return None;
+        }
+        let mut proof = Vec::with_capacity(self.levels.len() - 1);
+        let mut position = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            proof.push(level[position ^ 1]);
+            position /= 2;
+        }
+        Some(proof)
+    }
+
+    /// Recomputes the root from a leaf, its index and its proof, as the contract does.
+    pub fn root_from_proof(leaf: B256, index: usize, proof: &[B256]) -> B256 {
+        proof
+            .iter()
+            .enumerate()
+            .fold(leaf, |node, (level, sibling)| {
+                if (index >> level) & 1 == 0 {
+                    hash_pair(node, *sibling)
+                } else {
+                    hash_pair(*sibling, node)
+                }
+            })
+    }
+}
+
+fn hash_pair(left: B256, right: B256) -> B256 {
+    let mut both = [0u8; 64];
+    both[..32].copy_from_slice(left.as_slice());
+    both[32..].copy_from_slice(right.as_slice());
+    keccak256(both)
+}
+
+/// The rolling hash of the deposits a batch consumed, in order: starts at zero
+/// ([`crate::NO_DEPOSITS`]) and becomes `keccak256(rolling ‖ depositHash)` for each deposit —
+/// what `CommonBridge.consumeDeposits` returns for the same queue entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DepositsRollingHash {
+    hash: B256,
+    count: u64,
+}
+
+impl DepositsRollingHash {
+    /// Folds in the next deposit's hash.
+    pub fn push(&mut self, deposit_hash: B256) {
+        self.hash = hash_pair(self.hash, deposit_hash);
+        self.count += 1;
+    }
+
+    /// The rolling hash so far.
+    pub fn hash(&self) -> B256 {
+        self.hash
+    }
+
+    /// How many deposits were folded in.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// What a batch hands to L1 besides its state: the withdrawals it made and the deposits it
+/// consumed, accumulated block by block by the STF and by the node alike.
+#[derive(Debug, Clone, Default)]
+pub struct BatchSettlement {
+    /// Every withdrawal, in block and transaction order.
+    pub withdrawals: Vec<Withdrawal>,
+    /// The deposits consumed.
+    pub deposits: DepositsRollingHash,
+}
+
+impl BatchSettlement {
+    /// Adds one block's transactions and receipts.
+    pub fn add_block(&mut self, transactions: &[KeelTx], receipts: &[KeelReceipt]) {
+        for (tx, receipt) in transactions.iter().zip(receipts) {
+            if let Some(deposit) = tx.as_deposit() {
+                self.deposits.push(deposit.deposit_hash());
+            }
+            self.withdrawals.extend(tx_withdrawals(tx, receipt));
+        }
+    }
+
+    /// The withdrawals Merkle root.
+    pub fn withdrawals_root(&self) -> B256 {
+        WithdrawalTree::new(self.withdrawals.iter().map(Withdrawal::leaf)).root()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NO_DEPOSITS, NO_WITHDRAWALS};
+    use alloy_primitives::{LogData, keccak256};
+
+    #[test]
+    fn event_signature_matches_its_text() {
+        assert_eq!(
+            keccak256("WithdrawalInitiated(address,address,uint256)"),
+            WITHDRAWAL_INITIATED
+        );
+    }
+
+    #[test]
+    fn tree_roots_and_proofs() {
+        assert_eq!(WithdrawalTree::new([]).root(), NO_WITHDRAWALS);
+        let one = B256::repeat_byte(1);
+        let single = WithdrawalTree::new([one]);
+        assert_eq!(single.root(), one);
+        assert_eq!(single.proof(0), Some(Vec::new()));
+
+        let leaves: Vec<B256> = (1..=5u8).map(B256::repeat_byte).collect();
+        let tree = WithdrawalTree::new(leaves.clone());
+        let zero = B256::ZERO;
+        let l = |i: usize| leaves[i];
+        let expected = hash_pair(
+            hash_pair(hash_pair(l(0), l(1)), hash_pair(l(2), l(3))),
+            hash_pair(hash_pair(l(4), zero), hash_pair(zero, zero)),
+        );
+        assert_eq!(tree.root(), expected);
+        for (index, leaf) in leaves.iter().enumerate() {
+            let proof = tree.proof(index).unwrap();
+            assert_eq!(proof.len(), 3);
+            assert_eq!(
+                WithdrawalTree::root_from_proof(*leaf, index, &proof),
+                expected
+            );
+            assert_ne!(
+                WithdrawalTree::root_from_proof(*leaf, index ^ 1, &proof),
+                expected
+            );
+        }
+        assert_eq!(tree.proof(8), None);
+    }
+
+    #[test]
+    fn withdrawals_come_from_predeploy_logs_of_successful_txs_and_refunds() {
+        let receiver = Address::repeat_byte(0xaa);
+        let sender = Address::repeat_byte(0xbb);
+        let log = |address| Log {
+            address,
+            data: LogData::new_unchecked(
+                vec![
+                    WITHDRAWAL_INITIATED,
+                    sender.into_word(),
+                    receiver.into_word(),
+                ],
+                U256::from(400u64).to_be_bytes::<32>().to_vec().into(),
+            ),
+        };
+        let receipt = |success: bool, logs: Vec<Log>| {
+            KeelReceipt::Ethereum(alloy_consensus::ReceiptEnvelope::Eip1559(
+                alloy_consensus::Receipt {
+                    status: success.into(),
+                    cumulative_gas_used: 0,
+                    logs,
+                }
+                .into(),
+            ))
+        };
+        let deposit = |refund| {
+            KeelTx::from(DepositTx {
+                deposit_id: 0,
+                l1_sender: receiver,
+                recipient: sender,
+                value: U256::from(9u64),
+                refund,
+            })
+        };
+        let call = KeelTx::Ethereum(alloy_consensus::TxEnvelope::Legacy(
+            alloy_consensus::Signed::new_unhashed(
+                alloy_consensus::TxLegacy::default(),
+                alloy_primitives::Signature::new(U256::from(1), U256::from(2), false),
+            ),
+        ));
+        let logs = vec![
+            log(L2_BRIDGE_ADDRESS),
+            log(Address::ZERO),
+            log(L2_BRIDGE_ADDRESS),
+        ];
+        let made = tx_withdrawals(&call, &receipt(true, logs.clone()));
+        assert_eq!(made.len(), 2, "only the predeploy's logs count");
+        assert_eq!(made[1].index_in_tx, 1);
+        assert_eq!(made[0].l2_tx_hash, call.hash());
+        assert_eq!((made[0].l2_sender, made[0].l1_receiver), (sender, receiver));
+        assert!(
+            tx_withdrawals(&call, &receipt(false, logs)).is_empty(),
+            "a revert withdraws nothing"
+        );
+        assert!(tx_withdrawals(&deposit(false), &KeelReceipt::deposit(0)).is_empty());
+
+        let mut settlement = BatchSettlement::default();
+        settlement.add_block(&[deposit(true)], &[KeelReceipt::deposit(0)]);
+        assert_eq!(settlement.withdrawals.len(), 1);
+        assert_eq!(settlement.withdrawals[0].l1_receiver, receiver);
+        assert_eq!(settlement.withdrawals[0].amount, U256::from(9u64));
+        assert_eq!(settlement.deposits.count(), 1);
+        assert_ne!(settlement.deposits.hash(), NO_DEPOSITS);
+        assert_ne!(settlement.withdrawals_root(), NO_WITHDRAWALS);
+
+        let events: Vec<_> = [log(L2_BRIDGE_ADDRESS), log(Address::ZERO)]
+            .iter()
+            .filter_map(withdrawal_event)
+            .collect();
+        assert_eq!(events, vec![(sender, receiver, U256::from(400u64))]);
+    }
+}

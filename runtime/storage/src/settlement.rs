@@ -1,0 +1,92 @@
+//! How far L1 has settled the chain: the last batch `OnChainProposer` committed and the last it
+//! verified, as the node's settler last read them from L1.
+//!
+//! These are a cache of L1's word, never the source of truth: the settler reads the contract
+//! before every transaction it sends, so a stale value here can delay an answer (RPC's `safe`
+//! and `finalized` tags, a withdrawal proof's status) but never cause a duplicate or a skipped
+//! commit.
+
+use crate::{
+    Batch, Snapshot, Storage, StorageResult,
+    deposits::read_u64,
+    tables::{META, META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH},
+};
+
+/// The batches L1 has committed and verified.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct L1Progress {
+    /// The last batch `commitBatch` accepted (0: none).
+    pub committed: u64,
+    /// The last batch `verifyBatch` accepted (0: none); never above `committed`.
+    pub verified: u64,
+}
+
+impl Storage {
+    /// Records what the settler read from L1.
+    pub fn set_l1_progress(&self, progress: L1Progress) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert(
+                META_L1_COMMITTED_BATCH,
+                progress.committed.to_be_bytes().as_slice(),
+            )?;
+            meta.insert(
+                META_L1_VERIFIED_BATCH,
+                progress.verified.to_be_bytes().as_slice(),
+            )?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+impl Snapshot {
+    /// What the settler last read from L1; `None` on a node that has never settled (no
+    /// `[l1]`, or L1 not reached yet).
+    pub fn l1_progress(&self) -> StorageResult<Option<L1Progress>> {
+        let committed = self.meta.get(META_L1_COMMITTED_BATCH)?;
+        let verified = self.meta.get(META_L1_VERIFIED_BATCH)?;
+        if committed.is_none() && verified.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(L1Progress {
+            committed: read_u64(committed.as_ref().map(|v| v.value()))?,
+            verified: read_u64(verified.as_ref().map(|v| v.value()))?,
+        }))
+    }
+
+    /// The last block of batch `number` (block 0 for batch 0, the genesis).
+    pub fn batch_last_block(&self, number: u64) -> StorageResult<u64> {
+        if number == 0 {
+            return Ok(0);
+        }
+        Ok(self.batch(number)?.map_or(0, |batch| batch.last_block))
+    }
+
+    /// The sealed batch that holds block `number`, if any (batches cover consecutive ranges
+    /// from block 1, so a binary search over their numbers finds it).
+    pub fn batch_containing(&self, number: u64) -> StorageResult<Option<Batch>> {
+        let Some(last) = self.last_batch()? else {
+            return Ok(None);
+        };
+        if number == 0 || number > last.last_block {
+            return Ok(None);
+        }
+        let (mut low, mut high) = (1, last.number);
+        while low <= high {
+            let mid = low + (high - low) / 2;
+            let Some(batch) = self.batch(mid)? else {
+                return Ok(None);
+            };
+            if number < batch.first_block {
+                high = mid - 1;
+            } else if number > batch.last_block {
+                low = mid + 1;
+            } else {
+                return Ok(Some(batch));
+            }
+        }
+        Ok(None)
+    }
+}
