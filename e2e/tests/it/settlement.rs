@@ -236,8 +236,27 @@ async fn round_trip(
         "paid twice"
     );
 
+    // Accounting at the last verified batch: ETH credited on L2 by deposits minus ETH
+    // withdrawn equals what the bridge gained on L1 (all deposits and the claim are settled).
+    let verified = proposer_progress(anvil, deployment).await?.1;
+    let last_block = batch_last_block(node, verified).await?;
+    let (credited, withdrawn) = l2_flows(node, last_block).await?;
+    let bridge = anvil
+        .provider()
+        .get_balance(deployment.common_bridge)
+        .await?;
+    ensure!(credited == one + quarter, "credited {credited}");
+    ensure!(withdrawn == amount, "withdrawn {withdrawn}");
+    ensure!(
+        credited - withdrawn == bridge,
+        "L2 credited {credited} - withdrawn {withdrawn} != bridge balance {bridge}"
+    );
     // No commit or verification was sent twice, and none skipped: every transaction of the
     // sequencer key is one that L1 accepted.
+    // The node is stopped first, and anything it had in flight given two L1 blocks to land, so
+    // the count cannot race a commit of the next batch.
+    node.kill9()?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let sequencer: PrivateKeySigner = SEQUENCER_KEY.parse()?;
     let (committed, verified) = proposer_progress(anvil, deployment).await?;
     let nonce = l1_nonce(anvil, sequencer.address()).await?;
@@ -251,20 +270,6 @@ async fn round_trip(
          verifications (+{DEPLOY_TXS} to deploy): a duplicate or a failed one"
     );
 
-    // Accounting at the last verified batch: ETH credited on L2 by deposits minus ETH
-    // withdrawn equals what the bridge gained on L1 (all deposits and the claim are settled).
-    let last_block = batch_last_block(node, verified).await?;
-    let (credited, withdrawn) = l2_flows(node, last_block).await?;
-    let bridge = anvil
-        .provider()
-        .get_balance(deployment.common_bridge)
-        .await?;
-    ensure!(credited == one + quarter, "credited {credited}");
-    ensure!(withdrawn == amount, "withdrawn {withdrawn}");
-    ensure!(
-        credited - withdrawn == bridge,
-        "L2 credited {credited} - withdrawn {withdrawn} != bridge balance {bridge}"
-    );
     report_gas(anvil, deployment).await?;
     Ok(())
 }

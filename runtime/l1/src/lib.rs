@@ -18,6 +18,7 @@ mod contracts;
 mod deploy;
 mod deployment;
 mod error;
+mod poll;
 mod sender;
 mod settler;
 mod watcher;

@@ -16,7 +16,10 @@ use keel_storage::{Batch, L1Progress, Storage};
 use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::{L1Error, L1Result, OnChainProposer, TxSender, watcher::backoff};
+use crate::{
+    L1Error, L1Result, OnChainProposer, TxSender,
+    poll::{Polled, poll_until_shutdown},
+};
 
 /// What the settler does.
 #[derive(Debug, Clone, Copy)]
@@ -66,37 +69,23 @@ impl Settler {
     }
 
     /// Runs until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let span =
             info_span!("l1_settler", proposer = %self.proposer, sender = %self.sender.address());
-        async move {
-            let mut failures = 0u32;
-            loop {
-                let wait = match self.step().await {
-                    Ok(Step::Idle) => {
-                        failures = 0;
-                        self.config.poll_interval
-                    }
-                    Ok(_) => {
-                        failures = 0;
-                        Duration::ZERO
-                    }
-                    Err(error) => {
-                        failures = failures.saturating_add(1);
-                        let wait = backoff(self.config.poll_interval, failures);
-                        match &error {
-                            L1Error::Mismatch(_) => error!(target: "keel::l1", %error, "settlement stopped until this is fixed"),
-                            _ => warn!(target: "keel::l1", %error, retry_in = ?wait, "settlement step failed; it is retried from L1's state"),
-                        }
-                        wait
-                    }
-                };
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.changed() => return,
-                }
-            }
-        }
+        poll_until_shutdown(
+            self.config.poll_interval,
+            shutdown,
+            || async {
+                Ok(match self.step().await? {
+                    Step::Idle => Polled::Idle,
+                    Step::Committed(_) | Step::Verified(_) => Polled::Busy,
+                })
+            },
+            |error, wait| match error {
+                L1Error::Mismatch(_) => error!(target: "keel::l1", %error, "settlement stopped until this is fixed"),
+                _ => warn!(target: "keel::l1", %error, retry_in = ?wait, "settlement step failed; it is retried from L1's state"),
+            },
+        )
         .instrument(span)
         .await
     }

@@ -13,10 +13,10 @@ use keel_storage::Storage;
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::{CommonBridge, L1Client, L1Error, L1Result};
-
-/// The longest wait between two attempts after errors.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+use crate::{
+    CommonBridge, L1Client, L1Error, L1Result,
+    poll::{Polled, poll_until_shutdown},
+};
 
 /// How the watcher reads L1.
 #[derive(Debug, Clone, Copy)]
@@ -63,29 +63,16 @@ impl DepositWatcher {
     }
 
     /// Polls until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let span = info_span!("l1_watcher", bridge = %self.bridge);
-        async move {
-            let mut failures = 0u32;
-            loop {
-                let wait = match self.poll_once().await {
-                    Ok(caught_up) => {
-                        failures = 0;
-                        if caught_up { self.config.poll_interval } else { Duration::ZERO }
-                    }
-                    Err(error) => {
-                        failures = failures.saturating_add(1);
-                        let wait = backoff(self.config.poll_interval, failures);
-                        warn!(target: "keel::l1", %error, retry_in = ?wait, "deposit scan failed; no deposit is skipped, the same range is scanned again");
-                        wait
-                    }
-                };
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.changed() => return,
-                }
-            }
-        }
+        poll_until_shutdown(
+            self.config.poll_interval,
+            shutdown,
+            || async {
+                Ok(if self.poll_once().await? { Polled::Idle } else { Polled::Busy })
+            },
+            |error, wait| warn!(target: "keel::l1", %error, retry_in = ?wait, "deposit scan failed; no deposit is skipped, the same range is scanned again"),
+        )
         .instrument(span)
         .await
     }
@@ -168,9 +155,4 @@ fn decode_deposit(log: &Log) -> L1Result<L1Deposit> {
             .transaction_hash
             .ok_or_else(|| bad("the log has no transaction hash".into()))?,
     })
-}
-
-/// `base · 2^failures`, at most [`MAX_BACKOFF`].
-pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
-    base.saturating_mul(1 << failures.min(6)).min(MAX_BACKOFF)
 }

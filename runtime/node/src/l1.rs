@@ -17,6 +17,9 @@ use tracing::{Instrument, error, info, info_span, warn};
 /// background; L2 blocks never wait for L1).
 const FIRST_CONTACT: Duration = Duration::from_secs(3);
 
+/// How long shutdown waits for the L1 tasks.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Where the deployment file is: `l1.deployment`, or `<datadir>/l1-deployment.json`.
 pub(crate) fn deployment_path(l1: &L1Config, datadir: &std::path::Path) -> PathBuf {
     l1.deployment
@@ -33,10 +36,15 @@ pub(crate) struct L1Tasks {
 
 impl L1Tasks {
     /// Stops the watcher and the settler (a transaction in flight is left to L1; the next
-    /// start reads the outcome from the contracts).
+    /// start reads the outcome from the contracts). Both stop at their next await; a task
+    /// still busy after [`STOP_TIMEOUT`] is aborted.
     pub(crate) async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        let mut task = self.task;
+        if tokio::time::timeout(STOP_TIMEOUT, &mut task).await.is_err() {
+            warn!(target: "keel::l1", "L1 tasks did not stop within {STOP_TIMEOUT:?}; aborted");
+            task.abort();
+        }
     }
 }
 

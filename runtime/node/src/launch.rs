@@ -220,6 +220,9 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             _ = check.tick() => if proposer.is_finished() { break },
         }
     }
+    if let Some(l1) = l1 {
+        l1.stop().await;
+    }
     rpc.stop().await;
     if let Some(admin) = admin {
         admin.stop().await;
@@ -227,9 +230,6 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     if let Some((stop, task)) = coordinator {
         let _ = stop.send(());
         let _ = task.await;
-    }
-    if let Some(l1) = l1 {
-        l1.stop().await;
     }
     let result = proposer.stop();
     if let Err(e) = &result {

@@ -3,11 +3,8 @@
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 
-/// The withdrawals root of a batch that has no withdrawals.
-///
-/// Keel has no bridge yet (it comes with L1 settlement), so every batch reports this value; the
-/// field is in the output, and in the commitment, so that adding the bridge changes values,
-/// never the layout.
+/// The withdrawals root of a batch that has no withdrawals (the bridge never accepts a claim
+/// against it).
 pub const NO_WITHDRAWALS: B256 = B256::ZERO;
 
 /// The deposits rolling hash of a batch that includes no deposit (see [`NO_WITHDRAWALS`]).
@@ -32,9 +29,10 @@ pub struct BatchOutput {
     pub post_state_root: B256,
     /// The hash of the batch's last block.
     pub last_block_hash: B256,
-    /// The Merkle root of the withdrawals the batch made ([`NO_WITHDRAWALS`] for now).
+    /// The Merkle root of the withdrawals the batch made ([`crate::WithdrawalTree`]).
     pub withdrawals_root: B256,
-    /// The rolling hash of the deposits the batch consumed ([`NO_DEPOSITS`] for now).
+    /// The rolling hash of the deposits the batch consumed
+    /// ([`crate::bridge::DepositsRollingHash`]).
     pub deposits_rolling_hash: B256,
 }
 

@@ -156,11 +156,18 @@ impl Proposer {
         let mut bridge_plugin = None;
         let mut deposit_deadline = None;
         for deposit in &deposits {
-            let blocks_left = deposit.deadline.saturating_sub(timestamp)
-                / self.config.block_time.as_secs().max(1);
-            let (refund, record) =
-                self.rules
-                    .deposit_refund(&plugins.set, deposit, number + blocks_left);
+            // The plugin sees the deadline as an L2 block number, at this block time.
+            let block_ms = self.config.block_time.as_millis().max(1) as u64;
+            let blocks_left = deposit
+                .deadline
+                .saturating_sub(timestamp)
+                .saturating_mul(1000)
+                / block_ms;
+            let (refund, record) = self.rules.deposit_refund(
+                &plugins.set,
+                deposit,
+                number.saturating_add(blocks_left),
+            );
             // One record per block; a fallback on any of its deposits marks it.
             if let Some(record) = record {
                 let fell_back = record.fell_back
