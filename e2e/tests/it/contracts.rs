@@ -1,0 +1,220 @@
+//! The settlement contracts against a real anvil, driven directly (no node): each rule that
+//! guards value refuses what it must, with the named error, and accepts the honest call.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, utils::parse_ether},
+    signers::{SignerSync, local::PrivateKeySigner},
+    sol_types::SolInterface,
+};
+use eyre::{bail, ensure};
+use keel_e2e::{
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary,
+    settlement::{DEV_PROVER_KEY, SEQUENCER_KEY, deploy, l1_wallet},
+};
+use keel_l1::{CommonBridge, DevVerifier, OnChainProposer};
+use keel_primitives::{
+    DepositTx, Withdrawal, WithdrawalTree, bridge::DepositsRollingHash, dev_attestation_digest,
+};
+
+/// The custom error a call reverted with, decoded as `E`.
+fn reverted<T: std::fmt::Debug, E: SolInterface + std::fmt::Debug>(
+    result: Result<T, alloy::contract::Error>,
+) -> eyre::Result<E> {
+    match result {
+        Ok(value) => bail!("expected a revert, the call returned {value:?}"),
+        Err(error) => error.as_decoded_interface_error::<E>().ok_or_else(|| {
+            eyre::eyre!(
+                "reverted, but not with a {}: {error}",
+                std::any::type_name::<E>()
+            )
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(
+        AnvilOptions {
+            block_time: None,
+            ..AnvilOptions::default()
+        },
+        dir.path().join("anvil.log"),
+    )
+    .await?;
+    let deployment = deploy(
+        &KeelBinary::locate()?,
+        &anvil,
+        &dir.path().join("node"),
+        &[],
+    )?;
+    let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
+    let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
+    let bridge = CommonBridge::new(deployment.common_bridge, &stranger);
+
+    // Three deposits' worth of ETH in the bridge; batch 1 consumes the one deposit.
+    let value = parse_ether("3")?;
+    let recipient = Address::with_last_byte(0x42);
+    bridge
+        .deposit(recipient)
+        .value(value)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let mut rolling = DepositsRollingHash::default();
+    rolling.push(
+        DepositTx {
+            deposit_id: 0,
+            l1_sender: DEV_ADDRESSES[5],
+            recipient,
+            value,
+            refund: false,
+        }
+        .deposit_hash(),
+    );
+
+    // Three withdrawals in batch 1's tree.
+    let withdrawals: Vec<Withdrawal> = (1..=3u8)
+        .map(|i| Withdrawal {
+            l2_tx_hash: B256::repeat_byte(i),
+            index_in_tx: 0,
+            l2_sender: Address::repeat_byte(i),
+            l1_receiver: Address::repeat_byte(0xe0 + i),
+            amount: parse_ether("0.5").expect("literal"),
+        })
+        .collect();
+    let tree = WithdrawalTree::new(withdrawals.iter().map(Withdrawal::leaf));
+    // (A macro: the call builder borrows the instance it is made from.)
+    macro_rules! commit {
+        ($proposer:expr, $number:expr, $deposits:expr, $rolling:expr) => {
+            $proposer.commitBatch(
+                U256::from($number),
+                U256::from($number * 10),
+                B256::repeat_byte(0x5a),
+                B256::repeat_byte(0xb1),
+                tree.root(),
+                $rolling,
+                U256::from($deposits),
+            )
+        };
+    }
+    use OnChainProposer::OnChainProposerErrors as P;
+    let as_stranger = OnChainProposer::new(deployment.on_chain_proposer, &stranger);
+    let e: P = reverted(
+        commit!(as_stranger, 1u64, 1u64, rolling.hash())
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, P::NotSequencer(_)), "{e:?}");
+    let e: P = reverted(commit!(proposer, 2u64, 1u64, rolling.hash()).call().await)?;
+    ensure!(matches!(e, P::BatchOutOfOrder(_)), "{e:?}");
+    let e: P = reverted(
+        commit!(proposer, 1u64, 1u64, B256::repeat_byte(9))
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, P::DepositsMismatch(_)), "{e:?}");
+    ensure!(
+        commit!(proposer, 1u64, 1u64, rolling.hash())
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let commitment = proposer.commitmentOf(U256::from(1)).call().await?;
+
+    // A claim before verification is refused.
+    let claim = |index: usize, proof: Vec<B256>| {
+        let w = withdrawals[index];
+        bridge.claimWithdrawal(
+            U256::from(1),
+            w.l2_tx_hash,
+            U256::from(w.index_in_tx),
+            w.l1_receiver,
+            w.amount,
+            U256::from(index),
+            proof,
+        )
+    };
+    use CommonBridge::CommonBridgeErrors as B;
+    let e: B = reverted(claim(1, tree.proof(1).expect("leaf")).call().await)?;
+    ensure!(matches!(e, B::BatchNotVerified(_)), "{e:?}");
+
+    // Only a registered prover's signature over this very commitment verifies.
+    let sign = |key: &str, what: B256| -> eyre::Result<Bytes> {
+        let signer: PrivateKeySigner = key.parse()?;
+        Ok(signer
+            .sign_hash_sync(&dev_attestation_digest(what))?
+            .as_bytes()
+            .to_vec()
+            .into())
+    };
+    use DevVerifier::DevVerifierErrors as V;
+    let e: V = reverted(
+        proposer
+            .verifyBatch(U256::from(1), vec![sign(DEV_PRIVATE_KEYS[4], commitment)?])
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, V::UnknownProver(_)), "{e:?}");
+    let e: V = reverted(
+        proposer
+            .verifyBatch(
+                U256::from(1),
+                vec![sign(DEV_PROVER_KEY, B256::repeat_byte(1))?],
+            )
+            .call()
+            .await,
+    )?;
+    ensure!(
+        matches!(e, V::UnknownProver(_)),
+        "a signature over another commitment: {e:?}"
+    );
+    let e: P = reverted(proposer.verifyBatch(U256::from(1), vec![]).call().await)?;
+    ensure!(matches!(e, P::WrongProofCount(_)), "{e:?}");
+    let good = sign(DEV_PROVER_KEY, commitment)?;
+    let e: P = reverted(
+        proposer
+            .verifyBatch(U256::from(2), vec![good.clone()])
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, P::VerifyOutOfOrder(_)), "{e:?}");
+    ensure!(
+        proposer
+            .verifyBatch(U256::from(1), vec![good])
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(proposer.isVerified(U256::from(1)).call().await?);
+
+    // A wrong proof is refused; the right one pays exactly once.
+    let e: B = reverted(claim(1, tree.proof(2).expect("leaf")).call().await)?;
+    ensure!(matches!(e, B::BadWithdrawalProof(_)), "{e:?}");
+    ensure!(
+        claim(1, tree.proof(1).expect("leaf"))
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let provider = anvil.provider();
+    let paid =
+        alloy::providers::Provider::get_balance(&provider, withdrawals[1].l1_receiver).await?;
+    ensure!(paid == withdrawals[1].amount, "paid {paid}");
+    let e: B = reverted(claim(1, tree.proof(1).expect("leaf")).call().await)?;
+    ensure!(matches!(e, B::AlreadyClaimed(_)), "{e:?}");
+    let left = alloy::providers::Provider::get_balance(&provider, deployment.common_bridge).await?;
+    ensure!(
+        left == value - withdrawals[1].amount,
+        "the bridge holds {left}"
+    );
+    Ok(())
+}
