@@ -244,6 +244,21 @@ pub(crate) fn get_batch(snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<B
     }
 }
 
+/// `keel_getProverInput(number)`: the RLP `ProverInput` sealed with batch `number` (what a
+/// prover is given), hex; `null` if it is not sealed. For re-running a batch by hand (`cargo
+/// openvm run`, a debugger) exactly as provers see it.
+pub(crate) fn get_prover_input(
+    snapshot: &Snapshot,
+    params: &Params<'_>,
+) -> RpcResult<Box<RawValue>> {
+    let number: U64 = params.required(0, "batch number")?;
+    json(
+        snapshot
+            .prover_input(number.to::<u64>())?
+            .map(alloy_primitives::Bytes::from),
+    )
+}
+
 /// `keel_latestBatch()`: the last sealed batch; `null` before the first.
 pub(crate) fn latest_batch(snapshot: &Snapshot) -> RpcResult<Box<RawValue>> {
     match snapshot.last_batch()? {

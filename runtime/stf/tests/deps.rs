@@ -22,8 +22,46 @@ const FORBIDDEN: &[&str] = &[
     "keel-rpc",
 ];
 
+/// C libraries: the guest target has no C toolchain, so without `native-crypto` (as the OpenVM
+/// guest builds it) none may be in the tree.
+const C_CRYPTO: &[&str] = &["secp256k1-sys", "c-kzg", "blst"];
+
 #[test]
 fn the_dependency_tree_has_no_os_only_crate() {
+    let tree = tree(&[]);
+    let names = names(&tree);
+    let found: Vec<&&str> = FORBIDDEN
+        .iter()
+        .filter(|name| names.contains(name))
+        .collect();
+    assert!(found.is_empty(), "keel-stf depends on {found:?}:\n{tree}");
+}
+
+#[test]
+fn without_native_crypto_the_tree_has_no_c_library() {
+    let native = tree(&[]);
+    assert!(
+        C_CRYPTO.iter().all(|name| names(&native).contains(name)),
+        "the native build uses the C libraries:\n{native}"
+    );
+    let guest = tree(&["--no-default-features"]);
+    let names = names(&guest);
+    let found: Vec<&&str> = C_CRYPTO
+        .iter()
+        .filter(|name| names.contains(name))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "keel-stf without native-crypto depends on {found:?}:\n{guest}"
+    );
+    assert!(
+        names.contains(&"k256"),
+        "signatures are recovered with k256:\n{guest}"
+    );
+}
+
+/// `cargo tree` of keel-stf's normal dependencies, one package per line.
+fn tree(extra: &[&str]) -> String {
     let output = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
@@ -38,6 +76,7 @@ fn the_dependency_tree_has_no_os_only_crate() {
             "--format",
             "{p}",
         ])
+        .args(extra)
         .output()
         .expect("cargo runs");
     assert!(
@@ -46,14 +85,12 @@ fn the_dependency_tree_has_no_os_only_crate() {
         String::from_utf8_lossy(&output.stderr)
     );
     let tree = String::from_utf8(output.stdout).expect("cargo tree prints UTF-8");
-    let names: Vec<&str> = tree
-        .lines()
+    assert!(names(&tree).contains(&"revm"), "the tree was read: {tree}");
+    tree
+}
+
+fn names(tree: &str) -> Vec<&str> {
+    tree.lines()
         .filter_map(|line| line.split_whitespace().next())
-        .collect();
-    assert!(names.contains(&"revm"), "the tree was read: {tree}");
-    let found: Vec<&&str> = FORBIDDEN
-        .iter()
-        .filter(|name| names.contains(name))
-        .collect();
-    assert!(found.is_empty(), "keel-stf depends on {found:?}:\n{tree}");
+        .collect()
 }

@@ -1,0 +1,19 @@
+//! Keel's OpenVM guest program.
+//!
+//! Input: one byte vector, the RLP `ProverInput` the node sealed with the batch (what
+//! `keel-prover` receives from the coordinator). Public output: the 32-byte batch commitment
+//! `keccak256(abi.encode(BatchOutput))`, the value `OnChainProposer` stores for the batch.
+//!
+//! It runs the very function the node's self-check and the `exec` backend run
+//! (`keel_stf::execute_batch`); any input that does not re-execute makes the guest panic, so
+//! no proof exists for it.
+
+use keel_stf::{ProverInput, execute_batch};
+
+fn main() {
+    let bytes = openvm::io::read_vec();
+    let input = ProverInput::decode(&bytes).unwrap_or_else(|error| panic!("keel guest: {error}"));
+    let output = execute_batch(&input)
+        .unwrap_or_else(|error| panic!("keel guest: batch {}: {error}", input.batch_number));
+    openvm::io::reveal_bytes32(output.commitment().0);
+}
