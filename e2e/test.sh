@@ -4,7 +4,8 @@
 # via apt-get if missing, the npm packages in contracts/).
 #
 #   e2e/test.sh                 everything except the slow proving tests
-#   KEEL_SLOW_TESTS=1 e2e/test.sh   also the slow proving tests (none yet)
+#   KEEL_SLOW_TESTS=1 e2e/test.sh   also the slow OpenVM tests (installs the guest toolchain and
+#                                   cargo-openvm with runtime/guest/setup.sh: ~40 CPU-minutes once)
 #
 # Build outputs go to $CARGO_TARGET_DIR (default: ~/.cache/keel-target, shared across clones so a
 # second run does not rebuild alloy, revm and friends).
@@ -26,3 +27,9 @@ cargo build --locked --workspace --all-targets
 
 echo "==> tests"
 cargo test --locked --workspace
+
+if [ "${KEEL_SLOW_TESTS:-0}" = "1" ]; then
+  echo "==> slow tests: the OpenVM guest"
+  runtime/guest/setup.sh
+  cargo test --locked -p keel-e2e --test it -- --ignored --nocapture
+fi

@@ -5,6 +5,7 @@
 
 mod contracts;
 mod crash;
+mod openvm;
 mod plugin_swap;
 mod proving;
 mod settlement;
