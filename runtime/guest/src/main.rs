@@ -9,6 +9,9 @@
 //! no proof exists for it.
 
 use keel_stf::{ProverInput, execute_batch};
+// Linked for the `native_keccak256` symbol alloy-primitives calls.
+#[cfg(feature = "accelerated-keccak")]
+use openvm_keccak256 as _;
 
 fn main() {
     let bytes = openvm::io::read_vec();

@@ -32,7 +32,12 @@ const CHAIN_ID: u64 = 65_536_999;
 const SENDERS: usize = 200;
 const BLOCKS: usize = 5;
 
+/// When set, the last batch of each kind is written there as `<kind>-<txs>.rlp` (its RLP prover
+/// input), for `runtime/guest/meter.sh` to count guest instructions per transaction.
+const DUMP_ENV: &str = "KEEL_BENCH_INPUTS";
+
 fn main() {
+    let dump = std::env::var_os(DUMP_ENV).map(std::path::PathBuf::from);
     let mut bench = Bench::new();
     bench.setup_tokens();
     for (kind, txs) in [("ETH transfer", 200usize), ("ERC-20 transfer", 200)] {
@@ -77,6 +82,14 @@ fn main() {
                 .prover_input(batch.number)
                 .expect("read")
                 .expect("input");
+            if let Some(dir) = &dump
+                && round + 1 == BLOCKS
+            {
+                let name = format!("{}-{txs}.rlp", kind.to_lowercase().replace(' ', "-"));
+                std::fs::create_dir_all(dir).expect("create the input directory");
+                std::fs::write(dir.join(&name), &bytes).expect("write the input");
+                println!("wrote {}", dir.join(name).display());
+            }
             let decoded = ProverInput::decode(&bytes).expect("decode");
             let started = Instant::now();
             let output = execute_batch(&decoded).expect("the STF reproduces the batch");
