@@ -1,6 +1,8 @@
 //! The settlement contracts against a real anvil, driven directly (no node): each rule that
 //! guards value refuses what it must, with the named error, and accepts the honest call.
 
+use std::str::FromStr;
+
 use alloy::{
     primitives::{Address, B256, Bytes, U256, utils::parse_ether},
     signers::{SignerSync, local::PrivateKeySigner},
@@ -11,9 +13,10 @@ use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary,
     settlement::{DEV_PROVER_KEY, SEQUENCER_KEY, deploy, l1_wallet},
 };
-use keel_l1::{CommonBridge, DevVerifier, OnChainProposer};
+use keel_l1::{AttestingVerifier, CommonBridge, DevVerifier, OnChainProposer};
 use keel_primitives::{
-    DepositTx, Withdrawal, WithdrawalTree, bridge::DepositsRollingHash, dev_attestation_digest,
+    DepositTx, NO_DEPOSITS, NO_WITHDRAWALS, VerifierKind, Withdrawal, WithdrawalTree,
+    attestation_digest, attestation_proof, bridge::DepositsRollingHash, dev_attestation_digest,
 };
 
 /// The custom error a call reverted with, decoded as `E`.
@@ -216,5 +219,122 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
         left == value - withdrawals[1].amount,
         "the bridge holds {left}"
     );
+    Ok(())
+}
+
+/// A deployment with both verifiers: `verifyBatch` needs the dev signature and the attestation,
+/// each checked by its own contract, and the attesting verifier takes only the pinned program
+/// signed by a registered key.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(
+        AnvilOptions {
+            block_time: None,
+            ..AnvilOptions::default()
+        },
+        dir.path().join("anvil.log"),
+    )
+    .await?;
+    let program = B256::repeat_byte(0x9a);
+    let attester = DEV_PRIVATE_KEYS[7];
+    let attester_address = attester.parse::<PrivateKeySigner>()?.address();
+    let deployment = deploy(
+        &KeelBinary::locate()?,
+        &anvil,
+        &dir.path().join("node"),
+        &[
+            ("KEEL_L1__ATTESTING_PROVERS", &attester_address.to_string()),
+            ("KEEL_L1__ATTESTING_PROGRAM", &program.to_string()),
+        ],
+    )?;
+    let kinds: Vec<_> = deployment.verifiers.iter().map(|v| v.kind).collect();
+    ensure!(
+        kinds == [VerifierKind::Dev, VerifierKind::Attesting],
+        "{kinds:?}"
+    );
+    let attesting = &deployment.verifiers[1];
+    ensure!(attesting.program == Some(program) && attesting.provers == [attester_address]);
+
+    let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
+    let on_chain = proposer.verifiers().call().await?;
+    ensure!(on_chain == [deployment.verifiers[0].address, attesting.address]);
+    ensure!(
+        proposer
+            .commitBatch(
+                U256::from(1),
+                U256::from(10),
+                B256::repeat_byte(0x5a),
+                B256::repeat_byte(0xb1),
+                NO_WITHDRAWALS,
+                NO_DEPOSITS,
+                U256::ZERO,
+            )
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let commitment = proposer.commitmentOf(U256::from(1)).call().await?;
+    let dev: Bytes = PrivateKeySigner::from_str(DEV_PROVER_KEY)?
+        .sign_hash_sync(&dev_attestation_digest(commitment))?
+        .as_bytes()
+        .to_vec()
+        .into();
+    let attest = |key: &str, program: B256| -> eyre::Result<Bytes> {
+        let signature = PrivateKeySigner::from_str(key)?
+            .sign_hash_sync(&attestation_digest(program, commitment))?
+            .as_bytes();
+        Ok(attestation_proof(program, &signature))
+    };
+    let verify = |proofs: Vec<Bytes>| proposer.verifyBatch(U256::from(1), proofs);
+
+    use AttestingVerifier::AttestingVerifierErrors as A;
+    use OnChainProposer::OnChainProposerErrors as P;
+    let e: P = reverted(verify(vec![dev.clone()]).call().await)?;
+    ensure!(matches!(e, P::WrongProofCount(_)), "{e:?}");
+    let e: A = reverted(verify(vec![dev.clone(), dev.clone()]).call().await)?;
+    ensure!(matches!(e, A::BadProofLength(_)), "{e:?}");
+    let other_program = B256::repeat_byte(0x9b);
+    let e: A = reverted(
+        verify(vec![dev.clone(), attest(attester, other_program)?])
+            .call()
+            .await,
+    )?;
+    ensure!(
+        matches!(&e, A::ProgramMismatch(m) if m.expected == program && m.attested == other_program),
+        "{e:?}"
+    );
+    let e: A = reverted(
+        verify(vec![dev.clone(), attest(DEV_PRIVATE_KEYS[6], program)?])
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, A::UnknownProver(_)), "{e:?}");
+    // The dev verifier is checked too: a good attestation does not carry a bad signature.
+    let good = attest(attester, program)?;
+    use DevVerifier::DevVerifierErrors as V;
+    let e: V = reverted(verify(vec![good.slice(32..), good.clone()]).call().await)?;
+    ensure!(matches!(e, V::UnknownProver(_)), "{e:?}");
+    ensure!(
+        verify(vec![dev, good])
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(proposer.isVerified(U256::from(1)).call().await?);
+
+    // Only the owner re-pins the program.
+    let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
+    let as_stranger = AttestingVerifier::new(attesting.address, &stranger);
+    let e: A = reverted(as_stranger.setProgram(other_program).call().await)?;
+    ensure!(matches!(e, A::NotOwner(_)), "{e:?}");
+    let as_owner = AttestingVerifier::new(attesting.address, &sequencer);
+    let e: A = reverted(as_owner.setProgram(B256::ZERO).call().await)?;
+    ensure!(matches!(e, A::ZeroProgram(_)), "{e:?}");
     Ok(())
 }

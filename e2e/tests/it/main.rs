@@ -6,6 +6,7 @@
 mod contracts;
 mod crash;
 mod openvm;
+mod openvm_settlement;
 mod plugin_swap;
 mod proving;
 mod settlement;

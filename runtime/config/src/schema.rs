@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256};
 use serde::Deserialize;
 
 use crate::plugins::PluginsConfig;
@@ -423,6 +423,15 @@ pub struct L1Config {
     /// (the default) deploys no development verifier; it can be deployed only on dev chains.
     #[serde(default, deserialize_with = "units::addresses")]
     pub dev_provers: Vec<Address>,
+    /// `keel deploy` only: the prover keys the attesting verifier accepts (addresses of
+    /// `keel-prover --backend openvm --attester-key`). Empty (the default) deploys none.
+    #[serde(default, deserialize_with = "units::addresses")]
+    pub attesting_provers: Vec<Address>,
+    /// `keel deploy` only: the guest program the attesting verifier pins, as
+    /// `keel-prover --backend openvm --print-program` prints it (0x and 64 hex digits; required
+    /// with `attesting_provers`).
+    #[serde(default, deserialize_with = "units::opt_b256")]
+    pub attesting_program: Option<B256>,
 }
 
 const fn yes() -> bool {

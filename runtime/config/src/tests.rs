@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::{Address, U256, address};
+use alloy_primitives::{Address, B256, U256, address};
 
 use crate::{Config, ConfigError, DEFAULT_GAS_LIMIT, DEFAULT_RPC_LISTEN, Location};
 
@@ -916,4 +916,36 @@ fn admin_secret_is_relative_to_the_config_and_listen_must_not_clash() {
     )
     .unwrap();
     assert_eq!(config.admin.listen, None);
+}
+
+#[test]
+fn attesting_verifier_keys() {
+    let text = format!(
+        "{MINIMAL}[l1]\nrpc_url = \"http://127.0.0.1:8545\"\nsequencer_key = \"0x{}\"\n\
+         attesting_provers = [\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"]\n",
+        "11".repeat(32)
+    );
+    let e = error_with(parse(&text), &["l1.attesting_program", "--print-program"]);
+    assert_eq!(e.key(), Some("l1.attesting_program"));
+    error_with(
+        parse_env(&text, &[("KEEL_L1__ATTESTING_PROGRAM", "0x1234")]),
+        &["l1.attesting_program", "64 hex digits"],
+    );
+    let program = format!("0x{}", "ab".repeat(32));
+    let config = parse_env(
+        &text,
+        &[
+            ("KEEL_L1__ATTESTING_PROGRAM", program.as_str()),
+            (
+                "KEEL_L1__DEV_PROVERS",
+                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8, \
+                 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+            ),
+        ],
+    )
+    .unwrap();
+    let l1 = config.l1.as_ref().unwrap();
+    assert_eq!(l1.attesting_program, Some(B256::repeat_byte(0xab)));
+    assert_eq!(l1.attesting_provers.len(), 1);
+    assert_eq!(l1.dev_provers.len(), 2);
 }

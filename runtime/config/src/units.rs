@@ -4,7 +4,7 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
-use alloy_primitives::{Address, Bytes, U256, hex};
+use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde::{
     Deserialize, Deserializer,
     de::{Error, Unexpected, Visitor},
@@ -299,15 +299,42 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Strin
     deserializer.deserialize_any(Lenient)
 }
 
-/// A list of addresses, each as [`address`] takes it.
+/// A list of addresses, each as [`address`] takes it; or one string of comma-separated
+/// addresses (what a `KEEL_*` variable can hold).
 pub(crate) fn addresses<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Address>, D::Error> {
-    let texts = Vec::<String>::deserialize(deserializer)?;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Texts {
+        List(Vec<String>),
+        Joined(String),
+    }
+    let texts = match Texts::deserialize(deserializer)? {
+        Texts::List(texts) => texts,
+        Texts::Joined(joined) if joined.trim().is_empty() => Vec::new(),
+        Texts::Joined(joined) => joined.split(',').map(|t| t.trim().to_owned()).collect(),
+    };
     texts
         .iter()
         .map(|text| parse_address(text).map_err(D::Error::custom))
         .collect()
+}
+
+/// An optional 32-byte value: `0x` and exactly 64 hex digits; `""` is `None`.
+pub(crate) fn opt_b256<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<B256>, D::Error> {
+    let text = string(deserializer)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.strip_prefix("0x").map(|digits| digits.parse::<B256>()) {
+        Some(Ok(value)) if text.len() == 66 => Ok(Some(value)),
+        _ => Err(D::Error::custom(format!(
+            "expected 32 bytes as \"0x\" and 64 hex digits, got {text:?}"
+        ))),
+    }
 }
 
 /// A filesystem path; like [`string`].

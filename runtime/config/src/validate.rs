@@ -254,6 +254,14 @@ impl Config {
                     ),
                 );
             }
+            if !l1.attesting_provers.is_empty() && l1.attesting_program.is_none() {
+                return violation(
+                    "l1.attesting_program",
+                    "is required with l1.attesting_provers: the program commitment that \
+                     `keel-prover --backend openvm --print-program` prints"
+                        .into(),
+                );
+            }
             if l1.deposit_inclusion_period.as_secs() == 0 {
                 return violation(
                     "l1.deposit_inclusion_period",

@@ -152,6 +152,9 @@ pub enum ErrorCode {
     OutputMismatch = 6,
     /// The node failed underneath (database).
     Internal = 7,
+    /// The proof is not a list of proof parts, or lacks a part one of the node's L1 verifiers
+    /// requires: this prover (its backend and keys) cannot serve this node.
+    MissingProofParts = 8,
 }
 
 impl ErrorCode {
@@ -165,14 +168,19 @@ impl ErrorCode {
             5 => Self::NotLeased,
             6 => Self::OutputMismatch,
             7 => Self::Internal,
+            8 => Self::MissingProofParts,
             _ => return None,
         })
     }
 
-    /// Whether the prover itself is refused (its protocol or program version), so that
-    /// reconnecting cannot help; every other code concerns one message or batch.
+    /// Whether the prover itself is refused (its protocol or program version, or the proof
+    /// parts it makes), so that reconnecting cannot help; every other code concerns one
+    /// message or batch.
     pub const fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedProtocol | Self::ProgramMismatch)
+        matches!(
+            self,
+            Self::UnsupportedProtocol | Self::ProgramMismatch | Self::MissingProofParts
+        )
     }
 }
 
@@ -647,17 +655,18 @@ mod tests {
 
     #[test]
     fn error_codes_are_numbered_and_classified() {
-        for code in 1..=7 {
+        for code in 1..=8 {
             let named = ErrorCode::from_u16(code).unwrap();
             assert_eq!(named as u16, code);
         }
         assert_eq!(ErrorCode::from_u16(0), None);
-        assert_eq!(ErrorCode::from_u16(8), None);
+        assert_eq!(ErrorCode::from_u16(9), None);
         let fatal = |code| match Message::error(code, "x") {
             Message::Error(reply) => reply.is_fatal(),
             _ => unreachable!(),
         };
         assert!(fatal(ErrorCode::ProgramMismatch) && fatal(ErrorCode::UnsupportedProtocol));
+        assert!(fatal(ErrorCode::MissingProofParts));
         assert!(!fatal(ErrorCode::OutputMismatch) && !fatal(ErrorCode::MalformedFrame));
     }
 

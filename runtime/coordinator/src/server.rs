@@ -14,6 +14,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+use keel_primitives::{ProofParts, VerifierKind};
 use keel_storage::{Lease, Storage, StorageError, StoredProof};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -67,6 +68,9 @@ pub struct CoordinatorConfig {
     pub accepted: Vec<ProgramId>,
     /// The poll interval: how long a prover told `NoWork` waits before asking again.
     pub retry_after: Duration,
+    /// The proof parts every proof must carry: one per verifier kind the L1 deployment
+    /// requires (none when the node settles nowhere).
+    pub required_parts: Vec<VerifierKind>,
 }
 
 /// The proof coordinator, bound to its address.
@@ -84,6 +88,7 @@ pub struct CoordinatorConfig {
 ///     chain_id: 42,
 ///     accepted: vec![ProgramId::new("exec", "keel-stf/0.1.0/input-v1")],
 ///     retry_after: Duration::from_millis(500),
+///     required_parts: vec![],
 /// };
 /// let coordinator = Coordinator::bind(config, storage).await?;
 /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -471,8 +476,40 @@ impl Shared {
                 ),
             );
         }
+        if let Err(message) = self.check_parts(&proof) {
+            return refuse(ErrorCode::MissingProofParts, message);
+        }
         self.storage.put_proof(&proof)?;
         Ok(Ok(proof))
+    }
+
+    /// The proof must be [`ProofParts`] with every part the L1 deployment requires.
+    fn check_parts(&self, proof: &StoredProof) -> Result<(), String> {
+        let parts = ProofParts::decode(&proof.proof).map_err(|error| {
+            format!("{error}; this prover speaks another proof format than the node")
+        })?;
+        let missing: Vec<_> = self
+            .config
+            .required_parts
+            .iter()
+            .filter(|kind| parts.get(**kind).is_none())
+            .map(|kind| kind.name())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let made: Vec<_> = parts.kinds().map(VerifierKind::name).collect();
+        Err(format!(
+            "the proof of batch {} has parts {made:?} but this node's L1 verifiers need {:?} \
+             (missing {missing:?}): a `dev` part needs `keel-prover --dev-key`, an `attesting` \
+             part `--backend openvm --attester-key`",
+            proof.batch,
+            self.config
+                .required_parts
+                .iter()
+                .map(|kind| kind.name())
+                .collect::<Vec<_>>(),
+        ))
     }
 
     async fn record_failure(
@@ -630,12 +667,23 @@ mod tests {
         lease_timeout: Duration,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> SocketAddr {
+        start_requiring(storage, lease_timeout, vec![], shutdown).await
+    }
+
+    /// [`start`] for a node whose L1 verifiers need `required_parts`.
+    async fn start_requiring(
+        storage: Arc<Storage>,
+        lease_timeout: Duration,
+        required_parts: Vec<VerifierKind>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> SocketAddr {
         let config = CoordinatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             lease_timeout,
             chain_id: 7,
             accepted: vec![ProgramId::new("exec", VERSION)],
             retry_after: Duration::from_millis(10),
+            required_parts,
         };
         let coordinator = Coordinator::bind(config, storage).await.unwrap();
         let addr = coordinator.local_addr().unwrap();
@@ -685,11 +733,21 @@ mod tests {
         }
 
         async fn submit(&mut self, work: &Work, output: BatchOutput) -> Message {
+            self.submit_proof(work, output, ProofParts::new().encode())
+                .await
+        }
+
+        async fn submit_proof(
+            &mut self,
+            work: &Work,
+            output: BatchOutput,
+            proof: alloy_primitives::Bytes,
+        ) -> Message {
             self.call(Message::SubmitProof(SubmitProof {
                 batch: work.batch,
                 lease_id: work.lease_id,
                 output,
-                proof: Default::default(),
+                proof,
                 proving_ms: 1,
             }))
             .await
@@ -894,6 +952,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_proof_without_the_parts_l1_needs_is_refused() {
+        let (storage, _dir) = storage_with(1);
+        let addr = start_requiring(
+            storage.clone(),
+            Duration::from_secs(60),
+            vec![VerifierKind::Attesting],
+            std::future::pending(),
+        )
+        .await;
+        let mut parts = ProofParts::new();
+        parts.insert(VerifierKind::Dev, vec![1; 65].into());
+        let (mut prover, _) = Client::connect(addr, VERSION).await;
+        let work = prover.work().await;
+        for (proof, says) in [
+            (parts.encode(), "missing [\"attesting\"]"),
+            (vec![0xde, 0xad].into(), "not a list of proof parts"),
+        ] {
+            let error = refusal(prover.submit_proof(&work, output(1), proof).await);
+            assert_eq!(error.error_code(), Some(ErrorCode::MissingProofParts));
+            assert!(error.is_fatal());
+            assert!(error.message.contains(says), "{}", error.message);
+            assert!(storage.snapshot().unwrap().proof(1).unwrap().is_none());
+            // The refusal closed the connection; the lease is still this prover's.
+            prover = Client::connect(addr, VERSION).await.0;
+        }
+        // With the part, the proof is taken.
+        parts.insert(VerifierKind::Attesting, vec![2; 97].into());
+        let accepted = prover.submit_proof(&work, output(1), parts.encode()).await;
+        assert!(
+            matches!(accepted, Message::ProofAccepted(_)),
+            "{accepted:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn an_oversize_frame_is_refused_as_malformed() {
         let (storage, _dir) = storage_with(1);
         let config = CoordinatorConfig {
@@ -902,6 +995,7 @@ mod tests {
             chain_id: 7,
             accepted: vec![ProgramId::from(("exec".to_owned(), VERSION.to_owned()))],
             retry_after: Duration::from_millis(10),
+            required_parts: vec![],
         };
         let coordinator = Coordinator::bind(config, storage)
             .await

@@ -27,6 +27,13 @@ alloy::sol!(
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
+    AttestingVerifier,
+    "../../contracts/out/AttestingVerifier.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
     L2Bridge,
     "../../contracts/out/L2Bridge.json"
 );

@@ -6,9 +6,11 @@ use alloy::{
 };
 use tracing::info;
 
+use keel_primitives::VerifierKind;
+
 use crate::{
-    CommonBridge, Deployment, DevVerifier, L1Error, L1Result, OnChainProposer, TxSender,
-    VerifierDeployment,
+    AttestingVerifier, CommonBridge, Deployment, DevVerifier, L1Error, L1Result, OnChainProposer,
+    TxSender, VerifierDeployment,
 };
 
 /// What the contracts are deployed for.
@@ -24,8 +26,19 @@ pub struct DeployParams {
     pub genesis_state_root: B256,
     /// Seconds each deposit has to be included on L2.
     pub inclusion_period: u64,
-    /// Prover keys for the development verifier (dev chains only).
+    /// Prover keys for the development verifier (dev chains only); empty: none.
     pub dev_provers: Vec<Address>,
+    /// Prover keys for the attesting verifier, and the program it pins; `None`: none.
+    pub attesting: Option<AttestingParams>,
+}
+
+/// What the attesting verifier is deployed with.
+#[derive(Debug, Clone)]
+pub struct AttestingParams {
+    /// The guest program commitment it accepts attestations for.
+    pub program: B256,
+    /// The keys whose attestations it accepts.
+    pub provers: Vec<Address>,
 }
 
 fn init_code(bytecode: &Bytes, args: Vec<u8>) -> Bytes {
@@ -35,10 +48,11 @@ fn init_code(bytecode: &Bytes, args: Vec<u8>) -> Bytes {
 /// Deploys `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s key, which
 /// becomes their owner and the sequencer, and links the bridge to the proposer.
 pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deployment> {
-    if params.dev_provers.is_empty() {
+    if params.dev_provers.is_empty() && params.attesting.is_none() {
         return Err(L1Error::Mismatch(
             "no verifier to deploy: set l1.dev_provers to the exec prover's key address (the \
-             development verifier; dev chains only)"
+             development verifier; dev chains only), or l1.attesting_provers and \
+             l1.attesting_program (the attesting verifier for OpenVM provers)"
                 .to_owned(),
         ));
     }
@@ -57,17 +71,47 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
     let deployed_at_block = receipt.block_number.unwrap_or_default();
     info!(target: "keel::l1", %bridge, "CommonBridge deployed");
 
-    let verifier_args = DevVerifier::constructorCall {
-        provers: params.dev_provers.clone(),
+    // Proofs go to the verifiers in this order: dev first, then attesting.
+    let mut verifiers = Vec::new();
+    if !params.dev_provers.is_empty() {
+        let args = DevVerifier::constructorCall {
+            provers: params.dev_provers.clone(),
+        }
+        .abi_encode();
+        let (address, _) = sender
+            .deploy(
+                "deploy DevVerifier",
+                init_code(&DevVerifier::BYTECODE, args),
+            )
+            .await?;
+        info!(target: "keel::l1", dev_verifier = %address, provers = ?params.dev_provers, "DevVerifier deployed");
+        verifiers.push(VerifierDeployment {
+            kind: VerifierKind::Dev,
+            address,
+            provers: params.dev_provers.clone(),
+            program: None,
+        });
     }
-    .abi_encode();
-    let (dev_verifier, _) = sender
-        .deploy(
-            "deploy DevVerifier",
-            init_code(&DevVerifier::BYTECODE, verifier_args),
-        )
-        .await?;
-    info!(target: "keel::l1", %dev_verifier, provers = ?params.dev_provers, "DevVerifier deployed");
+    if let Some(attesting) = &params.attesting {
+        let args = AttestingVerifier::constructorCall {
+            program_: attesting.program,
+            provers: attesting.provers.clone(),
+        }
+        .abi_encode();
+        let (address, _) = sender
+            .deploy(
+                "deploy AttestingVerifier",
+                init_code(&AttestingVerifier::BYTECODE, args),
+            )
+            .await?;
+        info!(target: "keel::l1", attesting_verifier = %address, program = %attesting.program, provers = ?attesting.provers, "AttestingVerifier deployed");
+        verifiers.push(VerifierDeployment {
+            kind: VerifierKind::Attesting,
+            address,
+            provers: attesting.provers.clone(),
+            program: Some(attesting.program),
+        });
+    }
 
     let proposer_args = OnChainProposer::constructorCall {
         owner_: owner,
@@ -76,7 +120,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         l2ChainId_: U256::from(params.l2_chain_id),
         genesisBlockHash: params.genesis_hash,
         genesisStateRoot: params.genesis_state_root,
-        verifiers_: vec![dev_verifier],
+        verifiers_: verifiers.iter().map(|v| v.address).collect(),
     }
     .abi_encode();
     let (proposer, _) = sender
@@ -105,11 +149,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         sequencer: owner,
         on_chain_proposer: proposer,
         common_bridge: bridge,
-        verifiers: vec![VerifierDeployment {
-            kind: "dev".to_owned(),
-            address: dev_verifier,
-            provers: params.dev_provers.clone(),
-        }],
+        verifiers,
         deployed_at_block,
         deposit_inclusion_period: params.inclusion_period,
     })

@@ -6,6 +6,7 @@ use std::{
 };
 
 use alloy::primitives::{Address, B256};
+use keel_primitives::VerifierKind;
 use serde::{Deserialize, Serialize};
 
 use crate::{L1Error, L1Result};
@@ -17,13 +18,38 @@ pub const DEPLOYMENT_FILE: &str = "l1-deployment.json";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifierDeployment {
-    /// What it checks: `dev` (a registered prover key's signature; dev chains only).
-    pub kind: String,
+    /// What it checks: `dev` (a registered key's signature; dev chains only) or `attesting`
+    /// (a registered key verified a STARK proof of the pinned program).
+    #[serde(with = "kind_name")]
+    pub kind: VerifierKind,
     /// Its address.
     pub address: Address,
-    /// For `dev`: the prover keys it accepts.
+    /// The prover keys it accepts (at deployment).
     #[serde(default)]
     pub provers: Vec<Address>,
+    /// For `attesting`: the program commitment it pins (at deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<B256>,
+}
+
+/// [`VerifierKind`] by its name.
+mod kind_name {
+    use keel_primitives::VerifierKind;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(kind: &VerifierKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(kind.name())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VerifierKind, D::Error> {
+        let name = String::deserialize(d)?;
+        VerifierKind::from_name(&name).ok_or_else(|| {
+            D::Error::custom(format!(
+                "unknown verifier kind {name:?} (known: {:?})",
+                VerifierKind::ALL.map(VerifierKind::name)
+            ))
+        })
+    }
 }
 
 /// What `keel deploy` wrote: enough for a node (and `keel withdraw`) to find and check the
@@ -125,11 +151,20 @@ mod tests {
             sequencer: Address::repeat_byte(3),
             on_chain_proposer: Address::repeat_byte(4),
             common_bridge: Address::repeat_byte(5),
-            verifiers: vec![VerifierDeployment {
-                kind: "dev".into(),
-                address: Address::repeat_byte(6),
-                provers: vec![Address::repeat_byte(7)],
-            }],
+            verifiers: vec![
+                VerifierDeployment {
+                    kind: VerifierKind::Dev,
+                    address: Address::repeat_byte(6),
+                    provers: vec![Address::repeat_byte(7)],
+                    program: None,
+                },
+                VerifierDeployment {
+                    kind: VerifierKind::Attesting,
+                    address: Address::repeat_byte(8),
+                    provers: vec![Address::repeat_byte(9)],
+                    program: Some(B256::repeat_byte(10)),
+                },
+            ],
             deployed_at_block: 1,
             deposit_inclusion_period: 3600,
         }
@@ -144,6 +179,14 @@ mod tests {
 
         let missing = Deployment::load(&dir.path().join("nope.json")).unwrap_err();
         assert!(missing.to_string().contains("keel deploy"), "{missing}");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"kind\": \"attesting\""), "{text}");
+        fs::write(&path, text.replace("attesting", "halo2")).unwrap();
+        let unknown = Deployment::load(&path).unwrap_err().to_string();
+        assert!(
+            unknown.contains("unknown verifier kind \"halo2\""),
+            "{unknown}"
+        );
         fs::write(&path, "{\"l1RpcUrl\": 3}").unwrap();
         let broken = Deployment::load(&path).unwrap_err().to_string();
         assert!(

@@ -1,10 +1,10 @@
 //! Keel's L1 side, over alloy: everything the node says to and reads from Ethereum.
 //!
 //! ```text
-//!  keel deploy ─ deploy::deploy ─▶ CommonBridge, DevVerifier, OnChainProposer ─▶ Deployment (JSON)
+//!  keel deploy ─ deploy::deploy ─▶ CommonBridge, verifiers, OnChainProposer ─▶ Deployment (JSON)
 //!  node:  DepositWatcher  ─ DepositInitiated logs (N confirmations) ─▶ storage l1_deposits
 //!         Settler         ─ sealed batch  ─▶ OnChainProposer.commitBatch
-//!                         ─ stored proof  ─▶ OnChainProposer.verifyBatch
+//!                         ─ stored proof  ─▶ OnChainProposer.verifyBatch (a part per verifier)
 //!  keel withdraw claim ─ CommonBridge.claimWithdrawal
 //! ```
 //!
@@ -23,8 +23,8 @@ mod sender;
 mod settler;
 mod watcher;
 
-pub use contracts::{CommonBridge, DevVerifier, L2Bridge, OnChainProposer};
-pub use deploy::{DeployParams, deploy};
+pub use contracts::{AttestingVerifier, CommonBridge, DevVerifier, L2Bridge, OnChainProposer};
+pub use deploy::{AttestingParams, DeployParams, deploy};
 pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
 pub use error::{L1Error, L1Result};
 pub use sender::{L1Client, TxSender};

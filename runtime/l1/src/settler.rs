@@ -12,12 +12,13 @@ use alloy::{
     primitives::{Address, Bytes, U256},
     sol_types::SolCall,
 };
-use keel_storage::{Batch, L1Progress, Storage};
+use keel_primitives::ProofParts;
+use keel_storage::{Batch, L1Progress, Storage, StoredProof};
 use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::{
-    L1Error, L1Result, OnChainProposer, TxSender,
+    Deployment, L1Error, L1Result, OnChainProposer, TxSender, VerifierDeployment,
     poll::{Polled, poll_until_shutdown},
 };
 
@@ -48,21 +49,24 @@ pub enum Step {
 pub struct Settler {
     sender: TxSender,
     proposer: Address,
+    /// The deployment's verifiers: what kind of proof part each address takes.
+    verifiers: Vec<VerifierDeployment>,
     storage: Arc<Storage>,
     config: SettlerConfig,
 }
 
 impl Settler {
-    /// A settler sending to `proposer` (`OnChainProposer`) from `sender`'s key.
+    /// A settler sending to the deployment's `OnChainProposer` from `sender`'s key.
     pub fn new(
         sender: TxSender,
-        proposer: Address,
+        deployment: &Deployment,
         storage: Arc<Storage>,
         config: SettlerConfig,
     ) -> Self {
         Self {
             sender,
-            proposer,
+            proposer: deployment.on_chain_proposer,
+            verifiers: deployment.verifiers.clone(),
             storage,
             config,
         }
@@ -124,7 +128,7 @@ impl Settler {
             let number = verified + 1;
             let call = OnChainProposer::verifyBatchCall {
                 batchNumber: U256::from(number),
-                proofs: vec![proof.proof.clone()],
+                proofs: self.proofs_for(&proposer, &proof).await?,
             };
             let receipt = self
                 .sender
@@ -142,6 +146,46 @@ impl Settler {
             return Ok(Step::Verified(number));
         }
         Ok(Step::Idle)
+    }
+
+    /// The stored proof's parts in the order of the verifiers `OnChainProposer` requires now
+    /// (read from L1: the owner may have changed them since the deployment).
+    async fn proofs_for(
+        &self,
+        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
+        proof: &StoredProof,
+    ) -> L1Result<Vec<Bytes>> {
+        let required = self
+            .sender
+            .client()
+            .view("verifiers", proposer.verifiers().call())
+            .await?;
+        let parts = ProofParts::decode(&proof.proof).map_err(|error| {
+            L1Error::Mismatch(format!(
+                "the stored proof of batch {} (backend {}, prover {}): {error}",
+                proof.batch, proof.backend, proof.prover
+            ))
+        })?;
+        required
+            .iter()
+            .enumerate()
+            .map(|(slot, address)| {
+                let Some(verifier) = self.verifiers.iter().find(|v| v.address == *address) else {
+                    return Err(L1Error::Mismatch(format!(
+                        "OnChainProposer requires verifier {address} (slot {slot}), which the \
+                         deployment file does not list (changed with setVerifiers?): add it \
+                         to the file's verifiers with its kind"
+                    )));
+                };
+                parts.get(verifier.kind).cloned().ok_or_else(|| {
+                    L1Error::Mismatch(format!(
+                        "the proof of batch {} (backend {}, prover {}) has no {} part, which \
+                         verifier {address} (slot {slot}) needs",
+                        proof.batch, proof.backend, proof.prover, verifier.kind
+                    ))
+                })
+            })
+            .collect()
     }
 
     /// L1's batch `committed` must be this node's: otherwise the node runs another chain than

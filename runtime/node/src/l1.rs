@@ -48,19 +48,29 @@ impl L1Tasks {
     }
 }
 
-/// Loads and checks the deployment, then starts the watcher and the settler. A deployment that
-/// is missing or made for another L2 (or, when the L1 node answers, another L1) stops start-up
-/// with an error; an L1 node that does not answer is retried in the background.
-pub(crate) async fn start(
+/// Loads the deployment file and checks it settles this L2 (chain id and genesis); a missing
+/// file or one made for another L2 stops start-up with an error saying what to do.
+pub(crate) fn load_deployment(
     l1: &L1Config,
     datadir: &std::path::Path,
-    storage: Arc<Storage>,
     chain_id: u64,
     genesis_hash: B256,
-) -> eyre::Result<L1Tasks> {
+) -> eyre::Result<(PathBuf, Deployment)> {
     let path = deployment_path(l1, datadir);
     let deployment = Deployment::load(&path)?;
     deployment.check_l2(&path, chain_id, genesis_hash)?;
+    Ok((path, deployment))
+}
+
+/// Starts the watcher and the settler for `deployment` (from [`load_deployment`]). A deployment
+/// made on another L1 than the node answering `l1.rpc_url` stops start-up with an error; an L1
+/// node that does not answer is retried in the background.
+pub(crate) async fn start(
+    l1: &L1Config,
+    path: PathBuf,
+    deployment: Deployment,
+    storage: Arc<Storage>,
+) -> eyre::Result<L1Tasks> {
     let client = L1Client::new(&l1.rpc_url)?;
     match tokio::time::timeout(FIRST_CONTACT, client.chain_id()).await {
         Ok(Ok(actual)) => check_chain(&client, &path, &deployment, actual)?,
@@ -94,7 +104,7 @@ pub(crate) async fn start(
             );
             let settler = Settler::new(
                 sender,
-                deployment.on_chain_proposer,
+                &deployment,
                 storage,
                 SettlerConfig {
                     poll_interval: l1.poll_interval,
@@ -225,6 +235,13 @@ pub(crate) async fn deploy(
             genesis_state_root: genesis.header.state_root,
             inclusion_period: l1.deposit_inclusion_period.as_secs(),
             dev_provers: l1.dev_provers.clone(),
+            attesting: l1
+                .attesting_program
+                .filter(|_| !l1.attesting_provers.is_empty())
+                .map(|program| keel_l1::AttestingParams {
+                    program,
+                    provers: l1.attesting_provers.clone(),
+                }),
         },
     )
     .await?;
@@ -240,6 +257,9 @@ pub(crate) async fn deploy(
             "  verifier ({})    {}  provers {:?}",
             verifier.kind, verifier.address, verifier.provers
         );
+        if let Some(program) = verifier.program {
+            println!("    pins program   {program}");
+        }
     }
     println!("  sequencer/owner  {}", deployment.sequencer);
     println!(

@@ -7,7 +7,7 @@ use keel_config::Config;
 use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
-use keel_primitives::ChainSpec;
+use keel_primitives::{ChainSpec, VerifierKind};
 use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServerConfig};
 use keel_sequencer::{
     BlockRules, PluginFailures, Proposer, ProposerConfig, SequencerMetrics, build_genesis,
@@ -164,26 +164,37 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             Some(server)
         }
     };
+    let deployment = match config.settlement() {
+        None => None,
+        Some(l1) => Some(crate::l1::load_deployment(
+            l1,
+            datadir,
+            spec.chain_id,
+            genesis.header.hash(),
+        )?),
+    };
     let coordinator = match config.prover.listen {
         None => None,
         Some(listen) => {
+            let accepted = accepted_programs(deployment.as_ref().map(|(_, d)| d));
+            let required_parts: Vec<VerifierKind> = deployment
+                .as_ref()
+                .map(|(_, d)| d.verifiers.iter().map(|v| v.kind).collect())
+                .unwrap_or_default();
             let coordinator = Coordinator::bind(
                 CoordinatorConfig {
                     listen,
                     lease_timeout: config.prover.lease_timeout,
                     chain_id: spec.chain_id,
-                    // The programs that prove this node's STF: built from the same source.
-                    accepted: vec![ProgramId {
-                        backend: "exec".to_owned(),
-                        version: keel_stf::PROGRAM_VERSION.to_owned(),
-                    }],
+                    accepted: accepted.clone(),
                     retry_after: Duration::from_millis(500),
+                    required_parts: required_parts.clone(),
                 },
                 storage.clone(),
             )
             .await
             .wrap_err_with(|| format!("cannot listen for provers on {listen} (prover.listen)"))?;
-            info!(target: "keel::node", coordinator = %coordinator.local_addr()?, program = keel_stf::PROGRAM_VERSION, "proof coordinator enabled");
+            info!(target: "keel::node", coordinator = %coordinator.local_addr()?, accepted = ?accepted.iter().map(|p| format!("{} {}", p.backend, p.version)).collect::<Vec<_>>(), required_parts = ?required_parts, "proof coordinator enabled");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let task = tokio::spawn(coordinator.run(async {
                 let _ = stopped.await;
@@ -194,18 +205,11 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let proposer = proposer
         .spawn()
         .wrap_err("cannot start the proposer thread")?;
-    let l1 = match config.settlement() {
-        None => None,
-        Some(l1) => Some(
-            crate::l1::start(
-                l1,
-                datadir,
-                storage.clone(),
-                spec.chain_id,
-                genesis.header.hash(),
-            )
-            .await?,
-        ),
+    let l1 = match (config.settlement(), deployment) {
+        (Some(l1), Some((path, deployment))) => {
+            Some(crate::l1::start(l1, path, deployment, storage.clone()).await?)
+        }
+        _ => None,
     };
     info!(target: "keel::node", rpc = %rpc.local_addr(), chain_id = spec.chain_id, "keel is running");
 
@@ -236,6 +240,28 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         warn!(target: "keel::node", error = %e, "proposer stopped with an error");
     }
     result.wrap_err("block production failed")
+}
+
+/// The programs whose proofs this node takes. `exec` at this build's STF version, unless the
+/// L1 deployment has no verifier that an exec proof can satisfy; `openvm` at the program each
+/// attesting verifier pins (the guest built from the same source, `keel-prover --backend
+/// openvm --print-program`).
+fn accepted_programs(deployment: Option<&keel_l1::Deployment>) -> Vec<ProgramId> {
+    let exec = ProgramId::new("exec", keel_stf::PROGRAM_VERSION);
+    let Some(deployment) = deployment else {
+        return vec![exec];
+    };
+    let mut accepted = Vec::new();
+    for verifier in &deployment.verifiers {
+        match (verifier.kind, verifier.program) {
+            (VerifierKind::Dev, _) if !accepted.contains(&exec) => accepted.push(exec.clone()),
+            (VerifierKind::Attesting, Some(program)) => {
+                accepted.push(ProgramId::new("openvm", program.to_string()));
+            }
+            _ => {}
+        }
+    }
+    accepted
 }
 
 fn init_tracing(filter: &str) -> eyre::Result<()> {

@@ -74,18 +74,6 @@ impl BatchOutput {
     }
 }
 
-/// What a development prover key signs to attest a batch (`DevVerifier.digest`):
-/// `keccak256(abi.encode(keccak256("keel.dev-verifier.v1"), commitment))`.
-///
-/// The commitment already names the L2 chain, the batch and its parent, so a signature cannot
-/// be replayed onto another batch; the domain word keeps it from meaning anything else.
-pub fn dev_attestation_digest(commitment: B256) -> B256 {
-    let mut words = [0u8; 64];
-    words[..32].copy_from_slice(keccak256("keel.dev-verifier.v1").as_slice());
-    words[32..].copy_from_slice(commitment.as_slice());
-    keccak256(words)
-}
-
 fn word(value: u64) -> B256 {
     let mut word = B256::ZERO;
     word[24..].copy_from_slice(&value.to_be_bytes());

@@ -8,6 +8,8 @@
 //! - [`transaction`]: [`KeelTx`] (signed Ethereum transactions and the privileged
 //!   [`DepositTx`]) and [`KeelReceipt`].
 //! - [`batch`]: what a batch proof attests ([`BatchOutput`]) and its commitment.
+//! - [`proof`]: what a prover submits for L1's verifiers ([`ProofParts`]) and the digests
+//!   their keys sign.
 //! - [`bridge`]: withdrawals, their Merkle tree and the deposits rolling hash, as L1 checks them.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
@@ -18,6 +20,7 @@ pub mod block;
 pub mod bridge;
 pub mod chain;
 pub mod plugins;
+pub mod proof;
 pub mod state;
 pub mod transaction;
 
@@ -26,10 +29,14 @@ pub use alloy_consensus::{
 };
 pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
-pub use batch::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS, dev_attestation_digest};
+pub use batch::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
 pub use block::SealedBlock;
 pub use bridge::{BatchSettlement, L1Deposit, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree};
 pub use chain::ChainSpec;
 pub use plugins::{PluginId, PluginSlot};
+pub use proof::{
+    ProofPart, ProofParts, ProofPartsError, VerifierKind, attestation_digest, attestation_proof,
+    dev_attestation_digest,
+};
 pub use state::StateReader;
 pub use transaction::{DEPOSIT_TX_TYPE, DepositTx, KeelReceipt, KeelTx};

@@ -1,16 +1,16 @@
 //! Proving backends: what turns a batch's prover input into a proof.
 //!
 //! A backend is a [`Backend`] implementation plus a [`BackendKind`] variant (the `--backend`
-//! value). `exec` is built in; a zkVM backend (`openvm`) belongs in its own crate or behind a
-//! cargo feature, adding `#[cfg(feature = "openvm")] OpenVm` to [`BackendKind`] and its arm to
-//! [`BackendKind::backend`], so that builds without it never compile the zkVM.
+//! value). `exec` is built in; `openvm` (crate `keel-prover-openvm`) only with the cargo
+//! feature `openvm`, so that builds without it never compile the zkVM; without it,
+//! `--backend openvm` is an error that says how to build it.
 
 use std::sync::Arc;
 
 use alloy_primitives::Bytes;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use keel_primitives::{BatchOutput, dev_attestation_digest};
+use keel_primitives::{BatchOutput, ProofParts, VerifierKind, dev_attestation_digest};
 use keel_stf::{ProverInput, StfError, execute_batch};
 
 /// A proof and the output it attests.
@@ -18,8 +18,9 @@ use keel_stf::{ProverInput, StfError, execute_batch};
 pub struct Proven {
     /// What the batch computes.
     pub output: BatchOutput,
-    /// The proof bytes (for [`ExecBackend`]: the dev attestation, or empty without a key).
-    pub proof: Bytes,
+    /// One part per L1 verifier kind the backend can satisfy (for [`ExecBackend`]: the `dev`
+    /// attestation, or none without a key).
+    pub parts: ProofParts,
 }
 
 /// Why a backend could not prove a batch. The batch goes back to the coordinator's queue.
@@ -31,6 +32,9 @@ pub enum BackendError {
     /// The backend itself failed (out of memory, missing keys, a crashed prover process, …).
     #[error("the backend failed: {0}")]
     Failed(Box<dyn std::error::Error + Send + Sync>),
+    /// The backend cannot be set up as asked (the command line's fault).
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl BackendError {
@@ -41,18 +45,54 @@ impl BackendError {
     }
 }
 
-/// The backends this build offers: the values of `keel-prover --backend`.
+/// The values of `keel-prover --backend`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
     /// Runs the stateless STF natively: no cryptographic proof (development, CI).
     Exec,
+    /// Proves the guest (`runtime/guest`) with OpenVM: app STARKs, verified locally (needs a
+    /// build with the `openvm` feature).
+    #[value(name = "openvm")]
+    OpenVm,
+}
+
+/// What a backend is made with (the command line's keys and OpenVM options).
+#[derive(Debug, Clone, Default)]
+pub struct BackendOptions {
+    /// Signs a `dev` part over each batch commitment (`DevVerifier`).
+    pub dev_key: Option<PrivateKeySigner>,
+    /// Signs an `attesting` part once a proof verified (`AttestingVerifier`; openvm only).
+    pub attester_key: Option<PrivateKeySigner>,
+    /// The OpenVM backend's options.
+    #[cfg(feature = "openvm")]
+    pub openvm: Option<keel_prover_openvm::OpenVmOptions>,
 }
 
 impl BackendKind {
-    /// A new backend of this kind; `dev_key` is the development attestation key (exec only).
-    pub fn backend(self, dev_key: Option<PrivateKeySigner>) -> Arc<dyn Backend> {
+    /// A new backend of this kind. The OpenVM backend builds its guest and commits its
+    /// executable here: minutes on a CPU.
+    pub fn backend(self, options: BackendOptions) -> Result<Arc<dyn Backend>, BackendError> {
         match self {
-            Self::Exec => Arc::new(ExecBackend { dev_key }),
+            Self::Exec => {
+                if options.attester_key.is_some() {
+                    return Err(BackendError::Setup(
+                        "--attester-key is for the openvm backend: an attestation says a STARK \
+                         proof verified, and exec makes none"
+                            .to_owned(),
+                    ));
+                }
+                Ok(Arc::new(ExecBackend {
+                    dev_key: options.dev_key,
+                }))
+            }
+            #[cfg(feature = "openvm")]
+            Self::OpenVm => Ok(Arc::new(crate::openvm::OpenVmBackend::load(options)?)),
+            #[cfg(not(feature = "openvm"))]
+            Self::OpenVm => Err(BackendError::Setup(
+                "this keel-prover was built without the openvm backend: build it with \
+                 `cargo build --release -p keel-prover --features openvm` (add `cuda` for GPUs)"
+                    .to_owned(),
+            )),
         }
     }
 }
@@ -107,16 +147,17 @@ impl Backend for ExecBackend {
             execute_ms = (started.elapsed() - decoded).as_secs_f64() * 1e3,
             "executed batch"
         );
-        let proof = match &self.dev_key {
-            None => Bytes::new(),
-            Some(key) => {
-                let signature = key
-                    .sign_hash_sync(&dev_attestation_digest(output.commitment()))
-                    .map_err(|e| BackendError::Failed(Box::new(e)))?;
-                Bytes::from(signature.as_bytes().to_vec())
-            }
-        };
-        Ok(Proven { output, proof })
+        let mut parts = ProofParts::new();
+        if let Some(key) = &self.dev_key {
+            let signature = key
+                .sign_hash_sync(&dev_attestation_digest(output.commitment()))
+                .map_err(|e| BackendError::Failed(Box::new(e)))?;
+            parts.insert(
+                VerifierKind::Dev,
+                Bytes::from(signature.as_bytes().to_vec()),
+            );
+        }
+        Ok(Proven { output, parts })
     }
 }
 
@@ -132,7 +173,22 @@ mod tests {
         }
         let error = ExecBackend::default().prove(&[0xde, 0xad]).unwrap_err();
         assert!(error.to_string().contains("does not decode"), "{error}");
-        assert_eq!(BackendKind::Exec.backend(None).name(), "exec");
+        let exec = BackendKind::Exec
+            .backend(BackendOptions::default())
+            .unwrap();
+        assert_eq!(exec.name(), "exec");
+        let attesting_exec = BackendKind::Exec.backend(BackendOptions {
+            attester_key: Some(format!("0x{}", "11".repeat(32)).parse().unwrap()),
+            ..BackendOptions::default()
+        });
+        assert!(matches!(attesting_exec, Err(BackendError::Setup(_))));
+        #[cfg(not(feature = "openvm"))]
+        {
+            let Err(error) = BackendKind::OpenVm.backend(BackendOptions::default()) else {
+                panic!("openvm without the feature");
+            };
+            assert!(error.to_string().contains("--features openvm"), "{error}");
+        }
         assert_eq!(
             ExecBackend::default().program_version(),
             keel_stf::PROGRAM_VERSION

@@ -14,7 +14,11 @@
 //! `Error` from the coordinator (a refused proof) ends the session; the worker reconnects.
 
 mod backend;
+#[cfg(feature = "openvm")]
+mod openvm;
 mod worker;
 
-pub use backend::{Backend, BackendError, BackendKind, ExecBackend, Proven};
+pub use backend::{Backend, BackendError, BackendKind, BackendOptions, ExecBackend, Proven};
+#[cfg(feature = "openvm")]
+pub use openvm::OpenVmBackend;
 pub use worker::{WorkerError, WorkerOptions, run_worker};

@@ -1,10 +1,11 @@
 //! The `keel-prover` binary: parses the command line, sets up logging and runs one worker per
 //! coordinator until every coordinator has refused this prover.
 
-use std::{net::SocketAddr, process::ExitCode, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
+use alloy_signer_local::PrivateKeySigner;
 use clap::Parser;
-use keel_prover::{BackendKind, WorkerOptions, run_worker};
+use keel_prover::{BackendKind, BackendOptions, WorkerOptions, run_worker};
 use tracing_subscriber::EnvFilter;
 
 /// Proves Keel batches: connects to nodes' proof coordinators, leases sealed batches, proves
@@ -18,7 +19,11 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     /// A node's proof coordinator (its `[prover] listen`); repeat to serve several nodes, one
     /// worker each.
-    #[arg(long = "coordinator", required = true, value_name = "ADDR")]
+    #[arg(
+        long = "coordinator",
+        required_unless_present = "print_program",
+        value_name = "ADDR"
+    )]
     coordinators: Vec<SocketAddr>,
     /// How batches are proven.
     #[arg(long, value_enum, default_value_t = BackendKind::Exec)]
@@ -41,9 +46,89 @@ struct Cli {
         value_name = "HEX"
     )]
     dev_key: Option<String>,
+    /// Attestation key (hex private key; openvm backend): once a batch's STARK proof
+    /// verified here, its signature over (program, batch commitment) is the proof L1's
+    /// `AttestingVerifier` takes when the key's address is registered
+    /// (`l1.attesting_provers`). `KEEL_PROVER_ATTESTER_KEY` works too.
+    #[arg(
+        long,
+        env = "KEEL_PROVER_ATTESTER_KEY",
+        hide_env_values = true,
+        value_name = "HEX"
+    )]
+    attester_key: Option<String>,
+    /// openvm: the guest crate, built on start with OpenVM's toolchain (runtime/guest/setup.sh).
+    #[arg(long, default_value = "runtime/guest", value_name = "DIR")]
+    openvm_guest: PathBuf,
+    /// openvm: a prebuilt guest ELF instead of building --openvm-guest (its VM config is
+    /// --openvm-guest's openvm.toml).
+    #[arg(long, value_name = "FILE")]
+    openvm_elf: Option<PathBuf>,
+    /// openvm: where app proving keys are cached [default: ~/.cache/keel/openvm].
+    #[arg(long, value_name = "DIR")]
+    openvm_cache: Option<PathBuf>,
+    /// openvm: most memory one segment's proof may use, GiB (execution is split to fit).
+    #[arg(long, default_value_t = 4, value_name = "GIB")]
+    segment_max_memory: usize,
+    /// openvm: keep every app proof in DIR (bitcode), for audit.
+    #[arg(long, value_name = "DIR")]
+    proofs_dir: Option<PathBuf>,
+    /// Print the program this backend proves and exit: for openvm, the id that
+    /// `l1.attesting_program` pins (the last line of stdout; building the guest prints before it).
+    #[arg(long)]
+    print_program: bool,
     /// Wait N ms after receiving work before proving it, to simulate a slow prover in tests.
     #[arg(long, default_value_t = 0, value_name = "N")]
     hold_ms: u64,
+}
+
+/// A `--*-key` value: 0x and 64 hex digits.
+fn parse_key(
+    flag: &str,
+    what: &str,
+    value: Option<&str>,
+) -> Result<Option<PrivateKeySigner>, String> {
+    match value.map(str::parse::<PrivateKeySigner>) {
+        None => Ok(None),
+        Some(Ok(key)) => {
+            tracing::info!(target: "keel::prover", signer = %key.address(), "signing {what}");
+            Ok(Some(key))
+        }
+        Some(Err(_)) => Err(format!(
+            "{flag} is not a private key (expected 0x and 64 hex digits)"
+        )),
+    }
+}
+
+impl Cli {
+    fn backend_options(&self) -> Result<BackendOptions, String> {
+        Ok(BackendOptions {
+            dev_key: parse_key("--dev-key", "dev attestations", self.dev_key.as_deref())?,
+            attester_key: parse_key(
+                "--attester-key",
+                "OpenVM attestations",
+                self.attester_key.as_deref(),
+            )?,
+            #[cfg(feature = "openvm")]
+            openvm: Some(keel_prover_openvm::OpenVmOptions {
+                guest: match &self.openvm_elf {
+                    None => keel_prover_openvm::GuestSource::Crate(self.openvm_guest.clone()),
+                    Some(elf) => keel_prover_openvm::GuestSource::Elf {
+                        elf: elf.clone(),
+                        config: self.openvm_guest.join("openvm.toml"),
+                    },
+                },
+                cache_dir: self.openvm_cache.clone().unwrap_or_else(|| {
+                    std::env::var_os("HOME")
+                        .map(PathBuf::from)
+                        .unwrap_or_default()
+                        .join(".cache/keel/openvm")
+                }),
+                segment_max_memory: self.segment_max_memory << 30,
+                proofs_dir: self.proofs_dir.clone(),
+            }),
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -55,24 +140,24 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let dev_key = match cli
-        .dev_key
-        .as_deref()
-        .map(str::parse::<alloy_signer_local::PrivateKeySigner>)
-    {
-        None => None,
-        Some(Ok(key)) => {
-            tracing::info!(target: "keel::prover", attester = %key.address(), "signing dev attestations");
-            Some(key)
-        }
-        Some(Err(_)) => {
-            eprintln!(
-                "keel-prover: --dev-key is not a private key (expected 0x and 64 hex digits)"
-            );
+    let options = match cli.backend_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("keel-prover: {message}");
             return ExitCode::FAILURE;
         }
     };
-    let backend = cli.backend.backend(dev_key);
+    let backend = match cli.backend.backend(options) {
+        Ok(backend) => backend,
+        Err(error) => {
+            eprintln!("keel-prover: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if cli.print_program {
+        println!("{}", backend.program_version());
+        return ExitCode::SUCCESS;
+    }
     let options = WorkerOptions {
         name: cli
             .name

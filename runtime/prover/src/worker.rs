@@ -11,6 +11,7 @@ use keel_coordinator::protocol::{
     FrameCodec, Hello, Message, PROTOCOL_VERSION, ProtocolError, ReportFailure, SubmitProof, Work,
     write_message,
 };
+use keel_primitives::VerifierKind;
 use tokio::net::TcpStream;
 use tracing::{Instrument, error, info, info_span, warn};
 
@@ -200,12 +201,12 @@ async fn prove(
     let proving_ms = started.elapsed().as_millis() as u64;
     let reply = match result {
         Ok(Ok(proven)) => {
-            info!(target: "keel::prover", batch, proving_ms, commitment = %proven.output.commitment(), proof_bytes = proven.proof.len(), "batch proven");
+            info!(target: "keel::prover", batch, proving_ms, commitment = %proven.output.commitment(), parts = ?proven.parts.kinds().map(VerifierKind::name).collect::<Vec<_>>(), "batch proven");
             Message::SubmitProof(SubmitProof {
                 batch,
                 lease_id,
                 output: proven.output,
-                proof: proven.proof,
+                proof: proven.parts.encode(),
                 proving_ms,
             })
         }

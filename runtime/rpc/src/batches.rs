@@ -2,7 +2,7 @@
 //! sealed batches, their outputs, proofs and L1 status, and what a withdrawal claim needs.
 
 use alloy_primitives::{Address, B256, U64, U256};
-use keel_primitives::{BatchSettlement, Withdrawal, WithdrawalTree};
+use keel_primitives::{BatchSettlement, ProofParts, VerifierKind, Withdrawal, WithdrawalTree};
 use keel_storage::{Batch, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -183,6 +183,8 @@ struct ProofView {
     proving_ms: U64,
     received_at_ms: U64,
     proof_bytes: U64,
+    /// The verifier kinds the proof has a part for (`dev`, `attesting`).
+    parts: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -224,6 +226,9 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
             proving_ms: U64::from(proof.proving_ms),
             received_at_ms: U64::from(proof.received_at_ms),
             proof_bytes: U64::from(proof.proof.len() as u64),
+            parts: ProofParts::decode(&proof.proof)
+                .map(|parts| parts.kinds().map(VerifierKind::name).collect())
+                .unwrap_or_default(),
         }),
         status: status(snapshot, batch.number)?,
         lease: lease.map(|lease| LeaseView {

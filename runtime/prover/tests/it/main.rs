@@ -114,6 +114,7 @@ impl Node {
             chain_id: CHAIN_ID,
             accepted,
             retry_after: Duration::from_millis(20),
+            required_parts: vec![],
         };
         let coordinator = Coordinator::bind(config, storage.clone())
             .await

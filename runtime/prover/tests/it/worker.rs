@@ -10,7 +10,7 @@ use std::{
 
 use alloy_primitives::Bytes;
 use keel_coordinator::ProgramId;
-use keel_primitives::BatchOutput;
+use keel_primitives::{BatchOutput, ProofParts, VerifierKind};
 use keel_prover::{
     Backend, BackendError, ExecBackend, Proven, WorkerError, WorkerOptions, run_worker,
 };
@@ -32,6 +32,12 @@ struct Stub {
     calls: AtomicUsize,
 }
 
+fn stub_parts() -> ProofParts {
+    let mut parts = ProofParts::new();
+    parts.insert(VerifierKind::Dev, Bytes::from_static(b"stub proof"));
+    parts
+}
+
 impl Backend for Stub {
     fn name(&self) -> &str {
         "stub"
@@ -47,7 +53,7 @@ impl Backend for Stub {
         }
         Ok(Proven {
             output: self.output,
-            proof: Bytes::from_static(b"stub proof"),
+            parts: stub_parts(),
         })
     }
 }
@@ -95,7 +101,11 @@ async fn exec_proves_a_real_batch() {
         ("exec", "exec-test")
     );
     assert_eq!(proof.program_version, keel_stf::PROGRAM_VERSION);
-    assert!(proof.proof.is_empty());
+    assert_eq!(
+        proof.proof,
+        ProofParts::new().encode(),
+        "exec without a key: no parts"
+    );
     assert!(!worker.is_finished(), "the worker keeps asking for work");
     worker.abort();
 }
@@ -158,7 +168,7 @@ async fn a_backend_failure_is_retried_then_proven() {
         (proof.backend.as_str(), proof.program_version.as_str()),
         ("stub", "stub-v1")
     );
-    assert_eq!(proof.proof, Bytes::from_static(b"stub proof"));
+    assert_eq!(proof.proof, stub_parts().encode());
     worker.abort();
 }
 
