@@ -8,12 +8,25 @@
 //! (`keel_stf::execute_batch`); any input that does not re-execute makes the guest panic, so
 //! no proof exists for it.
 
+// The intrinsic-type macros refer to `alloc::`.
+extern crate alloc;
+
+#[cfg(feature = "accelerated-crypto")]
+mod crypto;
+
 use keel_stf::{ProverInput, execute_batch};
 // Linked for the `native_keccak256` symbol alloy-primitives calls.
 #[cfg(feature = "accelerated-keccak")]
 use openvm_keccak256 as _;
 
+// Sets up the intrinsic moduli and curve `crypto` declares (`openvm_init.rs` is generated from
+// openvm.toml by the guest build).
+#[cfg(feature = "accelerated-crypto")]
+openvm::init!();
+
 fn main() {
+    #[cfg(feature = "accelerated-crypto")]
+    crypto::install();
     let bytes = openvm::io::read_vec();
     let input = ProverInput::decode(&bytes).unwrap_or_else(|error| panic!("keel guest: {error}"));
     let output = execute_batch(&input)

@@ -33,7 +33,8 @@ mod prover;
 pub use error::{OpenVmError, OpenVmResult};
 pub use program::ProgramCommitment;
 pub use prover::{
-    Executed, GuestProgram, GuestSource, LocalProver, OpenVmOptions, OpenVmProof, OpenVmProver,
+    Executed, GuestProgram, GuestSource, LocalProver, Metered, OpenVmOptions, OpenVmProof,
+    OpenVmProver,
 };
 
 /// The OpenVM release this backend proves with (`openvm-sdk`, and `openvm` in the guest).

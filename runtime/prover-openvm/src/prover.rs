@@ -14,7 +14,10 @@ use openvm_sdk::{
     config::AppConfig,
     fs::{read_object_from_file, write_object_to_file},
     keygen::AppVerifyingKey,
-    openvm_circuit::arch::{ContinuationVmProof, instructions::exe::VmExe},
+    openvm_circuit::{
+        arch::{ContinuationVmProof, instructions::exe::VmExe},
+        system::memory::merkle::public_values::extract_public_values,
+    },
     prover::{AppProver, verify_app_proof},
 };
 use openvm_sdk_config::SdkVmConfig;
@@ -65,6 +68,9 @@ pub struct OpenVmOptions {
     pub segment_max_memory: usize,
     /// Keep every app proof there as `batch-<n>-<commitment>.app.proof` (bitcode), for audit.
     pub proofs_dir: Option<PathBuf>,
+    /// Extra `cargo build` arguments for the guest crate (e.g. `--no-default-features` to
+    /// measure it without OpenVM's accelerations).
+    pub guest_cargo_args: Vec<String>,
 }
 
 /// What an execution without proof revealed.
@@ -115,8 +121,12 @@ impl GuestProgram {
             GuestSource::Crate(dir) => {
                 let guest_options = GuestOptions::default()
                     .with_profile("release".to_owned())
+                    // Its own target directory, whatever CARGO_TARGET_DIR says: one incremental
+                    // build for every run.
+                    .with_target_dir(dir.join("target"))
                     // alloy asks for rustc 1.94.1; OpenVM's nightly-2026-01-18 is 1.94.0.
-                    .with_options(["--ignore-rust-version"]);
+                    .with_options(["--ignore-rust-version"])
+                    .with_options(&options.guest_cargo_args);
                 let elf =
                     sdk.build(guest_options, dir, &None, None)
                         .map_err(|e| OpenVmError::Build {
@@ -184,6 +194,17 @@ impl GuestProgram {
     }
 }
 
+/// What a metered execution counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metered {
+    /// Guest instructions executed.
+    pub instructions: u64,
+    /// Segments the execution is split into for proving.
+    pub segments: usize,
+    /// What the guest revealed.
+    pub public_values: Vec<u8>,
+}
+
 /// A proof and what it took.
 pub struct OpenVmProof {
     /// What the guest revealed (Keel's guest: the batch commitment).
@@ -240,29 +261,18 @@ impl LocalProver {
     /// Proves the guest on `input` and verifies the proof before returning it. `label` names
     /// the proof file in `proofs_dir` (e.g. the batch number).
     pub fn prove(&mut self, input: &[u8], label: &str) -> OpenVmResult<OpenVmProof> {
-        let prover = &mut self.prover;
-
         // Metered execution first: the instruction count, and a guest failure stops here,
         // before any proving work.
         let started = Instant::now();
-        let (instructions, segments) = {
-            let vm = prover.vm();
-            let exe = prover.exe();
-            let ctx = vm.build_metered_ctx(&exe);
-            let interpreter = vm
-                .metered_interpreter(&exe)
-                .map_err(|e| OpenVmError::Prove(format!("cannot build the interpreter: {e:?}")))?;
-            let (segments, _) = interpreter
-                .execute_metered(stdin(input), ctx)
-                .map_err(|e| OpenVmError::Guest(e.to_string()))?;
-            (
-                segments.iter().map(|s| s.num_insns).sum::<u64>(),
-                segments.len(),
-            )
-        };
+        let Metered {
+            instructions,
+            segments,
+            ..
+        } = self.meter(input)?;
         let execute = started.elapsed();
         info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, "metered execution done; proving");
 
+        let prover = &mut self.prover;
         let started = Instant::now();
         let app_proof = prover
             .prove(stdin(input))
@@ -293,6 +303,27 @@ impl LocalProver {
             prove,
             verify,
             peak_rss,
+        })
+    }
+
+    /// Executes the guest on `input` the way proving splits it, without proving: instruction
+    /// count, segments and what it revealed.
+    pub fn meter(&self, input: &[u8]) -> OpenVmResult<Metered> {
+        let vm = self.prover.vm();
+        let exe = self.prover.exe();
+        let ctx = vm.build_metered_ctx(&exe);
+        let interpreter = vm
+            .metered_interpreter(&exe)
+            .map_err(|e| OpenVmError::Prove(format!("cannot build the interpreter: {e:?}")))?;
+        let (segments, state) = interpreter
+            .execute_metered(stdin(input), ctx)
+            .map_err(|e| OpenVmError::Guest(e.to_string()))?;
+        let public_values =
+            extract_public_values(vm.config().as_ref().num_public_values, &state.memory.memory);
+        Ok(Metered {
+            instructions: segments.iter().map(|s| s.num_insns).sum(),
+            segments: segments.len(),
+            public_values,
         })
     }
 

@@ -126,6 +126,7 @@ impl Cli {
                 }),
                 segment_max_memory: self.segment_max_memory << 30,
                 proofs_dir: self.proofs_dir.clone(),
+                guest_cargo_args: Vec::new(),
             }),
         })
     }

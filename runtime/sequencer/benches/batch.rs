@@ -33,7 +33,8 @@ const SENDERS: usize = 200;
 const BLOCKS: usize = 5;
 
 /// When set, the last batch of each kind is written there as `<kind>-<txs>.rlp` (its RLP prover
-/// input), for `runtime/guest/meter.sh` to count guest instructions per transaction.
+/// input), for keel-prover-openvm's `meter` example to count guest instructions per
+/// transaction.
 const DUMP_ENV: &str = "KEEL_BENCH_INPUTS";
 
 fn main() {

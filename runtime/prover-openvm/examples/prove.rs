@@ -1,0 +1,54 @@
+//! Proves one prover input (RLP `ProverInput` file) with the guest and verifies the proof,
+//! printing the time of each phase and the peak memory: a CPU (or, with `--features cuda`,
+//! GPU) proving benchmark outside the node.
+//!
+//! ```text
+//! cargo run --release -p keel-prover-openvm --example prove -- runtime/guest batch.rlp [GIB]
+//! ```
+//!
+//! GIB is the segment max memory (default 4); `KEEL_GUEST_ARGS` as for the `meter` example.
+
+use std::{path::PathBuf, time::Instant};
+
+use keel_prover_openvm::{GuestProgram, GuestSource, OpenVmOptions};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args_os().skip(1);
+    let usage = "usage: prove GUEST_DIR INPUT.rlp [SEGMENT_GIB]";
+    let guest = PathBuf::from(args.next().ok_or(usage)?);
+    let input = std::fs::read(PathBuf::from(args.next().ok_or(usage)?))?;
+    let gib: usize = match args.next() {
+        Some(gib) => gib.to_string_lossy().parse()?,
+        None => 4,
+    };
+    let guest_cargo_args = std::env::var("KEEL_GUEST_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let started = Instant::now();
+    let mut prover = GuestProgram::load(OpenVmOptions {
+        guest: GuestSource::Crate(guest),
+        cache_dir: std::env::temp_dir().join("keel-openvm-meter"),
+        segment_max_memory: gib << 30,
+        proofs_dir: None,
+        guest_cargo_args,
+    })?
+    .into_prover()?;
+    let setup = started.elapsed();
+    let proof = prover.prove(&input, "bench")?;
+    println!(
+        "program {}\nsetup (build, keys, exe commit) {:.1} s\n{} instructions, {} segments\n\
+         execute {:.2} s, prove {:.1} s, verify {:.2} s, peak RSS {} MiB\nrevealed {}",
+        prover.program(),
+        setup.as_secs_f64(),
+        proof.instructions,
+        proof.segments,
+        proof.execute.as_secs_f64(),
+        proof.prove.as_secs_f64(),
+        proof.verify.as_secs_f64(),
+        proof.peak_rss.map_or(0, |b| b >> 20),
+        proof.revealed
+    );
+    Ok(())
+}
