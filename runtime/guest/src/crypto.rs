@@ -169,7 +169,8 @@ impl Crypto for OpenVmPrecompiles {
         recid: u8,
         msg: &[u8; 32],
     ) -> Result<[u8; 32], PrecompileHalt> {
-        let key = recover_public_key(sig, recid, msg).ok_or(PrecompileHalt::Secp256k1RecoverFailed)?;
+        let key =
+            recover_public_key(sig, recid, msg).ok_or(PrecompileHalt::Secp256k1RecoverFailed)?;
         let mut word = [0u8; 32];
         word[12..].copy_from_slice(address_of(&key).as_slice());
         Ok(word)
