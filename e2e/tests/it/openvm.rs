@@ -1,8 +1,9 @@
 //! The OpenVM guest on a real batch (slow: `KEEL_SLOW_TESTS=1 e2e/test.sh` runs it, after
-//! `runtime/guest/setup.sh`). A node seals a batch of 10 ETH transfers and an ERC-20 transfer;
-//! `cargo openvm build` builds `runtime/guest`, `cargo openvm run` executes it (no proof) on the
-//! batch's prover input, and the commitment it reveals must be the node's. A tampered input
-//! makes the guest fail. Instruction counts are printed (`--mode meter`).
+//! `runtime/guest/setup.sh`, with the `keel-prover --features openvm` it builds, named by
+//! `KEEL_OPENVM_PROVER`). A node seals a batch of 10 ETH transfers and an ERC-20 transfer;
+//! `keel-prover --backend openvm --execute` builds `runtime/guest` and executes it (no proof) on
+//! the batch's prover input, and the commitment it reveals must be the node's. A tampered input
+//! makes the guest fail and the backend say so.
 
 use std::{
     path::{Path, PathBuf},
@@ -27,51 +28,37 @@ fn guest_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/guest")
 }
 
-/// `cargo openvm <args…>` in the guest's directory; stdout on success.
-fn cargo_openvm(args: &[&str]) -> eyre::Result<String> {
-    let output = Command::new("cargo")
-        .arg("openvm")
-        .args(args)
-        .current_dir(guest_dir())
-        .env_remove("CARGO_TARGET_DIR")
+/// `keel-prover --backend openvm --execute FILE`: the revealed bytes, or the backend's error.
+fn execute(
+    prover: &Path,
+    dir: &Path,
+    name: &str,
+    input: &[u8],
+) -> eyre::Result<Result<B256, String>> {
+    let file = dir.join(name);
+    std::fs::write(&file, input)?;
+    let output = Command::new(prover)
+        .args(["--backend", "openvm", "--openvm-guest"])
+        .arg(guest_dir())
+        .arg("--openvm-cache")
+        .arg(dir.join("openvm-cache"))
+        .arg("--execute")
+        .arg(&file)
         .output()
-        .wrap_err("cannot run `cargo openvm`: run runtime/guest/setup.sh first")?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        .wrap_err("cannot run the openvm keel-prover")?;
     if !output.status.success() {
-        bail!(
-            "cargo openvm {args:?} failed ({}):\n{stdout}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
+        return Ok(Err(String::from_utf8_lossy(&output.stderr).into_owned()));
     }
-    Ok(stdout)
-}
-
-/// Writes `input` as cargo-openvm's input file: one stream of raw bytes (`0x01` prefix).
-fn input_file(dir: &Path, name: &str, input: &[u8]) -> eyre::Result<PathBuf> {
-    let path = dir.join(name);
-    let json = serde_json::json!({ "input": [format!("0x01{}", alloy::hex::encode(input))] });
-    std::fs::write(&path, json.to_string())?;
-    Ok(path)
-}
-
-/// The bytes of `Execution output: [..]`.
-fn revealed(stdout: &str) -> eyre::Result<Vec<u8>> {
-    let line = stdout
-        .lines()
-        .find_map(|line| {
-            line.split_once("Execution output:")
-                .map(|(_, rest)| rest.trim())
-        })
-        .ok_or_else(|| eyre::eyre!("no execution output in:\n{stdout}"))?;
-    line.trim_matches(|c| c == '[' || c == ']')
-        .split(',')
-        .map(|byte| Ok(byte.trim().parse::<u8>()?))
-        .collect()
+    // The last line: the guest's build prints to stdout before it.
+    let stdout = String::from_utf8(output.stdout)?;
+    let last = stdout.lines().last().unwrap_or_default().trim();
+    Ok(Ok(last.parse().wrap_err_with(|| {
+        format!("--execute printed {stdout:?}")
+    })?))
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "slow: needs runtime/guest/setup.sh; run with KEEL_SLOW_TESTS=1 e2e/test.sh"]
+#[ignore = "slow: needs the openvm keel-prover; run with KEEL_SLOW_TESTS=1 e2e/test.sh"]
 async fn the_guest_reproduces_a_batch_commitment() -> eyre::Result<()> {
     let node = KeelNode::spawn(
         KeelNodeOptions::new()
@@ -169,44 +156,35 @@ async fn run(node: &KeelNode) -> eyre::Result<()> {
         "batch {number} holds {txs} transactions: {batch}"
     );
 
+    let prover = super::openvm_settlement::openvm_prover()?;
     let dir = tempfile::tempdir()?;
-    cargo_openvm(&["build", "--ignore-rust-version"])?;
-    let exe = guest_dir().join("openvm/release/keel-guest.vmexe");
-    let exe = exe.to_string_lossy();
-    let honest = input_file(dir.path(), "honest.json", &input)?;
-    let out = cargo_openvm(&["run", "--exe", &exe, "--input", &honest.to_string_lossy()])?;
+    let revealed = execute(&prover, dir.path(), "honest.rlp", &input)?
+        .map_err(|error| eyre::eyre!("the guest failed on the node's batch: {error}"))?;
     ensure!(
-        revealed(&out)? == commitment.as_slice(),
-        "the guest revealed {:?}, the node's commitment is {commitment}",
-        revealed(&out)?
+        revealed == commitment,
+        "the guest revealed {revealed}, the node's commitment is {commitment}"
     );
-
-    // Instruction counts (needs the app key, which is cheap to make).
-    cargo_openvm(&["keygen", "--app-only"])?;
-    let metered = cargo_openvm(&[
-        "run",
-        "--exe",
-        &exe,
-        "--input",
-        &honest.to_string_lossy(),
-        "--mode",
-        "meter",
-    ])?;
     eprintln!(
-        "batch {number}: {txs} transactions in {} blocks\n{metered}",
+        "batch {number}: {txs} transactions in {} blocks: the guest revealed the node's commitment",
         decoded.blocks.len()
     );
 
-    // A tampered input (the last block claims another state root) makes the guest fail.
+    // A tampered input (the last block claims another state root) makes the guest fail, and
+    // the backend reports the STF's reason.
     let mut tampered = decoded;
     if let Some(last) = tampered.blocks.last_mut() {
         last.header.state_root = B256::repeat_byte(0x77);
     }
-    let bad = input_file(dir.path(), "tampered.json", &tampered.encode())?;
-    let failed = cargo_openvm(&["run", "--exe", &exe, "--input", &bad.to_string_lossy()]);
-    let Err(error) = failed else {
+    let Err(error) = execute(&prover, dir.path(), "tampered.rlp", &tampered.encode())? else {
         bail!("the guest accepted a tampered input");
     };
-    eprintln!("tampered input refused: {error:#}");
+    ensure!(
+        error.contains("the guest program failed"),
+        "the backend did not report the guest's failure: {error}"
+    );
+    eprintln!(
+        "tampered input refused: {}",
+        error.lines().last().unwrap_or_default()
+    );
     Ok(())
 }

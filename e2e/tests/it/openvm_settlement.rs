@@ -36,7 +36,8 @@ fn guest_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/guest")
 }
 
-fn openvm_prover() -> eyre::Result<PathBuf> {
+/// The `keel-prover` built with `--features openvm` (`KEEL_OPENVM_PROVER`).
+pub(crate) fn openvm_prover() -> eyre::Result<PathBuf> {
     let path = std::env::var_os("KEEL_OPENVM_PROVER").map(PathBuf::from).ok_or_else(|| {
         eyre::eyre!(
             "KEEL_OPENVM_PROVER is not set: build keel-prover with `--features openvm` (e2e/test.sh \

@@ -21,7 +21,7 @@ struct Cli {
     /// worker each.
     #[arg(
         long = "coordinator",
-        required_unless_present = "print_program",
+        required_unless_present_any = ["print_program", "execute"],
         value_name = "ADDR"
     )]
     coordinators: Vec<SocketAddr>,
@@ -77,9 +77,49 @@ struct Cli {
     /// `l1.attesting_program` pins (the last line of stdout; building the guest prints before it).
     #[arg(long)]
     print_program: bool,
+    /// openvm: execute the guest on FILE (a batch's RLP prover input, as `keel_getProverInput`
+    /// returns it) without proving, print the 32 bytes it revealed and exit; a guest failure
+    /// is printed and exits 1. Seconds, with no executable commit.
+    #[arg(long, value_name = "FILE", conflicts_with = "print_program")]
+    execute: Option<PathBuf>,
     /// Wait N ms after receiving work before proving it, to simulate a slow prover in tests.
     #[arg(long, default_value_t = 0, value_name = "N")]
     hold_ms: u64,
+}
+
+/// `--execute FILE`.
+fn execute(kind: BackendKind, options: BackendOptions, file: &std::path::Path) -> ExitCode {
+    #[cfg(feature = "openvm")]
+    if kind == BackendKind::OpenVm
+        && let Some(openvm) = options.openvm
+    {
+        let result = std::fs::read(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))
+            .and_then(|input| {
+                keel_prover_openvm::GuestProgram::load(openvm)
+                    .and_then(|guest| guest.execute(&input))
+                    .map_err(|e| e.to_string())
+            });
+        return match result {
+            Ok(executed) => {
+                println!(
+                    "0x{}",
+                    alloy_primitives::hex::encode(executed.public_values)
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("keel-prover: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let _ = (kind, options, file);
+    eprintln!(
+        "keel-prover: --execute runs the openvm backend's guest: use --backend openvm with a \
+         build that has the openvm feature"
+    );
+    ExitCode::FAILURE
 }
 
 /// A `--*-key` value: 0x and 64 hex digits.
@@ -148,6 +188,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(file) = &cli.execute {
+        return execute(cli.backend, options, file);
+    }
     let backend = match cli.backend.backend(options) {
         Ok(backend) => backend,
         Err(error) => {

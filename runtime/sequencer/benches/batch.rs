@@ -222,7 +222,7 @@ impl Bench {
         let deploy = TestToken::constructorCall {
             name_: "Bench".into(),
             symbol_: "BNC".into(),
-            initialSupply: U256::from(10u64.pow(24)),
+            initialSupply: U256::from(10u64).pow(U256::from(24)),
         };
         let code = [TestToken::BYTECODE.as_ref(), &deploy.abi_encode()].concat();
         self.send(0, TxKind::Create, U256::ZERO, code.into(), 2_000_000);
@@ -231,7 +231,7 @@ impl Bench {
         for i in 1..SENDERS {
             let call = TestToken::transferCall {
                 to: self.keys[i].address(),
-                value: U256::from(10u64.pow(20)),
+                value: U256::from(10u64).pow(U256::from(20)),
             };
             self.send(
                 0,
