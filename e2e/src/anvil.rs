@@ -46,6 +46,17 @@ impl Default for AnvilOptions {
     }
 }
 
+impl AnvilOptions {
+    /// The default chain, mining a block for each transaction (no interval): for tests that
+    /// drive the contracts directly and want each call's effect at once.
+    pub fn automine() -> Self {
+        Self {
+            block_time: None,
+            ..Self::default()
+        }
+    }
+}
+
 /// A running anvil, killed when dropped. Its output goes to `log`.
 #[derive(Debug)]
 pub struct Anvil {

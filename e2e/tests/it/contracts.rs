@@ -37,14 +37,7 @@ fn reverted<T: std::fmt::Debug, E: SolInterface + std::fmt::Debug>(
 #[tokio::test(flavor = "multi_thread")]
 async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
-    let anvil = Anvil::spawn(
-        AnvilOptions {
-            block_time: None,
-            ..AnvilOptions::default()
-        },
-        dir.path().join("anvil.log"),
-    )
-    .await?;
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
     let deployment = deploy(
         &KeelBinary::locate()?,
         &anvil,
@@ -228,14 +221,7 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
-    let anvil = Anvil::spawn(
-        AnvilOptions {
-            block_time: None,
-            ..AnvilOptions::default()
-        },
-        dir.path().join("anvil.log"),
-    )
-    .await?;
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
     let program = B256::repeat_byte(0x9a);
     let attester = DEV_PRIVATE_KEYS[7];
     let attester_address = attester.parse::<PrivateKeySigner>()?.address();

@@ -461,14 +461,7 @@ async fn busy_sequencer(
 #[tokio::test(flavor = "multi_thread")]
 async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
-    let anvil = Anvil::spawn(
-        AnvilOptions {
-            block_time: None,
-            ..AnvilOptions::default()
-        },
-        dir.path().join("anvil.log"),
-    )
-    .await?;
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
     let keel = KeelBinary::locate()?;
     let deployment = deploy(
         &keel,
@@ -545,8 +538,7 @@ async fn the_dev_verifier_cannot_be_deployed_on_a_non_dev_chain() -> eyre::Resul
     let anvil = Anvil::spawn(
         AnvilOptions {
             chain_id: 11_155_111,
-            block_time: None,
-            ..AnvilOptions::default()
+            ..AnvilOptions::automine()
         },
         dir.path().join("anvil.log"),
     )
