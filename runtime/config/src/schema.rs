@@ -348,6 +348,11 @@ pub struct ProverConfig {
     /// [`DEFAULT_LEASE_TIMEOUT`]).
     #[serde(deserialize_with = "units::duration")]
     pub lease_timeout: Duration,
+    /// Programs of the `openvm` backend whose proofs this node takes besides those its L1
+    /// attesting verifiers pin: the ids `keel-prover --backend openvm --print-program` prints
+    /// (default none; a node without `[l1]` needs it to take OpenVM proofs at all).
+    #[serde(deserialize_with = "units::b256s")]
+    pub openvm_programs: Vec<B256>,
 }
 
 impl Default for ProverConfig {
@@ -355,6 +360,7 @@ impl Default for ProverConfig {
         Self {
             listen: Some(DEFAULT_PROVER_LISTEN),
             lease_timeout: DEFAULT_LEASE_TIMEOUT,
+            openvm_programs: Vec::new(),
         }
     }
 }

@@ -949,3 +949,22 @@ fn attesting_verifier_keys() {
     assert_eq!(l1.attesting_provers.len(), 1);
     assert_eq!(l1.dev_provers.len(), 2);
 }
+
+#[test]
+fn openvm_programs_are_32_byte_ids() {
+    let id = format!("0x{}", "cd".repeat(32));
+    let text = format!("{MINIMAL}[prover]\nopenvm_programs = [\"{id}\"]\n");
+    assert_eq!(
+        parse(&text).unwrap().prover.openvm_programs,
+        [B256::repeat_byte(0xcd)]
+    );
+    let config = parse_env(MINIMAL, &[("KEEL_PROVER__OPENVM_PROGRAMS", id.as_str())]).unwrap();
+    assert_eq!(config.prover.openvm_programs, [B256::repeat_byte(0xcd)]);
+    assert!(parse(MINIMAL).unwrap().prover.openvm_programs.is_empty());
+    error_with(
+        parse(&format!(
+            "{MINIMAL}[prover]\nopenvm_programs = [\"0xcd\"]\n"
+        )),
+        &["prover.openvm_programs", "64 hex digits"],
+    );
+}

@@ -304,24 +304,39 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Strin
 pub(crate) fn addresses<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Address>, D::Error> {
+    list_of_texts(deserializer)?
+        .iter()
+        .map(|text| parse_address(text).map_err(D::Error::custom))
+        .collect()
+}
+
+/// A list of strings, or one string of comma-separated items (a `KEEL_*` variable); `""` is
+/// the empty list.
+fn list_of_texts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Texts {
         List(Vec<String>),
         Joined(String),
     }
-    let texts = match Texts::deserialize(deserializer)? {
+    Ok(match Texts::deserialize(deserializer)? {
         Texts::List(texts) => texts,
         Texts::Joined(joined) if joined.trim().is_empty() => Vec::new(),
         Texts::Joined(joined) => joined.split(',').map(|t| t.trim().to_owned()).collect(),
-    };
-    texts
-        .iter()
-        .map(|text| parse_address(text).map_err(D::Error::custom))
-        .collect()
+    })
 }
 
-/// An optional 32-byte value: `0x` and exactly 64 hex digits; `""` is `None`.
+/// A 32-byte value: `0x` and exactly 64 hex digits.
+fn parse_b256(text: &str) -> Result<B256, String> {
+    match text.strip_prefix("0x").map(|digits| digits.parse::<B256>()) {
+        Some(Ok(value)) if text.len() == 66 => Ok(value),
+        _ => Err(format!(
+            "expected 32 bytes as \"0x\" and 64 hex digits, got {text:?}"
+        )),
+    }
+}
+
+/// An optional 32-byte value ([`parse_b256`]); `""` is `None`.
 pub(crate) fn opt_b256<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<B256>, D::Error> {
@@ -329,12 +344,15 @@ pub(crate) fn opt_b256<'de, D: Deserializer<'de>>(
     if text.is_empty() {
         return Ok(None);
     }
-    match text.strip_prefix("0x").map(|digits| digits.parse::<B256>()) {
-        Some(Ok(value)) if text.len() == 66 => Ok(Some(value)),
-        _ => Err(D::Error::custom(format!(
-            "expected 32 bytes as \"0x\" and 64 hex digits, got {text:?}"
-        ))),
-    }
+    parse_b256(&text).map(Some).map_err(D::Error::custom)
+}
+
+/// A list of 32-byte values ([`parse_b256`]), or one comma-separated string of them.
+pub(crate) fn b256s<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<B256>, D::Error> {
+    list_of_texts(deserializer)?
+        .iter()
+        .map(|text| parse_b256(text).map_err(D::Error::custom))
+        .collect()
 }
 
 /// A filesystem path; like [`string`].

@@ -176,7 +176,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let coordinator = match config.prover.listen {
         None => None,
         Some(listen) => {
-            let accepted = accepted_programs(deployment.as_ref().map(|(_, d)| d));
+            let accepted = accepted_programs(
+                deployment.as_ref().map(|(_, d)| d),
+                &config.prover.openvm_programs,
+            );
             let required_parts: Vec<VerifierKind> = deployment
                 .as_ref()
                 .map(|(_, d)| d.verifiers.iter().map(|v| v.kind).collect())
@@ -245,18 +248,28 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
 /// The programs whose proofs this node takes. `exec` at this build's STF version, unless the
 /// L1 deployment has no verifier that an exec proof can satisfy; `openvm` at the program each
 /// attesting verifier pins (the guest built from the same source, `keel-prover --backend
-/// openvm --print-program`).
-fn accepted_programs(deployment: Option<&keel_l1::Deployment>) -> Vec<ProgramId> {
+/// openvm --print-program`) and at each of `prover.openvm_programs`.
+fn accepted_programs(
+    deployment: Option<&keel_l1::Deployment>,
+    openvm_programs: &[alloy_primitives::B256],
+) -> Vec<ProgramId> {
     let exec = ProgramId::new("exec", keel_stf::PROGRAM_VERSION);
+    let mut accepted: Vec<ProgramId> = openvm_programs
+        .iter()
+        .map(|program| ProgramId::new("openvm", program.to_string()))
+        .collect();
     let Some(deployment) = deployment else {
-        return vec![exec];
+        accepted.insert(0, exec);
+        return accepted;
     };
-    let mut accepted = Vec::new();
     for verifier in &deployment.verifiers {
         match (verifier.kind, verifier.program) {
             (VerifierKind::Dev, _) if !accepted.contains(&exec) => accepted.push(exec.clone()),
             (VerifierKind::Attesting, Some(program)) => {
-                accepted.push(ProgramId::new("openvm", program.to_string()));
+                let openvm = ProgramId::new("openvm", program.to_string());
+                if !accepted.contains(&openvm) {
+                    accepted.push(openvm);
+                }
             }
             _ => {}
         }
@@ -277,4 +290,59 @@ fn init_tracing(filter: &str) -> eyre::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Address, B256};
+    use keel_l1::{Deployment, VerifierDeployment};
+
+    use super::*;
+
+    fn deployment(verifiers: &[(VerifierKind, Option<B256>)]) -> Deployment {
+        Deployment {
+            l1_rpc_url: String::new(),
+            l1_chain_id: 31337,
+            l2_chain_id: 1,
+            l2_genesis_hash: B256::ZERO,
+            l2_genesis_state_root: B256::ZERO,
+            owner: Address::ZERO,
+            sequencer: Address::ZERO,
+            on_chain_proposer: Address::ZERO,
+            common_bridge: Address::ZERO,
+            verifiers: verifiers
+                .iter()
+                .map(|&(kind, program)| VerifierDeployment {
+                    kind,
+                    address: Address::ZERO,
+                    provers: vec![],
+                    program,
+                })
+                .collect(),
+            deployed_at_block: 0,
+            deposit_inclusion_period: 1,
+        }
+    }
+
+    #[test]
+    fn accepted_programs_follow_the_verifiers() {
+        let exec = ProgramId::new("exec", keel_stf::PROGRAM_VERSION);
+        let pinned = B256::repeat_byte(1);
+        let extra = B256::repeat_byte(2);
+        let openvm = |id: B256| ProgramId::new("openvm", id.to_string());
+        assert_eq!(accepted_programs(None, &[]), [exec.clone()]);
+        assert_eq!(
+            accepted_programs(None, &[extra]),
+            [exec.clone(), openvm(extra)]
+        );
+        let dev = deployment(&[(VerifierKind::Dev, None)]);
+        assert_eq!(accepted_programs(Some(&dev), &[]), [exec.clone()]);
+        // Only an attesting verifier: exec proofs could never verify, so exec is refused.
+        let attesting = deployment(&[(VerifierKind::Attesting, Some(pinned))]);
+        assert_eq!(accepted_programs(Some(&attesting), &[]), [openvm(pinned)]);
+        assert_eq!(
+            accepted_programs(Some(&attesting), &[pinned, extra]),
+            [openvm(pinned), openvm(extra)]
+        );
+    }
 }
