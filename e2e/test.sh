@@ -4,10 +4,10 @@
 # via apt-get if missing, the npm packages in contracts/).
 #
 #   e2e/test.sh                 everything except the slow proving tests
-#   KEEL_SLOW_TESTS=1 e2e/test.sh   also the slow OpenVM tests: installs the guest toolchain and
-#                                   cargo-openvm (runtime/guest/setup.sh) and builds keel-prover
-#                                   --features openvm (each ~40 CPU-minutes once); the settlement
-#                                   test makes a real CPU proof (tens of minutes on 2 cores)
+#   KEEL_SLOW_TESTS=1 e2e/test.sh   also the slow OpenVM tests: installs the guest toolchain
+#                                   (runtime/guest/setup.sh --toolchain-only) and builds
+#                                   keel-prover --features openvm (~40 CPU-minutes once); the
+#                                   settlement test makes a real CPU proof (minutes on 2 cores)
 #
 # Build outputs go to $CARGO_TARGET_DIR (default: ~/.cache/keel-target, shared across clones so a
 # second run does not rebuild alloy, revm and friends).
@@ -33,7 +33,7 @@ cargo test --locked --workspace --exclude keel-prover-openvm
 
 if [ "${KEEL_SLOW_TESTS:-0}" = "1" ]; then
   echo "==> slow tests: the OpenVM guest, and an OpenVM proof settled on L1"
-  runtime/guest/setup.sh
+  runtime/guest/setup.sh --toolchain-only
   # A release build of its own (openvm-sdk: ~40 CPU-minutes once), kept next to the shared one.
   openvm_target="${CARGO_TARGET_DIR}-openvm"
   CARGO_TARGET_DIR="$openvm_target" cargo build --locked --release -p keel-prover --features openvm
