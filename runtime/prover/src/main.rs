@@ -202,6 +202,9 @@ fn main() -> ExitCode {
         println!("{}", backend.program_version());
         return ExitCode::SUCCESS;
     }
+    if cli.backend == BackendKind::OpenVm && cli.attester_key.is_none() {
+        tracing::warn!(target: "keel::prover", "no --attester-key: proofs carry no attesting part, which an L1 AttestingVerifier needs");
+    }
     let options = WorkerOptions {
         name: cli
             .name

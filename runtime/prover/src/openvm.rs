@@ -34,9 +34,6 @@ impl OpenVmBackend {
         })?;
         let failed = |e: keel_prover_openvm::OpenVmError| BackendError::Failed(Box::new(e));
         let prover = OpenVmProver::spawn(openvm).map_err(failed)?;
-        if options.attester_key.is_none() {
-            tracing::warn!(target: "keel::prover", "no --attester-key: proofs carry no attesting part, which an L1 AttestingVerifier needs");
-        }
         Ok(Self {
             prover,
             attester_key: options.attester_key,
