@@ -34,6 +34,16 @@ fn reverted<T: std::fmt::Debug, E: SolInterface + std::fmt::Debug>(
     }
 }
 
+/// A `DevVerifier` proof: `key`'s signature over `commitment`.
+fn dev_proof(key: &str, commitment: B256) -> eyre::Result<Bytes> {
+    let signer = PrivateKeySigner::from_str(key)?;
+    Ok(signer
+        .sign_hash_sync(&dev_attestation_digest(commitment))?
+        .as_bytes()
+        .to_vec()
+        .into())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -140,18 +150,13 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
     ensure!(matches!(e, B::BatchNotVerified(_)), "{e:?}");
 
     // Only a registered prover's signature over this very commitment verifies.
-    let sign = |key: &str, what: B256| -> eyre::Result<Bytes> {
-        let signer: PrivateKeySigner = key.parse()?;
-        Ok(signer
-            .sign_hash_sync(&dev_attestation_digest(what))?
-            .as_bytes()
-            .to_vec()
-            .into())
-    };
     use DevVerifier::DevVerifierErrors as V;
     let e: V = reverted(
         proposer
-            .verifyBatch(U256::from(1), vec![sign(DEV_PRIVATE_KEYS[4], commitment)?])
+            .verifyBatch(
+                U256::from(1),
+                vec![dev_proof(DEV_PRIVATE_KEYS[4], commitment)?],
+            )
             .call()
             .await,
     )?;
@@ -160,7 +165,7 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
         proposer
             .verifyBatch(
                 U256::from(1),
-                vec![sign(DEV_PROVER_KEY, B256::repeat_byte(1))?],
+                vec![dev_proof(DEV_PROVER_KEY, B256::repeat_byte(1))?],
             )
             .call()
             .await,
@@ -171,7 +176,7 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
     );
     let e: P = reverted(proposer.verifyBatch(U256::from(1), vec![]).call().await)?;
     ensure!(matches!(e, P::WrongProofCount(_)), "{e:?}");
-    let good = sign(DEV_PROVER_KEY, commitment)?;
+    let good = dev_proof(DEV_PROVER_KEY, commitment)?;
     let e: P = reverted(
         proposer
             .verifyBatch(U256::from(2), vec![good.clone()])
@@ -264,11 +269,7 @@ async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> 
             .status()
     );
     let commitment = proposer.commitmentOf(U256::from(1)).call().await?;
-    let dev: Bytes = PrivateKeySigner::from_str(DEV_PROVER_KEY)?
-        .sign_hash_sync(&dev_attestation_digest(commitment))?
-        .as_bytes()
-        .to_vec()
-        .into();
+    let dev = dev_proof(DEV_PROVER_KEY, commitment)?;
     let attest = |key: &str, program: B256| -> eyre::Result<Bytes> {
         let signature = PrivateKeySigner::from_str(key)?
             .sign_hash_sync(&attestation_digest(program, commitment))?

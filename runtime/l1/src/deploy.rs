@@ -45,6 +45,22 @@ fn init_code(bytecode: &Bytes, args: Vec<u8>) -> Bytes {
     [bytecode.as_ref(), args.as_slice()].concat().into()
 }
 
+/// Deploys one verifier contract and returns `verifier` with the address it got.
+async fn deploy_verifier(
+    sender: &TxSender,
+    contract: &str,
+    bytecode: &Bytes,
+    args: Vec<u8>,
+    mut verifier: VerifierDeployment,
+) -> L1Result<VerifierDeployment> {
+    let (address, _) = sender
+        .deploy(&format!("deploy {contract}"), init_code(bytecode, args))
+        .await?;
+    verifier.address = address;
+    info!(target: "keel::l1", %address, provers = ?verifier.provers, program = ?verifier.program, "{contract} deployed");
+    Ok(verifier)
+}
+
 /// Deploys `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s key, which
 /// becomes their owner and the sequencer, and links the bridge to the proposer.
 pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deployment> {
@@ -78,19 +94,22 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
             provers: params.dev_provers.clone(),
         }
         .abi_encode();
-        let (address, _) = sender
-            .deploy(
-                "deploy DevVerifier",
-                init_code(&DevVerifier::BYTECODE, args),
-            )
-            .await?;
-        info!(target: "keel::l1", dev_verifier = %address, provers = ?params.dev_provers, "DevVerifier deployed");
-        verifiers.push(VerifierDeployment {
+        let verifier = VerifierDeployment {
             kind: VerifierKind::Dev,
-            address,
+            address: Address::ZERO,
             provers: params.dev_provers.clone(),
             program: None,
-        });
+        };
+        verifiers.push(
+            deploy_verifier(
+                sender,
+                "DevVerifier",
+                &DevVerifier::BYTECODE,
+                args,
+                verifier,
+            )
+            .await?,
+        );
     }
     if let Some(attesting) = &params.attesting {
         let args = AttestingVerifier::constructorCall {
@@ -98,19 +117,22 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
             provers: attesting.provers.clone(),
         }
         .abi_encode();
-        let (address, _) = sender
-            .deploy(
-                "deploy AttestingVerifier",
-                init_code(&AttestingVerifier::BYTECODE, args),
-            )
-            .await?;
-        info!(target: "keel::l1", attesting_verifier = %address, program = %attesting.program, provers = ?attesting.provers, "AttestingVerifier deployed");
-        verifiers.push(VerifierDeployment {
+        let verifier = VerifierDeployment {
             kind: VerifierKind::Attesting,
-            address,
+            address: Address::ZERO,
             provers: attesting.provers.clone(),
             program: Some(attesting.program),
-        });
+        };
+        verifiers.push(
+            deploy_verifier(
+                sender,
+                "AttestingVerifier",
+                &AttestingVerifier::BYTECODE,
+                args,
+                verifier,
+            )
+            .await?,
+        );
     }
 
     let proposer_args = OnChainProposer::constructorCall {

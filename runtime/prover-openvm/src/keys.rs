@@ -22,19 +22,13 @@ use tracing::info;
 
 use crate::{OPENVM_VERSION, OpenVmError, OpenVmResult};
 
-/// Where the key for `config` lives in `cache_dir`.
-pub(crate) fn key_path(cache_dir: &Path, config: &AppConfig<SdkVmConfig>) -> OpenVmResult<PathBuf> {
-    let id = keccak256(
-        [
-            config_json(config, cache_dir)?.as_bytes(),
-            OPENVM_VERSION.as_bytes(),
-        ]
-        .concat(),
-    );
-    Ok(cache_dir.join(format!(
+/// Where the key for the config serialised as `json` lives in `cache_dir`.
+fn key_path(cache_dir: &Path, json: &str) -> PathBuf {
+    let id = keccak256([json.as_bytes(), OPENVM_VERSION.as_bytes()].concat());
+    cache_dir.join(format!(
         "app-{}.pk",
         &alloy_primitives::hex::encode(id)[..16]
-    )))
+    ))
 }
 
 fn config_json(config: &AppConfig<SdkVmConfig>, cache_dir: &Path) -> OpenVmResult<String> {
@@ -49,7 +43,8 @@ pub(crate) fn load_or_keygen(
     cache_dir: &Path,
     config: &AppConfig<SdkVmConfig>,
 ) -> OpenVmResult<AppProvingKey<SdkVmConfig>> {
-    let path = key_path(cache_dir, config)?;
+    let wanted = config_json(config, cache_dir)?;
+    let path = key_path(cache_dir, &wanted);
     let keys_error = |reason: String| OpenVmError::Keys {
         path: path.clone(),
         reason,
@@ -58,7 +53,7 @@ pub(crate) fn load_or_keygen(
     if path.exists() {
         let pk: AppProvingKey<SdkVmConfig> =
             read_object_from_file(&path).map_err(|e| keys_error(format!("unreadable: {e}")))?;
-        if config_json(&pk.app_config(), cache_dir)? != config_json(config, cache_dir)? {
+        if config_json(&pk.app_config(), cache_dir)? != wanted {
             return Err(keys_error(
                 "holds keys for another app config than openvm.toml's".to_owned(),
             ));
