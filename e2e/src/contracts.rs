@@ -8,3 +8,10 @@ alloy::sol!(
     TestToken,
     "../contracts/out/TestToken.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    Halo2VerifierStandIn,
+    "../contracts/out/Halo2VerifierStandIn.json"
+);

@@ -325,3 +325,148 @@ async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> 
     ensure!(matches!(e, A::ZeroProgram(_)), "{e:?}");
     Ok(())
 }
+
+/// The statement a [`Halo2VerifierStandIn`] accepts: `OpenVmVerifier` must hand OpenVM's
+/// halo2 verifier the commitment as the 32 public-value bytes, the proof as `proofData` and
+/// the pinned commitments.
+fn halo2_statement(commitment: B256, proof: &Bytes, exe: B256, vm: B256) -> B256 {
+    use alloy::sol_types::SolValue;
+    alloy::primitives::keccak256(
+        (Bytes::from(commitment.to_vec()), proof.clone(), exe, vm).abi_encode_params(),
+    )
+}
+
+/// `keel deploy` with `l1.openvm_evm_verifier`: the generated halo2 verifier from the folder and
+/// an `OpenVmVerifier` pinning the program in front of it. Here the halo2 verifier is the
+/// stand-in fixture (OpenVM's real one needs its KZG parameters), which accepts one statement.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openvm_verifier_pins_its_program_and_passes_the_statement_on() -> eyre::Result<()> {
+    use alloy::sol_types::SolConstructor;
+    use keel_e2e::contracts::Halo2VerifierStandIn;
+    use keel_l1::OpenVmVerifier;
+
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
+    let exe = B256::repeat_byte(0x0e);
+    let vm = B256::repeat_byte(0x0f);
+    let proof = Bytes::from(vec![0x5c; 55 * 32]);
+    // The verifier deployed from the folder accepts nothing yet (a statement no call makes).
+    let stand_in = |accepted: B256| -> Bytes {
+        let args = Halo2VerifierStandIn::constructorCall {
+            accepted_: accepted,
+        }
+        .abi_encode();
+        [Halo2VerifierStandIn::BYTECODE.as_ref(), &args]
+            .concat()
+            .into()
+    };
+    let folder = dir.path().join("openvm-evm-verifier");
+    std::fs::create_dir_all(&folder)?;
+    std::fs::write(
+        folder.join(keel_l1::OPENVM_VERIFIER_FILE),
+        serde_json::json!({
+            "openvmVersion": "2.0.2",
+            "bytecode": stand_in(B256::ZERO).to_string(),
+            "appExeCommit": exe,
+            "appVmCommit": vm,
+        })
+        .to_string(),
+    )?;
+    let deployment = deploy(
+        &KeelBinary::locate()?,
+        &anvil,
+        &dir.path().join("node"),
+        &[("KEEL_L1__OPENVM_EVM_VERIFIER", &folder.to_string_lossy())],
+    )?;
+    let kinds: Vec<_> = deployment.verifiers.iter().map(|v| v.kind).collect();
+    ensure!(
+        kinds == [VerifierKind::Dev, VerifierKind::OpenVm],
+        "{kinds:?}"
+    );
+    let openvm = &deployment.verifiers[1];
+    let program = alloy::primitives::keccak256([exe.as_slice(), vm.as_slice()].concat());
+    ensure!(openvm.program == Some(program), "{:?}", openvm.program);
+
+    let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
+    let verifier = OpenVmVerifier::new(openvm.address, &sequencer);
+    ensure!(verifier.program().call().await? == program);
+    ensure!(verifier.appExeCommit().call().await? == exe);
+    ensure!(verifier.appVmCommit().call().await? == vm);
+
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
+    ensure!(
+        proposer
+            .commitBatch(
+                U256::from(1),
+                U256::from(10),
+                B256::repeat_byte(0x5a),
+                B256::repeat_byte(0xb1),
+                NO_WITHDRAWALS,
+                NO_DEPOSITS,
+                U256::ZERO,
+            )
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let commitment = proposer.commitmentOf(U256::from(1)).call().await?;
+    let dev = dev_proof(DEV_PROVER_KEY, commitment)?;
+    let verify = |proofs: Vec<Bytes>| proposer.verifyBatch(U256::from(1), proofs);
+
+    use Halo2VerifierStandIn::Halo2VerifierStandInErrors as H;
+    use OpenVmVerifier::OpenVmVerifierErrors as O;
+    let e: O = reverted(verify(vec![dev.clone(), proof.slice(1..)]).call().await)?;
+    ensure!(
+        matches!(&e, O::BadProofLength(b) if b.length == U256::from(55 * 32 - 1)),
+        "{e:?}"
+    );
+    // The halo2 verifier refuses: so does verifyBatch.
+    let e: H = reverted(verify(vec![dev.clone(), proof.clone()]).call().await)?;
+    let wanted = halo2_statement(commitment, &proof, exe, vm);
+    ensure!(
+        matches!(&e, H::Rejected(r) if r.statement == wanted),
+        "{e:?}"
+    );
+
+    // Only the owner swaps the halo2 verifier (an OpenVM upgrade) or the program; then the
+    // statement the new one accepts verifies the batch.
+    let accepting = *Halo2VerifierStandIn::deploy(&sequencer, wanted)
+        .await?
+        .address();
+    let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
+    let as_stranger = OpenVmVerifier::new(openvm.address, &stranger);
+    let e: O = reverted(as_stranger.setHalo2Verifier(accepting).call().await)?;
+    ensure!(matches!(e, O::NotOwner(_)), "{e:?}");
+    let e: O = reverted(as_stranger.setProgram(vm, exe).call().await)?;
+    ensure!(matches!(e, O::NotOwner(_)), "{e:?}");
+    let e: O = reverted(verifier.setProgram(B256::ZERO, vm).call().await)?;
+    ensure!(matches!(e, O::ZeroProgram(_)), "{e:?}");
+    let e: O = reverted(
+        verifier
+            .setHalo2Verifier(Address::repeat_byte(7))
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, O::NotAContract(_)), "{e:?}");
+    ensure!(
+        verifier
+            .setHalo2Verifier(accepting)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(
+        verify(vec![dev, proof])
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(proposer.isVerified(U256::from(1)).call().await?);
+    Ok(())
+}

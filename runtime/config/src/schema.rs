@@ -438,6 +438,11 @@ pub struct L1Config {
     /// with `attesting_provers`).
     #[serde(default, deserialize_with = "units::opt_b256")]
     pub attesting_program: Option<B256>,
+    /// `keel deploy` only: the folder `keel-prover --backend openvm --openvm-proof evm
+    /// --write-evm-verifier DIR` wrote (OpenVM's generated halo2 verifier and the program it
+    /// pins): deploys it and an `OpenVmVerifier` in front of it. Unset (the default): none.
+    #[serde(default)]
+    pub openvm_evm_verifier: Option<std::path::PathBuf>,
 }
 
 const fn yes() -> bool {

@@ -34,6 +34,13 @@ alloy::sol!(
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
+    OpenVmVerifier,
+    "../../contracts/out/OpenVmVerifier.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
     L2Bridge,
     "../../contracts/out/L2Bridge.json"
 );

@@ -10,7 +10,7 @@ use keel_primitives::VerifierKind;
 
 use crate::{
     AttestingVerifier, CommonBridge, Deployment, DevVerifier, L1Error, L1Result, OnChainProposer,
-    TxSender, VerifierDeployment,
+    OpenVmVerifier, OpenVmVerifierArtifact, TxSender, VerifierDeployment,
 };
 
 /// What the contracts are deployed for.
@@ -30,6 +30,9 @@ pub struct DeployParams {
     pub dev_provers: Vec<Address>,
     /// Prover keys for the attesting verifier, and the program it pins; `None`: none.
     pub attesting: Option<AttestingParams>,
+    /// OpenVM's generated EVM verifier and the program it pins, for an `OpenVmVerifier`;
+    /// `None`: none.
+    pub openvm: Option<OpenVmVerifierArtifact>,
 }
 
 /// What the attesting verifier is deployed with.
@@ -64,11 +67,12 @@ async fn deploy_verifier(
 /// Deploys `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s key, which
 /// becomes their owner and the sequencer, and links the bridge to the proposer.
 pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deployment> {
-    if params.dev_provers.is_empty() && params.attesting.is_none() {
+    if params.dev_provers.is_empty() && params.attesting.is_none() && params.openvm.is_none() {
         return Err(L1Error::Mismatch(
             "no verifier to deploy: set l1.dev_provers to the exec prover's key address (the \
-             development verifier; dev chains only), or l1.attesting_provers and \
-             l1.attesting_program (the attesting verifier for OpenVM provers)"
+             development verifier; dev chains only), l1.attesting_provers and \
+             l1.attesting_program (the attesting verifier for OpenVM provers), or \
+             l1.openvm_evm_verifier (OpenVM's EVM verifier)"
                 .to_owned(),
         ));
     }
@@ -87,7 +91,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
     let deployed_at_block = receipt.block_number.unwrap_or_default();
     info!(target: "keel::l1", %bridge, "CommonBridge deployed");
 
-    // Proofs go to the verifiers in this order: dev first, then attesting.
+    // Proofs go to the verifiers in this order: dev, attesting, openvm.
     let mut verifiers = Vec::new();
     if !params.dev_provers.is_empty() {
         let args = DevVerifier::constructorCall {
@@ -128,6 +132,41 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
                 sender,
                 "AttestingVerifier",
                 &AttestingVerifier::BYTECODE,
+                args,
+                verifier,
+            )
+            .await?,
+        );
+    }
+
+    if let Some(openvm) = &params.openvm {
+        let (halo2, _) = sender
+            .deploy(
+                &format!(
+                    "deploy OpenVM {}'s OpenVmHalo2Verifier",
+                    openvm.openvm_version
+                ),
+                openvm.bytecode.clone(),
+            )
+            .await?;
+        info!(target: "keel::l1", %halo2, "OpenVmHalo2Verifier deployed");
+        let args = OpenVmVerifier::constructorCall {
+            halo2Verifier_: halo2,
+            appExeCommit_: openvm.app_exe_commit,
+            appVmCommit_: openvm.app_vm_commit,
+        }
+        .abi_encode();
+        let verifier = VerifierDeployment {
+            kind: VerifierKind::OpenVm,
+            address: Address::ZERO,
+            provers: Vec::new(),
+            program: Some(openvm.program()),
+        };
+        verifiers.push(
+            deploy_verifier(
+                sender,
+                "OpenVmVerifier",
+                &OpenVmVerifier::BYTECODE,
                 args,
                 verifier,
             )

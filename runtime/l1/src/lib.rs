@@ -18,15 +18,19 @@ mod contracts;
 mod deploy;
 mod deployment;
 mod error;
+mod openvm_artifact;
 mod poll;
 mod sender;
 mod settler;
 mod watcher;
 
-pub use contracts::{AttestingVerifier, CommonBridge, DevVerifier, L2Bridge, OnChainProposer};
+pub use contracts::{
+    AttestingVerifier, CommonBridge, DevVerifier, L2Bridge, OnChainProposer, OpenVmVerifier,
+};
 pub use deploy::{AttestingParams, DeployParams, deploy};
 pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
 pub use error::{L1Error, L1Result};
+pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
 pub use sender::{L1Client, TxSender};
 pub use settler::{Settler, SettlerConfig, Step};
 pub use watcher::{DepositWatcher, WatcherConfig};

@@ -242,6 +242,12 @@ pub(crate) async fn deploy(
                     program,
                     provers: l1.attesting_provers.clone(),
                 }),
+            openvm: l1
+                .openvm_evm_verifier
+                .as_deref()
+                .map(keel_l1::OpenVmVerifierArtifact::read)
+                .transpose()
+                .wrap_err("l1.openvm_evm_verifier")?,
         },
     )
     .await?;

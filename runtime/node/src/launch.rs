@@ -265,7 +265,7 @@ fn accepted_programs(
     for verifier in &deployment.verifiers {
         match (verifier.kind, verifier.program) {
             (VerifierKind::Dev, _) if !accepted.contains(&exec) => accepted.push(exec.clone()),
-            (VerifierKind::Attesting, Some(program)) => {
+            (VerifierKind::Attesting | VerifierKind::OpenVm, Some(program)) => {
                 let openvm = ProgramId::new("openvm", program.to_string());
                 if !accepted.contains(&openvm) {
                     accepted.push(openvm);
@@ -330,13 +330,16 @@ mod tests {
         let pinned = B256::repeat_byte(1);
         let extra = B256::repeat_byte(2);
         let openvm = |id: B256| ProgramId::new("openvm", id.to_string());
-        assert_eq!(accepted_programs(None, &[]), [exec.clone()]);
+        assert_eq!(accepted_programs(None, &[]), std::slice::from_ref(&exec));
         assert_eq!(
             accepted_programs(None, &[extra]),
             [exec.clone(), openvm(extra)]
         );
         let dev = deployment(&[(VerifierKind::Dev, None)]);
-        assert_eq!(accepted_programs(Some(&dev), &[]), [exec.clone()]);
+        assert_eq!(
+            accepted_programs(Some(&dev), &[]),
+            std::slice::from_ref(&exec)
+        );
         // Only an attesting verifier: exec proofs could never verify, so exec is refused.
         let attesting = deployment(&[(VerifierKind::Attesting, Some(pinned))]);
         assert_eq!(accepted_programs(Some(&attesting), &[]), [openvm(pinned)]);
@@ -344,5 +347,11 @@ mod tests {
             accepted_programs(Some(&attesting), &[pinned, extra]),
             [openvm(pinned), openvm(extra)]
         );
+        // Both OpenVM verifiers pin one program: it is named once.
+        let both = deployment(&[
+            (VerifierKind::Attesting, Some(pinned)),
+            (VerifierKind::OpenVm, Some(pinned)),
+        ]);
+        assert_eq!(accepted_programs(Some(&both), &[]), [openvm(pinned)]);
     }
 }

@@ -17,17 +17,21 @@ pub enum VerifierKind {
     /// `AttestingVerifier`: a registered key verified a zkVM proof of the pinned program and
     /// signs (program, batch commitment).
     Attesting,
+    /// `OpenVmVerifier`: OpenVM's EVM (halo2) proof that the pinned program revealed the batch
+    /// commitment, checked on L1 by OpenVM's generated verifier.
+    OpenVm,
 }
 
 impl VerifierKind {
     /// Every kind, in tag order.
-    pub const ALL: [Self; 2] = [Self::Dev, Self::Attesting];
+    pub const ALL: [Self; 3] = [Self::Dev, Self::Attesting, Self::OpenVm];
 
     /// Its name in deployment files and messages.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Dev => "dev",
             Self::Attesting => "attesting",
+            Self::OpenVm => "openvm",
         }
     }
 
@@ -40,6 +44,7 @@ impl VerifierKind {
         match self {
             Self::Dev => 1,
             Self::Attesting => 2,
+            Self::OpenVm => 3,
         }
     }
 }
@@ -214,8 +219,12 @@ mod tests {
         for kind in VerifierKind::ALL {
             assert_eq!(VerifierKind::from_name(kind.name()), Some(kind));
         }
-        assert_eq!(VerifierKind::from_name("openvm"), None);
+        assert_eq!(VerifierKind::from_name("halo2"), None);
         assert_eq!(VerifierKind::Attesting.to_string(), "attesting");
+        assert_eq!(VerifierKind::OpenVm.to_string(), "openvm");
+        // Tags are the wire form of stored proofs: never renumber them.
+        let tags: Vec<u8> = VerifierKind::ALL.iter().map(|k| k.tag()).collect();
+        assert_eq!(tags, [1, 2, 3]);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 
-use keel_prover_openvm::{GuestProgram, GuestSource, OpenVmOptions};
+use keel_prover_openvm::{GuestProgram, GuestSource, OpenVmOptions, ProofMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1);
@@ -25,11 +25,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(str::to_owned)
         .collect();
     let cache_dir = std::env::temp_dir().join("keel-openvm-meter");
+    let mode = ProofMode::App;
     let prover = GuestProgram::load(OpenVmOptions {
         guest: GuestSource::Crate(guest),
         cache_dir,
         segment_max_memory: 4 << 30,
         proofs_dir: None,
+        mode,
+        halo2_params: None,
         guest_cargo_args,
     })?
     .into_prover()?;

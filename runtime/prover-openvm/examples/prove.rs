@@ -6,11 +6,13 @@
 //! cargo run --release -p keel-prover-openvm --example prove -- runtime/guest batch.rlp [GIB]
 //! ```
 //!
-//! GIB is the segment max memory (default 4); `KEEL_GUEST_ARGS` as for the `meter` example.
+//! GIB is the segment max memory (default 4); `KEEL_GUEST_ARGS` as for the `meter` example;
+//! `KEEL_OPENVM_PROOF=stark` aggregates the segment proofs into one STARK; `=evm` (with
+//! `--features evm` and `KEEL_HALO2_PARAMS=DIR`, OpenVM's KZG parameters) makes an EVM proof.
 
 use std::{path::PathBuf, time::Instant};
 
-use keel_prover_openvm::{GuestProgram, GuestSource, OpenVmOptions};
+use keel_prover_openvm::{GuestProgram, GuestSource, OpenVmOptions, ProofMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1);
@@ -26,12 +28,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .split_whitespace()
         .map(str::to_owned)
         .collect();
+    let mode: ProofMode = std::env::var("KEEL_OPENVM_PROOF")
+        .as_deref()
+        .unwrap_or("app")
+        .parse()?;
     let started = Instant::now();
     let mut prover = GuestProgram::load(OpenVmOptions {
         guest: GuestSource::Crate(guest),
         cache_dir: std::env::temp_dir().join("keel-openvm-meter"),
         segment_max_memory: gib << 30,
         proofs_dir: None,
+        mode,
+        halo2_params: std::env::var_os("KEEL_HALO2_PARAMS").map(PathBuf::from),
         guest_cargo_args,
     })?
     .into_prover()?;
@@ -39,13 +47,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proof = prover.prove(&input, "bench")?;
     println!(
         "program {}\nsetup (build, keys, exe commit) {:.1} s\n{} instructions, {} segments\n\
-         execute {:.2} s, prove {:.1} s, verify {:.2} s, peak RSS {} MiB\nrevealed {}",
+         execute {:.2} s, prove {:.1} s, aggregate {:.1} s, verify {:.2} s, peak RSS {} MiB\n\
+         revealed {}",
         prover.program(),
         setup.as_secs_f64(),
         proof.instructions,
         proof.segments,
         proof.execute.as_secs_f64(),
         proof.prove.as_secs_f64(),
+        proof.aggregate.as_secs_f64(),
         proof.verify.as_secs_f64(),
         proof.peak_rss.map_or(0, |b| b >> 20),
         proof.revealed

@@ -1,9 +1,10 @@
-//! The app proving key, generated once per VM configuration and kept on disk.
+//! Proving keys, generated once per VM configuration and kept on disk.
 //!
-//! App keys depend only on the app config (`openvm.toml`: extensions and system parameters),
-//! not on the guest's code, so the file is named after a hash of that config and of the
-//! OpenVM version: an edited config or another OpenVM release gets keys of its own, and a
-//! rebuilt guest reuses them. The loaded key's config is compared with the wanted one before
+//! Neither key depends on the guest's code: the app key follows from the app config
+//! (`openvm.toml`: extensions and system parameters), the aggregation key from the app key and
+//! OpenVM's aggregation parameters. So both files are named after a hash of that config and of
+//! the OpenVM version: an edited config or another OpenVM release gets keys of its own, and a
+//! rebuilt guest reuses them. A loaded app key's config is compared with the wanted one before
 //! it is used.
 
 use std::{
@@ -15,63 +16,132 @@ use alloy_primitives::keccak256;
 use openvm_sdk::{
     config::AppConfig,
     fs::{read_object_from_file, write_object_to_file},
-    keygen::AppProvingKey,
+    keygen::{AggProvingKey, AppProvingKey},
 };
 use openvm_sdk_config::SdkVmConfig;
+use serde::Serialize;
 use tracing::info;
 
 use crate::{OPENVM_VERSION, OpenVmError, OpenVmResult};
 
-/// Where the key for the config serialised as `json` lives in `cache_dir`.
-fn key_path(cache_dir: &Path, json: &str) -> PathBuf {
-    let id = keccak256([json.as_bytes(), OPENVM_VERSION.as_bytes()].concat());
-    cache_dir.join(format!(
-        "app-{}.pk",
-        &alloy_primitives::hex::encode(id)[..16]
-    ))
+/// The key files of one app config.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyCache {
+    /// The app config as JSON: what the app key must have been made for.
+    config_json: String,
+    /// `app-<id>.pk`.
+    app: PathBuf,
+    /// `agg-<id>.pk`.
+    agg: PathBuf,
+    /// `root-<id>.pk`: the root verifier's key (EVM proofs).
+    #[cfg(feature = "evm")]
+    pub(crate) root: PathBuf,
+    /// `halo2-<id>.pk`: the halo2 verifier and wrapper keys (EVM proofs).
+    #[cfg(feature = "evm")]
+    pub(crate) halo2: PathBuf,
+    /// `evm-verifier-<id>/`: OpenVM's generated Solidity verifier (EVM proofs).
+    #[cfg(feature = "evm")]
+    pub(crate) evm_verifier: PathBuf,
 }
 
-fn config_json(config: &AppConfig<SdkVmConfig>, cache_dir: &Path) -> OpenVmResult<String> {
-    serde_json::to_string(config).map_err(|e| OpenVmError::Keys {
-        path: cache_dir.to_owned(),
-        reason: format!("cannot serialise the app config: {e}"),
-    })
-}
-
-/// The app proving key for `config`: read from `cache_dir`, or generated and written there.
-pub(crate) fn load_or_keygen(
-    cache_dir: &Path,
-    config: &AppConfig<SdkVmConfig>,
-) -> OpenVmResult<AppProvingKey<SdkVmConfig>> {
-    let wanted = config_json(config, cache_dir)?;
-    let path = key_path(cache_dir, &wanted);
-    let keys_error = |reason: String| OpenVmError::Keys {
-        path: path.clone(),
-        reason,
-    };
-    let started = Instant::now();
-    if path.exists() {
-        let pk: AppProvingKey<SdkVmConfig> =
-            read_object_from_file(&path).map_err(|e| keys_error(format!("unreadable: {e}")))?;
-        if config_json(&pk.app_config(), cache_dir)? != wanted {
-            return Err(keys_error(
-                "holds keys for another app config than openvm.toml's".to_owned(),
-            ));
-        }
-        info!(target: "keel::openvm", path = %path.display(), load_ms = started.elapsed().as_millis() as u64, "app proving key loaded");
-        return Ok(pk);
+impl KeyCache {
+    pub(crate) fn new(cache_dir: &Path, config: &AppConfig<SdkVmConfig>) -> OpenVmResult<Self> {
+        let config_json = serde_json::to_string(config).map_err(|e| OpenVmError::Keys {
+            path: cache_dir.to_owned(),
+            reason: format!("cannot serialise the app config: {e}"),
+        })?;
+        let id = keccak256([config_json.as_bytes(), OPENVM_VERSION.as_bytes()].concat());
+        let id = &alloy_primitives::hex::encode(id)[..16];
+        Ok(Self {
+            app: cache_dir.join(format!("app-{id}.pk")),
+            agg: cache_dir.join(format!("agg-{id}.pk")),
+            #[cfg(feature = "evm")]
+            root: cache_dir.join(format!("root-{id}.pk")),
+            #[cfg(feature = "evm")]
+            halo2: cache_dir.join(format!("halo2-{id}.pk")),
+            #[cfg(feature = "evm")]
+            evm_verifier: cache_dir.join(format!("evm-verifier-{id}")),
+            config_json,
+        })
     }
-    let pk = AppProvingKey::keygen(config.clone())
-        .map_err(|e| keys_error(format!("keygen failed: {e:?}")))?;
-    let keygen_ms = started.elapsed().as_millis() as u64;
-    std::fs::create_dir_all(cache_dir).map_err(|e| keys_error(format!("cannot create: {e}")))?;
-    // Written under a temporary name and renamed, so a crash never leaves half a key.
+
+    /// The app proving key: read from the cache, or generated and written there.
+    pub(crate) fn app_key(
+        &self,
+        config: &AppConfig<SdkVmConfig>,
+    ) -> OpenVmResult<AppProvingKey<SdkVmConfig>> {
+        let path = &self.app;
+        let started = Instant::now();
+        if path.exists() {
+            let pk: AppProvingKey<SdkVmConfig> = read(path)?;
+            let held = serde_json::to_string(&pk.app_config()).unwrap_or_default();
+            if held != self.config_json {
+                return Err(keys_error(
+                    path,
+                    "holds keys for another app config than openvm.toml's".to_owned(),
+                ));
+            }
+            info!(target: "keel::openvm", path = %path.display(), load_ms = started.elapsed().as_millis() as u64, "app proving key loaded");
+            return Ok(pk);
+        }
+        let pk = AppProvingKey::keygen(config.clone())
+            .map_err(|e| keys_error(path, format!("keygen failed: {e:?}")))?;
+        let keygen_ms = started.elapsed().as_millis() as u64;
+        let bytes = write(path, &pk)?;
+        info!(target: "keel::openvm", path = %path.display(), keygen_ms, bytes, "app proving key generated and cached");
+        Ok(pk)
+    }
+
+    /// The aggregation proving key, if an earlier run cached it.
+    pub(crate) fn agg_key(&self) -> OpenVmResult<Option<AggProvingKey>> {
+        if !self.agg.exists() {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let pk = read(&self.agg)?;
+        info!(target: "keel::openvm", path = %self.agg.display(), load_ms = started.elapsed().as_millis() as u64, "aggregation proving key loaded");
+        Ok(Some(pk))
+    }
+
+    /// Caches an aggregation proving key generated by the SDK.
+    pub(crate) fn store_agg_key(&self, pk: &AggProvingKey) -> OpenVmResult<()> {
+        self.store(&self.agg, pk)
+    }
+
+    /// Reads a cached key.
+    #[cfg(feature = "evm")]
+    pub(crate) fn load<T: serde::de::DeserializeOwned>(&self, path: &Path) -> OpenVmResult<T> {
+        read(path)
+    }
+
+    /// Caches a key the SDK generated.
+    pub(crate) fn store<T: Serialize>(&self, path: &Path, key: &T) -> OpenVmResult<()> {
+        let bytes = write(path, key)?;
+        info!(target: "keel::openvm", path = %path.display(), bytes, "proving key cached");
+        Ok(())
+    }
+}
+
+fn keys_error(path: &Path, reason: String) -> OpenVmError {
+    OpenVmError::Keys {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> OpenVmResult<T> {
+    read_object_from_file(path).map_err(|e| keys_error(path, format!("unreadable: {e}")))
+}
+
+/// Writes under a temporary name and renames, so a crash never leaves half a key; returns the
+/// file's size.
+fn write<T: Serialize>(path: &Path, key: &T) -> OpenVmResult<u64> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| keys_error(path, format!("cannot create the directory: {e}")))?;
+    }
     let temp = path.with_extension("pk.tmp");
-    write_object_to_file(&temp, &pk).map_err(|e| keys_error(format!("cannot write: {e}")))?;
-    std::fs::rename(&temp, &path).map_err(|e| keys_error(format!("cannot write: {e}")))?;
-    let bytes = std::fs::metadata(&path)
-        .map(|m| m.len())
-        .unwrap_or_default();
-    info!(target: "keel::openvm", path = %path.display(), keygen_ms, bytes, "app proving key generated and cached");
-    Ok(pk)
+    write_object_to_file(&temp, key).map_err(|e| keys_error(path, format!("cannot write: {e}")))?;
+    std::fs::rename(&temp, path).map_err(|e| keys_error(path, format!("cannot write: {e}")))?;
+    Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or_default())
 }

@@ -9,23 +9,28 @@
 //!  OpenVmProver::spawn               ─ the same on a thread of its own (the SDK is not Send)
 //!  OpenVmProver::prove(input)        ─ metered execution (instructions, segments; a guest
 //!                                      failure stops here) ─▶ app STARK per segment
+//!                                    ─ [stark] aggregated into one STARK
+//!                                    ─ [evm] root STARK ─▶ halo2 (BN254, KZG) EVM proof
 //!                                    ─ verified locally ─▶ the revealed 32-byte commitment
 //! ```
 //!
 //! The program a proof is for is [`ProgramCommitment`]: OpenVM's app executable commitment
-//! (program, initial memory, entry point) and its app VM commitment (the verifying key's
-//! Fiat–Shamir pre-hash, i.e. which circuits run). `AttestingVerifier` on L1 pins its
+//! (program, initial memory, entry point) and its app VM commitment (which circuits run, and
+//! the aggregation keys over them). `AttestingVerifier` and `OpenVmVerifier` on L1 pin its
 //! [`ProgramCommitment::id`]; the node accepts provers announcing that id.
 //!
 //! This crate knows nothing of Keel's batches or of the coordinator: it takes the encoded
 //! `ProverInput` bytes and hands back what the guest revealed. `keel-prover` (feature `openvm`)
 //! checks the revealed commitment against the native STF and signs the attestation.
 //!
-//! Only the app proof (one STARK per segment, verified here) is made: STARK aggregation and
-//! the halo2 EVM wrapper need aggregation keys and (for halo2) KZG parameters of ~16 GB that
-//! are not part of this crate; see `docs/PROVING.md`.
+//! [`ProofMode`] says which proof: `App` (one STARK per segment), `Aggregated` (one STARK)
+//! or, with the `evm` feature, `Evm` (what L1 verifies in full; it needs OpenVM's ~16 GB of
+//! KZG parameters, see the `evm` module and `docs/PROVING.md`). Proving keys are generated on
+//! the first run and cached (`keys`).
 
 mod error;
+#[cfg(feature = "evm")]
+pub mod evm;
 mod keys;
 mod program;
 mod prover;
@@ -33,8 +38,8 @@ mod prover;
 pub use error::{OpenVmError, OpenVmResult};
 pub use program::ProgramCommitment;
 pub use prover::{
-    Executed, GuestProgram, GuestSource, LocalProver, Metered, OpenVmOptions, OpenVmProof,
-    OpenVmProver,
+    BatchProof, Executed, GuestProgram, GuestSource, LocalProver, Metered, OpenVmOptions,
+    OpenVmProof, OpenVmProver, ProofMode,
 };
 
 /// The OpenVM release this backend proves with (`openvm-sdk`, and `openvm` in the guest).

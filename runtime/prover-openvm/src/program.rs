@@ -2,13 +2,16 @@
 
 use alloy_primitives::{B256, keccak256};
 
-/// OpenVM's two commitments to a program: what runs and on which VM.
+/// OpenVM's two commitments to a program: what runs and on which VM. They are the SDK's
+/// `AppExecutionCommit`, the pair OpenVM's EVM verifier takes, so one id names the program
+/// whichever proof (app, aggregated, EVM) is made of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProgramCommitment {
     /// The app executable commitment: the program, its initial memory and entry point.
     pub exe: B256,
-    /// The app VM commitment: the app verifying key's pre-hash (the VM's circuits and
-    /// parameters, as `openvm.toml` configures them).
+    /// The app VM commitment: a Poseidon2 hash of the app verifying key and of the
+    /// aggregation layers' keys over it (the VM's circuits and parameters, as `openvm.toml`
+    /// configures them, and how its proofs are aggregated).
     pub vm: B256,
 }
 

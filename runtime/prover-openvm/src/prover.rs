@@ -12,20 +12,23 @@ use openvm_continuations::CommitBytes;
 use openvm_sdk::{
     DefaultStarkEngine, F, SC, Sdk, StdIn,
     config::AppConfig,
-    fs::{read_object_from_file, write_object_to_file},
+    fs::{decode_from_file, read_object_from_file, write_object_to_file},
     keygen::AppVerifyingKey,
     openvm_circuit::{
         arch::{ContinuationVmProof, instructions::exe::VmExe},
         system::memory::merkle::public_values::extract_public_values,
     },
-    prover::{AppProver, verify_app_proof},
+    prover::{InternalLayerMetadata, StarkProver, verify_app_proof},
 };
 use openvm_sdk_config::SdkVmConfig;
-use openvm_stark_sdk::openvm_stark_backend::p3_field::PrimeField32;
+use openvm_stark_sdk::openvm_stark_backend::{
+    codec::Encode as _, keygen::types::MultiStarkVerifyingKey, p3_field::PrimeField32,
+};
 use openvm_transpiler::{elf::Elf, openvm_platform::memory::MEM_SIZE};
+use openvm_verify_stark_host::{VmStarkProof, vk::VerificationBaseline};
 use tracing::{info, info_span};
 
-use crate::{OpenVmError, OpenVmResult, ProgramCommitment, keys};
+use crate::{OpenVmError, OpenVmResult, ProgramCommitment, keys::KeyCache};
 
 #[cfg(not(feature = "cuda"))]
 type VmBuilder = openvm_sdk_config::SdkVmCpuBuilder;
@@ -56,18 +59,76 @@ impl GuestSource {
     }
 }
 
+/// Which proof the backend makes of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProofMode {
+    /// One STARK per segment and the public values' Merkle proof, verified with the app
+    /// verifying key: the cheapest to make, its size grows with the batch.
+    #[default]
+    App,
+    /// The segment proofs aggregated (leaf layer, internal layers, one more recursive wrap)
+    /// into one STARK whose size does not depend on the batch, verified with the aggregation
+    /// verifying key against the program's baseline. What a halo2 EVM wrapper would take.
+    Aggregated,
+    /// The aggregated STARK wrapped by the root verifier and OpenVM's halo2 circuits into a
+    /// BN254 proof that `OpenVmVerifier` checks on L1 (cargo feature `evm`; needs OpenVM's KZG
+    /// parameters, see the `evm` module).
+    #[cfg(feature = "evm")]
+    Evm,
+}
+
+impl ProofMode {
+    /// The name `--openvm-proof` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Aggregated => "stark",
+            #[cfg(feature = "evm")]
+            Self::Evm => "evm",
+        }
+    }
+}
+
+impl std::str::FromStr for ProofMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "app" => Ok(Self::App),
+            "stark" => Ok(Self::Aggregated),
+            #[cfg(feature = "evm")]
+            "evm" => Ok(Self::Evm),
+            #[cfg(not(feature = "evm"))]
+            "evm" => Err(
+                "an `evm` proof needs a keel-prover built with the openvm-evm feature \
+                          (`cargo build --release -p keel-prover --features openvm-evm`)"
+                    .to_owned(),
+            ),
+            other => Err(format!(
+                "unknown OpenVM proof {other:?}: \"app\" (one STARK per segment) or \"stark\" \
+                 (aggregated into one)"
+            )),
+        }
+    }
+}
+
 /// How the backend runs.
 #[derive(Debug, Clone)]
 pub struct OpenVmOptions {
     /// The guest.
     pub guest: GuestSource,
+    /// Which proof to make.
+    pub mode: ProofMode,
     /// Where app proving keys are kept (see the `keys` module).
     pub cache_dir: PathBuf,
     /// Most memory one segment's proof may take, bytes: execution is split into segments
     /// that fit (OpenVM's default, 15 GiB, does not fit a 24 GiB machine; ~4 GiB does).
     pub segment_max_memory: usize,
-    /// Keep every app proof there as `batch-<n>-<commitment>.app.proof` (bitcode), for audit.
+    /// Keep every proof there as `batch-<n>-<commitment>.app.proof` (bitcode) or
+    /// `….stark.proof` (OpenVM's encoding), for audit.
     pub proofs_dir: Option<PathBuf>,
+    /// OpenVM's KZG parameters (`kzg_bn254_<k>.srs`), for `evm` proofs.
+    pub halo2_params: Option<PathBuf>,
     /// Extra `cargo build` arguments for the guest crate (e.g. `--no-default-features` to
     /// measure it without OpenVM's accelerations).
     pub guest_cargo_args: Vec<String>,
@@ -85,6 +146,9 @@ pub struct GuestProgram {
     sdk: Sdk,
     exe: Arc<VmExe<F>>,
     vk: AppVerifyingKey,
+    keys: KeyCache,
+    /// Whether the aggregation key came from the cache (else the SDK generates it).
+    agg_key_cached: bool,
     options: OpenVmOptions,
 }
 
@@ -102,20 +166,48 @@ impl GuestProgram {
     pub fn load(options: OpenVmOptions) -> OpenVmResult<Self> {
         let _span = info_span!("openvm_load", guest = ?options.guest).entered();
         let config = read_config(&options.guest.config_path())?;
-        let mut pk = keys::load_or_keygen(&options.cache_dir, &config)?;
+        let keys = KeyCache::new(&options.cache_dir, &config)?;
+        let mut pk = keys.app_key(&config)?;
         // Not part of the key (and not serialised with it): set it on every load.
         if let Some(vm_pk) = Arc::get_mut(&mut pk.app_vm_pk) {
             vm_pk.vm_config.system.config.segmentation_max_memory = options.segment_max_memory;
         }
         let vk = pk.get_app_vk();
-        let sdk = Sdk::builder()
-            .app_pk(pk)
-            .agg_params(Default::default())
-            .build()
-            .map_err(|e| OpenVmError::Config {
-                path: options.guest.config_path(),
-                reason: format!("the SDK refused it: {e}"),
-            })?;
+        let agg_key = keys.agg_key()?;
+        let agg_key_cached = agg_key.is_some();
+        let builder = Sdk::builder().app_pk(pk);
+        let builder = match agg_key {
+            Some(agg_pk) => builder.agg_pk(agg_pk),
+            None => builder.agg_params(Default::default()),
+        };
+        #[cfg(feature = "evm")]
+        let builder = match (&options.mode, &options.halo2_params) {
+            (ProofMode::Evm, None) => {
+                return Err(OpenVmError::Config {
+                    path: options.guest.config_path(),
+                    reason: "an EVM proof needs OpenVM's KZG parameters: pass --halo2-params DIR"
+                        .to_owned(),
+                });
+            }
+            (ProofMode::Evm, Some(params)) => {
+                crate::evm::check_params_dir(params)?;
+                let (root_pk, halo2_pk) = crate::evm::cached_keys(&keys)?;
+                let builder = builder.halo2_params_dir(params);
+                let builder = match root_pk {
+                    Some(pk) => builder.root_pk(pk),
+                    None => builder,
+                };
+                match halo2_pk {
+                    Some(pk) => builder.halo2_pk(pk),
+                    None => builder,
+                }
+            }
+            _ => builder,
+        };
+        let sdk = builder.build().map_err(|e| OpenVmError::Config {
+            path: options.guest.config_path(),
+            reason: format!("the SDK refused it: {e}"),
+        })?;
         let started = Instant::now();
         let exe = match &options.guest {
             GuestSource::Crate(dir) => {
@@ -155,6 +247,8 @@ impl GuestProgram {
             sdk,
             exe,
             vk,
+            keys,
+            agg_key_cached,
             options,
         })
     }
@@ -170,24 +264,41 @@ impl GuestProgram {
         Ok(Executed { public_values })
     }
 
-    /// Commits the executable (the fixed cost of every proof: minutes on a CPU) and returns the
-    /// prover that reuses it for every batch.
+    /// Commits the executable (the fixed cost of every proof: minutes on a CPU), sets up the
+    /// aggregation provers (their keys are generated on the first run and cached) and returns
+    /// the prover that reuses both for every batch.
     pub fn into_prover(self) -> OpenVmResult<LocalProver> {
         let _span = info_span!("openvm_prover").entered();
         let started = Instant::now();
         let prover = self
             .sdk
-            .app_prover(self.exe.clone())
-            .map_err(|e| OpenVmError::Prove(format!("cannot set up the app prover: {e}")))?
+            .prover(self.exe.clone())
+            .map_err(|e| OpenVmError::Prove(format!("cannot set up the prover: {e}")))?
             .with_program_name("keel-guest");
+        let exe_commit_ms = started.elapsed().as_millis() as u64;
+        if !self.agg_key_cached {
+            self.keys.store_agg_key(&self.sdk.agg_pk())?;
+        }
+        let baseline = prover.generate_baseline();
+        // The pair the SDK's `AppExecutionCommit` names and OpenVM's EVM verifier takes.
         let program = ProgramCommitment {
-            exe: commit_word(CommitBytes::from(prover.app_exe_commit())),
-            vm: commit_word(CommitBytes::from(self.vk.vk.pre_hash)),
+            exe: commit_word(CommitBytes::from(baseline.app_exe_commit)),
+            vm: commit_word(CommitBytes::from(prover.app_vm_commit())),
         };
-        info!(target: "keel::openvm", exe_commit_ms = started.elapsed().as_millis() as u64, program = %program, "app prover ready");
+        #[cfg(feature = "evm")]
+        let evm = match self.options.mode {
+            ProofMode::Evm => Some(crate::evm::EvmStage::setup(&self.sdk, &self.keys, program)?),
+            _ => None,
+        };
+        info!(target: "keel::openvm", exe_commit_ms, total_ms = started.elapsed().as_millis() as u64, program = %program, mode = self.options.mode.name(), "prover ready");
         Ok(LocalProver {
+            #[cfg(feature = "evm")]
+            evm,
             program,
-            vk: self.vk,
+            mode: self.options.mode,
+            app_vk: self.vk,
+            agg_vk: self.sdk.agg_vk(),
+            baseline,
             prover,
             proofs_dir: self.options.proofs_dir,
         })
@@ -205,20 +316,115 @@ pub struct Metered {
     pub public_values: Vec<u8>,
 }
 
+/// A proof of one guest run, as [`ProofMode`] asks.
+pub enum BatchProof {
+    /// One STARK per segment, and the public values' Merkle proof.
+    App(ContinuationVmProof<SC>),
+    /// One aggregated STARK, with the public values' Merkle proof.
+    Aggregated(VmStarkProof),
+    /// OpenVM's EVM proof (halo2 over BN254), with the public values and program commitments.
+    #[cfg(feature = "evm")]
+    Evm(openvm_sdk::types::EvmProof),
+}
+
+impl std::fmt::Debug for BatchProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::App(proof) => write!(f, "BatchProof::App({} segments)", proof.per_segment.len()),
+            Self::Aggregated(_) => f.write_str("BatchProof::Aggregated"),
+            #[cfg(feature = "evm")]
+            Self::Evm(_) => f.write_str("BatchProof::Evm"),
+        }
+    }
+}
+
+impl BatchProof {
+    /// The mode that makes this kind of proof.
+    pub const fn mode(&self) -> ProofMode {
+        match self {
+            Self::App(_) => ProofMode::App,
+            Self::Aggregated(_) => ProofMode::Aggregated,
+            #[cfg(feature = "evm")]
+            Self::Evm(_) => ProofMode::Evm,
+        }
+    }
+
+    /// Reads a proof written to a prover's `proofs_dir`; the extension says which kind it is.
+    pub fn read(path: &Path) -> OpenVmResult<Self> {
+        let error = |reason: String| OpenVmError::ProofFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let name = path.to_string_lossy();
+        if name.ends_with(".app.proof") {
+            read_object_from_file(path)
+                .map(Self::App)
+                .map_err(|e| error(e.to_string()))
+        } else if name.ends_with(".stark.proof") {
+            decode_from_file(path)
+                .map(Self::Aggregated)
+                .map_err(|e| error(e.to_string()))
+        } else if name.ends_with(".evm.proof") {
+            #[cfg(feature = "evm")]
+            return openvm_sdk::fs::read_from_file_json(path)
+                .map(Self::Evm)
+                .map_err(|e| error(e.to_string()));
+            #[cfg(not(feature = "evm"))]
+            Err(error(
+                "an EVM proof: read it with the `evm` feature".to_owned(),
+            ))
+        } else {
+            Err(error(
+                "not a .app.proof, .stark.proof or .evm.proof file".to_owned(),
+            ))
+        }
+    }
+
+    fn write(&self, dir: &Path, label: &str, revealed: B256) -> OpenVmResult<PathBuf> {
+        let extension = match self {
+            Self::App(_) => "app",
+            Self::Aggregated(_) => "stark",
+            #[cfg(feature = "evm")]
+            Self::Evm(_) => "evm",
+        };
+        let path = dir.join(format!("batch-{label}-{revealed}.{extension}.proof"));
+        let error = |reason: String| OpenVmError::ProofFile {
+            path: path.clone(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| error(e.to_string()))?;
+        match self {
+            Self::App(proof) => write_object_to_file(&path, proof),
+            Self::Aggregated(proof) => proof
+                .encode_to_vec()
+                .map_err(eyre::Report::from)
+                .and_then(|bytes| std::fs::write(&path, bytes).map_err(eyre::Report::from)),
+            #[cfg(feature = "evm")]
+            Self::Evm(proof) => openvm_sdk::fs::write_to_file_json(&path, proof),
+        }
+        .map_err(|e| error(e.to_string()))?;
+        Ok(path)
+    }
+}
+
 /// A proof and what it took.
 pub struct OpenVmProof {
     /// What the guest revealed (Keel's guest: the batch commitment).
     pub revealed: B256,
-    /// The app proof: one STARK per segment, and the public values' Merkle proof.
-    pub app_proof: ContinuationVmProof<SC>,
+    /// The proof.
+    pub proof: BatchProof,
     /// Guest instructions executed.
     pub instructions: u64,
     /// Segments proven.
     pub segments: usize,
     /// Metered execution time.
     pub execute: Duration,
-    /// Proving time.
+    /// Proving time of the segment STARKs.
     pub prove: Duration,
+    /// Aggregation time (zero for an app proof; with the root and halo2 proofs for an EVM one).
+    pub aggregate: Duration,
+    /// Gas the EVM verifier used on this proof, in a local EVM (EVM proofs only).
+    pub evm_verify_gas: Option<u64>,
     /// Local verification time.
     pub verify: Duration,
     /// The process's peak resident memory so far, bytes (Linux; `None` elsewhere).
@@ -239,8 +445,14 @@ impl std::fmt::Debug for OpenVmProof {
 /// SDK's chips are not): [`OpenVmProver`] runs one on a thread of its own.
 pub struct LocalProver {
     program: ProgramCommitment,
-    vk: AppVerifyingKey,
-    prover: AppProver<DefaultStarkEngine, VmBuilder>,
+    mode: ProofMode,
+    app_vk: AppVerifyingKey,
+    agg_vk: Arc<MultiStarkVerifyingKey<SC>>,
+    /// What an aggregated proof of this program must commit to.
+    baseline: VerificationBaseline,
+    prover: StarkProver<DefaultStarkEngine, VmBuilder>,
+    #[cfg(feature = "evm")]
+    evm: Option<crate::evm::EvmStage>,
     proofs_dir: Option<PathBuf>,
 }
 
@@ -270,47 +482,93 @@ impl LocalProver {
             ..
         } = self.meter(input)?;
         let execute = started.elapsed();
-        info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, "metered execution done; proving");
+        info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, mode = self.mode.name(), "metered execution done; proving");
 
-        let prover = &mut self.prover;
         let started = Instant::now();
-        let app_proof = prover
+        let app_proof = self
+            .prover
+            .app_prover
             .prove(stdin(input))
             .map_err(|e| OpenVmError::Prove(e.to_string()))?;
         let prove = started.elapsed();
 
         let started = Instant::now();
-        let revealed = self.verify(&app_proof)?;
+        let proof = match self.mode {
+            ProofMode::App => BatchProof::App(app_proof),
+            ProofMode::Aggregated => BatchProof::Aggregated(self.aggregate(app_proof)?.0),
+            #[cfg(feature = "evm")]
+            ProofMode::Evm => {
+                let (stark, mut metadata) = self.aggregate(app_proof)?;
+                let evm = self
+                    .evm
+                    .as_ref()
+                    .ok_or_else(|| OpenVmError::Prove("the EVM stage was not set up".to_owned()))?;
+                BatchProof::Evm(evm.prove(&self.prover.agg_prover, stark, &mut metadata)?)
+            }
+        };
+        let aggregate = started.elapsed();
+
+        let started = Instant::now();
+        let revealed = self.verify(&proof)?;
+        #[cfg(feature = "evm")]
+        let evm_verify_gas = match (&proof, &self.evm) {
+            (BatchProof::Evm(evm_proof), Some(evm)) => Some(evm.verify(evm_proof)?),
+            _ => None,
+        };
+        #[cfg(not(feature = "evm"))]
+        let evm_verify_gas = None;
         let verify = started.elapsed();
         let peak_rss = peak_rss();
-        info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, prove_ms = prove.as_millis() as u64, verify_ms = verify.as_millis() as u64, peak_rss_mib = peak_rss.map(|b| b >> 20), revealed = %revealed, "proven and verified");
+        info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, prove_ms = prove.as_millis() as u64, aggregate_ms = aggregate.as_millis() as u64, verify_ms = verify.as_millis() as u64, peak_rss_mib = peak_rss.map(|b| b >> 20), revealed = %revealed, "proven and verified");
 
         if let Some(dir) = &self.proofs_dir {
-            let path = dir.join(format!("batch-{label}-{revealed}.app.proof"));
-            let error = |reason: String| OpenVmError::ProofFile {
-                path: path.clone(),
-                reason,
-            };
-            std::fs::create_dir_all(dir).map_err(|e| error(e.to_string()))?;
-            write_object_to_file(&path, &app_proof).map_err(|e| error(e.to_string()))?;
+            proof.write(dir, label, revealed)?;
         }
         Ok(OpenVmProof {
             revealed,
-            app_proof,
+            proof,
             instructions,
             segments,
             execute,
             prove,
+            aggregate,
+            evm_verify_gas,
             verify,
             peak_rss,
         })
     }
 
+    /// The segment proofs into one STARK: what `StarkProver::prove` does after the app proof
+    /// (Keel's guest defers nothing), kept apart so the two phases are timed apart.
+    fn aggregate(
+        &self,
+        app_proof: ContinuationVmProof<SC>,
+    ) -> OpenVmResult<(VmStarkProof, InternalLayerMetadata)> {
+        let agg = &self.prover.agg_prover;
+        let failed = |e: eyre::Report| OpenVmError::Prove(format!("aggregation: {e}"));
+        let (proof, mut metadata) = agg.prove_vm(app_proof).map_err(failed)?;
+        // One more recursive layer makes the proof smaller (as the SDK's `StarkProver` does).
+        let proof = agg.wrap_proof(proof, &mut metadata).map_err(failed)?;
+        Ok((proof, metadata))
+    }
+
+    /// Writes the Solidity verifier of this program's EVM proofs, and what `keel deploy`
+    /// reads (`l1.openvm_evm_verifier`), into `dir`.
+    #[cfg(feature = "evm")]
+    pub fn write_evm_verifier(&self, dir: &Path) -> OpenVmResult<PathBuf> {
+        self.evm
+            .as_ref()
+            .ok_or_else(|| {
+                OpenVmError::Prove("EVM verifiers come with --openvm-proof evm".to_owned())
+            })?
+            .write_verifier(dir)
+    }
+
     /// Executes the guest on `input` the way proving splits it, without proving: instruction
     /// count, segments and what it revealed.
     pub fn meter(&self, input: &[u8]) -> OpenVmResult<Metered> {
-        let vm = self.prover.vm();
-        let exe = self.prover.exe();
+        let vm = self.prover.app_prover.vm();
+        let exe = self.prover.app_prover.exe();
         let ctx = vm.build_metered_ctx(&exe);
         let interpreter = vm
             .metered_interpreter(&exe)
@@ -327,26 +585,54 @@ impl LocalProver {
         })
     }
 
-    /// Verifies `proof` with this program's verifying key and checks it is this executable's;
-    /// returns the 32 bytes the guest revealed.
-    pub fn verify(&self, proof: &ContinuationVmProof<SC>) -> OpenVmResult<B256> {
-        let exe_commit = verify_app_proof::<DefaultStarkEngine>(&self.vk, proof)
-            .map_err(|e| OpenVmError::Verify(e.to_string()))?;
-        let exe = commit_word(CommitBytes::from(exe_commit));
-        if exe != self.program.exe {
-            return Err(OpenVmError::Verify(format!(
-                "the proof is of executable {exe}, not this prover's {}",
-                self.program.exe
-            )));
+    /// Verifies `proof` (with the app verifying key, or the aggregation one and this
+    /// program's baseline) and checks it is of this executable; returns the 32 bytes the guest
+    /// revealed.
+    pub fn verify(&self, proof: &BatchProof) -> OpenVmResult<B256> {
+        let failed = |e: &dyn std::fmt::Display| OpenVmError::Verify(e.to_string());
+        match proof {
+            BatchProof::App(proof) => {
+                let exe_commit = verify_app_proof::<DefaultStarkEngine>(&self.app_vk, proof)
+                    .map_err(|e| failed(&e))?;
+                let exe = commit_word(CommitBytes::from(exe_commit));
+                if exe != self.program.exe {
+                    return Err(OpenVmError::Verify(format!(
+                        "the proof is of executable {exe}, not this prover's {}",
+                        self.program.exe
+                    )));
+                }
+                revealed_word(&proof.user_public_values.public_values)
+            }
+            BatchProof::Aggregated(proof) => {
+                // The baseline holds this executable's commitment: another program's proof
+                // fails here.
+                Sdk::verify_proof((*self.agg_vk).clone(), self.baseline.clone(), proof)
+                    .map_err(|e| failed(&e))?;
+                revealed_word(&proof.user_pvs_proof.public_values)
+            }
+            #[cfg(feature = "evm")]
+            BatchProof::Evm(proof) => {
+                let exe = B256::from(*proof.app_commit.app_exe_commit.as_slice());
+                let vm = B256::from(*proof.app_commit.app_vm_commit.as_slice());
+                if (exe, vm) != (self.program.exe, self.program.vm) {
+                    return Err(OpenVmError::Verify(format!(
+                        "the EVM proof is of program (exe {exe}, vm {vm}), not this prover's {}",
+                        self.program
+                    )));
+                }
+                let bytes = &proof.user_public_values;
+                if bytes.len() != 32 {
+                    return Err(OpenVmError::PublicValues(bytes.len()));
+                }
+                // The halo2 proof itself is checked by the Solidity verifier (`prove`).
+                Ok(B256::from_slice(bytes))
+            }
         }
-        revealed_word(&proof.user_public_values.public_values)
     }
 
     /// Reads a proof written to `proofs_dir` and verifies it.
     pub fn verify_file(&self, path: &Path) -> OpenVmResult<B256> {
-        let proof: ContinuationVmProof<SC> = read_object_from_file(path)
-            .map_err(|e| OpenVmError::Verify(format!("{}: {e}", path.display())))?;
-        self.verify(&proof)
+        self.verify(&BatchProof::read(path)?)
     }
 }
 

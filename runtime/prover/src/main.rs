@@ -70,7 +70,23 @@ struct Cli {
     /// openvm: most memory one segment's proof may use, GiB (execution is split to fit).
     #[arg(long, default_value_t = 4, value_name = "GIB")]
     segment_max_memory: usize,
-    /// openvm: keep every app proof in DIR (bitcode), for audit.
+    /// openvm: which proof to make: `app` (one STARK per segment, the cheapest) or `stark`
+    /// (the segment proofs aggregated into one STARK of fixed size: what a halo2 EVM wrapper
+    /// takes; it costs an aggregation key on the first run and the aggregation per batch).
+    /// `evm` (a build with the openvm-evm feature) wraps that STARK into OpenVM's halo2 proof,
+    /// which L1's `OpenVmVerifier` checks in full.
+    #[arg(long, default_value = "app", value_parser = ["app", "stark", "evm"], value_name = "KIND")]
+    openvm_proof: String,
+    /// openvm, `--openvm-proof evm`: OpenVM's KZG parameters (`kzg_bn254_<k>.srs`, what
+    /// `cargo openvm setup --evm` downloads).
+    #[arg(long, value_name = "DIR")]
+    halo2_params: Option<PathBuf>,
+    /// openvm, `--openvm-proof evm`: write the Solidity verifier of this program's EVM proofs
+    /// and `keel-openvm-verifier.json` (what `l1.openvm_evm_verifier` names for `keel deploy`)
+    /// into DIR, and exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["print_program", "execute"])]
+    write_evm_verifier: Option<PathBuf>,
+    /// openvm: keep every proof in DIR, for audit.
     #[arg(long, value_name = "DIR")]
     proofs_dir: Option<PathBuf>,
     /// Print the program this backend proves and exit: for openvm, the id that
@@ -122,6 +138,32 @@ fn execute(kind: BackendKind, options: BackendOptions, file: &std::path::Path) -
     ExitCode::FAILURE
 }
 
+/// `--write-evm-verifier DIR`.
+fn write_evm_verifier(options: BackendOptions, dir: &std::path::Path) -> ExitCode {
+    #[cfg(feature = "openvm-evm")]
+    if let Some(openvm) = options.openvm {
+        let result = keel_prover_openvm::GuestProgram::load(openvm)
+            .and_then(keel_prover_openvm::GuestProgram::into_prover)
+            .and_then(|prover| prover.write_evm_verifier(dir));
+        return match result {
+            Ok(path) => {
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("keel-prover: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let _ = (options, dir);
+    eprintln!(
+        "keel-prover: --write-evm-verifier needs a build with the openvm-evm feature and \
+         --backend openvm --openvm-proof evm"
+    );
+    ExitCode::FAILURE
+}
+
 /// A `--*-key` value: 0x and 64 hex digits.
 fn parse_key(
     flag: &str,
@@ -166,6 +208,8 @@ impl Cli {
                 }),
                 segment_max_memory: self.segment_max_memory << 30,
                 proofs_dir: self.proofs_dir.clone(),
+                mode: self.openvm_proof.parse()?,
+                halo2_params: self.halo2_params.clone(),
                 guest_cargo_args: Vec::new(),
             }),
         })
@@ -190,6 +234,9 @@ fn main() -> ExitCode {
     };
     if let Some(file) = &cli.execute {
         return execute(cli.backend, options, file);
+    }
+    if let Some(dir) = &cli.write_evm_verifier {
+        return write_evm_verifier(options, dir);
     }
     let backend = match cli.backend.backend(options) {
         Ok(backend) => backend,

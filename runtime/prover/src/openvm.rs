@@ -75,7 +75,7 @@ impl Backend for OpenVmBackend {
                 .into(),
             ));
         }
-        info!(target: "keel::prover", batch = output.batch_number, instructions = proof.instructions, segments = proof.segments, prove_s = proof.prove.as_secs_f64(), peak_rss_mib = proof.peak_rss.map(|b| b >> 20), "OpenVM proof verified");
+        info!(target: "keel::prover", batch = output.batch_number, instructions = proof.instructions, segments = proof.segments, prove_s = proof.prove.as_secs_f64(), aggregate_s = proof.aggregate.as_secs_f64(), peak_rss_mib = proof.peak_rss.map(|b| b >> 20), "OpenVM proof verified");
 
         let sign = |key: &PrivateKeySigner, digest| {
             key.sign_hash_sync(&digest)
@@ -89,6 +89,13 @@ impl Backend for OpenVmBackend {
             parts.insert(
                 VerifierKind::Attesting,
                 attestation_proof(program, &signature),
+            );
+        }
+        #[cfg(feature = "openvm-evm")]
+        if let keel_prover_openvm::BatchProof::Evm(evm) = &proof.proof {
+            parts.insert(
+                VerifierKind::OpenVm,
+                Bytes::from(keel_prover_openvm::evm::proof_data(evm)),
             );
         }
         if let Some(key) = &self.dev_key {
