@@ -40,6 +40,17 @@ pub enum OpenVmError {
         /// Why.
         reason: String,
     },
+    /// OpenVM's KZG parameters (EVM proofs) are missing.
+    #[error(
+        "OpenVM KZG parameters {dir}: {reason} (`cargo openvm setup --evm` downloads them, \
+         ~16 GB, to ~/.openvm/params; pass that directory as --halo2-params)"
+    )]
+    Halo2Params {
+        /// The directory given.
+        dir: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The guest failed on this input (it panicked, e.g. the STF refused the batch): any
     /// prover fails the same way.
     #[error("the guest program failed on this input: {0}")]

@@ -60,12 +60,9 @@ pub(crate) fn check_params_dir(dir: &Path) -> OpenVmResult<()> {
     if has_params {
         return Ok(());
     }
-    Err(OpenVmError::Keys {
-        path: dir.to_owned(),
-        reason: "holds no OpenVM KZG parameters (kzg_bn254_<k>.srs): `cargo openvm setup \
-                 --evm` downloads them (~16 GB) to ~/.openvm/params; pass that directory as \
-                 --halo2-params"
-            .to_owned(),
+    Err(OpenVmError::Halo2Params {
+        dir: dir.to_owned(),
+        reason: "holds no kzg_bn254_<k>.srs file".to_owned(),
     })
 }
 

@@ -183,10 +183,9 @@ impl GuestProgram {
         #[cfg(feature = "evm")]
         let builder = match (&options.mode, &options.halo2_params) {
             (ProofMode::Evm, None) => {
-                return Err(OpenVmError::Config {
-                    path: options.guest.config_path(),
-                    reason: "an EVM proof needs OpenVM's KZG parameters: pass --halo2-params DIR"
-                        .to_owned(),
+                return Err(OpenVmError::Halo2Params {
+                    dir: PathBuf::from("(none)"),
+                    reason: "an EVM proof needs them".to_owned(),
                 });
             }
             (ProofMode::Evm, Some(params)) => {

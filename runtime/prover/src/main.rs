@@ -21,7 +21,7 @@ struct Cli {
     /// worker each.
     #[arg(
         long = "coordinator",
-        required_unless_present_any = ["print_program", "execute"],
+        required_unless_present_any = ["print_program", "execute", "write_evm_verifier"],
         value_name = "ADDR"
     )]
     coordinators: Vec<SocketAddr>,
