@@ -15,3 +15,10 @@ alloy::sol!(
     Halo2VerifierStandIn,
     "../contracts/out/Halo2VerifierStandIn.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    PrecompileProbe,
+    "../contracts/out/PrecompileProbe.json"
+);

@@ -70,6 +70,54 @@ async fn the_guest_reproduces_a_batch_commitment() -> eyre::Result<()> {
     node.finish(result)
 }
 
+/// The batch holding `block`, once sealed: its number, the node's commitment and its prover
+/// input (`keel_getProverInput`).
+async fn prover_input_holding(
+    node: &KeelNode,
+    block: u64,
+) -> eyre::Result<(u64, B256, alloy::primitives::Bytes)> {
+    let batch: Value = eventually(
+        "the batch holding the transfers",
+        Duration::from_secs(60),
+        || async {
+            let latest: Value = node
+                .root_provider()
+                .raw_request("keel_latestBatch".into(), ())
+                .await?;
+            let last = latest["lastBlock"]
+                .as_str()
+                .and_then(|h| u64::from_str_radix(&h[2..], 16).ok());
+            Ok(last.is_some_and(|last| last >= block).then_some(latest))
+        },
+    )
+    .await?;
+    // The batch holding `block` (the latest may be a later one).
+    let mut number = batch["number"]
+        .as_str()
+        .and_then(|h| u64::from_str_radix(&h[2..], 16).ok())
+        .unwrap_or(1);
+    let batch = loop {
+        let b: Value = node
+            .root_provider()
+            .raw_request("keel_getBatch".into(), (U64::from(number),))
+            .await?;
+        let first = b["firstBlock"]
+            .as_str()
+            .and_then(|h| u64::from_str_radix(&h[2..], 16).ok())
+            .unwrap_or(0);
+        if first <= block || number == 1 {
+            break b;
+        }
+        number -= 1;
+    };
+    let commitment: B256 = serde_json::from_value(batch["commitment"].clone())?;
+    let input: alloy::primitives::Bytes = node
+        .root_provider()
+        .raw_request("keel_getProverInput".into(), (U64::from(number),))
+        .await?;
+    Ok((number, commitment, input))
+}
+
 async fn run(node: &KeelNode) -> eyre::Result<()> {
     let provider = node.dev_provider();
     let token = TestToken::deploy_builder(
@@ -110,51 +158,10 @@ async fn run(node: &KeelNode) -> eyre::Result<()> {
         .max()
         .unwrap_or_default();
 
-    let batch: Value = eventually(
-        "the batch holding the transfers",
-        Duration::from_secs(60),
-        || async {
-            let latest: Value = node
-                .root_provider()
-                .raw_request("keel_latestBatch".into(), ())
-                .await?;
-            let last = latest["lastBlock"]
-                .as_str()
-                .and_then(|h| u64::from_str_radix(&h[2..], 16).ok());
-            Ok(last.is_some_and(|last| last >= block).then_some(latest))
-        },
-    )
-    .await?;
-    // The batch holding `block` (the latest may be a later one).
-    let mut number = batch["number"]
-        .as_str()
-        .and_then(|h| u64::from_str_radix(&h[2..], 16).ok())
-        .unwrap_or(1);
-    let batch = loop {
-        let b: Value = node
-            .root_provider()
-            .raw_request("keel_getBatch".into(), (U64::from(number),))
-            .await?;
-        let first = b["firstBlock"]
-            .as_str()
-            .and_then(|h| u64::from_str_radix(&h[2..], 16).ok())
-            .unwrap_or(0);
-        if first <= block || number == 1 {
-            break b;
-        }
-        number -= 1;
-    };
-    let commitment: B256 = serde_json::from_value(batch["commitment"].clone())?;
-    let input: alloy::primitives::Bytes = node
-        .root_provider()
-        .raw_request("keel_getProverInput".into(), (U64::from(number),))
-        .await?;
+    let (number, commitment, input) = prover_input_holding(node, block).await?;
     let decoded = ProverInput::decode(&input)?;
     let txs: usize = decoded.blocks.iter().map(|b| b.transactions.len()).sum();
-    ensure!(
-        txs >= 11,
-        "batch {number} holds {txs} transactions: {batch}"
-    );
+    ensure!(txs >= 11, "batch {number} holds {txs} transactions");
 
     let prover = super::openvm_settlement::openvm_prover()?;
     let dir = tempfile::tempdir()?;
@@ -185,6 +192,133 @@ async fn run(node: &KeelNode) -> eyre::Result<()> {
     eprintln!(
         "tampered input refused: {}",
         error.lines().last().unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// 32 big-endian bytes of a decimal number.
+fn word(decimal: &str) -> [u8; 32] {
+    U256::from_str_radix(decimal, 10)
+        .expect("a decimal constant")
+        .to_be_bytes()
+}
+
+/// BN254's G1 generator, its negation and G2's generator (EIP-197), in precompile encoding.
+fn bn254_points() -> ([u8; 64], [u8; 64], [u8; 128]) {
+    let one = word("1");
+    let g1: [u8; 64] = [one, word("2")].concat().try_into().expect("64 bytes");
+    let neg_g1: [u8; 64] = [
+        one,
+        word("21888242871839275222246405745257275088696311157297823662689037894645226208581"),
+    ]
+    .concat()
+    .try_into()
+    .expect("64 bytes");
+    // x = x_im·i + x_re, y likewise; EIP-197 writes the imaginary parts first.
+    let g2: [u8; 128] = [
+        word("11559732032986387107991004021392285783925812861821192530917403151452391805634"),
+        word("10857046999023057135944570762232829481370756359578518086990519993285655852781"),
+        word("4082367875863433681332203403145435568316851327593401208105741076214120093531"),
+        word("8495653923123431417604973247489272438418190587263600148770280649306958101930"),
+    ]
+    .concat()
+    .try_into()
+    .expect("128 bytes");
+    (g1, neg_g1, g2)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow: needs the openvm keel-prover; run with KEEL_SLOW_TESTS=1 e2e/test.sh"]
+async fn the_guest_agrees_with_revm_on_bn254_precompiles() -> eyre::Result<()> {
+    let node = KeelNode::spawn(
+        KeelNodeOptions::new()
+            .block_time("500ms")
+            .env("KEEL_BATCHER__COMMIT_INTERVAL", "3s"),
+    )
+    .await?;
+    let result = bn254(&node).await;
+    node.finish(result)
+}
+
+/// ECADD, ECMUL and ECPAIRING calls, valid and refused, whose outcomes a probe contract
+/// stores: the guest (OpenVM's BN254 intrinsics) must reach the node's (revm's native BN254)
+/// state root, so every result and every refusal must agree.
+async fn bn254(node: &KeelNode) -> eyre::Result<()> {
+    use alloy::primitives::Bytes;
+    use keel_e2e::contracts::PrecompileProbe;
+
+    let provider = node.dev_provider();
+    let probe = PrecompileProbe::deploy(provider.clone()).await?;
+    let (g1, neg_g1, g2) = bn254_points();
+    let p = word("21888242871839275222246405745257275088696311157297823662689037894645226208583");
+    let r = word("21888242871839275222246405745257275088548364400416034343698204186575808495617");
+    let mut off_curve = g1;
+    off_curve[63] = 3;
+    let mut not_canonical = g1;
+    not_canonical[..32].copy_from_slice(&p);
+    let mut off_twist = g2;
+    off_twist[127] ^= 1;
+    let ecadd = Address::with_last_byte(6);
+    let ecmul = Address::with_last_byte(7);
+    let ecpairing = Address::with_last_byte(8);
+    let calls: Vec<(Address, Vec<u8>)> = vec![
+        (ecadd, [g1, g1].concat()),
+        (ecadd, [g1, neg_g1].concat()),
+        (ecadd, [g1, [0; 64]].concat()),
+        (ecadd, g1.to_vec()), // short input: padded with the point at infinity
+        (ecadd, [g1, off_curve].concat()),
+        (ecadd, [not_canonical, g1].concat()),
+        (ecmul, [g1.as_slice(), &word("2")].concat()),
+        (ecmul, [g1.as_slice(), &r].concat()),
+        (ecmul, [g1.as_slice(), &[0xff; 32]].concat()),
+        (ecmul, [off_curve.as_slice(), &word("5")].concat()),
+        (ecpairing, Vec::new()),
+        (ecpairing, [g1.as_slice(), &g2, &neg_g1, &g2].concat()),
+        (ecpairing, [g1.as_slice(), &g2, &g1, &g2].concat()),
+        (ecpairing, [[0u8; 64].as_slice(), &g2].concat()),
+        (ecpairing, [g1.as_slice(), &off_twist].concat()),
+        (ecpairing, [g1.as_slice(), &g2[..100]].concat()),
+    ];
+    let mut hashes = Vec::new();
+    for (precompile, input) in &calls {
+        hashes.push(
+            *probe
+                .probe(*precompile, Bytes::from(input.clone()))
+                .from(DEV_ADDRESSES[0])
+                .gas(2_000_000)
+                .send()
+                .await?
+                .tx_hash(),
+        );
+    }
+    let receipts = wait_for_receipts(&provider, &hashes, Duration::from_secs(30)).await?;
+    ensure!(receipts.iter().all(|r| r.status()), "a probe call reverted");
+    ensure!(probe.count().call().await? == U256::from(calls.len()));
+    // The node agrees with itself: 2·G by ECADD is 2·G by ECMUL.
+    ensure!(
+        probe.results(U256::from(0)).call().await? == probe.results(U256::from(6)).call().await?
+    );
+    let block = receipts
+        .iter()
+        .filter_map(|r| r.block_number)
+        .max()
+        .unwrap_or_default();
+
+    let (number, commitment, input) = prover_input_holding(node, block).await?;
+    let prover = super::openvm_settlement::openvm_prover()?;
+    let dir = tempfile::tempdir()?;
+    if let Some(keep) = std::env::var_os("KEEL_OPENVM_KEEP_INPUTS") {
+        std::fs::write(Path::new(&keep).join("bn254.rlp"), &input)?;
+    }
+    let revealed = execute(&prover, dir.path(), "bn254.rlp", &input)?
+        .map_err(|error| eyre::eyre!("the guest failed on the node's batch: {error}"))?;
+    ensure!(
+        revealed == commitment,
+        "batch {number}: the guest revealed {revealed}, the node's commitment is {commitment}"
+    );
+    eprintln!(
+        "batch {number}: {} BN254 precompile calls, the guest revealed the node's commitment",
+        calls.len()
     );
     Ok(())
 }

@@ -62,7 +62,7 @@ const fn le(be: [u8; 32]) -> [u8; 32] {
     out
 }
 
-const fn hex(digits: &str) -> [u8; 32] {
+pub(crate) const fn hex(digits: &str) -> [u8; 32] {
     let digits = digits.as_bytes();
     let mut out = [0u8; 32];
     let mut i = 0;
@@ -151,8 +151,10 @@ impl CryptoProvider for OpenVmSecp256k1 {
     }
 }
 
-/// revm's precompiles: ECRECOVER on the intrinsic curve, SHA256 on the SHA-2 extension; the
-/// rest (bn254, modexp, blake2, KZG, BLS) stay revm's pure-Rust code.
+/// revm's precompiles: ECRECOVER on the intrinsic curve, SHA256 on the SHA-2 extension, ECADD,
+/// ECMUL and ECPAIRING on the BN254 intrinsics (`crate::bn254`, feature `accelerated-bn254`);
+/// the rest (MODEXP, whose
+/// modulus is only known at run time, BLAKE2F, KZG, BLS12-381) stay revm's pure-Rust code.
 #[derive(Debug)]
 struct OpenVmPrecompiles;
 
@@ -161,6 +163,21 @@ impl Crypto for OpenVmPrecompiles {
         let mut hasher = openvm_sha2::Sha256::new();
         hasher.update(input);
         hasher.finalize()
+    }
+
+    #[cfg(feature = "accelerated-bn254")]
+    fn bn254_g1_add(&self, p1: &[u8], p2: &[u8]) -> Result<[u8; 64], PrecompileHalt> {
+        crate::bn254::g1_add(p1, p2)
+    }
+
+    #[cfg(feature = "accelerated-bn254")]
+    fn bn254_g1_mul(&self, point: &[u8], scalar: &[u8]) -> Result<[u8; 64], PrecompileHalt> {
+        crate::bn254::g1_mul(point, scalar)
+    }
+
+    #[cfg(feature = "accelerated-bn254")]
+    fn bn254_pairing_check(&self, pairs: &[(&[u8], &[u8])]) -> Result<bool, PrecompileHalt> {
+        crate::bn254::pairing_check(pairs)
     }
 
     fn secp256k1_ecrecover(

@@ -11,6 +11,8 @@
 // The intrinsic-type macros refer to `alloc::`.
 extern crate alloc;
 
+#[cfg(feature = "accelerated-bn254")]
+mod bn254;
 #[cfg(feature = "accelerated-crypto")]
 mod crypto;
 

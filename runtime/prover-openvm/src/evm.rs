@@ -5,8 +5,7 @@
 //!
 //! What it needs that this crate cannot ship: OpenVM's KZG parameters (`kzg_bn254_<k>.srs`,
 //! ~16 GB for the wrapper's k; `cargo openvm setup --evm` downloads them to ~/.openvm/params),
-//! a machine with the memory for halo2 keygen and proving (OpenVM documents 64 GB or more),
-//! and `solc` 0.8.19 on PATH (OpenVM's verifier template pins that compiler). Keys are
+//! a machine with the memory for halo2 keygen and proving over them, and `solc` 0.8.19 on PATH (OpenVM's verifier template pins that compiler). Keys are
 //! generated on the first run and cached next to the app and aggregation keys.
 
 use std::{
