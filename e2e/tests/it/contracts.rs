@@ -44,6 +44,31 @@ fn dev_proof(key: &str, commitment: B256) -> eyre::Result<Bytes> {
         .into())
 }
 
+/// Commits batch 1 (blocks 1..=10, no withdrawals or deposits) and returns the commitment the
+/// contract rebuilt for it.
+async fn commit_first_batch<P: alloy::providers::Provider>(
+    proposer: &OnChainProposer::OnChainProposerInstance<P>,
+) -> eyre::Result<B256> {
+    ensure!(
+        proposer
+            .commitBatch(
+                U256::from(1),
+                U256::from(10),
+                B256::repeat_byte(0x5a),
+                B256::repeat_byte(0xb1),
+                NO_WITHDRAWALS,
+                NO_DEPOSITS,
+                U256::ZERO,
+            )
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    Ok(proposer.commitmentOf(U256::from(1)).call().await?)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -251,24 +276,7 @@ async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> 
     let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
     let on_chain = proposer.verifiers().call().await?;
     ensure!(on_chain == [deployment.verifiers[0].address, attesting.address]);
-    ensure!(
-        proposer
-            .commitBatch(
-                U256::from(1),
-                U256::from(10),
-                B256::repeat_byte(0x5a),
-                B256::repeat_byte(0xb1),
-                NO_WITHDRAWALS,
-                NO_DEPOSITS,
-                U256::ZERO,
-            )
-            .send()
-            .await?
-            .get_receipt()
-            .await?
-            .status()
-    );
-    let commitment = proposer.commitmentOf(U256::from(1)).call().await?;
+    let commitment = commit_first_batch(&proposer).await?;
     let dev = dev_proof(DEV_PROVER_KEY, commitment)?;
     let attest = |key: &str, program: B256| -> eyre::Result<Bytes> {
         let signature = PrivateKeySigner::from_str(key)?
@@ -394,24 +402,7 @@ async fn the_openvm_verifier_pins_its_program_and_passes_the_statement_on() -> e
     ensure!(verifier.appVmCommit().call().await? == vm);
 
     let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
-    ensure!(
-        proposer
-            .commitBatch(
-                U256::from(1),
-                U256::from(10),
-                B256::repeat_byte(0x5a),
-                B256::repeat_byte(0xb1),
-                NO_WITHDRAWALS,
-                NO_DEPOSITS,
-                U256::ZERO,
-            )
-            .send()
-            .await?
-            .get_receipt()
-            .await?
-            .status()
-    );
-    let commitment = proposer.commitmentOf(U256::from(1)).call().await?;
+    let commitment = commit_first_batch(&proposer).await?;
     let dev = dev_proof(DEV_PROVER_KEY, commitment)?;
     let verify = |proofs: Vec<Bytes>| proposer.verifyBatch(U256::from(1), proofs);
 

@@ -57,15 +57,20 @@ fn execute(
     })?))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "slow: needs the openvm keel-prover; run with KEEL_SLOW_TESTS=1 e2e/test.sh"]
-async fn the_guest_reproduces_a_batch_commitment() -> eyre::Result<()> {
-    let node = KeelNode::spawn(
+/// A node with half-second blocks that seals a batch every 3 s.
+async fn batching_node() -> eyre::Result<KeelNode> {
+    KeelNode::spawn(
         KeelNodeOptions::new()
             .block_time("500ms")
             .env("KEEL_BATCHER__COMMIT_INTERVAL", "3s"),
     )
-    .await?;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow: needs the openvm keel-prover; run with KEEL_SLOW_TESTS=1 e2e/test.sh"]
+async fn the_guest_reproduces_a_batch_commitment() -> eyre::Result<()> {
+    let node = batching_node().await?;
     let result = run(&node).await;
     node.finish(result)
 }
@@ -230,12 +235,7 @@ fn bn254_points() -> ([u8; 64], [u8; 64], [u8; 128]) {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow: needs the openvm keel-prover; run with KEEL_SLOW_TESTS=1 e2e/test.sh"]
 async fn the_guest_agrees_with_revm_on_bn254_precompiles() -> eyre::Result<()> {
-    let node = KeelNode::spawn(
-        KeelNodeOptions::new()
-            .block_time("500ms")
-            .env("KEEL_BATCHER__COMMIT_INTERVAL", "3s"),
-    )
-    .await?;
+    let node = batching_node().await?;
     let result = bn254(&node).await;
     node.finish(result)
 }

@@ -21,11 +21,11 @@ use openvm_sdk::{
     prover::{InternalLayerMetadata, StarkProver, verify_app_proof},
 };
 use openvm_sdk_config::SdkVmConfig;
-use openvm_stark_sdk::openvm_stark_backend::{
-    codec::Encode as _, keygen::types::MultiStarkVerifyingKey, p3_field::PrimeField32,
-};
+use openvm_stark_sdk::openvm_stark_backend::{codec::Encode as _, p3_field::PrimeField32};
 use openvm_transpiler::{elf::Elf, openvm_platform::memory::MEM_SIZE};
-use openvm_verify_stark_host::{VmStarkProof, vk::VerificationBaseline};
+use openvm_verify_stark_host::{
+    VmStarkProof, verify_vm_stark_proof_decoded, vk::VmStarkVerifyingKey,
+};
 use tracing::{info, info_span};
 
 use crate::{OpenVmError, OpenVmResult, ProgramCommitment, keys::KeyCache};
@@ -296,8 +296,10 @@ impl GuestProgram {
             program,
             mode: self.options.mode,
             app_vk: self.vk,
-            agg_vk: self.sdk.agg_vk(),
-            baseline,
+            stark_vk: VmStarkVerifyingKey {
+                mvk: (*self.sdk.agg_vk()).clone(),
+                baseline,
+            },
             prover,
             proofs_dir: self.options.proofs_dir,
         })
@@ -338,16 +340,6 @@ impl std::fmt::Debug for BatchProof {
 }
 
 impl BatchProof {
-    /// The mode that makes this kind of proof.
-    pub const fn mode(&self) -> ProofMode {
-        match self {
-            Self::App(_) => ProofMode::App,
-            Self::Aggregated(_) => ProofMode::Aggregated,
-            #[cfg(feature = "evm")]
-            Self::Evm(_) => ProofMode::Evm,
-        }
-    }
-
     /// Reads a proof written to a prover's `proofs_dir`; the extension says which kind it is.
     pub fn read(path: &Path) -> OpenVmResult<Self> {
         let error = |reason: String| OpenVmError::ProofFile {
@@ -446,9 +438,9 @@ pub struct LocalProver {
     program: ProgramCommitment,
     mode: ProofMode,
     app_vk: AppVerifyingKey,
-    agg_vk: Arc<MultiStarkVerifyingKey<SC>>,
-    /// What an aggregated proof of this program must commit to.
-    baseline: VerificationBaseline,
+    /// The aggregation verifying key and what an aggregated proof of this program must commit
+    /// to (its baseline).
+    stark_vk: VmStarkVerifyingKey,
     prover: StarkProver<DefaultStarkEngine, VmBuilder>,
     #[cfg(feature = "evm")]
     evm: Option<crate::evm::EvmStage>,
@@ -508,17 +500,10 @@ impl LocalProver {
         let aggregate = started.elapsed();
 
         let started = Instant::now();
-        let revealed = self.verify(&proof)?;
-        #[cfg(feature = "evm")]
-        let evm_verify_gas = match (&proof, &self.evm) {
-            (BatchProof::Evm(evm_proof), Some(evm)) => Some(evm.verify(evm_proof)?),
-            _ => None,
-        };
-        #[cfg(not(feature = "evm"))]
-        let evm_verify_gas = None;
+        let (revealed, evm_verify_gas) = self.check(&proof)?;
         let verify = started.elapsed();
         let peak_rss = peak_rss();
-        info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, prove_ms = prove.as_millis() as u64, aggregate_ms = aggregate.as_millis() as u64, verify_ms = verify.as_millis() as u64, peak_rss_mib = peak_rss.map(|b| b >> 20), revealed = %revealed, "proven and verified");
+        info!(target: "keel::openvm", instructions, segments, execute_ms = execute.as_millis() as u64, prove_ms = prove.as_millis() as u64, aggregate_ms = aggregate.as_millis() as u64, verify_ms = verify.as_millis() as u64, evm_verify_gas, peak_rss_mib = peak_rss.map(|b| b >> 20), revealed = %revealed, "proven and verified");
 
         if let Some(dir) = &self.proofs_dir {
             proof.write(dir, label, revealed)?;
@@ -584,10 +569,15 @@ impl LocalProver {
         })
     }
 
-    /// Verifies `proof` (with the app verifying key, or the aggregation one and this
-    /// program's baseline) and checks it is of this executable; returns the 32 bytes the guest
-    /// revealed.
+    /// Verifies `proof` (with the app verifying key, the aggregation one and this program's
+    /// baseline, or OpenVM's Solidity verifier in a local EVM) and checks it is of this
+    /// program; returns the 32 bytes the guest revealed.
     pub fn verify(&self, proof: &BatchProof) -> OpenVmResult<B256> {
+        self.check(proof).map(|(revealed, _)| revealed)
+    }
+
+    /// [`Self::verify`], and the gas the EVM verifier used on an EVM proof.
+    fn check(&self, proof: &BatchProof) -> OpenVmResult<(B256, Option<u64>)> {
         let failed = |e: &dyn std::fmt::Display| OpenVmError::Verify(e.to_string());
         match proof {
             BatchProof::App(proof) => {
@@ -600,14 +590,16 @@ impl LocalProver {
                         self.program.exe
                     )));
                 }
-                revealed_word(&proof.user_public_values.public_values)
+                Ok((
+                    revealed_word(&proof.user_public_values.public_values)?,
+                    None,
+                ))
             }
             BatchProof::Aggregated(proof) => {
                 // The baseline holds this executable's commitment: another program's proof
                 // fails here.
-                Sdk::verify_proof((*self.agg_vk).clone(), self.baseline.clone(), proof)
-                    .map_err(|e| failed(&e))?;
-                revealed_word(&proof.user_pvs_proof.public_values)
+                verify_vm_stark_proof_decoded(&self.stark_vk, proof).map_err(|e| failed(&e))?;
+                Ok((revealed_word(&proof.user_pvs_proof.public_values)?, None))
             }
             #[cfg(feature = "evm")]
             BatchProof::Evm(proof) => {
@@ -623,8 +615,14 @@ impl LocalProver {
                 if bytes.len() != 32 {
                     return Err(OpenVmError::PublicValues(bytes.len()));
                 }
-                // The halo2 proof itself is checked by the Solidity verifier (`prove`).
-                Ok(B256::from_slice(bytes))
+                let evm = self.evm.as_ref().ok_or_else(|| {
+                    OpenVmError::Verify(
+                        "an EVM proof is verified by a prover made with --openvm-proof evm"
+                            .to_owned(),
+                    )
+                })?;
+                let gas = evm.verify(proof)?;
+                Ok((B256::from_slice(bytes), Some(gas)))
             }
         }
     }
