@@ -18,7 +18,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     transports::http::reqwest::Url,
 };
-use eyre::{WrapErr, bail, eyre};
+use eyre::{WrapErr, bail, ensure, eyre};
 use tempfile::TempDir;
 
 use crate::{accounts::dev_accounts, binary::KeelBinary, log_tail};
@@ -300,6 +300,38 @@ impl KeelNode {
         self.last_exit = Some(status);
         self.log_marker(&format!("killed with SIGKILL ({status})"));
         Ok(status)
+    }
+
+    /// Waits until the node exits on its own, at most `timeout`; returns its exit status.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> eyre::Result<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.poll_exit()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "keel did not exit within {timeout:?}\n{}",
+                    self.log_report()
+                );
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Sends SIGTERM (a graceful stop, as a service manager does) and waits for the exit, at
+    /// most `timeout`; returns the exit status and how long the stop took.
+    pub async fn terminate(&mut self, timeout: Duration) -> eyre::Result<(ExitStatus, Duration)> {
+        let pid = self.pid().ok_or_else(|| eyre!("keel is not running"))?;
+        let started = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .wrap_err("cannot run kill -TERM")?;
+        ensure!(sent.success(), "kill -TERM {pid} failed ({sent})");
+        self.log_marker("sent SIGTERM");
+        let status = self.wait_exit(timeout).await?;
+        Ok((status, started.elapsed()))
     }
 
     /// Starts the node again on the same datadir, config and ports, and waits until it answers.

@@ -44,6 +44,71 @@ async fn kill9_while_sending_then_restart() -> eyre::Result<()> {
     node.finish(result)
 }
 
+/// The node's stop bound (`SHUTDOWN_BOUND` in `keel`), plus process start and exit slack.
+const STOP_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// SIGTERM while transfers are flowing: the node stops within its bound, exits 0, and every
+/// block (and receipt) it served before the signal is there after a restart, unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_under_load_stops_in_time_and_keeps_every_block() -> eyre::Result<()> {
+    let mut node = KeelNode::spawn(KeelNodeOptions::new().block_time(BLOCK_TIME)).await?;
+    let result = sigterm_under_load(&mut node).await;
+    node.finish(result)
+}
+
+async fn sigterm_under_load(node: &mut KeelNode) -> eyre::Result<()> {
+    let provider = node.provider();
+    let accounts = dev_accounts();
+    let fees = Fees::for_base_fee(latest_base_fee(&provider).await?, 10, GWEI);
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic: JoinHandle<eyre::Result<Traffic>> = tokio::spawn(send_transfers(
+        node.provider(),
+        accounts[BACKGROUND_SENDERS].to_vec(),
+        vec![0; BACKGROUND_SENDERS.count()],
+        "sigterm".to_owned(),
+        fees,
+        Arc::clone(&stop),
+    ));
+    wait_for_block(&provider, BLOCKS_BEFORE_KILL, TIMEOUT).await?;
+    let n = provider.get_block_number().await?;
+    let before = Snapshot::take(&provider, n, &[])
+        .await
+        .wrap_err("reading the chain before SIGTERM")?;
+    ensure!(
+        before.tx_count() > 0,
+        "no transaction was mined in blocks 1..={n} before SIGTERM"
+    );
+
+    let (status, took) = node.terminate(STOP_TIMEOUT).await?;
+    stop.store(true, Ordering::Relaxed);
+    let traffic = tokio::time::timeout(Duration::from_secs(10), traffic)
+        .await
+        .wrap_err("the background sender did not stop")???;
+    eprintln!(
+        "SIGTERM after {} transfers were sent: exit {status} after {took:?}",
+        traffic.sent.len()
+    );
+    ensure!(status.success(), "keel exited with {status} after SIGTERM");
+
+    node.restart().await?;
+    let provider = node.provider();
+    let after = Snapshot::take(&provider, n, &before.accounts())
+        .await
+        .wrap_err("reading the chain after the restart")?;
+    for (old, new) in before.blocks.iter().zip(&after.blocks) {
+        assert_eq!(new, old, "block {} changed across the stop", old.number);
+    }
+    assert_eq!(
+        after.receipts, before.receipts,
+        "receipts changed across the stop"
+    );
+    assert_eq!(after.balances, before.balances, "balances at block {n}");
+    wait_for_block(&provider, provider.get_block_number().await? + 2, TIMEOUT)
+        .await
+        .wrap_err("the chain stopped advancing after the restart")?;
+    Ok(())
+}
+
 async fn crash_and_recover(node: &mut KeelNode) -> eyre::Result<()> {
     for cycle in 0..CRASH_CYCLES {
         crash_once(node, cycle)

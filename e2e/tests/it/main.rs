@@ -10,6 +10,7 @@ mod openvm_settlement;
 mod plugin_swap;
 mod proving;
 mod settlement;
+mod supervisor;
 mod third_party;
 mod transfers;
 mod tx_errors;

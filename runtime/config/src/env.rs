@@ -17,20 +17,32 @@ pub const ENV_PREFIX: &str = "KEEL_";
 /// `sequencer.block_time`. Single underscores belong to key names.
 pub const ENV_SEPARATOR: &str = "__";
 
-/// The top-level sections, to catch `KEEL_RPC_LISTEN` (one underscore) instead of ignoring it.
-const SECTIONS: [&str; 11] = [
-    "chain",
-    "genesis",
-    "node",
-    "rpc",
-    "metrics",
-    "sequencer",
-    "fees",
-    "mempool",
-    "admin",
-    "batcher",
-    "prover",
-];
+/// A key no config will ever have, deserialised into each section to make serde list the
+/// section's keys (`unknown field …, expected one of …`).
+const PROBE: &str = "__keel_schema_probe__";
+
+/// Every section of the config file and the keys it takes, as the schema itself (the serde
+/// structs) knows them: read from the unknown-key error of a probe, so the list cannot drift
+/// from the structs. Used to tell `KEEL_L1_RPC_URL` (a typo of `KEEL_L1__RPC_URL`) from
+/// another program's variable such as `KEEL_PROVER_DEV_KEY`.
+pub(crate) fn schema() -> &'static BTreeMap<String, Vec<String>> {
+    static SCHEMA: std::sync::OnceLock<BTreeMap<String, Vec<String>>> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let keys = |toml: &str| -> Vec<String> {
+            match toml::from_str::<crate::Config>(toml) {
+                Ok(_) => Vec::new(),
+                Err(error) => crate::load::unknown_field(error.message()).unwrap_or_default(),
+            }
+        };
+        keys(&format!("{PROBE} = 0"))
+            .into_iter()
+            .map(|section| {
+                let inner = keys(&format!("[{section}]\n{PROBE} = 0"));
+                (section, inner)
+            })
+            .collect()
+    })
+}
 
 /// One `KEEL_*` variable that names a config key.
 #[derive(Debug, Clone)]
@@ -44,9 +56,10 @@ pub(crate) struct Override {
 }
 
 /// Picks the overrides out of `env`, sorted by variable name. Variables without the prefix, and
-/// `KEEL_*` variables without a double underscore (`KEEL_BIN`, `KEEL_DATADIR`, …: settings of
-/// the scripts, not of the node), are not overrides — except `KEEL_<SECTION>_<KEY>`, a
-/// probable typo, which is an error.
+/// `KEEL_*` variables without a double underscore (`KEEL_BIN`, `KEEL_PROVER_DEV_KEY`, …:
+/// settings of scripts and of the other binaries, each in its own `KEEL_<PROGRAM>_` namespace),
+/// are not overrides — except `KEEL_<SECTION>_<KEY>` where `<KEY>` is a key of that section
+/// (`KEEL_L1_RPC_URL`), a typo of an override, which is an error.
 pub(crate) fn collect(
     env: impl IntoIterator<Item = (String, String)>,
     file: &Path,
@@ -58,10 +71,13 @@ pub(crate) fn collect(
         };
         if !rest.contains(ENV_SEPARATOR) {
             let lower = rest.to_ascii_lowercase();
-            if let Some(section) = SECTIONS
-                .iter()
-                .find(|s| lower.starts_with(&format!("{s}_")))
-            {
+            let typo = schema().iter().find(|(section, keys)| {
+                lower
+                    .strip_prefix(section.as_str())
+                    .and_then(|tail| tail.strip_prefix('_'))
+                    .is_some_and(|key| keys.iter().any(|k| k == key))
+            });
+            if let Some((section, _)) = typo {
                 let (head, tail) = rest.split_at(section.len());
                 let fix = format!(
                     "{}{head}{ENV_SEPARATOR}{}",

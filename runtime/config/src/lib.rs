@@ -23,8 +23,14 @@
 //! block_time = "250ms"
 //! ```
 //!
-//! Sections: `[chain]`, `[genesis]` (with `[genesis.alloc."0x…"]` accounts), `[node]`, `[rpc]`,
-//! `[metrics]`, `[sequencer]`, `[fees]`, `[mempool]`; see [`Config`].
+//! Sections: `[chain]`, `[node]`, `[metrics]` (this crate's); `[rpc]`, `[admin]` (keel-rpc);
+//! `[genesis]` (with `[genesis.alloc."0x…"]` accounts), `[sequencer]`, `[batcher]`, `[fees]`
+//! (keel-sequencer); `[mempool]` (keel-mempool); `[plugins]` (keel-plugin-host); `[prover]`
+//! (keel-coordinator); `[l1]` (keel-l1); see [`Config`]. **Each section is defined, with its
+//! `DEFAULT_*` constants and its `validate()`, by the crate that uses it**; this crate composes
+//! them into the file, applies the environment, and turns every error into one that names the
+//! file, the line and the key. The environment's typo check reads the section and key names
+//! from the structs themselves, so it cannot drift from them.
 //!
 //! **Precedence: environment > file > defaults.** `KEEL_<SECTION>__<KEY>=value` overrides
 //! `section.key`: a double underscore separates path segments, single underscores belong to key
@@ -45,29 +51,37 @@
 
 mod env;
 mod error;
-mod genesis;
 mod load;
-mod plugins;
 mod schema;
-mod units;
 mod validate;
 
 pub use env::{ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{ConfigError, Location};
-pub use genesis::{
-    DEFAULT_GAS_LIMIT, DEFAULT_GENESIS_BASE_FEE, DEFAULT_GENESIS_TIMESTAMP, GenesisAccount,
-    GenesisConfig,
+pub use keel_coordinator::{
+    DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig,
 };
-pub use plugins::{
-    DEFAULT_PLUGIN_DEADLINE, DEFAULT_PLUGIN_FUEL, DEFAULT_PLUGIN_MEMORY_MB, PluginSlotConfig,
-    PluginsConfig,
+pub use keel_l1::{
+    DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_FEE_BUMP_PERCENT, DEFAULT_L1_CONFIRMATIONS,
+    DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT, DEFAULT_MAX_DEPOSITS_PER_BLOCK,
+    DEFAULT_MAX_SCAN_BLOCKS, L1Config,
 };
+pub use keel_mempool::{
+    DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TXS as DEFAULT_MEMPOOL_MAX_TXS,
+    DEFAULT_MAX_TXS_PER_SENDER as DEFAULT_MEMPOOL_MAX_TXS_PER_SENDER, DEFAULT_PRICE_BUMP_PERCENT,
+    MempoolConfig,
+};
+pub use keel_plugin_host::{
+    DEFAULT_DEADLINE as DEFAULT_PLUGIN_DEADLINE, DEFAULT_FUEL as DEFAULT_PLUGIN_FUEL,
+    DEFAULT_MEMORY_MB as DEFAULT_PLUGIN_MEMORY_MB, PluginSlotConfig, PluginsConfig,
+};
+pub use keel_rpc::{
+    AdminConfig, DEFAULT_GAS_CAP, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RPC_LISTEN, MIN_GAS_CAP, RpcConfig,
+};
+pub use keel_sequencer::config::*;
+pub use keel_units::parse_wei;
 pub use schema::*;
-pub use units::parse_wei;
-pub use validate::{
-    MAX_BLOCK_TIME, MAX_CHAIN_ID, MAX_EXTRA_DATA_BYTES, MAX_GAS_LIMIT, MIN_BLOCK_TIME, MIN_GAS_CAP,
-    MIN_GAS_LIMIT,
-};
+pub use validate::MAX_CHAIN_ID;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,9 @@ use std::{collections::BTreeMap, ops::Range, path::Path};
 use serde_path_to_error::Segment;
 use toml::de::{DeTable, DeValue};
 
-use crate::{Config, ConfigError, Location, env, validate::Violation};
+use keel_units::Violation;
+
+use crate::{Config, ConfigError, Location, env};
 
 impl Config {
     /// Reads the config file at `path`, applies the `KEEL_<SECTION>__<KEY>` variables of the
@@ -151,14 +153,14 @@ impl Sources<'_> {
     }
 
     fn invalid(&self, violation: Violation) -> ConfigError {
-        let location = self.locate(violation.key, None);
+        let location = self.locate(&violation.key, None);
         let mut message = violation.message;
         if location.env_var.is_none() && location.line_column.is_none() {
             message.push_str(" (the key is not set, so this is its default)");
         }
         ConfigError::Invalid {
             location,
-            key: violation.key.to_owned(),
+            key: violation.key,
             message,
         }
     }
@@ -228,7 +230,7 @@ fn syntax_error(text: &str, file: &Path, error: &toml::de::Error) -> ConfigError
 
 /// The allowed keys from serde's "unknown field `x`, expected one of `a`, `b`" (or "expected
 /// `a` or `b`", "expected `a`").
-fn unknown_field(message: &str) -> Option<Vec<String>> {
+pub(crate) fn unknown_field(message: &str) -> Option<Vec<String>> {
     let rest = message.strip_prefix("unknown field `")?;
     let (_, rest) = rest.split_once('`')?;
     Some(

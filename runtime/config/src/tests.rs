@@ -684,6 +684,11 @@ fn malformed_override_names_are_errors() {
         parse_env(MINIMAL, &[("KEEL_RPC_LISTEN", "127.0.0.1:2")]),
         &["KEEL_RPC_LISTEN", "single underscore", "KEEL_RPC__LISTEN"],
     );
+    // A section the old hand-kept list had forgotten.
+    error_with(
+        parse_env(MINIMAL, &[("KEEL_L1_RPC_URL", "http://127.0.0.1:8545")]),
+        &["KEEL_L1_RPC_URL", "`l1.rpc_url`", "KEEL_L1__RPC_URL"],
+    );
     error_with(
         parse_env(
             MINIMAL,
@@ -966,5 +971,52 @@ fn openvm_programs_are_32_byte_ids() {
             "{MINIMAL}[prover]\nopenvm_programs = [\"0xcd\"]\n"
         )),
         &["prover.openvm_programs", "64 hex digits"],
+    );
+}
+
+#[test]
+fn other_programs_variables_leave_the_node_alone() {
+    // keel-prover's own variables share the `KEEL_PROVER_` prefix with the `[prover]` section,
+    // but name no key of it.
+    for var in [
+        "KEEL_PROVER_DEV_KEY",
+        "KEEL_PROVER_COORDINATOR",
+        "KEEL_BIN",
+        "KEEL_TEST_FAULT",
+        "KEEL_RPC_LISTENER",
+    ] {
+        let config = parse_env(MINIMAL, &[(var, "0x01")])
+            .unwrap_or_else(|e| panic!("{var} must not affect the node: {e}"));
+        assert_eq!(config, parse(MINIMAL).expect("minimal"), "{var}");
+    }
+}
+
+#[test]
+fn the_schema_lists_every_section_and_its_keys() {
+    let schema = crate::env::schema();
+    for section in [
+        "chain",
+        "genesis",
+        "node",
+        "rpc",
+        "metrics",
+        "sequencer",
+        "fees",
+        "mempool",
+        "plugins",
+        "admin",
+        "batcher",
+        "prover",
+        "l1",
+    ] {
+        assert!(
+            schema.contains_key(section),
+            "{section} missing: {schema:?}"
+        );
+    }
+    assert!(schema["l1"].iter().any(|k| k == "rpc_url"), "{schema:?}");
+    assert!(
+        schema["rpc"].iter().any(|k| k == "max_batch_requests"),
+        "{schema:?}"
     );
 }

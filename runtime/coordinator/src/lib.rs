@@ -13,7 +13,9 @@
 //! makes the batch available again; a proof is stored only if it attests the output the node
 //! computed itself.
 
+mod config;
 pub mod protocol;
 mod server;
 
+pub use config::{DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig};
 pub use server::{Coordinator, CoordinatorConfig, ProgramId};

@@ -97,6 +97,22 @@ pub enum L1Error {
         /// The decoder's message.
         reason: String,
     },
+    /// A contract answered something that does not decode (no code at the address yet, an L1
+    /// node still syncing, or a deployment file for another L1).
+    #[error(
+        "{what}: unexpected answer from the contract at {url} ({reason}); is the deployment file for this L1?"
+    )]
+    UnexpectedAnswer {
+        /// The call.
+        what: String,
+        /// The L1 RPC URL.
+        url: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The runtime stopped a storage call (the node is shutting down).
+    #[error("the node is shutting down")]
+    ShuttingDown,
     /// A deposit's id is not the next one: a log was missed (the query must be repeated).
     #[error("L1 deposit {got} arrived where deposit {expected} was due; rescanning")]
     DepositGap {
@@ -105,4 +121,29 @@ pub enum L1Error {
         /// The id seen.
         got: u64,
     },
+}
+
+impl L1Error {
+    /// Whether retrying cannot help, so the task that met it must stop (and with it the node,
+    /// naming the error): the deployment, the key or the chain is wrong, the contracts settle
+    /// another L2, the contracts speak another ABI, or the node's database is broken. Outages,
+    /// reverts and nonce races are not fatal: the next poll starts again from L1's state.
+    pub const fn is_fatal(&self) -> bool {
+        match self {
+            Self::WrongChain { .. }
+            | Self::Mismatch(_)
+            | Self::Deployment { .. }
+            | Self::Key(_)
+            | Self::Signing(_)
+            | Self::BadLog { .. } => true,
+            Self::Storage(error) => error.is_fatal(),
+            Self::Rpc { .. }
+            | Self::WouldRevert { .. }
+            | Self::Reverted { .. }
+            | Self::NonceTaken { .. }
+            | Self::DepositGap { .. }
+            | Self::UnexpectedAnswer { .. }
+            | Self::ShuttingDown => false,
+        }
+    }
 }

@@ -14,6 +14,7 @@
 //! node neither repeats nor skips anything. All settlement transactions come from one task
 //! with one key, so their nonces never race.
 
+mod config;
 mod contracts;
 mod deploy;
 mod deployment;
@@ -24,6 +25,11 @@ mod sender;
 mod settler;
 mod watcher;
 
+pub use config::{
+    DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_FEE_BUMP_PERCENT, DEFAULT_L1_CONFIRMATIONS,
+    DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT, DEFAULT_MAX_DEPOSITS_PER_BLOCK,
+    DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
+};
 pub use contracts::{
     AttestingVerifier, CommonBridge, DevVerifier, L2Bridge, OnChainProposer, OpenVmVerifier,
 };

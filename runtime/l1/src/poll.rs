@@ -1,11 +1,11 @@
 //! The loop the watcher and the settler share: poll, wait, back off after errors, stop on
 //! shutdown.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use tokio::sync::watch;
+use keel_storage::{Storage, StorageResult};
 
-use crate::L1Error;
+use crate::{L1Error, L1Result};
 
 /// The longest wait between two attempts after errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -19,24 +19,28 @@ pub(crate) enum Polled {
     Busy,
 }
 
-/// Calls `poll` until `shutdown` turns true. After an error it waits `interval · 2^failures`
+/// Calls `poll` until `shutdown` completes. After an error it waits `interval · 2^failures`
 /// (at most [`MAX_BACKOFF`]) and hands the error and that wait to `report`; nothing is skipped,
-/// the next poll starts from the same state. Shutdown also cancels a poll in progress (a
-/// transaction waiting for its receipt): L1 is the record, so the next start picks it up.
+/// the next poll starts from the same state. A fatal error ([`L1Error::is_fatal`]) is returned
+/// instead: retrying cannot fix it, and the task's end stops the node with it. Shutdown also
+/// cancels a poll in progress (a transaction waiting for its receipt): L1 is the record, so the
+/// next start picks it up.
 pub(crate) async fn poll_until_shutdown<F, Fut>(
     interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: impl Future<Output = ()>,
     mut poll: F,
     report: impl Fn(&L1Error, Duration),
-) where
+) -> L1Result<()>
+where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Polled, L1Error>>,
 {
+    tokio::pin!(shutdown);
     let mut failures = 0u32;
     loop {
         let polled = tokio::select! {
             polled = poll() => polled,
-            _ = shutdown.changed() => return,
+            () = &mut shutdown => return Ok(()),
         };
         let wait = match polled {
             Ok(Polled::Idle) => {
@@ -47,6 +51,7 @@ pub(crate) async fn poll_until_shutdown<F, Fut>(
                 failures = 0;
                 Duration::ZERO
             }
+            Err(error) if error.is_fatal() => return Err(error),
             Err(error) => {
                 failures = failures.saturating_add(1);
                 let wait = interval
@@ -57,8 +62,23 @@ pub(crate) async fn poll_until_shutdown<F, Fut>(
             }
         };
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
+            () = tokio::time::sleep(wait) => {}
+            () = &mut shutdown => return Ok(()),
         }
+    }
+}
+
+/// Runs `work` on the storage off the async workers: a redb write waits for its fsync and
+/// behind the proposer's block commit, which must not stall the runtime. A panic inside is
+/// resumed in the calling task (the supervisor names it).
+pub(crate) async fn blocking<T: Send + 'static>(
+    storage: &Arc<Storage>,
+    work: impl FnOnce(&Storage) -> StorageResult<T> + Send + 'static,
+) -> L1Result<T> {
+    let storage = storage.clone();
+    match tokio::task::spawn_blocking(move || work(&storage)).await {
+        Ok(result) => Ok(result?),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(L1Error::ShuttingDown),
     }
 }

@@ -89,11 +89,11 @@ impl L1Client {
                 },
                 None => self.error(what, source),
             },
-            other => L1Error::Mismatch(format!(
-                "{what}: unexpected answer from the contract at {} ({other}); is the deployment \
-                 file for this L1?",
-                self.url
-            )),
+            other => L1Error::UnexpectedAnswer {
+                what: what.to_owned(),
+                url: self.url.clone(),
+                reason: other.to_string(),
+            },
         }
     }
 

@@ -14,12 +14,11 @@ use alloy::{
 };
 use keel_primitives::ProofParts;
 use keel_storage::{Batch, L1Progress, Storage, StoredProof};
-use tokio::sync::watch;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::{
     Deployment, L1Error, L1Result, OnChainProposer, TxSender, VerifierDeployment,
-    poll::{Polled, poll_until_shutdown},
+    poll::{Polled, blocking, poll_until_shutdown},
 };
 
 /// What the settler does.
@@ -72,8 +71,9 @@ impl Settler {
         }
     }
 
-    /// Runs until `shutdown` turns true.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` completes; returns early only with a fatal error
+    /// ([`L1Error::is_fatal`]: the contracts settle another chain, …), which stops the node.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> L1Result<()> {
         let span =
             info_span!("l1_settler", proposer = %self.proposer, sender = %self.sender.address());
         poll_until_shutdown(
@@ -85,10 +85,7 @@ impl Settler {
                     Step::Committed(_) | Step::Verified(_) => Polled::Busy,
                 })
             },
-            |error, wait| match error {
-                L1Error::Mismatch(_) => error!(target: "keel::l1", %error, "settlement stopped until this is fixed"),
-                _ => warn!(target: "keel::l1", %error, retry_in = ?wait, "settlement step failed; it is retried from L1's state"),
-            },
+            |error, wait| warn!(target: "keel::l1", %error, retry_in = ?wait, "settlement step failed; it is retried from L1's state"),
         )
         .instrument(span)
         .await
@@ -108,23 +105,33 @@ impl Settler {
                 .view("lastVerifiedBatch", proposer.lastVerifiedBatch().call())
                 .await?,
         );
-        self.storage.set_l1_progress(L1Progress {
-            committed,
-            verified,
-        })?;
-        let snapshot = self.storage.snapshot()?;
+        let config = self.config;
+        let (next_batch, next_proof) = blocking(&self.storage, move |storage| {
+            storage.set_l1_progress(L1Progress {
+                committed,
+                verified,
+            })?;
+            let snapshot = storage.snapshot()?;
+            let batch = if config.commit {
+                snapshot.batch(committed + 1)?
+            } else {
+                None
+            };
+            let proof = if config.verify && verified < committed {
+                snapshot.proof(verified + 1)?
+            } else {
+                None
+            };
+            Ok((batch, proof))
+        })
+        .await?;
 
-        if self.config.commit
-            && let Some(batch) = snapshot.batch(committed + 1)?
-        {
+        if let Some(batch) = next_batch {
             self.check_parent(&proposer, committed, &batch).await?;
             self.commit(&proposer, &batch).await?;
             return Ok(Step::Committed(batch.number));
         }
-        if self.config.verify
-            && verified < committed
-            && let Some(proof) = snapshot.proof(verified + 1)?
-        {
+        if let Some(proof) = next_proof {
             let number = verified + 1;
             let call = OnChainProposer::verifyBatchCall {
                 batchNumber: U256::from(number),
@@ -139,10 +146,13 @@ impl Settler {
                 )
                 .await?;
             info!(target: "keel::l1", batch = number, backend = %proof.backend, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch verified on L1");
-            self.storage.set_l1_progress(L1Progress {
-                committed,
-                verified: number,
-            })?;
+            blocking(&self.storage, move |storage| {
+                storage.set_l1_progress(L1Progress {
+                    committed,
+                    verified: number,
+                })
+            })
+            .await?;
             return Ok(Step::Verified(number));
         }
         Ok(Step::Idle)

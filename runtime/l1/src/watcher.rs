@@ -10,12 +10,11 @@ use alloy::{
 };
 use keel_primitives::L1Deposit;
 use keel_storage::Storage;
-use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
     CommonBridge, L1Client, L1Error, L1Result,
-    poll::{Polled, poll_until_shutdown},
+    poll::{Polled, blocking, poll_until_shutdown},
 };
 
 /// How the watcher reads L1.
@@ -62,8 +61,8 @@ impl DepositWatcher {
         }
     }
 
-    /// Polls until `shutdown` turns true.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    /// Polls until `shutdown` completes; returns early only with a fatal error.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> L1Result<()> {
         let span = info_span!("l1_watcher", bridge = %self.bridge);
         poll_until_shutdown(
             self.config.poll_interval,
@@ -86,8 +85,11 @@ impl DepositWatcher {
         let Some(confirmed) = (head + 1).checked_sub(self.config.confirmations) else {
             return Ok(true);
         };
-        let snapshot = self.storage.snapshot()?;
-        let scanned = snapshot.l1_scanned_to()?;
+        let (scanned, mut expected) = blocking(&self.storage, |storage| {
+            let snapshot = storage.snapshot()?;
+            Ok((snapshot.l1_scanned_to()?, snapshot.l1_deposits_recorded()?))
+        })
+        .await?;
         let from = if scanned == 0 {
             self.start_block
         } else {
@@ -107,7 +109,6 @@ impl DepositWatcher {
             .rpc("eth_getLogs", self.client.provider().get_logs(&filter))
             .await?;
         logs.sort_by_key(|log| (log.block_number, log.log_index));
-        let mut expected = snapshot.l1_deposits_recorded()?;
         let mut deposits = Vec::with_capacity(logs.len());
         for log in &logs {
             let deposit = decode_deposit(log)?;
@@ -120,7 +121,11 @@ impl DepositWatcher {
             expected = expected.max(deposit.deposit_id + 1);
             deposits.push(deposit);
         }
-        self.storage.record_deposits(&deposits, to)?;
+        let deposits = blocking(&self.storage, move |storage| {
+            storage.record_deposits(&deposits, to)?;
+            Ok(deposits)
+        })
+        .await?;
         for deposit in &deposits {
             info!(target: "keel::l1", id = deposit.deposit_id, recipient = %deposit.recipient, value = %deposit.value, l1_block = deposit.l1_block, deadline = deposit.deadline, "L1 deposit seen");
         }

@@ -1,44 +1,88 @@
-//! Pool tuning.
+//! `[mempool]`, the section of the config file this crate owns, and [`PoolConfig`]: the section
+//! plus what the chain decides.
 
-/// Default capacity: enough for several full blocks of transfers.
+use keel_units::{Violation, ensure};
+use serde::Deserialize;
+
+/// Default `mempool.max_txs`: 10 000 transactions, ~14 full default blocks of plain transfers
+/// (30M gas / 21 000 gas); memory stays bounded (≤ 10 000 × [`DEFAULT_MAX_TX_BYTES`]) and is
+/// typically a few MB.
 pub const DEFAULT_MAX_TXS: usize = 10_000;
-/// Default per-sender cap, so one account cannot fill the pool.
+/// Default `mempool.max_txs_per_sender`: 256, so one account cannot fill the pool, yet a script
+/// can queue a few hundred transactions ahead. Also the furthest a nonce may run ahead of the
+/// account's current nonce.
 pub const DEFAULT_MAX_TXS_PER_SENDER: usize = 256;
-/// geth's default replacement bump.
+/// Default `mempool.price_bump_percent`: 10%, geth's `PriceBump`; what wallets assume when they
+/// speed up or cancel a transaction.
 pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
-/// geth's `txMaxSize` (4 slots of 32 KiB).
+/// Default `mempool.max_tx_bytes`: 128 KiB, geth's `txMaxSize` (4 slots of 32 KiB); enough for
+/// any contract deployment within EIP-3860's 48 KiB initcode limit.
 pub const DEFAULT_MAX_TX_BYTES: usize = 128 * 1024;
 
-/// How the pool validates and bounds its contents.
+/// `[mempool]`: transaction pool bounds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    /// Most pooled transactions (default [`DEFAULT_MAX_TXS`]).
+    pub max_txs: usize,
+    /// Most pooled transactions per sender, and the furthest a nonce may run ahead of the
+    /// account's (default [`DEFAULT_MAX_TXS_PER_SENDER`]).
+    pub max_txs_per_sender: usize,
+    /// A replacement (same sender and nonce) must raise its fees by this percent (default
+    /// [`DEFAULT_PRICE_BUMP_PERCENT`]).
+    pub price_bump_percent: u64,
+    /// Largest encoded transaction in bytes (default [`DEFAULT_MAX_TX_BYTES`]).
+    pub max_tx_bytes: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        Self {
+            max_txs: DEFAULT_MAX_TXS,
+            max_txs_per_sender: DEFAULT_MAX_TXS_PER_SENDER,
+            price_bump_percent: DEFAULT_PRICE_BUMP_PERCENT,
+            max_tx_bytes: DEFAULT_MAX_TX_BYTES,
+        }
+    }
+}
+
+impl MempoolConfig {
+    /// The first rule the section breaks (keys relative to `[mempool]`).
+    pub fn validate(&self) -> Result<(), Violation> {
+        for (key, value) in [
+            ("max_txs", self.max_txs),
+            ("max_txs_per_sender", self.max_txs_per_sender),
+            ("max_tx_bytes", self.max_tx_bytes),
+        ] {
+            ensure(value > 0, key, || "must be > 0, got 0".into())?;
+        }
+        ensure(self.price_bump_percent > 0, "price_bump_percent", || {
+            "must be >= 1, got 0 (a replacement paying the same fee would be accepted)".into()
+        })
+    }
+}
+
+/// How the pool validates and bounds its contents: `[mempool]` and what the chain decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolConfig {
     /// Chain id every transaction must carry.
     pub chain_id: u64,
     /// Block gas limit; a transaction above it can never be mined.
     pub block_gas_limit: u64,
-    /// Most transactions held at once.
-    pub max_txs: usize,
-    /// Most transactions held per sender.
-    pub max_txs_per_sender: usize,
-    /// Minimum increase, in percent, of both fee caps to replace a pending transaction.
-    pub price_bump_percent: u64,
-    /// Largest accepted encoded transaction.
-    pub max_tx_bytes: usize,
-    /// Lowest priority fee accepted, in wei.
+    /// Lowest priority fee accepted, in wei (`fees.min_priority_fee`).
     pub min_priority_fee: u128,
+    /// The `[mempool]` bounds.
+    pub limits: MempoolConfig,
 }
 
 impl PoolConfig {
-    /// Defaults for the given chain and gas limit.
-    pub const fn new(chain_id: u64, block_gas_limit: u64) -> Self {
+    /// The default bounds for the given chain and gas limit, with no minimum tip.
+    pub fn new(chain_id: u64, block_gas_limit: u64) -> Self {
         Self {
             chain_id,
             block_gas_limit,
-            max_txs: DEFAULT_MAX_TXS,
-            max_txs_per_sender: DEFAULT_MAX_TXS_PER_SENDER,
-            price_bump_percent: DEFAULT_PRICE_BUMP_PERCENT,
-            max_tx_bytes: DEFAULT_MAX_TX_BYTES,
             min_priority_fee: 0,
+            limits: MempoolConfig::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ mod tx;
 
 pub use config::{
     DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TXS, DEFAULT_MAX_TXS_PER_SENDER, DEFAULT_PRICE_BUMP_PERCENT,
-    PoolConfig,
+    MempoolConfig, PoolConfig,
 };
 pub use error::PoolError;
 pub use intrinsic::{IntrinsicGas, intrinsic_gas};

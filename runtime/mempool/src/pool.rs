@@ -67,10 +67,10 @@ impl Mempool {
 
     /// Decodes and validates `raw` against `state`, then queues it. Returns the hash.
     pub fn add_raw(&self, raw: &[u8], state: &impl StateReader) -> Result<B256, PoolError> {
-        if raw.len() > self.config.max_tx_bytes {
+        if raw.len() > self.config.limits.max_tx_bytes {
             return Err(PoolError::Oversized {
                 size: raw.len(),
-                limit: self.config.max_tx_bytes,
+                limit: self.config.limits.max_tx_bytes,
             });
         }
         let mut buf = raw;
@@ -102,7 +102,7 @@ impl Mempool {
                 state_nonce,
             });
         }
-        if nonce >= state_nonce + self.config.max_txs_per_sender as u64 {
+        if nonce >= state_nonce + self.config.limits.max_txs_per_sender as u64 {
             return Err(PoolError::NonceTooHigh {
                 address: sender,
                 tx_nonce: nonce,
@@ -133,14 +133,14 @@ impl Mempool {
             });
         }
         let replaced = match queue.and_then(|q| q.txs.get(&nonce)) {
-            Some(old) if !pays_bump(old, &tx_fees(&tx), self.config.price_bump_percent) => {
+            Some(old) if !pays_bump(old, &tx_fees(&tx), self.config.limits.price_bump_percent) => {
                 return Err(PoolError::ReplacementUnderpriced);
             }
             Some(old) => Some(old.hash),
-            None if queue.is_some_and(|q| q.txs.len() >= self.config.max_txs_per_sender) => {
+            None if queue.is_some_and(|q| q.txs.len() >= self.config.limits.max_txs_per_sender) => {
                 return Err(PoolError::SenderLimit {
                     address: sender,
-                    limit: self.config.max_txs_per_sender,
+                    limit: self.config.limits.max_txs_per_sender,
                 });
             }
             None => None,
@@ -154,7 +154,7 @@ impl Mempool {
             encoded_len,
         });
         if replaced.is_none()
-            && inner.by_hash.len() >= self.config.max_txs
+            && inner.by_hash.len() >= self.config.limits.max_txs
             && !inner.evict_for(&pooled)
         {
             return Err(PoolError::PoolFull);

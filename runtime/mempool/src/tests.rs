@@ -280,10 +280,9 @@ fn on_block_drops_mined_and_stale() {
 fn full_pool_evicts_cheapest_or_refuses() {
     let signers: Vec<_> = (1..=3).map(signer).collect();
     let state = rich(&signers.iter().collect::<Vec<_>>());
-    let pool = Mempool::new(PoolConfig {
-        max_txs: 2,
-        ..PoolConfig::new(CHAIN_ID, 30_000_000)
-    });
+    let mut config = PoolConfig::new(CHAIN_ID, 30_000_000);
+    config.limits.max_txs = 2;
+    let pool = Mempool::new(config);
     pool.add_raw(&eip1559(&signers[0], 0, 100 * GWEI, 2 * GWEI), &state)
         .unwrap();
     pool.add_raw(&eip1559(&signers[1], 0, 100 * GWEI, 3 * GWEI), &state)

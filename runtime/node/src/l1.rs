@@ -1,6 +1,6 @@
 //! The node's L1 side: the deposit watcher and the settler, started from `[l1]`.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 use alloy_primitives::B256;
 use eyre::WrapErr;
@@ -10,15 +10,12 @@ use keel_l1::{
     TxSender, WatcherConfig,
 };
 use keel_storage::Storage;
-use tokio::{sync::watch, task::JoinHandle};
-use tracing::{Instrument, error, info, info_span, warn};
+use keel_tasks::{Shutdown, TaskExecutor};
+use tracing::{info, warn};
 
 /// How long start-up waits for the L1 node before going on without it (it is retried in the
 /// background; L2 blocks never wait for L1).
 const FIRST_CONTACT: Duration = Duration::from_secs(3);
-
-/// How long shutdown waits for the L1 tasks.
-const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the deployment file is: `l1.deployment`, or `<datadir>/l1-deployment.json`.
 pub(crate) fn deployment_path(l1: &L1Config, datadir: &std::path::Path) -> PathBuf {
@@ -27,25 +24,14 @@ pub(crate) fn deployment_path(l1: &L1Config, datadir: &std::path::Path) -> PathB
         .unwrap_or_else(|| datadir.join(DEPLOYMENT_FILE))
 }
 
-/// The L1 tasks of a running node.
+/// The L1 parts of a node, checked and ready to spawn: the deposit watcher and the settler.
 #[derive(Debug)]
-pub(crate) struct L1Tasks {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl L1Tasks {
-    /// Stops the watcher and the settler (a transaction in flight is left to L1; the next
-    /// start reads the outcome from the contracts). Both stop at their next await; a task
-    /// still busy after [`STOP_TIMEOUT`] is aborted.
-    pub(crate) async fn stop(self) {
-        let _ = self.stop.send(true);
-        let mut task = self.task;
-        if tokio::time::timeout(STOP_TIMEOUT, &mut task).await.is_err() {
-            warn!(target: "keel::l1", "L1 tasks did not stop within {STOP_TIMEOUT:?}; aborted");
-            task.abort();
-        }
-    }
+pub(crate) struct L1Parts {
+    l1: L1Config,
+    client: L1Client,
+    path: PathBuf,
+    deployment: Deployment,
+    storage: Arc<Storage>,
 }
 
 /// Loads the deployment file and checks it settles this L2 (chain id and genesis); a missing
@@ -62,15 +48,15 @@ pub(crate) fn load_deployment(
     Ok((path, deployment))
 }
 
-/// Starts the watcher and the settler for `deployment` (from [`load_deployment`]). A deployment
-/// made on another L1 than the node answering `l1.rpc_url` stops start-up with an error; an L1
-/// node that does not answer is retried in the background.
-pub(crate) async fn start(
+/// Prepares the watcher and the settler for `deployment` (from [`load_deployment`]). A
+/// deployment made on another L1 than the node answering `l1.rpc_url` stops start-up with an
+/// error; an L1 node that does not answer is retried by the tasks themselves.
+pub(crate) async fn prepare(
     l1: &L1Config,
     path: PathBuf,
     deployment: Deployment,
     storage: Arc<Storage>,
-) -> eyre::Result<L1Tasks> {
+) -> eyre::Result<L1Parts> {
     let client = L1Client::new(&l1.rpc_url)?;
     match tokio::time::timeout(FIRST_CONTACT, client.chain_id()).await {
         Ok(Ok(actual)) => check_chain(&client, &path, &deployment, actual)?,
@@ -82,27 +68,75 @@ pub(crate) async fn start(
         }
     }
     info!(target: "keel::l1", url = %l1.rpc_url, proposer = %deployment.on_chain_proposer, bridge = %deployment.common_bridge, deployment = %path.display(), "L1 settlement enabled");
+    Ok(L1Parts {
+        l1: l1.clone(),
+        client,
+        path,
+        deployment,
+        storage,
+    })
+}
 
-    let (stop, stopped) = watch::channel(false);
-    let l1 = l1.clone();
-    let task = tokio::spawn(
-        async move {
-            let Some(sender) = connect(&l1, &client, &path, &deployment, stopped.clone()).await
-            else {
-                return;
-            };
-            let watcher = DepositWatcher::new(
-                client,
-                deployment.common_bridge,
-                deployment.deployed_at_block,
+impl L1Parts {
+    /// Spawns the watcher and the settler as critical tasks. Each first waits for the L1 node
+    /// to answer on the deployment's chain; an L1 on another chain is fatal.
+    pub(crate) fn spawn(self, executor: &TaskExecutor) {
+        let Self {
+            l1,
+            client,
+            path,
+            deployment,
+            storage,
+        } = self;
+        let (l1, path, deployment) = (Arc::new(l1), Arc::new(path), Arc::new(deployment));
+        {
+            let (l1, client, path, deployment, storage) = (
+                l1.clone(),
+                client.clone(),
+                path.clone(),
+                deployment.clone(),
                 storage.clone(),
-                WatcherConfig {
-                    confirmations: l1.confirmations,
-                    poll_interval: l1.poll_interval,
-                    max_scan_blocks: l1.max_scan_blocks,
-                },
             );
-            let settler = Settler::new(
+            executor.spawn_critical(crate::parts::L1_WATCHER, move |shutdown| async move {
+                let ready = until_ready(&l1, &shutdown, || async {
+                    check_chain(&client, &path, &deployment, client.chain_id().await?)
+                });
+                if ready.await?.is_none() {
+                    return Ok(());
+                }
+                DepositWatcher::new(
+                    client,
+                    deployment.common_bridge,
+                    deployment.deployed_at_block,
+                    storage,
+                    WatcherConfig {
+                        confirmations: l1.confirmations,
+                        poll_interval: l1.poll_interval,
+                        max_scan_blocks: l1.max_scan_blocks,
+                    },
+                )
+                .run(shutdown.signalled())
+                .await
+            });
+        }
+        executor.spawn_critical(crate::parts::L1_SETTLER, move |shutdown| async move {
+            let ready = until_ready(&l1, &shutdown, || async {
+                check_chain(&client, &path, &deployment, client.chain_id().await?)?;
+                TxSender::new(
+                    client.clone(),
+                    &l1.sequencer_key,
+                    l1.tx_timeout,
+                    l1.fee_bump_percent,
+                )
+                .await
+            });
+            let Some(sender) = ready.await? else {
+                return Ok(());
+            };
+            if sender.address() != deployment.sequencer {
+                warn!(target: "keel::l1", key = %sender.address(), sequencer = %deployment.sequencer, "l1.sequencer_key is not the deployment's sequencer: commitBatch will be refused");
+            }
+            Settler::new(
                 sender,
                 &deployment,
                 storage,
@@ -111,53 +145,35 @@ pub(crate) async fn start(
                     commit: l1.commit,
                     verify: l1.verify,
                 },
-            );
-            tokio::join!(watcher.run(stopped.clone()), settler.run(stopped));
-        }
-        .instrument(info_span!("l1")),
-    );
-    Ok(L1Tasks { stop, task })
+            )
+            .run(shutdown.signalled())
+            .await
+        });
+    }
 }
 
-/// Waits for the L1 node, checks its chain, and makes the sequencer's transaction sender.
-async fn connect(
+/// Retries `attempt` with a growing wait until it succeeds (`Some`), shutdown comes (`None`) or
+/// it fails fatally (an L1 on another chain, a bad key).
+async fn until_ready<T, Fut>(
     l1: &L1Config,
-    client: &L1Client,
-    path: &std::path::Path,
-    deployment: &Deployment,
-    mut stopped: watch::Receiver<bool>,
-) -> Option<TxSender> {
+    shutdown: &Shutdown,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<Option<T>, L1Error>
+where
+    Fut: Future<Output = Result<T, L1Error>>,
+{
     let mut wait = l1.poll_interval;
+    let stopping = shutdown.signalled();
+    tokio::pin!(stopping);
     loop {
-        let attempt = async {
-            let actual = client.chain_id().await?;
-            check_chain(client, path, deployment, actual)?;
-            TxSender::new(
-                client.clone(),
-                &l1.sequencer_key,
-                l1.tx_timeout,
-                l1.fee_bump_percent,
-            )
-            .await
-        };
-        match attempt.await {
-            Ok(sender) => {
-                if sender.address() != deployment.sequencer {
-                    warn!(target: "keel::l1", key = %sender.address(), sequencer = %deployment.sequencer, "l1.sequencer_key is not the deployment's sequencer: commitBatch will be refused");
-                }
-                return Some(sender);
-            }
-            Err(error @ L1Error::WrongChain { .. }) => {
-                error!(target: "keel::l1", %error, "L1 settlement disabled");
-                return None;
-            }
-            Err(error) => {
-                warn!(target: "keel::l1", %error, retry_in = ?wait, "L1 node not ready");
-            }
+        match attempt().await {
+            Ok(ready) => return Ok(Some(ready)),
+            Err(error) if error.is_fatal() => return Err(error),
+            Err(error) => warn!(target: "keel::l1", %error, retry_in = ?wait, "L1 node not ready"),
         }
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stopped.changed() => return None,
+            () = tokio::time::sleep(wait) => {}
+            () = &mut stopping => return Ok(None),
         }
         wait = (wait * 2).min(Duration::from_secs(30));
     }

@@ -8,14 +8,17 @@ use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::{ChainSpec, VerifierKind};
-use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServerConfig};
+use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServer, RpcServerConfig};
 use keel_sequencer::{
     BlockRules, PluginFailures, Proposer, ProposerConfig, SequencerMetrics, build_genesis,
 };
 use keel_storage::Storage;
+use keel_tasks::TaskManager;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
+
+use crate::parts::{Parts, SHUTDOWN_BOUND};
 
 /// The database file inside the datadir.
 const DB_FILE: &str = "keel.redb";
@@ -51,12 +54,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     info!(target: "keel::node", number = head.number, hash = %head.hash(), state_root = %head.state_root, datadir = %datadir.display(), "chain loaded");
 
     let pool = Arc::new(Mempool::new(PoolConfig {
-        max_txs: config.mempool.max_txs,
-        max_txs_per_sender: config.mempool.max_txs_per_sender,
-        price_bump_percent: config.mempool.price_bump_percent,
-        max_tx_bytes: config.mempool.max_tx_bytes,
+        chain_id: spec.chain_id,
+        block_gas_limit: config.genesis.gas_limit,
         min_priority_fee: config.fees.min_priority_fee.into(),
-        ..PoolConfig::new(spec.chain_id, config.genesis.gas_limit)
+        limits: config.mempool.clone(),
     }));
 
     let mut registry = Registry::default();
@@ -75,11 +76,18 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         },
     ));
     metrics.head.set(head.number as i64);
-    if let Some(listen) = config.metrics.listen {
-        crate::metrics::serve(listen, Arc::new(registry))
-            .await
-            .wrap_err_with(|| format!("cannot listen for metrics on {listen} (metrics.listen)"))?;
-    }
+    let metrics_server = match config.metrics.listen {
+        None => None,
+        Some(listen) => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .wrap_err_with(|| {
+                    format!("cannot listen for metrics on {listen} (metrics.listen)")
+                })?;
+            info!(target: "keel::node", metrics = %listener.local_addr()?, "metrics enabled");
+            Some((listener, Arc::new(registry)))
+        }
+    };
 
     let api = Arc::new(EthApi::new(
         storage.clone(),
@@ -94,23 +102,14 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             max_logs: keel_rpc::DEFAULT_MAX_LOGS,
         },
     ));
-    let rpc = keel_rpc::serve(
-        api,
-        RpcServerConfig {
-            listen: config.rpc.listen,
-            max_body_bytes: config.rpc.max_body_bytes,
-            max_batch: config.rpc.max_batch_requests,
-            jwt: None,
-            name: "JSON-RPC",
-        },
-    )
-    .await
-    .wrap_err_with(|| {
-        format!(
-            "cannot listen for JSON-RPC on {} (rpc.listen)",
-            config.rpc.listen
-        )
-    })?;
+    let rpc = RpcServer::bind(api, RpcServerConfig::public(&config.rpc))
+        .await
+        .wrap_err_with(|| {
+            format!(
+                "cannot listen for JSON-RPC on {} (rpc.listen)",
+                config.rpc.listen
+            )
+        })?;
 
     let proposer = Proposer::new(
         spec,
@@ -146,21 +145,12 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                 plugins.fees,
                 plugins.defaults,
             ));
-            let server = keel_rpc::serve(
-                api,
-                RpcServerConfig {
-                    listen,
-                    max_body_bytes: config.rpc.max_body_bytes,
-                    max_batch: config.rpc.max_batch_requests,
-                    jwt: Some(secret),
-                    name: "admin JSON-RPC",
-                },
-            )
-            .await
-            .wrap_err_with(|| {
-                format!("cannot listen for the admin API on {listen} (admin.listen)")
-            })?;
-            info!(target: "keel::node", admin = %server.local_addr(), jwt_secret = %secret_path.display(), "admin API (keel_*) enabled");
+            let server = RpcServer::bind(api, RpcServerConfig::admin(&config.rpc, listen, secret))
+                .await
+                .wrap_err_with(|| {
+                    format!("cannot listen for the admin API on {listen} (admin.listen)")
+                })?;
+            info!(target: "keel::node", admin = %server.local_addr()?, jwt_secret = %secret_path.display(), "admin API (keel_*) enabled");
             Some(server)
         }
     };
@@ -198,51 +188,44 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             .await
             .wrap_err_with(|| format!("cannot listen for provers on {listen} (prover.listen)"))?;
             info!(target: "keel::node", coordinator = %coordinator.local_addr()?, accepted = ?accepted.iter().map(|p| format!("{} {}", p.backend, p.version)).collect::<Vec<_>>(), required_parts = ?required_parts, "proof coordinator enabled");
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let task = tokio::spawn(coordinator.run(async {
-                let _ = stopped.await;
-            }));
-            Some((stop, task))
+            Some(coordinator)
         }
     };
-    let proposer = proposer
-        .spawn()
-        .wrap_err("cannot start the proposer thread")?;
     let l1 = match (config.settlement(), deployment) {
         (Some(l1), Some((path, deployment))) => {
-            Some(crate::l1::start(l1, path, deployment, storage.clone()).await?)
+            Some(crate::l1::prepare(l1, path, deployment, storage.clone()).await?)
         }
         _ => None,
     };
-    info!(target: "keel::node", rpc = %rpc.local_addr(), chain_id = spec.chain_id, "keel is running");
+    info!(target: "keel::node", rpc = %rpc.local_addr()?, chain_id = spec.chain_id, "keel is running");
 
-    // Run until a signal, or until the proposer (a critical task) dies.
+    let mut tasks = TaskManager::new();
+    Parts {
+        proposer,
+        rpc,
+        admin,
+        metrics: metrics_server,
+        coordinator,
+        l1,
+    }
+    .spawn(&tasks.executor())?;
+
+    // Run until a signal, or until a critical part ends.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .wrap_err("cannot install the SIGTERM handler")?;
-    let mut check = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => { info!(target: "keel::node", "SIGINT: shutting down"); break }
-            _ = terminate.recv() => { info!(target: "keel::node", "SIGTERM: shutting down"); break }
-            _ = check.tick() => if proposer.is_finished() { break },
-        }
+    let failed = tokio::select! {
+        _ = tokio::signal::ctrl_c() => { info!(target: "keel::node", "SIGINT: shutting down"); None }
+        _ = terminate.recv() => { info!(target: "keel::node", "SIGTERM: shutting down"); None }
+        exit = tasks.critical_exit() => Some(exit),
+    };
+    let stopped = tasks.shutdown(SHUTDOWN_BOUND).await;
+    if let Err(e) = &stopped {
+        warn!(target: "keel::node", error = %e, "shutdown was not clean");
     }
-    if let Some(l1) = l1 {
-        l1.stop().await;
+    match failed {
+        Some(exit) => Err(exit.into()),
+        None => Ok(stopped?),
     }
-    rpc.stop().await;
-    if let Some(admin) = admin {
-        admin.stop().await;
-    }
-    if let Some((stop, task)) = coordinator {
-        let _ = stop.send(());
-        let _ = task.await;
-    }
-    let result = proposer.stop();
-    if let Err(e) = &result {
-        warn!(target: "keel::node", error = %e, "proposer stopped with an error");
-    }
-    result.wrap_err("block production failed")
 }
 
 /// The programs whose proofs this node takes. `exec` at this build's STF version, unless the

@@ -15,6 +15,7 @@ mod cli;
 mod l1;
 mod launch;
 mod metrics;
+mod parts;
 mod plugin_cmd;
 mod plugins;
 mod withdraw;

@@ -11,6 +11,7 @@
 //! back to the native rule and keep producing blocks.
 
 mod bridge;
+mod config;
 pub mod conformance;
 mod engine;
 mod error;
@@ -23,6 +24,10 @@ mod registry;
 mod store;
 
 pub use bridge::{BridgePlugin, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
+pub use config::{
+    DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_MB, MAX_MEMORY_MB, PluginSlotConfig,
+    PluginsConfig,
+};
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};
 pub use fee::{FeeDecision, FeeParams, FeePlugin, ParentSummary};
@@ -31,4 +36,4 @@ pub use manifest::read_component;
 pub use ordering::{CANDIDATE_BYTES, Candidate, Ordering, OrderingContext, OrderingPlugin};
 pub use plugin::{Plugin, PluginStats};
 pub use registry::{ActiveSet, BlockStart, PluginRegistry, ScheduleError, Scheduled};
-pub use store::{DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, PluginLimits};
+pub use store::PluginLimits;

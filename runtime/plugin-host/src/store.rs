@@ -14,15 +14,12 @@ use wasmtime::{
     component::{Component, InstancePre, Linker},
 };
 
-use crate::{CallSite, PluginEngine, PluginError, PluginId, engine::EPOCH_TICK};
+use crate::{
+    CallSite, PluginEngine, PluginError, PluginId,
+    config::{DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_MB},
+    engine::EPOCH_TICK,
+};
 
-/// Default fuel per call: ample for ordering 10,000 candidates, small enough to stop a loop
-/// within milliseconds.
-pub const DEFAULT_FUEL: u64 = 500_000_000;
-/// Default linear-memory limit per instance.
-pub const DEFAULT_MEMORY_BYTES: usize = 64 << 20;
-/// Default wall-clock backstop per call.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(1);
 /// Most table elements a plugin may have (Rust guests use a handful).
 const MAX_TABLE_ELEMENTS: usize = 10_000;
 
@@ -38,10 +35,11 @@ pub struct PluginLimits {
 }
 
 impl Default for PluginLimits {
+    /// The limits of a `[plugins.<slot>]` section that sets none.
     fn default() -> Self {
         Self {
             fuel: DEFAULT_FUEL,
-            memory_bytes: DEFAULT_MEMORY_BYTES,
+            memory_bytes: (DEFAULT_MEMORY_MB << 20) as usize,
             deadline: DEFAULT_DEADLINE,
         }
     }

@@ -22,8 +22,10 @@ mod api;
 mod auth;
 mod batches;
 mod block_id;
+mod config;
 mod convert;
 mod error;
+mod http;
 mod jsonrpc;
 mod plugins;
 mod server;
@@ -34,11 +36,14 @@ pub use api::{
 };
 pub use auth::{JwtError, JwtSecret, MAX_CLOCK_SKEW_SECS};
 pub use batches::{SettlementStatus, WithdrawalProof};
-pub use error::RpcError;
-pub use jsonrpc::Params;
-pub use server::{
-    DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, RpcModule, RpcServer, RpcServerConfig, serve,
+pub use config::{
+    AdminConfig, DEFAULT_GAS_CAP, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RPC_LISTEN, MIN_GAS_CAP, RpcConfig,
 };
+pub use error::RpcError;
+pub use http::serve_http;
+pub use jsonrpc::Params;
+pub use server::{RpcModule, RpcServer, RpcServerConfig};
 
 #[cfg(test)]
 mod tests;

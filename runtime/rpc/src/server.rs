@@ -1,22 +1,23 @@
 //! The HTTP server: hyper over tokio, JSON-RPC framing, bounded bodies and batches.
 
-use std::{convert::Infallible, net::SocketAddr, panic::AssertUnwindSafe, sync::Arc};
+use std::{
+    convert::Infallible, future::Future, net::SocketAddr, panic::AssertUnwindSafe, sync::Arc,
+};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{
     Method, Request as HttpRequest, Response as HttpResponse, StatusCode,
     body::{Bytes, Incoming},
     header,
-    server::conn::http1,
     service::service_fn,
 };
-use hyper_util::rt::TokioIo;
 use serde_json::value::RawValue;
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
-use tracing::{debug, info, warn};
+use tokio::net::TcpListener;
+use tracing::{debug, info};
 
 use crate::{
-    JwtSecret, RpcError,
+    JwtSecret, RpcConfig, RpcError,
+    http::serve_http,
     jsonrpc::{NULL_ID, Params, Request, Response},
 };
 
@@ -38,11 +39,6 @@ pub trait RpcModule: Send + Sync + 'static {
     ) -> Result<Box<RawValue>, RpcError>;
 }
 
-/// Default request body limit (10 MiB).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-/// Default batch limit.
-pub const DEFAULT_MAX_BATCH: usize = 1000;
-
 /// Where and how to listen.
 #[derive(Debug, Clone)]
 pub struct RpcServerConfig {
@@ -59,69 +55,74 @@ pub struct RpcServerConfig {
     pub name: &'static str,
 }
 
-/// A running server.
-#[derive(Debug)]
-pub struct RpcServer {
-    local_addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl RpcServer {
-    /// The address the server listens on (useful with port 0).
-    pub const fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn stop(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
-    }
-}
-
-/// Binds `config.listen` and serves `module` until stopped.
-pub async fn serve<M: RpcModule>(
-    module: Arc<M>,
-    config: RpcServerConfig,
-) -> std::io::Result<RpcServer> {
-    let listener = TcpListener::bind(config.listen).await?;
-    let local_addr = listener.local_addr()?;
-    let (shutdown, mut stopped) = watch::channel(false);
-    let config = Arc::new(config);
-    info!(target: "keel::rpc", %local_addr, authenticated = config.jwt.is_some(), "{} listening", config.name);
-    let task = tokio::spawn(async move {
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        warn!(target: "keel::rpc", error = %e, "accept failed");
-                        continue;
-                    }
-                },
-                _ = stopped.changed() => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let module = module.clone();
-            let config = config.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req| handle(module.clone(), config.clone(), req));
-                if let Err(e) = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                {
-                    debug!(target: "keel::rpc", %peer, error = %e, "connection closed with error");
-                }
-            });
+impl RpcServerConfig {
+    /// The public server of `[rpc]`.
+    pub fn public(rpc: &RpcConfig) -> Self {
+        Self {
+            listen: rpc.listen,
+            max_body_bytes: rpc.max_body_bytes,
+            max_batch: rpc.max_batch_requests,
+            jwt: None,
+            name: "JSON-RPC",
         }
-    });
-    Ok(RpcServer {
-        local_addr,
-        shutdown,
-        task,
-    })
+    }
+
+    /// The admin server on `listen`, with `[rpc]`'s bounds, behind `secret`.
+    pub fn admin(rpc: &RpcConfig, listen: SocketAddr, secret: JwtSecret) -> Self {
+        Self {
+            listen,
+            jwt: Some(secret),
+            name: "admin JSON-RPC",
+            ..Self::public(rpc)
+        }
+    }
+}
+
+/// A JSON-RPC server bound to its address, ready to [`RpcServer::run`].
+#[derive(Debug)]
+pub struct RpcServer<M> {
+    listener: TcpListener,
+    module: Arc<M>,
+    config: Arc<RpcServerConfig>,
+}
+
+impl<M: RpcModule> RpcServer<M> {
+    /// Binds `config.listen` for `module`. Binding apart from running lets a node refuse to
+    /// start (naming the config key) before any of its tasks runs.
+    pub async fn bind(module: Arc<M>, config: RpcServerConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        Ok(Self {
+            listener,
+            module,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The address the server listens on (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes and the requests in flight are answered.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Self {
+            listener,
+            module,
+            config,
+        } = self;
+        info!(target: "keel::rpc", authenticated = config.jwt.is_some(), "{} ready", config.name);
+        serve_http(
+            config.name,
+            listener,
+            move |_peer| {
+                let module = module.clone();
+                let config = config.clone();
+                service_fn(move |req| handle(module.clone(), config.clone(), req))
+            },
+            shutdown,
+        )
+        .await;
+    }
 }
 
 async fn handle<M: RpcModule>(

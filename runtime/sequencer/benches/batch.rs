@@ -7,7 +7,6 @@
 //! asserted.
 
 use std::{
-    path::Path,
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
@@ -18,10 +17,10 @@ use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolConstructor};
-use keel_config::{BatcherConfig, Config};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::ChainSpec;
+use keel_sequencer::config::BatcherConfig;
 use keel_sequencer::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
 use keel_stf::{ProverInput, execute_batch};
 use keel_storage::Storage;
@@ -133,12 +132,7 @@ impl Bench {
                 key.address()
             );
         }
-        let config = Config::from_toml_str(
-            &toml,
-            Path::new("bench.toml"),
-            Vec::<(String, String)>::new(),
-        )
-        .expect("config");
+        let config = keel_sequencer::config::GenesisFile::parse(&toml);
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).expect("open"));
         storage

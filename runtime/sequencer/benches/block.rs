@@ -4,13 +4,12 @@
 //! `cargo bench -p keel-sequencer --bench block` prints medians over several blocks. Inputs are
 //! deterministic (keys from fixed seeds); no number here is asserted.
 
-use std::{path::Path, time::Instant};
+use std::time::Instant;
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer_local::PrivateKeySigner;
-use keel_config::Config;
 use keel_evm::{BaseFeeRule, BlockAttributes, BlockBuilder, Eip1559BaseFee, TxOutcome};
 use keel_primitives::ChainSpec;
 use keel_sequencer::build_genesis;
@@ -36,12 +35,7 @@ fn run(senders: usize, txs_per_block: usize) {
             key.address()
         );
     }
-    let config = Config::from_toml_str(
-        &toml,
-        Path::new("bench.toml"),
-        Vec::<(String, String)>::new(),
-    )
-    .expect("config");
+    let config = keel_sequencer::config::GenesisFile::parse(&toml);
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = Storage::open(&dir.path().join("keel.redb")).expect("open");
     storage

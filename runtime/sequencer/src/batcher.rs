@@ -17,9 +17,9 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use crate::config::BatcherConfig;
 use alloy_consensus::Header;
 use alloy_primitives::Bytes;
-use keel_config::BatcherConfig;
 use keel_primitives::{BatchOutput, BatchSettlement, ChainSpec};
 use keel_stf::{BlockInput, ProverInput, Witness, execute_batch};
 use keel_storage::{Batch, Snapshot, Storage, StorageError};

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::GenesisConfig;
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealable, Sealed};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use keel_config::GenesisConfig;
 use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, L2_BRIDGE_ADDRESS};
 use keel_storage::GenesisWrite;
 use keel_trie::{GenesisAccount, StateRootUpdate, genesis_state};
@@ -40,7 +40,7 @@ pub fn build_genesis(config: &GenesisConfig) -> Genesis {
     let mut alloc = config.alloc.clone();
     alloc
         .entry(L2_BRIDGE_ADDRESS)
-        .or_insert_with(|| keel_config::GenesisAccount {
+        .or_insert_with(|| crate::config::GenesisAccount {
             code: crate::predeploys::l2_bridge_code(),
             ..Default::default()
         });
@@ -50,7 +50,7 @@ pub fn build_genesis(config: &GenesisConfig) -> Genesis {
 /// The genesis block of `config` with exactly `alloc` as its state.
 pub(crate) fn genesis_of(
     config: &GenesisConfig,
-    alloc: &BTreeMap<Address, keel_config::GenesisAccount>,
+    alloc: &BTreeMap<Address, crate::config::GenesisAccount>,
 ) -> Genesis {
     let mut storage = Vec::new();
     let mut codes = Vec::new();

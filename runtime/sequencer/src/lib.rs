@@ -13,6 +13,7 @@
 //! async RPC runtime.
 
 mod batcher;
+pub mod config;
 mod error;
 mod genesis;
 mod metrics;
@@ -26,7 +27,7 @@ pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
 pub use plugins::{BlockFees, BlockRules, PluginFailures};
 pub use predeploys::l2_bridge_code;
-pub use proposer::{BlockSummary, Proposer, ProposerConfig, ProposerHandle};
+pub use proposer::{BlockSummary, Proposer, ProposerConfig};
 
 #[cfg(test)]
 mod tests;

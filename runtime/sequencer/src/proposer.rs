@@ -2,8 +2,7 @@
 
 use std::{
     collections::HashSet,
-    sync::{Arc, Mutex, mpsc},
-    thread::JoinHandle,
+    sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -12,14 +11,15 @@ use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
 use keel_primitives::ChainSpec;
 use keel_storage::{BlockPlugin, BlockWrite, Storage};
+use keel_tasks::Shutdown;
 use tracing::{error, info, info_span, warn};
 
 use keel_plugin_host::OrderingContext;
 
+use crate::config::BatcherConfig;
 use crate::{
     BlockRules, SequencerMetrics, SequencerResult, batcher::OpenBatch, witness::RecordingState,
 };
-use keel_config::BatcherConfig;
 use keel_trie::RecordingReader;
 
 /// The cheapest possible transaction; with less gas left, a block is full.
@@ -300,63 +300,27 @@ impl Proposer {
         })
     }
 
-    /// Runs the proposer on its own thread, one block per `block_time`, until the handle is
-    /// stopped. A storage or execution failure stops the proposer and is returned by
-    /// [`ProposerHandle::stop`] / [`ProposerHandle::join`].
-    pub fn spawn(self) -> std::io::Result<ProposerHandle> {
-        let (stop_tx, stop_rx) = mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("keel-proposer".into()).spawn(move || {
-            let mut next = Instant::now() + self.config.block_time;
-            loop {
-                let wait = next.saturating_duration_since(Instant::now());
-                match stop_rx.recv_timeout(wait) {
-                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                }
-                if let Err(e) = self.build_block() {
-                    error!(target: "keel::sequencer", error = %e, "block production failed; the proposer stops");
-                    return Err(e);
-                }
-                next += self.config.block_time;
-                let now = Instant::now();
-                if next < now {
-                    // Building took longer than a slot: start the next one now rather than
-                    // producing a burst of catch-up blocks.
-                    next = now;
-                }
+    /// Builds one block every `block_time` until `shutdown` is signalled; the block in
+    /// progress is finished and committed first. Runs on the caller's thread (the node gives it
+    /// one of its own: block building is CPU-bound). A storage or execution failure ends the
+    /// loop with the error.
+    pub fn run(self, shutdown: &Shutdown) -> SequencerResult<()> {
+        let mut next = Instant::now() + self.config.block_time;
+        loop {
+            if shutdown.wait(next.saturating_duration_since(Instant::now())) {
+                return Ok(());
             }
-        })?;
-        Ok(ProposerHandle {
-            stop: stop_tx,
-            thread,
-        })
-    }
-}
-
-/// Controls a running proposer thread.
-#[derive(Debug)]
-pub struct ProposerHandle {
-    stop: mpsc::Sender<()>,
-    thread: JoinHandle<SequencerResult<()>>,
-}
-
-impl ProposerHandle {
-    /// Whether the proposer thread has exited (on its own, that means an error).
-    pub fn is_finished(&self) -> bool {
-        self.thread.is_finished()
-    }
-
-    /// Asks the proposer to stop after the block in progress, and waits for it.
-    pub fn stop(self) -> SequencerResult<()> {
-        let _ = self.stop.send(());
-        self.join()
-    }
-
-    /// Waits for the proposer thread to exit.
-    pub fn join(self) -> SequencerResult<()> {
-        match self.thread.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
+            if let Err(e) = self.build_block() {
+                error!(target: "keel::sequencer", error = %e, "block production failed; the proposer stops");
+                return Err(e);
+            }
+            next += self.config.block_time;
+            let now = Instant::now();
+            if next < now {
+                // Building took longer than a slot: start the next one now rather than
+                // producing a burst of catch-up blocks.
+                next = now;
+            }
         }
     }
 }

@@ -88,6 +88,15 @@ pub enum StorageError {
     Trie(#[from] keel_trie::TrieError),
 }
 
+impl StorageError {
+    /// Whether retrying cannot help: the database or its contents are broken, or a write broke
+    /// an invariant of the chain. The exception is [`StorageError::DepositConflict`], which a
+    /// rescan of L1 may resolve and which the deposit watcher reports on every poll instead.
+    pub const fn is_fatal(&self) -> bool {
+        !matches!(self, Self::DepositConflict { .. })
+    }
+}
+
 macro_rules! from_redb {
     ($($ty:ty),*) => {$(
         impl From<$ty> for StorageError {

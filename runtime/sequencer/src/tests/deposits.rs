@@ -35,7 +35,7 @@ fn deposits_go_first_are_credited_or_refunded_and_settle_in_the_batch() {
         &[("max-deposit-wei", "5 ether")],
         keel_plugin_host::PluginLimits::default(),
     );
-    let batcher = keel_config::BatcherConfig {
+    let batcher = crate::config::BatcherConfig {
         max_blocks: 2,
         ..self_checking_batcher()
     };

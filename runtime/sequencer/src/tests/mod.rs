@@ -1,13 +1,12 @@
 //! Genesis against a public client, and whole blocks through pool, revm, trie and redb.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
 use alloy_eips::Encodable2718;
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use keel_config::Config;
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::{ChainSpec, StateReader};
@@ -56,12 +55,7 @@ storage = { "0x0000000000000000000000000000000000000000000000000000000000000001"
 balance = "0x0"
 code = "0x3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff81430311604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500"
 "#;
-    let config = Config::from_toml_str(
-        toml,
-        Path::new("genesis-test.toml"),
-        Vec::<(String, String)>::new(),
-    )
-    .unwrap();
+    let config = crate::config::GenesisFile::parse(toml);
     let genesis = crate::genesis::genesis_of(&config.genesis, &config.genesis.alloc);
     assert_eq!(
         genesis.header.state_root,
@@ -123,7 +117,7 @@ impl Chain {
     fn with(
         plugins: keel_plugin_host::ActiveSet,
         failures: Counter,
-        batcher: keel_config::BatcherConfig,
+        batcher: crate::config::BatcherConfig,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let toml = r#"
@@ -132,9 +126,7 @@ chain_id = 65536999
 [genesis.alloc."0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
 balance = "0x21e19e0c9bab2400000"
 "#;
-        let config =
-            Config::from_toml_str(toml, Path::new("test.toml"), Vec::<(String, String)>::new())
-                .unwrap();
+        let config = crate::config::GenesisFile::parse(toml);
         let storage = Arc::new(Storage::open(&dir.path().join("keel.redb")).unwrap());
         let genesis = build_genesis(&config.genesis);
         assert!(storage.init_genesis(genesis.write()).unwrap());
@@ -225,7 +217,7 @@ fn proposer(
     pool: &Arc<Mempool>,
     plugins: keel_plugin_host::ActiveSet,
     failures: Counter,
-    batcher: keel_config::BatcherConfig,
+    batcher: crate::config::BatcherConfig,
 ) -> Proposer {
     let spec = ChainSpec::ethereum_like(CHAIN_ID);
     Proposer::new(
@@ -256,8 +248,8 @@ fn proposer(
 }
 
 /// The batcher of the test chains: defaults, with the STF run on every sealed batch.
-fn self_checking_batcher() -> keel_config::BatcherConfig {
-    keel_config::BatcherConfig {
+fn self_checking_batcher() -> crate::config::BatcherConfig {
+    crate::config::BatcherConfig {
         self_check: true,
         ..Default::default()
     }

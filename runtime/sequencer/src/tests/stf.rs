@@ -87,7 +87,7 @@ impl Chain {
 
     /// A chain with a store contract (at the dev key's first creation address) and two blocks
     /// of transfers and storage writes, sealed by `batcher`.
-    fn with_two_blocks(batcher: keel_config::BatcherConfig) -> (Self, Address) {
+    fn with_two_blocks(batcher: crate::config::BatcherConfig) -> (Self, Address) {
         let mut chain = Self::with(
             keel_plugin_host::ActiveSet::default(),
             Counter::default(),
@@ -115,7 +115,7 @@ proptest! {
         let mut chain = Chain::with(
             keel_plugin_host::ActiveSet::default(),
             Counter::default(),
-            keel_config::BatcherConfig { max_blocks: 2, ..self_checking_batcher() },
+            crate::config::BatcherConfig { max_blocks: 2, ..self_checking_batcher() },
         );
         chain.send(TxKind::Create, 0, &init_code(&STORE_LOAD_RUNTIME), 200_000);
         chain.proposer.build_block().unwrap();
@@ -165,7 +165,7 @@ fn every_witness_node_is_needed_and_its_absence_is_named() {
     // The store contract's code was deployed inside the batch: the witness has no code; a
     // batch starting after it carries it.
     assert!(input.witness.codes.is_empty());
-    let one_block_batches = keel_config::BatcherConfig {
+    let one_block_batches = crate::config::BatcherConfig {
         max_blocks: 1,
         ..self_checking_batcher()
     };
@@ -285,7 +285,7 @@ fn a_wrong_header_field_is_named() {
 
 #[test]
 fn batches_seal_before_a_bound_and_continue_after_a_restart() {
-    let batcher = keel_config::BatcherConfig {
+    let batcher = crate::config::BatcherConfig {
         max_blocks: 3,
         ..self_checking_batcher()
     };

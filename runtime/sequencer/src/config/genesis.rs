@@ -8,7 +8,15 @@ use serde::{
     de::{Error as _, MapAccess, Visitor},
 };
 
-use crate::units;
+use keel_units::{Violation, ensure};
+
+/// Smallest `genesis.gas_limit`: 5000, geth's `MinGasLimit`.
+pub const MIN_GAS_LIMIT: u64 = 5000;
+/// Largest `genesis.gas_limit`: 2⁶³ − 1, EIP-1985's bound (gas values are signed 64-bit in some
+/// clients and tools).
+pub const MAX_GAS_LIMIT: u64 = i64::MAX as u64;
+/// Largest `genesis.extra_data`: 32 bytes, Ethereum's `MaximumExtraDataSize`.
+pub const MAX_EXTRA_DATA_BYTES: usize = 32;
 
 /// Default `genesis.timestamp`: 0 (1970-01-01). Keeps a genesis hash reproducible across runs;
 /// the first block after it gets the wall-clock time.
@@ -27,15 +35,15 @@ pub struct GenesisConfig {
     /// Genesis timestamp, seconds since the Unix epoch (default [`DEFAULT_GENESIS_TIMESTAMP`]).
     pub timestamp: u64,
     /// Gas limit of the genesis block and of every block after it (default
-    /// [`DEFAULT_GAS_LIMIT`]; between [`crate::MIN_GAS_LIMIT`] and [`crate::MAX_GAS_LIMIT`]).
+    /// [`DEFAULT_GAS_LIMIT`]; between [`MIN_GAS_LIMIT`] and [`MAX_GAS_LIMIT`]).
     pub gas_limit: u64,
     /// Base fee per gas of the genesis block, wei (default [`DEFAULT_GENESIS_BASE_FEE`]; within
     /// `[fees.min_base_fee, fees.max_base_fee]`). Takes unit strings such as `"1 gwei"`.
-    #[serde(deserialize_with = "units::wei_u64")]
+    #[serde(deserialize_with = "keel_units::wei_u64")]
     pub base_fee: u64,
-    /// Header extra data, `0x`-hex, at most [`crate::MAX_EXTRA_DATA_BYTES`] bytes (default
+    /// Header extra data, `0x`-hex, at most [`MAX_EXTRA_DATA_BYTES`] bytes (default
     /// empty).
-    #[serde(deserialize_with = "units::hex_bytes")]
+    #[serde(deserialize_with = "keel_units::hex_bytes")]
     pub extra_data: Bytes,
     /// Accounts at genesis, `[genesis.alloc."0x…"]` (default none). An address may be written
     /// in lower case or with a valid EIP-55 checksum; each account may appear once.
@@ -55,19 +63,46 @@ impl Default for GenesisConfig {
     }
 }
 
+impl GenesisConfig {
+    /// The first rule the section breaks (keys relative to `[genesis]`). The base fee's bounds
+    /// come from `[fees]` and are checked by the config loader.
+    pub fn validate(&self) -> Result<(), Violation> {
+        ensure(
+            (MIN_GAS_LIMIT..=MAX_GAS_LIMIT).contains(&self.gas_limit),
+            "gas_limit",
+            || {
+                format!(
+                    "must be between {MIN_GAS_LIMIT} and {MAX_GAS_LIMIT} (2^63 - 1), got {}",
+                    self.gas_limit
+                )
+            },
+        )?;
+        ensure(
+            self.extra_data.len() <= MAX_EXTRA_DATA_BYTES,
+            "extra_data",
+            || {
+                format!(
+                    "must be at most {MAX_EXTRA_DATA_BYTES} bytes, got {}",
+                    self.extra_data.len()
+                )
+            },
+        )
+    }
+}
+
 /// One genesis account, `[genesis.alloc."0x…"]`. Every key defaults to zero/empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GenesisAccount {
     /// Balance in wei (default 0): an integer, a decimal string (`"10000000000000000000000"`),
     /// a hex string (`"0x21e19e0c9bab2400000"`) or an amount with a unit (`"10000 ether"`,
-    /// `"1.5 gwei"`); see [`crate::parse_wei`].
-    #[serde(deserialize_with = "units::wei_u256")]
+    /// `"1.5 gwei"`); see [`keel_units::parse_wei`].
+    #[serde(deserialize_with = "keel_units::wei_u256")]
     pub balance: U256,
     /// Account nonce (default 0).
     pub nonce: u64,
     /// Contract code, `0x`-hex (default empty: not a contract).
-    #[serde(deserialize_with = "units::hex_bytes")]
+    #[serde(deserialize_with = "keel_units::hex_bytes")]
     pub code: Bytes,
     /// Storage slots, `{ "0x01" = "0xff" }`: `0x`-hex slot → `0x`-hex value (or a non-negative
     /// integer), each up to 32 bytes and left-padded with zeros (default none).
@@ -81,11 +116,11 @@ struct AllocKey(Address, String);
 impl<'de> Deserialize<'de> for AllocKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        match units::parse_address(&text) {
+        match keel_units::parse_address(&text) {
             Ok(address) => Ok(Self(address, text)),
             Err(why) => Err(D::Error::custom(format!(
                 "expected {}, got \"{text}\" ({why})",
-                units::ADDRESS
+                keel_units::ADDRESS
             ))),
         }
     }
@@ -97,11 +132,11 @@ struct SlotKey(U256, String);
 impl<'de> Deserialize<'de> for SlotKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        match units::parse_word(&text) {
+        match keel_units::parse_word(&text) {
             Ok(slot) => Ok(Self(slot, text)),
             Err(why) => Err(D::Error::custom(format!(
                 "expected {}, got \"{text}\" ({why})",
-                units::SLOT
+                keel_units::SLOT
             ))),
         }
     }
@@ -112,7 +147,7 @@ struct SlotValue(U256);
 
 impl<'de> Deserialize<'de> for SlotValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        units::word(deserializer).map(Self)
+        keel_units::word(deserializer).map(Self)
     }
 }
 

@@ -61,7 +61,7 @@ pub fn parse_wei(text: &str) -> Result<U256, String> {
 }
 
 /// Parses `0x` + 1 to 64 hex digits (a 32-byte word, left-padded with zeros).
-pub(crate) fn parse_word(text: &str) -> Result<U256, String> {
+pub fn parse_word(text: &str) -> Result<U256, String> {
     let digits = text.strip_prefix("0x").ok_or("no 0x prefix")?;
     parse_hex_u256(digits)
 }
@@ -75,7 +75,7 @@ fn parse_hex_u256(digits: &str) -> Result<U256, String> {
 
 /// Parses `0x` + 40 hex digits. Mixed case must be a valid EIP-55 checksum, which catches a
 /// mistyped digit; all-lower or all-upper case is taken as is.
-pub(crate) fn parse_address(text: &str) -> Result<Address, String> {
+pub fn parse_address(text: &str) -> Result<Address, String> {
     let digits = text.strip_prefix("0x").ok_or("no 0x prefix")?;
     if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{} hex digits, not 40", digits.len()));
@@ -181,12 +181,12 @@ fn int_to_usize(v: i128) -> Result<usize, String> {
 }
 
 /// An amount of wei as a 256-bit integer; see [`parse_wei`].
-pub(crate) fn wei_u256<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
+pub fn wei_u256<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
     deserializer.deserialize_any(Text::new(WEI, parse_wei).or_int(int_to_u256))
 }
 
 /// An amount of wei that must fit 64 bits (fees per gas); see [`parse_wei`].
-pub(crate) fn wei_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+pub fn wei_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     fn parse(text: &str) -> Result<u64, String> {
         let wei = parse_wei(text)?;
         u64::try_from(wei).map_err(|_| format!("more than {} wei (about 18.4 ether)", u64::MAX))
@@ -195,7 +195,7 @@ pub(crate) fn wei_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64,
 }
 
 /// A 32-byte word: `0x`-hex (up to 64 digits) or a non-negative integer.
-pub(crate) fn word<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
+pub fn word<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
     deserializer.deserialize_any(
         Text::new(
             "a 0x-hex word of at most 32 bytes (\"0xff\") or a non-negative integer",
@@ -206,7 +206,7 @@ pub(crate) fn word<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D
 }
 
 /// `0x`-hex bytes.
-pub(crate) fn hex_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Bytes, D::Error> {
+pub fn hex_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Bytes, D::Error> {
     deserializer.deserialize_any(Text::new(
         "0x-prefixed hex bytes with an even number of digits (\"0x6001\")",
         parse_bytes,
@@ -214,18 +214,18 @@ pub(crate) fn hex_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<By
 }
 
 /// What an address may look like.
-pub(crate) const ADDRESS: &str =
+pub const ADDRESS: &str =
     "a 20-byte address: \"0x\" and 40 hex digits, lower case or EIP-55 checksummed";
 /// What a storage slot may look like.
-pub(crate) const SLOT: &str = "a 0x-hex word of at most 32 bytes (\"0x01\")";
+pub const SLOT: &str = "a 0x-hex word of at most 32 bytes (\"0x01\")";
 
 /// An address; see [`parse_address`].
-pub(crate) fn address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+pub fn address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
     deserializer.deserialize_any(Text::new(ADDRESS, parse_address))
 }
 
 /// A duration in humantime syntax.
-pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     deserializer.deserialize_any(Text::new(
         "a duration like \"1s\" or \"250ms\"",
         parse_duration,
@@ -235,14 +235,12 @@ pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Dur
 const SOCKET_ADDR: &str = "an IP address and port like \"127.0.0.1:1729\" or \"[::1]:1729\"";
 
 /// An IP address and port.
-pub(crate) fn socket_addr<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<SocketAddr, D::Error> {
+pub fn socket_addr<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
     deserializer.deserialize_any(Text::new(SOCKET_ADDR, parse_socket_addr))
 }
 
 /// An IP address and port, or `""` for none.
-pub(crate) fn opt_socket_addr<'de, D: Deserializer<'de>>(
+pub fn opt_socket_addr<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<SocketAddr>, D::Error> {
     fn parse(text: &str) -> Result<Option<SocketAddr>, String> {
@@ -258,9 +256,7 @@ pub(crate) fn opt_socket_addr<'de, D: Deserializer<'de>>(
 }
 
 /// A non-negative integer, or `""` for none.
-pub(crate) fn opt_usize<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<usize>, D::Error> {
+pub fn opt_usize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
     fn parse(text: &str) -> Result<Option<usize>, String> {
         if text.is_empty() {
             Ok(None)
@@ -276,7 +272,7 @@ pub(crate) fn opt_usize<'de, D: Deserializer<'de>>(
 
 /// A string. Integers and booleans are taken as their text, so `KEEL_NODE__LOG=5` (which an
 /// override turns into an integer) still reaches a string key.
-pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     struct Lenient;
     impl Visitor<'_> for Lenient {
         type Value = String;
@@ -301,9 +297,7 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Strin
 
 /// A list of addresses, each as [`address`] takes it; or one string of comma-separated
 /// addresses (what a `KEEL_*` variable can hold).
-pub(crate) fn addresses<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<Address>, D::Error> {
+pub fn addresses<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Address>, D::Error> {
     list_of_texts(deserializer)?
         .iter()
         .map(|text| parse_address(text).map_err(D::Error::custom))
@@ -337,9 +331,7 @@ fn parse_b256(text: &str) -> Result<B256, String> {
 }
 
 /// An optional 32-byte value ([`parse_b256`]); `""` is `None`.
-pub(crate) fn opt_b256<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<B256>, D::Error> {
+pub fn opt_b256<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<B256>, D::Error> {
     let text = string(deserializer)?;
     if text.is_empty() {
         return Ok(None);
@@ -348,7 +340,7 @@ pub(crate) fn opt_b256<'de, D: Deserializer<'de>>(
 }
 
 /// A list of 32-byte values ([`parse_b256`]), or one comma-separated string of them.
-pub(crate) fn b256s<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<B256>, D::Error> {
+pub fn b256s<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<B256>, D::Error> {
     list_of_texts(deserializer)?
         .iter()
         .map(|text| parse_b256(text).map_err(D::Error::custom))
@@ -356,14 +348,12 @@ pub(crate) fn b256s<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<B2
 }
 
 /// A filesystem path; like [`string`].
-pub(crate) fn path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+pub fn path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
     string(deserializer).map(PathBuf::from)
 }
 
 /// An optional path: `""` is `None`.
-pub(crate) fn opt_path<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<PathBuf>, D::Error> {
+pub fn opt_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<PathBuf>, D::Error> {
     string(deserializer).map(|s| (!s.is_empty()).then(|| PathBuf::from(s)))
 }
 

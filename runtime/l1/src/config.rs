@@ -1,0 +1,217 @@
+//! `[l1]`: the section of the config file this crate owns.
+
+use std::{path::PathBuf, time::Duration};
+
+use alloy::primitives::{Address, B256};
+use humantime_serde::re::humantime::format_duration;
+use keel_units::{Violation, ensure};
+use serde::Deserialize;
+
+// ---- [l1] -----------------------------------------------------------------------------------
+
+/// Default `l1.confirmations`: 2 L1 blocks. A deposit is credited on L2 only once this many
+/// blocks sit on top of it (counting its own), so a shallow L1 reorganisation cannot un-make a
+/// credited deposit.
+pub const DEFAULT_L1_CONFIRMATIONS: u64 = 2;
+/// Default `l1.poll_interval`: 1 s, about an L1 dev node's block time (mainnet's is 12 s).
+pub const DEFAULT_L1_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Default `l1.max_deposits_per_block`: 64. Deposits use no L2 gas; the bound keeps one block's
+/// work (and its witness) small when a backlog has built up.
+pub const DEFAULT_MAX_DEPOSITS_PER_BLOCK: usize = 64;
+/// Default `l1.tx_timeout`: 30 s. A settlement transaction not mined by then is sent again with
+/// the same nonce and higher fees.
+pub const DEFAULT_L1_TX_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `l1.fee_bump_percent`: 25 %, above the 10 % (geth) and 12.5 % (anvil, reth) that a
+/// replacement must pay.
+pub const DEFAULT_FEE_BUMP_PERCENT: u64 = 25;
+/// Default `l1.deposit_inclusion_period`: 1 hour, what `keel deploy` gives the bridge as the
+/// time every deposit has to be included on L2.
+pub const DEFAULT_DEPOSIT_INCLUSION_PERIOD: Duration = Duration::from_secs(3600);
+/// Default `l1.max_scan_blocks`: 1,000 L1 blocks per `eth_getLogs` query, under the limits
+/// public L1 endpoints set.
+pub const DEFAULT_MAX_SCAN_BLOCKS: u64 = 1_000;
+
+/// Shortest `l1.poll_interval`: 10 ms; polling faster only loads the L1 node.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// `[l1]`: the L1 the rollup settles on, through the contracts `keel deploy` put there. With it
+/// the node watches the bridge for deposits, commits every sealed batch and sends every proof.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1Config {
+    /// Whether the node settles at all (default `true`). `false` keeps the section (for
+    /// `keel deploy` and `keel withdraw`) but runs the node without L1, as if it were absent.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The L1 node's JSON-RPC URL, e.g. `"http://127.0.0.1:8545"` (required).
+    #[serde(deserialize_with = "keel_units::string")]
+    pub rpc_url: String,
+    /// The deployment file `keel deploy` wrote: L1 chain id and contract addresses (default
+    /// `None`: `<datadir>/l1-deployment.json`; a relative path is resolved from the config
+    /// file's directory).
+    #[serde(default, deserialize_with = "keel_units::opt_path")]
+    pub deployment: Option<PathBuf>,
+    /// The sequencer's L1 private key (hex): it deploys, commits batches and sends proofs
+    /// (required). Prefer `KEEL_L1__SEQUENCER_KEY` in the environment to writing it here.
+    #[serde(deserialize_with = "keel_units::string")]
+    pub sequencer_key: String,
+    /// L1 blocks a deposit needs (its own included) before it is credited on L2 (default
+    /// [`DEFAULT_L1_CONFIRMATIONS`]; at least 1).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// How often the L1 is asked for new blocks, commits and verifications (default
+    /// [`DEFAULT_L1_POLL_INTERVAL`]).
+    #[serde(
+        default = "default_poll_interval",
+        deserialize_with = "keel_units::duration"
+    )]
+    pub poll_interval: Duration,
+    /// Most L1 blocks per deposit-log query (default [`DEFAULT_MAX_SCAN_BLOCKS`]).
+    #[serde(default = "default_max_scan_blocks")]
+    pub max_scan_blocks: u64,
+    /// Most deposits one L2 block includes (default [`DEFAULT_MAX_DEPOSITS_PER_BLOCK`]).
+    #[serde(default = "default_max_deposits_per_block")]
+    pub max_deposits_per_block: usize,
+    /// Commit sealed batches to `OnChainProposer` (default `true`; `false` for a node that only
+    /// follows deposits).
+    #[serde(default = "yes")]
+    pub commit: bool,
+    /// Send stored proofs to `OnChainProposer.verifyBatch` (default `true`).
+    #[serde(default = "yes")]
+    pub verify: bool,
+    /// A settlement transaction not mined within this is replaced with higher fees (default
+    /// [`DEFAULT_L1_TX_TIMEOUT`]).
+    #[serde(
+        default = "default_tx_timeout",
+        deserialize_with = "keel_units::duration"
+    )]
+    pub tx_timeout: Duration,
+    /// How much a replacement raises both fee caps, percent (default
+    /// [`DEFAULT_FEE_BUMP_PERCENT`]; at least 13, what every L1 client accepts).
+    #[serde(default = "default_fee_bump_percent")]
+    pub fee_bump_percent: u64,
+    /// `keel deploy` only: how long the bridge gives each deposit to be included on L2 (default
+    /// [`DEFAULT_DEPOSIT_INCLUSION_PERIOD`]).
+    #[serde(
+        default = "default_inclusion_period",
+        deserialize_with = "keel_units::duration"
+    )]
+    pub deposit_inclusion_period: Duration,
+    /// `keel deploy` only: the prover keys the development verifier accepts (addresses). Empty
+    /// (the default) deploys no development verifier; it can be deployed only on dev chains.
+    #[serde(default, deserialize_with = "keel_units::addresses")]
+    pub dev_provers: Vec<Address>,
+    /// `keel deploy` only: the prover keys the attesting verifier accepts (addresses of
+    /// `keel-prover --backend openvm --attester-key`). Empty (the default) deploys none.
+    #[serde(default, deserialize_with = "keel_units::addresses")]
+    pub attesting_provers: Vec<Address>,
+    /// `keel deploy` only: the guest program the attesting verifier pins, as
+    /// `keel-prover --backend openvm --print-program` prints it (0x and 64 hex digits; required
+    /// with `attesting_provers`).
+    #[serde(default, deserialize_with = "keel_units::opt_b256")]
+    pub attesting_program: Option<B256>,
+    /// `keel deploy` only: the folder `keel-prover --backend openvm --openvm-proof evm
+    /// --write-evm-verifier DIR` wrote (OpenVM's generated halo2 verifier and the program it
+    /// pins): deploys it and an `OpenVmVerifier` in front of it. Unset (the default): none.
+    #[serde(default)]
+    pub openvm_evm_verifier: Option<std::path::PathBuf>,
+}
+
+const fn yes() -> bool {
+    true
+}
+const fn default_confirmations() -> u64 {
+    DEFAULT_L1_CONFIRMATIONS
+}
+const fn default_poll_interval() -> Duration {
+    DEFAULT_L1_POLL_INTERVAL
+}
+const fn default_max_scan_blocks() -> u64 {
+    DEFAULT_MAX_SCAN_BLOCKS
+}
+const fn default_max_deposits_per_block() -> usize {
+    DEFAULT_MAX_DEPOSITS_PER_BLOCK
+}
+const fn default_tx_timeout() -> Duration {
+    DEFAULT_L1_TX_TIMEOUT
+}
+const fn default_fee_bump_percent() -> u64 {
+    DEFAULT_FEE_BUMP_PERCENT
+}
+const fn default_inclusion_period() -> Duration {
+    DEFAULT_DEPOSIT_INCLUSION_PERIOD
+}
+
+impl L1Config {
+    /// The first rule the section breaks (keys relative to `[l1]`).
+    pub fn validate(&self) -> Result<(), Violation> {
+        ensure(!self.rpc_url.is_empty(), "rpc_url", || {
+            "must be the L1 node's JSON-RPC URL, e.g. \"http://127.0.0.1:8545\"".into()
+        })?;
+        ensure(
+            self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://"),
+            "rpc_url",
+            || format!("must be an http:// or https:// URL, got {:?}", self.rpc_url),
+        )?;
+        ensure(
+            self.sequencer_key.trim().parse::<B256>().is_ok(),
+            "sequencer_key",
+            || {
+                "must be a private key: \"0x\" and 64 hex digits (set it with \
+                 KEEL_L1__SEQUENCER_KEY to keep it out of the file)"
+                    .into()
+            },
+        )?;
+        ensure(self.confirmations > 0, "confirmations", || {
+            "must be >= 1, got 0".into()
+        })?;
+        ensure(self.max_scan_blocks > 0, "max_scan_blocks", || {
+            "must be >= 1, got 0".into()
+        })?;
+        ensure(
+            self.max_deposits_per_block > 0,
+            "max_deposits_per_block",
+            || "must be >= 1, got 0".into(),
+        )?;
+        ensure(
+            self.poll_interval >= MIN_POLL_INTERVAL,
+            "poll_interval",
+            || {
+                format!(
+                    "must be at least {}, got {}",
+                    format_duration(MIN_POLL_INTERVAL),
+                    format_duration(self.poll_interval)
+                )
+            },
+        )?;
+        ensure(
+            self.tx_timeout >= Duration::from_secs(1),
+            "tx_timeout",
+            || "must be at least 1s".into(),
+        )?;
+        ensure(
+            (13..=1000).contains(&self.fee_bump_percent),
+            "fee_bump_percent",
+            || {
+                format!(
+                    "must be within 13..=1000 (L1 nodes refuse a replacement under 12.5 %), got {}",
+                    self.fee_bump_percent
+                )
+            },
+        )?;
+        ensure(
+            self.attesting_provers.is_empty() || self.attesting_program.is_some(),
+            "attesting_program",
+            || {
+                "is required with l1.attesting_provers: the program commitment that \
+                 `keel-prover --backend openvm --print-program` prints"
+                    .into()
+            },
+        )?;
+        ensure(
+            self.deposit_inclusion_period.as_secs() > 0,
+            "deposit_inclusion_period",
+            || "must be at least 1s, e.g. \"1h\"".into(),
+        )
+    }
+}

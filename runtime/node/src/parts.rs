@@ -1,0 +1,99 @@
+//! Every long-lived part of a node, in one place: its name under the supervisor, and how it is
+//! spawned.
+//!
+//! | name          | what                                        | runs on          | when          |
+//! |---------------|---------------------------------------------|------------------|---------------|
+//! | `proposer`    | builds, seals and persists one block per slot | its own thread | always        |
+//! | `rpc`         | public JSON-RPC (HTTP)                      | tokio            | always        |
+//! | `admin-rpc`   | admin JSON-RPC behind a JWT (plugin swaps)  | tokio            | `admin.listen`|
+//! | `metrics`     | Prometheus `GET /metrics`                   | tokio            | `metrics.listen` |
+//! | `coordinator` | leases batches to provers, takes proofs     | tokio            | `prover.listen` |
+//! | `l1-watcher`  | records confirmed L1 deposits               | tokio            | `[l1]`        |
+//! | `l1-settler`  | commits batches and sends proofs to L1      | tokio            | `[l1]`        |
+//!
+//! Each is *critical*: if it ends, fails or panics while the node runs, the node stops with its
+//! name in the error and a non-zero exit. A stop (SIGINT/SIGTERM) reaches every part: servers
+//! stop accepting and answer the requests in flight, the proposer finishes and commits the
+//! block in progress, L1 tasks drop what they wait for (L1 is the record). The supervisor waits
+//! for all of them at most [`SHUTDOWN_BOUND`].
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use keel_coordinator::Coordinator;
+use keel_rpc::{AdminApi, EthApi, RpcServer};
+use keel_sequencer::Proposer;
+use keel_tasks::{TaskError, TaskExecutor};
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+
+use crate::l1::L1Parts;
+
+/// The block producer.
+pub(crate) const PROPOSER: &str = "proposer";
+/// The public JSON-RPC server.
+pub(crate) const RPC: &str = "rpc";
+/// The admin JSON-RPC server.
+pub(crate) const ADMIN_RPC: &str = "admin-rpc";
+/// The Prometheus endpoint.
+pub(crate) const METRICS: &str = "metrics";
+/// The proof coordinator.
+pub(crate) const COORDINATOR: &str = "coordinator";
+/// The L1 deposit watcher.
+pub(crate) const L1_WATCHER: &str = "l1-watcher";
+/// The L1 settler (commits and proofs).
+pub(crate) const L1_SETTLER: &str = "l1-settler";
+
+/// How long a stop may take: long enough for the proposer to finish a full block and for RPC
+/// calls in flight to be answered, short enough for a service manager's stop timeout.
+pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(10);
+
+/// The node's parts, bound to their addresses and ready to run.
+pub(crate) struct Parts {
+    pub(crate) proposer: Proposer,
+    pub(crate) rpc: RpcServer<EthApi>,
+    pub(crate) admin: Option<RpcServer<AdminApi>>,
+    pub(crate) metrics: Option<(TcpListener, Arc<Registry>)>,
+    pub(crate) coordinator: Option<Coordinator>,
+    pub(crate) l1: Option<L1Parts>,
+}
+
+impl Parts {
+    /// Spawns every part through `executor`.
+    pub(crate) fn spawn(self, executor: &TaskExecutor) -> Result<(), TaskError> {
+        let Self {
+            proposer,
+            rpc,
+            admin,
+            metrics,
+            coordinator,
+            l1,
+        } = self;
+        executor.spawn_critical_thread(PROPOSER, move |shutdown| proposer.run(&shutdown))?;
+        executor.spawn_critical(RPC, |shutdown| async move {
+            rpc.run(shutdown.signalled()).await;
+            Ok::<_, Infallible>(())
+        });
+        if let Some(admin) = admin {
+            executor.spawn_critical(ADMIN_RPC, |shutdown| async move {
+                admin.run(shutdown.signalled()).await;
+                Ok::<_, Infallible>(())
+            });
+        }
+        if let Some((listener, registry)) = metrics {
+            executor.spawn_critical(METRICS, |shutdown| async move {
+                crate::metrics::run(listener, registry, shutdown.signalled()).await;
+                Ok::<_, Infallible>(())
+            });
+        }
+        if let Some(coordinator) = coordinator {
+            executor.spawn_critical(COORDINATOR, |shutdown| async move {
+                coordinator.run(shutdown.signalled()).await;
+                Ok::<_, Infallible>(())
+            });
+        }
+        if let Some(l1) = l1 {
+            l1.spawn(executor);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! [`serve_http`]: the one HTTP/1.1 accept loop of the node (JSON-RPC, admin API, metrics).
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use hyper::{
+    Request, Response,
+    body::{Body, Incoming},
+    server::conn::http1,
+    service::Service,
+};
+use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use tokio::net::TcpListener;
+use tracing::{debug, info, warn};
+
+/// First wait after a failed `accept`; doubled per failure up to [`MAX_ACCEPT_BACKOFF`].
+const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+/// Longest wait between two `accept`s after failures: out of file descriptors (EMFILE) or
+/// memory, retrying at once would spin a core and flood the log.
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Serves HTTP/1.1 connections from `listener` until `shutdown` completes, each with the service
+/// `make_service(peer)` returns; then stops accepting, lets requests in flight finish (idle
+/// keep-alive connections are closed at once) and returns.
+///
+/// A failed `accept` (EMFILE, ENOMEM, a connection reset before it was accepted) is logged and
+/// retried after a backoff that grows to [`MAX_ACCEPT_BACKOFF`]; it never ends the loop.
+pub async fn serve_http<S, B>(
+    name: &'static str,
+    listener: TcpListener,
+    make_service: impl Fn(SocketAddr) -> S,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let local = listener.local_addr().ok();
+    info!(target: "keel::rpc", server = name, listen = ?local, "HTTP server listening");
+    let graceful = GracefulShutdown::new();
+    let mut backoff = MIN_ACCEPT_BACKOFF;
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => {
+                    backoff = MIN_ACCEPT_BACKOFF;
+                    accepted
+                }
+                Err(error) => {
+                    warn!(target: "keel::rpc", server = name, %error, retry_in = ?backoff, "accept failed");
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_ACCEPT_BACKOFF);
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), make_service(peer));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                debug!(target: "keel::rpc", server = name, %peer, %error, "connection closed with an error");
+            }
+        });
+    }
+    // Requests in flight finish; the supervisor bounds how long that may take.
+    graceful.shutdown().await;
+    debug!(target: "keel::rpc", server = name, "HTTP server stopped");
+}
