@@ -38,12 +38,13 @@ async fn l2_balance(node: &KeelNode, who: Address) -> eyre::Result<U256> {
     Ok(node.provider().get_balance(who).await?)
 }
 
+/// Deposits `value` for `recipient`; returns the L1 block it landed in.
 async fn deposit(
     l1: &DynProvider,
     deployment: &Deployment,
     recipient: Address,
     value: U256,
-) -> eyre::Result<()> {
+) -> eyre::Result<u64> {
     let receipt = CommonBridge::new(deployment.common_bridge, l1)
         .deposit(recipient)
         .value(value)
@@ -52,7 +53,17 @@ async fn deposit(
         .get_receipt()
         .await?;
     ensure!(receipt.status(), "deposit reverted: {receipt:?}");
-    Ok(())
+    receipt
+        .block_number
+        .ok_or_else(|| eyre::eyre!("the deposit's receipt names no block"))
+}
+
+/// Waits until `anvil` has mined block `number`.
+async fn l1_reaches(anvil: &Anvil, number: u64) -> eyre::Result<()> {
+    eventually(&format!("L1 block {number}"), TIMEOUT, || async {
+        Ok((anvil.provider().get_block_number().await? >= number).then_some(()))
+    })
+    .await
 }
 
 async fn withdrawal_proof(node: &KeelNode, tx: B256) -> eyre::Result<Value> {
@@ -124,8 +135,9 @@ async fn round_trip(
     let bob = PrivateKeySigner::random().address();
     let quarter = parse_ether("0.25")?;
     node.kill9()?;
-    deposit(&depositor, deployment, bob, quarter).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let landed = deposit(&depositor, deployment, bob, quarter).await?;
+    // Confirmed (one block on top) before the node is back.
+    l1_reaches(anvil, landed + 1).await?;
     node.restart().await?;
     eventually(
         "the deposit made while the node was down",
@@ -170,7 +182,19 @@ async fn round_trip(
     )
     .await?;
     anvil.stop()?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Down until the node has met the outage (a failed L1 poll in its log), then back.
+    let log = node.log_path().to_owned();
+    let failures = || {
+        std::fs::read_to_string(&log).map_or(0, |text| {
+            text.matches("settlement step failed").count()
+                + text.matches("deposit scan failed").count()
+        })
+    };
+    let before = failures();
+    eventually("the node to meet the L1 outage", TIMEOUT, || async {
+        Ok((failures() > before).then_some(()))
+    })
+    .await?;
     anvil.restart().await?;
 
     let proof = eventually(
@@ -256,7 +280,8 @@ async fn round_trip(
     // The node is stopped first, and anything it had in flight given two L1 blocks to land, so
     // the count cannot race a commit of the next batch.
     node.kill9()?;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let now = anvil.provider().get_block_number().await?;
+    l1_reaches(anvil, now + 2).await?;
     let sequencer: PrivateKeySigner = SEQUENCER_KEY.parse()?;
     let (committed, verified) = proposer_progress(anvil, deployment).await?;
     let nonce = l1_nonce(anvil, sequencer.address()).await?;
@@ -417,7 +442,9 @@ async fn busy_sequencer(
             sent
         })
     };
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Transfers are flowing into blocks before the deposit is made.
+    let head = l2.get_block_number().await?;
+    keel_e2e::wait::wait_for_block(&l2, head + 2, TIMEOUT).await?;
 
     let recipient = PrivateKeySigner::random().address();
     let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[3])?;

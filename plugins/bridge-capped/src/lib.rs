@@ -1,19 +1,24 @@
-//! Keel bridge rules: refund any deposit above a cap; allow every withdrawal.
+//! Keel bridge rules: refund any deposit above a cap; reject withdrawals above another.
 //!
 //! Settings:
 //!
 //! - `max-deposit-wei` (required): the largest deposit credited, an amount of wei as the node
 //!   config writes one: a decimal string (up to 2^256 - 1), `0x` hex, or a number with a unit
 //!   (`"10 ether"`; see [`Wei`]). A deposit of exactly the cap is credited.
+//! - `max-withdrawal-wei` (optional, default: no cap): the largest withdrawal allowed. The
+//!   node leaves a transaction that asks for more out of the block (it stays the user's to
+//!   force from L1, where no plugin decides).
 //!
 //! The bridge functions cannot return an error, so a missing or malformed cap fails closed:
-//! every deposit is refunded, with the settings error as the reason. A refund moves no value
-//! but back to the depositor.
+//! every deposit is refunded (or every withdrawal rejected), with the settings error as the
+//! reason. A refund moves no value but back to the depositor.
 
 use keel_plugin_sdk::prelude::*;
 
-/// The settings key of the cap.
+/// The settings key of the deposit cap.
 pub const MAX_DEPOSIT_WEI: &str = "max-deposit-wei";
+/// The settings key of the withdrawal cap.
+pub const MAX_WITHDRAWAL_WEI: &str = "max-withdrawal-wei";
 
 /// Caps deposits.
 #[derive(Debug)]
@@ -35,8 +40,15 @@ impl BridgeRules for Capped {
         }
     }
 
-    fn on_withdrawal(_withdrawal: &Withdrawal, _settings: &Settings<'_>) -> WithdrawalDecision {
-        WithdrawalDecision::Allow
+    fn on_withdrawal(withdrawal: &Withdrawal, settings: &Settings<'_>) -> WithdrawalDecision {
+        match settings.parse_opt::<Wei<U256>>(MAX_WITHDRAWAL_WEI) {
+            Err(e) => WithdrawalDecision::Reject(e.to_string()),
+            Ok(Some(Wei(cap))) if withdrawal.value > cap => WithdrawalDecision::Reject(format!(
+                "withdrawal of {} wei exceeds the cap of {cap} wei (`{MAX_WITHDRAWAL_WEI}`)",
+                withdrawal.value
+            )),
+            Ok(_) => WithdrawalDecision::Allow,
+        }
     }
 }
 
@@ -132,15 +144,31 @@ mod tests {
     }
 
     #[test]
-    fn allows_withdrawals() {
-        let withdrawal = Withdrawal {
+    fn withdrawals_are_capped_only_when_a_cap_is_set() {
+        let withdrawal = |value: u64| Withdrawal {
             l2_sender: Address::from([3; 20]),
             l1_receiver: Address::from([4; 20]),
-            value: U256::MAX,
+            value: U256::from(value),
         };
         assert_eq!(
-            Capped::on_withdrawal(&withdrawal, &Settings::new(&[])),
+            Capped::on_withdrawal(&withdrawal(u64::MAX), &Settings::new(&[])),
             WithdrawalDecision::Allow
         );
+        let cap = vec![(MAX_WITHDRAWAL_WEI.to_owned(), "100 wei".to_owned())];
+        assert_eq!(
+            Capped::on_withdrawal(&withdrawal(100), &Settings::new(&cap)),
+            WithdrawalDecision::Allow
+        );
+        assert_eq!(
+            Capped::on_withdrawal(&withdrawal(101), &Settings::new(&cap)),
+            WithdrawalDecision::Reject(
+                "withdrawal of 101 wei exceeds the cap of 100 wei (`max-withdrawal-wei`)".into()
+            )
+        );
+        let bad = vec![(MAX_WITHDRAWAL_WEI.to_owned(), "lots".to_owned())];
+        assert!(matches!(
+            Capped::on_withdrawal(&withdrawal(1), &Settings::new(&bad)),
+            WithdrawalDecision::Reject(_)
+        ));
     }
 }

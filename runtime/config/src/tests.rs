@@ -980,6 +980,7 @@ fn other_programs_variables_leave_the_node_alone() {
     // but name no key of it.
     for var in [
         "KEEL_PROVER_DEV_KEY",
+        "KEEL_PROVER_ATTESTER_KEY",
         "KEEL_PROVER_COORDINATOR",
         "KEEL_BIN",
         "KEEL_TEST_FAULT",

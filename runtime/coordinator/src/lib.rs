@@ -15,7 +15,9 @@
 
 mod config;
 pub mod protocol;
+mod refusal;
 mod server;
 
 pub use config::{DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig};
-pub use server::{Coordinator, CoordinatorConfig, ProgramId};
+pub use refusal::Refusal;
+pub use server::{Clock, Coordinator, CoordinatorConfig, ProgramId, SystemClock};

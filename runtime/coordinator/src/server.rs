@@ -14,42 +14,64 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use keel_primitives::{ProofParts, VerifierKind};
-use keel_storage::{Lease, Storage, StorageError, StoredProof};
+use keel_primitives::{BackendKind, ProofParts, VerifierKind};
+use keel_primitives::{Lease, StoredProof};
+use keel_storage::{Storage, StorageError};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
 };
 use tracing::{Instrument, Span, debug, field, info, info_span, warn};
 
-use crate::protocol::{
-    ErrorCode, FailureRecorded, FrameCodec, Hello, Message, NoWork, PROTOCOL_VERSION,
-    ProofAccepted, ProtocolError, ReportFailure, SubmitProof, Welcome, Work, write_message,
+use crate::{
+    Refusal,
+    protocol::{
+        FailureRecorded, FrameCodec, Hello, Message, NoWork, PROTOCOL_VERSION, ProofAccepted,
+        ProtocolError, ReportFailure, SubmitProof, Welcome, Work, write_message,
+    },
 };
 
 /// A program a prover may run: a backend and the version of what it proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramId {
-    /// `exec`, `openvm`.
-    pub backend: String,
+    /// The backend.
+    pub backend: BackendKind,
     /// The program version the backend announces.
     pub version: String,
 }
 
 impl ProgramId {
     /// The program `version` proven with `backend`.
-    pub fn new(backend: impl Into<String>, version: impl Into<String>) -> Self {
+    pub fn new(backend: BackendKind, version: impl Into<String>) -> Self {
         Self {
-            backend: backend.into(),
+            backend,
             version: version.into(),
         }
     }
 }
 
-impl From<(String, String)> for ProgramId {
-    /// `(backend, version)`.
-    fn from((backend, version): (String, String)) -> Self {
-        Self::new(backend, version)
+impl core::fmt::Display for ProgramId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", self.backend, self.version)
+    }
+}
+
+/// Where the coordinator reads the time: lease expiry and proof receipts. Injected so that tests
+/// can move time on instead of sleeping.
+pub trait Clock: Send + Sync + core::fmt::Debug + 'static {
+    /// Now, Unix milliseconds.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, millis)
     }
 }
 
@@ -80,13 +102,14 @@ pub struct CoordinatorConfig {
 /// ```no_run
 /// # async fn launch(storage: std::sync::Arc<keel_storage::Storage>) -> std::io::Result<()> {
 /// use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
+/// use keel_primitives::BackendKind;
 /// use std::time::Duration;
 ///
 /// let config = CoordinatorConfig {
 ///     listen: "127.0.0.1:3900".parse().expect("an address"),
 ///     lease_timeout: Duration::from_secs(600),
 ///     chain_id: 42,
-///     accepted: vec![ProgramId::new("exec", "keel-stf/0.1.0/input-v1")],
+///     accepted: vec![ProgramId::new(BackendKind::Exec, "keel-stf/0.1.0/input-v1")],
 ///     retry_after: Duration::from_millis(500),
 ///     required_parts: vec![],
 /// };
@@ -118,18 +141,19 @@ struct Shared {
     /// Batches below this one all have proofs: where the search for work starts.
     first_unproven: AtomicU64,
     next_lease_id: AtomicU64,
+    clock: Arc<dyn Clock>,
 }
 
 /// What a connection's prover said it is.
 #[derive(Debug)]
 struct Peer {
     prover: String,
-    backend: String,
+    backend: BackendKind,
     program_version: String,
 }
 
-/// Why a connection ends: an error reply to send first, or nothing (the peer left).
-type Close = Option<Box<Message>>;
+/// Why a connection ends: a refusal to send first, or nothing (the peer left).
+type Close = Option<Refusal>;
 
 impl Coordinator {
     /// Binds `config.listen` and loads the leases stored by earlier runs.
@@ -143,7 +167,7 @@ impl Coordinator {
             .await
             .map_err(std::io::Error::other)?
             .map_err(std::io::Error::other)?;
-        let now = now_ms();
+        let now = SystemClock.now_ms();
         let live = leases.iter().filter(|l| l.expires_at_ms > now).count();
         if !leases.is_empty() {
             info!(target: "keel::coordinator", leases = leases.len(), live, lapsed = leases.len() - live, "leases from the previous run");
@@ -165,8 +189,17 @@ impl Coordinator {
                 leasing: Mutex::new(()),
                 first_unproven: AtomicU64::new(1),
                 next_lease_id: AtomicU64::new(seed),
+                clock: Arc::new(SystemClock),
             }),
         })
+    }
+
+    /// Reads the time from `clock` instead of the system's (tests move time on with it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.clock = clock;
+        }
+        self
     }
 
     /// Refuses frames from provers longer than `max_frame` bytes (default
@@ -210,11 +243,12 @@ impl Coordinator {
 impl Shared {
     async fn serve(self: Arc<Self>, mut stream: TcpStream, codec: FrameCodec) {
         let Err(close) = self.converse(&mut stream, codec).await;
-        if let Some(reply) = close {
-            if let Message::Error(error) = &*reply {
-                warn!(target: "keel::coordinator", code = error.code, message = %error.message, "refused; closing the connection");
-            }
-            if write_message(&mut stream, &reply).await.is_ok() {
+        if let Some(refusal) = close {
+            warn!(target: "keel::coordinator", code = refusal.code() as u16, %refusal, "refused; closing the connection");
+            if write_message(&mut stream, &refusal.to_message())
+                .await
+                .is_ok()
+            {
                 linger(&mut stream).await;
             }
         }
@@ -229,12 +263,7 @@ impl Shared {
     ) -> Result<std::convert::Infallible, Close> {
         let peer = match read(stream, codec).await? {
             Message::Hello(hello) => self.greet(hello)?,
-            other => {
-                return Err(Some(Box::new(Message::error(
-                    ErrorCode::UnexpectedMessage,
-                    format!("expected Hello first, got {}", other.name()),
-                ))));
-            }
+            other => return Err(Some(Refusal::ExpectedHello(other.name()))),
         };
         Span::current().record("name", peer.prover.as_str());
         info!(target: "keel::coordinator", prover = %peer.prover, backend = %peer.backend, program = %peer.program_version, "prover connected");
@@ -254,14 +283,11 @@ impl Shared {
                 Message::ReportFailure(failure) => {
                     self.clone().record_failure(&peer, failure).await
                 }
-                other => Err(Message::error(
-                    ErrorCode::UnexpectedMessage,
-                    format!("{} is not a message a prover sends", other.name()),
-                )),
+                other => Err(Refusal::NotFromProver(other.name())),
             };
             match reply {
                 Ok(reply) => self.send(stream, reply).await?,
-                Err(refusal) => return Err(Some(Box::new(refusal))),
+                Err(refusal) => return Err(Some(refusal)),
             }
         }
     }
@@ -273,50 +299,36 @@ impl Shared {
         })
     }
 
-    fn greet(&self, hello: Hello) -> Result<Peer, Close> {
+    fn greet(&self, hello: Hello) -> Result<Peer, Refusal> {
         if hello.protocol_version != PROTOCOL_VERSION {
-            return Err(Some(Box::new(Message::error(
-                ErrorCode::UnsupportedProtocol,
-                format!(
-                    "protocol version {} is not supported; this node speaks version {PROTOCOL_VERSION}",
-                    hello.protocol_version
-                ),
-            ))));
+            return Err(Refusal::UnsupportedProtocol(hello.protocol_version));
         }
+        let backend = hello.backend.parse::<BackendKind>().ok();
         let accepted = self
             .config
             .accepted
             .iter()
-            .any(|p| p.backend == hello.backend && p.version == hello.program_version);
-        if !accepted {
-            let versions: Vec<String> = self
-                .config
-                .accepted
-                .iter()
-                .map(|p| format!("{} {}", p.backend, p.version))
-                .collect();
-            return Err(Some(Box::new(Message::error(
-                ErrorCode::ProgramMismatch,
-                format!(
-                    "program version {} is not accepted for backend {}; this node accepts: {}. \
-                     Run a keel-prover built from the same Keel release as the node",
-                    hello.program_version,
-                    hello.backend,
-                    versions.join(", ")
-                ),
-            ))));
-        }
+            .any(|p| Some(p.backend) == backend && p.version == hello.program_version);
+        let (Some(backend), true) = (backend, accepted) else {
+            let accepted: Vec<String> =
+                self.config.accepted.iter().map(|p| p.to_string()).collect();
+            return Err(Refusal::ProgramMismatch {
+                backend: hello.backend,
+                version: hello.program_version,
+                accepted: accepted.join(", "),
+            });
+        };
         Ok(Peer {
             prover: hello.prover,
-            backend: hello.backend,
+            backend,
             program_version: hello.program_version,
         })
     }
 
     /// Leases the lowest sealed batch with neither a proof nor a live lease.
-    async fn lease(self: Arc<Self>, peer: &Peer) -> Result<Message, Message> {
+    async fn lease(self: Arc<Self>, peer: &Peer) -> Result<Message, Refusal> {
         let prover = peer.prover.clone();
-        let backend = peer.backend.clone();
+        let backend = peer.backend;
         let retry_after_ms = millis(self.config.retry_after);
         let chosen = blocking(move || self.lease_blocking(prover, backend)).await?;
         Ok(match chosen {
@@ -340,14 +352,14 @@ impl Shared {
     fn lease_blocking(
         &self,
         prover: String,
-        backend: String,
+        backend: BackendKind,
     ) -> Result<Option<Leased>, StorageError> {
         let _leasing = self
             .leasing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let snapshot = self.storage.snapshot()?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let leases = snapshot.leases()?;
         let mut first = self.first_unproven.load(Ordering::Relaxed);
         let mut contiguous = true;
@@ -405,15 +417,15 @@ impl Shared {
         self: Arc<Self>,
         peer: &Peer,
         proof: SubmitProof,
-    ) -> Result<Message, Message> {
+    ) -> Result<Message, Refusal> {
         let stored = StoredProof {
             batch: proof.batch,
-            backend: peer.backend.clone(),
+            backend: peer.backend,
             program_version: peer.program_version.clone(),
             prover: peer.prover.clone(),
             output: proof.output,
             proof: proof.proof,
-            received_at_ms: now_ms(),
+            received_at_ms: self.clock.now_ms(),
             proving_ms: proof.proving_ms,
         };
         let lease_id = proof.lease_id;
@@ -429,94 +441,71 @@ impl Shared {
         &self,
         proof: StoredProof,
         lease_id: u64,
-    ) -> Result<Result<StoredProof, Message>, StorageError> {
+    ) -> Result<Result<StoredProof, Refusal>, StorageError> {
         let _leasing = self
             .leasing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let snapshot = self.storage.snapshot()?;
-        let refuse = |code, message: String| Ok(Err(Message::error(code, message)));
         let Some(batch) = snapshot.batch(proof.batch)? else {
-            return refuse(
-                ErrorCode::NotLeased,
-                format!("batch {} is not sealed", proof.batch),
-            );
+            return Ok(Err(Refusal::NotSealed(proof.batch)));
         };
         if snapshot.proof(proof.batch)?.is_some() {
-            return refuse(
-                ErrorCode::NotLeased,
-                format!("batch {} is already proven", proof.batch),
-            );
+            return Ok(Err(Refusal::AlreadyProven(proof.batch)));
         }
         // The prover's own lease, a lapsed one or none at all: the work is good. Only a live
         // lease of another prover wins.
-        let taken = snapshot.leases()?.into_iter().any(|l| {
-            l.batch == proof.batch && l.lease_id != lease_id && l.expires_at_ms > now_ms()
-        });
+        let now = self.clock.now_ms();
+        let taken = snapshot
+            .leases()?
+            .into_iter()
+            .any(|l| l.batch == proof.batch && l.lease_id != lease_id && l.expires_at_ms > now);
         if taken {
-            return refuse(
-                ErrorCode::NotLeased,
-                format!(
-                    "lease {lease_id} on batch {} is no longer yours: the batch was leased again",
-                    proof.batch
-                ),
-            );
+            return Ok(Err(Refusal::LeasedAgain {
+                batch: proof.batch,
+                lease_id,
+            }));
         }
         if proof.output != batch.output {
-            return refuse(
-                ErrorCode::OutputMismatch,
-                format!(
-                    "the proof of batch {} attests commitment {} but the node's is {}: the \
-                     prover computed {:?}, the node {:?}",
-                    proof.batch,
-                    proof.output.commitment(),
-                    batch.output.commitment(),
-                    proof.output,
-                    batch.output
-                ),
-            );
+            return Ok(Err(Refusal::OutputMismatch {
+                batch: proof.batch,
+                proven: Box::new(proof.output),
+                node: Box::new(batch.output),
+            }));
         }
-        if let Err(message) = self.check_parts(&proof) {
-            return refuse(ErrorCode::MissingProofParts, message);
+        if let Err(refusal) = self.check_parts(&proof) {
+            return Ok(Err(refusal));
         }
         self.storage.put_proof(&proof)?;
         Ok(Ok(proof))
     }
 
     /// The proof must be [`ProofParts`] with every part the L1 deployment requires.
-    fn check_parts(&self, proof: &StoredProof) -> Result<(), String> {
-        let parts = ProofParts::decode(&proof.proof).map_err(|error| {
-            format!("{error}; this prover speaks another proof format than the node")
-        })?;
-        let missing: Vec<_> = self
-            .config
-            .required_parts
+    fn check_parts(&self, proof: &StoredProof) -> Result<(), Refusal> {
+        let parts = ProofParts::decode(&proof.proof)
+            .map_err(|error| Refusal::UnreadableParts(error.to_string()))?;
+        let required = &self.config.required_parts;
+        let missing: Vec<VerifierKind> = required
             .iter()
-            .filter(|kind| parts.get(**kind).is_none())
-            .map(|kind| kind.name())
+            .copied()
+            .filter(|kind| parts.get(*kind).is_none())
             .collect();
         if missing.is_empty() {
             return Ok(());
         }
-        let made: Vec<_> = parts.kinds().map(VerifierKind::name).collect();
-        Err(format!(
-            "the proof of batch {} has parts {made:?} but this node's L1 verifiers need {:?} \
-             (missing {missing:?}): a `dev` part needs `keel-prover --dev-key`, an `attesting` \
-             part `--backend openvm --attester-key`",
-            proof.batch,
-            self.config
-                .required_parts
-                .iter()
-                .map(|kind| kind.name())
-                .collect::<Vec<_>>(),
-        ))
+        Err(Refusal::MissingParts {
+            batch: proof.batch,
+            made: parts.kinds().collect(),
+            required: required.clone(),
+            missing,
+        })
     }
 
     async fn record_failure(
         self: Arc<Self>,
         peer: &Peer,
         failure: ReportFailure,
-    ) -> Result<Message, Message> {
+    ) -> Result<Message, Refusal> {
         warn!(target: "keel::coordinator", batch = failure.batch, prover = %peer.prover, reason = %failure.reason, "prover could not prove the batch; it goes back to the queue");
         let batch = failure.batch;
         let shared = self.clone();
@@ -576,37 +565,22 @@ async fn read(stream: &mut TcpStream, codec: FrameCodec) -> Result<Message, Clos
             debug!(target: "keel::coordinator", error = %e, "connection lost");
             Err(None)
         }
-        Err(e) => Err(Some(Box::new(Message::error(
-            ErrorCode::MalformedFrame,
-            format!("malformed frame: {e}"),
-        )))),
+        Err(e) => Err(Some(Refusal::MalformedFrame(e))),
     }
 }
 
-/// Runs storage work off the async workers; a storage failure becomes an `Internal` reply.
+/// Runs storage work off the async workers; a storage failure becomes an `Internal` refusal.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, Message> {
+) -> Result<T, Refusal> {
     match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => {
+        Ok(result) => result.map_err(|e| {
             warn!(target: "keel::coordinator", error = %e, "storage failed");
-            Err(Message::error(
-                ErrorCode::Internal,
-                format!("the node's storage failed: {e}"),
-            ))
-        }
-        Err(e) => Err(Message::error(
-            ErrorCode::Internal,
-            format!("internal error: {e}"),
-        )),
+            Refusal::Storage(e)
+        }),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Refusal::ShuttingDown),
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, millis)
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -616,10 +590,10 @@ fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ErrorReply, MAX_COORDINATOR_FRAME, read_message};
+    use crate::protocol::{ErrorCode, ErrorReply, MAX_COORDINATOR_FRAME, read_message};
     use alloy_primitives::B256;
+    use keel_primitives::Batch;
     use keel_primitives::BatchOutput;
-    use keel_storage::Batch;
     use tokio::io::AsyncWriteExt;
 
     const VERSION: &str = "keel-stf/test/input-v1";
@@ -661,31 +635,55 @@ mod tests {
         (storage, dir)
     }
 
+    /// A clock that moves only when a test moves it.
+    #[derive(Debug)]
+    struct ManualClock(AtomicU64);
+
+    impl ManualClock {
+        fn new() -> Arc<Self> {
+            Arc::new(Self(AtomicU64::new(1_700_000_000_000)))
+        }
+
+        fn advance(&self, by: Duration) {
+            self.0.fetch_add(millis(by), Ordering::Relaxed);
+        }
+    }
+
+    impl Clock for ManualClock {
+        fn now_ms(&self) -> u64 {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
     /// Serves `storage` until `shutdown`; returns the address.
     async fn start(
         storage: Arc<Storage>,
         lease_timeout: Duration,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> SocketAddr {
-        start_requiring(storage, lease_timeout, vec![], shutdown).await
+        start_requiring(storage, lease_timeout, vec![], ManualClock::new(), shutdown).await
     }
 
-    /// [`start`] for a node whose L1 verifiers need `required_parts`.
+    /// [`start`] for a node whose L1 verifiers need `required_parts`, reading `clock`.
     async fn start_requiring(
         storage: Arc<Storage>,
         lease_timeout: Duration,
         required_parts: Vec<VerifierKind>,
+        clock: Arc<ManualClock>,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> SocketAddr {
         let config = CoordinatorConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             lease_timeout,
             chain_id: 7,
-            accepted: vec![ProgramId::new("exec", VERSION)],
+            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
             retry_after: Duration::from_millis(10),
             required_parts,
         };
-        let coordinator = Coordinator::bind(config, storage).await.unwrap();
+        let coordinator = Coordinator::bind(config, storage)
+            .await
+            .unwrap()
+            .with_clock(clock);
         let addr = coordinator.local_addr().unwrap();
         tokio::spawn(coordinator.run(shutdown));
         addr
@@ -827,7 +825,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_lapsed_lease_goes_to_another_prover() {
-        let (addr, storage, _dir) = coordinator(1, Duration::from_millis(300)).await;
+        let (storage, _dir) = storage_with(1);
+        let clock = ManualClock::new();
+        let lease_timeout = Duration::from_secs(300);
+        let addr = start_requiring(
+            storage.clone(),
+            lease_timeout,
+            vec![],
+            clock.clone(),
+            std::future::pending(),
+        )
+        .await;
         let (mut slow, _) = Client::connect(addr, VERSION).await;
         let lapsed = slow.work().await;
         let (mut fresh, _) = Client::connect(addr, VERSION).await;
@@ -835,7 +843,12 @@ mod tests {
             fresh.call(Message::RequestWork).await,
             Message::NoWork(_)
         ));
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        clock.advance(lease_timeout - Duration::from_millis(1));
+        assert!(
+            matches!(fresh.call(Message::RequestWork).await, Message::NoWork(_)),
+            "a lease lives until its last millisecond"
+        );
+        clock.advance(Duration::from_millis(1));
         let releases = fresh.work().await;
         assert_eq!(releases.batch, 1);
         assert_ne!(releases.lease_id, lapsed.lease_id);
@@ -958,6 +971,7 @@ mod tests {
             storage.clone(),
             Duration::from_secs(60),
             vec![VerifierKind::Attesting],
+            ManualClock::new(),
             std::future::pending(),
         )
         .await;
@@ -993,7 +1007,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().unwrap(),
             lease_timeout: Duration::from_secs(60),
             chain_id: 7,
-            accepted: vec![ProgramId::from(("exec".to_owned(), VERSION.to_owned()))],
+            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
             retry_after: Duration::from_millis(10),
             required_parts: vec![],
         };

@@ -14,7 +14,7 @@ use keel_trie::{
     AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes,
 };
 use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::Journal,
     context::{
         BlockEnv, CfgEnv, TxEnv,
@@ -67,6 +67,9 @@ pub enum TxOutcome {
     DoesNotFit,
     /// Invalid against this block's state (nonce, balance, fee, …): must be dropped.
     Invalid(InvalidTransaction),
+    /// Executed, but the caller's check refused what it did (a bridge rule on its
+    /// withdrawals): left out, the block as if it had never been offered.
+    Refused(String),
 }
 
 /// A sealed block with everything storage needs to persist it.
@@ -174,23 +177,53 @@ impl<R: StateReader> BlockBuilder<R> {
 
     /// Executes `tx` (signed by `sender`) on the block's current state.
     pub fn push(&mut self, tx: TxEnvelope, sender: Address) -> EvmResult<TxOutcome> {
+        self.push_checked(tx, sender, |_| Ok(()))
+    }
+
+    /// Executes `tx` (signed by `sender`) and, if it succeeded, asks `check` about its logs
+    /// before the state changes are committed: an `Err(reason)` leaves the transaction out
+    /// ([`TxOutcome::Refused`]) and the state as it was.
+    pub fn push_checked(
+        &mut self,
+        tx: TxEnvelope,
+        sender: Address,
+        check: impl FnOnce(&[Log]) -> Result<(), String>,
+    ) -> EvmResult<TxOutcome> {
         if tx.gas_limit() > self.gas_remaining() {
             return Ok(TxOutcome::DoesNotFit);
         }
-        let result = match self.evm.transact_commit(tx_env(&tx, sender)) {
-            Ok(result) => result,
-            Err(EVMError::Transaction(invalid)) => {
-                trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
-                return Ok(TxOutcome::Invalid(invalid));
+        let executed = self.evm.transact_one(tx_env(&tx, sender));
+        if let Ok(result) = &executed
+            && result.is_success()
+            && let Err(reason) = check(result.logs())
+        {
+            // Drop the journal: nothing of the transaction reaches the block's state.
+            let _ = self.evm.finalize();
+            return Ok(TxOutcome::Refused(reason));
+        }
+        let result = match executed {
+            Ok(result) => {
+                self.evm.commit_inner();
+                result
             }
-            Err(EVMError::Database(EvmDatabaseError::Database(ReaderDbError(e)))) => {
-                return Err(EvmError::State(e));
-            }
-            Err(other) => {
-                return Err(EvmError::Execution {
-                    hash: *tx.tx_hash(),
-                    reason: other.to_string(),
-                });
+            Err(error) => {
+                // A failed transaction's journal is cleared, never committed.
+                let _ = self.evm.finalize();
+                match error {
+                    EVMError::Transaction(invalid) => {
+                        trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
+                        return Ok(TxOutcome::Invalid(invalid));
+                    }
+                    EVMError::Database(EvmDatabaseError::Database(ReaderDbError(e))) => {
+                        return Err(EvmError::State(e));
+                    }
+                    other => {
+                        return Err(EvmError::Execution {
+                            hash: *tx.tx_hash(),
+                            reason: other.to_string(),
+                        });
+                    }
+                }
             }
         };
         let gas_used = result.tx_gas_used();

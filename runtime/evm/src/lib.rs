@@ -20,6 +20,7 @@ mod call;
 mod db;
 mod env;
 mod error;
+mod intrinsic;
 
 pub use base_fee::{BaseFeeRule, Eip1559BaseFee};
 pub use builder::{BlockAttributes, BlockBuilder, BuiltBlock, TxOutcome};
@@ -27,4 +28,5 @@ pub use call::{CallOutcome, CallRequest, Simulator};
 pub use db::ReaderDb;
 pub use env::{SPEC_ID, tx_env};
 pub use error::{EvmError, EvmResult};
+pub use intrinsic::{IntrinsicGas, intrinsic_gas};
 pub use revm::context::result::InvalidTransaction;

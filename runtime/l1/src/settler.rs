@@ -12,8 +12,8 @@ use alloy::{
     primitives::{Address, Bytes, U256},
     sol_types::SolCall,
 };
-use keel_primitives::ProofParts;
-use keel_storage::{Batch, L1Progress, Storage, StoredProof};
+use keel_primitives::{Batch, ProofParts, StoredProof};
+use keel_storage::{L1Progress, Storage};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::{

@@ -15,7 +15,6 @@
 
 mod config;
 mod error;
-mod intrinsic;
 mod pool;
 mod tx;
 
@@ -24,7 +23,6 @@ pub use config::{
     MempoolConfig, PoolConfig,
 };
 pub use error::PoolError;
-pub use intrinsic::{IntrinsicGas, intrinsic_gas};
 pub use pool::Mempool;
 pub use tx::PooledTx;
 

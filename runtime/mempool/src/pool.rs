@@ -13,7 +13,9 @@ use keel_primitives::StateReader;
 use parking_lot::Mutex;
 use tracing::{debug, warn};
 
-use crate::{PoolConfig, PoolError, PooledTx, intrinsic_gas};
+use keel_evm::intrinsic_gas;
+
+use crate::{PoolConfig, PoolError, PooledTx};
 
 /// The transaction pool. Cheap to share: all methods take `&self`.
 #[derive(Debug)]

@@ -7,7 +7,8 @@ use keel_config::Config;
 use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
-use keel_primitives::{ChainSpec, VerifierKind};
+use keel_plugin_host::{PluginEngine, PluginManager};
+use keel_primitives::{BackendKind, ChainSpec, VerifierKind};
 use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServer, RpcServerConfig};
 use keel_sequencer::{
     BlockRules, PluginFailures, Proposer, ProposerConfig, SequencerMetrics, build_genesis,
@@ -63,11 +64,23 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let mut registry = Registry::default();
     let metrics = SequencerMetrics::default();
     metrics.register(&mut registry);
-    let plugins = crate::plugins::load(&config, &storage)?;
+    // Compiled plugins are cached in the datadir: a restart loads them without recompiling.
+    let engine = PluginEngine::new()
+        .map_err(|e| eyre::eyre!("cannot start the plugin engine: {e:#}"))?
+        .with_cache_dir(datadir.join("plugin-cache"));
+    let plugins = Arc::new(PluginManager::start(
+        Arc::new(engine),
+        &config.plugins,
+        config.fees.plugin_params(),
+        storage.clone(),
+    )?);
+    if config.plugins.bridge.is_some() && config.settlement().is_none() {
+        warn!(target: "keel::plugins", "plugins.bridge is configured but there is no [l1] section: no deposits arrive, so the plugin is never called");
+    }
     let rules = Arc::new(BlockRules::new(
-        plugins.engine.clone(),
-        plugins.registry.clone(),
-        plugins.fees,
+        plugins.engine().clone(),
+        plugins.registry().clone(),
+        plugins.fee_params(),
         Eip1559BaseFee::new(spec),
         PluginFailures {
             fee: metrics.fee_plugin_failures.clone(),
@@ -138,13 +151,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                 .clone()
                 .unwrap_or_else(|| datadir.join(ADMIN_JWT_FILE));
             let secret = JwtSecret::load_or_create(&secret_path).wrap_err("admin.jwt_secret")?;
-            let api = Arc::new(AdminApi::new(
-                storage.clone(),
-                plugins.engine,
-                plugins.registry,
-                plugins.fees,
-                plugins.defaults,
-            ));
+            let api = Arc::new(AdminApi::new(storage.clone(), plugins.clone()));
             let server = RpcServer::bind(api, RpcServerConfig::admin(&config.rpc, listen, secret))
                 .await
                 .wrap_err_with(|| {
@@ -236,10 +243,10 @@ fn accepted_programs(
     deployment: Option<&keel_l1::Deployment>,
     openvm_programs: &[alloy_primitives::B256],
 ) -> Vec<ProgramId> {
-    let exec = ProgramId::new("exec", keel_stf::PROGRAM_VERSION);
+    let exec = ProgramId::new(BackendKind::Exec, keel_stf::PROGRAM_VERSION);
     let mut accepted: Vec<ProgramId> = openvm_programs
         .iter()
-        .map(|program| ProgramId::new("openvm", program.to_string()))
+        .map(|program| ProgramId::new(BackendKind::OpenVm, program.to_string()))
         .collect();
     let Some(deployment) = deployment else {
         accepted.insert(0, exec);
@@ -249,7 +256,7 @@ fn accepted_programs(
         match (verifier.kind, verifier.program) {
             (VerifierKind::Dev, _) if !accepted.contains(&exec) => accepted.push(exec.clone()),
             (VerifierKind::Attesting | VerifierKind::OpenVm, Some(program)) => {
-                let openvm = ProgramId::new("openvm", program.to_string());
+                let openvm = ProgramId::new(BackendKind::OpenVm, program.to_string());
                 if !accepted.contains(&openvm) {
                     accepted.push(openvm);
                 }
@@ -309,10 +316,10 @@ mod tests {
 
     #[test]
     fn accepted_programs_follow_the_verifiers() {
-        let exec = ProgramId::new("exec", keel_stf::PROGRAM_VERSION);
+        let exec = ProgramId::new(BackendKind::Exec, keel_stf::PROGRAM_VERSION);
         let pinned = B256::repeat_byte(1);
         let extra = B256::repeat_byte(2);
-        let openvm = |id: B256| ProgramId::new("openvm", id.to_string());
+        let openvm = |id: B256| ProgramId::new(BackendKind::OpenVm, id.to_string());
         assert_eq!(accepted_programs(None, &[]), std::slice::from_ref(&exec));
         assert_eq!(
             accepted_programs(None, &[extra]),

@@ -17,7 +17,6 @@ mod launch;
 mod metrics;
 mod parts;
 mod plugin_cmd;
-mod plugins;
 mod withdraw;
 
 use clap::Parser;

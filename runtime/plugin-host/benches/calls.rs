@@ -108,7 +108,8 @@ fn main() {
                 hash: [0; 32],
                 sender: Address::from_word(alloy_primitives::B256::from(
                     alloy_primitives::U256::from(i % 500),
-                )),
+                ))
+                .into_array(),
                 nonce: (i / 500) as u64,
                 gas_limit: 21_000,
                 max_fee: 100_000_000_000,
@@ -146,7 +147,8 @@ fn main() {
             .map(|(i, c)| Candidate {
                 sender: Address::from_word(alloy_primitives::B256::from(
                     alloy_primitives::U256::from(i),
-                )),
+                ))
+                .into_array(),
                 nonce: 0,
                 ..*c
             })
@@ -155,14 +157,14 @@ fn main() {
             (0..21)
                 .map(|_| {
                     let started = Instant::now();
-                    let mut packed = Vec::with_capacity(count * keel_plugin_host::CANDIDATE_BYTES);
+                    let mut packed = Vec::with_capacity(count * keel_plugin_host::CANDIDATE_SIZE);
                     for c in &distinct {
-                        c.encode(&mut packed);
+                        packed.extend_from_slice(&c.encode());
                     }
                     let senders: Vec<_> = distinct
                         .iter()
                         .map(|c| keel_plugin_host::invariants::SenderNonce {
-                            sender: c.sender,
+                            sender: Address::from(c.sender),
                             nonce: c.nonce,
                         })
                         .collect();

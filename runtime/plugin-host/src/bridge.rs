@@ -3,12 +3,7 @@
 //! A decision moves no value: the state-transition function credits a deposit in full to its
 //! recipient or refunds it in full to its L1 sender, so no plugin can mint or burn.
 
-use std::path::Path;
-
-use crate::{
-    PluginEngine, PluginId, PluginLimits, PluginResult,
-    store::{HostState, Loaded},
-};
+use crate::{PluginEngine, PluginResult, WorldPlugin, store::HostState, world::world};
 use alloy_primitives::{Address, Bytes, U256};
 
 mod bindings {
@@ -94,38 +89,18 @@ fn wit_u256(value: U256) -> WitU256 {
     }
 }
 
+world!(
+    /// The `bridge-rules` world: credit or refund a deposit, allow or reject a withdrawal.
+    BridgeRules,
+    "bridge-rules",
+    Bridge,
+    BridgeRulesPre<HostState>
+);
+
 /// A compiled bridge-rules plugin.
-#[derive(Debug)]
-pub struct BridgePlugin(pub(crate) Loaded<BridgeRulesPre<HostState>>);
+pub type BridgePlugin = WorldPlugin<BridgeRules>;
 
 impl BridgePlugin {
-    /// Compiles `bytes` (named `origin` in errors) and checks it implements `bridge-rules`.
-    pub fn new(
-        engine: &PluginEngine,
-        origin: &Path,
-        id: PluginId,
-        bytes: &[u8],
-        limits: PluginLimits,
-        settings: Vec<(String, String)>,
-    ) -> PluginResult<Self> {
-        Loaded::new(
-            engine,
-            origin,
-            "bridge-rules",
-            id,
-            bytes,
-            limits,
-            settings,
-            BridgeRulesPre::new,
-        )
-        .map(Self)
-    }
-
-    /// The plugin's identity.
-    pub fn id(&self) -> &PluginId {
-        self.0.id()
-    }
-
     /// Credit or refund `deposit`.
     pub fn on_deposit(
         &self,

@@ -5,27 +5,15 @@
 //! The inputs are fixed (a seeded generator, no randomness), so the fuel figures printed for a
 //! given component are the same on every machine.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use alloy_primitives::{Address, Bytes, U256};
+pub use keel_primitives::plugins::ConformanceCall;
 
 use crate::{
     BridgePlugin, Candidate, Deposit, FeeParams, OrderingContext, OrderingPlugin, ParentSummary,
-    Plugin, PluginEngine, PluginError, PluginResult, Withdrawal,
+    Plugin, PluginEngine, PluginError, PluginResult, Withdrawal, invariants::InvariantViolation,
 };
-
-/// One sample call and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConformanceCall {
-    /// The sample input's name.
-    pub input: &'static str,
-    /// Fuel the call consumed.
-    pub fuel: u64,
-    /// Wall-clock time of the call, including a fresh instance.
-    pub elapsed: Duration,
-    /// What the plugin answered, in a few words.
-    pub answer: String,
-}
 
 /// Every sample call of a passed conformance run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,11 +90,11 @@ fn order(
     if let Some(violation) = ordering.dropped.first() {
         return Err(PluginError::Invariant {
             site: plugin.0.site("order"),
-            violation: format!(
-                "{violation} ({} of {} entries dropped)",
-                ordering.dropped.len(),
-                ordering.order.len() + ordering.dropped.len()
-            ),
+            violation: InvariantViolation::Ordering {
+                first: violation.clone(),
+                dropped: ordering.dropped.len(),
+                total: ordering.order.len() + ordering.dropped.len(),
+            },
         });
     }
     Ok(format!(
@@ -143,7 +131,7 @@ fn candidates(count: usize, senders: usize) -> Vec<Candidate> {
             hash[..8].copy_from_slice(&rng.next().to_be_bytes());
             Candidate {
                 hash,
-                sender: Address::left_padding_from(&(sender as u64 + 1).to_be_bytes()),
+                sender: Address::left_padding_from(&(sender as u64 + 1).to_be_bytes()).into_array(),
                 nonce,
                 gas_limit: 21_000 + rng.next() % 200_000,
                 max_fee,

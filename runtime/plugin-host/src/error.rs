@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use crate::PluginId;
+use crate::{PluginId, invariants::InvariantViolation};
 
 /// Which plugin and which call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub enum PluginError {
         /// Where.
         site: CallSite,
         /// What.
-        violation: String,
+        violation: InvariantViolation,
     },
     /// The plugin failed on one of the sample inputs a new plugin must handle before it is
     /// activated.

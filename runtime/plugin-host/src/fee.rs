@@ -1,11 +1,10 @@
 //! Fee-rule plugins: the next block's base fee.
 
-use std::path::Path;
-
 use crate::{
-    PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
-    invariants::check_base_fee,
-    store::{HostState, Loaded},
+    PluginEngine, PluginError, PluginResult, WorldPlugin,
+    invariants::{InvariantViolation, check_base_fee},
+    store::HostState,
+    world::world,
 };
 
 mod bindings {
@@ -68,38 +67,18 @@ pub struct FeeDecision {
     pub min_priority_fee: u64,
 }
 
+world!(
+    /// The `fee-rule` world: the next block's base fee.
+    FeeRule,
+    "fee-rule",
+    Fee,
+    FeeRulePre<HostState>
+);
+
 /// A compiled fee-rule plugin.
-#[derive(Debug)]
-pub struct FeePlugin(pub(crate) Loaded<FeeRulePre<HostState>>);
+pub type FeePlugin = WorldPlugin<FeeRule>;
 
 impl FeePlugin {
-    /// Compiles `bytes` (named `origin` in errors) and checks it implements `fee-rule`.
-    pub fn new(
-        engine: &PluginEngine,
-        origin: &Path,
-        id: PluginId,
-        bytes: &[u8],
-        limits: PluginLimits,
-        settings: Vec<(String, String)>,
-    ) -> PluginResult<Self> {
-        Loaded::new(
-            engine,
-            origin,
-            "fee-rule",
-            id,
-            bytes,
-            limits,
-            settings,
-            FeeRulePre::new,
-        )
-        .map(Self)
-    }
-
-    /// The plugin's identity.
-    pub fn id(&self) -> &PluginId {
-        self.0.id()
-    }
-
     /// The base fee of the child of `parent`, checked against `params`' bounds.
     pub fn next_base_fee(
         &self,
@@ -142,7 +121,7 @@ impl FeePlugin {
         )
         .map_err(|violation| PluginError::Invariant {
             site,
-            violation: violation.to_string(),
+            violation: InvariantViolation::Fee(violation),
         })?;
         Ok(FeeDecision {
             base_fee: decision.base_fee,

@@ -3,6 +3,31 @@
 
 use alloy_primitives::{Address, map::AddressMap};
 
+/// A host invariant a plugin's answer breaks, as the plugin's error carries it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantViolation {
+    /// A fee rule's base fee.
+    #[error("{0}")]
+    Fee(FeeViolation),
+    /// An ordering with dropped entries where none may be (the conformance run): the first one,
+    /// and how many.
+    #[error("{first} ({dropped} of {total} entries dropped)")]
+    Ordering {
+        /// The first dropped entry.
+        first: OrderingViolation,
+        /// Entries dropped.
+        dropped: usize,
+        /// Entries the plugin returned.
+        total: usize,
+    },
+    /// More candidates than the interface's `u32` count can say.
+    #[error("{count} candidates exceed the interface's u32 count")]
+    TooManyCandidates {
+        /// The candidates offered.
+        count: usize,
+    },
+}
+
 /// Why one entry of a plugin's ordering was dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderingViolation {

@@ -17,23 +17,31 @@ mod engine;
 mod error;
 mod fee;
 pub mod invariants;
+mod manager;
 mod manifest;
 mod ordering;
 mod plugin;
 mod registry;
 mod store;
+mod world;
 
-pub use bridge::{BridgePlugin, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
+pub use bridge::{
+    BridgePlugin, BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision,
+};
 pub use config::{
     DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_MB, MAX_MEMORY_MB, PluginSlotConfig,
     PluginsConfig,
 };
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};
-pub use fee::{FeeDecision, FeeParams, FeePlugin, ParentSummary};
+pub use fee::{FeeDecision, FeeParams, FeePlugin, FeeRule, ParentSummary};
 pub use keel_primitives::{PluginId, PluginSlot};
+pub use manager::{PluginManager, StartError};
 pub use manifest::read_component;
-pub use ordering::{CANDIDATE_BYTES, Candidate, Ordering, OrderingContext, OrderingPlugin};
+pub use ordering::{
+    CANDIDATE_SIZE, Candidate, Ordering, OrderingContext, OrderingPlugin, OrderingPolicy,
+};
 pub use plugin::{Plugin, PluginStats};
 pub use registry::{ActiveSet, BlockStart, PluginRegistry, ScheduleError, Scheduled};
-pub use store::PluginLimits;
+pub use store::{HostState, PluginLimits};
+pub use world::{World, WorldPlugin};

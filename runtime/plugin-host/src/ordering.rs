@@ -1,11 +1,10 @@
 //! Ordering-policy plugins: which pooled transactions go into a block, in what order.
 
-use std::path::Path;
-
 use crate::{
-    PluginEngine, PluginError, PluginId, PluginLimits, PluginResult,
-    invariants::{OrderingViolation, SenderNonce, check_ordering},
-    store::{HostState, Loaded},
+    PluginEngine, PluginError, PluginResult, WorldPlugin,
+    invariants::{InvariantViolation, OrderingViolation, SenderNonce, check_ordering},
+    store::HostState,
+    world::world,
 };
 use alloy_primitives::Address;
 
@@ -18,48 +17,7 @@ mod bindings {
 
 use bindings::{OrderingPolicyPre, exports::keel::plugins::ordering::BlockContext};
 
-/// Size of one packed candidate record (see `wit/v0.1.0/ordering.wit`).
-pub const CANDIDATE_BYTES: usize = 128;
-
-/// One candidate as the host describes it to an ordering plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Candidate {
-    /// Transaction hash.
-    pub hash: [u8; 32],
-    /// Sender.
-    pub sender: Address,
-    /// Nonce.
-    pub nonce: u64,
-    /// Gas limit.
-    pub gas_limit: u64,
-    /// Max fee per gas (legacy: gas price).
-    pub max_fee: u128,
-    /// Max priority fee per gas (legacy: gas price).
-    pub max_priority_fee: u128,
-    /// Encoded size, bytes.
-    pub size: u32,
-    /// EIP-2718 type.
-    pub tx_type: u8,
-    /// Arrival sequence in the pool.
-    pub arrival: u64,
-}
-
-impl Candidate {
-    /// Appends the packed 128-byte record.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.hash);
-        out.extend_from_slice(self.sender.as_slice());
-        out.extend_from_slice(&self.nonce.to_le_bytes());
-        out.extend_from_slice(&self.gas_limit.to_le_bytes());
-        out.extend_from_slice(&self.max_fee.to_le_bytes());
-        out.extend_from_slice(&self.max_priority_fee.to_le_bytes());
-        out.extend_from_slice(&self.size.to_le_bytes());
-        out.push(self.tx_type);
-        out.extend_from_slice(&[0; 7]);
-        out.extend_from_slice(&self.arrival.to_le_bytes());
-        out.extend_from_slice(&[0; 8]);
-    }
-}
+pub use keel_plugin_abi::{CANDIDATE_SIZE, Candidate};
 
 /// The block an ordering is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,38 +41,18 @@ pub struct Ordering {
     pub dropped: Vec<OrderingViolation>,
 }
 
-/// A compiled ordering plugin, ready to instantiate once per block.
-#[derive(Debug)]
-pub struct OrderingPlugin(pub(crate) Loaded<OrderingPolicyPre<HostState>>);
+world!(
+    /// The `ordering-policy` world: which pooled transactions go into a block, in what order.
+    OrderingPolicy,
+    "ordering-policy",
+    Ordering,
+    OrderingPolicyPre<HostState>
+);
+
+/// A compiled ordering plugin.
+pub type OrderingPlugin = WorldPlugin<OrderingPolicy>;
 
 impl OrderingPlugin {
-    /// Compiles `bytes` (named `origin` in errors) and checks it implements `ordering-policy`.
-    pub fn new(
-        engine: &PluginEngine,
-        origin: &Path,
-        id: PluginId,
-        bytes: &[u8],
-        limits: PluginLimits,
-        settings: Vec<(String, String)>,
-    ) -> PluginResult<Self> {
-        Loaded::new(
-            engine,
-            origin,
-            "ordering-policy",
-            id,
-            bytes,
-            limits,
-            settings,
-            OrderingPolicyPre::new,
-        )
-        .map(Self)
-    }
-
-    /// The plugin's identity.
-    pub fn id(&self) -> &PluginId {
-        self.0.id()
-    }
-
     /// Asks the plugin for an order of `candidates` and checks it: out-of-range, repeated and
     /// nonce-breaking entries are dropped and reported; a trap, fuel exhaustion, memory overrun
     /// or a refusal is an error.
@@ -125,16 +63,15 @@ impl OrderingPlugin {
         candidates: &[Candidate],
     ) -> PluginResult<Ordering> {
         let site = self.0.site("order");
-        let mut packed = Vec::with_capacity(candidates.len() * CANDIDATE_BYTES);
+        let mut packed = Vec::with_capacity(candidates.len() * CANDIDATE_SIZE);
         for candidate in candidates {
-            candidate.encode(&mut packed);
+            packed.extend_from_slice(&candidate.encode());
         }
         let count = u32::try_from(candidates.len()).map_err(|_| PluginError::Invariant {
             site: site.clone(),
-            violation: format!(
-                "{} candidates exceed the interface's u32 count",
-                candidates.len()
-            ),
+            violation: InvariantViolation::TooManyCandidates {
+                count: candidates.len(),
+            },
         })?;
         let context = BlockContext {
             number: ctx.number,
@@ -154,7 +91,7 @@ impl OrderingPlugin {
         let senders: Vec<SenderNonce> = candidates
             .iter()
             .map(|c| SenderNonce {
-                sender: c.sender,
+                sender: Address::from(c.sender),
                 nonce: c.nonce,
             })
             .collect();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::{
     BridgePlugin, FeePlugin, OrderingPlugin, PluginEngine, PluginId, PluginLimits, PluginResult,
-    PluginSlot,
+    PluginSlot, store::Meta,
 };
 
 /// A compiled plugin, of the kind its slot needs.
@@ -61,40 +61,33 @@ impl Plugin {
         }
     }
 
+    /// What every world shares.
+    const fn meta(&self) -> &Meta {
+        match self {
+            Self::Ordering(p) => &p.0.meta,
+            Self::Fee(p) => &p.0.meta,
+            Self::Bridge(p) => &p.0.meta,
+        }
+    }
+
     /// The plugin's identity.
     pub fn id(&self) -> &PluginId {
-        match self {
-            Self::Ordering(p) => p.0.id(),
-            Self::Fee(p) => p.0.id(),
-            Self::Bridge(p) => p.0.id(),
-        }
+        self.meta().id()
     }
 
     /// The limits its calls run under.
     pub const fn limits(&self) -> &PluginLimits {
-        match self {
-            Self::Ordering(p) => p.0.limits(),
-            Self::Fee(p) => p.0.limits(),
-            Self::Bridge(p) => p.0.limits(),
-        }
+        self.meta().limits()
     }
 
     /// The settings its calls receive.
     pub fn settings(&self) -> &[(String, String)] {
-        match self {
-            Self::Ordering(p) => p.0.settings(),
-            Self::Fee(p) => p.0.settings(),
-            Self::Bridge(p) => p.0.settings(),
-        }
+        self.meta().settings()
     }
 
     /// Calls made and fuel consumed since it was loaded.
     pub fn stats(&self) -> PluginStats {
-        let (calls, fuel) = match self {
-            Self::Ordering(p) => p.0.spent(),
-            Self::Fee(p) => p.0.spent(),
-            Self::Bridge(p) => p.0.spent(),
-        };
+        let (calls, fuel) = self.meta().spent();
         PluginStats { calls, fuel }
     }
 

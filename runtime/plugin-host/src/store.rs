@@ -45,9 +45,9 @@ impl Default for PluginLimits {
     }
 }
 
-/// What a plugin's store holds: only its limits. No WASI context, nothing to import.
+/// What a plugin call's store holds: only its limits. No WASI context, nothing to import.
 #[derive(Debug)]
-pub(crate) struct HostState {
+pub struct HostState {
     memory_limit: usize,
     memory_denied: bool,
 }
@@ -132,14 +132,54 @@ fn classify(
     }
 }
 
-/// A compiled plugin of one world: its identity, its prepared instance `P` (the `…Pre` type
-/// `bindgen!` generates), its limits and its settings. The three plugin kinds wrap this.
+/// A compiled plugin of one world: what every world shares ([`Meta`]) and its prepared
+/// instance `P` (the `…Pre` type `bindgen!` generates).
 pub(crate) struct Loaded<P> {
-    id: Arc<PluginId>,
+    pub(crate) meta: Meta,
     pre: P,
+}
+
+/// What a compiled plugin is, whatever its world: identity, limits, settings, what its calls
+/// cost.
+#[derive(Debug)]
+pub(crate) struct Meta {
+    id: Arc<PluginId>,
     limits: PluginLimits,
     settings: Vec<(String, String)>,
     stats: CallStats,
+}
+
+impl Meta {
+    /// The plugin's identity.
+    pub(crate) fn id(&self) -> &PluginId {
+        &self.id
+    }
+
+    /// The limits every call runs under.
+    pub(crate) const fn limits(&self) -> &PluginLimits {
+        &self.limits
+    }
+
+    /// The settings every call receives.
+    pub(crate) fn settings(&self) -> &[(String, String)] {
+        &self.settings
+    }
+
+    /// Calls made so far and the fuel they consumed in total.
+    pub(crate) fn spent(&self) -> (u64, u64) {
+        (
+            self.stats.calls.load(Relaxed),
+            self.stats.fuel.load(Relaxed),
+        )
+    }
+
+    /// Names the exported function `call` of this plugin, for errors.
+    pub(crate) fn site(&self, call: &'static str) -> CallSite {
+        CallSite {
+            plugin: self.id.clone(),
+            call,
+        }
+    }
 }
 
 /// What a plugin's calls have cost so far (every call, failed ones included).
@@ -152,8 +192,8 @@ struct CallStats {
 impl<P> core::fmt::Debug for Loaded<P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Loaded")
-            .field("id", &self.id)
-            .field("limits", &self.limits)
+            .field("id", &self.meta.id)
+            .field("limits", &self.meta.limits)
             .finish_non_exhaustive()
     }
 }
@@ -189,43 +229,19 @@ impl<P> Loaded<P> {
             reason: format!("{e:#}"),
         })?;
         Ok(Self {
-            id: Arc::new(id),
+            meta: Meta {
+                id: Arc::new(id),
+                limits,
+                settings,
+                stats: CallStats::default(),
+            },
             pre,
-            limits,
-            settings,
-            stats: CallStats::default(),
         })
-    }
-
-    /// The limits every call runs under.
-    pub(crate) const fn limits(&self) -> &PluginLimits {
-        &self.limits
-    }
-
-    /// The settings every call receives.
-    pub(crate) fn settings(&self) -> &[(String, String)] {
-        &self.settings
-    }
-
-    /// Calls made so far and the fuel they consumed in total.
-    pub(crate) fn spent(&self) -> (u64, u64) {
-        (
-            self.stats.calls.load(Relaxed),
-            self.stats.fuel.load(Relaxed),
-        )
-    }
-
-    /// The plugin's identity.
-    pub(crate) fn id(&self) -> &PluginId {
-        &self.id
     }
 
     /// Names the exported function `call` of this plugin, for errors.
     pub(crate) fn site(&self, call: &'static str) -> CallSite {
-        CallSite {
-            plugin: self.id.clone(),
-            call,
-        }
+        self.meta.site(call)
     }
 
     /// Runs `call` (given the prepared instance and the settings) on a fresh store under this
@@ -237,18 +253,19 @@ impl<P> Loaded<P> {
         // `&Vec`, not a slice: it is what the `bindgen!` functions take for `list<tuple<…>>`.
         call: impl FnOnce(&P, &Vec<(String, String)>, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, PluginError> {
-        let mut store = new_store(engine, &self.limits).map_err(|e| PluginError::Trap {
+        let meta = &self.meta;
+        let mut store = new_store(engine, &meta.limits).map_err(|e| PluginError::Trap {
             site: site.clone(),
             message: format!("{e:#}"),
         })?;
-        let result = call(&self.pre, &self.settings, &mut store)
-            .map_err(|error| classify(error, &store, site.clone(), &self.limits));
-        let used = self
+        let result = call(&self.pre, &meta.settings, &mut store)
+            .map_err(|error| classify(error, &store, site.clone(), &meta.limits));
+        let used = meta
             .limits
             .fuel
             .saturating_sub(store.get_fuel().unwrap_or(0));
-        self.stats.calls.fetch_add(1, Relaxed);
-        self.stats.fuel.fetch_add(used, Relaxed);
+        meta.stats.calls.fetch_add(1, Relaxed);
+        meta.stats.fuel.fetch_add(used, Relaxed);
         result
     }
 }

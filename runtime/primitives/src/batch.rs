@@ -1,6 +1,8 @@
-//! Batches as a proof attests them: [`BatchOutput`] and its 32-byte commitment.
+//! Batches: what a proof attests ([`BatchOutput`] and its 32-byte commitment), and the records
+//! the node keeps of each — the sealed [`Batch`], a prover's [`Lease`], the accepted
+//! [`StoredProof`].
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 
 /// The withdrawals root of a batch that has no withdrawals (the bridge never accepts a claim
@@ -112,4 +114,65 @@ mod tests {
             b256!("278e7df87681dae8cfde73389d48d39fd0e6d3661914fa75a7dc2b519548d6c5")
         );
     }
+}
+
+/// A sealed batch: a run of consecutive blocks proven together.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Batch {
+    /// The batch number (1, 2, …).
+    pub number: u64,
+    /// Its first block.
+    pub first_block: u64,
+    /// Its last block.
+    pub last_block: u64,
+    /// Gas used by its blocks.
+    pub gas_used: u64,
+    /// Transactions in its blocks.
+    pub transactions: u64,
+    /// Witness bytes (trie nodes and codes) in its prover input.
+    pub witness_bytes: u64,
+    /// The size of its encoded prover input.
+    pub input_bytes: u64,
+    /// When it was sealed, Unix milliseconds.
+    pub sealed_at_ms: u64,
+    /// L1 deposits its blocks include (what `commitBatch` consumes from the bridge's queue).
+    pub deposits: u64,
+    /// What its proof must attest, as the node computed it.
+    pub output: BatchOutput,
+}
+
+/// A batch handed to one prover until `expires_at_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Lease {
+    /// The batch.
+    pub batch: u64,
+    /// Identifies this lease; a proof must quote it.
+    pub lease_id: u64,
+    /// The prover's self-chosen name, for logs.
+    pub prover: String,
+    /// The prover's backend.
+    pub backend: crate::BackendKind,
+    /// When the lease lapses and the batch may go to another prover, Unix milliseconds.
+    pub expires_at_ms: u64,
+}
+
+/// A proof the coordinator accepted.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct StoredProof {
+    /// The batch.
+    pub batch: u64,
+    /// The backend that made it (`exec`: no cryptographic proof, development only).
+    pub backend: crate::BackendKind,
+    /// The backend's program version (for `openvm`, the program commitment).
+    pub program_version: String,
+    /// The prover's name.
+    pub prover: String,
+    /// The output the prover computed (equal to the batch's).
+    pub output: BatchOutput,
+    /// The proof bytes (empty for `exec`).
+    pub proof: Bytes,
+    /// When it was accepted, Unix milliseconds.
+    pub received_at_ms: u64,
+    /// How long the prover said proving took, milliseconds.
+    pub proving_ms: u64,
 }

@@ -13,7 +13,8 @@
 //! - [`bridge`]: withdrawals, their Merkle tree and the deposits rolling hash, as L1 checks them.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
-//! - [`plugins`]: plugin slots and identities, as blocks record them.
+//! - [`plugins`]: plugin slots, identities and records, as blocks record them, and the admin
+//!   interface that loads a plugin.
 
 pub mod batch;
 pub mod block;
@@ -29,14 +30,16 @@ pub use alloy_consensus::{
 };
 pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
-pub use batch::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
+pub use batch::{Batch, BatchOutput, Lease, NO_DEPOSITS, NO_WITHDRAWALS, StoredProof};
 pub use block::SealedBlock;
 pub use bridge::{BatchSettlement, L1Deposit, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree};
 pub use chain::ChainSpec;
-pub use plugins::{PluginId, PluginSlot};
+pub use plugins::{
+    BlockPlugin, PluginActivation, PluginId, PluginRecords, PluginSlot, PluginSource, PluginSpec,
+};
 pub use proof::{
-    ProofPart, ProofParts, ProofPartsError, VerifierKind, attestation_digest, attestation_proof,
-    dev_attestation_digest,
+    BackendKind, ProofPart, ProofParts, ProofPartsError, UnknownBackend, VerifierKind,
+    attestation_digest, attestation_proof, dev_attestation_digest,
 };
 pub use state::StateReader;
 pub use transaction::{DEPOSIT_TX_TYPE, DepositTx, KeelReceipt, KeelTx};

@@ -9,6 +9,70 @@
 use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 
+/// A way of proving batches: what `keel-prover --backend` runs, what a prover announces to the
+/// coordinator, and what a stored proof or lease records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BackendKind {
+    /// The stateless STF run natively: no cryptographic proof (development, CI).
+    Exec,
+    /// The OpenVM guest proven with OpenVM.
+    OpenVm,
+}
+
+impl BackendKind {
+    /// Every backend.
+    pub const ALL: [Self; 2] = [Self::Exec, Self::OpenVm];
+
+    /// Its name on the command line, on the wire and in records: `exec`, `openvm`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Exec => "exec",
+            Self::OpenVm => "openvm",
+        }
+    }
+}
+
+impl core::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A backend name that is not `exec` or `openvm`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown prover backend {0:?}; expected \"exec\" or \"openvm\"")]
+pub struct UnknownBackend(pub String);
+
+impl core::str::FromStr for BackendKind {
+    type Err = UnknownBackend;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| UnknownBackend(name.to_owned()))
+    }
+}
+
+/// Recorded by name, so a record stays readable whatever the enum's order.
+impl Encodable for BackendKind {
+    fn encode(&self, out: &mut dyn alloy_rlp::BufMut) {
+        self.name().encode(out);
+    }
+
+    fn length(&self) -> usize {
+        self.name().length()
+    }
+}
+
+impl Decodable for BackendKind {
+    fn decode(buf: &mut &[u8]) -> alloy_rlp::Result<Self> {
+        let name = alloy_rlp::Header::decode_str(buf)?;
+        name.parse()
+            .map_err(|_| alloy_rlp::Error::Custom("unknown prover backend"))
+    }
+}
+
 /// A kind of L1 verifier, and so of proof part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VerifierKind {

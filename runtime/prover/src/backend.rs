@@ -10,7 +10,7 @@ use std::sync::Arc;
 use alloy_primitives::Bytes;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use keel_primitives::{BatchOutput, ProofParts, VerifierKind, dev_attestation_digest};
+use keel_primitives::{BackendKind, BatchOutput, ProofParts, VerifierKind, dev_attestation_digest};
 use keel_stf::{ProverInput, StfError, execute_batch};
 
 /// A proof and the output it attests.
@@ -45,17 +45,6 @@ impl BackendError {
     }
 }
 
-/// The values of `keel-prover --backend`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendKind {
-    /// Runs the stateless STF natively: no cryptographic proof (development, CI).
-    Exec,
-    /// Proves the guest (`runtime/guest`) with OpenVM: app STARKs, verified locally (needs a
-    /// build with the `openvm` feature).
-    #[value(name = "openvm")]
-    OpenVm,
-}
-
 /// What a backend is made with (the command line's keys and OpenVM options).
 #[derive(Debug, Clone, Default)]
 pub struct BackendOptions {
@@ -68,32 +57,33 @@ pub struct BackendOptions {
     pub openvm: Option<keel_prover_openvm::OpenVmOptions>,
 }
 
-impl BackendKind {
-    /// A new backend of this kind. The OpenVM backend builds its guest and commits its
-    /// executable here: minutes on a CPU.
-    pub fn backend(self, options: BackendOptions) -> Result<Arc<dyn Backend>, BackendError> {
-        match self {
-            Self::Exec => {
-                if options.attester_key.is_some() {
-                    return Err(BackendError::Setup(
-                        "--attester-key is for the openvm backend: an attestation says a STARK \
+/// A new backend of `kind`. The OpenVM backend builds its guest and commits its executable
+/// here: minutes on a CPU.
+pub fn make_backend(
+    kind: BackendKind,
+    options: BackendOptions,
+) -> Result<Arc<dyn Backend>, BackendError> {
+    match kind {
+        BackendKind::Exec => {
+            if options.attester_key.is_some() {
+                return Err(BackendError::Setup(
+                    "--attester-key is for the openvm backend: an attestation says a STARK \
                          proof verified, and exec makes none"
-                            .to_owned(),
-                    ));
-                }
-                Ok(Arc::new(ExecBackend {
-                    dev_key: options.dev_key,
-                }))
+                        .to_owned(),
+                ));
             }
-            #[cfg(feature = "openvm")]
-            Self::OpenVm => Ok(Arc::new(crate::openvm::OpenVmBackend::load(options)?)),
-            #[cfg(not(feature = "openvm"))]
-            Self::OpenVm => Err(BackendError::Setup(
-                "this keel-prover was built without the openvm backend: build it with \
-                 `cargo build --release -p keel-prover --features openvm` (add `cuda` for GPUs)"
-                    .to_owned(),
-            )),
+            Ok(Arc::new(ExecBackend {
+                dev_key: options.dev_key,
+            }))
         }
+        #[cfg(feature = "openvm")]
+        BackendKind::OpenVm => Ok(Arc::new(crate::openvm::OpenVmBackend::load(options)?)),
+        #[cfg(not(feature = "openvm"))]
+        BackendKind::OpenVm => Err(BackendError::Setup(
+            "this keel-prover was built without the openvm backend: build it with \
+                 `cargo build --release -p keel-prover --features openvm` (add `cuda` for GPUs)"
+                .to_owned(),
+        )),
     }
 }
 
@@ -102,8 +92,8 @@ impl BackendKind {
 /// The worker calls [`Backend::prove`] on a blocking thread (`spawn_blocking`), one batch at a
 /// time per coordinator; with several coordinators, calls may overlap.
 pub trait Backend: Send + Sync + 'static {
-    /// The backend's name as the coordinator knows it (`exec`, `openvm`).
-    fn name(&self) -> &str;
+    /// Which backend this is (the coordinator takes only the kinds its L1 verifiers can use).
+    fn kind(&self) -> BackendKind;
 
     /// The version of the program it proves; the node accepts only its own.
     fn program_version(&self) -> String;
@@ -126,8 +116,8 @@ pub struct ExecBackend {
 }
 
 impl Backend for ExecBackend {
-    fn name(&self) -> &str {
-        "exec"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Exec
     }
 
     fn program_version(&self) -> String {
@@ -173,18 +163,19 @@ mod tests {
         }
         let error = ExecBackend::default().prove(&[0xde, 0xad]).unwrap_err();
         assert!(error.to_string().contains("does not decode"), "{error}");
-        let exec = BackendKind::Exec
-            .backend(BackendOptions::default())
-            .unwrap();
-        assert_eq!(exec.name(), "exec");
-        let attesting_exec = BackendKind::Exec.backend(BackendOptions {
-            attester_key: Some(format!("0x{}", "11".repeat(32)).parse().unwrap()),
-            ..BackendOptions::default()
-        });
+        let exec = make_backend(BackendKind::Exec, BackendOptions::default()).unwrap();
+        assert_eq!(exec.kind(), BackendKind::Exec);
+        let attesting_exec = make_backend(
+            BackendKind::Exec,
+            BackendOptions {
+                attester_key: Some(format!("0x{}", "11".repeat(32)).parse().unwrap()),
+                ..BackendOptions::default()
+            },
+        );
         assert!(matches!(attesting_exec, Err(BackendError::Setup(_))));
         #[cfg(not(feature = "openvm"))]
         {
-            let Err(error) = BackendKind::OpenVm.backend(BackendOptions::default()) else {
+            let Err(error) = make_backend(BackendKind::OpenVm, BackendOptions::default()) else {
                 panic!("openvm without the feature");
             };
             assert!(error.to_string().contains("--features openvm"), "{error}");

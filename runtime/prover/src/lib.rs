@@ -18,7 +18,8 @@ mod backend;
 mod openvm;
 mod worker;
 
-pub use backend::{Backend, BackendError, BackendKind, BackendOptions, ExecBackend, Proven};
+pub use backend::{Backend, BackendError, BackendOptions, ExecBackend, Proven, make_backend};
+pub use keel_primitives::BackendKind;
 #[cfg(feature = "openvm")]
 pub use openvm::OpenVmBackend;
 pub use worker::{WorkerError, WorkerOptions, run_worker};

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use alloy_signer_local::PrivateKeySigner;
 use clap::Parser;
-use keel_prover::{BackendKind, BackendOptions, WorkerOptions, run_worker};
+use keel_prover::{BackendKind, BackendOptions, WorkerOptions, make_backend, run_worker};
 use tracing_subscriber::EnvFilter;
 
 /// Proves Keel batches: connects to nodes' proof coordinators, leases sealed batches, proves
@@ -25,8 +25,10 @@ struct Cli {
         value_name = "ADDR"
     )]
     coordinators: Vec<SocketAddr>,
-    /// How batches are proven.
-    #[arg(long, value_enum, default_value_t = BackendKind::Exec)]
+    /// How batches are proven: `exec` (the STF run natively: no cryptographic proof, for
+    /// development) or `openvm` (the guest proven with OpenVM; a build with the `openvm`
+    /// feature).
+    #[arg(long, default_value = "exec", value_parser = parse_backend, value_name = "exec|openvm")]
     backend: BackendKind,
     /// The name this prover gives the coordinator (logs, proof records) [default:
     /// keel-prover-<pid>].
@@ -238,7 +240,7 @@ fn main() -> ExitCode {
     if let Some(dir) = &cli.write_evm_verifier {
         return write_evm_verifier(options, dir);
     }
-    let backend = match cli.backend.backend(options) {
+    let backend = match make_backend(cli.backend, options) {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("keel-prover: {error}");
@@ -290,4 +292,10 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::from(2)
+}
+
+/// `--backend`: the names [`BackendKind`] knows.
+fn parse_backend(name: &str) -> Result<BackendKind, String> {
+    name.parse()
+        .map_err(|e: keel_primitives::UnknownBackend| e.to_string())
 }

@@ -11,7 +11,7 @@ use keel_prover_openvm::OpenVmProver;
 use keel_stf::{ProverInput, execute_batch};
 use tracing::info;
 
-use crate::{Backend, BackendError, BackendOptions, Proven};
+use crate::{Backend, BackendError, BackendKind, BackendOptions, Proven};
 
 /// Proves batches with OpenVM's app prover (one STARK per segment), verifies each proof before
 /// returning it, and signs what L1's verifiers take.
@@ -48,8 +48,8 @@ impl OpenVmBackend {
 }
 
 impl Backend for OpenVmBackend {
-    fn name(&self) -> &str {
-        "openvm"
+    fn kind(&self) -> BackendKind {
+        BackendKind::OpenVm
     }
 
     /// The program commitment's id, as `AttestingVerifier.program` pins it.

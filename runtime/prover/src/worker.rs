@@ -137,7 +137,7 @@ async fn handshake(
     let hello = Message::Hello(Hello {
         protocol_version: PROTOCOL_VERSION,
         prover: options.name.clone(),
-        backend: backend.name().to_owned(),
+        backend: backend.kind().name().to_owned(),
         program_version: options
             .program_version
             .clone()
@@ -148,7 +148,7 @@ async fn handshake(
         .map_err(|e| SessionEnd::retry(e.to_string()))?;
     match receive(stream).await {
         Ok(Message::Welcome(welcome)) => {
-            info!(target: "keel::prover", chain_id = welcome.chain_id, lease_timeout_ms = welcome.lease_timeout_ms, backend = backend.name(), "connected to the coordinator");
+            info!(target: "keel::prover", chain_id = welcome.chain_id, lease_timeout_ms = welcome.lease_timeout_ms, backend = %backend.kind(), "connected to the coordinator");
             Ok(())
         }
         Ok(Message::Error(error)) if error.is_fatal() => Err(SessionEnd::Refused(error.message)),

@@ -2,22 +2,24 @@
 //! of the running node, and the plugin records of the public API.
 //!
 //! ```text
-//!  keel_loadPlugin ─▶ bytes (hex or a path on the node) ─▶ compile for the slot's world
-//!    ─▶ conformance run ─▶ persist as pending ─▶ registry: active from block N
+//!  keel_loadPlugin ─▶ parse ─▶ LoadPlugin ─▶ PluginAdmin::load (the node's plugin manager:
+//!    compile for the slot's world ─▶ conformance run ─▶ persist as pending ─▶ active from block N)
 //!  (any failure: an error naming the plugin and the input; the active plugin stays)
 //! ```
+//!
+//! The API only parses and answers: it runs no plugin itself, so this crate links no
+//! WebAssembly runtime.
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Instant};
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 
-use alloy_primitives::{B256, Bytes, U64};
-use keel_plugin_host::{
-    FeeParams, Plugin, PluginEngine, PluginId, PluginLimits, PluginRegistry, PluginSlot,
-    ScheduleError, conformance, read_component,
+use alloy_primitives::{Bytes, U64};
+use keel_primitives::{
+    PluginSlot,
+    plugins::{ComponentSource, LoadPlugin, LoadPluginError, PluginAdmin},
 };
-use keel_storage::{PluginActivation, PluginSource, PluginSpec, Snapshot, Storage};
+use keel_storage::{Snapshot, Storage};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tracing::info;
 
 use crate::{
     RpcError,
@@ -26,28 +28,11 @@ use crate::{
     server::RpcModule,
 };
 
-/// What a slot's plugin gets when `keel_loadPlugin` does not say: the limits and settings of the
-/// slot in the node's config (or the defaults), and the code hash of the component the config
-/// names there (recorded with the swap, see [`PluginActivation::config_hash`]).
-#[derive(Debug, Clone, Default)]
-pub struct SlotDefaults {
-    /// Limits per call.
-    pub limits: PluginLimits,
-    /// Settings passed to every call.
-    pub settings: Vec<(String, String)>,
-    /// The config's component for this slot.
-    pub config_hash: Option<B256>,
-}
-
 /// Serves the admin methods.
 #[derive(Debug)]
 pub struct AdminApi {
     storage: Arc<Storage>,
-    engine: Arc<PluginEngine>,
-    registry: Arc<PluginRegistry>,
-    fees: FeeParams,
-    /// By slot tag.
-    slots: [SlotDefaults; 3],
+    plugins: Arc<dyn PluginAdmin>,
 }
 
 /// `keel_loadPlugin`'s one argument.
@@ -71,6 +56,33 @@ struct LoadRequest {
     fuel: Option<u64>,
     memory_mb: Option<u64>,
     deadline_ms: Option<u64>,
+}
+
+impl LoadRequest {
+    /// The request as the plugin manager takes it.
+    fn into_load(self) -> RpcResult<LoadPlugin> {
+        let slot: PluginSlot = self.slot.parse().map_err(RpcError::invalid_params)?;
+        let component = match (self.wasm, self.path) {
+            (Some(bytes), None) => ComponentSource::Bytes(bytes.to_vec()),
+            (None, Some(path)) => ComponentSource::File(path),
+            _ => {
+                return Err(RpcError::invalid_params(
+                    "give exactly one of `wasm` (hex bytes) and `path`",
+                ));
+            }
+        };
+        Ok(LoadPlugin {
+            slot,
+            component,
+            activate_at: self.activate_at.map(|n| n.to()),
+            name: self.name,
+            version: self.version,
+            settings: self.config.map(|config| config.into_iter().collect()),
+            fuel: self.fuel,
+            memory_mb: self.memory_mb,
+            deadline: self.deadline_ms.map(Duration::from_millis),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -97,125 +109,29 @@ struct LoadResponse<'a> {
 }
 
 impl AdminApi {
-    /// An admin API over the node's storage and plugin registry.
-    pub fn new(
-        storage: Arc<Storage>,
-        engine: Arc<PluginEngine>,
-        registry: Arc<PluginRegistry>,
-        fees: FeeParams,
-        slots: [SlotDefaults; 3],
-    ) -> Self {
-        Self {
-            storage,
-            engine,
-            registry,
-            fees,
-            slots,
-        }
+    /// An admin API over the node's storage (the plugin records it serves) and its plugins.
+    pub fn new(storage: Arc<Storage>, plugins: Arc<dyn PluginAdmin>) -> Self {
+        Self { storage, plugins }
     }
 
     fn load_plugin(&self, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let request: LoadRequest = params.required(0, "load request")?;
-        let slot: PluginSlot = request.slot.parse().map_err(RpcError::invalid_params)?;
-        let defaults = &self.slots[usize::from(slot.tag())];
-        let (origin, mut id, bytes) = match (request.wasm, request.path) {
-            (Some(bytes), None) => {
-                let id = PluginId::new("unnamed", "unversioned", &bytes);
-                (PathBuf::from("<keel_loadPlugin bytes>"), id, bytes.to_vec())
-            }
-            (None, Some(path)) => {
-                let (id, bytes) = read_component(&path).map_err(RpcError::invalid_params)?;
-                (path, id, bytes)
-            }
-            _ => {
-                return Err(RpcError::invalid_params(
-                    "give exactly one of `wasm` (hex bytes) and `path`",
-                ));
-            }
-        };
-        if let Some(name) = request.name {
-            id.name = name;
-        }
-        if let Some(version) = request.version {
-            id.version = version;
-        }
-        let limits = PluginLimits {
-            fuel: request.fuel.unwrap_or(defaults.limits.fuel),
-            memory_bytes: request
-                .memory_mb
-                .map_or(defaults.limits.memory_bytes, |mb| {
-                    usize::try_from(mb << 20).unwrap_or(usize::MAX)
-                }),
-            deadline: request
-                .deadline_ms
-                .map_or(defaults.limits.deadline, std::time::Duration::from_millis),
-        };
-        let settings: Vec<(String, String)> = match request.config {
-            Some(config) => config.into_iter().collect(),
-            None => defaults.settings.clone(),
-        };
-
-        let rejected = |error: &dyn core::fmt::Display| {
-            RpcError::server(format!(
-                "plugin {id} rejected for slot {slot}; the active plugin stays: {error}"
-            ))
-        };
-        let started = Instant::now();
-        let plugin = Plugin::compile(
-            &self.engine,
-            slot,
-            &origin,
-            id.clone(),
-            &bytes,
-            limits,
-            settings.clone(),
-        )
-        .map_err(|e| rejected(&e))?;
-        let compile_ms = started.elapsed().as_secs_f64() * 1e3;
-        let started = Instant::now();
-        let report =
-            conformance::run(&self.engine, &plugin, self.fees).map_err(|e| rejected(&e))?;
-        let conformance_ms = started.elapsed().as_secs_f64() * 1e3;
-
-        let spec = PluginSpec {
-            id: id.clone(),
-            settings,
-            fuel: limits.fuel,
-            memory_bytes: limits.memory_bytes as u64,
-            deadline: limits.deadline,
-        };
-        let (activates_at, replaced) = self
-            .registry
-            .schedule(
-                Arc::new(plugin),
-                request.activate_at.map(|n| n.to()),
-                |block| {
-                    let activation = PluginActivation {
-                        slot,
-                        block,
-                        plugin: Some(spec),
-                        source: PluginSource::Admin,
-                        config_hash: defaults.config_hash,
-                    };
-                    self.storage.put_pending_plugin(&activation, &bytes)
-                },
-            )
+        let loaded = self
+            .plugins
+            .load(request.into_load()?)
             .map_err(|error| match error {
-                ScheduleError::Past { .. } => RpcError::invalid_params(error),
-                ScheduleError::Persist(e) => RpcError::internal(format!(
-                    "cannot record the swap of slot {slot}; the active plugin stays: {e}"
-                )),
+                LoadPluginError::InvalidRequest(_) => RpcError::invalid_params(error),
+                LoadPluginError::Rejected { .. } => RpcError::server(error),
+                LoadPluginError::Persist { .. } => RpcError::internal(error),
             })?;
-        info!(target: "keel::plugins", %slot, plugin = %id, activates_at, compile_ms, conformance_ms, "plugin swap scheduled");
-        let replaced_id = replaced.map(|s| s.plugin.id().clone());
         let response = LoadResponse {
-            slot: slot.as_str(),
-            plugin: (&id).into(),
-            activates_at: U64::from(activates_at),
-            replaced: replaced_id.as_ref().map(Into::into),
-            compile_ms,
-            conformance_ms,
-            conformance: report
+            slot: loaded.slot.as_str(),
+            plugin: (&loaded.plugin).into(),
+            activates_at: U64::from(loaded.activates_at),
+            replaced: loaded.replaced.as_ref().map(Into::into),
+            compile_ms: loaded.compile.as_secs_f64() * 1e3,
+            conformance_ms: loaded.conformance.as_secs_f64() * 1e3,
+            conformance: loaded
                 .calls
                 .into_iter()
                 .map(|c| ConformanceView {

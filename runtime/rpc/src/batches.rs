@@ -2,8 +2,9 @@
 //! sealed batches, their outputs, proofs and L1 status, and what a withdrawal claim needs.
 
 use alloy_primitives::{Address, B256, U64, U256};
+use keel_primitives::Batch;
 use keel_primitives::{BatchSettlement, ProofParts, VerifierKind, Withdrawal, WithdrawalTree};
-use keel_storage::{Batch, Snapshot};
+use keel_storage::Snapshot;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -177,7 +178,7 @@ struct BatchView {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ProofView {
-    backend: String,
+    backend: &'static str,
     program_version: String,
     prover: String,
     proving_ms: U64,
@@ -191,7 +192,7 @@ struct ProofView {
 #[serde(rename_all = "camelCase")]
 struct LeaseView {
     prover: String,
-    backend: String,
+    backend: &'static str,
     expires_at_ms: U64,
 }
 
@@ -220,7 +221,7 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
         withdrawals_root: output.withdrawals_root,
         deposits_rolling_hash: output.deposits_rolling_hash,
         proof: proof.map(|proof| ProofView {
-            backend: proof.backend,
+            backend: proof.backend.name(),
             program_version: proof.program_version,
             prover: proof.prover,
             proving_ms: U64::from(proof.proving_ms),
@@ -233,7 +234,7 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
         status: status(snapshot, batch.number)?,
         lease: lease.map(|lease| LeaseView {
             prover: lease.prover,
-            backend: lease.backend,
+            backend: lease.backend.name(),
             expires_at_ms: U64::from(lease.expires_at_ms),
         }),
     })

@@ -30,7 +30,7 @@ mod jsonrpc;
 mod plugins;
 mod server;
 
-pub use admin::{AdminApi, SlotDefaults};
+pub use admin::AdminApi;
 pub use api::{
     DEFAULT_MAX_LOGS, DEFAULT_MAX_LOGS_RANGE, DEFAULT_SUGGESTED_TIP, EthApi, EthApiConfig,
 };

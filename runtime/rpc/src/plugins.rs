@@ -3,8 +3,8 @@
 
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{B256, U64};
-use keel_primitives::{PluginId, PluginSlot};
-use keel_storage::{BlockPlugin, PluginActivation, Snapshot};
+use keel_primitives::{BlockPlugin, PluginActivation, PluginId, PluginSlot};
+use keel_storage::Snapshot;
 use serde::Serialize;
 use serde_json::value::RawValue;
 

@@ -241,7 +241,7 @@ impl Bench {
 
     /// Seals the open batch (an empty block makes the batcher seal the blocks before it) and
     /// returns it.
-    fn seal(&self) -> keel_storage::Batch {
+    fn seal(&self) -> keel_primitives::Batch {
         self.proposer.build_block().expect("sealing block");
         self.storage
             .snapshot()

@@ -20,9 +20,10 @@ use std::{
 use crate::config::BatcherConfig;
 use alloy_consensus::Header;
 use alloy_primitives::Bytes;
+use keel_primitives::Batch;
 use keel_primitives::{BatchOutput, BatchSettlement, ChainSpec};
 use keel_stf::{BlockInput, ProverInput, Witness, execute_batch};
-use keel_storage::{Batch, Snapshot, Storage, StorageError};
+use keel_storage::{Snapshot, Storage, StorageError};
 use tracing::{error, info};
 
 use crate::{SequencerError, SequencerResult, witness::KnownToBatch};

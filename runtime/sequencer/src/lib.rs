@@ -25,7 +25,7 @@ mod witness;
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
-pub use plugins::{BlockFees, BlockRules, PluginFailures};
+pub use plugins::{BlockFees, BlockRules, BridgeVerdict, PluginFailures};
 pub use predeploys::l2_bridge_code;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig};
 

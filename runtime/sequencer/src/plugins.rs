@@ -1,20 +1,23 @@
 //! The rules a block is built by: the registry's active plugins, each with its native fallback.
 //!
 //! A fee plugin sets the base fee (else EIP-1559); an ordering plugin orders the pool's
-//! executable transactions (else the pool's own order). Any plugin failure is logged, counted
-//! and recorded with the block as a fallback: a plugin can never stall the chain.
+//! executable transactions (else the pool's own order); a bridge plugin credits or refunds each
+//! deposit and allows or rejects each withdrawal a transaction asks for (else all are credited
+//! and allowed). Any plugin failure is logged, counted and recorded with the block as a
+//! fallback: a plugin can never stall the chain.
 
 use std::sync::Arc;
 
 use alloy_consensus::Header;
+use alloy_primitives::Log;
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::PooledTx;
 use keel_plugin_host::{
     ActiveSet, Candidate, Deposit, DepositDecision, FeeDecision, FeeParams, OrderingContext,
-    PluginEngine, PluginRegistry, PluginResult, PluginSlot,
+    PluginEngine, PluginId, PluginRegistry, PluginResult, PluginSlot, Withdrawal,
+    WithdrawalDecision,
 };
-use keel_primitives::L1Deposit;
-use keel_storage::BlockPlugin;
+use keel_primitives::{BlockPlugin, L1Deposit, bridge::withdrawal_event};
 use prometheus_client::metrics::counter::Counter;
 use tracing::{debug, info, warn};
 
@@ -27,6 +30,46 @@ pub struct PluginFailures {
     pub ordering: Counter,
     /// Bridge plugin failures.
     pub bridge: Counter,
+}
+
+/// What the bridge rules decided about one deposit or one transaction's withdrawals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeVerdict {
+    /// No bridge plugin was asked (none active, or nothing to ask): the native rule, which
+    /// credits every deposit and allows every withdrawal.
+    Native,
+    /// The plugin credits the deposit, or allows the withdrawals.
+    Allowed(PluginId),
+    /// The plugin refunds the deposit, or rejects a withdrawal (its transaction stays out of
+    /// the block).
+    Refused {
+        /// The plugin.
+        plugin: PluginId,
+        /// Its reason.
+        reason: String,
+    },
+    /// The plugin failed; the native rule decided.
+    FellBack(PluginId),
+}
+
+impl BridgeVerdict {
+    /// The refusal's reason, if the plugin refused.
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            Self::Refused { reason, .. } => Some(reason),
+            Self::Native | Self::Allowed(_) | Self::FellBack(_) => None,
+        }
+    }
+
+    /// What the block records of the plugin that decided, if one did.
+    pub fn record(&self) -> Option<BlockPlugin> {
+        let (id, fell_back) = match self {
+            Self::Native => return None,
+            Self::Allowed(id) | Self::Refused { plugin: id, .. } => (id, false),
+            Self::FellBack(id) => (id, true),
+        };
+        Some(used(PluginSlot::Bridge, id.clone(), fell_back))
+    }
 }
 
 /// What a block's transactions must pay.
@@ -74,17 +117,17 @@ impl BlockRules {
         }
     }
 
-    /// Whether `deposit` is refunded rather than credited, with the bridge plugin's record for
-    /// the block. No plugin, or a failing one, credits: the native rule accepts every deposit
-    /// the L1 bridge accepted. `deadline_block` is the L2 block the deposit must be in by.
-    pub fn deposit_refund(
+    /// What happens to `deposit`: no plugin, or a failing one, credits (the native rule
+    /// accepts every deposit the L1 bridge accepted). `deadline_block` is the L2 block the
+    /// deposit must be in by.
+    pub fn deposit_verdict(
         &self,
         set: &ActiveSet,
         deposit: &L1Deposit,
         deadline_block: u64,
-    ) -> (bool, Option<BlockPlugin>) {
+    ) -> BridgeVerdict {
         let Some(plugin) = set.bridge() else {
-            return (false, None);
+            return BridgeVerdict::Native;
         };
         let seen = Deposit {
             l1_sender: deposit.l1_sender,
@@ -94,27 +137,54 @@ impl BlockRules {
             l1_block: deposit.l1_block,
             deadline: deadline_block,
         };
+        let plugin_id = plugin.id().clone();
         match plugin.on_deposit(&self.engine, &seen) {
-            Ok(DepositDecision::Credit) => (
-                false,
-                Some(used(PluginSlot::Bridge, plugin.id().clone(), false)),
-            ),
+            Ok(DepositDecision::Credit) => BridgeVerdict::Allowed(plugin_id),
             Ok(DepositDecision::Refund(reason)) => {
-                info!(target: "keel::plugins", plugin = %plugin.id(), deposit = deposit.deposit_id, %reason, "deposit refunded to its L1 sender");
-                (
-                    true,
-                    Some(used(PluginSlot::Bridge, plugin.id().clone(), false)),
-                )
+                info!(target: "keel::plugins", plugin = %plugin_id, deposit = deposit.deposit_id, %reason, "deposit refunded to its L1 sender");
+                BridgeVerdict::Refused {
+                    plugin: plugin_id,
+                    reason,
+                }
             }
             Err(error) => {
                 self.bridge_failures.inc();
                 warn!(target: "keel::plugins", %error, deposit = deposit.deposit_id, "bridge plugin failed; the deposit is credited (native rule)");
-                (
-                    false,
-                    Some(used(PluginSlot::Bridge, plugin.id().clone(), true)),
-                )
+                BridgeVerdict::FellBack(plugin_id)
             }
         }
+    }
+
+    /// Whether the withdrawals a transaction from `sender` asks for (the `WithdrawalInitiated`
+    /// events among its `logs`) may go into the block. No plugin, no withdrawal, or a failing
+    /// plugin: allowed (the native rule).
+    pub fn withdrawal_verdict(&self, set: &ActiveSet, logs: &[Log]) -> BridgeVerdict {
+        let Some(plugin) = set.bridge() else {
+            return BridgeVerdict::Native;
+        };
+        let mut verdict = BridgeVerdict::Native;
+        for (l2_sender, l1_receiver, value) in logs.iter().filter_map(withdrawal_event) {
+            let asked = Withdrawal {
+                l2_sender,
+                l1_receiver,
+                value,
+            };
+            verdict = match plugin.on_withdrawal(&self.engine, &asked) {
+                Ok(WithdrawalDecision::Allow) => BridgeVerdict::Allowed(plugin.id().clone()),
+                Ok(WithdrawalDecision::Reject(reason)) => {
+                    return BridgeVerdict::Refused {
+                        plugin: plugin.id().clone(),
+                        reason,
+                    };
+                }
+                Err(error) => {
+                    self.bridge_failures.inc();
+                    warn!(target: "keel::plugins", %error, %l2_sender, %value, "bridge plugin failed; the withdrawal is allowed (native rule)");
+                    return BridgeVerdict::FellBack(plugin.id().clone());
+                }
+            };
+        }
+        verdict
     }
 
     /// The registry the proposer begins each block with.
@@ -210,7 +280,7 @@ impl BaseFeeRule for BlockRules {
     }
 }
 
-fn used(slot: PluginSlot, id: keel_plugin_host::PluginId, fell_back: bool) -> BlockPlugin {
+fn used(slot: PluginSlot, id: PluginId, fell_back: bool) -> BlockPlugin {
     BlockPlugin {
         slot,
         id,
@@ -222,7 +292,7 @@ fn used(slot: PluginSlot, id: keel_plugin_host::PluginId, fell_back: bool) -> Bl
 fn candidate(tx: &PooledTx) -> Candidate {
     Candidate {
         hash: tx.hash.0,
-        sender: tx.sender,
+        sender: tx.sender.into_array(),
         nonce: tx.nonce(),
         gas_limit: alloy_consensus::Transaction::gas_limit(&tx.tx),
         max_fee: tx.max_fee(),

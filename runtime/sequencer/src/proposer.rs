@@ -9,16 +9,16 @@ use std::{
 use alloy_primitives::{Address, B256, Bytes};
 use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
-use keel_primitives::ChainSpec;
-use keel_storage::{BlockPlugin, BlockWrite, Storage};
+use keel_primitives::{BlockPlugin, ChainSpec, StateReader};
+use keel_storage::{BlockWrite, Snapshot, Storage};
 use keel_tasks::Shutdown;
 use tracing::{error, info, info_span, warn};
 
-use keel_plugin_host::OrderingContext;
+use keel_plugin_host::{ActiveSet, OrderingContext};
 
-use crate::config::BatcherConfig;
 use crate::{
-    BlockRules, SequencerMetrics, SequencerResult, batcher::OpenBatch, witness::RecordingState,
+    BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult, batcher::OpenBatch,
+    config::BatcherConfig, witness::RecordingState,
 };
 use keel_trie::RecordingReader;
 
@@ -59,6 +59,42 @@ pub struct BlockSummary {
     pub dropped: usize,
     /// L1 deposits included (counted in `transactions` too).
     pub deposits: usize,
+}
+
+/// The L1 deposits a block included.
+#[derive(Debug)]
+struct IncludedDeposits {
+    count: usize,
+    /// The earliest L1 deadline (Unix seconds) among them.
+    earliest_deadline: Option<u64>,
+}
+
+/// What a block took from the pool.
+#[derive(Debug)]
+struct PoolFill {
+    /// Included.
+    mined: Vec<B256>,
+    /// Dropped from the pool: invalid, or refused by the bridge rules.
+    dropped: Vec<B256>,
+    /// The ordering plugin's record, if one ordered the block.
+    ordering_plugin: Option<BlockPlugin>,
+}
+
+/// The block's one record of the bridge plugin: the plugin that decided its deposits and
+/// withdrawals, marked as fallen back if any of its calls failed.
+#[derive(Debug, Default)]
+struct BridgeRecord(Option<BlockPlugin>);
+
+impl BridgeRecord {
+    fn add(&mut self, verdict: &BridgeVerdict) {
+        if let Some(record) = verdict.record() {
+            let fell_back = record.fell_back || self.0.as_ref().is_some_and(|p| p.fell_back);
+            self.0 = Some(BlockPlugin {
+                fell_back,
+                ..record
+            });
+        }
+    }
 }
 
 /// Builds blocks from the pool onto the stored head.
@@ -103,6 +139,12 @@ impl Proposer {
     }
 
     /// Builds, seals and persists the next block from the pool's best transactions.
+    ///
+    /// ```text
+    ///  seal the open batch if due ─▶ begin the block (plugin swaps take effect) ─▶ fees
+    ///  ─▶ L1 deposits (forced, first) ─▶ pool transactions (ordering, withdrawal rules)
+    ///  ─▶ state root + witness ─▶ one write ─▶ pool and metrics
+    /// ```
     pub fn build_block(&self) -> SequencerResult<BlockSummary> {
         let started = Instant::now();
         let snapshot = self.storage.snapshot()?;
@@ -117,112 +159,35 @@ impl Proposer {
             Some(open) => open,
             empty => empty.insert(OpenBatch::load(&snapshot)?),
         };
-        if let Some(reason) = open.seal_reason(&self.config.batcher, self.config.gas_limit) {
-            open.seal(
-                &self.spec,
-                &self.config.batcher,
-                &self.storage,
-                &snapshot,
-                reason,
-            )?;
-            // Sealing writes only batch tables: the snapshot still holds the parent's state.
-            self.metrics.batches.inc();
-        }
+        self.seal_batch_if_due(open, &snapshot)?;
+
         // Swaps take effect here, between blocks: the whole block sees one set of plugins.
         let plugins = self.rules.registry().begin_block(number);
         for plugin in &plugins.activated {
             info!(target: "keel::plugins", slot = %plugin.slot(), plugin = %plugin.id(), "plugin active from this block");
         }
         let fees = self.rules.fees(&plugins.set, &parent);
-        let base_fee = fees.base_fee;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        // Sub-second block times give several blocks the same second: timestamps never go
-        // backwards, but may repeat.
-        let timestamp = now.max(parent.timestamp);
-        let attributes = BlockAttributes {
-            timestamp,
-            coinbase: self.config.coinbase,
+        let attributes = self.attributes(parent.timestamp, fees.base_fee);
+        let ctx = OrderingContext {
+            number,
+            timestamp: attributes.timestamp,
             gas_limit: self.config.gas_limit,
-            base_fee,
-            extra_data: self.config.extra_data.clone(),
+            base_fee: fees.base_fee,
         };
         let state = RecordingState::new(&snapshot);
         let mut builder = BlockBuilder::new(&self.spec, &state, &parent, attributes);
-        // Forced inclusion: L1 deposits go before any other transaction, oldest (nearest to
-        // its deadline) first. They use no gas, so pool traffic can never crowd them out.
-        let deposits = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
-        let mut bridge_plugin = None;
-        let mut deposit_deadline = None;
-        for deposit in &deposits {
-            // The plugin sees the deadline as an L2 block number, at this block time.
-            let block_ms = self.config.block_time.as_millis().max(1) as u64;
-            let blocks_left = deposit
-                .deadline
-                .saturating_sub(timestamp)
-                .saturating_mul(1000)
-                / block_ms;
-            let (refund, record) = self.rules.deposit_refund(
-                &plugins.set,
-                deposit,
-                number.saturating_add(blocks_left),
-            );
-            // One record per block; a fallback on any of its deposits marks it.
-            if let Some(record) = record {
-                let fell_back = record.fell_back
-                    || bridge_plugin
-                        .as_ref()
-                        .is_some_and(|p: &BlockPlugin| p.fell_back);
-                bridge_plugin = Some(BlockPlugin {
-                    fell_back,
-                    ..record
-                });
-            }
-            deposit_deadline = Some(deposit_deadline.unwrap_or(u64::MAX).min(deposit.deadline));
-            builder.push_deposit(deposit.to_tx(refund).seal())?;
-        }
-        let max_txs = self.config.max_block_txs.unwrap_or(usize::MAX);
-        let mut mined = Vec::new();
-        let mut invalid = Vec::new();
-        let mut skipped: HashSet<Address> = HashSet::new();
-        let ctx = OrderingContext {
-            number,
-            timestamp,
-            gas_limit: self.config.gas_limit,
-            base_fee,
-        };
-        let (candidates, ordering_plugin) =
-            self.rules
-                .order(&plugins.set, ctx, self.pool.best(base_fee, &snapshot));
-        for pooled in candidates {
-            if builder.gas_remaining() < MIN_TX_GAS || builder.len() >= max_txs {
-                break;
-            }
-            if skipped.contains(&pooled.sender) {
-                continue;
-            }
-            // Below the fee rule's minimum tip: neither this nor the sender's later nonces.
-            if fees.min_priority_fee > 0
-                && pooled
-                    .effective_tip(base_fee)
-                    .is_none_or(|tip| tip < fees.min_priority_fee)
-            {
-                skipped.insert(pooled.sender);
-                continue;
-            }
-            match builder.push(pooled.tx.clone(), pooled.sender)? {
-                TxOutcome::Included { .. } => mined.push(pooled.hash),
-                TxOutcome::DoesNotFit => {
-                    skipped.insert(pooled.sender);
-                }
-                TxOutcome::Invalid(reason) => {
-                    warn!(target: "keel::sequencer", hash = %pooled.hash, sender = %pooled.sender, %reason, "dropping invalid transaction");
-                    invalid.push(pooled.hash);
-                    skipped.insert(pooled.sender);
-                }
-            }
-        }
+        let mut bridge = BridgeRecord::default();
+        let deposits =
+            self.include_deposits(&mut builder, &plugins.set, &snapshot, ctx, &mut bridge)?;
+        let filled = self.fill_from_pool(
+            &mut builder,
+            &plugins.set,
+            &snapshot,
+            ctx,
+            &fees,
+            &mut bridge,
+        )?;
+
         let nodes = RecordingReader::new(&snapshot);
         let built = builder.finish(&nodes)?;
         let witness = state.into_witness(&nodes, parent.state_root, &open.known)?;
@@ -234,10 +199,11 @@ impl Proposer {
             changes: &built.changes,
             state: &built.state,
             codes: &built.codes,
-            plugins: &ordering_plugin
+            plugins: &filled
+                .ordering_plugin
                 .into_iter()
                 .chain(fees.plugin)
-                .chain(bridge_plugin)
+                .chain(bridge.0)
                 .collect::<Vec<_>>(),
             activated: &plugins
                 .activated
@@ -250,54 +216,191 @@ impl Proposer {
         open.add_block(
             built.block.header.gas_limit,
             witness.byte_len(),
-            deposit_deadline,
+            deposits.earliest_deadline,
         );
         drop(batch);
+
         self.pool.on_block(
-            &mined,
+            &filled.mined,
             built
                 .state
                 .accounts
                 .iter()
                 .map(|(address, account)| (*address, account.as_ref().map_or(0, |a| a.nonce))),
         );
-        for hash in &invalid {
+        for hash in &filled.dropped {
             self.pool.remove_invalid(hash);
         }
+        let summary = BlockSummary {
+            number,
+            hash: built.block.hash(),
+            transactions: filled.mined.len() + deposits.count,
+            gas_used: built.block.header.gas_used,
+            dropped: filled.dropped.len(),
+            deposits: deposits.count,
+        };
+        self.record(&summary, fees.base_fee, started.elapsed());
+        Ok(summary)
+    }
 
-        let elapsed = started.elapsed();
-        let gas_used = built.block.header.gas_used;
+    /// Seals the open batch before this block if a bound says so.
+    fn seal_batch_if_due(&self, open: &mut OpenBatch, snapshot: &Snapshot) -> SequencerResult<()> {
+        if let Some(reason) = open.seal_reason(&self.config.batcher, self.config.gas_limit) {
+            open.seal(
+                &self.spec,
+                &self.config.batcher,
+                &self.storage,
+                snapshot,
+                reason,
+            )?;
+            // Sealing writes only batch tables: the snapshot still holds the parent's state.
+            self.metrics.batches.inc();
+        }
+        Ok(())
+    }
+
+    /// The header fields the proposer chooses for the child of a block at `parent_timestamp`.
+    fn attributes(&self, parent_timestamp: u64, base_fee: u64) -> BlockAttributes {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        BlockAttributes {
+            // Sub-second block times give several blocks the same second: timestamps never go
+            // backwards, but may repeat.
+            timestamp: now.max(parent_timestamp),
+            coinbase: self.config.coinbase,
+            gas_limit: self.config.gas_limit,
+            base_fee,
+            extra_data: self.config.extra_data.clone(),
+        }
+    }
+
+    /// Forced inclusion: L1 deposits go before any other transaction, oldest (nearest to its
+    /// deadline) first, each credited or refunded as the bridge rules say. They use no gas, so
+    /// pool traffic can never crowd them out.
+    fn include_deposits(
+        &self,
+        builder: &mut BlockBuilder<impl StateReader>,
+        set: &ActiveSet,
+        snapshot: &Snapshot,
+        ctx: OrderingContext,
+        bridge: &mut BridgeRecord,
+    ) -> SequencerResult<IncludedDeposits> {
+        let deposits = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
+        let block_ms = self.config.block_time.as_millis().max(1) as u64;
+        let mut earliest_deadline = None;
+        for deposit in &deposits {
+            // The plugin sees the deadline as an L2 block number, at this block time.
+            let blocks_left = deposit
+                .deadline
+                .saturating_sub(ctx.timestamp)
+                .saturating_mul(1000)
+                / block_ms;
+            let verdict =
+                self.rules
+                    .deposit_verdict(set, deposit, ctx.number.saturating_add(blocks_left));
+            bridge.add(&verdict);
+            earliest_deadline = Some(earliest_deadline.unwrap_or(u64::MAX).min(deposit.deadline));
+            builder.push_deposit(deposit.to_tx(verdict.refusal().is_some()).seal())?;
+        }
+        Ok(IncludedDeposits {
+            count: deposits.len(),
+            earliest_deadline,
+        })
+    }
+
+    /// Offers the pool's best transactions, in the ordering rule's order, until the block is
+    /// full. A sender is skipped for the rest of the block once one of its transactions cannot
+    /// go in (so its later nonces wait too).
+    fn fill_from_pool(
+        &self,
+        builder: &mut BlockBuilder<impl StateReader>,
+        set: &ActiveSet,
+        snapshot: &Snapshot,
+        ctx: OrderingContext,
+        fees: &BlockFees,
+        bridge: &mut BridgeRecord,
+    ) -> SequencerResult<PoolFill> {
+        let max_txs = self.config.max_block_txs.unwrap_or(usize::MAX);
+        let mut mined = Vec::new();
+        let mut dropped = Vec::new();
+        let mut skipped: HashSet<Address> = HashSet::new();
+        let (candidates, ordering_plugin) =
+            self.rules
+                .order(set, ctx, self.pool.best(ctx.base_fee, snapshot));
+        for pooled in candidates {
+            if builder.gas_remaining() < MIN_TX_GAS || builder.len() >= max_txs {
+                break;
+            }
+            if skipped.contains(&pooled.sender) {
+                continue;
+            }
+            // Below the fee rule's minimum tip: neither this nor the sender's later nonces.
+            if fees.min_priority_fee > 0
+                && pooled
+                    .effective_tip(ctx.base_fee)
+                    .is_none_or(|tip| tip < fees.min_priority_fee)
+            {
+                skipped.insert(pooled.sender);
+                continue;
+            }
+            let outcome = builder.push_checked(pooled.tx.clone(), pooled.sender, |logs| {
+                let verdict = self.rules.withdrawal_verdict(set, logs);
+                bridge.add(&verdict);
+                verdict
+                    .refusal()
+                    .map_or(Ok(()), |reason| Err(reason.to_owned()))
+            })?;
+            match outcome {
+                TxOutcome::Included { .. } => mined.push(pooled.hash),
+                TxOutcome::DoesNotFit => {
+                    skipped.insert(pooled.sender);
+                }
+                TxOutcome::Invalid(reason) => {
+                    warn!(target: "keel::sequencer", hash = %pooled.hash, sender = %pooled.sender, %reason, "dropping invalid transaction");
+                    dropped.push(pooled.hash);
+                    skipped.insert(pooled.sender);
+                }
+                TxOutcome::Refused(reason) => {
+                    warn!(target: "keel::plugins", hash = %pooled.hash, sender = %pooled.sender, %reason, "the bridge rules refuse a withdrawal; the transaction is dropped");
+                    dropped.push(pooled.hash);
+                    skipped.insert(pooled.sender);
+                }
+            }
+        }
+        Ok(PoolFill {
+            mined,
+            dropped,
+            ordering_plugin,
+        })
+    }
+
+    /// Metrics and the log line of a sealed block.
+    fn record(&self, block: &BlockSummary, base_fee: u64, elapsed: Duration) {
+        let mined = block.transactions - block.deposits;
         self.metrics.blocks.inc();
-        self.metrics.transactions.inc_by(mined.len() as u64);
-        self.metrics.deposits.inc_by(deposits.len() as u64);
-        self.metrics.dropped.inc_by(invalid.len() as u64);
-        self.metrics.head.set(number as i64);
+        self.metrics.transactions.inc_by(mined as u64);
+        self.metrics.deposits.inc_by(block.deposits as u64);
+        self.metrics.dropped.inc_by(block.dropped as u64);
+        self.metrics.head.set(block.number as i64);
         self.metrics.mempool_size.set(self.pool.len() as i64);
         self.metrics
             .block_build_seconds
             .observe(elapsed.as_secs_f64());
         self.metrics
             .gas_per_second
-            .set((gas_used as f64 / elapsed.as_secs_f64().max(1e-9)) as i64);
+            .set((block.gas_used as f64 / elapsed.as_secs_f64().max(1e-9)) as i64);
         info!(
             target: "keel::sequencer",
-            number,
-            hash = %built.block.hash(),
-            txs = mined.len(),
-            deposits = deposits.len(),
-            gas_used,
+            number = block.number,
+            hash = %block.hash,
+            txs = mined,
+            deposits = block.deposits,
+            gas_used = block.gas_used,
             base_fee,
             elapsed_ms = elapsed.as_secs_f64() * 1e3,
             "sealed block"
         );
-        Ok(BlockSummary {
-            number,
-            hash: built.block.hash(),
-            transactions: mined.len() + deposits.len(),
-            gas_used,
-            dropped: invalid.len(),
-            deposits: deposits.len(),
-        })
     }
 
     /// Builds one block every `block_time` until `shutdown` is signalled; the block in

@@ -150,6 +150,8 @@ fn execute_block(
             TxOutcome::Included { .. } => continue,
             TxOutcome::DoesNotFit => "it does not fit in the gas left in the block".to_owned(),
             TxOutcome::Invalid(invalid) => invalid.to_string(),
+            // `push` checks nothing: no transaction is refused here.
+            TxOutcome::Refused(reason) => reason,
         };
         return Err(StfError::InvalidTransaction {
             block: number,

@@ -10,13 +10,13 @@
 
 use alloy_primitives::Bytes;
 use alloy_rlp::{RlpDecodable, RlpEncodable};
-use keel_primitives::BatchOutput;
+use keel_primitives::{Batch, Lease, StoredProof};
 use redb::{ReadableTable, WriteTransaction};
 
 use crate::{
     Snapshot, Storage, StorageError, StorageResult,
-    codec::{decode, encode},
     tables::{BATCHES, BLOCK_WITNESSES, LEASES, PROOFS, PROVER_INPUTS},
+    value::Encoded,
 };
 
 /// What building one block read from the pre-state: the part of the witness it contributes.
@@ -41,73 +41,12 @@ impl BlockWitness {
     }
 }
 
-/// A sealed batch: a run of consecutive blocks proven together.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct Batch {
-    /// The batch number (1, 2, …).
-    pub number: u64,
-    /// Its first block.
-    pub first_block: u64,
-    /// Its last block.
-    pub last_block: u64,
-    /// Gas used by its blocks.
-    pub gas_used: u64,
-    /// Transactions in its blocks.
-    pub transactions: u64,
-    /// Witness bytes (trie nodes and codes) in its prover input.
-    pub witness_bytes: u64,
-    /// The size of its encoded prover input.
-    pub input_bytes: u64,
-    /// When it was sealed, Unix milliseconds.
-    pub sealed_at_ms: u64,
-    /// L1 deposits its blocks include (what `commitBatch` consumes from the bridge's queue).
-    pub deposits: u64,
-    /// What its proof must attest, as the node computed it.
-    pub output: BatchOutput,
-}
-
-/// A batch handed to one prover until `expires_at_ms`.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct Lease {
-    /// The batch.
-    pub batch: u64,
-    /// Identifies this lease; a proof must quote it.
-    pub lease_id: u64,
-    /// The prover's self-chosen name, for logs.
-    pub prover: String,
-    /// The prover's backend (`exec`, `openvm`).
-    pub backend: String,
-    /// When the lease lapses and the batch may go to another prover, Unix milliseconds.
-    pub expires_at_ms: u64,
-}
-
-/// A proof the coordinator accepted.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct StoredProof {
-    /// The batch.
-    pub batch: u64,
-    /// The backend that made it (`exec`: no cryptographic proof, development only).
-    pub backend: String,
-    /// The backend's program version (for `openvm`, the program commitment).
-    pub program_version: String,
-    /// The prover's name.
-    pub prover: String,
-    /// The output the prover computed (equal to the batch's).
-    pub output: BatchOutput,
-    /// The proof bytes (empty for `exec`).
-    pub proof: Bytes,
-    /// When it was accepted, Unix milliseconds.
-    pub received_at_ms: u64,
-    /// How long the prover said proving took, milliseconds.
-    pub proving_ms: u64,
-}
-
 impl Snapshot {
     /// The witness block `number` recorded, until its batch is sealed.
     pub fn block_witness(&self, number: u64) -> StorageResult<Option<BlockWitness>> {
         self.block_witnesses
             .get(number)?
-            .map(|v| decode("block_witnesses", v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 
@@ -115,7 +54,7 @@ impl Snapshot {
     pub fn batch(&self, number: u64) -> StorageResult<Option<Batch>> {
         self.batches
             .get(number)?
-            .map(|v| decode("batches", v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 
@@ -123,7 +62,7 @@ impl Snapshot {
     pub fn last_batch(&self) -> StorageResult<Option<Batch>> {
         self.batches
             .last()?
-            .map(|(_, v)| decode("batches", v.value()))
+            .map(|(_, v)| v.value().decode())
             .transpose()
     }
 
@@ -132,7 +71,7 @@ impl Snapshot {
         self.batches
             .range(first..)?
             .take(limit)
-            .map(|entry| decode("batches", entry?.1.value()))
+            .map(|entry| entry?.1.value().decode())
             .collect()
     }
 
@@ -145,7 +84,7 @@ impl Snapshot {
     pub fn proof(&self, number: u64) -> StorageResult<Option<StoredProof>> {
         self.proofs
             .get(number)?
-            .map(|v| decode("proofs", v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 
@@ -153,7 +92,7 @@ impl Snapshot {
     pub fn leases(&self) -> StorageResult<Vec<Lease>> {
         self.leases
             .iter()?
-            .map(|entry| decode("leases", entry?.1.value()))
+            .map(|entry| entry?.1.value().decode())
             .collect()
     }
 }
@@ -168,7 +107,7 @@ impl Storage {
             let mut batches = txn.open_table(BATCHES)?;
             let expected = match batches.last()? {
                 Some((_, last)) => {
-                    let last: Batch = decode("batches", last.value())?;
+                    let last = last.value().decode()?;
                     (last.number + 1, last.last_block + 1)
                 }
                 None => (1, 1),
@@ -181,7 +120,7 @@ impl Storage {
                     expected_first_block: expected.1,
                 });
             }
-            batches.insert(batch.number, encode(batch).as_slice())?;
+            batches.insert(batch.number, Encoded::new(batch))?;
             txn.open_table(PROVER_INPUTS)?.insert(batch.number, input)?;
             let mut witnesses = txn.open_table(BLOCK_WITNESSES)?;
             for block in batch.first_block..=batch.last_block {
@@ -196,7 +135,7 @@ impl Storage {
     pub fn put_lease(&self, lease: &Lease) -> StorageResult<()> {
         let txn = self.begin_write()?;
         txn.open_table(LEASES)?
-            .insert(lease.batch, encode(lease).as_slice())?;
+            .insert(lease.batch, Encoded::new(lease))?;
         txn.commit()?;
         Ok(())
     }
@@ -213,7 +152,7 @@ impl Storage {
     pub fn put_proof(&self, proof: &StoredProof) -> StorageResult<()> {
         let txn = self.begin_write()?;
         txn.open_table(PROOFS)?
-            .insert(proof.batch, encode(proof).as_slice())?;
+            .insert(proof.batch, Encoded::new(proof))?;
         txn.open_table(LEASES)?.remove(proof.batch)?;
         txn.commit()?;
         Ok(())
@@ -227,6 +166,6 @@ pub(crate) fn write_block_witness(
     witness: &BlockWitness,
 ) -> StorageResult<()> {
     txn.open_table(BLOCK_WITNESSES)?
-        .insert(number, encode(witness).as_slice())?;
+        .insert(number, Encoded::new(witness))?;
     Ok(())
 }

@@ -1,11 +1,8 @@
-//! Value encodings for the tables (RLP throughout, as Ethereum clients store them).
+//! Stored forms that are not domain types: a block body with its recovered senders.
 
-use alloy_consensus::Header;
 use alloy_primitives::Address;
-use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
-use keel_primitives::{KeelReceipt, KeelTx};
-
-use crate::{StorageError, StorageResult};
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+use keel_primitives::KeelTx;
 
 /// A block body as stored: transactions and the senders recovered when they were admitted.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
@@ -14,47 +11,23 @@ pub(crate) struct StoredBody {
     pub(crate) senders: Vec<Address>,
 }
 
-pub(crate) fn encode<T: Encodable>(value: &T) -> Vec<u8> {
-    alloy_rlp::encode(value)
-}
-
-pub(crate) fn decode<T: Decodable>(table: &'static str, mut bytes: &[u8]) -> StorageResult<T> {
-    T::decode(&mut bytes).map_err(|source| StorageError::Corrupt {
-        table,
-        reason: source.to_string(),
-    })
-}
-
-pub(crate) fn encode_receipts(receipts: &[KeelReceipt]) -> Vec<u8> {
-    let mut out = Vec::new();
-    alloy_rlp::encode_list(receipts, &mut out);
-    out
-}
-
-/// The head pointer: the last sealed block number, 8 bytes big endian.
-pub(crate) fn decode_head(bytes: Option<&[u8]>) -> StorageResult<u64> {
-    let corrupt = |reason: &str| StorageError::Corrupt {
-        table: "meta",
-        reason: reason.to_owned(),
-    };
-    let bytes = bytes.ok_or_else(|| corrupt("no head block"))?;
-    let bytes: [u8; 8] = bytes
-        .try_into()
-        .map_err(|_| corrupt("head is not 8 bytes"))?;
-    Ok(u64::from_be_bytes(bytes))
-}
-
-pub(crate) fn decode_header(bytes: &[u8]) -> StorageResult<Header> {
-    decode("headers", bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::{Encoded, Rlp};
     use alloy_consensus::{
         Receipt, ReceiptEnvelope, ReceiptWithBloom, Signed, TxEnvelope, TxLegacy,
     };
     use alloy_primitives::{Log, Signature, U256};
+    use keel_primitives::KeelReceipt;
+    use redb::Value;
+
+    fn round_trip<T: crate::value::Stored>(value: &T) -> T {
+        let encoded = Encoded::new(value);
+        <Rlp<T> as Value>::from_bytes(<Rlp<T> as Value>::as_bytes(&encoded))
+            .decode()
+            .unwrap()
+    }
 
     #[test]
     fn body_and_receipts_round_trip() {
@@ -80,8 +53,7 @@ mod tests {
             ],
             senders: vec![Address::repeat_byte(9), Address::repeat_byte(1)],
         };
-        let decoded: StoredBody = decode("bodies", &encode(&body)).unwrap();
-        assert_eq!(decoded, body);
+        assert_eq!(round_trip(&body), body);
 
         let receipt =
             KeelReceipt::Ethereum(ReceiptEnvelope::Eip1559(ReceiptWithBloom::from(Receipt {
@@ -90,13 +62,14 @@ mod tests {
                 logs: vec![Log::empty()],
             })));
         let receipts = vec![receipt.clone(), receipt, KeelReceipt::deposit(21_000)];
-        let decoded: Vec<KeelReceipt> = decode("receipts", &encode_receipts(&receipts)).unwrap();
-        assert_eq!(decoded, receipts);
+        assert_eq!(round_trip(&receipts), receipts);
     }
 
     #[test]
-    fn corrupt_value_names_table() {
-        let err = decode::<StoredBody>("bodies", &[0xff, 0x00]).unwrap_err();
-        assert!(err.to_string().contains("bodies"), "{err}");
+    fn corrupt_value_names_its_type() {
+        let err = <Rlp<StoredBody> as Value>::from_bytes(&[0xff, 0x00])
+            .decode()
+            .unwrap_err();
+        assert!(err.to_string().contains("keel::Body/v1"), "{err}");
     }
 }

@@ -14,8 +14,8 @@ use redb::{ReadableTable, WriteTransaction};
 
 use crate::{
     Snapshot, Storage, StorageError, StorageResult,
-    codec::{decode, encode},
     tables::{L1_DEPOSITS, META, META_L1_SCANNED_TO, META_NEXT_L2_DEPOSIT},
+    value::Encoded,
 };
 
 impl Storage {
@@ -30,7 +30,7 @@ impl Storage {
             for deposit in deposits {
                 let known = table
                     .get(deposit.deposit_id)?
-                    .map(|v| decode::<L1Deposit>("l1_deposits", v.value()))
+                    .map(|v| v.value().decode())
                     .transpose()?;
                 match known {
                     Some(known) if known == *deposit => {}
@@ -42,12 +42,12 @@ impl Storage {
                         });
                     }
                     None => {
-                        table.insert(deposit.deposit_id, encode(deposit).as_slice())?;
+                        table.insert(deposit.deposit_id, Encoded::new(deposit))?;
                     }
                 }
             }
             txn.open_table(META)?
-                .insert(META_L1_SCANNED_TO, scanned_to.to_be_bytes().as_slice())?;
+                .insert(META_L1_SCANNED_TO, scanned_to)?;
         }
         txn.commit()?;
         Ok(())
@@ -61,7 +61,7 @@ pub(crate) fn include_deposits(
     transactions: &[KeelTx],
 ) -> StorageResult<()> {
     let mut meta = txn.open_table(META)?;
-    let mut next = read_u64(meta.get(META_NEXT_L2_DEPOSIT)?.as_ref().map(|v| v.value()))?;
+    let mut next = meta.get(META_NEXT_L2_DEPOSIT)?.map_or(0, |v| v.value());
     let first = next;
     for deposit in transactions.iter().filter_map(KeelTx::as_deposit) {
         if deposit.deposit_id != next {
@@ -73,39 +73,20 @@ pub(crate) fn include_deposits(
         next += 1;
     }
     if next != first {
-        meta.insert(META_NEXT_L2_DEPOSIT, next.to_be_bytes().as_slice())?;
+        meta.insert(META_NEXT_L2_DEPOSIT, next)?;
     }
     Ok(())
-}
-
-pub(crate) fn read_u64(bytes: Option<&[u8]>) -> StorageResult<u64> {
-    let Some(bytes) = bytes else { return Ok(0) };
-    let bytes: [u8; 8] = bytes.try_into().map_err(|_| StorageError::Corrupt {
-        table: "meta",
-        reason: "a counter is not 8 bytes".to_owned(),
-    })?;
-    Ok(u64::from_be_bytes(bytes))
 }
 
 impl Snapshot {
     /// The last L1 block the watcher has scanned (0 before the first scan).
     pub fn l1_scanned_to(&self) -> StorageResult<u64> {
-        read_u64(
-            self.meta
-                .get(META_L1_SCANNED_TO)?
-                .as_ref()
-                .map(|v| v.value()),
-        )
+        Ok(self.counter(META_L1_SCANNED_TO)?.unwrap_or(0))
     }
 
     /// The id of the next deposit to include on L2: every lower one is in a block.
     pub fn next_l2_deposit(&self) -> StorageResult<u64> {
-        read_u64(
-            self.meta
-                .get(META_NEXT_L2_DEPOSIT)?
-                .as_ref()
-                .map(|v| v.value()),
-        )
+        Ok(self.counter(META_NEXT_L2_DEPOSIT)?.unwrap_or(0))
     }
 
     /// Up to `limit` recorded deposits not yet included on L2, oldest first.
@@ -114,10 +95,7 @@ impl Snapshot {
         self.l1_deposits
             .range(next..)?
             .take(limit)
-            .map(|entry| {
-                let (_, value) = entry?;
-                decode("l1_deposits", value.value())
-            })
+            .map(|entry| entry?.1.value().decode())
             .collect()
     }
 
@@ -125,7 +103,7 @@ impl Snapshot {
     pub fn l1_deposit(&self, deposit_id: u64) -> StorageResult<Option<L1Deposit>> {
         self.l1_deposits
             .get(deposit_id)?
-            .map(|v| decode("l1_deposits", v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 }

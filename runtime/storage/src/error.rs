@@ -18,6 +18,19 @@ pub enum StorageError {
     /// redb failed underneath (I/O, a poisoned transaction).
     #[error("database error: {0}")]
     Db(#[from] redb::Error),
+    /// The database was written in another storage format than this build reads.
+    #[error(
+        "{} holds {found}, not storage format {}: start with a fresh --datadir (the node \
+         rebuilds nothing from an older one)",
+        path.display(),
+        crate::SCHEMA_VERSION
+    )]
+    Incompatible {
+        /// The database file.
+        path: PathBuf,
+        /// What was found instead.
+        found: String,
+    },
     /// A stored value did not decode: the file is corrupt or from an incompatible version.
     #[error("corrupt value in table `{table}`: {reason}")]
     Corrupt {

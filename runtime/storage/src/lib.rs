@@ -20,15 +20,17 @@ mod plugins;
 mod settlement;
 mod snapshot;
 mod storage;
-pub mod tables;
+mod tables;
+mod value;
 
-pub use batches::{Batch, BlockWitness, Lease, StoredProof};
+pub use batches::BlockWitness;
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
-pub use plugins::{BlockPlugin, PluginActivation, PluginSource, PluginSpec};
 pub use settlement::L1Progress;
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
+pub use tables::SCHEMA_VERSION;
+pub use value::{Encoded, Rlp, Stored};
 
 #[cfg(test)]
 mod tests;

@@ -6,76 +6,17 @@ use std::time::Duration;
 
 use alloy_primitives::B256;
 use alloy_rlp::{RlpDecodable, RlpEncodable};
-use keel_primitives::{PluginId, PluginSlot};
+use keel_primitives::{
+    BlockPlugin, PluginActivation, PluginId, PluginRecords, PluginSlot, PluginSource, PluginSpec,
+    plugins::RecordsError,
+};
 use redb::{ReadableTable, WriteTransaction};
 
 use crate::{
     Snapshot, Storage, StorageError, StorageResult,
-    codec::{decode, encode},
     tables::{BLOCK_PLUGINS, PLUGIN_CODE, PLUGIN_HISTORY, PLUGIN_PENDING},
+    value::Encoded,
 };
-
-/// Who asked for an activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluginSource {
-    /// The node's config (`[plugins.<slot>]`) at start-up.
-    Config,
-    /// The admin API (`keel_loadPlugin`, `keel plugin swap`).
-    Admin,
-}
-
-impl PluginSource {
-    /// `config` or `admin`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Config => "config",
-            Self::Admin => "admin",
-        }
-    }
-}
-
-/// A plugin as it was loaded: which component, with which settings and limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PluginSpec {
-    /// Name, version and code hash (the bytes are in the code table).
-    pub id: PluginId,
-    /// Settings passed to every call.
-    pub settings: Vec<(String, String)>,
-    /// Fuel per call.
-    pub fuel: u64,
-    /// Linear-memory limit, bytes.
-    pub memory_bytes: u64,
-    /// Wall-clock backstop per call.
-    pub deadline: Duration,
-}
-
-/// A slot taking a new plugin (or going back to the native rule) from a block on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PluginActivation {
-    /// The slot.
-    pub slot: PluginSlot,
-    /// The first block it shapes.
-    pub block: u64,
-    /// The plugin; `None` is the native rule.
-    pub plugin: Option<PluginSpec>,
-    /// Who asked.
-    pub source: PluginSource,
-    /// The code hash of the component the config named for this slot when this was recorded
-    /// (`None`: the config named none). At start-up a config that still names the same
-    /// component keeps the chain's last activation; a changed config wins.
-    pub config_hash: Option<B256>,
-}
-
-/// One plugin that shaped a block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockPlugin {
-    /// Its slot.
-    pub slot: PluginSlot,
-    /// The plugin.
-    pub id: PluginId,
-    /// It failed for this block and the native rule was used instead.
-    pub fell_back: bool,
-}
 
 // Stored forms. RLP has no `Option` and no enums, so optional values are lists of zero or one
 // element and enums are one-byte tags; the conversions below check both.
@@ -96,7 +37,7 @@ struct StoredSpec {
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
-struct StoredActivation {
+pub(crate) struct StoredActivation {
     slot: u8,
     block: u64,
     plugin: Vec<StoredSpec>,
@@ -105,7 +46,7 @@ struct StoredActivation {
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
-struct StoredBlockPlugin {
+pub(crate) struct StoredBlockPlugin {
     slot: u8,
     id: PluginId,
     fell_back: bool,
@@ -188,8 +129,11 @@ impl StoredActivation {
     }
 }
 
-fn decode_activation(table: &'static str, bytes: &[u8]) -> StorageResult<PluginActivation> {
-    decode::<StoredActivation>(table, bytes)?.into_activation(table)
+fn decode_activation(
+    table: &'static str,
+    stored: &Encoded<'_, StoredActivation>,
+) -> StorageResult<PluginActivation> {
+    stored.decode()?.into_activation(table)
 }
 
 /// Writes, in the block's transaction, what shaped block `number`, and moves the swaps of the
@@ -209,21 +153,22 @@ pub(crate) fn write_block_plugins(
         })
         .collect();
     txn.open_table(BLOCK_PLUGINS)?
-        .insert(number, encode(&stored).as_slice())?;
+        .insert(number, Encoded::new(&stored))?;
     let mut history = txn.open_table(PLUGIN_HISTORY)?;
     let mut pending = txn.open_table(PLUGIN_PENDING)?;
     for slot in activated {
-        let Some(bytes) = pending.remove(slot.tag())? else {
+        let Some(stored) = pending.remove(slot.tag())? else {
             return Err(corrupt(
                 "plugin_pending",
                 &format!("block {number} activates a swap of slot {slot}, but none is pending"),
             ));
         };
-        let mut activation = decode_activation("plugin_pending", bytes.value())?;
+        let mut activation = decode_activation("plugin_pending", &stored.value())?;
+        drop(stored);
         activation.block = number;
         history.insert(
             (slot.tag(), number),
-            encode(&StoredActivation::from(&activation)).as_slice(),
+            Encoded::new(&StoredActivation::from(&activation)),
         )?;
     }
     Ok(())
@@ -249,7 +194,7 @@ impl Storage {
         Self::put_code(&txn, code)?;
         txn.open_table(PLUGIN_PENDING)?.insert(
             activation.slot.tag(),
-            encode(&StoredActivation::from(activation)).as_slice(),
+            Encoded::new(&StoredActivation::from(activation)),
         )?;
         txn.commit()?;
         Ok(())
@@ -271,7 +216,7 @@ impl Storage {
                 }
                 history.insert(
                     (activation.slot.tag(), activation.block),
-                    encode(&StoredActivation::from(activation)).as_slice(),
+                    Encoded::new(&StoredActivation::from(activation)),
                 )?;
                 pending.remove(activation.slot.tag())?;
             }
@@ -292,7 +237,7 @@ impl Snapshot {
         let tag = slot.tag();
         self.plugin_history
             .range((tag, 0)..=(tag, u64::MAX))?
-            .map(|entry| decode_activation("plugin_history", entry?.1.value()))
+            .map(|entry| decode_activation("plugin_history", &entry?.1.value()))
             .collect()
     }
 
@@ -302,7 +247,7 @@ impl Snapshot {
         self.plugin_history
             .range((tag, 0)..=(tag, u64::MAX))?
             .next_back()
-            .map(|entry| decode_activation("plugin_history", entry?.1.value()))
+            .map(|entry| decode_activation("plugin_history", &entry?.1.value()))
             .transpose()
     }
 
@@ -310,17 +255,17 @@ impl Snapshot {
     pub fn pending_plugins(&self) -> StorageResult<Vec<PluginActivation>> {
         self.plugin_pending
             .iter()?
-            .map(|entry| decode_activation("plugin_pending", entry?.1.value()))
+            .map(|entry| decode_activation("plugin_pending", &entry?.1.value()))
             .collect()
     }
 
     /// The plugins that shaped block `number` (`None`: no such block, or one from before
     /// plugins were recorded).
     pub fn block_plugins(&self, number: u64) -> StorageResult<Option<Vec<BlockPlugin>>> {
-        let Some(bytes) = self.block_plugins.get(number)? else {
+        let Some(stored) = self.block_plugins.get(number)? else {
             return Ok(None);
         };
-        let stored: Vec<StoredBlockPlugin> = decode("block_plugins", bytes.value())?;
+        let stored = stored.value().decode()?;
         stored
             .into_iter()
             .map(|p| {
@@ -332,5 +277,40 @@ impl Snapshot {
             })
             .collect::<StorageResult<_>>()
             .map(Some)
+    }
+}
+
+/// The plugin manager's view of the database: each call reads its own snapshot or writes its
+/// own transaction.
+impl PluginRecords for Storage {
+    fn next_block(&self) -> Result<u64, RecordsError> {
+        Ok(self.snapshot()?.head_number()? + 1)
+    }
+
+    fn active_plugin(&self, slot: PluginSlot) -> Result<Option<PluginActivation>, RecordsError> {
+        Ok(self.snapshot()?.active_plugin(slot)?)
+    }
+
+    fn pending_plugins(&self) -> Result<Vec<PluginActivation>, RecordsError> {
+        Ok(self.snapshot()?.pending_plugins()?)
+    }
+
+    fn plugin_code(&self, code_hash: B256) -> Result<Option<Vec<u8>>, RecordsError> {
+        Ok(self.snapshot()?.plugin_code(code_hash)?)
+    }
+
+    fn record_activations(
+        &self,
+        activations: &[(PluginActivation, Option<&[u8]>)],
+    ) -> Result<(), RecordsError> {
+        Ok(Storage::record_activations(self, activations)?)
+    }
+
+    fn put_pending_plugin(
+        &self,
+        activation: &PluginActivation,
+        code: &[u8],
+    ) -> Result<(), RecordsError> {
+        Ok(Storage::put_pending_plugin(self, activation, code)?)
     }
 }

@@ -6,9 +6,10 @@
 //! and `finalized` tags, a withdrawal proof's status) but never cause a duplicate or a skipped
 //! commit.
 
+use keel_primitives::Batch;
+
 use crate::{
-    Batch, Snapshot, Storage, StorageResult,
-    deposits::read_u64,
+    Snapshot, Storage, StorageResult,
     tables::{META, META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH},
 };
 
@@ -27,14 +28,8 @@ impl Storage {
         let txn = self.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
-            meta.insert(
-                META_L1_COMMITTED_BATCH,
-                progress.committed.to_be_bytes().as_slice(),
-            )?;
-            meta.insert(
-                META_L1_VERIFIED_BATCH,
-                progress.verified.to_be_bytes().as_slice(),
-            )?;
+            meta.insert(META_L1_COMMITTED_BATCH, progress.committed)?;
+            meta.insert(META_L1_VERIFIED_BATCH, progress.verified)?;
         }
         txn.commit()?;
         Ok(())
@@ -45,14 +40,14 @@ impl Snapshot {
     /// What the settler last read from L1; `None` on a node that has never settled (no
     /// `[l1]`, or L1 not reached yet).
     pub fn l1_progress(&self) -> StorageResult<Option<L1Progress>> {
-        let committed = self.meta.get(META_L1_COMMITTED_BATCH)?;
-        let verified = self.meta.get(META_L1_VERIFIED_BATCH)?;
+        let committed = self.counter(META_L1_COMMITTED_BATCH)?;
+        let verified = self.counter(META_L1_VERIFIED_BATCH)?;
         if committed.is_none() && verified.is_none() {
             return Ok(None);
         }
         Ok(Some(L1Progress {
-            committed: read_u64(committed.as_ref().map(|v| v.value()))?,
-            verified: read_u64(verified.as_ref().map(|v| v.value()))?,
+            committed: committed.unwrap_or(0),
+            verified: verified.unwrap_or(0),
         }))
     }
 

@@ -8,10 +8,13 @@ use keel_trie::{NodeReader, StoreError, TrieAccount};
 use redb::{ReadOnlyTable, ReadTransaction};
 
 use crate::{
-    StorageError, StorageResult,
-    codec::{StoredBody, decode, decode_head, decode_header},
+    BlockWitness, StorageError, StorageResult,
+    codec::StoredBody,
+    plugins::{StoredActivation, StoredBlockPlugin},
     tables::*,
+    value::Rlp,
 };
+use keel_primitives::{Batch, L1Deposit, Lease, StoredProof};
 
 /// Where a transaction sits in the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,26 +40,26 @@ pub struct DumpedAccount {
 /// snapshot was taken.
 pub struct Snapshot {
     canonical: ReadOnlyTable<u64, [u8; 32]>,
-    headers: ReadOnlyTable<u64, &'static [u8]>,
+    headers: ReadOnlyTable<u64, Rlp<Header>>,
     block_numbers: ReadOnlyTable<[u8; 32], u64>,
-    bodies: ReadOnlyTable<u64, &'static [u8]>,
-    receipts: ReadOnlyTable<u64, &'static [u8]>,
+    bodies: ReadOnlyTable<u64, Rlp<StoredBody>>,
+    receipts: ReadOnlyTable<u64, Rlp<Vec<KeelReceipt>>>,
     tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
-    accounts: ReadOnlyTable<[u8; 20], &'static [u8]>,
+    accounts: ReadOnlyTable<[u8; 20], Rlp<TrieAccount>>,
     storage: ReadOnlyTable<([u8; 20], [u8; 32]), [u8; 32]>,
     codes: ReadOnlyTable<[u8; 32], &'static [u8]>,
     trie_nodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
-    pub(crate) meta: ReadOnlyTable<&'static str, &'static [u8]>,
+    pub(crate) meta: ReadOnlyTable<&'static str, u64>,
     pub(crate) plugin_code: ReadOnlyTable<[u8; 32], &'static [u8]>,
-    pub(crate) plugin_history: ReadOnlyTable<(u8, u64), &'static [u8]>,
-    pub(crate) plugin_pending: ReadOnlyTable<u8, &'static [u8]>,
-    pub(crate) block_plugins: ReadOnlyTable<u64, &'static [u8]>,
-    pub(crate) block_witnesses: ReadOnlyTable<u64, &'static [u8]>,
-    pub(crate) batches: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) plugin_history: ReadOnlyTable<(u8, u64), Rlp<StoredActivation>>,
+    pub(crate) plugin_pending: ReadOnlyTable<u8, Rlp<StoredActivation>>,
+    pub(crate) block_plugins: ReadOnlyTable<u64, Rlp<Vec<StoredBlockPlugin>>>,
+    pub(crate) block_witnesses: ReadOnlyTable<u64, Rlp<BlockWitness>>,
+    pub(crate) batches: ReadOnlyTable<u64, Rlp<Batch>>,
     pub(crate) prover_inputs: ReadOnlyTable<u64, &'static [u8]>,
-    pub(crate) leases: ReadOnlyTable<u64, &'static [u8]>,
-    pub(crate) proofs: ReadOnlyTable<u64, &'static [u8]>,
-    pub(crate) l1_deposits: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) leases: ReadOnlyTable<u64, Rlp<Lease>>,
+    pub(crate) proofs: ReadOnlyTable<u64, Rlp<StoredProof>>,
+    pub(crate) l1_deposits: ReadOnlyTable<u64, Rlp<L1Deposit>>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -94,15 +97,21 @@ impl Snapshot {
 
     /// The genesis hash, if the database has been initialised.
     pub fn genesis_hash(&self) -> StorageResult<Option<B256>> {
-        Ok(self
-            .meta
-            .get(META_GENESIS)?
-            .map(|v| B256::from_slice(v.value())))
+        self.canonical_hash(0)
     }
 
     /// The number of the last sealed block (0 if only genesis).
     pub fn head_number(&self) -> StorageResult<u64> {
-        decode_head(self.meta.get(META_HEAD)?.as_ref().map(|v| v.value()))
+        self.counter(META_HEAD)?
+            .ok_or_else(|| StorageError::Corrupt {
+                table: "meta",
+                reason: "no head block".to_owned(),
+            })
+    }
+
+    /// The counter `key` of the meta table, if it was ever written.
+    pub(crate) fn counter(&self, key: &str) -> StorageResult<Option<u64>> {
+        Ok(self.meta.get(key)?.map(|v| v.value()))
     }
 
     /// The last sealed header.
@@ -118,7 +127,7 @@ impl Snapshot {
     pub fn header(&self, number: u64) -> StorageResult<Option<Header>> {
         self.headers
             .get(number)?
-            .map(|v| decode_header(v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 
@@ -144,10 +153,10 @@ impl Snapshot {
 
     /// The transactions of block `number` and their senders.
     pub fn body(&self, number: u64) -> StorageResult<Option<(Vec<KeelTx>, Vec<Address>)>> {
-        let Some(bytes) = self.bodies.get(number)? else {
+        let Some(body) = self.bodies.get(number)? else {
             return Ok(None);
         };
-        let body: StoredBody = decode("bodies", bytes.value())?;
+        let body = body.value().decode()?;
         Ok(Some((body.transactions, body.senders)))
     }
 
@@ -155,7 +164,7 @@ impl Snapshot {
     pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<KeelReceipt>>> {
         self.receipts
             .get(number)?
-            .map(|v| decode("receipts", v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 
@@ -166,7 +175,7 @@ impl Snapshot {
         for entry in self.accounts.range::<[u8; 20]>(..)? {
             let (key, value) = entry?;
             let address = Address::from(key.value());
-            let account: TrieAccount = decode("accounts", value.value())?;
+            let account = value.value().decode()?;
             let mut slots = Vec::new();
             for slot in self
                 .storage
@@ -202,7 +211,7 @@ impl StateReader for Snapshot {
     fn account(&self, address: &Address) -> StorageResult<Option<TrieAccount>> {
         self.accounts
             .get(address.0.0)?
-            .map(|v| decode("accounts", v.value()))
+            .map(|v| v.value().decode())
             .transpose()
     }
 

@@ -4,18 +4,19 @@ use std::path::Path;
 
 use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{B256, Bytes, U256};
-use keel_primitives::{KeelReceipt, PluginSlot, SealedBlock};
-use keel_trie::{AccountChange, StateRootUpdate, TrieAccount};
+use keel_primitives::{BlockPlugin, KeelReceipt, PluginSlot, SealedBlock};
+use keel_trie::{AccountChange, StateRootUpdate};
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use tracing::debug;
 
 use crate::{
     Snapshot, StorageError, StorageResult,
     batches::{BlockWitness, write_block_witness},
-    codec::{StoredBody, decode_head, encode, encode_receipts},
+    codec::StoredBody,
     deposits::include_deposits,
-    plugins::{BlockPlugin, write_block_plugins},
+    plugins::write_block_plugins,
     tables::*,
+    value::Encoded,
 };
 
 /// Everything one sealed block writes.
@@ -66,29 +67,39 @@ impl Storage {
             path: path.to_owned(),
             source,
         })?;
-        // Create every table up front so readers never meet a missing one.
+        // Create every table up front so readers never meet a missing one. A table of another
+        // format (an older keel's) is refused by redb by its value type: say what that means.
+        let incompatible = |error: redb::TableError| match error {
+            redb::TableError::TableTypeMismatch { .. } => StorageError::Incompatible {
+                path: path.to_owned(),
+                found: format!("an older storage format ({error})"),
+            },
+            other => other.into(),
+        };
         let txn = db.begin_write()?;
-        txn.open_table(CANONICAL)?;
-        txn.open_table(HEADERS)?;
-        txn.open_table(BLOCK_NUMBERS)?;
-        txn.open_table(BODIES)?;
-        txn.open_table(RECEIPTS)?;
-        txn.open_table(TX_LOOKUP)?;
-        txn.open_table(ACCOUNTS)?;
-        txn.open_table(STORAGE)?;
-        txn.open_table(CODES)?;
-        txn.open_table(TRIE_NODES)?;
-        txn.open_table(META)?;
-        txn.open_table(PLUGIN_CODE)?;
-        txn.open_table(PLUGIN_HISTORY)?;
-        txn.open_table(PLUGIN_PENDING)?;
-        txn.open_table(BLOCK_PLUGINS)?;
-        txn.open_table(BLOCK_WITNESSES)?;
-        txn.open_table(BATCHES)?;
-        txn.open_table(PROVER_INPUTS)?;
-        txn.open_table(LEASES)?;
-        txn.open_table(PROOFS)?;
-        txn.open_table(L1_DEPOSITS)?;
+        {
+            let mut meta = txn.open_table(META).map_err(incompatible)?;
+            let version = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+            match version {
+                Some(SCHEMA_VERSION) => {}
+                Some(other) => {
+                    return Err(StorageError::Incompatible {
+                        path: path.to_owned(),
+                        found: format!("storage format {other}"),
+                    });
+                }
+                None if meta.get(META_HEAD)?.is_some() => {
+                    return Err(StorageError::Incompatible {
+                        path: path.to_owned(),
+                        found: "a database without a format version".to_owned(),
+                    });
+                }
+                None => {
+                    meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+                }
+            }
+        }
+        open_every_table(&txn).map_err(incompatible)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -116,14 +127,13 @@ impl Storage {
             write_header(&txn, genesis.header)?;
             txn.open_table(BODIES)?.insert(
                 0,
-                encode(&StoredBody {
+                Encoded::new(&StoredBody {
                     transactions: vec![],
                     senders: vec![],
-                })
-                .as_slice(),
+                }),
             )?;
             txn.open_table(RECEIPTS)?
-                .insert(0, encode_receipts(&[]).as_slice())?;
+                .insert(0, Encoded::new(&Vec::<KeelReceipt>::new()))?;
             write_trie(&txn, genesis.state)?;
             write_codes(&txn, genesis.codes)?;
             let mut storage = txn.open_table(STORAGE)?;
@@ -135,9 +145,7 @@ impl Storage {
                     )?;
                 }
             }
-            let mut meta = txn.open_table(META)?;
-            meta.insert(META_GENESIS, genesis.header.hash().as_slice())?;
-            meta.insert(META_HEAD, 0u64.to_be_bytes().as_slice())?;
+            txn.open_table(META)?.insert(META_HEAD, 0)?;
         }
         txn.commit()?;
         Ok(true)
@@ -159,9 +167,9 @@ impl Storage {
                 senders: write.block.senders.clone(),
             };
             txn.open_table(BODIES)?
-                .insert(number, encode(&body).as_slice())?;
+                .insert(number, Encoded::new(&body))?;
             txn.open_table(RECEIPTS)?
-                .insert(number, encode_receipts(write.receipts).as_slice())?;
+                .insert(number, Encoded::new(&write.receipts.to_vec()))?;
             let mut lookup = txn.open_table(TX_LOOKUP)?;
             let mut hashes: Vec<(B256, u32)> = write
                 .block
@@ -182,8 +190,7 @@ impl Storage {
             if let Some(witness) = write.witness {
                 write_block_witness(&txn, number, witness)?;
             }
-            txn.open_table(META)?
-                .insert(META_HEAD, number.to_be_bytes().as_slice())?;
+            txn.open_table(META)?.insert(META_HEAD, number)?;
         }
         txn.commit()?;
         debug!(target: "keel::storage", number, hash = %write.block.hash(), "block committed");
@@ -197,15 +204,45 @@ impl Storage {
     }
 }
 
+/// Opens (creating) every table, so that readers never meet a missing one and a table of
+/// another format is found at start.
+fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(CANONICAL)?;
+    txn.open_table(HEADERS)?;
+    txn.open_table(BLOCK_NUMBERS)?;
+    txn.open_table(BODIES)?;
+    txn.open_table(RECEIPTS)?;
+    txn.open_table(TX_LOOKUP)?;
+    txn.open_table(ACCOUNTS)?;
+    txn.open_table(STORAGE)?;
+    txn.open_table(CODES)?;
+    txn.open_table(TRIE_NODES)?;
+    txn.open_table(PLUGIN_CODE)?;
+    txn.open_table(PLUGIN_HISTORY)?;
+    txn.open_table(PLUGIN_PENDING)?;
+    txn.open_table(BLOCK_PLUGINS)?;
+    txn.open_table(BLOCK_WITNESSES)?;
+    txn.open_table(BATCHES)?;
+    txn.open_table(PROVER_INPUTS)?;
+    txn.open_table(LEASES)?;
+    txn.open_table(PROOFS)?;
+    txn.open_table(L1_DEPOSITS)?;
+    Ok(())
+}
+
 fn read_head(txn: &WriteTransaction) -> StorageResult<u64> {
     let meta = txn.open_table(META)?;
-    decode_head(meta.get(META_HEAD)?.as_ref().map(|v| v.value()))
+    let head = meta.get(META_HEAD)?.map(|v| v.value());
+    head.ok_or_else(|| StorageError::Corrupt {
+        table: "meta",
+        reason: "no head block".to_owned(),
+    })
 }
 
 fn write_header(txn: &WriteTransaction, header: &Sealed<Header>) -> StorageResult<()> {
     let number = header.number;
     txn.open_table(HEADERS)?
-        .insert(number, encode(header.inner()).as_slice())?;
+        .insert(number, Encoded::new(header.inner()))?;
     txn.open_table(CANONICAL)?.insert(number, header.hash().0)?;
     txn.open_table(BLOCK_NUMBERS)?
         .insert(header.hash().0, number)?;
@@ -226,7 +263,7 @@ fn write_trie(txn: &WriteTransaction, state: &StateRootUpdate) -> StorageResult<
     for (address, account) in &state.accounts {
         match account {
             Some(account) => {
-                accounts.insert(address.0.0, encode::<TrieAccount>(account).as_slice())?;
+                accounts.insert(address.0.0, Encoded::new(account))?;
             }
             None => {
                 accounts.remove(address.0.0)?;

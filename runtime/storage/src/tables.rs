@@ -1,67 +1,98 @@
-//! Every redb table Keel uses, in one place.
+//! Every redb table Keel uses, in one place, with the type of what it holds.
 //!
-//! Keys are fixed-width byte arrays or big-endian integers so that redb's ordering is the
-//! natural one; values are RLP (see [`crate::codec`]). redb stores each table's key and value
-//! *type names* on disk; only redb's built-in types are used here, whose names are stable.
+//! Keys are integers, fixed-width byte arrays or tuples of them, so redb's ordering is the
+//! natural one. Values are typed: a domain type stored as RLP under a pinned name
+//! ([`Rlp<T>`], see [`crate::value`]), a counter (`u64`), or bytes that are opaque here
+//! (contract code, trie nodes, plugin components, encoded prover inputs). redb stores each
+//! table's key and value type names on disk and refuses to open a table as other types, so a
+//! changed value type is a new storage format ([`SCHEMA_VERSION`]).
 
+use alloy_consensus::Header;
+use keel_primitives::{Batch, KeelReceipt, L1Deposit, Lease, StoredProof, TrieAccount};
 use redb::TableDefinition;
 
+use crate::{
+    BlockWitness,
+    codec::StoredBody,
+    plugins::{StoredActivation, StoredBlockPlugin},
+    value::Rlp,
+};
+
+/// The storage format this build writes and reads (meta key [`META_SCHEMA_VERSION`]). A
+/// database of another version is refused at open with an error saying so.
+///
+/// - 1: values as untyped bytes, the genesis hash in `meta` (before typed tables).
+/// - 2: typed values ([`Rlp<T>`]), counters in `meta` as `u64`.
+pub const SCHEMA_VERSION: u64 = 2;
+
 /// Canonical block number → block hash.
-pub const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
+pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
 /// Block number → RLP header.
-pub const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
+pub(crate) const HEADERS: TableDefinition<'_, u64, Rlp<Header>> = TableDefinition::new("headers");
 /// Block hash → block number.
-pub const BLOCK_NUMBERS: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("block_numbers");
+pub(crate) const BLOCK_NUMBERS: TableDefinition<'_, [u8; 32], u64> =
+    TableDefinition::new("block_numbers");
 /// Block number → RLP body (transactions and their recovered senders).
-pub const BODIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("bodies");
+pub(crate) const BODIES: TableDefinition<'_, u64, Rlp<StoredBody>> = TableDefinition::new("bodies");
 /// Block number → RLP list of EIP-2718 receipts.
-pub const RECEIPTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("receipts");
+pub(crate) const RECEIPTS: TableDefinition<'_, u64, Rlp<Vec<KeelReceipt>>> =
+    TableDefinition::new("receipts");
 /// Transaction hash → (block number, index in block).
-pub const TX_LOOKUP: TableDefinition<'_, [u8; 32], (u64, u32)> = TableDefinition::new("tx_lookup");
+pub(crate) const TX_LOOKUP: TableDefinition<'_, [u8; 32], (u64, u32)> =
+    TableDefinition::new("tx_lookup");
 /// Address → RLP `TrieAccount` of the latest state.
-pub const ACCOUNTS: TableDefinition<'_, [u8; 20], &[u8]> = TableDefinition::new("accounts");
+pub(crate) const ACCOUNTS: TableDefinition<'_, [u8; 20], Rlp<TrieAccount>> =
+    TableDefinition::new("accounts");
 /// (address, slot) → value, latest state; zero values are absent.
-pub const STORAGE: TableDefinition<'_, ([u8; 20], [u8; 32]), [u8; 32]> =
+pub(crate) const STORAGE: TableDefinition<'_, ([u8; 20], [u8; 32]), [u8; 32]> =
     TableDefinition::new("storage");
 /// Code hash → contract bytecode.
-pub const CODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("codes");
+pub(crate) const CODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("codes");
 /// keccak(node) → RLP trie node, for the account trie and every storage trie. Never pruned.
-pub const TRIE_NODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("trie_nodes");
+pub(crate) const TRIE_NODES: TableDefinition<'_, [u8; 32], &[u8]> =
+    TableDefinition::new("trie_nodes");
 /// sha256 → a plugin's component bytes (every plugin ever loaded).
-pub const PLUGIN_CODE: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("plugin_code");
+pub(crate) const PLUGIN_CODE: TableDefinition<'_, [u8; 32], &[u8]> =
+    TableDefinition::new("plugin_code");
 /// (slot tag, first block) → RLP activation; the last entry of a slot is its active plugin.
-pub const PLUGIN_HISTORY: TableDefinition<'_, (u8, u64), &[u8]> =
+pub(crate) const PLUGIN_HISTORY: TableDefinition<'_, (u8, u64), Rlp<StoredActivation>> =
     TableDefinition::new("plugin_history");
 /// Slot tag → RLP activation waiting for its block.
-pub const PLUGIN_PENDING: TableDefinition<'_, u8, &[u8]> = TableDefinition::new("plugin_pending");
+pub(crate) const PLUGIN_PENDING: TableDefinition<'_, u8, Rlp<StoredActivation>> =
+    TableDefinition::new("plugin_pending");
 /// Block number → RLP list of the plugins that shaped it.
-pub const BLOCK_PLUGINS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_plugins");
+pub(crate) const BLOCK_PLUGINS: TableDefinition<'_, u64, Rlp<Vec<StoredBlockPlugin>>> =
+    TableDefinition::new("block_plugins");
 /// Block number → RLP witness the block recorded; dropped once its batch is sealed.
-pub const BLOCK_WITNESSES: TableDefinition<'_, u64, &[u8]> =
+pub(crate) const BLOCK_WITNESSES: TableDefinition<'_, u64, Rlp<BlockWitness>> =
     TableDefinition::new("block_witnesses");
 /// Batch number → RLP sealed batch.
-pub const BATCHES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batches");
+pub(crate) const BATCHES: TableDefinition<'_, u64, Rlp<Batch>> = TableDefinition::new("batches");
 /// Batch number → the batch's encoded prover input.
-pub const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("prover_inputs");
+pub(crate) const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> =
+    TableDefinition::new("prover_inputs");
 /// Batch number → RLP lease held by a prover.
-pub const LEASES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("leases");
+pub(crate) const LEASES: TableDefinition<'_, u64, Rlp<Lease>> = TableDefinition::new("leases");
 /// Batch number → RLP accepted proof.
-pub const PROOFS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("proofs");
+pub(crate) const PROOFS: TableDefinition<'_, u64, Rlp<StoredProof>> =
+    TableDefinition::new("proofs");
 /// Deposit id → RLP `L1Deposit` the L1 watcher saw (kept after inclusion, for RPC).
-pub const L1_DEPOSITS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("l1_deposits");
-/// Small named values: [`META_HEAD`], [`META_GENESIS`], [`META_L1_SCANNED_TO`],
+pub(crate) const L1_DEPOSITS: TableDefinition<'_, u64, Rlp<L1Deposit>> =
+    TableDefinition::new("l1_deposits");
+/// Named counters: [`META_SCHEMA_VERSION`], [`META_HEAD`], [`META_L1_SCANNED_TO`],
 /// [`META_NEXT_L2_DEPOSIT`], [`META_L1_COMMITTED_BATCH`], [`META_L1_VERIFIED_BATCH`].
-pub const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 
-/// Meta key: the number of the last sealed block (8 bytes, big endian).
-pub const META_HEAD: &str = "head";
-/// Meta key: the genesis block hash, checked against the config at every start.
-pub const META_GENESIS: &str = "genesis_hash";
-/// Meta key: the last L1 block the deposit watcher has scanned (8 bytes, big endian).
-pub const META_L1_SCANNED_TO: &str = "l1_scanned_to";
-/// Meta key: the id of the next L1 deposit to include on L2 (8 bytes, big endian).
-pub const META_NEXT_L2_DEPOSIT: &str = "next_l2_deposit";
-/// Meta key: the last batch L1 committed, as the settler last read it (8 bytes, big endian).
-pub const META_L1_COMMITTED_BATCH: &str = "l1_committed_batch";
-/// Meta key: the last batch L1 verified, as the settler last read it (8 bytes, big endian).
-pub const META_L1_VERIFIED_BATCH: &str = "l1_verified_batch";
+/// Meta key: the storage format ([`SCHEMA_VERSION`]).
+pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
+/// Meta key: the number of the last sealed block. (The genesis hash, checked against the
+/// config at every start, is `CANONICAL[0]`.)
+pub(crate) const META_HEAD: &str = "head";
+/// Meta key: the last L1 block the deposit watcher has scanned.
+pub(crate) const META_L1_SCANNED_TO: &str = "l1_scanned_to";
+/// Meta key: the id of the next L1 deposit to include on L2.
+pub(crate) const META_NEXT_L2_DEPOSIT: &str = "next_l2_deposit";
+/// Meta key: the last batch L1 committed, as the settler last read it.
+pub(crate) const META_L1_COMMITTED_BATCH: &str = "l1_committed_batch";
+/// Meta key: the last batch L1 verified, as the settler last read it.
+pub(crate) const META_L1_VERIFIED_BATCH: &str = "l1_verified_batch";

@@ -5,11 +5,10 @@ use alloy_primitives::{Address, U256};
 use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, SealedBlock, StateReader};
 use keel_trie::{GenesisAccount, StateRootUpdate, genesis_state};
 
-use crate::{
-    BlockPlugin, BlockWrite, GenesisWrite, PluginActivation, PluginSource, PluginSpec, Storage,
-    StorageError,
+use crate::{BlockWrite, GenesisWrite, Storage, StorageError};
+use keel_primitives::{
+    BlockPlugin, PluginActivation, PluginId, PluginSlot, PluginSource, PluginSpec,
 };
-use keel_primitives::{PluginId, PluginSlot};
 
 fn genesis(balance: u64) -> (alloy_consensus::Sealed<Header>, StateRootUpdate) {
     let state = genesis_state([GenesisAccount {
@@ -284,8 +283,8 @@ fn a_native_activation_round_trips() {
     );
 }
 
-fn batch(number: u64, first_block: u64, last_block: u64) -> crate::Batch {
-    crate::Batch {
+fn batch(number: u64, first_block: u64, last_block: u64) -> keel_primitives::Batch {
+    keel_primitives::Batch {
         number,
         first_block,
         last_block,
@@ -339,11 +338,11 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
         "{err}"
     );
     storage.seal_batch(&batch(2, 4, 6), b"two").unwrap();
-    let lease = crate::Lease {
+    let lease = keel_primitives::Lease {
         batch: 2,
         lease_id: 9,
         prover: "p".into(),
-        backend: "exec".into(),
+        backend: keel_primitives::BackendKind::Exec,
         expires_at_ms: 123,
     };
     storage.put_lease(&lease).unwrap();
@@ -359,9 +358,9 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
     );
     assert_eq!(snapshot.leases().unwrap(), vec![lease]);
     drop(snapshot);
-    let proof = crate::StoredProof {
+    let proof = keel_primitives::StoredProof {
         batch: 2,
-        backend: "exec".into(),
+        backend: keel_primitives::BackendKind::Exec,
         program_version: "v".into(),
         prover: "p".into(),
         output: batch(2, 4, 6).output,
@@ -460,4 +459,46 @@ fn deposits_are_recorded_once_and_included_in_queue_order() {
     let pending = snapshot.pending_deposits(10).unwrap();
     assert_eq!(pending, vec![l1_deposit(2, 3)]);
     assert_eq!(snapshot.l1_deposit(0).unwrap(), Some(l1_deposit(0, 1)));
+}
+
+#[test]
+fn a_database_of_another_format_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keel.redb");
+    // What a build before typed tables wrote: `meta` with byte values.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+            .unwrap()
+            .insert("head", 7u64.to_be_bytes().as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let error = Storage::open(&path).unwrap_err();
+    assert!(
+        matches!(error, StorageError::Incompatible { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("fresh --datadir"), "{error}");
+
+    // A future format is refused too, and the file is left as it was.
+    let path = dir.path().join("future.redb");
+    drop(Storage::open(&path).unwrap());
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+            .unwrap()
+            .insert("schema_version", crate::SCHEMA_VERSION + 1)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let error = Storage::open(&path).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("storage format {}", crate::SCHEMA_VERSION + 1)),
+        "{error}"
+    );
 }

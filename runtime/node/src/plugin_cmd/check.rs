@@ -9,8 +9,6 @@ use keel_plugin_host::{
     Plugin, PluginEngine, PluginLimits, PluginSlot, conformance, read_component,
 };
 
-use crate::plugins::fee_params;
-
 /// Checks `file` for `slot` with `settings`; fee bounds come from `config` (or the defaults).
 pub(crate) fn run(
     file: &Path,
@@ -20,7 +18,9 @@ pub(crate) fn run(
 ) -> eyre::Result<()> {
     let (id, bytes) = read_component(file)?;
     // Without a node config, the fee bounds are the defaults of `[fees]`.
-    let fees = fee_params(&config.map_or_else(|| Config::new(1).fees, |c| c.fees.clone()));
+    let fees = config
+        .map_or_else(|| Config::new(1).fees, |c| c.fees.clone())
+        .plugin_params();
     let engine =
         PluginEngine::new().map_err(|e| eyre::eyre!("cannot start the plugin engine: {e:#}"))?;
     let started = std::time::Instant::now();

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use alloy_primitives::Address;
 use keel_plugin_host::{
     Candidate, OrderingContext, OrderingPlugin, PluginEngine, PluginError, PluginId, PluginLimits,
 };
@@ -39,7 +38,7 @@ fn candidates() -> Vec<Candidate> {
     (0..3u64)
         .map(|nonce| Candidate {
             hash: [nonce as u8; 32],
-            sender: Address::repeat_byte(7),
+            sender: [7; 20],
             nonce,
             gas_limit: 21_000,
             max_fee: 10,

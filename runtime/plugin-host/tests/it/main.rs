@@ -3,6 +3,7 @@
 
 mod cache;
 mod hostile;
+mod manager;
 mod reference;
 mod swap;
 

@@ -83,7 +83,7 @@ fn fee_fixed_obeys_settings_and_host_bounds() {
 fn candidate(sender: u8, nonce: u64, tip: u128, arrival: u64) -> Candidate {
     Candidate {
         hash: [sender; 32],
-        sender: Address::repeat_byte(sender),
+        sender: [sender; 20],
         nonce,
         gas_limit: 21_000,
         max_fee: 100,

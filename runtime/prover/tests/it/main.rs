@@ -13,9 +13,10 @@ use alloy_consensus::{Header, Sealable};
 use alloy_primitives::{Address, Bytes, map::B256Map};
 use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::{BlockAttributes, BlockBuilder};
+use keel_primitives::{Batch, StoredProof};
 use keel_primitives::{BatchOutput, ChainSpec};
 use keel_stf::{BlockInput, ProverInput, Witness, WitnessState, execute_batch};
-use keel_storage::{Batch, Storage, StoredProof};
+use keel_storage::Storage;
 use keel_trie::{EMPTY_ROOT_HASH, MemoryNodeStore};
 
 const CHAIN_ID: u64 = 7;
@@ -133,7 +134,10 @@ impl Node {
         Self::start(
             batches,
             loopback(),
-            vec![ProgramId::new("exec", keel_stf::PROGRAM_VERSION)],
+            vec![ProgramId::new(
+                keel_primitives::BackendKind::Exec,
+                keel_stf::PROGRAM_VERSION,
+            )],
         )
         .await
     }

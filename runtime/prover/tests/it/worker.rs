@@ -10,7 +10,7 @@ use std::{
 
 use alloy_primitives::Bytes;
 use keel_coordinator::ProgramId;
-use keel_primitives::{BatchOutput, ProofParts, VerifierKind};
+use keel_primitives::{BackendKind, BatchOutput, ProofParts, VerifierKind};
 use keel_prover::{
     Backend, BackendError, ExecBackend, Proven, WorkerError, WorkerOptions, run_worker,
 };
@@ -39,8 +39,8 @@ fn stub_parts() -> ProofParts {
 }
 
 impl Backend for Stub {
-    fn name(&self) -> &str {
-        "stub"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Exec
     }
 
     fn program_version(&self) -> String {
@@ -65,8 +65,8 @@ struct Recording<B> {
 }
 
 impl<B: Backend> Backend for Recording<B> {
-    fn name(&self) -> &str {
-        self.inner.name()
+    fn kind(&self) -> BackendKind {
+        self.inner.kind()
     }
 
     fn program_version(&self) -> String {
@@ -97,8 +97,8 @@ async fn exec_proves_a_real_batch() {
     let proof = node.proof(1).await;
     assert_eq!(proof.output, output);
     assert_eq!(
-        (proof.backend.as_str(), proof.prover.as_str()),
-        ("exec", "exec-test")
+        (proof.backend, proof.prover.as_str()),
+        (BackendKind::Exec, "exec-test")
     );
     assert_eq!(proof.program_version, keel_stf::PROGRAM_VERSION);
     assert_eq!(
@@ -153,7 +153,7 @@ async fn a_backend_failure_is_retried_then_proven() {
     let node = Node::start(
         &[(vec![1, 2, 3], output)],
         loopback(),
-        vec![ProgramId::new("stub", "stub-v1")],
+        vec![ProgramId::new(BackendKind::Exec, "stub-v1")],
     )
     .await;
     let backend = Arc::new(Stub {
@@ -165,8 +165,8 @@ async fn a_backend_failure_is_retried_then_proven() {
     let proof = node.proof(1).await;
     assert_eq!(backend.calls.load(Ordering::SeqCst), 2);
     assert_eq!(
-        (proof.backend.as_str(), proof.program_version.as_str()),
-        ("stub", "stub-v1")
+        (proof.backend, proof.program_version.as_str()),
+        (BackendKind::Exec, "stub-v1")
     );
     assert_eq!(proof.proof, stub_parts().encode());
     worker.abort();
@@ -209,14 +209,25 @@ async fn a_worker_waits_for_a_coordinator_that_is_not_up_yet() {
         output,
         calls: AtomicUsize::new(0),
     });
+    // Until then something listens there that accepts and hangs up at once: every attempt the
+    // worker makes fails, and is counted.
+    let refuser = tokio::net::TcpListener::bind(addr).await.unwrap();
     let worker = tokio::spawn(run_worker(addr, backend, options("early")));
-    // 250 + 500 ms of backoff: at least two failed attempts.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut attempts = 0;
+    while attempts < 3 {
+        let accepted = tokio::time::timeout(Duration::from_secs(10), refuser.accept()).await;
+        let (stream, _) = accepted
+            .expect("the worker tries again after a failed attempt")
+            .unwrap();
+        drop(stream);
+        attempts += 1;
+    }
     assert!(!worker.is_finished(), "connection failures are retried");
+    drop(refuser);
     let node = Node::start(
         &[(vec![1], output)],
         addr,
-        vec![ProgramId::new("stub", "stub-v1")],
+        vec![ProgramId::new(BackendKind::Exec, "stub-v1")],
     )
     .await;
     assert_eq!(node.proof(1).await.prover, "early");

@@ -267,3 +267,16 @@ impl GenesisFile {
         }
     }
 }
+
+impl FeeConfig {
+    /// The bounds every fee plugin is held to.
+    pub const fn plugin_params(&self) -> keel_plugin_host::FeeParams {
+        keel_plugin_host::FeeParams {
+            min_base_fee: self.min_base_fee,
+            max_base_fee: self.max_base_fee,
+            elasticity_multiplier: self.elasticity_multiplier,
+            max_change_denominator: self.base_fee_max_change_denominator,
+            max_change_bps: self.max_base_fee_change_bps,
+        }
+    }
+}

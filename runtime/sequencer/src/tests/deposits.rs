@@ -173,3 +173,63 @@ fn deposits_are_included_in_queue_order_at_most_a_block_bound_at_a_time() {
         .collect();
     assert_eq!(ids, vec![16, 17, 18, 19]);
 }
+
+#[test]
+fn a_withdrawal_the_bridge_rules_reject_stays_out_of_the_block() {
+    // Withdrawals above 1 ETH are rejected.
+    let capped = only_plugin(
+        keel_primitives::PluginSlot::Bridge,
+        "bridge-capped",
+        &[
+            ("max-deposit-wei", "5 ether"),
+            ("max-withdrawal-wei", "1 ether"),
+        ],
+        keel_plugin_host::PluginLimits::default(),
+    );
+    let mut chain = Chain::with(capped, Counter::default(), self_checking_batcher());
+    let receiver = Address::repeat_byte(0x1e);
+    let ether = U256::from(10u64).pow(U256::from(18u64));
+    let withdraw = |chain: &mut Chain, value: U256| {
+        chain.send_tx(TxEip1559 {
+            to: TxKind::Call(L2_BRIDGE_ADDRESS),
+            value,
+            input: withdraw_call(receiver).into(),
+            gas_limit: 100_000,
+            ..Default::default()
+        })
+    };
+    let too_much = withdraw(&mut chain, ether * U256::from(2));
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!((summary.transactions, summary.dropped), (0, 1));
+    let snapshot = chain.storage.snapshot().unwrap();
+    assert!(snapshot.tx_location(&too_much).unwrap().is_none());
+    assert!(
+        snapshot.account(&L2_BRIDGE_ADDRESS).unwrap().is_none()
+            || snapshot
+                .account(&L2_BRIDGE_ADDRESS)
+                .unwrap()
+                .unwrap()
+                .balance
+                .is_zero(),
+        "a refused transaction moves nothing"
+    );
+    let plugins = snapshot.block_plugins(1).unwrap().unwrap();
+    assert!(
+        plugins
+            .iter()
+            .any(|p| p.slot == keel_primitives::PluginSlot::Bridge && !p.fell_back),
+        "the block records the bridge plugin that decided: {plugins:?}"
+    );
+    drop(snapshot);
+    assert!(
+        chain.pool.is_empty(),
+        "the refused transaction left the pool"
+    );
+
+    // The sender's nonce was not used: the same nonce, within the cap, is mined.
+    chain.nonce -= 1;
+    let allowed = withdraw(&mut chain, ether / U256::from(2));
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.transactions, 1);
+    assert!(chain.receipt_status(allowed));
+}

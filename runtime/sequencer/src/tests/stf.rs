@@ -73,7 +73,7 @@ impl Chain {
     }
 
     /// The batch of blocks `first..=last` as the batcher would seal it.
-    fn batch_input(&self, first: u64, last: u64) -> (ProverInput, keel_storage::Batch) {
+    fn batch_input(&self, first: u64, last: u64) -> (ProverInput, keel_primitives::Batch) {
         let snapshot = self.storage.snapshot().unwrap();
         assemble(
             &ChainSpec::ethereum_like(CHAIN_ID),

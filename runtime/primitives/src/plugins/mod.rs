@@ -1,4 +1,15 @@
-//! Plugin identity as the chain records it: which slot, which component.
+//! Plugins as the chain knows them without running them: slots, identities, the records of
+//! what shaped each block ([`records`]), and the admin interface that loads one ([`admin`]).
+
+pub mod admin;
+pub mod records;
+
+pub use admin::{
+    ComponentSource, ConformanceCall, LoadPlugin, LoadPluginError, LoadedPlugin, PluginAdmin,
+};
+pub use records::{
+    BlockPlugin, PluginActivation, PluginRecords, PluginSource, PluginSpec, RecordsError,
+};
 
 use alloy_primitives::B256;
 use alloy_rlp::{RlpDecodable, RlpEncodable};
