@@ -19,6 +19,7 @@
 //!
 //! The binary is found through [`KeelBinary::locate`]: build it first with
 //! `cargo build -p keel-node` (same profile and target dir as the tests), or set `KEEL_BIN`.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod accounts;
 pub mod anvil;

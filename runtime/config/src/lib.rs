@@ -48,6 +48,7 @@
 //! configs/devnet.toml:12:1: unknown key `rpc.lisen`; expected one of: listen, max_body_bytes, max_batch_requests, gas_cap
 //! configs/devnet.toml (environment variable KEEL_SEQUENCER__BLOCK_TIME): invalid value for `sequencer.block_time`: expected a duration like "1s" or "250ms", got "soon" (…)
 //! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod env;
 mod error;

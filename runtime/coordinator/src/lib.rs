@@ -12,6 +12,7 @@
 //! redb. One batch is leased to one prover at a time; a lease that lapses (the prover died)
 //! makes the batch available again; a proof is stored only if it attests the output the node
 //! computed itself.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod config;
 pub mod protocol;

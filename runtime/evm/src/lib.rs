@@ -13,6 +13,7 @@
 //! ```
 //!
 //! Nothing here knows about tokio, redb or networking: the prover guest compiles this crate.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod base_fee;
 mod builder;

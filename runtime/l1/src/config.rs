@@ -215,3 +215,23 @@ impl L1Config {
         )
     }
 }
+
+impl From<&L1Config> for crate::WatcherConfig {
+    fn from(l1: &L1Config) -> Self {
+        Self {
+            confirmations: l1.confirmations,
+            poll_interval: l1.poll_interval,
+            max_scan_blocks: l1.max_scan_blocks,
+        }
+    }
+}
+
+impl From<&L1Config> for crate::SettlerConfig {
+    fn from(l1: &L1Config) -> Self {
+        Self {
+            poll_interval: l1.poll_interval,
+            commit: l1.commit,
+            verify: l1.verify,
+        }
+    }
+}

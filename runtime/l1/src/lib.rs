@@ -13,6 +13,7 @@
 //! `lastVerifiedBatch` from L1 before each transaction, so a restart of the node or of the L1
 //! node neither repeats nor skips anything. All settlement transactions come from one task
 //! with one key, so their nonces never race.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod config;
 mod contracts;

@@ -12,6 +12,7 @@
 //! Rejections use go-ethereum's wording so existing tooling recognises them. The pool is memory
 //! only: pending transactions do not survive a restart (clients re-send, as with geth's default
 //! configuration without a journal).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod config;
 mod error;

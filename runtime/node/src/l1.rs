@@ -98,8 +98,8 @@ impl L1Parts {
                 storage.clone(),
             );
             executor.spawn_critical(crate::parts::L1_WATCHER, move |shutdown| async move {
-                let ready = until_ready(&l1, &shutdown, || async {
-                    check_chain(&client, &path, &deployment, client.chain_id().await?)
+                let ready = until_ready(&l1, &shutdown, || {
+                    on_deployment_chain(&client, &path, &deployment)
                 });
                 if ready.await?.is_none() {
                     return Ok(());
@@ -109,11 +109,7 @@ impl L1Parts {
                     deployment.common_bridge,
                     deployment.deployed_at_block,
                     storage,
-                    WatcherConfig {
-                        confirmations: l1.confirmations,
-                        poll_interval: l1.poll_interval,
-                        max_scan_blocks: l1.max_scan_blocks,
-                    },
+                    WatcherConfig::from(&*l1),
                 )
                 .run(shutdown.signalled())
                 .await
@@ -121,7 +117,7 @@ impl L1Parts {
         }
         executor.spawn_critical(crate::parts::L1_SETTLER, move |shutdown| async move {
             let ready = until_ready(&l1, &shutdown, || async {
-                check_chain(&client, &path, &deployment, client.chain_id().await?)?;
+                on_deployment_chain(&client, &path, &deployment).await?;
                 TxSender::new(
                     client.clone(),
                     &l1.sequencer_key,
@@ -136,16 +132,7 @@ impl L1Parts {
             if sender.address() != deployment.sequencer {
                 warn!(target: "keel::l1", key = %sender.address(), sequencer = %deployment.sequencer, "l1.sequencer_key is not the deployment's sequencer: commitBatch will be refused");
             }
-            Settler::new(
-                sender,
-                &deployment,
-                storage,
-                SettlerConfig {
-                    poll_interval: l1.poll_interval,
-                    commit: l1.commit,
-                    verify: l1.verify,
-                },
-            )
+            Settler::new(sender, &deployment, storage, SettlerConfig::from(&*l1))
             .run(shutdown.signalled())
             .await
         });
@@ -177,6 +164,15 @@ where
         }
         wait = (wait * 2).min(Duration::from_secs(30));
     }
+}
+
+/// Whether the L1 node answering `client` is on `deployment`'s chain (an error if not).
+async fn on_deployment_chain(
+    client: &L1Client,
+    path: &std::path::Path,
+    deployment: &Deployment,
+) -> Result<(), L1Error> {
+    check_chain(client, path, deployment, client.chain_id().await?)
 }
 
 fn check_chain(

@@ -10,6 +10,7 @@
 //! keel deploy --config NODE.toml                            deploy the L1 contracts for this L2
 //! keel withdraw claim --tx HASH --config NODE.toml --key K  claim a withdrawal on L1
 //! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod cli;
 mod l1;

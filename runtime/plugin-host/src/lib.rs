@@ -9,6 +9,7 @@
 //!
 //! Every failure is a [`PluginError`] naming the plugin, its version and the call; callers fall
 //! back to the native rule and keep producing blocks.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod bridge;
 mod config;

@@ -15,6 +15,7 @@
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
 //! - [`plugins`]: plugin slots, identities and records, as blocks record them, and the admin
 //!   interface that loads a plugin.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod batch;
 pub mod block;
@@ -38,7 +39,7 @@ pub use plugins::{
     BlockPlugin, PluginActivation, PluginId, PluginRecords, PluginSlot, PluginSource, PluginSpec,
 };
 pub use proof::{
-    BackendKind, ProofPart, ProofParts, ProofPartsError, UnknownBackend, VerifierKind,
+    BackendKind, ProofMode, ProofPart, ProofParts, ProofPartsError, UnknownBackend, VerifierKind,
     attestation_digest, attestation_proof, dev_attestation_digest,
 };
 pub use state::StateReader;

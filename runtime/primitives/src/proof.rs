@@ -12,11 +12,59 @@ use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 /// A way of proving batches: what `keel-prover --backend` runs, what a prover announces to the
 /// coordinator, and what a stored proof or lease records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum BackendKind {
     /// The stateless STF run natively: no cryptographic proof (development, CI).
     Exec,
     /// The OpenVM guest proven with OpenVM.
+    #[cfg_attr(feature = "clap", value(name = "openvm"))]
     OpenVm,
+}
+
+/// Which proof the OpenVM backend makes of a batch (`keel-prover --openvm-proof`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum ProofMode {
+    /// One STARK per segment and the public values' Merkle proof, verified with the app
+    /// verifying key: the cheapest to make, its size grows with the batch.
+    #[default]
+    App,
+    /// The segment proofs aggregated (leaf layer, internal layers, one more recursive wrap)
+    /// into one STARK whose size does not depend on the batch, verified with the aggregation
+    /// verifying key against the program's baseline. What a halo2 EVM wrapper takes.
+    #[cfg_attr(feature = "clap", value(name = "stark"))]
+    Aggregated,
+    /// The aggregated STARK wrapped by the root verifier and OpenVM's halo2 circuits into a
+    /// BN254 proof that `OpenVmVerifier` checks on L1 (a prover built with the `openvm-evm`
+    /// feature; needs OpenVM's KZG parameters).
+    Evm,
+}
+
+impl core::str::FromStr for ProofMode {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        [Self::App, Self::Aggregated, Self::Evm]
+            .into_iter()
+            .find(|mode| mode.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown OpenVM proof {name:?}: \"app\" (one STARK per segment), \"stark\" \
+                     (aggregated into one) or \"evm\" (halo2, for L1)"
+                )
+            })
+    }
+}
+
+impl ProofMode {
+    /// Its name on the command line and in proof files' logs: `app`, `stark`, `evm`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Aggregated => "stark",
+            Self::Evm => "evm",
+        }
+    }
 }
 
 impl BackendKind {

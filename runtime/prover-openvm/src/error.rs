@@ -40,6 +40,12 @@ pub enum OpenVmError {
         /// Why.
         reason: String,
     },
+    /// An EVM proof was asked of a build without the `evm` feature.
+    #[error(
+        "an `evm` proof needs a keel-prover built with the openvm-evm feature (`cargo build \
+         --release -p keel-prover --features openvm-evm`)"
+    )]
+    EvmUnsupported,
     /// OpenVM's KZG parameters (EVM proofs) are missing.
     #[error(
         "OpenVM KZG parameters {dir}: {reason} (`cargo openvm setup --evm` downloads them, \

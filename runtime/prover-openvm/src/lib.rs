@@ -27,20 +27,26 @@
 //! or, with the `evm` feature, `Evm` (what L1 verifies in full; it needs OpenVM's ~16 GB of
 //! KZG parameters, see the `evm` module and `docs/PROVING.md`). Proving keys are generated on
 //! the first run and cached (`keys`).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod error;
 #[cfg(feature = "evm")]
 pub mod evm;
+mod guest;
 mod keys;
+mod local;
+mod options;
 mod program;
-mod prover;
+mod proof;
+mod thread;
 
 pub use error::{OpenVmError, OpenVmResult};
+pub use guest::{Executed, GuestProgram};
+pub use local::LocalProver;
+pub use options::{GuestSource, OpenVmOptions, ProofMode};
 pub use program::ProgramCommitment;
-pub use prover::{
-    BatchProof, Executed, GuestProgram, GuestSource, LocalProver, Metered, OpenVmOptions,
-    OpenVmProof, OpenVmProver, ProofMode,
-};
+pub use proof::{BatchProof, Metered, OpenVmProof};
+pub use thread::OpenVmProver;
 
 /// The OpenVM release this backend proves with (`openvm-sdk`, and `openvm` in the guest).
 pub const OPENVM_VERSION: &str = "2.0.2";

@@ -12,6 +12,11 @@
 //! A backend that fails on a batch (a bad input, or the backend itself) makes the worker send
 //! `ReportFailure`: the coordinator drops the lease and offers the batch again. Any other
 //! `Error` from the coordinator (a refused proof) ends the session; the worker reconnects.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+// The command line and log setup of the binary (`src/main.rs`), which shares the package.
+use clap as _;
+use tracing_subscriber as _;
 
 mod backend;
 #[cfg(feature = "openvm")]

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use alloy_signer_local::PrivateKeySigner;
 use clap::Parser;
+use keel_primitives::ProofMode;
 use keel_prover::{BackendKind, BackendOptions, WorkerOptions, make_backend, run_worker};
 use tracing_subscriber::EnvFilter;
 
@@ -28,7 +29,7 @@ struct Cli {
     /// How batches are proven: `exec` (the STF run natively: no cryptographic proof, for
     /// development) or `openvm` (the guest proven with OpenVM; a build with the `openvm`
     /// feature).
-    #[arg(long, default_value = "exec", value_parser = parse_backend, value_name = "exec|openvm")]
+    #[arg(long, value_enum, default_value_t = BackendKind::Exec)]
     backend: BackendKind,
     /// The name this prover gives the coordinator (logs, proof records) [default:
     /// keel-prover-<pid>].
@@ -77,8 +78,8 @@ struct Cli {
     /// takes; it costs an aggregation key on the first run and the aggregation per batch).
     /// `evm` (a build with the openvm-evm feature) wraps that STARK into OpenVM's halo2 proof,
     /// which L1's `OpenVmVerifier` checks in full.
-    #[arg(long, default_value = "app", value_parser = ["app", "stark", "evm"], value_name = "KIND")]
-    openvm_proof: String,
+    #[arg(long, value_enum, default_value_t = ProofMode::App)]
+    openvm_proof: ProofMode,
     /// openvm, `--openvm-proof evm`: OpenVM's KZG parameters (`kzg_bn254_<k>.srs`, what
     /// `cargo openvm setup --evm` downloads).
     #[arg(long, value_name = "DIR")]
@@ -186,6 +187,13 @@ fn parse_key(
 
 impl Cli {
     fn backend_options(&self) -> Result<BackendOptions, String> {
+        if self.openvm_proof == ProofMode::Evm && !cfg!(feature = "openvm-evm") {
+            return Err(
+                "an `evm` proof needs a keel-prover built with the openvm-evm feature \
+                        (`cargo build --release -p keel-prover --features openvm-evm`)"
+                    .to_owned(),
+            );
+        }
         Ok(BackendOptions {
             dev_key: parse_key("--dev-key", "dev attestations", self.dev_key.as_deref())?,
             attester_key: parse_key(
@@ -210,7 +218,7 @@ impl Cli {
                 }),
                 segment_max_memory: self.segment_max_memory << 30,
                 proofs_dir: self.proofs_dir.clone(),
-                mode: self.openvm_proof.parse()?,
+                mode: self.openvm_proof,
                 halo2_params: self.halo2_params.clone(),
                 guest_cargo_args: Vec::new(),
             }),
@@ -292,10 +300,4 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::from(2)
-}
-
-/// `--backend`: the names [`BackendKind`] knows.
-fn parse_backend(name: &str) -> Result<BackendKind, String> {
-    name.parse()
-        .map_err(|e: keel_primitives::UnknownBackend| e.to_string())
 }

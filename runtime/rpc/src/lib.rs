@@ -16,6 +16,7 @@
 //! on its own address, where every request must carry a JWT ([`JwtSecret`], the Engine API's
 //! scheme). `keel_getBlockPlugins` and `keel_pluginHistory` are also public: anyone may audit
 //! which plugins shaped a block.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod admin;
 mod api;

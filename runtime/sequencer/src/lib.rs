@@ -11,6 +11,7 @@
 //!
 //! The proposer runs on its own OS thread: block building is CPU-bound and must not stall the
 //! async RPC runtime.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod batcher;
 pub mod config;

@@ -19,6 +19,7 @@
 //!
 //! No I/O, threads, clocks or async: the crate builds for the OpenVM guest (32-bit RISC-V, where
 //! `usize` is 32 bits; every count in the input is a `u64` or bounded by a `Vec`'s length).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod error;
 mod execute;

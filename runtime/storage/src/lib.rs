@@ -10,6 +10,7 @@
 //! ([`keel_primitives::StateReader`]) and serves trie nodes ([`keel_trie::NodeReader`]). Because
 //! trie nodes are never pruned, [`HistoricalState`] reads any past block's state through the
 //! trie alone.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod batches;
 mod codec;

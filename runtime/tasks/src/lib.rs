@@ -19,6 +19,7 @@
 //!
 //! Debug builds can inject a panic into one named critical task, to test exactly that from
 //! outside the process (see [`FAULT_ENV`]).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod error;
 mod executor;

@@ -28,6 +28,7 @@
 //!
 //! [`state`] builds the Ethereum state on top: the account trie, one storage trie per account,
 //! and [`apply_state_changes`] to apply a block's changes to both.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod error;
 mod lookup;

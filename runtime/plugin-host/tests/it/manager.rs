@@ -111,6 +111,21 @@ fn fee_slot(name: &str, base_fee: &str) -> PluginsConfig {
     }
 }
 
+/// A load of `component` into `slot` with every other field at the slot's defaults.
+fn load(slot: PluginSlot, component: ComponentSource) -> LoadPlugin {
+    LoadPlugin {
+        slot,
+        component,
+        activate_at: None,
+        name: None,
+        version: None,
+        settings: None,
+        fuel: None,
+        memory_mb: None,
+        deadline: None,
+    }
+}
+
 fn start(config: &PluginsConfig, records: &Arc<Records>) -> Result<PluginManager, StartError> {
     let engine = Arc::new(PluginEngine::new().unwrap());
     PluginManager::start(engine, config, FEES, records.clone())
@@ -146,15 +161,10 @@ fn a_restart_keeps_the_chains_plugins_and_a_changed_config_wins() {
     let (_, bytes) = component("fee-eip1559");
     let loaded = manager
         .load(LoadPlugin {
-            slot: PluginSlot::Fee,
-            component: ComponentSource::Bytes(bytes),
             activate_at: Some(9),
             name: Some("fee-eip1559".into()),
-            version: None,
             settings: Some(vec![]),
-            fuel: None,
-            memory_mb: None,
-            deadline: None,
+            ..load(PluginSlot::Fee, ComponentSource::Bytes(bytes))
         })
         .unwrap();
     assert_eq!(loaded.activates_at, 9);
@@ -185,17 +195,7 @@ fn a_load_that_fails_leaves_everything_as_it_was() {
     let manager = start(&PluginsConfig::default(), &records).unwrap();
     let (_, ordering) = component("ordering-fifo");
     let error = manager
-        .load(LoadPlugin {
-            slot: PluginSlot::Fee,
-            component: ComponentSource::Bytes(ordering),
-            activate_at: None,
-            name: None,
-            version: None,
-            settings: None,
-            fuel: None,
-            memory_mb: None,
-            deadline: None,
-        })
+        .load(load(PluginSlot::Fee, ComponentSource::Bytes(ordering)))
         .unwrap_err();
     assert!(
         matches!(
@@ -209,17 +209,10 @@ fn a_load_that_fails_leaves_everything_as_it_was() {
     );
     assert!(error.to_string().contains("fee-rule"), "{error}");
     let error = manager
-        .load(LoadPlugin {
-            slot: PluginSlot::Fee,
-            component: ComponentSource::File("/nonexistent/plugin.wasm".into()),
-            activate_at: None,
-            name: None,
-            version: None,
-            settings: None,
-            fuel: None,
-            memory_mb: None,
-            deadline: None,
-        })
+        .load(load(
+            PluginSlot::Fee,
+            ComponentSource::File("/nonexistent/plugin.wasm".into()),
+        ))
         .unwrap_err();
     assert!(
         matches!(error, LoadPluginError::InvalidRequest(_)),
