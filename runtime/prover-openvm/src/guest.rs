@@ -73,7 +73,7 @@ impl GuestProgram {
         let builder = match (&options.mode, &options.halo2_params) {
             (ProofMode::Evm, None) => {
                 return Err(OpenVmError::Halo2Params {
-                    dir: PathBuf::from("(none)"),
+                    dir: std::path::PathBuf::from("(none)"),
                     reason: "an EVM proof needs them".to_owned(),
                 });
             }

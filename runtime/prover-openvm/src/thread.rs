@@ -1,10 +1,9 @@
-//! [`OpenVmProver`]: a [`LocalProver`] on a thread of its own, so that callers may share it.
+//! [`OpenVmProver`]: a [`crate::LocalProver`] on a thread of its own, so that callers may share it.
 
 use std::sync::{Mutex, mpsc};
 
 use crate::{
-    GuestProgram, LocalProver, OpenVmError, OpenVmOptions, OpenVmProof, OpenVmResult,
-    ProgramCommitment,
+    GuestProgram, OpenVmError, OpenVmOptions, OpenVmProof, OpenVmResult, ProgramCommitment,
 };
 
 /// A request to the prover thread.
@@ -14,7 +13,7 @@ struct Job {
     reply: mpsc::Sender<OpenVmResult<OpenVmProof>>,
 }
 
-/// A [`LocalProver`] on a thread of its own: `Send + Sync`, one proof at a time (each uses
+/// A [`crate::LocalProver`] on a thread of its own: `Send + Sync`, one proof at a time (each uses
 /// every core anyway). The thread ends when the handle is dropped.
 pub struct OpenVmProver {
     program: ProgramCommitment,
@@ -71,7 +70,7 @@ impl OpenVmProver {
         self.program
     }
 
-    /// [`LocalProver::prove`] on the prover thread. A panic there (the SDK asserts) is an
+    /// [`crate::LocalProver::prove`] on the prover thread. A panic there (the SDK asserts) is an
     /// error here, and the next call says the thread is gone.
     pub fn prove(&self, input: &[u8], label: &str) -> OpenVmResult<OpenVmProof> {
         let (reply, answer) = mpsc::channel();
