@@ -1,0 +1,313 @@
+//! Binding a proof to blobs without a KZG commitment in the guest: the blob polynomial is
+//! evaluated at a challenge derived from the blob's versioned hash and the frame, in the
+//! barycentric form over BLS12-381's scalar field (EIP-4844's
+//! `evaluate_polynomial_in_evaluation_form`), and L1 checks the same evaluation against the
+//! blob's KZG commitment with the point-evaluation precompile.
+
+use std::sync::OnceLock;
+
+use alloy_primitives::{B256, keccak256};
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+use bls12_381::Scalar;
+
+use crate::{Blob, DaError, FIELD_ELEMENTS_PER_BLOB, Frame, to_blobs};
+
+/// The blobs hash of a batch posted without blobs (validium): no data on L1, nothing bound.
+pub const VALIDIUM: B256 = B256::ZERO;
+
+/// EIP-4844's generator of the scalar field's multiplicative group.
+const PRIMITIVE_ROOT_OF_UNITY: u64 = 7;
+/// log2 of [`FIELD_ELEMENTS_PER_BLOB`].
+const LOG_WIDTH: u32 = 12;
+
+/// What binds one blob to a batch commitment: its versioned hash, the challenge point and the
+/// blob polynomial's value there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BlobBinding {
+    /// `0x01 ‖ sha256(kzg commitment)[1..]`, what `blobhash(i)` returns on L1.
+    pub versioned_hash: B256,
+    /// The challenge: [`challenge`] of the versioned hash and the frame.
+    pub z: B256,
+    /// The blob polynomial at `z`.
+    pub y: B256,
+}
+
+/// The word a batch commitment carries for its blobs: `keccak256(vh₀ ‖ z₀ ‖ y₀ ‖ vh₁ ‖ …)`
+/// (Solidity's `keccak256(abi.encodePacked(…))`), or [`VALIDIUM`] for none.
+pub fn blobs_hash(bindings: &[BlobBinding]) -> B256 {
+    if bindings.is_empty() {
+        return VALIDIUM;
+    }
+    let mut packed = Vec::with_capacity(bindings.len() * 96);
+    for binding in bindings {
+        packed.extend_from_slice(binding.versioned_hash.as_slice());
+        packed.extend_from_slice(binding.z.as_slice());
+        packed.extend_from_slice(binding.y.as_slice());
+    }
+    keccak256(packed)
+}
+
+/// The challenge point of a blob: `keccak256(versioned_hash ‖ payload_hash)` reduced modulo the
+/// BLS12-381 scalar field's order, big endian. It depends on the blob (through its commitment's
+/// hash) and on the frame, so it is fixed only after both are.
+pub fn challenge(versioned_hash: B256, payload_hash: B256) -> B256 {
+    let mut preimage = [0u8; 64];
+    preimage[..32].copy_from_slice(versioned_hash.as_slice());
+    preimage[32..].copy_from_slice(payload_hash.as_slice());
+    let digest = keccak256(preimage);
+    let mut wide = [0u8; 64];
+    for (i, byte) in digest.iter().rev().enumerate() {
+        wide[i] = *byte;
+    }
+    B256::from(to_be(&Scalar::from_bytes_wide(&wide)))
+}
+
+/// The bindings of `frame`'s blobs, given their versioned hashes (one per blob the frame fills;
+/// none for a validium batch).
+pub fn bind_blobs(frame: &Frame, versioned_hashes: &[B256]) -> Result<Vec<BlobBinding>, DaError> {
+    if versioned_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let blobs = to_blobs(frame);
+    if blobs.len() != versioned_hashes.len() {
+        return Err(DaError::BlobCount {
+            given: versioned_hashes.len() as u64,
+            needed: blobs.len() as u64,
+        });
+    }
+    let payload_hash = keccak256(&frame.0);
+    blobs
+        .iter()
+        .zip(versioned_hashes)
+        .enumerate()
+        .map(|(index, (blob, vh))| {
+            let z = challenge(*vh, payload_hash);
+            let y = evaluate(blob, z).map_err(|e| match e {
+                DaError::FieldElement {
+                    element, reason, ..
+                } => DaError::FieldElement {
+                    blob: index as u64,
+                    element,
+                    reason,
+                },
+                other => other,
+            })?;
+            Ok(BlobBinding {
+                versioned_hash: *vh,
+                z,
+                y,
+            })
+        })
+        .collect()
+}
+
+/// The blob polynomial (the blob's field elements are its values at the 4096th roots of unity,
+/// in bit-reversed order) at `z`, big endian. Elements that are zero contribute nothing, so the
+/// cost follows the data, not the blob.
+pub fn evaluate(blob: &Blob, z: B256) -> Result<B256, DaError> {
+    let z = from_be(&z.0).ok_or(DaError::FieldElement {
+        blob: 0,
+        element: u64::MAX,
+        reason: "the challenge is not below the field modulus",
+    })?;
+    let roots = roots_of_unity();
+    let width = Scalar::from(FIELD_ELEMENTS_PER_BLOB as u64);
+    let z_width = z.pow_vartime(&[FIELD_ELEMENTS_PER_BLOB as u64, 0, 0, 0]);
+
+    let mut values = Vec::new();
+    for index in 0..blob.used_elements() {
+        let bytes = blob.element(index);
+        if bytes.iter().all(|b| *b == 0) {
+            continue;
+        }
+        let value = from_be(bytes).ok_or(DaError::FieldElement {
+            blob: 0,
+            element: index as u64,
+            reason: "it is not below the field modulus",
+        })?;
+        values.push((value, index));
+    }
+    if z_width == Scalar::one() {
+        // z is a root of unity: the polynomial's value there is the element itself.
+        let at = roots.iter().position(|root| *root == z);
+        let value = at
+            .and_then(|i| values.iter().find(|(_, index)| *index == i))
+            .map_or(Scalar::zero(), |(value, _)| *value);
+        return Ok(B256::from(to_be(&value)));
+    }
+
+    // Σ fᵢ·ωᵢ/(z − ωᵢ), with one inversion for all the denominators (Montgomery's trick).
+    let mut denominators: Vec<Scalar> = values.iter().map(|(_, i)| z - roots[*i]).collect();
+    batch_invert(&mut denominators);
+    let mut sum = Scalar::zero();
+    for ((value, index), inverse) in values.iter().zip(&denominators) {
+        sum += value * roots[*index] * inverse;
+    }
+    let scale = (z_width - Scalar::one()) * invert(width);
+    Ok(B256::from(to_be(&(sum * scale))))
+}
+
+/// The 4096th roots of unity, `ω^brp(i)` at index `i` (EIP-4844's `roots_of_unity_brp`).
+fn roots_of_unity() -> &'static [Scalar] {
+    static ROOTS: OnceLock<Vec<Scalar>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        // ω = 7^((r − 1) / 4096).
+        let exponent = shr(&minus_one(), LOG_WIDTH);
+        let omega = Scalar::from(PRIMITIVE_ROOT_OF_UNITY).pow_vartime(&exponent);
+        let mut powers = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
+        let mut power = Scalar::one();
+        for _ in 0..FIELD_ELEMENTS_PER_BLOB {
+            powers.push(power);
+            power *= omega;
+        }
+        (0..FIELD_ELEMENTS_PER_BLOB)
+            .map(|i| powers[(i as u32).reverse_bits() as usize >> (32 - LOG_WIDTH)])
+            .collect()
+    })
+}
+
+/// r − 1 as little-endian limbs (−1 in the field, as an integer).
+fn minus_one() -> [u64; 4] {
+    let bytes = (-Scalar::one()).to_bytes();
+    core::array::from_fn(|i| {
+        u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+    })
+}
+
+/// `limbs >> bits` for `bits < 64`.
+fn shr(limbs: &[u64; 4], bits: u32) -> [u64; 4] {
+    core::array::from_fn(|i| {
+        let high = if i + 1 < 4 {
+            limbs[i + 1] << (64 - bits)
+        } else {
+            0
+        };
+        (limbs[i] >> bits) | high
+    })
+}
+
+fn invert(value: Scalar) -> Scalar {
+    Option::from(value.invert()).unwrap_or(Scalar::zero())
+}
+
+/// Inverts every element in place with one field inversion (none of them is zero: z is not a
+/// root of unity).
+fn batch_invert(values: &mut [Scalar]) {
+    let mut prefix = Vec::with_capacity(values.len());
+    let mut acc = Scalar::one();
+    for value in values.iter() {
+        prefix.push(acc);
+        acc *= value;
+    }
+    let mut inverse = invert(acc);
+    for (value, before) in values.iter_mut().zip(prefix).rev() {
+        let next = inverse * *value;
+        *value = inverse * before;
+        inverse = next;
+    }
+}
+
+/// A canonical field element from 32 big-endian bytes.
+fn from_be(bytes: &[u8; 32]) -> Option<Scalar> {
+    let mut le = *bytes;
+    le.reverse();
+    Option::from(Scalar::from_bytes(&le))
+}
+
+fn to_be(value: &Scalar) -> [u8; 32] {
+    let mut bytes = value.to_bytes();
+    bytes.reverse();
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BLOB_BYTES, BYTES_PER_FIELD_ELEMENT};
+    use proptest::prelude::*;
+
+    fn kzg_y(blob: &Blob, z: B256) -> B256 {
+        let settings = c_kzg::ethereum_kzg_settings(0);
+        let blob = c_kzg::Blob::new(*blob.0);
+        let (_, y) = settings
+            .compute_kzg_proof(&blob, &c_kzg::Bytes32::new(z.0))
+            .expect("c-kzg evaluates");
+        B256::from(*y)
+    }
+
+    /// A blob whose first `used` elements hold bytes from `seed`, each below the modulus.
+    fn blob(seed: u64, used: usize) -> Blob {
+        let mut bytes = Box::new([0u8; BLOB_BYTES]);
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        for element in 0..used {
+            for byte in 1..BYTES_PER_FIELD_ELEMENT {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                bytes[element * BYTES_PER_FIELD_ELEMENT + byte] = state as u8;
+            }
+        }
+        Blob(bytes)
+    }
+
+    #[test]
+    fn a_full_blob_agrees_with_c_kzg() {
+        let blob = blob(1, FIELD_ELEMENTS_PER_BLOB);
+        let z = challenge(B256::repeat_byte(1), B256::repeat_byte(2));
+        assert_eq!(evaluate(&blob, z).unwrap(), kzg_y(&blob, z));
+    }
+
+    #[test]
+    fn at_a_root_of_unity_the_value_is_the_element() {
+        let blob = blob(3, 64);
+        for index in [0usize, 5, 63, 64, 4095] {
+            let z = B256::from(to_be(&roots_of_unity()[index]));
+            assert_eq!(
+                evaluate(&blob, z).unwrap(),
+                kzg_y(&blob, z),
+                "index {index}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn random_blobs_agree_with_c_kzg(seed in any::<u64>(), used in 0usize..=FIELD_ELEMENTS_PER_BLOB, vh in any::<[u8; 32]>()) {
+            let blob = blob(seed, used);
+            let z = challenge(B256::from(vh), B256::ZERO);
+            prop_assert_eq!(evaluate(&blob, z).unwrap(), kzg_y(&blob, z));
+        }
+    }
+
+    #[test]
+    fn a_flipped_payload_byte_changes_y() {
+        let blocks = vec![crate::PayloadBlock {
+            timestamp: 1,
+            coinbase: alloy_primitives::Address::ZERO,
+            gas_limit: 30_000_000,
+            base_fee: 7,
+            extra_data: Default::default(),
+            transactions: vec![],
+        }];
+        let frame = Frame::uncompressed(&blocks);
+        let vh = B256::repeat_byte(9);
+        let bound = bind_blobs(&frame, &[vh]).unwrap();
+        let mut flipped = frame.0.to_vec();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let flipped = bind_blobs(&Frame(flipped.into()), &[vh]).unwrap();
+        assert_ne!(bound[0].y, flipped[0].y);
+        assert_ne!(bound[0].z, flipped[0].z, "z follows the frame too");
+        assert_ne!(blobs_hash(&bound), blobs_hash(&flipped));
+        assert_eq!(blobs_hash(&[]), VALIDIUM);
+        assert!(matches!(
+            bind_blobs(&frame, &[vh, vh]),
+            Err(DaError::BlobCount {
+                given: 2,
+                needed: 1
+            })
+        ));
+    }
+}
