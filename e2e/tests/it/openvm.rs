@@ -165,7 +165,8 @@ async fn run(node: &KeelNode) -> eyre::Result<()> {
 
     let (number, commitment, input) = prover_input_holding(node, block).await?;
     let decoded = ProverInput::decode(&input)?;
-    let txs: usize = decoded.blocks.iter().map(|b| b.transactions.len()).sum();
+    let blocks = keel_da::Frame(decoded.frame.clone()).blocks()?;
+    let txs: usize = blocks.iter().map(|b| b.transactions.len()).sum();
     ensure!(txs >= 11, "batch {number} holds {txs} transactions");
 
     let prover = super::openvm_settlement::openvm_prover()?;
@@ -178,15 +179,16 @@ async fn run(node: &KeelNode) -> eyre::Result<()> {
     );
     eprintln!(
         "batch {number}: {txs} transactions in {} blocks: the guest revealed the node's commitment",
-        decoded.blocks.len()
+        blocks.len()
     );
 
-    // A tampered input (the last block claims another state root) makes the guest fail, and
+    // A tampered input (a byte of the compressed payload flipped) makes the guest fail, and
     // the backend reports the STF's reason.
     let mut tampered = decoded;
-    if let Some(last) = tampered.blocks.last_mut() {
-        last.header.state_root = B256::repeat_byte(0x77);
-    }
+    let mut frame = tampered.frame.to_vec();
+    let at = frame.len() - 3;
+    frame[at] ^= 0xff;
+    tampered.frame = frame.into();
     let Err(error) = execute(&prover, dir.path(), "tampered.rlp", &tampered.encode())? else {
         bail!("the guest accepted a tampered input");
     };

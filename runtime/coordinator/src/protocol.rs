@@ -507,6 +507,7 @@ mod tests {
             last_block_hash: B256::repeat_byte(4),
             withdrawals_root: B256::ZERO,
             deposits_rolling_hash: B256::ZERO,
+            blobs_hash: B256::ZERO,
         }
     }
 

@@ -610,6 +610,7 @@ mod tests {
             last_block_hash: B256::with_last_byte(number as u8),
             withdrawals_root: B256::ZERO,
             deposits_rolling_hash: B256::ZERO,
+            blobs_hash: B256::ZERO,
         }
     }
 
@@ -629,8 +630,9 @@ mod tests {
                 sealed_at_ms: 0,
                 deposits: 0,
                 output: output(number),
+                blobs: vec![],
             };
-            storage.seal_batch(&batch, &[number as u8; 3]).unwrap();
+            storage.seal_batch(&batch, &[number as u8; 3], &[]).unwrap();
         }
         (storage, dir)
     }

@@ -7,45 +7,15 @@
 use std::sync::OnceLock;
 
 use alloy_primitives::{B256, keccak256};
-use alloy_rlp::{RlpDecodable, RlpEncodable};
 use bls12_381::Scalar;
+pub use keel_primitives::{BlobBinding, VALIDIUM, blobs_hash};
 
 use crate::{Blob, DaError, FIELD_ELEMENTS_PER_BLOB, Frame, to_blobs};
-
-/// The blobs hash of a batch posted without blobs (validium): no data on L1, nothing bound.
-pub const VALIDIUM: B256 = B256::ZERO;
 
 /// EIP-4844's generator of the scalar field's multiplicative group.
 const PRIMITIVE_ROOT_OF_UNITY: u64 = 7;
 /// log2 of [`FIELD_ELEMENTS_PER_BLOB`].
 const LOG_WIDTH: u32 = 12;
-
-/// What binds one blob to a batch commitment: its versioned hash, the challenge point and the
-/// blob polynomial's value there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct BlobBinding {
-    /// `0x01 ‖ sha256(kzg commitment)[1..]`, what `blobhash(i)` returns on L1.
-    pub versioned_hash: B256,
-    /// The challenge: [`challenge`] of the versioned hash and the frame.
-    pub z: B256,
-    /// The blob polynomial at `z`.
-    pub y: B256,
-}
-
-/// The word a batch commitment carries for its blobs: `keccak256(vh₀ ‖ z₀ ‖ y₀ ‖ vh₁ ‖ …)`
-/// (Solidity's `keccak256(abi.encodePacked(…))`), or [`VALIDIUM`] for none.
-pub fn blobs_hash(bindings: &[BlobBinding]) -> B256 {
-    if bindings.is_empty() {
-        return VALIDIUM;
-    }
-    let mut packed = Vec::with_capacity(bindings.len() * 96);
-    for binding in bindings {
-        packed.extend_from_slice(binding.versioned_hash.as_slice());
-        packed.extend_from_slice(binding.z.as_slice());
-        packed.extend_from_slice(binding.y.as_slice());
-    }
-    keccak256(packed)
-}
 
 /// The challenge point of a blob: `keccak256(versioned_hash ‖ payload_hash)` reduced modulo the
 /// BLS12-381 scalar field's order, big endian. It depends on the blob (through its commitment's

@@ -4,20 +4,9 @@
 use alloy_primitives::{B256, FixedBytes};
 use sha2::{Digest, Sha256};
 
-use crate::{Blob, BlobBinding, DaError, Frame, bind_blobs, to_blobs};
+use keel_primitives::PostedBlob;
 
-/// One blob of a batch with everything its commit carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlobCommitment {
-    /// The blob.
-    pub blob: Blob,
-    /// Its KZG commitment (48 bytes).
-    pub commitment: FixedBytes<48>,
-    /// The KZG proof of `binding.y = p(binding.z)` (48 bytes).
-    pub proof: FixedBytes<48>,
-    /// Versioned hash, challenge and value.
-    pub binding: BlobBinding,
-}
+use crate::{DaError, Frame, bind_blobs, to_blobs};
 
 /// `0x01 ‖ sha256(commitment)[1..]` (EIP-4844's `kzg_to_versioned_hash`).
 pub fn versioned_hash(commitment: &[u8; 48]) -> B256 {
@@ -29,7 +18,7 @@ pub fn versioned_hash(commitment: &[u8; 48]) -> B256 {
 /// Commits to `frame`'s blobs and opens each at its challenge. The opening's value is checked
 /// against this crate's own evaluation, the one the proof makes: a disagreement is a bug that
 /// must never reach L1.
-pub fn commit_blobs(frame: &Frame) -> Result<Vec<BlobCommitment>, DaError> {
+pub fn commit_blobs(frame: &Frame) -> Result<Vec<PostedBlob>, DaError> {
     let settings = c_kzg::ethereum_kzg_settings(0);
     let kzg_error = |e: c_kzg::Error| DaError::Decompress(format!("c-kzg: {e:?}"));
     let blobs = to_blobs(frame);
@@ -45,11 +34,10 @@ pub fn commit_blobs(frame: &Frame) -> Result<Vec<BlobCommitment>, DaError> {
         commitments.push((c_blob, bytes));
     }
     let bindings = bind_blobs(frame, &hashes)?;
-    blobs
+    commitments
         .into_iter()
-        .zip(commitments)
         .zip(bindings)
-        .map(|((blob, (c_blob, commitment)), binding)| {
+        .map(|((c_blob, commitment), binding)| {
             let (proof, y) = settings
                 .compute_kzg_proof(&c_blob, &c_kzg::Bytes32::new(binding.z.0))
                 .map_err(kzg_error)?;
@@ -61,11 +49,10 @@ pub fn commit_blobs(frame: &Frame) -> Result<Vec<BlobCommitment>, DaError> {
                     binding.y
                 )));
             }
-            Ok(BlobCommitment {
-                blob,
+            Ok(PostedBlob {
+                binding,
                 commitment: FixedBytes(commitment),
                 proof: FixedBytes(*proof.to_bytes().as_ref()),
-                binding,
             })
         })
         .collect()

@@ -32,6 +32,7 @@ fn main() {
     let bytes = openvm::io::read_vec();
     let input = ProverInput::decode(&bytes).unwrap_or_else(|error| panic!("keel guest: {error}"));
     let output = execute_batch(&input)
-        .unwrap_or_else(|error| panic!("keel guest: batch {}: {error}", input.batch_number));
+        .unwrap_or_else(|error| panic!("keel guest: batch {}: {error}", input.batch_number))
+        .output;
     openvm::io::reveal_bytes32(output.commitment().0);
 }

@@ -2,7 +2,7 @@
 //! the node keeps of each — the sealed [`Batch`], a prover's [`Lease`], the accepted
 //! [`StoredProof`].
 
-use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_primitives::{B256, Bytes, FixedBytes, keccak256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 
 /// The withdrawals root of a batch that has no withdrawals (the bridge never accepts a claim
@@ -11,6 +11,48 @@ pub const NO_WITHDRAWALS: B256 = B256::ZERO;
 
 /// The deposits rolling hash of a batch that includes no deposit (see [`NO_WITHDRAWALS`]).
 pub const NO_DEPOSITS: B256 = B256::ZERO;
+
+/// The blobs hash of a batch posted without blobs (validium): no data on L1, nothing bound.
+pub const VALIDIUM: B256 = B256::ZERO;
+
+/// What binds one blob to a batch commitment: its versioned hash, the challenge point and the
+/// blob polynomial's value there (see `keel-da`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BlobBinding {
+    /// `0x01 ‖ sha256(kzg commitment)[1..]`, what `blobhash(i)` returns on L1.
+    pub versioned_hash: B256,
+    /// The challenge point.
+    pub z: B256,
+    /// The blob polynomial at `z`.
+    pub y: B256,
+}
+
+/// The word a batch commitment carries for its blobs: `keccak256(vh₀ ‖ z₀ ‖ y₀ ‖ vh₁ ‖ …)`
+/// (Solidity's `keccak256(abi.encodePacked(…))`), or [`VALIDIUM`] for none.
+pub fn blobs_hash(bindings: &[BlobBinding]) -> B256 {
+    if bindings.is_empty() {
+        return VALIDIUM;
+    }
+    let mut packed = Vec::with_capacity(bindings.len() * 96);
+    for binding in bindings {
+        packed.extend_from_slice(binding.versioned_hash.as_slice());
+        packed.extend_from_slice(binding.z.as_slice());
+        packed.extend_from_slice(binding.y.as_slice());
+    }
+    keccak256(packed)
+}
+
+/// A blob of a sealed batch as its commit posts it: the binding the proof attests, and the KZG
+/// commitment and opening proof L1's point-evaluation precompile checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct PostedBlob {
+    /// Versioned hash, challenge and value.
+    pub binding: BlobBinding,
+    /// The blob's KZG commitment.
+    pub commitment: FixedBytes<48>,
+    /// The KZG proof of `binding.y = p(binding.z)`.
+    pub proof: FixedBytes<48>,
+}
 
 /// The result of re-executing a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
@@ -36,13 +78,15 @@ pub struct BatchOutput {
     /// The rolling hash of the deposits the batch consumed
     /// ([`crate::bridge::DepositsRollingHash`]).
     pub deposits_rolling_hash: B256,
+    /// The blobs the batch's data was posted in ([`blobs_hash`]; [`VALIDIUM`] for none).
+    pub blobs_hash: B256,
 }
 
 impl BatchOutput {
     /// The number of words in [`Self::abi_words`].
-    pub const WORDS: usize = 10;
+    pub const WORDS: usize = 11;
 
-    /// The output as ten 32-byte words, in field order, integers big endian: exactly what
+    /// The output as eleven 32-byte words, in field order, integers big endian: exactly what
     /// Solidity's `abi.encode` of the same fields (as `uint256` and `bytes32`) produces, so the
     /// settlement contract can rebuild the commitment from what it stores.
     pub fn abi_words(&self) -> [u8; 32 * Self::WORDS] {
@@ -57,6 +101,7 @@ impl BatchOutput {
             self.last_block_hash,
             self.withdrawals_root,
             self.deposits_rolling_hash,
+            self.blobs_hash,
         ];
         let mut out = [0u8; 32 * Self::WORDS];
         for (chunk, word) in out.chunks_exact_mut(32).zip(words) {
@@ -100,6 +145,7 @@ mod tests {
             last_block_hash: B256::repeat_byte(0x44),
             withdrawals_root: NO_WITHDRAWALS,
             deposits_rolling_hash: NO_DEPOSITS,
+            blobs_hash: B256::repeat_byte(0x55),
         };
         let words = output.abi_words();
         assert_eq!(&words[..32], word(1).as_slice());
@@ -107,11 +153,11 @@ mod tests {
         assert_eq!(&words[32 * 4..32 * 5], &[0x11; 32]);
         assert_eq!(output.commitment(), keccak256(words));
         assert_eq!(output.last_block(), 2);
-        // Pinned (anvil's `web3_sha3` of the same 320 bytes gives this value), so a change of
-        // layout is a deliberate change of this test and of the settlement contract.
+        // Pinned (`cast keccak` of the same 352 bytes gives this value), so a change of layout
+        // is a deliberate change of this test and of the settlement contract.
         assert_eq!(
             output.commitment(),
-            b256!("278e7df87681dae8cfde73389d48d39fd0e6d3661914fa75a7dc2b519548d6c5")
+            b256!("1c33a593b69af7dff115955a1d6820d0b81ff2e19f051cc110963701ad16b9c5")
         );
     }
 }
@@ -139,6 +185,8 @@ pub struct Batch {
     pub deposits: u64,
     /// What its proof must attest, as the node computed it.
     pub output: BatchOutput,
+    /// The blobs its commit posts (none for a validium batch).
+    pub blobs: Vec<PostedBlob>,
 }
 
 /// A batch handed to one prover until `expires_at_ms`.

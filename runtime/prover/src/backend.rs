@@ -128,7 +128,7 @@ impl Backend for ExecBackend {
         let started = std::time::Instant::now();
         let input = ProverInput::decode(input)?;
         let decoded = started.elapsed();
-        let output = execute_batch(&input)?;
+        let output = execute_batch(&input)?.output;
         tracing::info!(
             target: "keel::prover",
             batch = output.batch_number,

@@ -58,7 +58,7 @@ impl Backend for OpenVmBackend {
     }
 
     fn prove(&self, input: &[u8]) -> Result<Proven, BackendError> {
-        let output = execute_batch(&ProverInput::decode(input)?)?;
+        let output = execute_batch(&ProverInput::decode(input)?)?.output;
         let commitment = output.commitment();
         let proof = self
             .prover

@@ -92,7 +92,9 @@ fn main() {
             }
             let decoded = ProverInput::decode(&bytes).expect("decode");
             let started = Instant::now();
-            let output = execute_batch(&decoded).expect("the STF reproduces the batch");
+            let output = execute_batch(&decoded)
+                .expect("the STF reproduces the batch")
+                .output;
             let elapsed = started.elapsed();
             assert_eq!(output, batch.output);
             witness.push(batch.witness_bytes as f64 / batch.transactions as f64);

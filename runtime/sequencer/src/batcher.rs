@@ -1,32 +1,45 @@
-//! The batcher: groups consecutive blocks into batches and seals each with its prover input.
+//! The batcher: groups consecutive blocks into batches and seals each with its payload, its
+//! blobs and its prover input.
 //!
 //! ```text
-//!  before each block:  open batch full or old enough? ─▶ seal it:
-//!      headers + bodies + block witnesses ─▶ ProverInput (RLP) ─▶ [self-check: keel-stf] ─▶
-//!      Storage::seal_batch (batch record + input, one write; block witnesses dropped)
-//!  after each block:   add its gas limit and witness size to the open batch
+//!  before each block:  open batch full, old enough, or its payload near its blob capacity?
+//!      ─▶ seal it: blocks ─▶ payload frame (zstd) ─▶ blobs ─▶ KZG commitments, bindings
+//!         headers + block witnesses + frame ─▶ ProverInput (RLP) ─▶ [self-check: keel-stf]
+//!         ─▶ Storage::seal_batch (batch record, input, frame: one write; witnesses dropped)
+//!      the next block may add at most the payload room left (the proposer stops there)
+//!  after each block:   add its gas limit, witness size and payload to the open batch
 //! ```
 //!
 //! The open batch is derived from storage (blocks after the last sealed batch), so a restart
 //! continues it. A batch is sealed *before* the block that would take it past `max_blocks` or
 //! `max_gas`, so its gas never exceeds `max_gas` (each block counts at its gas limit); its
-//! witness passes `max_witness_bytes` by at most one block's.
+//! witness passes `max_witness_bytes` by at most one block's; its frame never needs more than
+//! `max_blobs` blobs (each block's payload is bounded by the room left, and compression never
+//! adds more than the margin it is given).
 
 use std::{
     collections::HashSet,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use crate::config::BatcherConfig;
 use alloy_consensus::Header;
 use alloy_primitives::Bytes;
-use keel_primitives::Batch;
-use keel_primitives::{BatchOutput, BatchSettlement, ChainSpec};
-use keel_stf::{BlockInput, ProverInput, Witness, execute_batch};
+use keel_da::{BLOB_CAPACITY, Frame, PayloadBlock, PayloadWriter, blobs_needed};
+use keel_primitives::{
+    Batch, BatchOutput, BatchSettlement, ChainSpec, KeelTx, PostedBlob, blobs_hash,
+};
+use keel_stf::{ProverInput, Witness, execute_batch};
 use keel_storage::{Snapshot, Storage, StorageError};
 use tracing::{error, info};
 
-use crate::{SequencerError, SequencerResult, witness::KnownToBatch};
+use crate::{
+    SequencerError, SequencerResult,
+    config::{BatcherConfig, DataAvailability},
+    witness::KnownToBatch,
+};
+
+/// What a block's payload may add beyond its bytes: zstd's block framing and the frame's end.
+const COMPRESSION_MARGIN: usize = 64;
 
 /// The batch the next blocks join.
 #[derive(Debug)]
@@ -47,6 +60,8 @@ pub(crate) struct OpenBatch {
     deposit_deadline: Option<u64>,
     /// What its blocks created, left out of later blocks' witnesses.
     pub(crate) known: KnownToBatch,
+    /// Its payload, compressed as blocks join: how much blob space it fills.
+    payload: PayloadWriter,
 }
 
 impl OpenBatch {
@@ -57,16 +72,7 @@ impl OpenBatch {
             None => (1, 1),
         };
         let head = snapshot.head_number()?;
-        let mut open = Self {
-            number,
-            first_block,
-            blocks: 0,
-            gas: 0,
-            witness_bytes: 0,
-            opened: None,
-            deposit_deadline: None,
-            known: KnownToBatch::default(),
-        };
+        let mut open = Self::empty(number, first_block)?;
         for block in first_block..=head {
             let header = snapshot
                 .header(block)?
@@ -84,23 +90,53 @@ impl OpenBatch {
                     .ok_or_else(|| missing("l1_deposits", deposit.deposit_id))?;
                 deadline = earliest(deadline, Some(recorded.deadline));
             }
-            open.add_block(header.gas_limit, witness.byte_len(), deadline);
+            open.add_block(
+                &payload_block(&header, txs),
+                header.gas_limit,
+                witness.byte_len(),
+                deadline,
+            )?;
         }
         Ok(open)
+    }
+
+    fn empty(number: u64, first_block: u64) -> SequencerResult<Self> {
+        Ok(Self {
+            number,
+            first_block,
+            blocks: 0,
+            gas: 0,
+            witness_bytes: 0,
+            opened: None,
+            deposit_deadline: None,
+            known: KnownToBatch::default(),
+            payload: PayloadWriter::new().map_err(payload_error)?,
+        })
     }
 
     /// Counts a sealed block in.
     pub(crate) fn add_block(
         &mut self,
+        block: &PayloadBlock,
         gas_limit: u64,
         witness_bytes: u64,
         deposit_deadline: Option<u64>,
-    ) {
+    ) -> SequencerResult<()> {
+        self.payload.push(block).map_err(payload_error)?;
         self.deposit_deadline = earliest(self.deposit_deadline, deposit_deadline);
         self.blocks += 1;
         self.gas = self.gas.saturating_add(gas_limit);
         self.witness_bytes += witness_bytes;
         self.opened.get_or_insert_with(Instant::now);
+        Ok(())
+    }
+
+    /// The payload bytes (uncompressed) the next block may carry: the room its blobs have
+    /// left, less what compression may add.
+    pub(crate) fn payload_room(&self, config: &BatcherConfig) -> usize {
+        capacity(config)
+            .saturating_sub(self.payload.frame_len())
+            .saturating_sub(COMPRESSION_MARGIN)
     }
 
     /// Why the batch must be sealed before a block with `next_gas_limit` joins it, if it must.
@@ -118,6 +154,10 @@ impl OpenBatch {
             Some("max_gas")
         } else if self.witness_bytes >= config.max_witness_bytes {
             Some("max_witness_bytes")
+        } else if self.payload_room(config) < capacity(config) / 8 {
+            // Less than an eighth of the blob space left: a new batch gives the next block all
+            // of it rather than making blocks small.
+            Some("max_blobs")
         } else if self
             .opened
             .is_some_and(|opened| opened.elapsed() >= config.commit_interval)
@@ -144,16 +184,30 @@ impl OpenBatch {
         reason: &str,
     ) -> SequencerResult<Batch> {
         let last_block = self.first_block + self.blocks - 1;
-        let (input, batch) = assemble(spec, snapshot, self.number, self.first_block, last_block)?;
+        let (input, batch) = assemble(
+            spec,
+            config,
+            snapshot,
+            self.number,
+            self.first_block,
+            last_block,
+        )?;
         let encoded = input.encode();
         let batch = Batch {
             input_bytes: encoded.len() as u64,
             ..batch
         };
         if config.self_check {
-            self_check(&input, &batch)?;
+            let headers = (batch.first_block..=batch.last_block)
+                .map(|n| {
+                    snapshot
+                        .sealed_header(n)?
+                        .ok_or_else(|| missing("headers", n))
+                })
+                .collect::<SequencerResult<Vec<_>>>()?;
+            self_check(&input, &batch, &headers)?;
         }
-        storage.seal_batch(&batch, &encoded)?;
+        storage.seal_batch(&batch, &encoded, &input.frame)?;
         info!(
             target: "keel::batcher",
             batch = batch.number,
@@ -162,20 +216,13 @@ impl OpenBatch {
             gas_used = batch.gas_used,
             witness_bytes = batch.witness_bytes,
             input_bytes = batch.input_bytes,
+            payload_bytes = input.frame.len(),
+            blobs = batch.blobs.len(),
             commitment = %batch.output.commitment(),
             reason,
             "sealed batch"
         );
-        *self = Self {
-            number: self.number + 1,
-            first_block: last_block + 1,
-            blocks: 0,
-            gas: 0,
-            witness_bytes: 0,
-            opened: None,
-            deposit_deadline: None,
-            known: KnownToBatch::default(),
-        };
+        *self = Self::empty(self.number + 1, last_block + 1)?;
         Ok(batch)
     }
 }
@@ -184,6 +231,7 @@ impl OpenBatch {
 /// with the output the node's own headers give.
 pub(crate) fn assemble(
     spec: &ChainSpec,
+    config: &BatcherConfig,
     snapshot: &Snapshot,
     number: u64,
     first: u64,
@@ -192,7 +240,7 @@ pub(crate) fn assemble(
     let parent = snapshot
         .sealed_header(first - 1)?
         .ok_or_else(|| missing("headers", first - 1))?;
-    let mut blocks = Vec::new();
+    let mut payload = PayloadWriter::new().map_err(payload_error)?;
     let mut nodes: HashSet<Bytes> = HashSet::new();
     let mut codes: HashSet<Bytes> = HashSet::new();
     let mut oldest_read = parent.number;
@@ -219,11 +267,12 @@ pub(crate) fn assemble(
         }
         gas_used += header.gas_used;
         transactions += txs.len() as u64;
-        blocks.push(BlockInput {
-            header,
-            transactions: txs,
-        });
+        payload
+            .push(&payload_block(&header, txs))
+            .map_err(payload_error)?;
     }
+    let frame = payload.finish().map_err(payload_error)?;
+    let blobs = post_blobs(config, number, &frame)?;
     // BLOCKHASH of a block before the parent: the headers from there up to the parent.
     let ancestors: Vec<Header> = (oldest_read..parent.number)
         .map(|n| snapshot.header(n)?.ok_or_else(|| missing("headers", n)))
@@ -246,6 +295,7 @@ pub(crate) fn assemble(
         last_block_hash: last_header.hash(),
         withdrawals_root: settlement.withdrawals_root(),
         deposits_rolling_hash: settlement.deposits.hash(),
+        blobs_hash: blobs_hash(&blobs.iter().map(|b| b.binding).collect::<Vec<_>>()),
     };
     let batch = Batch {
         number,
@@ -260,16 +310,75 @@ pub(crate) fn assemble(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
         output,
+        blobs,
     };
     let input = ProverInput {
         spec: *spec,
         batch_number: number,
         parent: parent.into_inner(),
         ancestors,
-        blocks,
+        frame: frame.0,
+        blob_hashes: batch
+            .blobs
+            .iter()
+            .map(|blob| blob.binding.versioned_hash)
+            .collect(),
         witness,
     };
     Ok((input, batch))
+}
+
+/// The blob space of one batch, in frame bytes.
+fn capacity(config: &BatcherConfig) -> usize {
+    config.max_blobs as usize * BLOB_CAPACITY
+}
+
+/// A stored block as the payload carries it.
+pub(crate) fn payload_block(header: &Header, transactions: Vec<KeelTx>) -> PayloadBlock {
+    PayloadBlock {
+        timestamp: header.timestamp,
+        coinbase: header.beneficiary,
+        gas_limit: header.gas_limit,
+        base_fee: header.base_fee_per_gas.unwrap_or_default(),
+        extra_data: header.extra_data.clone(),
+        transactions,
+    }
+}
+
+/// The blobs batch `number`'s frame is posted in: committed and opened at their challenges, or
+/// none under validium.
+fn post_blobs(
+    config: &BatcherConfig,
+    number: u64,
+    frame: &Frame,
+) -> SequencerResult<Vec<PostedBlob>> {
+    if config.data_availability == DataAvailability::Validium {
+        return Ok(Vec::new());
+    }
+    let needed = blobs_needed(frame.len());
+    if needed > config.max_blobs as usize {
+        // The room per block keeps this from happening; a frame that grew past it anyway must
+        // not reach L1, where the commit would be refused.
+        return Err(SequencerError::Payload {
+            batch: number,
+            reason: format!(
+                "the frame of {} bytes needs {needed} blobs, above batcher.max_blobs = {}",
+                frame.len(),
+                config.max_blobs
+            ),
+        });
+    }
+    keel_da::commit_blobs(frame).map_err(|e| SequencerError::Payload {
+        batch: number,
+        reason: e.to_string(),
+    })
+}
+
+fn payload_error(error: std::io::Error) -> SequencerError {
+    SequencerError::Payload {
+        batch: 0,
+        reason: format!("the payload compressor failed: {error}"),
+    }
 }
 
 /// Runs the STF on `input` and checks it reproduces the chain the node built.
@@ -286,19 +395,38 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn self_check(input: &ProverInput, batch: &Batch) -> SequencerResult<()> {
+fn self_check(
+    input: &ProverInput,
+    batch: &Batch,
+    headers: &[alloy_consensus::Sealed<Header>],
+) -> SequencerResult<()> {
     let started = Instant::now();
     let result = execute_batch(input);
     let elapsed: Duration = started.elapsed();
     let detail = match result {
-        Ok(output) if output == batch.output => {
+        Ok(executed) if executed.output == batch.output => {
             info!(target: "keel::batcher", batch = batch.number, elapsed_ms = elapsed.as_secs_f64() * 1e3, "self-check: the STF reproduces the batch");
             return Ok(());
         }
-        Ok(output) => format!(
-            "the STF computed {output:?}, the chain has {:?}",
-            batch.output
-        ),
+        Ok(executed) => {
+            let diverged = executed
+                .headers
+                .iter()
+                .zip(headers)
+                .find(|(computed, stored)| computed.hash() != stored.hash());
+            match diverged {
+                Some((computed, stored)) => format!(
+                    "block {} re-executes to {:?}, the chain has {:?}",
+                    stored.number,
+                    computed.inner(),
+                    stored.inner()
+                ),
+                None => format!(
+                    "the STF computed {:?}, the chain has {:?}",
+                    executed.output, batch.output
+                ),
+            }
+        }
         Err(e) => e.to_string(),
     };
     error!(target: "keel::batcher", batch = batch.number, %detail, "SELF-CHECK FAILED: the stateless STF disagrees with the chain this node built");

@@ -16,6 +16,14 @@ pub enum SequencerError {
     /// The witness of a block could not be recorded (the node's own trie is inconsistent).
     #[error("recording the witness failed: {0}")]
     Witness(#[from] keel_stf::WitnessError),
+    /// A batch's payload cannot be sealed (compression failed, or it outgrew its blobs).
+    #[error("cannot seal the payload of batch {batch}: {reason}")]
+    Payload {
+        /// The batch.
+        batch: u64,
+        /// Why.
+        reason: String,
+    },
     /// The stateless STF does not reproduce a sealed batch: a bug in the node or the STF. The
     /// node stops rather than hand provers a batch that cannot be proven.
     #[error(

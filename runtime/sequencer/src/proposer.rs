@@ -9,7 +9,7 @@ use std::{
 use alloy_primitives::{Address, B256, Bytes};
 use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
-use keel_primitives::{BlockPlugin, ChainSpec, StateReader};
+use keel_primitives::{BlockPlugin, ChainSpec, KeelTx, StateReader};
 use keel_storage::{BlockWrite, Snapshot, Storage};
 use keel_tasks::Shutdown;
 use tracing::{error, info, info_span, warn};
@@ -17,8 +17,10 @@ use tracing::{error, info, info_span, warn};
 use keel_plugin_host::{ActiveSet, OrderingContext};
 
 use crate::{
-    BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult, batcher::OpenBatch,
-    config::BatcherConfig, witness::RecordingState,
+    BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult,
+    batcher::{OpenBatch, payload_block},
+    config::BatcherConfig,
+    witness::RecordingState,
 };
 use keel_trie::RecordingReader;
 
@@ -61,12 +63,25 @@ pub struct BlockSummary {
     pub deposits: usize,
 }
 
+/// A block's payload item without its transactions: the header fields and the list framing
+/// (an upper bound, with the default 32-byte extra data).
+const BLOCK_PAYLOAD_OVERHEAD: usize = 96;
+/// What a transaction's payload item adds to its EIP-2718 bytes: the RLP string header.
+const TX_PAYLOAD_OVERHEAD: usize = 4;
+
+/// The bytes `tx` adds to its block's payload.
+fn tx_payload_bytes(tx: &KeelTx) -> usize {
+    alloy_eips::Encodable2718::encode_2718_len(tx) + TX_PAYLOAD_OVERHEAD
+}
+
 /// The L1 deposits a block included.
 #[derive(Debug)]
 struct IncludedDeposits {
     count: usize,
     /// The earliest L1 deadline (Unix seconds) among them.
     earliest_deadline: Option<u64>,
+    /// Their payload bytes.
+    payload_bytes: usize,
 }
 
 /// What a block took from the pool.
@@ -160,6 +175,7 @@ impl Proposer {
             empty => empty.insert(OpenBatch::load(&snapshot)?),
         };
         self.seal_batch_if_due(open, &snapshot)?;
+        let payload_room = open.payload_room(&self.config.batcher);
 
         // Swaps take effect here, between blocks: the whole block sees one set of plugins.
         let plugins = self.rules.registry().begin_block(number);
@@ -179,12 +195,14 @@ impl Proposer {
         let mut bridge = BridgeRecord::default();
         let deposits =
             self.include_deposits(&mut builder, &plugins.set, &snapshot, ctx, &mut bridge)?;
+        let room = payload_room.saturating_sub(deposits.payload_bytes + BLOCK_PAYLOAD_OVERHEAD);
         let filled = self.fill_from_pool(
             &mut builder,
             &plugins.set,
             &snapshot,
             ctx,
             &fees,
+            room,
             &mut bridge,
         )?;
 
@@ -214,10 +232,11 @@ impl Proposer {
         })?;
         open.known.add(&built.state.nodes, &built.codes);
         open.add_block(
+            &payload_block(&built.block.header, built.block.transactions.clone()),
             built.block.header.gas_limit,
             witness.byte_len(),
             deposits.earliest_deadline,
-        );
+        )?;
         drop(batch);
 
         self.pool.on_block(
@@ -289,6 +308,7 @@ impl Proposer {
         let deposits = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
         let block_ms = self.config.block_time.as_millis().max(1) as u64;
         let mut earliest_deadline = None;
+        let mut payload_bytes = 0;
         for deposit in &deposits {
             // The plugin sees the deadline as an L2 block number, at this block time.
             let blocks_left = deposit
@@ -301,17 +321,22 @@ impl Proposer {
                     .deposit_verdict(set, deposit, ctx.number.saturating_add(blocks_left));
             bridge.add(&verdict);
             earliest_deadline = Some(earliest_deadline.unwrap_or(u64::MAX).min(deposit.deadline));
-            builder.push_deposit(deposit.to_tx(verdict.refusal().is_some()).seal())?;
+            let tx = deposit.to_tx(verdict.refusal().is_some());
+            payload_bytes += tx_payload_bytes(&KeelTx::Deposit(tx.clone().seal()));
+            builder.push_deposit(tx.seal())?;
         }
         Ok(IncludedDeposits {
             count: deposits.len(),
             earliest_deadline,
+            payload_bytes,
         })
     }
 
     /// Offers the pool's best transactions, in the ordering rule's order, until the block is
-    /// full. A sender is skipped for the rest of the block once one of its transactions cannot
-    /// go in (so its later nonces wait too).
+    /// full (of gas, or of the `payload_room` bytes the batch's blobs have left). A sender is
+    /// skipped for the rest of the block once one of its transactions cannot go in (so its
+    /// later nonces wait too).
+    #[expect(clippy::too_many_arguments, reason = "one block's inputs, each named")]
     fn fill_from_pool(
         &self,
         builder: &mut BlockBuilder<impl StateReader>,
@@ -319,8 +344,10 @@ impl Proposer {
         snapshot: &Snapshot,
         ctx: OrderingContext,
         fees: &BlockFees,
+        payload_room: usize,
         bridge: &mut BridgeRecord,
     ) -> SequencerResult<PoolFill> {
+        let mut payload_bytes = 0usize;
         let max_txs = self.config.max_block_txs.unwrap_or(usize::MAX);
         let mut mined = Vec::new();
         let mut dropped = Vec::new();
@@ -333,6 +360,11 @@ impl Proposer {
                 break;
             }
             if skipped.contains(&pooled.sender) {
+                continue;
+            }
+            let bytes = pooled.encoded_len + TX_PAYLOAD_OVERHEAD;
+            if payload_bytes + bytes > payload_room {
+                skipped.insert(pooled.sender);
                 continue;
             }
             // Below the fee rule's minimum tip: neither this nor the sender's later nonces.
@@ -352,7 +384,10 @@ impl Proposer {
                     .map_or(Ok(()), |reason| Err(reason.to_owned()))
             })?;
             match outcome {
-                TxOutcome::Included { .. } => mined.push(pooled.hash),
+                TxOutcome::Included { .. } => {
+                    payload_bytes += bytes;
+                    mined.push(pooled.hash);
+                }
                 TxOutcome::DoesNotFit => {
                     skipped.insert(pooled.sender);
                 }

@@ -17,6 +17,9 @@ pub enum StfError {
     /// The batch has no block.
     #[error("the batch has no block")]
     EmptyBatch,
+    /// The payload frame or its blobs cannot be read.
+    #[error("the batch payload: {0}")]
+    Payload(#[from] keel_da::DaError),
     /// An ancestor header is not the parent of the header after it.
     #[error("ancestor header {number} is not the parent of the header after it")]
     BrokenAncestry {
@@ -30,7 +33,7 @@ pub enum StfError {
         number: u64,
         /// The block before it.
         parent_number: u64,
-        /// `parent hash`, `number` or `timestamp`.
+        /// What does not follow (`timestamp`: before the parent's).
         field: &'static str,
     },
     /// A transaction's signature does not recover (a flipped byte, most likely).
@@ -82,17 +85,5 @@ pub enum StfError {
         block: u64,
         /// What failed.
         reason: String,
-    },
-    /// A recomputed header field differs from the sealed header's.
-    #[error("block {block}: {field} is {computed} when re-executed, but the header says {claimed}")]
-    HeaderMismatch {
-        /// Block number.
-        block: u64,
-        /// The field (`state root`, `receipts root`, …).
-        field: &'static str,
-        /// The sealed header's value.
-        claimed: String,
-        /// The recomputed value.
-        computed: String,
     },
 }

@@ -8,16 +8,34 @@ use keel_evm::{BlockAttributes, BlockBuilder, EvmError, TxOutcome};
 use keel_primitives::{BatchSettlement, ChainSpec, KeelTx};
 use keel_trie::MemoryNodeStore;
 
-use crate::{BatchOutput, BlockInput, ProverInput, StfError, WitnessError, WitnessState};
+use keel_da::{Frame, PayloadBlock, bind_blobs};
+use keel_primitives::blobs_hash;
+
+use crate::{BatchOutput, ProverInput, StfError, WitnessError, WitnessState};
+
+/// A batch re-executed: what a proof attests, and the header of every block it built (which the
+/// node compares with its own to name the first block that differs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutedBatch {
+    /// What the proof attests.
+    pub output: BatchOutput,
+    /// The blocks' headers, in order.
+    pub headers: Vec<Sealed<Header>>,
+}
 
 /// Re-executes the batch in `input` and returns what it proves.
 ///
-/// Each block runs on the state its parent left (the pre-state from the witness, then the nodes
-/// the earlier blocks created), every transaction must be included exactly as the sequencer
-/// included it, and every field of the recomputed header must equal the sealed one.
-pub fn execute_batch(input: &ProverInput) -> Result<BatchOutput, StfError> {
-    let last = input.blocks.last().ok_or(StfError::EmptyBatch)?;
-    let last_number = last.header.number;
+/// The blocks come from the payload frame (the data L1 holds): each runs on the state its
+/// parent left (the pre-state from the witness, then the nodes the earlier blocks created), and
+/// every transaction must be valid where the sequencer placed it. The frame's blobs are
+/// evaluated at their challenges and bound into the output with their versioned hashes.
+pub fn execute_batch(input: &ProverInput) -> Result<ExecutedBatch, StfError> {
+    let frame = Frame(input.frame.clone());
+    let blocks = frame.blocks()?;
+    if blocks.is_empty() {
+        return Err(StfError::EmptyBatch);
+    }
+    let blobs = bind_blobs(&frame, &input.blob_hashes)?;
     let block_hashes = checked_ancestry(input)?;
     let parent = input.parent.clone().seal_slow();
     let mut nodes = MemoryNodeStore::from_nodes(input.witness.nodes.iter().cloned());
@@ -31,7 +49,8 @@ pub fn execute_batch(input: &ProverInput) -> Result<BatchOutput, StfError> {
     let mut block_hashes = block_hashes;
     let mut head = parent.clone();
     let mut settlement = BatchSettlement::default();
-    for block in &input.blocks {
+    let mut headers = Vec::with_capacity(blocks.len());
+    for block in &blocks {
         let sealed = execute_block(
             &input.spec,
             &head,
@@ -42,22 +61,24 @@ pub fn execute_batch(input: &ProverInput) -> Result<BatchOutput, StfError> {
             &mut settlement,
         )?;
         block_hashes.insert(sealed.number, sealed.hash());
-        head = sealed;
+        head = sealed.clone();
+        headers.push(sealed);
     }
-    debug_assert_eq!(head.number, last_number);
 
-    Ok(BatchOutput {
+    let output = BatchOutput {
         batch_number: input.batch_number,
         chain_id: input.spec.chain_id,
         first_block: input.first_block(),
-        block_count: input.blocks.len() as u64,
+        block_count: blocks.len() as u64,
         parent_block_hash: parent.hash(),
         pre_state_root: parent.state_root,
         post_state_root: head.state_root,
         last_block_hash: head.hash(),
         withdrawals_root: settlement.withdrawals_root(),
         deposits_rolling_hash: settlement.deposits.hash(),
-    })
+        blobs_hash: blobs_hash(&blobs),
+    };
+    Ok(ExecutedBatch { output, headers })
 }
 
 /// The hashes BLOCKHASH may return: the parent's and each ancestor's, after checking that every
@@ -79,35 +100,27 @@ fn checked_ancestry(input: &ProverInput) -> Result<BTreeMap<u64, B256>, StfError
     Ok(hashes)
 }
 
-/// Executes `block` on `parent`'s post-state and returns its checked, sealed header; the nodes
-/// and codes it creates are added to `nodes` and `codes` for the blocks after it, its
-/// withdrawals and deposits to `settlement`.
+/// Executes `block` on `parent`'s post-state and returns its sealed header; the nodes and codes
+/// it creates are added to `nodes` and `codes` for the blocks after it, its withdrawals and
+/// deposits to `settlement`.
 fn execute_block(
     spec: &ChainSpec,
     parent: &Sealed<Header>,
-    block: &BlockInput,
+    block: &PayloadBlock,
     nodes: &mut MemoryNodeStore,
     codes: &mut B256Map<Bytes>,
     block_hashes: &BTreeMap<u64, B256>,
     settlement: &mut BatchSettlement,
 ) -> Result<Sealed<Header>, StfError> {
-    let claimed = &block.header;
     let number = parent.number + 1;
-    let not_a_child = |field| StfError::NotAChild {
-        number: claimed.number,
-        parent_number: parent.number,
-        field,
-    };
-    if claimed.number != number {
-        return Err(not_a_child("number"));
+    if block.timestamp < parent.timestamp {
+        return Err(StfError::NotAChild {
+            number,
+            parent_number: parent.number,
+            field: "timestamp",
+        });
     }
-    if claimed.parent_hash != parent.hash() {
-        return Err(not_a_child("parent hash"));
-    }
-    if claimed.timestamp < parent.timestamp {
-        return Err(not_a_child("timestamp"));
-    }
-    let base_fee = claimed.base_fee_per_gas.unwrap_or_default();
+    let base_fee = block.base_fee;
     if !(spec.min_base_fee..=spec.max_base_fee).contains(&base_fee) {
         return Err(StfError::BaseFeeOutOfBounds {
             block: number,
@@ -118,11 +131,11 @@ fn execute_block(
     }
 
     let attributes = BlockAttributes {
-        timestamp: claimed.timestamp,
-        coinbase: claimed.beneficiary,
-        gas_limit: claimed.gas_limit,
+        timestamp: block.timestamp,
+        coinbase: block.coinbase,
+        gas_limit: block.gas_limit,
         base_fee,
-        extra_data: claimed.extra_data.clone(),
+        extra_data: block.extra_data.clone(),
     };
     let state = WitnessState::new(&*nodes, parent.state_root, codes, block_hashes);
     let mut builder = BlockBuilder::new(spec, state, parent, attributes);
@@ -162,7 +175,6 @@ fn execute_block(
     }
     let built = builder.finish(&*nodes).map_err(|e| evm_error(number, e))?;
     let computed = built.block.header;
-    check_header(claimed, &computed)?;
     settlement.add_block(&built.block.transactions, &built.receipts);
     nodes.insert_nodes(&built.state.nodes);
     codes.extend(built.codes);
@@ -191,56 +203,4 @@ fn evm_error(block: u64, error: EvmError) -> StfError {
             reason: other.to_string(),
         },
     }
-}
-
-/// Names the first field where the recomputed header differs from the sealed one.
-fn check_header(claimed: &Header, computed: &Sealed<Header>) -> Result<(), StfError> {
-    let computed = computed.inner();
-    if claimed == computed {
-        return Ok(());
-    }
-    macro_rules! first_difference {
-        ($($field:ident => $name:literal),* $(,)?) => {
-            $(
-                if claimed.$field != computed.$field {
-                    return Err(StfError::HeaderMismatch {
-                        block: claimed.number,
-                        field: $name,
-                        claimed: format!("{:?}", claimed.$field),
-                        computed: format!("{:?}", computed.$field),
-                    });
-                }
-            )*
-        };
-    }
-    first_difference!(
-        state_root => "state root",
-        transactions_root => "transactions root",
-        receipts_root => "receipts root",
-        gas_used => "gas used",
-        logs_bloom => "logs bloom",
-        parent_hash => "parent hash",
-        ommers_hash => "ommers hash",
-        beneficiary => "beneficiary",
-        difficulty => "difficulty",
-        number => "number",
-        gas_limit => "gas limit",
-        timestamp => "timestamp",
-        extra_data => "extra data",
-        mix_hash => "mix hash",
-        nonce => "nonce",
-        base_fee_per_gas => "base fee",
-        withdrawals_root => "withdrawals root",
-        blob_gas_used => "blob gas used",
-        excess_blob_gas => "excess blob gas",
-        parent_beacon_block_root => "parent beacon block root",
-        requests_hash => "requests hash",
-    );
-    // Every field of the header is listed above.
-    Err(StfError::HeaderMismatch {
-        block: claimed.number,
-        field: "header",
-        claimed: format!("{claimed:?}"),
-        computed: format!("{computed:?}"),
-    })
 }

@@ -1,9 +1,9 @@
 //! What a prover is given: [`ProverInput`], and its compact binary form (RLP).
 
 use alloy_consensus::Header;
-use alloy_primitives::Bytes;
+use alloy_primitives::{B256, Bytes};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
-use keel_primitives::{ChainSpec, KeelTx};
+use keel_primitives::ChainSpec;
 
 use crate::StfError;
 
@@ -12,7 +12,8 @@ use crate::StfError;
 /// Nothing in it is trusted except `parent`, whose hash and state root the batch output
 /// reports (the verifier checks them against the previous batch): ancestors are checked by
 /// their hash links, witness nodes and codes are keyed by their own hashes, transactions by
-/// their signatures, and every block header is recomputed.
+/// their signatures, and every block is built from the frame L1 holds: the blob hashes are the
+/// prover's claim, bound in the output, which L1 compares with the blobs it saw.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct ProverInput {
     /// The chain's execution parameters.
@@ -25,20 +26,14 @@ pub struct ProverInput {
     /// next; the last is `parent`'s parent. Empty when no block of the batch reads an ancestor
     /// older than `parent`.
     pub ancestors: Vec<Header>,
-    /// The batch's blocks, in order.
-    pub blocks: Vec<BlockInput>,
+    /// The batch's payload frame (`keel_da::Frame`): its blocks, as the batch's blobs carry
+    /// them.
+    pub frame: Bytes,
+    /// The versioned hashes of the blobs carrying `frame`, one per blob it fills; none for a
+    /// validium batch.
+    pub blob_hashes: Vec<B256>,
     /// The pre-state the blocks read.
     pub witness: Witness,
-}
-
-/// One block of a batch as the sequencer sealed it.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct BlockInput {
-    /// The header the sequencer sealed; the STF recomputes every field and compares.
-    pub header: Header,
-    /// The transactions, in execution order (senders are recovered from the signatures;
-    /// deposits carry their L1 sender).
-    pub transactions: Vec<KeelTx>,
 }
 
 /// The part of the pre-state a batch touches.

@@ -1,13 +1,14 @@
 //! Keel's stateless state-transition function (STF): the code a prover runs.
 //!
 //! ```text
-//!  ProverInput ─ parent header, ancestor headers, blocks, witness (trie nodes, codes)
+//!  ProverInput ─ parent header, ancestor headers, payload frame, blob hashes, witness
 //!     │  decode (RLP)                     hash every witness node and code: content addressed
 //!     ▼
+//!  frame ─▶ blocks (keel-da: decompress, decode)
+//!        ─▶ blobs ─▶ per blob: z = keccak(vh ‖ keccak(frame)), y = p(z) ─▶ blobs hash
 //!  for each block:  recover senders ─▶ keel_evm::BlockBuilder over WitnessState
 //!                   (accounts and storage read through the trie at the parent's root)
-//!                   ─▶ finish: new root, new nodes (kept for the next block)
-//!                   ─▶ every header field compared with the block's claimed header
+//!                   ─▶ finish: header, new root, new nodes (kept for the next block)
 //!     ▼
 //!  BatchOutput ─▶ commitment (keccak-256 of its ABI words): the 32 bytes a proof attests
 //! ```
@@ -33,8 +34,8 @@ pub use error::StfError;
 /// Two builds agree on it exactly when they compute the same [`BatchOutput`] from the same
 /// [`ProverInput`] encoding; bump `input-v…` whenever the input encoding or the execution rules
 /// change.
-pub const PROGRAM_VERSION: &str = concat!("keel-stf/", env!("CARGO_PKG_VERSION"), "/input-v1");
-pub use execute::execute_batch;
-pub use input::{BlockInput, ProverInput, Witness};
+pub const PROGRAM_VERSION: &str = concat!("keel-stf/", env!("CARGO_PKG_VERSION"), "/input-v2");
+pub use execute::{ExecutedBatch, execute_batch};
+pub use input::{ProverInput, Witness};
 pub use keel_primitives::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
 pub use witness::{WitnessError, WitnessState};

@@ -15,7 +15,7 @@ use redb::{ReadableTable, WriteTransaction};
 
 use crate::{
     Snapshot, Storage, StorageError, StorageResult,
-    tables::{BATCHES, BLOCK_WITNESSES, LEASES, PROOFS, PROVER_INPUTS},
+    tables::{BATCH_FRAMES, BATCHES, BLOCK_WITNESSES, LEASES, PROOFS, PROVER_INPUTS},
     value::Encoded,
 };
 
@@ -80,6 +80,11 @@ impl Snapshot {
         Ok(self.prover_inputs.get(number)?.map(|v| v.value().to_vec()))
     }
 
+    /// The payload frame of batch `number`: what its blobs carry.
+    pub fn batch_frame(&self, number: u64) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self.batch_frames.get(number)?.map(|v| v.value().to_vec()))
+    }
+
     /// The accepted proof of batch `number`.
     pub fn proof(&self, number: u64) -> StorageResult<Option<StoredProof>> {
         self.proofs
@@ -98,10 +103,10 @@ impl Snapshot {
 }
 
 impl Storage {
-    /// Seals `batch`: stores it with its encoded prover input and drops the block witnesses it
-    /// consumed, in one write transaction. Batches are sealed in order, each starting right
-    /// after the previous one.
-    pub fn seal_batch(&self, batch: &Batch, input: &[u8]) -> StorageResult<()> {
+    /// Seals `batch`: stores it with its encoded prover input and its payload frame, and drops
+    /// the block witnesses it consumed, in one write transaction. Batches are sealed in order,
+    /// each starting right after the previous one.
+    pub fn seal_batch(&self, batch: &Batch, input: &[u8], frame: &[u8]) -> StorageResult<()> {
         let txn = self.begin_write()?;
         {
             let mut batches = txn.open_table(BATCHES)?;
@@ -122,6 +127,7 @@ impl Storage {
             }
             batches.insert(batch.number, Encoded::new(batch))?;
             txn.open_table(PROVER_INPUTS)?.insert(batch.number, input)?;
+            txn.open_table(BATCH_FRAMES)?.insert(batch.number, frame)?;
             let mut witnesses = txn.open_table(BLOCK_WITNESSES)?;
             for block in batch.first_block..=batch.last_block {
                 witnesses.remove(block)?;

@@ -224,6 +224,7 @@ fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(BLOCK_WITNESSES)?;
     txn.open_table(BATCHES)?;
     txn.open_table(PROVER_INPUTS)?;
+    txn.open_table(BATCH_FRAMES)?;
     txn.open_table(LEASES)?;
     txn.open_table(PROOFS)?;
     txn.open_table(L1_DEPOSITS)?;

@@ -68,6 +68,9 @@ pub(crate) const BLOCK_WITNESSES: TableDefinition<'_, u64, Rlp<BlockWitness>> =
     TableDefinition::new("block_witnesses");
 /// Batch number → RLP sealed batch.
 pub(crate) const BATCHES: TableDefinition<'_, u64, Rlp<Batch>> = TableDefinition::new("batches");
+/// Batch number → the batch's payload frame (`keel_da::Frame`): what its blobs carry.
+pub(crate) const BATCH_FRAMES: TableDefinition<'_, u64, &[u8]> =
+    TableDefinition::new("batch_frames");
 /// Batch number → the batch's encoded prover input.
 pub(crate) const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> =
     TableDefinition::new("prover_inputs");

@@ -305,7 +305,9 @@ fn batch(number: u64, first_block: u64, last_block: u64) -> keel_primitives::Bat
             last_block_hash: alloy_primitives::B256::ZERO,
             withdrawals_root: alloy_primitives::B256::ZERO,
             deposits_rolling_hash: alloy_primitives::B256::ZERO,
+            blobs_hash: alloy_primitives::B256::ZERO,
         },
+        blobs: vec![],
     }
 }
 
@@ -314,7 +316,9 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keel.redb");
     let storage = Storage::open(&path).unwrap();
-    let err = storage.seal_batch(&batch(2, 1, 3), b"x").unwrap_err();
+    let err = storage
+        .seal_batch(&batch(2, 1, 3), b"x", b"frame")
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -325,8 +329,12 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
         ),
         "{err}"
     );
-    storage.seal_batch(&batch(1, 1, 3), b"one").unwrap();
-    let err = storage.seal_batch(&batch(2, 5, 6), b"x").unwrap_err();
+    storage
+        .seal_batch(&batch(1, 1, 3), b"one", b"frame")
+        .unwrap();
+    let err = storage
+        .seal_batch(&batch(2, 5, 6), b"x", b"frame")
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -337,7 +345,9 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
         ),
         "{err}"
     );
-    storage.seal_batch(&batch(2, 4, 6), b"two").unwrap();
+    storage
+        .seal_batch(&batch(2, 4, 6), b"two", b"frame")
+        .unwrap();
     let lease = keel_primitives::Lease {
         batch: 2,
         lease_id: 9,

@@ -183,7 +183,9 @@ mod tests {
                 last_block_hash: B256::repeat_byte(4),
                 withdrawals_root: B256::ZERO,
                 deposits_rolling_hash: B256::ZERO,
+                blobs_hash: B256::ZERO,
             },
+            blobs: vec![],
         });
         let corrupt = <Rlp<L1Deposit> as Value>::from_bytes(&[0xc3, 0x01]);
         let error = corrupt.decode().expect_err("corrupt");

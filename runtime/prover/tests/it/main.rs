@@ -7,17 +7,16 @@
 mod cli;
 mod worker;
 
-use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use alloy_consensus::{Header, Sealable};
-use alloy_primitives::{Address, Bytes, map::B256Map};
+use alloy_primitives::{Address, Bytes};
 use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
-use keel_evm::{BlockAttributes, BlockBuilder};
-use keel_primitives::{Batch, StoredProof};
-use keel_primitives::{BatchOutput, ChainSpec};
-use keel_stf::{BlockInput, ProverInput, Witness, WitnessState, execute_batch};
+use keel_da::{Frame, PayloadBlock};
+use keel_primitives::{Batch, BatchOutput, ChainSpec, StoredProof};
+use keel_stf::{ProverInput, Witness, execute_batch};
 use keel_storage::Storage;
-use keel_trie::{EMPTY_ROOT_HASH, MemoryNodeStore};
+use keel_trie::EMPTY_ROOT_HASH;
 
 const CHAIN_ID: u64 = 7;
 
@@ -32,32 +31,24 @@ fn empty_block_batch() -> (Vec<u8>, BatchOutput) {
         ..Default::default()
     }
     .seal_slow();
-    let nodes = MemoryNodeStore::default();
-    let codes = B256Map::default();
-    let hashes = BTreeMap::from([(0, genesis.hash())]);
-    let state = WitnessState::new(&nodes, genesis.state_root, &codes, &hashes);
-    let attributes = BlockAttributes {
+    let frame = Frame::uncompressed(&[PayloadBlock {
         timestamp: 12,
         coinbase: Address::repeat_byte(0xc0),
         gas_limit: 30_000_000,
         base_fee: 1_000_000_000,
         extra_data: Bytes::new(),
-    };
-    let built = BlockBuilder::new(&spec, state, &genesis, attributes)
-        .finish(&nodes)
-        .expect("an empty block builds");
+        transactions: vec![],
+    }]);
     let input = ProverInput {
         spec,
         batch_number: 1,
         parent: genesis.into_inner(),
         ancestors: vec![],
-        blocks: vec![BlockInput {
-            header: built.block.header.into_inner(),
-            transactions: vec![],
-        }],
+        frame: frame.0,
+        blob_hashes: vec![],
         witness: Witness::default(),
     };
-    let output = execute_batch(&input).expect("the batch re-executes");
+    let output = execute_batch(&input).expect("the batch re-executes").output;
     (input.encode(), output)
 }
 
@@ -96,8 +87,9 @@ impl Node {
                 sealed_at_ms: 0,
                 deposits: 0,
                 output: *output,
+                blobs: vec![],
             };
-            storage.seal_batch(&batch, input).expect("sealed");
+            storage.seal_batch(&batch, input, &[]).expect("sealed");
         }
         (storage, dir)
     }

@@ -45,6 +45,11 @@ pub const DEFAULT_BATCH_MAX_BLOCKS: u64 = 600;
 /// STF's memory grows with the gas it executes (witness, revm state, new trie nodes); this bound
 /// keeps a batch's guest run well inside [`GUEST_MEMORY_LIMIT_BYTES`] (see `docs/PROVING.md`).
 pub const DEFAULT_BATCH_MAX_GAS: u64 = 300_000_000;
+/// Default `batcher.max_blobs`: 6, the most blobs one L1 transaction may carry (EIP-7594's
+/// per-transaction limit; Prague blocks take at most 9): ~744 KiB of compressed payload.
+pub const DEFAULT_MAX_BLOBS: u8 = 6;
+/// Largest `batcher.max_blobs`: 9, Prague's blobs per L1 block.
+pub const MAX_BLOBS: u8 = 9;
 /// Default `batcher.max_witness_bytes`: 64 MiB of trie nodes and codes.
 pub const DEFAULT_BATCH_MAX_WITNESS_BYTES: u64 = 64 * 1024 * 1024;
 /// The memory the prover guest may use for one batch, which the batch bounds are chosen to
@@ -95,6 +100,24 @@ pub struct BatcherConfig {
     /// deadline, so the batch is committed in time (default [`DEFAULT_DEPOSIT_MARGIN`]).
     #[serde(deserialize_with = "keel_units::duration")]
     pub deposit_margin: Duration,
+    /// Where the batch data goes: `"blobs"` (default: EIP-4844 blobs that every proof is bound
+    /// to, the rollup) or `"validium"` (no data on L1; the deployment and every commitment say
+    /// so, and nobody can rebuild the chain without the sequencer).
+    pub data_availability: DataAvailability,
+    /// Most blobs one batch fills (default [`DEFAULT_MAX_BLOBS`]; 1 ..= [`MAX_BLOBS`]): a batch
+    /// is sealed before its compressed payload would need more.
+    pub max_blobs: u8,
+}
+
+/// Where a batch's data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataAvailability {
+    /// EIP-4844 blobs, bound to the proof: anyone can rebuild the chain from L1.
+    #[default]
+    Blobs,
+    /// No data on L1 (explicitly chosen): only the sequencer holds the blocks.
+    Validium,
 }
 
 impl Default for BatcherConfig {
@@ -106,6 +129,8 @@ impl Default for BatcherConfig {
             max_witness_bytes: DEFAULT_BATCH_MAX_WITNESS_BYTES,
             self_check: false,
             deposit_margin: DEFAULT_DEPOSIT_MARGIN,
+            data_availability: DataAvailability::Blobs,
+            max_blobs: DEFAULT_MAX_BLOBS,
         }
     }
 }
@@ -209,7 +234,12 @@ impl BatcherConfig {
         })?;
         ensure(self.max_witness_bytes > 0, "max_witness_bytes", || {
             "must be >= 1, got 0".into()
-        })
+        })?;
+        ensure(
+            (1..=MAX_BLOBS).contains(&self.max_blobs),
+            "max_blobs",
+            || format!("must be within 1..={MAX_BLOBS}, got {}", self.max_blobs),
+        )
     }
 }
 

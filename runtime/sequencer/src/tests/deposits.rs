@@ -149,7 +149,10 @@ fn deposits_go_first_are_credited_or_refunded_and_settle_in_the_batch() {
 
     // The prover input re-executes to the same output, deposits included.
     let input = keel_stf::ProverInput::decode(&snapshot.prover_input(1).unwrap().unwrap()).unwrap();
-    assert_eq!(keel_stf::execute_batch(&input).unwrap(), batch.output);
+    assert_eq!(
+        keel_stf::execute_batch(&input).unwrap().output,
+        batch.output
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::batcher::assemble;
+use keel_da::{Frame, PayloadBlock};
 
 /// Like `STORE_RUNTIME` with 64 bytes of calldata; with 32 bytes it only reads:
 /// `return SLOAD(calldata[0..32])`. Reads without writes are what a witness most easily misses.
@@ -77,6 +78,7 @@ impl Chain {
         let snapshot = self.storage.snapshot().unwrap();
         assemble(
             &ChainSpec::ethereum_like(CHAIN_ID),
+            &self_checking_batcher(),
             &snapshot,
             1,
             first,
@@ -133,12 +135,12 @@ proptest! {
         prop_assert_eq!(sealed.len() as u64, (head.number - 1) / 2);
         for batch in &sealed {
             let input = ProverInput::decode(&snapshot.prover_input(batch.number).unwrap().unwrap()).unwrap();
-            prop_assert_eq!(execute_batch(&input).unwrap(), batch.output);
+            prop_assert_eq!(execute_batch(&input).unwrap().output, batch.output);
         }
         let first = sealed.last().map_or(1, |batch| batch.last_block + 1);
         drop(snapshot);
         let (input, batch) = chain.batch_input(first, head.number);
-        let output = execute_batch(&input).unwrap();
+        let output = execute_batch(&input).unwrap().output;
         prop_assert_eq!(output, batch.output);
         prop_assert_eq!(output.post_state_root, head.state_root);
         prop_assert_eq!(output.last_block_hash, head.hash());
@@ -149,7 +151,7 @@ proptest! {
 fn every_witness_node_is_needed_and_its_absence_is_named() {
     let (chain, _) = Chain::with_two_blocks(self_checking_batcher());
     let (input, batch) = chain.batch_input(1, 2);
-    assert_eq!(execute_batch(&input).unwrap(), batch.output);
+    assert_eq!(execute_batch(&input).unwrap().output, batch.output);
     assert!(!input.witness.nodes.is_empty());
     for index in 0..input.witness.nodes.len() {
         let mut damaged = input.clone();
@@ -186,37 +188,59 @@ fn every_witness_node_is_needed_and_its_absence_is_named() {
     );
 }
 
+/// The batch's blocks as its frame carries them, and the same input carrying `blocks` instead
+/// (uncompressed, bound to no blob).
+fn reframed(input: &ProverInput, blocks: &[PayloadBlock]) -> ProverInput {
+    ProverInput {
+        frame: Frame::uncompressed(blocks).0,
+        blob_hashes: vec![],
+        ..input.clone()
+    }
+}
+
+fn blocks_of(input: &ProverInput) -> Vec<PayloadBlock> {
+    Frame(input.frame.clone()).blocks().unwrap()
+}
+
 #[test]
 fn a_flipped_byte_in_a_transaction_fails() {
     let (chain, _) = Chain::with_two_blocks(self_checking_batcher());
-    let (input, _) = chain.batch_input(1, 2);
-    let encoded = input.encode();
-    let tx = input.blocks[1].transactions[0].encoded_2718();
+    let (input, batch) = chain.batch_input(1, 2);
+    let blocks = blocks_of(&input);
+    // The same blocks, uncompressed and bound to no blob: the state is the same, the blobs
+    // word is not.
+    let plain = reframed(&input, &blocks);
+    let output = execute_batch(&plain).unwrap().output;
+    assert_eq!(output.post_state_root, batch.output.post_state_root);
+    assert_eq!(output.last_block_hash, batch.output.last_block_hash);
+    assert_ne!(output.blobs_hash, batch.output.blobs_hash);
+
+    let encoded = plain.frame.to_vec();
+    let tx = blocks[1].transactions[0].encoded_2718();
     let at = encoded
         .windows(tx.len())
         .position(|window| window == tx.as_slice())
-        .expect("the transaction is in the input");
+        .expect("the transaction is in the frame");
     for offset in 0..tx.len() {
-        let mut flipped = encoded.clone();
-        flipped[at + offset] ^= 0x01;
-        // Either the input no longer decodes, or re-execution refuses it; never a proof.
-        if let Ok(damaged) = ProverInput::decode(&flipped) {
-            let result = execute_batch(&damaged);
-            assert!(
-                result.is_err(),
-                "byte {offset} of the transaction flipped: {result:?}"
-            );
-        }
+        let mut flipped = plain.clone();
+        let mut frame = encoded.clone();
+        frame[at + offset] ^= 0x01;
+        flipped.frame = frame.into();
+        // Either the payload no longer decodes, or re-execution refuses it; never a proof.
+        let result = execute_batch(&flipped);
+        assert!(
+            result.is_err(),
+            "byte {offset} of the transaction flipped: {result:?}"
+        );
     }
-    // A flipped signature byte is caught at sender recovery or by the roots.
-    let mut damaged = input.clone();
-    let raw = damaged.blocks[1].transactions[0].encoded_2718();
-    let mut raw = raw.to_vec();
+    // A flipped signature byte is caught at sender recovery or by the sender's funds.
+    let mut damaged = blocks.clone();
+    let mut raw = damaged[1].transactions[0].encoded_2718().to_vec();
     let last = raw.len() - 1;
     raw[last] ^= 0x01;
-    damaged.blocks[1].transactions[0] =
+    damaged[1].transactions[0] =
         alloy_eips::Decodable2718::decode_2718(&mut raw.as_slice()).unwrap();
-    let error = execute_batch(&damaged).unwrap_err();
+    let error = execute_batch(&reframed(&input, &damaged)).unwrap_err();
     assert!(
         matches!(
             error,
@@ -228,59 +252,71 @@ fn a_flipped_byte_in_a_transaction_fails() {
                 block: 2,
                 index: 0,
                 ..
-            } | StfError::HeaderMismatch { block: 2, .. }
+            }
         ),
         "{error}"
     );
 }
 
 #[test]
-fn a_wrong_header_field_is_named() {
+fn other_blocks_reach_another_output_or_a_named_error() {
     let (chain, _) = Chain::with_two_blocks(self_checking_batcher());
-    let (input, _) = chain.batch_input(1, 2);
-    let mut damaged = input.clone();
-    damaged.blocks[1].header.state_root = B256::repeat_byte(1);
-    let error = execute_batch(&damaged).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            StfError::HeaderMismatch {
-                block: 2,
-                field: "state root",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    let mut damaged = input.clone();
-    damaged.blocks[0].header.gas_used += 1;
-    let error = execute_batch(&damaged).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            StfError::HeaderMismatch {
-                block: 1,
-                field: "gas used",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    // Changing block 1 breaks block 2's parent hash too; the first failure is reported.
-    let mut damaged = input;
-    damaged.blocks[1].header.parent_hash = B256::ZERO;
-    let error = execute_batch(&damaged).unwrap_err();
+    let (input, batch) = chain.batch_input(1, 2);
+    let blocks = blocks_of(&input);
+
+    // Another timestamp: a valid batch, but of other blocks: its output is not the node's, so
+    // no proof of it verifies against what the sequencer committed.
+    let mut other = blocks.clone();
+    other[1].timestamp += 1;
+    let output = execute_batch(&reframed(&input, &other)).unwrap().output;
+    assert_eq!(output.post_state_root, batch.output.post_state_root);
+    assert_ne!(output.last_block_hash, batch.output.last_block_hash);
+
+    // A block before its parent in time.
+    let mut early = blocks.clone();
+    early[1].timestamp = early[0].timestamp - 1;
+    let error = execute_batch(&reframed(&input, &early)).unwrap_err();
     assert!(
         matches!(
             error,
             StfError::NotAChild {
                 number: 2,
-                field: "parent hash",
+                field: "timestamp",
                 ..
             }
         ),
         "{error}"
     );
+
+    // A base fee outside the chain's bounds.
+    let mut costly = blocks.clone();
+    costly[0].base_fee = u64::MAX;
+    let spec = ChainSpec {
+        max_base_fee: 1_000_000_000_000,
+        ..input.spec
+    };
+    let error = execute_batch(&ProverInput {
+        spec,
+        ..reframed(&input, &costly)
+    })
+    .unwrap_err();
+    assert!(
+        matches!(error, StfError::BaseFeeOutOfBounds { block: 1, .. }),
+        "{error}"
+    );
+
+    // Blob hashes that do not match the blobs the frame fills.
+    let mut unbound = input.clone();
+    unbound.blob_hashes.push(B256::repeat_byte(1));
+    let error = execute_batch(&unbound).unwrap_err();
+    assert!(
+        matches!(error, StfError::Payload(keel_da::DaError::BlobCount { .. })),
+        "{error}"
+    );
+
+    // No blocks at all.
+    let error = execute_batch(&reframed(&input, &[])).unwrap_err();
+    assert!(matches!(error, StfError::EmptyBatch), "{error}");
 }
 
 #[test]
@@ -337,5 +373,5 @@ fn batches_seal_before_a_bound_and_continue_after_a_restart() {
     let third = snapshot.batch(3).unwrap().expect("batch 3 sealed");
     assert_eq!((third.first_block, third.last_block), (7, 9));
     let input = ProverInput::decode(&snapshot.prover_input(3).unwrap().unwrap()).unwrap();
-    assert_eq!(execute_batch(&input).unwrap(), third.output);
+    assert_eq!(execute_batch(&input).unwrap().output, third.output);
 }
