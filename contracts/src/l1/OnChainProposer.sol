@@ -9,10 +9,21 @@ import {IVerifier} from "./IVerifier.sol";
 /// @notice The Keel L2's settlement contract: the sequencer commits batches in order (consuming
 ///         the bridge's deposit queue), and anyone holding proofs verifies them in order. A batch
 ///         is verified only when every configured verifier accepts its stored commitment.
-/// @dev Batch commitment (the public input of every proof), ten 32-byte words:
+/// @dev Batch commitment (the public input of every proof), eleven 32-byte words:
 ///      keccak256(abi.encode(batchNumber, chainId, firstBlock, blockCount, parentBlockHash,
-///      preStateRoot, postStateRoot, lastBlockHash, withdrawalsRoot, depositsRollingHash)),
-///      with chainId the L2 chain id. Batch 0 is genesis: verified from the start, commitment 0.
+///      preStateRoot, postStateRoot, lastBlockHash, withdrawalsRoot, depositsRollingHash,
+///      blobsHash)), with chainId the L2 chain id and blobsHash
+///      keccak256(abi.encodePacked(vh0, z0, y0, vh1, z1, y1, ...)) over the commit's blobs
+///      (versioned hash, challenge point, value there), or zero for a validium deployment.
+///      Batch 0 is genesis: verified from the start, commitment 0.
+///
+///      Data availability: a rollup deployment (`validium == false`) takes a batch only with
+///      its data in the commit transaction's blobs. For each blob the sequencer gives the
+///      challenge z, the value y of the blob polynomial at z, and the KZG commitment and proof;
+///      the point-evaluation precompile checks them against `blobhash(i)`. The proof's STF
+///      rebuilds the blobs from the data it executed and evaluates them at the same z (derived
+///      from the versioned hash and the data): a proof of other data than the blobs hold
+///      cannot match the stored commitment.
 contract OnChainProposer is IOnChainProposer {
     /// @notice What is stored for each committed batch.
     struct BatchCommitment {
@@ -23,8 +34,44 @@ contract OnChainProposer is IOnChainProposer {
         bytes32 withdrawalsRoot;
         bytes32 depositsRollingHash;
         uint64 depositCount;
+        bytes32 blobsHash;
         bytes32 commitment;
     }
+
+    /// @notice What the sequencer says of a batch it commits.
+    struct BatchHeader {
+        /// @notice The batch's last L2 block; the batch covers previous lastBlock + 1 ..= lastBlock.
+        uint256 lastBlock;
+        /// @notice The state root after `lastBlock`.
+        bytes32 newStateRoot;
+        /// @notice The hash of `lastBlock`.
+        bytes32 lastBlockHash;
+        /// @notice The Merkle root of the batch's withdrawals (zero if none).
+        bytes32 withdrawalsRoot;
+        /// @notice The rolling hash of the deposits the batch includes (zero if none).
+        bytes32 depositsRollingHash;
+        /// @notice The number of deposits the batch includes, oldest first.
+        uint256 depositCount;
+    }
+
+    /// @notice One blob of a commit: the opening the point-evaluation precompile checks.
+    struct BlobOpening {
+        /// @notice The challenge point.
+        bytes32 z;
+        /// @notice The blob polynomial at z.
+        bytes32 y;
+        /// @notice The blob's KZG commitment (48 bytes).
+        bytes commitment;
+        /// @notice The KZG proof of y = p(z) (48 bytes).
+        bytes proof;
+    }
+
+    /// @dev EIP-4844's point-evaluation precompile.
+    address private constant POINT_EVALUATION = address(0x0a);
+    /// @dev What the precompile returns on success: FIELD_ELEMENTS_PER_BLOB and BLS_MODULUS.
+    bytes32 private constant FIELD_ELEMENTS_PER_BLOB = bytes32(uint256(4096));
+    bytes32 private constant BLS_MODULUS =
+        0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
 
     /// @notice The account allowed to change the sequencer and the verifiers.
     address public immutable owner;
@@ -32,6 +79,9 @@ contract OnChainProposer is IOnChainProposer {
     address public immutable bridge;
     /// @notice The L2 chain id, part of every batch commitment.
     uint256 public immutable l2ChainId;
+    /// @notice Whether batches are committed without their data (validium): then no blob is
+    ///         taken and every blobsHash is zero. Fixed at deployment.
+    bool public immutable validium;
     /// @notice The only account that may commit batches.
     address public sequencer;
     /// @notice The highest committed batch number (0 = only genesis).
@@ -45,7 +95,16 @@ contract OnChainProposer is IOnChainProposer {
     address[] private _verifiers;
 
     /// @notice Batch `batchNumber` was committed.
-    event BatchCommitted(uint256 indexed batchNumber, bytes32 commitment, bytes32 newStateRoot, uint256 lastBlock);
+    /// @dev `blobHashes` are the versioned hashes of the blobs carrying the batch's data, in
+    ///      order (empty under validium): what a follower fetches to rebuild the chain.
+    event BatchCommitted(
+        uint256 indexed batchNumber,
+        bytes32 commitment,
+        bytes32 newStateRoot,
+        uint256 lastBlock,
+        bytes32 lastBlockHash,
+        bytes32[] blobHashes
+    );
     /// @notice Batch `batchNumber` was verified.
     event BatchVerified(uint256 indexed batchNumber, bytes32 commitment);
     /// @notice The sequencer changed.
@@ -81,6 +140,16 @@ contract OnChainProposer is IOnChainProposer {
     error WrongProofCount(uint256 expected, uint256 got);
     /// @notice Verifier `index` returned false for its proof.
     error VerifierRejected(uint256 index, address verifier);
+    /// @notice A rollup commit carries no blob (its data must be on L1).
+    error NoBlobs();
+    /// @notice The commit transaction has no blob `index`, or one more than it opens.
+    error BlobCountMismatch(uint256 openings, uint256 index);
+    /// @notice A validium deployment takes no blob.
+    error BlobsInValidium();
+    /// @notice A KZG commitment or proof is not 48 bytes.
+    error MalformedOpening(uint256 index);
+    /// @notice The point-evaluation precompile refused blob `index`'s opening.
+    error BlobOpeningRejected(uint256 index);
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner(msg.sender);
@@ -96,6 +165,7 @@ contract OnChainProposer is IOnChainProposer {
     /// @param genesisBlockHash The hash of L2 block 0.
     /// @param genesisStateRoot The state root of L2 block 0.
     /// @param verifiers_ The verifiers that must all accept each batch (at least one).
+    /// @param validium_ Commit batches without their data (no blobs): explicit, never a default.
     constructor(
         address owner_,
         address sequencer_,
@@ -103,7 +173,8 @@ contract OnChainProposer is IOnChainProposer {
         uint256 l2ChainId_,
         bytes32 genesisBlockHash,
         bytes32 genesisStateRoot,
-        address[] memory verifiers_
+        address[] memory verifiers_,
+        bool validium_
     ) {
         if (owner_ == address(0)) revert ZeroAddress("owner");
         if (sequencer_ == address(0)) revert ZeroAddress("sequencer");
@@ -112,6 +183,7 @@ contract OnChainProposer is IOnChainProposer {
         sequencer = sequencer_;
         bridge = bridge_;
         l2ChainId = l2ChainId_;
+        validium = validium_;
         _setVerifiers(verifiers_);
 
         BatchCommitment storage genesis = batches[0];
@@ -121,62 +193,101 @@ contract OnChainProposer is IOnChainProposer {
         emit SequencerChanged(address(0), sequencer_);
     }
 
-    /// @notice Commits the next batch. Only the sequencer. Consumes `depositCount` deposits from
-    ///         the bridge, whose rolling hash must equal `depositsRollingHash`.
+    /// @notice Commits the next batch. Only the sequencer. Consumes `header.depositCount`
+    ///         deposits from the bridge, whose rolling hash must equal
+    ///         `header.depositsRollingHash`; checks the transaction's blobs against `blobs`.
     /// @param batchNumber Must be `lastCommittedBatch + 1`.
-    /// @param lastBlock The batch's last L2 block; the batch covers previous lastBlock + 1 ..= lastBlock.
-    /// @param newStateRoot The state root after `lastBlock`.
-    /// @param lastBlockHash The hash of `lastBlock`.
-    /// @param withdrawalsRoot_ The Merkle root of the batch's withdrawals (zero if none).
-    /// @param depositsRollingHash The rolling hash of the deposits the batch includes (zero if none).
-    /// @param depositCount The number of deposits the batch includes, oldest first.
-    function commitBatch(
-        uint256 batchNumber,
-        uint256 lastBlock,
-        bytes32 newStateRoot,
-        bytes32 lastBlockHash,
-        bytes32 withdrawalsRoot_,
-        bytes32 depositsRollingHash,
-        uint256 depositCount
-    ) external {
+    /// @param header The batch's last block, roots and deposits.
+    /// @param blobs One opening per blob of this transaction, in blob order (none under
+    ///        validium).
+    function commitBatch(uint256 batchNumber, BatchHeader calldata header, BlobOpening[] calldata blobs)
+        external
+    {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
-        uint256 expected = lastCommittedBatch + 1;
-        if (batchNumber != expected) revert BatchOutOfOrder(expected, batchNumber);
+        if (batchNumber != lastCommittedBatch + 1) revert BatchOutOfOrder(lastCommittedBatch + 1, batchNumber);
         BatchCommitment storage prev = batches[batchNumber - 1];
-        uint256 prevLastBlock = prev.lastBlock;
-        if (lastBlock <= prevLastBlock) revert EmptyBatch(prevLastBlock, lastBlock);
+        uint256 lastBlock = header.lastBlock;
+        if (lastBlock <= prev.lastBlock) revert EmptyBatch(prev.lastBlock, lastBlock);
         if (lastBlock > type(uint64).max) revert ValueTooLarge(lastBlock);
-        if (depositCount > type(uint64).max) revert ValueTooLarge(depositCount);
+        if (header.depositCount > type(uint64).max) revert ValueTooLarge(header.depositCount);
 
-        bytes32 got = CommonBridge(payable(bridge)).consumeDeposits(depositCount);
-        if (got != depositsRollingHash) revert DepositsMismatch(depositsRollingHash, got);
+        bytes32 got = CommonBridge(payable(bridge)).consumeDeposits(header.depositCount);
+        if (got != header.depositsRollingHash) revert DepositsMismatch(header.depositsRollingHash, got);
+        (bytes32 blobsHash, bytes32[] memory blobHashes) = _checkBlobs(blobs);
 
-        bytes32 commitment = keccak256(
+        BatchCommitment memory batch = BatchCommitment({
+            firstBlock: prev.lastBlock + 1,
+            lastBlock: uint64(lastBlock),
+            stateRoot: header.newStateRoot,
+            lastBlockHash: header.lastBlockHash,
+            withdrawalsRoot: header.withdrawalsRoot,
+            depositsRollingHash: header.depositsRollingHash,
+            depositCount: uint64(header.depositCount),
+            blobsHash: blobsHash,
+            commitment: bytes32(0)
+        });
+        batch.commitment = _commitment(batchNumber, prev, batch);
+        batches[batchNumber] = batch;
+        lastCommittedBatch = batchNumber;
+        emit BatchCommitted(
+            batchNumber, batch.commitment, header.newStateRoot, lastBlock, header.lastBlockHash, blobHashes
+        );
+    }
+
+    /// @dev The batch commitment (see the contract's notes) of `batch`, which follows `prev`.
+    function _commitment(uint256 batchNumber, BatchCommitment storage prev, BatchCommitment memory batch)
+        private
+        view
+        returns (bytes32)
+    {
+        return keccak256(
             abi.encode(
                 batchNumber,
                 l2ChainId,
-                prevLastBlock + 1,
-                lastBlock - prevLastBlock,
+                uint256(batch.firstBlock),
+                uint256(batch.lastBlock) - uint256(batch.firstBlock) + 1,
                 prev.lastBlockHash,
                 prev.stateRoot,
-                newStateRoot,
-                lastBlockHash,
-                withdrawalsRoot_,
-                depositsRollingHash
+                batch.stateRoot,
+                batch.lastBlockHash,
+                batch.withdrawalsRoot,
+                batch.depositsRollingHash,
+                batch.blobsHash
             )
         );
-        batches[batchNumber] = BatchCommitment({
-            firstBlock: uint64(prevLastBlock + 1),
-            lastBlock: uint64(lastBlock),
-            stateRoot: newStateRoot,
-            lastBlockHash: lastBlockHash,
-            withdrawalsRoot: withdrawalsRoot_,
-            depositsRollingHash: depositsRollingHash,
-            depositCount: uint64(depositCount),
-            commitment: commitment
-        });
-        lastCommittedBatch = batchNumber;
-        emit BatchCommitted(batchNumber, commitment, newStateRoot, lastBlock);
+    }
+
+    /// @dev Checks every blob of this transaction against its opening and returns the blobs
+    ///      hash and the versioned hashes. Under validium the transaction must carry none.
+    function _checkBlobs(BlobOpening[] calldata blobs)
+        private
+        view
+        returns (bytes32 blobsHash, bytes32[] memory blobHashes)
+    {
+        uint256 n = blobs.length;
+        if (validium) {
+            if (n != 0 || blobhash(0) != bytes32(0)) revert BlobsInValidium();
+            return (bytes32(0), new bytes32[](0));
+        }
+        if (n == 0) revert NoBlobs();
+        if (blobhash(n) != bytes32(0)) revert BlobCountMismatch(n, n);
+        blobHashes = new bytes32[](n);
+        bytes memory packed = new bytes(0);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 vh = blobhash(i);
+            if (vh == bytes32(0)) revert BlobCountMismatch(n, i);
+            BlobOpening calldata opening = blobs[i];
+            if (opening.commitment.length != 48 || opening.proof.length != 48) revert MalformedOpening(i);
+            (bool ok, bytes memory out) = POINT_EVALUATION.staticcall(
+                abi.encodePacked(vh, opening.z, opening.y, opening.commitment, opening.proof)
+            );
+            if (!ok || out.length != 64) revert BlobOpeningRejected(i);
+            (bytes32 width, bytes32 modulus) = abi.decode(out, (bytes32, bytes32));
+            if (width != FIELD_ELEMENTS_PER_BLOB || modulus != BLS_MODULUS) revert BlobOpeningRejected(i);
+            blobHashes[i] = vh;
+            packed = abi.encodePacked(packed, vh, opening.z, opening.y);
+        }
+        blobsHash = keccak256(packed);
     }
 
     /// @notice Verifies the next committed batch. Anyone may call it. Every verifier i must
@@ -228,6 +339,13 @@ contract OnChainProposer is IOnChainProposer {
     /// @inheritdoc IOnChainProposer
     function withdrawalsRoot(uint256 batchNumber) external view returns (bytes32) {
         return batches[batchNumber].withdrawalsRoot;
+    }
+
+    /// @notice The blobs hash stored for batch `batchNumber` (zero under validium).
+    /// @param batchNumber The batch.
+    /// @return The blobs hash.
+    function blobsHashOf(uint256 batchNumber) external view returns (bytes32) {
+        return batches[batchNumber].blobsHash;
     }
 
     /// @notice The stored commitment of batch `batchNumber` (zero for genesis or an uncommitted batch).

@@ -44,8 +44,29 @@ fn dev_proof(key: &str, commitment: B256) -> eyre::Result<Bytes> {
         .into())
 }
 
-/// Commits batch 1 (blocks 1..=10, no withdrawals or deposits) and returns the commitment the
-/// contract rebuilt for it.
+/// `keel deploy` of a validium: the tests of the rules that are not about data commit roots
+/// without blobs.
+const VALIDIUM: (&str, &str) = ("KEEL_BATCHER__DATA_AVAILABILITY", "validium");
+
+/// A batch header ending at `last_block`, with made-up roots.
+fn header(
+    last_block: u64,
+    withdrawals_root: B256,
+    deposits_rolling_hash: B256,
+    deposit_count: u64,
+) -> OnChainProposer::BatchHeader {
+    OnChainProposer::BatchHeader {
+        lastBlock: U256::from(last_block),
+        newStateRoot: B256::repeat_byte(0x5a),
+        lastBlockHash: B256::repeat_byte(0xb1),
+        withdrawalsRoot: withdrawals_root,
+        depositsRollingHash: deposits_rolling_hash,
+        depositCount: U256::from(deposit_count),
+    }
+}
+
+/// Commits batch 1 (blocks 1..=10, no withdrawals or deposits, no blobs: a validium) and
+/// returns the commitment the contract rebuilt for it.
 async fn commit_first_batch<P: alloy::providers::Provider>(
     proposer: &OnChainProposer::OnChainProposerInstance<P>,
 ) -> eyre::Result<B256> {
@@ -53,12 +74,8 @@ async fn commit_first_batch<P: alloy::providers::Provider>(
         proposer
             .commitBatch(
                 U256::from(1),
-                U256::from(10),
-                B256::repeat_byte(0x5a),
-                B256::repeat_byte(0xb1),
-                NO_WITHDRAWALS,
-                NO_DEPOSITS,
-                U256::ZERO,
+                header(10, NO_WITHDRAWALS, NO_DEPOSITS, 0),
+                vec![]
             )
             .send()
             .await?
@@ -77,7 +94,7 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
         &KeelBinary::locate()?,
         &anvil,
         &dir.path().join("node"),
-        &[],
+        &[VALIDIUM],
     )?;
     let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
     let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
@@ -122,12 +139,8 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
         ($proposer:expr, $number:expr, $deposits:expr, $rolling:expr) => {
             $proposer.commitBatch(
                 U256::from($number),
-                U256::from($number * 10),
-                B256::repeat_byte(0x5a),
-                B256::repeat_byte(0xb1),
-                tree.root(),
-                $rolling,
-                U256::from($deposits),
+                header($number * 10, tree.root(), $rolling, $deposits),
+                vec![],
             )
         };
     }
@@ -260,6 +273,7 @@ async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> 
         &anvil,
         &dir.path().join("node"),
         &[
+            VALIDIUM,
             ("KEEL_L1__ATTESTING_PROVERS", &attester_address.to_string()),
             ("KEEL_L1__ATTESTING_PROGRAM", &program.to_string()),
         ],
@@ -384,7 +398,10 @@ async fn the_openvm_verifier_pins_its_program_and_passes_the_statement_on() -> e
         &KeelBinary::locate()?,
         &anvil,
         &dir.path().join("node"),
-        &[("KEEL_L1__OPENVM_EVM_VERIFIER", &folder.to_string_lossy())],
+        &[
+            VALIDIUM,
+            ("KEEL_L1__OPENVM_EVM_VERIFIER", &folder.to_string_lossy()),
+        ],
     )?;
     let kinds: Vec<_> = deployment.verifiers.iter().map(|v| v.kind).collect();
     ensure!(
@@ -459,5 +476,155 @@ async fn the_openvm_verifier_pins_its_program_and_passes_the_statement_on() -> e
             .status()
     );
     ensure!(proposer.isVerified(U256::from(1)).call().await?);
+    Ok(())
+}
+
+/// A rollup deployment takes a batch only with its data in the commit transaction's blobs:
+/// each opening goes through the point-evaluation precompile against the blob L1 holds, the
+/// blobs hash enters the commitment exactly as the node computes it, and the beacon API serves
+/// the blobs back as the frame that was posted. A validium deployment takes no blob.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollup_commits_carry_their_data_in_blobs_l1_checks() -> eyre::Result<()> {
+    use alloy::providers::Provider;
+    use keel_da::{Codec, Frame, commit_blobs, frame_from_blobs};
+    use keel_l1::{BeaconBlockId, BlobSource, blob_sidecar};
+    use keel_primitives::{BatchOutput, DataAvailability, blobs_hash};
+
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(&keel, &anvil, &dir.path().join("node"), &[])?;
+    ensure!(deployment.data_availability == DataAvailability::Blobs);
+    let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
+    ensure!(!proposer.validium().call().await?);
+
+    // A frame filling two blobs, its openings and its sidecar.
+    let data: Vec<u8> = (0..150_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let frame = Frame::new(Codec::None, data.len(), &data);
+    let posted = commit_blobs(&frame)?;
+    ensure!(posted.len() == 2, "{} blobs", posted.len());
+    let sidecar = blob_sidecar(&frame)?;
+    let openings: Vec<OnChainProposer::BlobOpening> = posted
+        .iter()
+        .map(|blob| OnChainProposer::BlobOpening {
+            z: blob.binding.z,
+            y: blob.binding.y,
+            commitment: Bytes::copy_from_slice(blob.commitment.as_slice()),
+            proof: Bytes::copy_from_slice(blob.proof.as_slice()),
+        })
+        .collect();
+    let header = header(10, NO_WITHDRAWALS, NO_DEPOSITS, 0);
+    let commit = |openings: Vec<OnChainProposer::BlobOpening>| {
+        proposer.commitBatch(U256::from(1), header.clone(), openings)
+    };
+
+    use OnChainProposer::OnChainProposerErrors as P;
+    // No data at all; openings without blobs; blobs without openings.
+    let e: P = reverted(commit(vec![]).call().await)?;
+    ensure!(matches!(e, P::NoBlobs(_)), "{e:?}");
+    let e: P = reverted(commit(openings.clone()).call().await)?;
+    ensure!(
+        matches!(&e, P::BlobCountMismatch(m) if m.index == U256::ZERO),
+        "{e:?}"
+    );
+    let e: P = reverted(
+        commit(openings[..1].to_vec())
+            .sidecar(sidecar.clone())
+            .call()
+            .await,
+    )?;
+    ensure!(
+        matches!(&e, P::BlobCountMismatch(m) if m.openings == U256::from(1)),
+        "one opening for two blobs: {e:?}"
+    );
+    // A wrong value, a proof of another point, a truncated commitment.
+    let mut wrong_y = openings.clone();
+    wrong_y[1].y = B256::with_last_byte(1);
+    let e: P = reverted(commit(wrong_y).sidecar(sidecar.clone()).call().await)?;
+    ensure!(
+        matches!(&e, P::BlobOpeningRejected(r) if r.index == U256::from(1)),
+        "{e:?}"
+    );
+    let mut wrong_proof = openings.clone();
+    wrong_proof[0].proof = openings[1].proof.clone();
+    let e: P = reverted(commit(wrong_proof).sidecar(sidecar.clone()).call().await)?;
+    ensure!(
+        matches!(&e, P::BlobOpeningRejected(r) if r.index == U256::ZERO),
+        "{e:?}"
+    );
+    let mut short = openings.clone();
+    short[0].commitment = short[0].commitment.slice(1..);
+    let e: P = reverted(commit(short).sidecar(sidecar.clone()).call().await)?;
+    ensure!(matches!(&e, P::MalformedOpening(_)), "{e:?}");
+
+    // The honest commit: a type-3 transaction whose blobs hash is in the commitment.
+    let receipt = commit(openings)
+        .sidecar(sidecar.clone())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "commit reverted");
+    let provider = anvil.provider();
+    let tx = provider
+        .get_transaction_by_hash(receipt.transaction_hash)
+        .await?
+        .ok_or_else(|| eyre::eyre!("commit transaction not found"))?;
+    let vhs: Vec<B256> = posted.iter().map(|p| p.binding.versioned_hash).collect();
+    ensure!(
+        alloy::consensus::Transaction::blob_versioned_hashes(&tx) == Some(&vhs[..]),
+        "the commit carries {:?}",
+        alloy::consensus::Transaction::blob_versioned_hashes(&tx)
+    );
+    let bindings: Vec<_> = posted.iter().map(|p| p.binding).collect();
+    ensure!(proposer.blobsHashOf(U256::from(1)).call().await? == blobs_hash(&bindings));
+    let output = BatchOutput {
+        batch_number: 1,
+        chain_id: deployment.l2_chain_id,
+        first_block: 1,
+        block_count: 10,
+        parent_block_hash: deployment.l2_genesis_hash,
+        pre_state_root: deployment.l2_genesis_state_root,
+        post_state_root: B256::repeat_byte(0x5a),
+        last_block_hash: B256::repeat_byte(0xb1),
+        withdrawals_root: NO_WITHDRAWALS,
+        deposits_rolling_hash: NO_DEPOSITS,
+        blobs_hash: blobs_hash(&bindings),
+    };
+    ensure!(proposer.commitmentOf(U256::from(1)).call().await? == output.commitment());
+    let committed = receipt
+        .decoded_log::<OnChainProposer::BatchCommitted>()
+        .ok_or_else(|| eyre::eyre!("no BatchCommitted log"))?;
+    ensure!(committed.blobHashes == vhs, "{:?}", committed.blobHashes);
+
+    // The beacon API serves them back, checked against their versioned hashes, as the frame.
+    let block = receipt.block_number.unwrap_or_default();
+    let source = BlobSource::new(&anvil.rpc_url(), BeaconBlockId::Number);
+    let blobs = source.blobs(block, 0, &vhs).await?;
+    ensure!(
+        frame_from_blobs(&blobs)? == frame,
+        "the blobs decode to another frame"
+    );
+    let missing = source.blobs(block, 0, &[B256::repeat_byte(1)]).await;
+    ensure!(
+        matches!(missing, Err(keel_l1::L1Error::MissingBlob { .. })),
+        "{missing:?}"
+    );
+
+    // A validium deployment refuses a blob.
+    let validium = deploy(&keel, &anvil, &dir.path().join("validium"), &[VALIDIUM])?;
+    ensure!(validium.data_availability == DataAvailability::Validium);
+    let as_validium = OnChainProposer::new(validium.on_chain_proposer, &sequencer);
+    let e: P = reverted(
+        as_validium
+            .commitBatch(U256::from(1), header.clone(), vec![])
+            .sidecar(sidecar)
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, P::BlobsInValidium(_)), "{e:?}");
     Ok(())
 }

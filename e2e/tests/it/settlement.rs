@@ -295,7 +295,52 @@ async fn round_trip(
          verifications (+{DEPLOY_TXS} to deploy): a duplicate or a failed one"
     );
 
+    commits_carry_their_blobs(anvil, deployment, committed).await?;
     report_gas(anvil, deployment).await?;
+    Ok(())
+}
+
+/// Every commit is a type-3 transaction whose blobs are the ones its `BatchCommitted` names.
+async fn commits_carry_their_blobs(
+    anvil: &Anvil,
+    deployment: &Deployment,
+    committed: u64,
+) -> eyre::Result<()> {
+    let provider = anvil.provider();
+    let logs = provider
+        .get_logs(
+            &Filter::new()
+                .address(deployment.on_chain_proposer)
+                .event_signature(OnChainProposer::BatchCommitted::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await?;
+    ensure!(
+        logs.len() as u64 == committed,
+        "{} BatchCommitted logs for {committed} commits",
+        logs.len()
+    );
+    for log in logs {
+        let event = log.log_decode::<OnChainProposer::BatchCommitted>()?;
+        let hash = log
+            .transaction_hash
+            .ok_or_else(|| eyre::eyre!("a log without its transaction"))?;
+        let tx = provider
+            .get_transaction_by_hash(hash)
+            .await?
+            .ok_or_else(|| eyre::eyre!("commit {hash} not found"))?;
+        let batch = event.inner.data.batchNumber;
+        ensure!(
+            alloy::consensus::Typed2718::ty(&tx) == 3,
+            "the commit of batch {batch} is not a blob transaction"
+        );
+        let carried = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
+        ensure!(
+            !carried.is_empty() && carried == event.inner.data.blobHashes.as_slice(),
+            "batch {batch}: the transaction carries {carried:?}, the event names {:?}",
+            event.inner.data.blobHashes
+        );
+    }
     Ok(())
 }
 
@@ -494,7 +539,11 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> 
         &keel,
         &anvil,
         &dir.path().join("node"),
-        &[("KEEL_L1__DEPOSIT_INCLUSION_PERIOD", "60s")],
+        &[
+            ("KEEL_L1__DEPOSIT_INCLUSION_PERIOD", "60s"),
+            // Roots only: this test is about the deposit queue, not the data.
+            ("KEEL_BATCHER__DATA_AVAILABILITY", "validium"),
+        ],
     )?;
     let depositor = l1_wallet(&anvil, DEV_PRIVATE_KEYS[0])?;
     let value = parse_ether("1")?;
@@ -512,12 +561,15 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> 
     let commit = |deposits: u64, rolling: B256| {
         proposer.commitBatch(
             U256::from(1),
-            U256::from(1),
-            B256::repeat_byte(1),
-            B256::repeat_byte(2),
-            B256::ZERO,
-            rolling,
-            U256::from(deposits),
+            OnChainProposer::BatchHeader {
+                lastBlock: U256::from(1),
+                newStateRoot: B256::repeat_byte(1),
+                lastBlockHash: B256::repeat_byte(2),
+                withdrawalsRoot: B256::ZERO,
+                depositsRollingHash: rolling,
+                depositCount: U256::from(deposits),
+            },
+            vec![],
         )
     };
     let skipped = commit(0, B256::ZERO).call().await;

@@ -51,6 +51,9 @@ pub enum DaError {
         /// Blobs the frame fills.
         needed: u64,
     },
+    /// c-kzg refused a blob or an opening (with the `kzg` feature).
+    #[error("KZG: {0}")]
+    Kzg(String),
     /// A blob does not have the size of a blob.
     #[error("a blob of {0} bytes (a blob is {size} bytes)", size = crate::BLOB_BYTES)]
     BlobSize(u64),

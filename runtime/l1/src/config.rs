@@ -115,6 +115,16 @@ pub struct L1Config {
     /// pins): deploys it and an `OpenVmVerifier` in front of it. Unset (the default): none.
     #[serde(default)]
     pub openvm_evm_verifier: Option<std::path::PathBuf>,
+    /// The beacon node API that serves L1's blobs (`GET /eth/v1/beacon/blobs/{block_id}`),
+    /// e.g. `"http://127.0.0.1:5052"`; anvil serves it on its RPC port. Required by a follower
+    /// of a rollup (it rebuilds the chain from the blobs); unused by the sequencer.
+    #[serde(default, deserialize_with = "keel_units::opt_string")]
+    pub beacon_url: Option<String>,
+    /// How the beacon API names blocks: `"slot"` (default: a real L1's beacon node; the slot
+    /// is computed from the block's timestamp and the beacon genesis time) or `"number"` (the
+    /// execution block number, what anvil serves).
+    #[serde(default)]
+    pub beacon_block_id: crate::BeaconBlockId,
 }
 
 const fn yes() -> bool {
@@ -206,6 +216,18 @@ impl L1Config {
                 "is required with l1.attesting_provers: the program commitment that \
                  `keel-prover --backend openvm --print-program` prints"
                     .into()
+            },
+        )?;
+        ensure(
+            self.beacon_url
+                .as_deref()
+                .is_none_or(|url| url.starts_with("http://") || url.starts_with("https://")),
+            "beacon_url",
+            || {
+                format!(
+                    "must be an http:// or https:// URL, got {:?}",
+                    self.beacon_url.as_deref().unwrap_or_default()
+                )
             },
         )?;
         ensure(

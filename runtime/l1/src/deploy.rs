@@ -6,7 +6,7 @@ use alloy::{
 };
 use tracing::info;
 
-use keel_primitives::VerifierKind;
+use keel_primitives::{DataAvailability, VerifierKind};
 
 use crate::{
     AttestingVerifier, CommonBridge, Deployment, DevVerifier, L1Error, L1Result, OnChainProposer,
@@ -26,6 +26,8 @@ pub struct DeployParams {
     pub genesis_state_root: B256,
     /// Seconds each deposit has to be included on L2.
     pub inclusion_period: u64,
+    /// Where batch data goes (fixed in `OnChainProposer` for good).
+    pub data_availability: DataAvailability,
     /// Prover keys for the development verifier (dev chains only); empty: none.
     pub dev_provers: Vec<Address>,
     /// Prover keys for the attesting verifier, and the program it pins; `None`: none.
@@ -182,6 +184,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         genesisBlockHash: params.genesis_hash,
         genesisStateRoot: params.genesis_state_root,
         verifiers_: verifiers.iter().map(|v| v.address).collect(),
+        validium_: params.data_availability == DataAvailability::Validium,
     }
     .abi_encode();
     let (proposer, _) = sender
@@ -190,7 +193,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
             init_code(&OnChainProposer::BYTECODE, proposer_args),
         )
         .await?;
-    info!(target: "keel::l1", %proposer, "OnChainProposer deployed");
+    info!(target: "keel::l1", %proposer, data_availability = %params.data_availability, "OnChainProposer deployed");
 
     let link = CommonBridge::setProposerCall {
         proposer_: proposer,
@@ -213,5 +216,6 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         verifiers,
         deployed_at_block,
         deposit_inclusion_period: params.inclusion_period,
+        data_availability: params.data_availability,
     })
 }

@@ -6,7 +6,7 @@ use std::{
 };
 
 use alloy::primitives::{Address, B256};
-use keel_primitives::VerifierKind;
+use keel_primitives::{DataAvailability, VerifierKind};
 use serde::{Deserialize, Serialize};
 
 use crate::{L1Error, L1Result};
@@ -81,6 +81,8 @@ pub struct Deployment {
     pub deployed_at_block: u64,
     /// The bridge's deposit inclusion period, seconds.
     pub deposit_inclusion_period: u64,
+    /// Where batch data goes: `blobs` (the rollup) or `validium` (fixed in `OnChainProposer`).
+    pub data_availability: DataAvailability,
 }
 
 impl Deployment {
@@ -121,8 +123,15 @@ impl Deployment {
         fs::rename(&temp, path).map_err(io)
     }
 
-    /// Checks the contracts settle the L2 this node runs: same chain id and genesis.
-    pub fn check_l2(&self, file: &Path, chain_id: u64, genesis_hash: B256) -> L1Result<()> {
+    /// Checks the contracts settle the L2 this node runs: same chain id, genesis and data
+    /// availability.
+    pub fn check_l2(
+        &self,
+        file: &Path,
+        chain_id: u64,
+        genesis_hash: B256,
+        data_availability: DataAvailability,
+    ) -> L1Result<()> {
         if self.l2_chain_id != chain_id || self.l2_genesis_hash != genesis_hash {
             return Err(L1Error::Mismatch(format!(
                 "deployment {} settles L2 chain {} with genesis {}, but this node runs chain \
@@ -130,6 +139,15 @@ impl Deployment {
                 file.display(),
                 self.l2_chain_id,
                 self.l2_genesis_hash
+            )));
+        }
+        if self.data_availability != data_availability {
+            return Err(L1Error::Mismatch(format!(
+                "deployment {} takes batch data as {}, but batcher.data_availability is {}: \
+                 a deployment's choice is fixed; set it back, or run `keel deploy` anew",
+                file.display(),
+                self.data_availability,
+                data_availability
             )));
         }
         Ok(())
@@ -167,6 +185,7 @@ mod tests {
             ],
             deployed_at_block: 1,
             deposit_inclusion_period: 3600,
+            data_availability: DataAvailability::Blobs,
         }
     }
 
@@ -199,11 +218,26 @@ mod tests {
     fn refuses_another_l2() {
         let d = deployment();
         let file = Path::new("d.json");
-        d.check_l2(file, 65_536_999, B256::repeat_byte(1)).unwrap();
+        let blobs = DataAvailability::Blobs;
+        d.check_l2(file, 65_536_999, B256::repeat_byte(1), blobs)
+            .unwrap();
         let err = d
-            .check_l2(file, 65_536_999, B256::repeat_byte(9))
+            .check_l2(file, 65_536_999, B256::repeat_byte(9), blobs)
             .unwrap_err();
         assert!(err.to_string().contains("run `keel deploy`"), "{err}");
-        assert!(d.check_l2(file, 1, B256::repeat_byte(1)).is_err());
+        assert!(d.check_l2(file, 1, B256::repeat_byte(1), blobs).is_err());
+        let err = d
+            .check_l2(
+                file,
+                65_536_999,
+                B256::repeat_byte(1),
+                DataAvailability::Validium,
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("takes batch data as blobs, but batcher.data_availability is validium"),
+            "{err}"
+        );
     }
 }

@@ -110,6 +110,37 @@ pub enum L1Error {
         /// The decoder's message.
         reason: String,
     },
+    /// A sealed batch's stored data cannot be posted: missing, undecodable, or not the blobs
+    /// the batch (and so its proof) is bound to.
+    #[error("batch {batch}'s data cannot be posted: {reason}")]
+    BatchData {
+        /// The batch.
+        batch: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The beacon node serving blobs could not be reached or answered with an error.
+    #[error("beacon node {url}: {reason}")]
+    Beacon {
+        /// The URL asked.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The beacon node does not serve a blob L1 recorded (not yet, or pruned: beacon nodes
+    /// keep blobs about 18 days).
+    #[error(
+        "beacon node {url} serves no blob {versioned_hash} for L1 block {block} (pruned? beacon \
+         nodes keep blobs ~18 days; point l1.beacon_url at one that keeps them)"
+    )]
+    MissingBlob {
+        /// The URL asked.
+        url: String,
+        /// The L1 block.
+        block: u64,
+        /// The blob's versioned hash.
+        versioned_hash: B256,
+    },
     /// The runtime stopped a storage call (the node is shutting down).
     #[error("the node is shutting down")]
     ShuttingDown,
@@ -135,7 +166,8 @@ impl L1Error {
             | Self::Deployment { .. }
             | Self::Key(_)
             | Self::Signing(_)
-            | Self::BadLog { .. } => true,
+            | Self::BadLog { .. }
+            | Self::BatchData { .. } => true,
             Self::Storage(error) => error.is_fatal(),
             Self::Rpc { .. }
             | Self::WouldRevert { .. }
@@ -143,6 +175,8 @@ impl L1Error {
             | Self::NonceTaken { .. }
             | Self::DepositGap { .. }
             | Self::UnexpectedAnswer { .. }
+            | Self::Beacon { .. }
+            | Self::MissingBlob { .. }
             | Self::ShuttingDown => false,
         }
     }

@@ -3,7 +3,8 @@
 //! ```text
 //!  keel deploy ─ deploy::deploy ─▶ CommonBridge, verifiers, OnChainProposer ─▶ Deployment (JSON)
 //!  node:  DepositWatcher  ─ DepositInitiated logs (N confirmations) ─▶ storage l1_deposits
-//!         Settler         ─ sealed batch  ─▶ OnChainProposer.commitBatch
+//!         Settler         ─ sealed batch + its frame as blobs ─▶ OnChainProposer.commitBatch
+//!                           (a type-3 transaction; a plain one under validium)
 //!                         ─ stored proof  ─▶ OnChainProposer.verifyBatch (a part per verifier)
 //!  keel withdraw claim ─ CommonBridge.claimWithdrawal
 //! ```
@@ -15,6 +16,7 @@
 //! with one key, so their nonces never race.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod blobs;
 mod config;
 mod contracts;
 mod deploy;
@@ -26,6 +28,7 @@ mod sender;
 mod settler;
 mod watcher;
 
+pub use blobs::{BeaconBlockId, BlobSource, blob_sidecar};
 pub use config::{
     DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_FEE_BUMP_PERCENT, DEFAULT_L1_CONFIRMATIONS,
     DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT, DEFAULT_MAX_DEPOSITS_PER_BLOCK,

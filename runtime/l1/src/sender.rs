@@ -7,8 +7,13 @@ use std::{
 };
 
 use alloy::{
-    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
-    eips::Encodable2718,
+    consensus::{
+        SignableTransaction, TxEip1559, TxEip4844, TxEip4844Variant, TxEip4844WithSidecar,
+        TxEnvelope,
+    },
+    eips::{
+        Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant,
+    },
     network::TransactionBuilder,
     primitives::{Address, B256, Bytes, TxKind, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
@@ -199,14 +204,68 @@ impl TxSender {
         input: Bytes,
         value: U256,
     ) -> L1Result<TransactionReceipt> {
+        self.land(
+            what,
+            Outgoing {
+                to,
+                input,
+                value,
+                blobs: None,
+            },
+        )
+        .await
+    }
+
+    /// Calls `to` with `input` in a blob (EIP-4844) transaction carrying `blobs`.
+    pub async fn call_with_blobs(
+        &self,
+        what: &str,
+        to: Address,
+        input: Bytes,
+        blobs: BlobTransactionSidecar,
+    ) -> L1Result<TransactionReceipt> {
+        self.land(
+            what,
+            Outgoing {
+                to: TxKind::Call(to),
+                input,
+                value: U256::ZERO,
+                blobs: Some(blobs),
+            },
+        )
+        .await
+    }
+
+    /// Simulates, signs, sends and re-sends `tx` until one attempt is mined (see the type's
+    /// docs).
+    async fn land(&self, what: &str, tx: Outgoing) -> L1Result<TransactionReceipt> {
         let client = &self.client;
         let provider = client.provider();
         let from = self.address();
+        let versioned_hashes = tx
+            .blobs
+            .as_ref()
+            .map(|blobs| blobs.versioned_hashes().collect::<Vec<_>>());
+        let mut blob_fee = match &tx.blobs {
+            Some(_) => {
+                let base = client
+                    .rpc("eth_blobBaseFee", provider.get_blob_base_fee())
+                    .await?;
+                // Room for the blob base fee to rise (it moves up to 12.5% a block).
+                base.saturating_mul(2).max(1)
+            }
+            None => 0,
+        };
         let mut request = TransactionRequest::default()
             .with_from(from)
-            .with_input(input.clone())
-            .with_value(value);
-        request.to = Some(to);
+            .with_input(tx.input.clone())
+            .with_value(tx.value);
+        request.to = Some(tx.to);
+        if let Some(hashes) = &versioned_hashes {
+            // So that `blobhash(i)` answers in the simulation as it will on chain.
+            request.blob_versioned_hashes = Some(hashes.clone());
+            request.max_fee_per_blob_gas = Some(blob_fee);
+        }
         let estimate =
             provider.estimate_gas(request).await.map_err(|source| {
                 match revert_reason(&source) {
@@ -229,28 +288,21 @@ impl TxSender {
             .rpc("eth_feeHistory", provider.estimate_eip1559_fees())
             .await?;
         let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
+        // A blob transaction replaces another only with every fee doubled (geth's blob pool).
+        let bump_percent = match tx.blobs {
+            Some(_) => self.fee_bump_percent.max(100),
+            None => self.fee_bump_percent,
+        };
         let mut sent: Vec<B256> = Vec::new();
         loop {
-            let tx = TxEip1559 {
-                chain_id: self.chain_id,
-                nonce,
-                gas_limit,
-                max_fee_per_gas: max_fee.max(tip),
-                max_priority_fee_per_gas: tip,
-                to,
-                value,
-                access_list: Default::default(),
-                input: input.clone(),
-            };
-            let signature = self.signer.sign_hash_sync(&tx.signature_hash())?;
-            let envelope = TxEnvelope::from(tx.into_signed(signature));
+            let envelope = self.sign(&tx, nonce, gas_limit, max_fee.max(tip), tip, blob_fee)?;
             let hash = *envelope.tx_hash();
             match provider
                 .send_raw_transaction(&envelope.encoded_2718())
                 .await
             {
                 Ok(_) => {
-                    debug!(target: "keel::l1", %what, %hash, nonce, max_fee, tip, "sent");
+                    debug!(target: "keel::l1", %what, %hash, nonce, max_fee, tip, blob_fee, "sent");
                     sent.push(hash);
                 }
                 // Ours is already there (an earlier attempt of this very loop), or the L1
@@ -299,11 +351,63 @@ impl TxSender {
                 }
                 tokio::time::sleep(RECEIPT_POLL).await;
             }
-            let bump =
-                |fee: u128| fee.saturating_mul(100 + u128::from(self.fee_bump_percent)) / 100 + 1;
+            let bump = |fee: u128| fee.saturating_mul(100 + u128::from(bump_percent)) / 100 + 1;
             (max_fee, tip) = (bump(max_fee), bump(tip));
-            warn!(target: "keel::l1", %what, nonce, max_fee, tip, timeout = ?self.timeout, "not mined in time; re-sending with higher fees");
+            if tx.blobs.is_some() {
+                blob_fee = bump(blob_fee);
+            }
+            warn!(target: "keel::l1", %what, nonce, max_fee, tip, blob_fee, timeout = ?self.timeout, "not mined in time; re-sending with higher fees");
         }
+    }
+
+    /// One signed attempt of `tx`: EIP-1559, or EIP-4844 with its sidecar when it has blobs.
+    fn sign(
+        &self,
+        tx: &Outgoing,
+        nonce: u64,
+        gas_limit: u64,
+        max_fee_per_gas: u128,
+        max_priority_fee_per_gas: u128,
+        max_fee_per_blob_gas: u128,
+    ) -> L1Result<TxEnvelope> {
+        let Some(sidecar) = &tx.blobs else {
+            let unsigned = TxEip1559 {
+                chain_id: self.chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas,
+                max_priority_fee_per_gas,
+                to: tx.to,
+                value: tx.value,
+                access_list: Default::default(),
+                input: tx.input.clone(),
+            };
+            let signature = self.signer.sign_hash_sync(&unsigned.signature_hash())?;
+            return Ok(unsigned.into_signed(signature).into());
+        };
+        let TxKind::Call(to) = tx.to else {
+            return Err(L1Error::Mismatch(
+                "a blob transaction cannot create a contract".to_owned(),
+            ));
+        };
+        let unsigned = TxEip4844Variant::TxEip4844WithSidecar(TxEip4844WithSidecar {
+            tx: TxEip4844 {
+                chain_id: self.chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas,
+                max_priority_fee_per_gas,
+                to,
+                value: tx.value,
+                access_list: Default::default(),
+                blob_versioned_hashes: sidecar.versioned_hashes().collect(),
+                max_fee_per_blob_gas,
+                input: tx.input.clone(),
+            },
+            sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar.clone()),
+        });
+        let signature = self.signer.sign_hash_sync(&unsigned.signature_hash())?;
+        Ok(TxEnvelope::Eip4844(unsigned.into_signed(signature)))
     }
 
     fn check(&self, what: &str, receipt: TransactionReceipt) -> L1Result<TransactionReceipt> {
@@ -318,6 +422,15 @@ impl TxSender {
         info!(target: "keel::l1", %what, tx = %receipt.transaction_hash, block, gas_used = receipt.gas_used, "mined");
         Ok(receipt)
     }
+}
+
+/// One transaction to land: its call, and the blobs it carries (if any).
+#[derive(Debug, Clone)]
+struct Outgoing {
+    to: TxKind,
+    input: Bytes,
+    value: U256,
+    blobs: Option<BlobTransactionSidecar>,
 }
 
 /// Parses a hex private key; the error never repeats the key.

@@ -9,7 +9,8 @@
 use std::{sync::Arc, time::Duration};
 
 use alloy::{
-    primitives::{Address, Bytes, U256},
+    eips::eip4844::BlobTransactionSidecar,
+    primitives::{Address, B256, Bytes, U256},
     sol_types::SolCall,
 };
 use keel_primitives::{Batch, ProofParts, StoredProof};
@@ -230,16 +231,35 @@ impl Settler {
         let output = &batch.output;
         let call = OnChainProposer::commitBatchCall {
             batchNumber: U256::from(batch.number),
-            lastBlock: U256::from(batch.last_block),
-            newStateRoot: output.post_state_root,
-            lastBlockHash: output.last_block_hash,
-            withdrawalsRoot_: output.withdrawals_root,
-            depositsRollingHash: output.deposits_rolling_hash,
-            depositCount: U256::from(batch.deposits),
+            header: OnChainProposer::BatchHeader {
+                lastBlock: U256::from(batch.last_block),
+                newStateRoot: output.post_state_root,
+                lastBlockHash: output.last_block_hash,
+                withdrawalsRoot: output.withdrawals_root,
+                depositsRollingHash: output.deposits_rolling_hash,
+                depositCount: U256::from(batch.deposits),
+            },
+            blobs: batch
+                .blobs
+                .iter()
+                .map(|blob| OnChainProposer::BlobOpening {
+                    z: blob.binding.z,
+                    y: blob.binding.y,
+                    commitment: Bytes::copy_from_slice(blob.commitment.as_slice()),
+                    proof: Bytes::copy_from_slice(blob.proof.as_slice()),
+                })
+                .collect(),
         };
         let input: Bytes = call.abi_encode().into();
         let what = format!("commitBatch({})", batch.number);
-        let receipt = self.sender.call(&what, self.proposer, input).await?;
+        let receipt = if batch.blobs.is_empty() {
+            self.sender.call(&what, self.proposer, input).await?
+        } else {
+            let sidecar = self.sidecar(batch).await?;
+            self.sender
+                .call_with_blobs(&what, self.proposer, input, sidecar)
+                .await?
+        };
         // The contract rebuilt the commitment from what it stores; it must be the one the
         // node (and so every proof) computes, or no proof of this batch could ever verify.
         let on_l1 = self
@@ -258,8 +278,40 @@ impl Settler {
                 output.commitment()
             )));
         }
-        info!(target: "keel::l1", batch = batch.number, blocks = format!("{}..={}", batch.first_block, batch.last_block), deposits = batch.deposits, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch committed on L1");
+        info!(target: "keel::l1", batch = batch.number, blocks = format!("{}..={}", batch.first_block, batch.last_block), deposits = batch.deposits, blobs = batch.blobs.len(), blob_gas_used = receipt.blob_gas_used, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch committed on L1");
         Ok(())
+    }
+
+    /// The blobs that post `batch`'s stored frame, checked to be the ones its proof is bound
+    /// to. Built off the async workers: a blob's KZG proof takes milliseconds of CPU.
+    async fn sidecar(&self, batch: &Batch) -> L1Result<BlobTransactionSidecar> {
+        let number = batch.number;
+        let bound: Vec<B256> = batch
+            .blobs
+            .iter()
+            .map(|blob| blob.binding.versioned_hash)
+            .collect();
+        let sidecar = blocking(&self.storage, move |storage| {
+            let frame = storage.snapshot()?.batch_frame(number)?;
+            Ok(frame.map(|frame| {
+                keel_da::Frame::parse(&frame).and_then(|frame| crate::blob_sidecar(&frame))
+            }))
+        })
+        .await?;
+        let data_error = |reason: String| L1Error::BatchData {
+            batch: number,
+            reason,
+        };
+        let sidecar = sidecar
+            .ok_or_else(|| data_error("the database holds no frame for it".to_owned()))?
+            .map_err(|error| data_error(error.to_string()))?;
+        let made: Vec<B256> = sidecar.versioned_hashes().collect();
+        if made != bound {
+            return Err(data_error(format!(
+                "its stored frame makes blobs {made:?}, but the batch is bound to {bound:?}"
+            )));
+        }
+        Ok(sidecar)
     }
 }
 

@@ -9,6 +9,7 @@ use keel_l1::{
     DEPLOYMENT_FILE, Deployment, DepositWatcher, L1Client, L1Error, Settler, SettlerConfig,
     TxSender, WatcherConfig,
 };
+use keel_primitives::DataAvailability;
 use keel_storage::Storage;
 use keel_tasks::{Shutdown, TaskExecutor};
 use tracing::{info, warn};
@@ -34,17 +35,19 @@ pub(crate) struct L1Parts {
     storage: Arc<Storage>,
 }
 
-/// Loads the deployment file and checks it settles this L2 (chain id and genesis); a missing
-/// file or one made for another L2 stops start-up with an error saying what to do.
+/// Loads the deployment file and checks it settles this L2 (chain id, genesis and data
+/// availability); a missing file or one made for another L2 stops start-up with an error
+/// saying what to do.
 pub(crate) fn load_deployment(
     l1: &L1Config,
     datadir: &std::path::Path,
     chain_id: u64,
     genesis_hash: B256,
+    data_availability: DataAvailability,
 ) -> eyre::Result<(PathBuf, Deployment)> {
     let path = deployment_path(l1, datadir);
     let deployment = Deployment::load(&path)?;
-    deployment.check_l2(&path, chain_id, genesis_hash)?;
+    deployment.check_l2(&path, chain_id, genesis_hash, data_availability)?;
     Ok((path, deployment))
 }
 
@@ -219,7 +222,12 @@ pub(crate) async fn deploy(
             )
             .await?;
         let same_l2 = existing
-            .check_l2(&path, config.chain.chain_id, genesis.header.hash())
+            .check_l2(
+                &path,
+                config.chain.chain_id,
+                genesis.header.hash(),
+                config.batcher.data_availability,
+            )
             .is_ok();
         if !code.is_empty() && same_l2 && existing.l1_chain_id == client.chain_id().await? {
             println!(
@@ -246,6 +254,7 @@ pub(crate) async fn deploy(
             genesis_hash: genesis.header.hash(),
             genesis_state_root: genesis.header.state_root,
             inclusion_period: l1.deposit_inclusion_period.as_secs(),
+            data_availability: config.batcher.data_availability,
             dev_provers: l1.dev_provers.clone(),
             attesting: l1
                 .attesting_program

@@ -168,6 +168,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             datadir,
             spec.chain_id,
             genesis.header.hash(),
+            config.batcher.data_availability,
         )?),
     };
     let coordinator = match config.prover.listen {
@@ -311,6 +312,7 @@ mod tests {
                 .collect(),
             deployed_at_block: 0,
             deposit_inclusion_period: 1,
+            data_availability: keel_primitives::DataAvailability::Blobs,
         }
     }
 

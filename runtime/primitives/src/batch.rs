@@ -15,6 +15,33 @@ pub const NO_DEPOSITS: B256 = B256::ZERO;
 /// The blobs hash of a batch posted without blobs (validium): no data on L1, nothing bound.
 pub const VALIDIUM: B256 = B256::ZERO;
 
+/// Where a chain's batch data goes; chosen at deployment, never changed after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataAvailability {
+    /// EIP-4844 blobs, bound to every proof: anyone can rebuild the chain from L1.
+    #[default]
+    Blobs,
+    /// No data on L1 (explicitly chosen): only the sequencer holds the blocks.
+    Validium,
+}
+
+impl DataAvailability {
+    /// Its name in configs and deployment files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Blobs => "blobs",
+            Self::Validium => "validium",
+        }
+    }
+}
+
+impl core::fmt::Display for DataAvailability {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What binds one blob to a batch commitment: its versioned hash, the challenge point and the
 /// blob polynomial's value there (see `keel-da`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]

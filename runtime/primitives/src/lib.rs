@@ -32,8 +32,8 @@ pub use alloy_consensus::{
 pub use alloy_primitives::{Address, B256, Bytes, U256};
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, TrieAccount};
 pub use batch::{
-    Batch, BatchOutput, BlobBinding, Lease, NO_DEPOSITS, NO_WITHDRAWALS, PostedBlob, StoredProof,
-    VALIDIUM, blobs_hash,
+    Batch, BatchOutput, BlobBinding, DataAvailability, Lease, NO_DEPOSITS, NO_WITHDRAWALS,
+    PostedBlob, StoredProof, VALIDIUM, blobs_hash,
 };
 pub use block::SealedBlock;
 pub use bridge::{BatchSettlement, L1Deposit, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree};

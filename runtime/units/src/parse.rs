@@ -352,6 +352,11 @@ pub fn path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Er
     string(deserializer).map(PathBuf::from)
 }
 
+/// An optional string: `""` is `None`.
+pub fn opt_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    string(deserializer).map(|s| (!s.is_empty()).then_some(s))
+}
+
 /// An optional path: `""` is `None`.
 pub fn opt_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<PathBuf>, D::Error> {
     string(deserializer).map(|s| (!s.is_empty()).then(|| PathBuf::from(s)))

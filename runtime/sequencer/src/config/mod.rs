@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use alloy_primitives::Address;
 use humantime_serde::re::humantime::format_duration;
+pub use keel_primitives::DataAvailability;
 use keel_units::{Violation, ensure};
 use serde::Deserialize;
 
@@ -107,17 +108,6 @@ pub struct BatcherConfig {
     /// Most blobs one batch fills (default [`DEFAULT_MAX_BLOBS`]; 1 ..= [`MAX_BLOBS`]): a batch
     /// is sealed before its compressed payload would need more.
     pub max_blobs: u8,
-}
-
-/// Where a batch's data goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataAvailability {
-    /// EIP-4844 blobs, bound to the proof: anyone can rebuild the chain from L1.
-    #[default]
-    Blobs,
-    /// No data on L1 (explicitly chosen): only the sequencer holds the blocks.
-    Validium,
 }
 
 impl Default for BatcherConfig {
