@@ -109,25 +109,8 @@ impl Storage {
     pub fn seal_batch(&self, batch: &Batch, input: &[u8], frame: &[u8]) -> StorageResult<()> {
         let txn = self.begin_write()?;
         {
-            let mut batches = txn.open_table(BATCHES)?;
-            let expected = match batches.last()? {
-                Some((_, last)) => {
-                    let last = last.value().decode()?;
-                    (last.number + 1, last.last_block + 1)
-                }
-                None => (1, 1),
-            };
-            if (batch.number, batch.first_block) != expected {
-                return Err(StorageError::NotNextBatch {
-                    number: batch.number,
-                    first_block: batch.first_block,
-                    expected_number: expected.0,
-                    expected_first_block: expected.1,
-                });
-            }
-            batches.insert(batch.number, Encoded::new(batch))?;
+            insert_next_batch(&txn, batch, frame)?;
             txn.open_table(PROVER_INPUTS)?.insert(batch.number, input)?;
-            txn.open_table(BATCH_FRAMES)?.insert(batch.number, frame)?;
             let mut witnesses = txn.open_table(BLOCK_WITNESSES)?;
             for block in batch.first_block..=batch.last_block {
                 witnesses.remove(block)?;
@@ -163,6 +146,34 @@ impl Storage {
         txn.commit()?;
         Ok(())
     }
+}
+
+/// Stores `batch` and its frame, after checking it is the next batch and starts right after
+/// the last one.
+pub(crate) fn insert_next_batch(
+    txn: &WriteTransaction,
+    batch: &Batch,
+    frame: &[u8],
+) -> StorageResult<()> {
+    let mut batches = txn.open_table(BATCHES)?;
+    let expected = match batches.last()? {
+        Some((_, last)) => {
+            let last = last.value().decode()?;
+            (last.number + 1, last.last_block + 1)
+        }
+        None => (1, 1),
+    };
+    if (batch.number, batch.first_block) != expected {
+        return Err(StorageError::NotNextBatch {
+            number: batch.number,
+            first_block: batch.first_block,
+            expected_number: expected.0,
+            expected_first_block: expected.1,
+        });
+    }
+    batches.insert(batch.number, Encoded::new(batch))?;
+    txn.open_table(BATCH_FRAMES)?.insert(batch.number, frame)?;
+    Ok(())
 }
 
 /// Writes the witness block `number` recorded (part of its block write).

@@ -96,6 +96,16 @@ pub enum StorageError {
         /// The id that must come next.
         expected: u64,
     },
+    /// A block cannot be unwound: its change set was pruned (its batch was verified on L1).
+    #[error(
+        "block {block} cannot be unwound: its change set was pruned once its batch was \
+         verified; L1 reorganised deeper than a verified batch, so resync this node from a \
+         fresh --datadir"
+    )]
+    CannotUnwind {
+        /// The block.
+        block: u64,
+    },
     /// Reading historical state through the trie failed.
     #[error("trie read failed: {0}")]
     Trie(#[from] keel_trie::TrieError),

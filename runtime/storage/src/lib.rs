@@ -10,6 +10,10 @@
 //! ([`keel_primitives::StateReader`]) and serves trie nodes ([`keel_trie::NodeReader`]). Because
 //! trie nodes are never pruned, [`HistoricalState`] reads any past block's state through the
 //! trie alone.
+//!
+//! Every block also records what it overwrote in the flat state (its change set), so the chain
+//! can be unwound to an earlier block ([`Storage::unwind_to`]) when L1 reorganises a commit a
+//! follower had applied.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod batches;
@@ -22,15 +26,17 @@ mod settlement;
 mod snapshot;
 mod storage;
 mod tables;
+mod unwind;
 mod value;
 
 pub use batches::BlockWitness;
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
-pub use settlement::L1Progress;
+pub use settlement::{BatchCommit, L1Progress};
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
 pub use tables::SCHEMA_VERSION;
+pub use unwind::{ChangeSet, PriorAccount, PriorSlot};
 pub use value::{Encoded, Rlp, Stored};
 
 #[cfg(test)]

@@ -6,12 +6,30 @@
 //! and `finalized` tags, a withdrawal proof's status) but never cause a duplicate or a skipped
 //! commit.
 
+use alloy_primitives::B256;
+use alloy_rlp::{RlpDecodable, RlpEncodable};
 use keel_primitives::Batch;
 
 use crate::{
     Snapshot, Storage, StorageResult,
-    tables::{META, META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH},
+    batches::insert_next_batch,
+    tables::{BATCH_COMMITS, META, META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH},
+    value::Encoded,
 };
+
+/// Where L1 took a batch's commit: a follower checks the block is still L1's before trusting
+/// what it applied from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BatchCommit {
+    /// The batch.
+    pub batch: u64,
+    /// The L1 block of the commit transaction.
+    pub l1_block: u64,
+    /// That block's hash.
+    pub l1_block_hash: B256,
+    /// The commit transaction.
+    pub l1_tx: B256,
+}
 
 /// The batches L1 has committed and verified.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,7 +54,38 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Records a batch a follower rebuilt from L1 and checked against its commitment: the
+    /// batch, its frame and where L1 took its commit, in one write transaction (its blocks are
+    /// already stored). Batches are recorded in order, each right after the previous one.
+    pub fn record_followed_batch(
+        &self,
+        batch: &Batch,
+        frame: &[u8],
+        commit: &BatchCommit,
+    ) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        {
+            insert_next_batch(&txn, batch, frame)?;
+            txn.open_table(BATCH_COMMITS)?
+                .insert(batch.number, Encoded::new(commit))?;
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_L1_COMMITTED_BATCH, batch.number)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
 impl Snapshot {
+    /// Where L1 took batch `number`'s commit, for a batch a follower recorded.
+    pub fn batch_commit(&self, number: u64) -> StorageResult<Option<BatchCommit>> {
+        self.batch_commits
+            .get(number)?
+            .map(|v| v.value().decode())
+            .transpose()
+    }
+
     /// What the settler last read from L1; `None` on a node that has never settled (no
     /// `[l1]`, or L1 not reached yet).
     pub fn l1_progress(&self) -> StorageResult<Option<L1Progress>> {

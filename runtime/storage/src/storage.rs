@@ -10,7 +10,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use tracing::debug;
 
 use crate::{
-    Snapshot, StorageError, StorageResult,
+    ChangeSet, Snapshot, StorageError, StorageResult,
     batches::{BlockWitness, write_block_witness},
     codec::StoredBody,
     deposits::include_deposits,
@@ -134,7 +134,7 @@ impl Storage {
             )?;
             txn.open_table(RECEIPTS)?
                 .insert(0, Encoded::new(&Vec::<KeelReceipt>::new()))?;
-            write_trie(&txn, genesis.state)?;
+            write_trie(&txn, genesis.state, None)?;
             write_codes(&txn, genesis.codes)?;
             let mut storage = txn.open_table(STORAGE)?;
             for (address, slot, value) in genesis.storage {
@@ -182,9 +182,12 @@ impl Storage {
             for (hash, index) in hashes {
                 lookup.insert(hash.0, (number, index))?;
             }
-            write_trie(&txn, write.state)?;
+            let mut changeset = ChangeSet::default();
+            write_trie(&txn, write.state, Some(&mut changeset))?;
             write_codes(&txn, write.codes)?;
-            write_storage(&txn, write.changes)?;
+            write_storage(&txn, write.changes, &mut changeset)?;
+            txn.open_table(BLOCK_CHANGESETS)?
+                .insert(number, Encoded::new(&changeset))?;
             write_block_plugins(&txn, number, write.plugins, write.activated)?;
             include_deposits(&txn, &write.block.transactions)?;
             if let Some(witness) = write.witness {
@@ -225,6 +228,8 @@ fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(BATCHES)?;
     txn.open_table(PROVER_INPUTS)?;
     txn.open_table(BATCH_FRAMES)?;
+    txn.open_table(BATCH_COMMITS)?;
+    txn.open_table(BLOCK_CHANGESETS)?;
     txn.open_table(LEASES)?;
     txn.open_table(PROOFS)?;
     txn.open_table(L1_DEPOSITS)?;
@@ -250,7 +255,12 @@ fn write_header(txn: &WriteTransaction, header: &Sealed<Header>) -> StorageResul
     Ok(())
 }
 
-fn write_trie(txn: &WriteTransaction, state: &StateRootUpdate) -> StorageResult<()> {
+/// Writes the trie nodes and accounts of `state`; the accounts it replaces go to `changeset`.
+fn write_trie(
+    txn: &WriteTransaction,
+    state: &StateRootUpdate,
+    mut changeset: Option<&mut ChangeSet>,
+) -> StorageResult<()> {
     let mut nodes = txn.open_table(TRIE_NODES)?;
     // Hash order turns random B-tree inserts into one left-to-right pass over the leaves,
     // which is what makes a block's commit cheap; duplicates (a node re-created) go once.
@@ -262,13 +272,12 @@ fn write_trie(txn: &WriteTransaction, state: &StateRootUpdate) -> StorageResult<
     }
     let mut accounts = txn.open_table(ACCOUNTS)?;
     for (address, account) in &state.accounts {
-        match account {
-            Some(account) => {
-                accounts.insert(address.0.0, Encoded::new(account))?;
-            }
-            None => {
-                accounts.remove(address.0.0)?;
-            }
+        let prior = match account {
+            Some(account) => accounts.insert(address.0.0, Encoded::new(account))?,
+            None => accounts.remove(address.0.0)?,
+        };
+        if let Some(changeset) = changeset.as_deref_mut() {
+            changeset.account(address.0.0, prior.map(|v| v.value().decode()).transpose()?);
         }
     }
     Ok(())
@@ -282,26 +291,33 @@ fn write_codes(txn: &WriteTransaction, codes: &[(B256, Bytes)]) -> StorageResult
     Ok(())
 }
 
-fn write_storage(txn: &WriteTransaction, changes: &[AccountChange]) -> StorageResult<()> {
+/// Writes the storage slots of `changes`; the values they replace go to `changeset`.
+fn write_storage(
+    txn: &WriteTransaction,
+    changes: &[AccountChange],
+    changeset: &mut ChangeSet,
+) -> StorageResult<()> {
     let mut table = txn.open_table(STORAGE)?;
     for change in changes {
         let address = change.address.0.0;
         if change.storage_wiped || change.info.is_none() {
-            let stale: Vec<[u8; 32]> = table
+            let stale: Vec<([u8; 32], [u8; 32])> = table
                 .range((address, [0u8; 32])..=(address, [0xffu8; 32]))?
-                .map(|entry| entry.map(|(key, _)| key.value().1))
+                .map(|entry| entry.map(|(key, value)| (key.value().1, value.value())))
                 .collect::<Result<_, _>>()?;
-            for slot in stale {
+            for (slot, value) in stale {
                 table.remove((address, slot))?;
+                changeset.slot(address, slot, Some(value));
             }
         }
         for (slot, value) in &change.storage {
             let key = (address, slot.to_be_bytes::<32>());
-            if value.is_zero() {
-                table.remove(key)?;
+            let prior = if value.is_zero() {
+                table.remove(key)?
             } else {
-                table.insert(key, value.to_be_bytes::<32>())?;
-            }
+                table.insert(key, value.to_be_bytes::<32>())?
+            };
+            changeset.slot(address, key.1, prior.map(|v| v.value()));
         }
     }
     Ok(())

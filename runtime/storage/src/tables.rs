@@ -12,7 +12,7 @@ use keel_primitives::{Batch, KeelReceipt, L1Deposit, Lease, StoredProof, TrieAcc
 use redb::TableDefinition;
 
 use crate::{
-    BlockWitness,
+    BatchCommit, BlockWitness, ChangeSet,
     codec::StoredBody,
     plugins::{StoredActivation, StoredBlockPlugin},
     value::Rlp,
@@ -22,7 +22,9 @@ use crate::{
 /// database of another version is refused at open with an error saying so.
 ///
 /// - 1: values as untyped bytes, the genesis hash in `meta` (before typed tables).
-/// - 2: typed values ([`Rlp<T>`]), counters in `meta` as `u64`.
+/// - 2: typed values ([`Rlp<T>`]), counters in `meta` as `u64`. Later additions of tables
+///   (batch frames, batch commits, block change sets) are created at open and read as empty in
+///   an older database, so they keep the version.
 pub const SCHEMA_VERSION: u64 = 2;
 
 /// Canonical block number → block hash.
@@ -71,6 +73,13 @@ pub(crate) const BATCHES: TableDefinition<'_, u64, Rlp<Batch>> = TableDefinition
 /// Batch number → the batch's payload frame (`keel_da::Frame`): what its blobs carry.
 pub(crate) const BATCH_FRAMES: TableDefinition<'_, u64, &[u8]> =
     TableDefinition::new("batch_frames");
+/// Batch number → RLP record of where L1 took the batch's commit (a follower's reorg check).
+pub(crate) const BATCH_COMMITS: TableDefinition<'_, u64, Rlp<BatchCommit>> =
+    TableDefinition::new("batch_commits");
+/// Block number → RLP change set: what the block overwrote in the flat state, to unwind it.
+/// Pruned once the block can no longer be reorganised away.
+pub(crate) const BLOCK_CHANGESETS: TableDefinition<'_, u64, Rlp<ChangeSet>> =
+    TableDefinition::new("block_changesets");
 /// Batch number → the batch's encoded prover input.
 pub(crate) const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> =
     TableDefinition::new("prover_inputs");

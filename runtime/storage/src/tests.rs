@@ -512,3 +512,126 @@ fn a_database_of_another_format_is_refused_naming_it() {
         "{error}"
     );
 }
+
+/// A state change of `address` (repeat byte): its balance and storage writes; `None`: destroyed.
+fn change(address: u8, balance: Option<u64>, storage: &[(u64, u64)]) -> keel_trie::AccountChange {
+    keel_trie::AccountChange {
+        address: Address::repeat_byte(address),
+        info: balance.map(|balance| keel_trie::AccountInfo {
+            nonce: 1,
+            balance: U256::from(balance),
+            code_hash: KECCAK_EMPTY,
+        }),
+        storage_wiped: false,
+        storage: storage
+            .iter()
+            .map(|(slot, value)| (U256::from(*slot), U256::from(*value)))
+            .collect(),
+    }
+}
+
+/// Builds and commits a block on `parent` making `changes`.
+fn commit_changes(
+    storage: &Storage,
+    parent: &alloy_consensus::Sealed<Header>,
+    changes: &[keel_trie::AccountChange],
+) -> alloy_consensus::Sealed<Header> {
+    let update = {
+        let snapshot = storage.snapshot().unwrap();
+        keel_trie::apply_state_changes(&snapshot, parent.state_root, changes).unwrap()
+    };
+    let block = SealedBlock {
+        header: Header {
+            number: parent.number + 1,
+            parent_hash: parent.hash(),
+            state_root: update.root,
+            ..Default::default()
+        }
+        .seal_slow(),
+        transactions: vec![],
+        senders: vec![],
+    };
+    storage
+        .commit_block(BlockWrite {
+            block: &block,
+            receipts: &[],
+            changes,
+            state: &update,
+            codes: &[],
+            plugins: &[],
+            activated: &[],
+            witness: None,
+        })
+        .unwrap();
+    block.header
+}
+
+#[test]
+fn unwinding_puts_back_the_state_and_chain_of_the_kept_head() {
+    let (_dir, storage, genesis, _) = chain_at_genesis();
+    let dump = || storage.snapshot().unwrap().dump_state().unwrap();
+    let blocks: [Vec<keel_trie::AccountChange>; 2] = [
+        vec![
+            change(1, Some(9), &[]),
+            change(2, Some(1), &[(1, 7), (2, 8)]),
+        ],
+        vec![
+            change(1, None, &[]),
+            change(2, Some(2), &[(1, 3), (2, 0), (4, 4)]),
+        ],
+    ];
+    let mut states = vec![dump()];
+    let mut headers = vec![genesis.clone()];
+    for changes in &blocks {
+        let header = commit_changes(&storage, headers.last().unwrap(), changes);
+        headers.push(header);
+        states.push(dump());
+    }
+    assert_ne!(states[1], states[2]);
+    storage
+        .seal_batch(&batch(1, 1, 1), b"in", b"frame")
+        .unwrap();
+    storage
+        .seal_batch(&batch(2, 2, 2), b"in", b"frame")
+        .unwrap();
+    storage
+        .set_l1_progress(crate::L1Progress {
+            committed: 2,
+            verified: 2,
+        })
+        .unwrap();
+
+    assert_eq!(storage.unwind_to(1).unwrap(), 1);
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.head().unwrap().hash(), headers[1].hash());
+    assert_eq!(snapshot.dump_state().unwrap(), states[1]);
+    assert_eq!(snapshot.canonical_hash(2).unwrap(), None);
+    assert_eq!(snapshot.block_number(&headers[2].hash()).unwrap(), None);
+    assert!(snapshot.batch(2).unwrap().is_none() && snapshot.batch_frame(2).unwrap().is_none());
+    assert!(snapshot.batch(1).unwrap().is_some());
+    let progress = snapshot.l1_progress().unwrap().unwrap();
+    assert_eq!((progress.committed, progress.verified), (1, 1));
+    drop(snapshot);
+
+    // The same block applies again on the restored state, to the same root.
+    let again = commit_changes(&storage, &headers[1], &blocks[1]);
+    assert_eq!(again.hash(), headers[2].hash());
+    assert_eq!(dump(), states[2]);
+    assert_eq!(storage.unwind_to(0).unwrap(), 2);
+    assert_eq!(dump(), states[0]);
+    assert_eq!(storage.unwind_to(5).unwrap(), 0, "nothing above the head");
+
+    // A pruned change set stops the unwind before it changes anything.
+    let one = commit_changes(&storage, &genesis, &blocks[0]);
+    commit_changes(&storage, &one, &blocks[1]);
+    storage.prune_changesets_to(1).unwrap();
+    let err = storage.unwind_to(0).unwrap_err();
+    assert!(
+        matches!(err, StorageError::CannotUnwind { block: 1 }),
+        "{err}"
+    );
+    assert_eq!(storage.snapshot().unwrap().head_number().unwrap(), 2);
+    assert_eq!(dump(), states[2]);
+    assert_eq!(storage.unwind_to(1).unwrap(), 1);
+    assert_eq!(dump(), states[1]);
+}

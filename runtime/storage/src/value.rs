@@ -134,6 +134,8 @@ stored! {
     keel_primitives::StoredProof => "keel::StoredProof/v1",
     crate::BlockWitness => "keel::BlockWitness/v1",
     crate::codec::StoredBody => "keel::Body/v1",
+    crate::ChangeSet => "keel::ChangeSet/v1",
+    crate::BatchCommit => "keel::BatchCommit/v1",
     crate::plugins::StoredActivation => "keel::PluginActivation/v1",
     Vec<crate::plugins::StoredBlockPlugin> => "keel::BlockPlugins/v1",
 }

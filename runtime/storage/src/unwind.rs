@@ -1,0 +1,218 @@
+//! Taking blocks back off the chain: what each block overwrote in the flat state (its change
+//! set, written with the block), and [`Storage::unwind_to`], which puts the state of an earlier
+//! block back.
+//!
+//! A follower needs it when L1 reorganises a commit it already applied, or when it restarts
+//! with half a batch applied. Trie nodes are never pruned, so only the flat tables (accounts,
+//! storage) and the chain tables need restoring: the state root of the kept head still points
+//! at a complete trie.
+//!
+//! ```text
+//!  commit_block(n) ─ block_changesets[n] = the accounts and slots n overwrote, as they were
+//!  unwind_to(k)    ─ for n = head ..= k+1: restore n's change set (newest first), drop block n
+//!                    and every batch that reaches past k
+//!  prune_changesets_to(k) ─ change sets of blocks ≤ k go (k can then never be unwound)
+//! ```
+
+use alloy_primitives::{Address, B256};
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+use keel_primitives::{KeelTx, TrieAccount};
+use redb::{ReadableTable, WriteTransaction};
+use tracing::info;
+
+use crate::{Storage, StorageError, StorageResult, tables::*, value::Encoded};
+
+/// What one block overwrote in the flat state, in the order it wrote: applied newest first,
+/// it restores the state before the block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct ChangeSet {
+    /// Accounts as they were.
+    pub accounts: Vec<PriorAccount>,
+    /// Storage slots as they were.
+    pub slots: Vec<PriorSlot>,
+}
+
+/// An account before a block wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct PriorAccount {
+    /// The address.
+    pub address: Address,
+    /// Whether it existed.
+    pub existed: bool,
+    /// Its value, if it existed (default otherwise).
+    pub account: TrieAccount,
+}
+
+/// A storage slot before a block wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct PriorSlot {
+    /// The account.
+    pub address: Address,
+    /// The slot.
+    pub slot: B256,
+    /// Its value (zero: absent).
+    pub value: B256,
+}
+
+impl ChangeSet {
+    pub(crate) fn account(&mut self, address: [u8; 20], prior: Option<TrieAccount>) {
+        self.accounts.push(PriorAccount {
+            address: Address::from(address),
+            existed: prior.is_some(),
+            account: prior.unwrap_or_default(),
+        });
+    }
+
+    pub(crate) fn slot(&mut self, address: [u8; 20], slot: [u8; 32], prior: Option<[u8; 32]>) {
+        self.slots.push(PriorSlot {
+            address: Address::from(address),
+            slot: B256::from(slot),
+            value: B256::from(prior.unwrap_or_default()),
+        });
+    }
+}
+
+impl Storage {
+    /// Takes every block above `target` off the chain in one write transaction: the flat state
+    /// becomes block `target`'s again, the blocks, receipts and transaction index entries above
+    /// it go, and so does every batch that reaches past it (with its frame, L1 commit record,
+    /// prover input, lease and proof). Returns how many blocks went. A block whose change set
+    /// was pruned cannot be unwound: [`StorageError::CannotUnwind`].
+    pub fn unwind_to(&self, target: u64) -> StorageResult<u64> {
+        let txn = self.begin_write()?;
+        let head = {
+            let meta = txn.open_table(META)?;
+            let head = meta.get(META_HEAD)?.map(|v| v.value());
+            head.ok_or_else(|| StorageError::Corrupt {
+                table: "meta",
+                reason: "no head block".to_owned(),
+            })?
+        };
+        if target >= head {
+            return Ok(0);
+        }
+        for number in (target + 1..=head).rev() {
+            unwind_block(&txn, number)?;
+        }
+        drop_batches_after(&txn, target)?;
+        {
+            let mut history = txn.open_table(PLUGIN_HISTORY)?;
+            let later: Vec<(u8, u64)> = history
+                .iter()?
+                .filter_map(|entry| entry.ok().map(|(key, _)| key.value()))
+                .filter(|(_, first_block)| *first_block > target)
+                .collect();
+            for key in later {
+                history.remove(key)?;
+            }
+        }
+        txn.open_table(META)?.insert(META_HEAD, target)?;
+        txn.commit()?;
+        info!(target: "keel::storage", from = head, to = target, "unwound");
+        Ok(head - target)
+    }
+
+    /// Drops the change sets of blocks up to `last`: they can no longer be unwound. Called once
+    /// those blocks can no longer be reorganised away (their batch verified on L1).
+    pub fn prune_changesets_to(&self, last: u64) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        {
+            let mut changesets = txn.open_table(BLOCK_CHANGESETS)?;
+            changesets.retain_in(..=last, |_, _| false)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+fn unwind_block(txn: &WriteTransaction, number: u64) -> StorageResult<()> {
+    let changeset = txn
+        .open_table(BLOCK_CHANGESETS)?
+        .remove(number)?
+        .map(|v| v.value().decode())
+        .transpose()?
+        .ok_or(StorageError::CannotUnwind { block: number })?;
+    {
+        let mut storage = txn.open_table(STORAGE)?;
+        for prior in changeset.slots.iter().rev() {
+            let key = (prior.address.0.0, prior.slot.0);
+            if prior.value.is_zero() {
+                storage.remove(key)?;
+            } else {
+                storage.insert(key, prior.value.0)?;
+            }
+        }
+    }
+    {
+        let mut accounts = txn.open_table(ACCOUNTS)?;
+        for prior in changeset.accounts.iter().rev() {
+            if prior.existed {
+                accounts.insert(prior.address.0.0, Encoded::new(&prior.account))?;
+            } else {
+                accounts.remove(prior.address.0.0)?;
+            }
+        }
+    }
+    if let Some(hash) = txn.open_table(CANONICAL)?.remove(number)? {
+        txn.open_table(BLOCK_NUMBERS)?.remove(hash.value())?;
+    }
+    txn.open_table(HEADERS)?.remove(number)?;
+    let body = txn
+        .open_table(BODIES)?
+        .remove(number)?
+        .map(|v| v.value().decode())
+        .transpose()?;
+    if let Some(body) = body {
+        let mut lookup = txn.open_table(TX_LOOKUP)?;
+        for tx in &body.transactions {
+            lookup.remove(tx.hash().0)?;
+        }
+        let deposits = body
+            .transactions
+            .iter()
+            .filter(|tx| KeelTx::as_deposit(tx).is_some())
+            .count() as u64;
+        if deposits > 0 {
+            let mut meta = txn.open_table(META)?;
+            let next = meta.get(META_NEXT_L2_DEPOSIT)?.map_or(0, |v| v.value());
+            meta.insert(META_NEXT_L2_DEPOSIT, next.saturating_sub(deposits))?;
+        }
+    }
+    txn.open_table(RECEIPTS)?.remove(number)?;
+    txn.open_table(BLOCK_PLUGINS)?.remove(number)?;
+    txn.open_table(BLOCK_WITNESSES)?.remove(number)?;
+    Ok(())
+}
+
+/// Drops every batch whose last block is above `target`, and caps the recorded L1 progress at
+/// the last batch kept.
+fn drop_batches_after(txn: &WriteTransaction, target: u64) -> StorageResult<()> {
+    let mut batches = txn.open_table(BATCHES)?;
+    let mut dropped = Vec::new();
+    let mut kept = 0;
+    for entry in batches.iter()?.rev() {
+        let (number, batch) = entry?;
+        let batch = batch.value().decode()?;
+        if batch.last_block <= target {
+            kept = number.value();
+            break;
+        }
+        dropped.push(number.value());
+    }
+    for number in dropped {
+        batches.remove(number)?;
+        txn.open_table(BATCH_FRAMES)?.remove(number)?;
+        txn.open_table(BATCH_COMMITS)?.remove(number)?;
+        txn.open_table(PROVER_INPUTS)?.remove(number)?;
+        txn.open_table(LEASES)?.remove(number)?;
+        txn.open_table(PROOFS)?.remove(number)?;
+    }
+    let mut meta = txn.open_table(META)?;
+    for key in [META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH] {
+        let value = meta.get(key)?.map(|v| v.value());
+        if value.is_some_and(|value| value > kept) {
+            meta.insert(key, kept)?;
+        }
+    }
+    Ok(())
+}
