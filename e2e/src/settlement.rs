@@ -101,6 +101,33 @@ pub fn settling_node(
         .env("KEEL_BATCHER__SELF_CHECK", "true")
 }
 
+/// `configs/follower.toml` of this repository.
+pub fn follower_config_path() -> std::path::PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/follower.toml");
+    path.canonicalize().unwrap_or(path)
+}
+
+/// Node options for a follower (`configs/follower.toml`) of the contracts in `deployment` on
+/// `anvil`, blobs from anvil's beacon API, quick polling, transactions forwarded to
+/// `sequencer` (a JSON-RPC URL).
+pub fn following_node(
+    anvil: &Anvil,
+    datadir: &Path,
+    deployment: &Path,
+    sequencer: &str,
+) -> KeelNodeOptions {
+    KeelNodeOptions::new()
+        .config(follower_config_path())
+        .datadir(datadir)
+        .env("KEEL_L1__ENABLED", "true")
+        .env("KEEL_L1__RPC_URL", anvil.rpc_url())
+        .env("KEEL_L1__BEACON_URL", anvil.rpc_url())
+        .env("KEEL_L1__DEPLOYMENT", deployment.as_os_str())
+        .env("KEEL_L1__CONFIRMATIONS", "1")
+        .env("KEEL_L1__POLL_INTERVAL", "200ms")
+        .env("KEEL_FOLLOWER__SEQUENCER_URL", sequencer)
+}
+
 /// A provider on `anvil` that signs with `key`.
 pub fn l1_wallet(anvil: &Anvil, key: &str) -> eyre::Result<DynProvider> {
     let signer: PrivateKeySigner = key.parse()?;

@@ -5,6 +5,7 @@
 
 mod contracts;
 mod crash;
+mod follower;
 mod openvm;
 mod openvm_settlement;
 mod plugin_swap;

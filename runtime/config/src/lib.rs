@@ -61,6 +61,7 @@ pub use error::{ConfigError, Location};
 pub use keel_coordinator::{
     DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig,
 };
+pub use keel_follower::FollowerConfig;
 pub use keel_l1::{
     DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_FEE_BUMP_PERCENT, DEFAULT_L1_CONFIRMATIONS,
     DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT, DEFAULT_MAX_DEPOSITS_PER_BLOCK,

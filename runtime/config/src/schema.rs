@@ -6,8 +6,8 @@ use std::{net::SocketAddr, path::PathBuf};
 use serde::Deserialize;
 
 use crate::{
-    AdminConfig, BatcherConfig, FeeConfig, GenesisConfig, L1Config, MempoolConfig, PluginsConfig,
-    ProverConfig, RpcConfig, SequencerConfig,
+    AdminConfig, BatcherConfig, FeeConfig, FollowerConfig, GenesisConfig, L1Config, MempoolConfig,
+    PluginsConfig, ProverConfig, RpcConfig, SequencerConfig,
 };
 
 // ---- [node] ---------------------------------------------------------------------------------
@@ -61,6 +61,10 @@ pub struct Config {
     /// `[l1]`: settlement on an Ethereum L1 (absent: the node runs without one).
     #[serde(default)]
     pub l1: Option<L1Config>,
+    /// `[follower]`: run as a follower, rebuilding the chain from `[l1]` (absent: the node
+    /// sequences).
+    #[serde(default)]
+    pub follower: Option<FollowerConfig>,
 }
 
 impl Config {
@@ -88,6 +92,7 @@ impl Config {
             batcher: BatcherConfig::default(),
             prover: ProverConfig::default(),
             l1: None,
+            follower: None,
         }
     }
 }

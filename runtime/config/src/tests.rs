@@ -62,7 +62,7 @@ fn every_shipped_config_parses_and_validates() {
         }
     }
     seen.sort();
-    assert_eq!(seen, ["devnet.toml", "example.toml"]);
+    assert_eq!(seen, ["devnet.toml", "example.toml", "follower.toml"]);
 }
 
 /// The devnet accounts and their keys: anvil's and hardhat's (`test … junk` mnemonic).
@@ -141,6 +141,69 @@ fn devnet_is_the_documented_devnet() {
             .unwrap();
         assert!(line.starts_with('#') && line.contains(key), "{line}");
     }
+}
+
+#[test]
+fn the_follower_follows_the_devnet() {
+    let load = |name| {
+        let (path, text) = shipped(name);
+        Config::from_toml_str(&text, &path, Vec::<(String, String)>::new()).unwrap()
+    };
+    let (devnet, follower) = (load("devnet.toml"), load("follower.toml"));
+    // The same chain from the same block 0, with the same rules.
+    assert_eq!(follower.chain, devnet.chain);
+    assert_eq!(follower.genesis, devnet.genesis);
+    assert_eq!(follower.fees, devnet.fees);
+    assert_eq!(
+        follower.batcher.data_availability,
+        devnet.batcher.data_availability
+    );
+    let role = follower.follower.as_ref().unwrap();
+    assert_eq!(
+        role.sequencer_url.as_deref(),
+        Some(format!("http://{}", devnet.rpc.listen).as_str())
+    );
+    let l1 = follower.l1.as_ref().unwrap();
+    assert_eq!(l1.rpc_url, devnet.l1.as_ref().unwrap().rpc_url);
+    assert!(l1.sequencer_key.is_empty(), "a follower holds no key");
+    assert_eq!(l1.beacon_block_id, keel_l1::BeaconBlockId::Number);
+    assert_ne!(follower.rpc.listen, devnet.rpc.listen);
+    assert_ne!(follower.node.datadir, devnet.node.datadir);
+}
+
+#[test]
+fn a_follower_needs_l1_and_its_blobs_and_a_sequencer_needs_its_key() {
+    let parse = |toml: &str| {
+        Config::from_toml_str(
+            &format!("[chain]\nchain_id = 7\n{toml}"),
+            Path::new("t.toml"),
+            Vec::<(String, String)>::new(),
+        )
+    };
+    let err = parse("[follower]\n").unwrap_err().to_string();
+    assert!(
+        err.contains("`l1`") && err.contains("rebuilds the chain from L1"),
+        "{err}"
+    );
+    let err = parse("[follower]\n[l1]\nrpc_url = \"http://x:1\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("l1.beacon_url") && err.contains("required by a follower"),
+        "{err}"
+    );
+    parse("[follower]\n[l1]\nrpc_url = \"http://x:1\"\nbeacon_url = \"http://x:2\"\n").unwrap();
+    let err = parse("[l1]\nrpc_url = \"http://x:1\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("l1.sequencer_key") && err.contains("[follower]"),
+        "{err}"
+    );
+    let err = parse("[follower]\nsequencer_url = \"x:1\"\n[l1]\nrpc_url = \"http://x:1\"\nbeacon_url = \"http://x:2\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("follower.sequencer_url"), "{err}");
 }
 
 #[test]

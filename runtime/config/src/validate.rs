@@ -39,6 +39,7 @@ impl Config {
             batcher,
             prover,
             l1,
+            follower,
         } = self;
 
         ensure(chain.chain_id > 0, "chain.chain_id", || {
@@ -92,6 +93,30 @@ impl Config {
         )?;
         if let Some(l1) = l1 {
             l1.validate().map_err(|v| v.in_section("l1"))?;
+        }
+        match (follower, self.settlement()) {
+            (Some(follower), l1) => {
+                follower.validate().map_err(|v| v.in_section("follower"))?;
+                let Some(l1) = l1 else {
+                    return Err(Violation::new(
+                        "l1",
+                        "a follower rebuilds the chain from L1: add an enabled [l1] section with \
+                         rpc_url, beacon_url and the deployment file",
+                    ));
+                };
+                ensure(l1.beacon_url.is_some(), "l1.beacon_url", || {
+                    "is required by a follower: the beacon node API that serves L1's blobs \
+                         (anvil serves it on its RPC port, with l1.beacon_block_id = \"number\")"
+                        .into()
+                })?;
+            }
+            (None, Some(l1)) => ensure(!l1.sequencer_key.is_empty(), "l1.sequencer_key", || {
+                "is required by a sequencing node (it commits batches and sends proofs): \
+                 \"0x\" and 64 hex digits, best set with KEEL_L1__SEQUENCER_KEY; a node that \
+                 only follows L1 has a [follower] section instead"
+                    .into()
+            })?,
+            (None, None) => {}
         }
         sequencer
             .validate()

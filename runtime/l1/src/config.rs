@@ -52,8 +52,9 @@ pub struct L1Config {
     #[serde(default, deserialize_with = "keel_units::opt_path")]
     pub deployment: Option<PathBuf>,
     /// The sequencer's L1 private key (hex): it deploys, commits batches and sends proofs
-    /// (required). Prefer `KEEL_L1__SEQUENCER_KEY` in the environment to writing it here.
-    #[serde(deserialize_with = "keel_units::string")]
+    /// (required by `keel deploy` and a sequencing node; a follower needs none). Prefer
+    /// `KEEL_L1__SEQUENCER_KEY` in the environment to writing it here.
+    #[serde(default, deserialize_with = "keel_units::string")]
     pub sequencer_key: String,
     /// L1 blocks a deposit needs (its own included) before it is credited on L2 (default
     /// [`DEFAULT_L1_CONFIRMATIONS`]; at least 1).
@@ -164,7 +165,7 @@ impl L1Config {
             || format!("must be an http:// or https:// URL, got {:?}", self.rpc_url),
         )?;
         ensure(
-            self.sequencer_key.trim().parse::<B256>().is_ok(),
+            self.sequencer_key.is_empty() || self.sequencer_key.trim().parse::<B256>().is_ok(),
             "sequencer_key",
             || {
                 "must be a private key: \"0x\" and 64 hex digits (set it with \

@@ -5,11 +5,12 @@ use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 use alloy_primitives::B256;
 use eyre::WrapErr;
 use keel_config::L1Config;
+use keel_follower::{Follower, FollowerSettings};
 use keel_l1::{
-    DEPLOYMENT_FILE, Deployment, DepositWatcher, L1Client, L1Error, Settler, SettlerConfig,
-    TxSender, WatcherConfig,
+    BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, L1Client, L1Error, Settler,
+    SettlerConfig, TxSender, WatcherConfig,
 };
-use keel_primitives::DataAvailability;
+use keel_primitives::{ChainSpec, DataAvailability};
 use keel_storage::Storage;
 use keel_tasks::{Shutdown, TaskExecutor};
 use tracing::{info, warn};
@@ -138,6 +139,73 @@ impl L1Parts {
             Settler::new(sender, &deployment, storage, SettlerConfig::from(&*l1))
             .run(shutdown.signalled())
             .await
+        });
+    }
+}
+
+/// The follower, checked and ready to spawn.
+#[derive(Debug)]
+pub(crate) struct FollowerPart {
+    l1: L1Config,
+    client: L1Client,
+    path: PathBuf,
+    deployment: Deployment,
+    follower: Follower,
+}
+
+/// Prepares the follower of `deployment`'s commits (a validium deployment is refused: there
+/// is nothing on L1 to follow).
+pub(crate) fn prepare_follower(
+    l1: &L1Config,
+    path: PathBuf,
+    deployment: Deployment,
+    storage: Arc<Storage>,
+    spec: ChainSpec,
+) -> eyre::Result<FollowerPart> {
+    let client = L1Client::new(&l1.rpc_url)?;
+    let beacon = l1
+        .beacon_url
+        .as_deref()
+        .ok_or_else(|| eyre::eyre!("l1.beacon_url is required by a follower"))?;
+    let blobs = BlobSource::new(beacon, l1.beacon_block_id);
+    let follower = Follower::new(
+        client.clone(),
+        blobs,
+        &deployment,
+        storage,
+        spec,
+        FollowerSettings::from(l1),
+    )
+    .wrap_err_with(|| format!("deployment {}", path.display()))?;
+    info!(target: "keel::follower", url = %l1.rpc_url, beacon = %beacon, proposer = %deployment.on_chain_proposer, deployment = %path.display(), "following L1");
+    Ok(FollowerPart {
+        l1: l1.clone(),
+        client,
+        path,
+        deployment,
+        follower,
+    })
+}
+
+impl FollowerPart {
+    /// Spawns the follower as a critical task; it first waits for the L1 node to answer on
+    /// the deployment's chain.
+    pub(crate) fn spawn(self, executor: &TaskExecutor) {
+        let Self {
+            l1,
+            client,
+            path,
+            deployment,
+            follower,
+        } = self;
+        executor.spawn_critical(crate::parts::FOLLOWER, move |shutdown| async move {
+            let ready = until_ready(&l1, &shutdown, || {
+                on_deployment_chain(&client, &path, &deployment)
+            });
+            if ready.await?.is_none() {
+                return Ok(());
+            }
+            follower.run(shutdown.signalled()).await
         });
     }
 }

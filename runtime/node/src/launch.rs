@@ -102,7 +102,8 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         }
     };
 
-    let api = Arc::new(EthApi::new(
+    let following = config.follower.as_ref();
+    let api = EthApi::new(
         storage.clone(),
         pool.clone(),
         rules.clone(),
@@ -114,7 +115,18 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             max_logs_range: keel_rpc::DEFAULT_MAX_LOGS_RANGE,
             max_logs: keel_rpc::DEFAULT_MAX_LOGS,
         },
-    ));
+    );
+    // A follower takes no transactions: it forwards them to the sequencer, or refuses.
+    let api = Arc::new(match following {
+        None => api,
+        Some(follower) => api.with_transaction_sink(match &follower.sequencer_url {
+            Some(url) => Arc::new(keel_follower::ForwardToSequencer::new(
+                url,
+                tokio::runtime::Handle::current(),
+            )),
+            None => Arc::new(keel_follower::RefuseTransactions),
+        }),
+    });
     let rpc = RpcServer::bind(api, RpcServerConfig::public(&config.rpc))
         .await
         .wrap_err_with(|| {
@@ -124,25 +136,28 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             )
         })?;
 
-    let proposer = Proposer::new(
-        spec,
-        ProposerConfig {
-            block_time: config.sequencer.block_time,
-            coinbase: config.sequencer.coinbase,
-            gas_limit: config.genesis.gas_limit,
-            extra_data: config.genesis.extra_data.clone(),
-            max_block_txs: config.sequencer.max_block_txs,
-            batcher: config.batcher.clone(),
-            max_deposits_per_block: config
-                .settlement()
-                .map_or(0, |l1| l1.max_deposits_per_block),
-        },
-        storage.clone(),
-        pool,
-        rules,
-        metrics,
-    );
-    let admin = match config.admin.listen {
+    let proposer = following.is_none().then(|| {
+        Proposer::new(
+            spec,
+            ProposerConfig {
+                block_time: config.sequencer.block_time,
+                coinbase: config.sequencer.coinbase,
+                gas_limit: config.genesis.gas_limit,
+                extra_data: config.genesis.extra_data.clone(),
+                max_block_txs: config.sequencer.max_block_txs,
+                batcher: config.batcher.clone(),
+                max_deposits_per_block: config
+                    .settlement()
+                    .map_or(0, |l1| l1.max_deposits_per_block),
+            },
+            storage.clone(),
+            pool,
+            rules,
+            metrics,
+        )
+    });
+    // A follower produces nothing: no plugin swaps, no provers, no settlement.
+    let admin = match config.admin.listen.filter(|_| following.is_none()) {
         None => None,
         Some(listen) => {
             let secret_path = config
@@ -171,7 +186,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             config.batcher.data_availability,
         )?),
     };
-    let coordinator = match config.prover.listen {
+    let coordinator = match config.prover.listen.filter(|_| following.is_none()) {
         None => None,
         Some(listen) => {
             let accepted = accepted_programs(
@@ -199,11 +214,22 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             Some(coordinator)
         }
     };
-    let l1 = match (config.settlement(), deployment) {
-        (Some(l1), Some((path, deployment))) => {
-            Some(crate::l1::prepare(l1, path, deployment, storage.clone()).await?)
-        }
-        _ => None,
+    let (l1, follower) = match (config.settlement(), deployment, following) {
+        (Some(l1), Some((path, deployment)), None) => (
+            Some(crate::l1::prepare(l1, path, deployment, storage.clone()).await?),
+            None,
+        ),
+        (Some(l1), Some((path, deployment)), Some(_)) => (
+            None,
+            Some(crate::l1::prepare_follower(
+                l1,
+                path,
+                deployment,
+                storage.clone(),
+                spec,
+            )?),
+        ),
+        _ => (None, None),
     };
     info!(target: "keel::node", rpc = %rpc.local_addr()?, chain_id = spec.chain_id, "keel is running");
 
@@ -215,6 +241,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         metrics: metrics_server,
         coordinator,
         l1,
+        follower,
     }
     .spawn(&tasks.executor())?;
 

@@ -3,13 +3,17 @@
 //!
 //! | name          | what                                        | runs on          | when          |
 //! |---------------|---------------------------------------------|------------------|---------------|
-//! | `proposer`    | builds, seals and persists one block per slot | its own thread | always        |
+//! | `proposer`    | builds, seals and persists one block per slot | its own thread | a sequencer |
 //! | `rpc`         | public JSON-RPC (HTTP)                      | tokio            | always        |
 //! | `admin-rpc`   | admin JSON-RPC behind a JWT (plugin swaps)  | tokio            | `admin.listen`|
 //! | `metrics`     | Prometheus `GET /metrics`                   | tokio            | `metrics.listen` |
 //! | `coordinator` | leases batches to provers, takes proofs     | tokio            | `prover.listen` |
 //! | `l1-watcher`  | records confirmed L1 deposits               | tokio            | `[l1]`        |
 //! | `l1-settler`  | commits batches and sends proofs to L1      | tokio            | `[l1]`        |
+//! | `follower`    | rebuilds the chain from L1's commits and blobs | tokio (+ blocking) | `[follower]` |
+//!
+//! A follower runs `rpc`, `metrics` and `follower` only: it produces no blocks, takes no
+//! plugin swaps or proofs, and settles nothing.
 //!
 //! Each is *critical*: if it ends, fails or panics while the node runs, the node stops with its
 //! name in the error and a non-zero exit. A stop (SIGINT/SIGTERM) reaches every part: servers
@@ -26,7 +30,7 @@ use keel_tasks::{TaskError, TaskExecutor};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-use crate::l1::L1Parts;
+use crate::l1::{FollowerPart, L1Parts};
 
 /// The block producer.
 pub(crate) const PROPOSER: &str = "proposer";
@@ -42,6 +46,8 @@ pub(crate) const COORDINATOR: &str = "coordinator";
 pub(crate) const L1_WATCHER: &str = "l1-watcher";
 /// The L1 settler (commits and proofs).
 pub(crate) const L1_SETTLER: &str = "l1-settler";
+/// The follower (a node rebuilding the chain from L1).
+pub(crate) const FOLLOWER: &str = "follower";
 
 /// How long a stop may take: long enough for the proposer to finish a full block and for RPC
 /// calls in flight to be answered, short enough for a service manager's stop timeout.
@@ -49,12 +55,13 @@ pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(10);
 
 /// The node's parts, bound to their addresses and ready to run.
 pub(crate) struct Parts {
-    pub(crate) proposer: Proposer,
+    pub(crate) proposer: Option<Proposer>,
     pub(crate) rpc: RpcServer<EthApi>,
     pub(crate) admin: Option<RpcServer<AdminApi>>,
     pub(crate) metrics: Option<(TcpListener, Arc<Registry>)>,
     pub(crate) coordinator: Option<Coordinator>,
     pub(crate) l1: Option<L1Parts>,
+    pub(crate) follower: Option<FollowerPart>,
 }
 
 impl Parts {
@@ -67,8 +74,11 @@ impl Parts {
             metrics,
             coordinator,
             l1,
+            follower,
         } = self;
-        executor.spawn_critical_thread(PROPOSER, move |shutdown| proposer.run(&shutdown))?;
+        if let Some(proposer) = proposer {
+            executor.spawn_critical_thread(PROPOSER, move |shutdown| proposer.run(&shutdown))?;
+        }
         executor.spawn_critical(RPC, |shutdown| async move {
             rpc.run(shutdown.signalled()).await;
             Ok::<_, Infallible>(())
@@ -93,6 +103,9 @@ impl Parts {
         }
         if let Some(l1) = l1 {
             l1.spawn(executor);
+        }
+        if let Some(follower) = follower {
+            follower.spawn(executor);
         }
         Ok(())
     }

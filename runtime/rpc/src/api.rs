@@ -13,7 +13,7 @@ use keel_storage::{HistoricalState, Snapshot, Storage};
 use serde_json::value::RawValue;
 
 use crate::{
-    RpcError,
+    RpcError, TransactionSink,
     block_id::{require_header, resolve_header, resolve_number},
     convert::{TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
     jsonrpc::{Params, RpcResult, json},
@@ -50,6 +50,7 @@ pub struct EthApiConfig {
 pub struct EthApi {
     storage: Arc<Storage>,
     pool: Arc<Mempool>,
+    sink: Arc<dyn TransactionSink>,
     fee_rule: Arc<dyn BaseFeeRule>,
     config: EthApiConfig,
 }
@@ -63,7 +64,7 @@ impl core::fmt::Debug for EthApi {
 }
 
 impl EthApi {
-    /// An API over `storage` and `pool`.
+    /// An API over `storage` and `pool`; sent transactions go to the pool.
     pub fn new(
         storage: Arc<Storage>,
         pool: Arc<Mempool>,
@@ -72,10 +73,17 @@ impl EthApi {
     ) -> Self {
         Self {
             storage,
+            sink: pool.clone(),
             pool,
             fee_rule,
             config,
         }
+    }
+
+    /// Sends transactions to `sink` instead of the pool (a follower).
+    pub fn with_transaction_sink(mut self, sink: Arc<dyn TransactionSink>) -> Self {
+        self.sink = sink;
+        self
     }
 
     fn next_base_fee(&self, snapshot: &Snapshot) -> RpcResult<u64> {
@@ -157,11 +165,7 @@ impl EthApi {
         params: &Params<'_>,
     ) -> RpcResult<Box<RawValue>> {
         let raw: Bytes = params.required(0, "raw transaction")?;
-        let hash = self
-            .pool
-            .add_raw(&raw, &snapshot)
-            .map_err(RpcError::server)?;
-        json(hash)
+        json(self.sink.submit(&raw, snapshot)?)
     }
 
     fn call_request(&self, params: &Params<'_>) -> RpcResult<(CallRequest, Option<BlockId>)> {

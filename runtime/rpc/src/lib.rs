@@ -30,6 +30,7 @@ mod http;
 mod jsonrpc;
 mod plugins;
 mod server;
+mod sink;
 
 pub use admin::AdminApi;
 pub use api::{
@@ -45,6 +46,7 @@ pub use error::RpcError;
 pub use http::serve_http;
 pub use jsonrpc::Params;
 pub use server::{RpcModule, RpcServer, RpcServerConfig};
+pub use sink::TransactionSink;
 
 #[cfg(test)]
 mod tests;

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use alloy_consensus::{Header, Sealable, Sealed, transaction::SignerRecoverable};
 use alloy_primitives::{B256, Bytes, keccak256, map::B256Map};
-use keel_evm::{BlockAttributes, BlockBuilder, EvmError, TxOutcome};
-use keel_primitives::{BatchSettlement, ChainSpec, KeelTx};
-use keel_trie::MemoryNodeStore;
+use keel_evm::{BlockAttributes, BlockBuilder, BuiltBlock, EvmError, TxOutcome};
+use keel_primitives::{BatchSettlement, ChainSpec, KeelTx, StateReader};
+use keel_trie::{MemoryNodeStore, NodeReader};
 
 use keel_da::{Frame, PayloadBlock, bind_blobs};
 use keel_primitives::blobs_hash;
@@ -112,6 +112,28 @@ fn execute_block(
     block_hashes: &BTreeMap<u64, B256>,
     settlement: &mut BatchSettlement,
 ) -> Result<Sealed<Header>, StfError> {
+    let state = WitnessState::new(&*nodes, parent.state_root, codes, block_hashes);
+    let built = replay_block(spec, state, &*nodes, parent, block)?;
+    settlement.add_block(&built.block.transactions, &built.receipts);
+    nodes.insert_nodes(&built.state.nodes);
+    codes.extend(built.codes);
+    Ok(built.block.header)
+}
+
+/// Executes payload block `block` on `parent`'s post-state, read through `state` and `nodes`:
+/// the block the sequencer built, or an error naming what differs. Every transaction must be
+/// valid where the sequencer placed it, and the header fields must be a child's of `parent`
+/// within the chain's bounds.
+///
+/// The STF runs it on a batch's witness; a follower runs it on its database, so both rebuild
+/// a block from L1's data the same way.
+pub fn replay_block<R: StateReader>(
+    spec: &ChainSpec,
+    state: R,
+    nodes: &impl NodeReader,
+    parent: &Sealed<Header>,
+    block: &PayloadBlock,
+) -> Result<BuiltBlock, StfError> {
     let number = parent.number + 1;
     if block.timestamp < parent.timestamp {
         return Err(StfError::NotAChild {
@@ -137,7 +159,6 @@ fn execute_block(
         base_fee,
         extra_data: block.extra_data.clone(),
     };
-    let state = WitnessState::new(&*nodes, parent.state_root, codes, block_hashes);
     let mut builder = BlockBuilder::new(spec, state, parent, attributes);
     for (index, tx) in block.transactions.iter().enumerate() {
         let index = index as u64;
@@ -173,12 +194,7 @@ fn execute_block(
             reason,
         });
     }
-    let built = builder.finish(&*nodes).map_err(|e| evm_error(number, e))?;
-    let computed = built.block.header;
-    settlement.add_block(&built.block.transactions, &built.receipts);
-    nodes.insert_nodes(&built.state.nodes);
-    codes.extend(built.codes);
-    Ok(computed)
+    builder.finish(nodes).map_err(|e| evm_error(number, e))
 }
 
 /// Maps an execution failure to the witness read behind it, when there is one.

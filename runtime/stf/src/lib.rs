@@ -35,7 +35,7 @@ pub use error::StfError;
 /// [`ProverInput`] encoding; bump `input-v…` whenever the input encoding or the execution rules
 /// change.
 pub const PROGRAM_VERSION: &str = concat!("keel-stf/", env!("CARGO_PKG_VERSION"), "/input-v2");
-pub use execute::{ExecutedBatch, execute_batch};
+pub use execute::{ExecutedBatch, execute_batch, replay_block};
 pub use input::{ProverInput, Witness};
 pub use keel_primitives::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
 pub use witness::{WitnessError, WitnessState};

@@ -1,0 +1,379 @@
+//! The follower with real processes: anvil (the L1, which also serves the blobs), a sequencing
+//! `keel` node with an exec prover, and a second `keel` node with `configs/follower.toml` that
+//! sees only L1.
+//!
+//! - started from genesis after the sequencer committed batches of transfers, an ERC-20,
+//!   a deposit and a withdrawal, it has every committed block with the same hash and state root
+//!   and answers balances, logs and receipts as the sequencer does; a transaction sent to it is
+//!   forwarded to the sequencer;
+//! - with the sequencer stopped and its datadir deleted it still serves the chain, and a
+//!   withdrawal of a verified batch is claimed on L1 through it;
+//! - killed mid-sync it resumes and reaches the same roots;
+//! - an L1 reorganisation that takes a commit it applied away is unwound, and the batch is
+//!   followed again when it is re-committed.
+
+use std::{path::Path, time::Duration};
+
+use alloy::{
+    primitives::{Address, B256, U64, U256, utils::parse_ether},
+    providers::{Provider, RootProvider},
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+};
+use eyre::{WrapErr, ensure};
+use keel_e2e::{
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
+    contracts::TestToken,
+    default_config_path, free_loopback_addr,
+    settlement::{
+        DEV_PROVER_KEY, deploy, eventually, following_node, keel_command, l1_wallet, settling_node,
+    },
+};
+use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
+use keel_primitives::L2_BRIDGE_ADDRESS;
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The last L2 block of the last batch L1 committed.
+async fn committed_block(anvil: &Anvil, deployment: &Deployment) -> eyre::Result<u64> {
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, anvil.provider());
+    let committed = proposer.lastCommittedBatch().call().await?;
+    Ok(proposer.batches(committed).call().await?.lastBlock)
+}
+
+/// Waits until L1 has committed a batch reaching block `block`; returns that batch's last
+/// block.
+async fn committed_through(
+    anvil: &Anvil,
+    deployment: &Deployment,
+    block: u64,
+) -> eyre::Result<u64> {
+    eventually(
+        &format!("L1 to commit a batch through L2 block {block}"),
+        TIMEOUT,
+        || async {
+            let last = committed_block(anvil, deployment).await?;
+            Ok((last >= block).then_some(last))
+        },
+    )
+    .await
+}
+
+/// Waits until `node`'s head reaches `block`.
+async fn reaches(node: &KeelNode, block: u64) -> eyre::Result<()> {
+    eventually(
+        &format!("the follower to rebuild block {block}"),
+        TIMEOUT,
+        || async { Ok((node.provider().get_block_number().await? >= block).then_some(())) },
+    )
+    .await
+}
+
+async fn raw(provider: &RootProvider, method: &'static str, params: Value) -> eyre::Result<Value> {
+    Ok(provider.raw_request(method.into(), params).await?)
+}
+
+/// What a node answers about blocks `1..=last`: every block (hashes, state roots, bodies),
+/// the balances of `accounts` at each, every log, and the receipts of `txs`.
+async fn chain_view(
+    node: &KeelNode,
+    last: u64,
+    accounts: &[Address],
+    txs: &[B256],
+) -> eyre::Result<Vec<Value>> {
+    let provider = node.root_provider();
+    let mut view = Vec::new();
+    for number in 1..=last {
+        let tag = U64::from(number);
+        view.push(
+            raw(
+                &provider,
+                "eth_getBlockByNumber",
+                serde_json::json!([tag, true]),
+            )
+            .await?,
+        );
+        for account in accounts {
+            view.push(
+                raw(
+                    &provider,
+                    "eth_getBalance",
+                    serde_json::json!([account, tag]),
+                )
+                .await?,
+            );
+        }
+    }
+    view.push(
+        raw(
+            &provider,
+            "eth_getLogs",
+            serde_json::json!([{ "fromBlock": "0x1", "toBlock": U64::from(last) }]),
+        )
+        .await?,
+    );
+    for tx in txs {
+        view.push(
+            raw(
+                &provider,
+                "eth_getTransactionReceipt",
+                serde_json::json!([tx]),
+            )
+            .await?,
+        );
+    }
+    Ok(view)
+}
+
+/// Compares two chain views, naming the first answer that differs.
+fn same_view(sequencer: &[Value], follower: &[Value]) -> eyre::Result<()> {
+    ensure!(
+        sequencer.len() == follower.len(),
+        "views of different sizes"
+    );
+    for (i, (a, b)) in sequencer.iter().zip(follower).enumerate() {
+        ensure!(
+            a == b,
+            "answer {i} differs:\n  sequencer {a}\n  follower  {b}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_rebuilds_the_chain_from_l1_alone_and_outlives_the_sequencer() -> eyre::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("sequencer");
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
+    let coordinator = free_loopback_addr()?;
+    let mut sequencer = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
+    let prover = Prover::start(
+        &Prover::binary(&keel)?,
+        dir.path(),
+        coordinator,
+        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+    )?;
+    let result = rebuild_and_outlive(&keel, &mut sequencer, &anvil, &deployment, dir.path()).await;
+    let result = result.wrap_err_with(|| {
+        format!(
+            "prover log:\n{}\nanvil log:\n{}",
+            prover.log(),
+            anvil.log_tail()
+        )
+    });
+    sequencer.finish(result)
+}
+
+async fn rebuild_and_outlive(
+    keel: &KeelBinary,
+    sequencer: &mut KeelNode,
+    anvil: &Anvil,
+    deployment: &Deployment,
+    dir: &Path,
+) -> eyre::Result<()> {
+    let l2 = sequencer.dev_provider();
+    let mut txs = Vec::new();
+
+    // A deposit from L1.
+    let alice = PrivateKeySigner::random();
+    let one = parse_ether("1")?;
+    let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[0])?;
+    let deposit = CommonBridge::new(deployment.common_bridge, &depositor)
+        .deposit(alice.address())
+        .value(one)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(deposit.status(), "deposit reverted");
+    eventually("the deposit to be credited on L2", TIMEOUT, || async {
+        Ok((sequencer.provider().get_balance(alice.address()).await? == one).then_some(()))
+    })
+    .await?;
+
+    // ETH transfers.
+    let receivers: Vec<Address> = (0..4)
+        .map(|_| PrivateKeySigner::random().address())
+        .collect();
+    for (i, to) in receivers.iter().enumerate() {
+        let tx = TransactionRequest::default()
+            .from(DEV_ADDRESSES[1 + i % 2])
+            .to(*to)
+            .value(U256::from(1_000_000_000u64 * (i as u64 + 1)));
+        let receipt = l2.send_transaction(tx).await?.get_receipt().await?;
+        ensure!(receipt.status(), "transfer reverted");
+        txs.push(receipt.transaction_hash);
+    }
+
+    // An ERC-20 and its transfers.
+    let token = TestToken::deploy(
+        l2.clone(),
+        "Follow Token".into(),
+        "FLW".into(),
+        parse_ether("1000000")?,
+    )
+    .await?;
+    for to in &receivers {
+        let receipt = token
+            .transfer(*to, parse_ether("12.5")?)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        ensure!(receipt.status(), "token transfer reverted");
+        txs.push(receipt.transaction_hash);
+    }
+
+    // A withdrawal to L1.
+    let l1_receiver = PrivateKeySigner::random().address();
+    let amount = parse_ether("0.4")?;
+    let withdrawal = L2Bridge::new(L2_BRIDGE_ADDRESS, sequencer.wallet_provider(alice.clone()))
+        .withdraw(l1_receiver)
+        .value(amount)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(withdrawal.status(), "withdrawal reverted");
+    txs.push(withdrawal.transaction_hash);
+    let workload_end = withdrawal.block_number.unwrap_or_default();
+    committed_through(anvil, deployment, workload_end).await?;
+
+    // A follower from genesis, with only L1 (and the deployment file).
+    let follower_dir = dir.join("follower");
+    std::fs::create_dir_all(&follower_dir)?;
+    let deployment_file = follower_dir.join(keel_l1::DEPLOYMENT_FILE);
+    std::fs::copy(
+        sequencer.datadir().join(keel_l1::DEPLOYMENT_FILE),
+        &deployment_file,
+    )?;
+    let follower = KeelNode::spawn(following_node(
+        anvil,
+        &follower_dir,
+        &deployment_file,
+        &sequencer.rpc_url(),
+    ))
+    .await?;
+    let result = async {
+        // A transaction sent to the follower reaches the sequencer.
+        let forwarded = follower
+            .dev_provider()
+            .send_transaction(
+                TransactionRequest::default()
+                    .from(DEV_ADDRESSES[3])
+                    .to(receivers[0])
+                    .value(U256::from(7)),
+            )
+            .await?
+            .tx_hash()
+            .to_owned();
+        let receipt = eventually("the forwarded transaction to be mined", TIMEOUT, || async {
+            Ok(sequencer
+                .provider()
+                .get_transaction_receipt(forwarded)
+                .await?)
+        })
+        .await?;
+        ensure!(receipt.status(), "the forwarded transaction reverted");
+        txs.push(forwarded);
+        let last =
+            committed_through(anvil, deployment, receipt.block_number.unwrap_or_default()).await?;
+        reaches(&follower, last).await?;
+
+        let mut accounts = receivers.clone();
+        accounts.extend([
+            alice.address(),
+            DEV_ADDRESSES[0],
+            DEV_ADDRESSES[1],
+            L2_BRIDGE_ADDRESS,
+        ]);
+        let expected = chain_view(sequencer, last, &accounts, &txs).await?;
+        same_view(
+            &expected,
+            &chain_view(&follower, last, &accounts, &txs).await?,
+        )?;
+        let holder = receivers[1];
+        let balance = |node: &KeelNode| {
+            let token = TestToken::new(*token.address(), node.provider());
+            async move { Ok::<_, eyre::Report>(token.balanceOf(holder).call().await?) }
+        };
+        ensure!(balance(sequencer).await? == balance(&follower).await?);
+
+        // The withdrawal's batch verified on L1, the follower knows it is claimable.
+        eventually(
+            "the follower to see the withdrawal's batch verified",
+            TIMEOUT,
+            || async {
+                let proof: Value = follower
+                    .root_provider()
+                    .raw_request(
+                        "keel_getWithdrawalProof".into(),
+                        (withdrawal.transaction_hash,),
+                    )
+                    .await?;
+                Ok((proof["claimable"] == true).then_some(()))
+            },
+        )
+        .await?;
+
+        // The sequencer goes, with its data: the follower still serves every committed block.
+        sequencer.kill9()?;
+        std::fs::remove_dir_all(sequencer.datadir())?;
+        same_view(
+            &expected,
+            &chain_view(&follower, last, &accounts, &txs).await?,
+        )?;
+
+        // The withdrawal is claimed on L1 through the follower.
+        let claim = keel_command(
+            keel,
+            anvil,
+            &[
+                "withdraw",
+                "claim",
+                "--tx",
+                &withdrawal.transaction_hash.to_string(),
+                "--config",
+                &default_config_path().to_string_lossy(),
+                "--datadir",
+                &follower_dir.to_string_lossy(),
+                "--l2-rpc",
+                &follower.rpc_url(),
+                "--key",
+                DEV_PRIVATE_KEYS[2],
+            ],
+            &[],
+        )?;
+        ensure!(
+            claim.status.success(),
+            "claim through the follower failed: {}{}",
+            String::from_utf8_lossy(&claim.stdout),
+            String::from_utf8_lossy(&claim.stderr)
+        );
+        let paid = anvil.provider().get_balance(l1_receiver).await?;
+        ensure!(paid == amount, "the receiver got {paid} wei on L1");
+
+        // With the sequencer gone, a sent transaction gets an error saying so.
+        let refused = follower
+            .dev_provider()
+            .send_transaction(
+                TransactionRequest::default()
+                    .from(DEV_ADDRESSES[3])
+                    .to(receivers[0])
+                    .value(U256::from(7)),
+            )
+            .await;
+        let message = format!("{:?}", refused.err());
+        ensure!(
+            message.contains("could not reach the sequencer"),
+            "sending to a follower without its sequencer: {message}"
+        );
+        Ok(())
+    }
+    .await;
+    follower.finish(result)
+}
