@@ -377,3 +377,165 @@ async fn rebuild_and_outlive(
     .await;
     follower.finish(result)
 }
+
+/// A sequencer with settlement and an exec prover, sealing a batch every `commit_interval`,
+/// and `blocks` blocks of ETH transfers streamed into it; returns it with the last L2 block L1
+/// committed once the stream is in.
+async fn busy_chain(
+    dir: &Path,
+    anvil: &Anvil,
+    keel: &KeelBinary,
+    commit_interval: &str,
+    transfers: usize,
+) -> eyre::Result<(KeelNode, Prover, Deployment, u64)> {
+    let datadir = dir.join("sequencer");
+    let deployment = deploy(keel, anvil, &datadir, &[])?;
+    let coordinator = free_loopback_addr()?;
+    let sequencer =
+        KeelNode::spawn(settling_node(anvil, &datadir, coordinator, commit_interval)).await?;
+    let prover = Prover::start(
+        &Prover::binary(keel)?,
+        dir,
+        coordinator,
+        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+    )?;
+    let l2 = sequencer.dev_provider();
+    let mut last = 0;
+    for i in 0..transfers {
+        let tx = TransactionRequest::default()
+            .from(DEV_ADDRESSES[i % 4])
+            .to(Address::with_last_byte(0x80 + i as u8))
+            .value(U256::from(1 + i as u64));
+        let receipt = l2.send_transaction(tx).await?.get_receipt().await?;
+        ensure!(receipt.status(), "transfer reverted");
+        last = receipt.block_number.unwrap_or_default();
+    }
+    let committed = committed_through(anvil, &deployment, last).await?;
+    Ok((sequencer, prover, deployment, committed))
+}
+
+/// Starts a follower of `sequencer`'s chain in `dir/follower`.
+async fn start_follower(dir: &Path, anvil: &Anvil, sequencer: &KeelNode) -> eyre::Result<KeelNode> {
+    let follower_dir = dir.join("follower");
+    std::fs::create_dir_all(&follower_dir)?;
+    let deployment_file = follower_dir.join(keel_l1::DEPLOYMENT_FILE);
+    std::fs::copy(
+        sequencer.datadir().join(keel_l1::DEPLOYMENT_FILE),
+        &deployment_file,
+    )?;
+    KeelNode::spawn(following_node(
+        anvil,
+        &follower_dir,
+        &deployment_file,
+        &sequencer.rpc_url(),
+    ))
+    .await
+}
+
+/// Every block `1..=last` of both nodes: the same hash and state root.
+async fn same_blocks(sequencer: &KeelNode, follower: &KeelNode, last: u64) -> eyre::Result<()> {
+    let (a, b) = (sequencer.provider(), follower.provider());
+    for number in 1..=last {
+        let tag = alloy::eips::BlockNumberOrTag::Number(number);
+        let ours = a.get_block_by_number(tag).await?.map(|b| b.header);
+        let theirs = b.get_block_by_number(tag).await?.map(|b| b.header);
+        ensure!(
+            ours.as_ref().map(|h| (h.hash, h.state_root))
+                == theirs.as_ref().map(|h| (h.hash, h.state_root)),
+            "block {number}: sequencer {ours:?}, follower {theirs:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_killed_mid_sync_resumes_to_the_same_roots() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let (sequencer, _prover, _deployment, committed) =
+        busy_chain(dir.path(), &anvil, &keel, "1s", 24).await?;
+    let result = async {
+        let mut follower = start_follower(dir.path(), &anvil, &sequencer).await?;
+        let result = async {
+            // SIGKILL as soon as the first batch is in, with more to come.
+            eventually("the follower's first batch", TIMEOUT, || async {
+                Ok((follower.provider().get_block_number().await? > 0).then_some(()))
+            })
+            .await?;
+            follower.kill9()?;
+            follower.restart().await?;
+            reaches(&follower, committed).await?;
+            same_blocks(&sequencer, &follower, committed).await
+        }
+        .await;
+        follower.finish(result)
+    }
+    .await;
+    sequencer.finish(result)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_l1_reorg_of_a_followed_commit_is_unwound_and_followed_again() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // A block per transaction: no interval miner races the reorganisation.
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let (sequencer, _prover, deployment, committed) =
+        busy_chain(dir.path(), &anvil, &keel, "2s", 8).await?;
+    let result = async {
+        let follower = start_follower(dir.path(), &anvil, &sequencer).await?;
+        let result = async {
+            reaches(&follower, committed).await?;
+            // L1 drops the blocks from the commit of the last batch the follower applied.
+            let provider = anvil.provider();
+            let proposer = OnChainProposer::new(deployment.on_chain_proposer, &provider);
+            let latest: Value = follower
+                .root_provider()
+                .raw_request("keel_latestBatch".into(), ())
+                .await?;
+            let batch: U256 = serde_json::from_value(latest["number"].clone())?;
+            let logs = provider
+                .get_logs(
+                    &alloy::rpc::types::Filter::new()
+                        .address(deployment.on_chain_proposer)
+                        .event_signature(
+                            <OnChainProposer::BatchCommitted as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
+                        )
+                        .topic1(B256::from(batch))
+                        .from_block(0),
+                )
+                .await?;
+            let commit_block = logs
+                .first()
+                .and_then(|log| log.block_number)
+                .ok_or_else(|| eyre::eyre!("no commit of batch {batch}"))?;
+            let tip = provider.get_block_number().await?;
+            // Replaced by as many empty blocks: the commits in them are gone.
+            let _: Value = provider
+                .raw_request(
+                    "anvil_reorg".into(),
+                    (tip - commit_block + 1, Vec::<Value>::new()),
+                )
+                .await?;
+            ensure!(
+                proposer.lastCommittedBatch().call().await? < batch,
+                "the rollback left batch {batch} committed"
+            );
+            // The follower unwinds, and follows the batch again once the sequencer re-commits.
+            let log = follower.log_path().to_owned();
+            eventually("the follower to unwind the reorganised batch", TIMEOUT, || async {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                Ok(text.contains("L1 reorganised the commits").then_some(()))
+            })
+            .await?;
+            let recommitted = committed_through(&anvil, &deployment, committed).await?;
+            reaches(&follower, recommitted).await?;
+            same_blocks(&sequencer, &follower, recommitted).await
+        }
+        .await;
+        follower.finish(result)
+    }
+    .await;
+    sequencer.finish(result)
+}

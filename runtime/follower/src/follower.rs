@@ -74,6 +74,10 @@ pub struct Follower {
     cursor: Option<u64>,
     /// The L1 progress last written.
     progress: Option<L1Progress>,
+    /// L1's finalized block at the last progress write.
+    finalized: u64,
+    /// The last batch whose blocks' change sets are pruned (its commit is final on L1).
+    pruned: u64,
 }
 
 /// What the database holds of the followed chain.
@@ -108,6 +112,8 @@ impl Follower {
             settings,
             cursor: None,
             progress: None,
+            finalized: 0,
+            pruned: 0,
         })
     }
 
@@ -204,7 +210,7 @@ impl Follower {
                 .map_or(self.deployed_at_block, |commit| commit.l1_block)
         });
         if from > safe {
-            self.record_verified(followed.last.as_ref()).await?;
+            self.record_progress(followed.last.as_ref()).await?;
             return Ok(Step::Idle);
         }
         let to = safe.min(from + self.settings.max_scan_blocks - 1);
@@ -230,7 +236,7 @@ impl Follower {
             None => {
                 self.cursor = Some(to + 1);
                 if to == safe {
-                    self.record_verified(followed.last.as_ref()).await?;
+                    self.record_progress(followed.last.as_ref()).await?;
                     return Ok(Step::Idle);
                 }
                 Ok(Step::Scanned)
@@ -349,34 +355,60 @@ impl Follower {
         warn!(target: "keel::follower", from_batch = last, to_batch = keep, head, blocks, "L1 reorganised the commits of batches this node had applied; unwound them to follow L1 again");
         self.cursor = None;
         self.progress = None;
+        self.pruned = self.pruned.min(keep);
         Ok(Step::Unwound { head, blocks })
     }
 
-    /// Reads `lastVerifiedBatch` from L1 and records the follower's L1 progress (RPC's `safe`
-    /// and `finalized`, withdrawal proofs' status); change sets of verified blocks go.
-    async fn record_verified(&mut self, last: Option<&Batch>) -> Result<(), FollowerError> {
+    /// Reads `lastVerifiedBatch` and the finalized block from L1 and records the follower's L1
+    /// progress (RPC's `safe` and `finalized`, withdrawal proofs' status). Change sets go for
+    /// the blocks of batches whose commit L1 has finalized: no reorganisation can take those
+    /// away, so they are never unwound.
+    async fn record_progress(&mut self, last: Option<&Batch>) -> Result<(), FollowerError> {
         let committed = last.map_or(0, |batch| batch.number);
-        let proposer = OnChainProposer::new(self.proposer, self.client.provider());
+        let provider = self.client.provider();
+        let proposer = OnChainProposer::new(self.proposer, provider);
         let verified: u64 = self
             .client
             .view("lastVerifiedBatch", proposer.lastVerifiedBatch().call())
             .await?
             .try_into()
             .unwrap_or(u64::MAX);
+        let finalized = self
+            .client
+            .rpc(
+                "eth_getBlockByNumber(finalized)",
+                provider.get_block_by_number(BlockNumberOrTag::Finalized),
+            )
+            .await?
+            .map_or(0, |block| block.header.number);
         let progress = L1Progress {
             committed,
             verified: verified.min(committed),
         };
-        if self.progress == Some(progress) {
+        if self.progress == Some(progress) && self.finalized == finalized {
             return Ok(());
         }
-        self.blocking(move |storage| {
-            storage.set_l1_progress(progress)?;
-            let last = storage.snapshot()?.batch_last_block(progress.verified)?;
-            storage.prune_changesets_to(last)
-        })
-        .await?;
+        let pruned = self.pruned;
+        let pruned = self
+            .blocking(move |storage| {
+                storage.set_l1_progress(progress)?;
+                let snapshot = storage.snapshot()?;
+                let mut settled = pruned;
+                while settled < committed {
+                    match snapshot.batch_commit(settled + 1)? {
+                        Some(commit) if commit.l1_block <= finalized => settled += 1,
+                        _ => break,
+                    }
+                }
+                if settled > pruned {
+                    storage.prune_changesets_to(snapshot.batch_last_block(settled)?)?;
+                }
+                Ok(settled)
+            })
+            .await?;
         self.progress = Some(progress);
+        self.finalized = finalized;
+        self.pruned = pruned;
         Ok(())
     }
 

@@ -151,7 +151,10 @@ impl Settler {
                 storage.set_l1_progress(L1Progress {
                     committed,
                     verified: number,
-                })
+                })?;
+                // This node never unwinds a batch L1 verified: its blocks' change sets go.
+                let last = storage.snapshot()?.batch_last_block(number)?;
+                storage.prune_changesets_to(last)
             })
             .await?;
             return Ok(Step::Verified(number));

@@ -96,11 +96,12 @@ pub enum StorageError {
         /// The id that must come next.
         expected: u64,
     },
-    /// A block cannot be unwound: its change set was pruned (its batch was verified on L1).
+    /// A block cannot be unwound: its change set was pruned (its batch's commit was final on
+    /// L1).
     #[error(
-        "block {block} cannot be unwound: its change set was pruned once its batch was \
-         verified; L1 reorganised deeper than a verified batch, so resync this node from a \
-         fresh --datadir"
+        "block {block} cannot be unwound: its change set was pruned once L1 finalized its \
+         batch's commit; L1 reorganised a finalized block, so resync this node from a fresh \
+         --datadir"
     )]
     CannotUnwind {
         /// The block.

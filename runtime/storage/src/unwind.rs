@@ -11,7 +11,8 @@
 //!  commit_block(n) ─ block_changesets[n] = the accounts and slots n overwrote, as they were
 //!  unwind_to(k)    ─ for n = head ..= k+1: restore n's change set (newest first), drop block n
 //!                    and every batch that reaches past k
-//!  prune_changesets_to(k) ─ change sets of blocks ≤ k go (k can then never be unwound)
+//!  prune_changesets_to(k) ─ change sets of blocks ≤ k go (k can then never be unwound):
+//!                           a follower prunes once L1 has finalized the commit
 //! ```
 
 use alloy_primitives::{Address, B256};
@@ -113,7 +114,7 @@ impl Storage {
     }
 
     /// Drops the change sets of blocks up to `last`: they can no longer be unwound. Called once
-    /// those blocks can no longer be reorganised away (their batch verified on L1).
+    /// those blocks can no longer be reorganised away (their batch's commit final on L1).
     pub fn prune_changesets_to(&self, last: u64) -> StorageResult<()> {
         let txn = self.begin_write()?;
         {
