@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a Keel devnet on this machine: an L1 (anvil, chain 31337, 1 s blocks, on 127.0.0.1:8545),
 # Keel's contracts deployed on it (`keel deploy`), the Keel node with configs/devnet.toml (L2
-# JSON-RPC on 127.0.0.1:1729, chain 65536999) and one `keel-prover --backend exec` that proves
-# every batch and signs it for the development verifier. Batches are committed and verified on
+# JSON-RPC on 127.0.0.1:1729, chain 65536999), one `keel-prover --backend exec` that proves
+# every batch and signs it for the development verifier, and a follower node (configs/follower.toml,
+# 127.0.0.1:1731) that rebuilds the chain from the blobs on L1. Batches are committed and verified on
 # the L1 as they are sealed. Ctrl-C stops everything; the L1 state and the chain are kept.
 #
 #   e2e/devnet.sh                             keep L1 and L2 in ./data/devnet between runs
@@ -67,6 +68,11 @@ env "${deploy_env[@]}" "$bin/keel" deploy --config configs/devnet.toml --datadir
 
 "$bin/keel" node --config configs/devnet.toml --datadir "$datadir" &
 pids+=($!)
+# A follower: a second node that rebuilds the chain from L1 alone (commits and their blobs) and
+# forwards transactions to the sequencer.
+KEEL_L1__DEPLOYMENT="$(cd "$datadir" && pwd)/l1-deployment.json" \
+  "$bin/keel" node --config configs/follower.toml --datadir "$datadir/follower" &
+pids+=($!)
 # The prover retries until the coordinator listens; its key is the devnet's dev_provers entry.
 KEEL_PROVER_DEV_KEY=$prover_key "$prover" --coordinator 127.0.0.1:3900 "${prover_args[@]}" &
 pids+=($!)
@@ -76,6 +82,7 @@ cat <<INFO
 keel devnet is running
   L1 (anvil)  http://127.0.0.1:8545   chain id 31337
   L2 (keel)   http://127.0.0.1:1729   chain id 65536999   metrics http://127.0.0.1:9001/metrics
+  follower    http://127.0.0.1:1731   the same chain, rebuilt from L1's blobs (configs/follower.toml)
   prover      $backend
   contracts   $datadir/l1-deployment.json
 $(sed -n 's/^ *"\(onChainProposer\|commonBridge\)": "\(.*\)",*$/    \1 \2/p' "$datadir/l1-deployment.json")

@@ -600,6 +600,41 @@ async fn rollup_commits_carry_their_data_in_blobs_l1_checks() -> eyre::Result<()
         .ok_or_else(|| eyre::eyre!("no BatchCommitted log"))?;
     ensure!(committed.blobHashes == vhs, "{:?}", committed.blobHashes);
 
+    // A proof made for other blob contents attests another commitment: refused. The proof of
+    // these contents verifies.
+    let mut other_data = data.clone();
+    other_data[77] ^= 1;
+    let other = commit_blobs(&Frame::new(Codec::None, other_data.len(), &other_data))?;
+    let other_output = BatchOutput {
+        blobs_hash: blobs_hash(&other.iter().map(|p| p.binding).collect::<Vec<_>>()),
+        ..output
+    };
+    ensure!(other_output.commitment() != output.commitment());
+    use DevVerifier::DevVerifierErrors as V;
+    let e: V = reverted(
+        proposer
+            .verifyBatch(
+                U256::from(1),
+                vec![dev_proof(DEV_PROVER_KEY, other_output.commitment())?],
+            )
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, V::UnknownProver(_)), "{e:?}");
+    let verified = proposer
+        .verifyBatch(
+            U256::from(1),
+            vec![dev_proof(DEV_PROVER_KEY, output.commitment())?],
+        )
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(
+        verified.status(),
+        "the proof of the posted blobs was refused"
+    );
+
     // The beacon API serves them back, checked against their versioned hashes, as the frame.
     let block = receipt.block_number.unwrap_or_default();
     let source = BlobSource::new(&anvil.rpc_url(), BeaconBlockId::Number);

@@ -1,6 +1,12 @@
-//! What proving costs per transaction before any prover runs: witness bytes and prover-input
-//! bytes per ETH transfer and per ERC-20 transfer, and the stateless STF's native time per
-//! batch (what `keel-prover --backend exec` spends, and what a zkVM proves).
+//! What proving and posting cost per transaction before any prover runs: witness bytes and
+//! prover-input bytes per ETH transfer and per ERC-20 transfer, the stateless STF's native time
+//! per batch (what `keel-prover --backend exec` spends, and what a zkVM proves), and the data
+//! each transaction puts in blobs: the batch's payload as plain RLP, as the zstd frame the
+//! node posts, and brotli's size for the same payload (for comparison), with the transactions
+//! one blob holds at the posted size. Recipients and amounts are random: the worst case for
+//! compression. Last, a follower's pace: each batch's frame replayed onto a second database
+//! (Mgas/s, against the proposer's building rate) and the KZG commitment per blob a follower
+//! computes to check what a beacon node served.
 //!
 //! `cargo bench -p keel-sequencer --bench batch`. Blocks go through the real proposer (pool,
 //! witness recording, batcher); batches are sealed one per measured block. No number here is
@@ -14,9 +20,10 @@ use std::{
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::Encodable2718;
 use alloy_network::TxSignerSync;
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolConstructor};
+use keel_da::{BLOB_CAPACITY, FRAME_HEADER_BYTES, Frame};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_primitives::ChainSpec;
@@ -40,27 +47,31 @@ fn main() {
     let dump = std::env::var_os(DUMP_ENV).map(std::path::PathBuf::from);
     let mut bench = Bench::new();
     bench.setup_tokens();
+    // A follower's database, kept level with the sequencer's by replaying each batch's frame.
+    let mut replica = Replica::new(&bench);
+    replica.catch_up(&bench.storage);
     for (kind, txs) in [("ETH transfer", 200usize), ("ERC-20 transfer", 200)] {
         let mut witness = Vec::new();
         let mut input = Vec::new();
         let mut stf = Vec::new();
         let mut stf_per_tx = Vec::new();
+        let (mut raw, mut zstd, mut brotli) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut build, mut built, mut replay, mut kzg) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for round in 0..BLOCKS {
             for i in 0..txs {
-                let recipient =
-                    Address::from_word(B256::from(U256::from(1_000_000 + round * 10_000 + i)));
+                let seed = keccak256((round * 10_000 + i).to_be_bytes());
+                let recipient = Address::from_slice(&seed[..20]);
+                // Up to 2^40 wei (or token units): a few random bytes, as real amounts have.
+                let amount = U256::from(u64::from_be_bytes(seed[20..28].try_into().unwrap()) >> 24);
                 match kind {
-                    "ETH transfer" => bench.send(
-                        i,
-                        TxKind::Call(recipient),
-                        U256::from(1),
-                        Bytes::new(),
-                        21_000,
-                    ),
+                    "ETH transfer" => {
+                        bench.send(i, TxKind::Call(recipient), amount, Bytes::new(), 21_000)
+                    }
                     _ => {
                         let call = TestToken::transferCall {
                             to: recipient,
-                            value: U256::from(1),
+                            value: amount,
                         };
                         bench.send(
                             i,
@@ -73,8 +84,14 @@ fn main() {
                 }
             }
             // This block alone is the next batch: the batcher seals the open one first.
+            let started = Instant::now();
             bench.proposer.build_block().expect("block");
+            build.push(started.elapsed().as_secs_f64());
             let batch = bench.seal();
+            let (replayed_gas, replay_time, kzg_time, blobs) = replica.catch_up(&bench.storage);
+            replay.push(replayed_gas as f64 / replay_time / 1e6);
+            built.push(batch.gas_used as f64 / build.last().copied().unwrap_or(1.0) / 1e6);
+            kzg.push(kzg_time * 1e3 / blobs as f64);
             let bytes = bench
                 .storage
                 .snapshot()
@@ -90,6 +107,34 @@ fn main() {
                 std::fs::write(dir.join(&name), &bytes).expect("write the input");
                 println!("wrote {}", dir.join(name).display());
             }
+            let frame = bench
+                .storage
+                .snapshot()
+                .expect("snapshot")
+                .batch_frame(batch.number)
+                .expect("read")
+                .expect("frame");
+            let blocks = Frame::parse(&frame)
+                .expect("frame")
+                .blocks()
+                .expect("blocks");
+            let plain = Frame::uncompressed(&blocks);
+            let payload = &plain.0[FRAME_HEADER_BYTES..];
+            let mut compressed = Vec::new();
+            brotli::BrotliCompress(
+                &mut &payload[..],
+                &mut compressed,
+                &brotli::enc::BrotliEncoderParams {
+                    quality: 11,
+                    lgwin: 24,
+                    ..Default::default()
+                },
+            )
+            .expect("brotli");
+            let per_tx = |bytes: usize| bytes as f64 / batch.transactions as f64;
+            raw.push(per_tx(payload.len()));
+            zstd.push(per_tx(frame.len()));
+            brotli.push(per_tx(compressed.len()));
             let decoded = ProverInput::decode(&bytes).expect("decode");
             let started = Instant::now();
             let output = execute_batch(&decoded)
@@ -109,6 +154,100 @@ fn main() {
             median(&mut stf),
             median(&mut stf_per_tx)
         );
+        let zstd = median(&mut zstd);
+        println!(
+            "{kind:>15}: blob data | RLP {:>5.1} B/tx | zstd (posted) {:>5.1} B/tx | brotli-11 {:>5.1} B/tx | {:>5.0} txs per blob at the posted size",
+            median(&mut raw),
+            zstd,
+            median(&mut brotli),
+            BLOB_CAPACITY as f64 / zstd
+        );
+        println!(
+            "{kind:>15}: follower | replays {:>6.1} Mgas/s (the proposer, sealing its batches, built at {:>6.1} Mgas/s) | KZG check {:>5.1} ms/blob",
+            median(&mut replay),
+            median(&mut built),
+            median(&mut kzg)
+        );
+    }
+}
+
+/// A follower's database: each sealed batch's frame replayed onto it block by block, as
+/// `keel-follower` does after fetching the blobs (checked by their KZG commitments).
+struct Replica {
+    _dir: tempfile::TempDir,
+    storage: Storage,
+    spec: ChainSpec,
+    replayed: u64,
+}
+
+impl Replica {
+    fn new(bench: &Bench) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(&dir.path().join("keel.redb")).expect("open");
+        storage
+            .init_genesis(build_genesis(&bench.genesis).write())
+            .expect("genesis");
+        Self {
+            _dir: dir,
+            storage,
+            spec: ChainSpec::ethereum_like(CHAIN_ID),
+            replayed: 0,
+        }
+    }
+
+    /// Replays every batch `source` sealed since the last call; returns the gas replayed, the
+    /// seconds it took, the seconds the blobs' KZG commitments took, and the blobs.
+    fn catch_up(&mut self, source: &Storage) -> (u64, f64, f64, usize) {
+        let snapshot = source.snapshot().expect("snapshot");
+        let (mut gas, mut seconds, mut kzg, mut blobs) = (0, 0.0, 0.0, 0);
+        while let Some(batch) = snapshot.batch(self.replayed + 1).expect("read") {
+            let frame = snapshot
+                .batch_frame(batch.number)
+                .expect("read")
+                .expect("frame");
+            let frame = Frame::parse(&frame).expect("frame");
+            let started = Instant::now();
+            for blob in keel_da::to_blobs(&frame) {
+                keel_da::blob_versioned_hash(&blob).expect("kzg");
+                blobs += 1;
+            }
+            kzg += started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            for block in frame.blocks().expect("blocks") {
+                let own = self.storage.snapshot().expect("snapshot");
+                let parent = own.head().expect("head");
+                let built = keel_stf::replay_block(&self.spec, &own, &own, &parent, &block)
+                    .expect("replay");
+                drop(own);
+                self.storage
+                    .commit_block(keel_storage::BlockWrite {
+                        block: &built.block,
+                        receipts: &built.receipts,
+                        changes: &built.changes,
+                        state: &built.state,
+                        codes: &built.codes,
+                        plugins: &[],
+                        activated: &[],
+                        witness: None,
+                    })
+                    .expect("commit");
+                gas += built.block.header.gas_used;
+            }
+            seconds += started.elapsed().as_secs_f64();
+            let head = self
+                .storage
+                .snapshot()
+                .expect("snapshot")
+                .head()
+                .expect("head");
+            assert_eq!(
+                head.hash(),
+                batch.output.last_block_hash,
+                "the replica diverged"
+            );
+            self.replayed = batch.number;
+        }
+        (gas, seconds, kzg, blobs)
     }
 }
 
@@ -120,6 +259,7 @@ struct Bench {
     keys: Vec<PrivateKeySigner>,
     nonces: Vec<u64>,
     token: Address,
+    genesis: keel_sequencer::config::GenesisConfig,
 }
 
 impl Bench {
@@ -188,6 +328,7 @@ impl Bench {
             keys,
             nonces: vec![0; SENDERS],
             token: Address::ZERO,
+            genesis: config.genesis.clone(),
         }
     }
 

@@ -22,10 +22,10 @@ use crate::{
 /// database of another version is refused at open with an error saying so.
 ///
 /// - 1: values as untyped bytes, the genesis hash in `meta` (before typed tables).
-/// - 2: typed values ([`Rlp<T>`]), counters in `meta` as `u64`. Later additions of tables
-///   (batch frames, batch commits, block change sets) are created at open and read as empty in
-///   an older database, so they keep the version.
-pub const SCHEMA_VERSION: u64 = 2;
+/// - 2: typed values ([`Rlp<T>`]), counters in `meta` as `u64`.
+/// - 3: batches carry their blobs and an 11-word output (`keel::Batch/v2`); batch frames,
+///   batch commits (followers) and block change sets (undo data).
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// Canonical block number → block hash.
 pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
