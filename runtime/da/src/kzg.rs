@@ -20,6 +20,13 @@ fn settings() -> &'static c_kzg::KzgSettings {
     c_kzg::ethereum_kzg_settings(0)
 }
 
+/// Loads Ethereum's trusted setup now. c-kzg loads it on first use, which takes seconds on a
+/// small machine: a node calls this at start, off its critical path, so that the first batch it
+/// seals or checks does not stall block production behind it.
+pub fn load_trusted_setup() {
+    settings();
+}
+
 fn kzg_error(error: c_kzg::Error) -> DaError {
     DaError::Kzg(format!("{error:?}"))
 }

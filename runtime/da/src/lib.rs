@@ -43,4 +43,6 @@ pub use frame::{
     Codec, FRAME_HEADER_BYTES, Frame, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, PayloadBlock,
 };
 #[cfg(feature = "kzg")]
-pub use kzg::{Sidecar, blob_versioned_hash, commit_blobs, sidecar, versioned_hash};
+pub use kzg::{
+    Sidecar, blob_versioned_hash, commit_blobs, load_trusted_setup, sidecar, versioned_hash,
+};

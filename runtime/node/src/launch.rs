@@ -102,6 +102,13 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         }
     };
 
+    if config.follower.is_some()
+        || config.batcher.data_availability == keel_primitives::DataAvailability::Blobs
+    {
+        // The sequencer commits to every batch's blobs and a follower checks them: load the
+        // trusted setup before the first batch needs it. A short one-shot, not a part.
+        tokio::task::spawn_blocking(keel_da::load_trusted_setup);
+    }
     let following = config.follower.as_ref();
     let api = EthApi::new(
         storage.clone(),
