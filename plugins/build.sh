@@ -37,7 +37,9 @@ for arg in "$@"; do
 done
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-wit="$here/../wit/v0.1.0"
+# Every WIT package version the host runs; a plugin names its own ([package.metadata.keel]
+# wit = "X.Y.Z", default 0.1.0).
+wit_versions=(0.1.0 0.2.0)
 out="$here/out"
 cd "$here"
 
@@ -60,8 +62,10 @@ if ! command -v wasm-tools > /dev/null; then
 fi
 
 # --- WIT lint -------------------------------------------------------------------------------
-echo "==> checking WIT ($wit)"
-wasm-tools component wit "$wit" > /dev/null
+for version in "${wit_versions[@]}"; do
+  echo "==> checking WIT ($here/../wit/v$version)"
+  wasm-tools component wit "$here/../wit/v$version" > /dev/null
+done
 
 # --- build ----------------------------------------------------------------------------------
 echo "==> cargo build --release --target $TARGET"
@@ -92,6 +96,10 @@ for name in "${PLUGINS[@]}"; do
   # The world the crate says it implements ([package.metadata.keel] world = "...").
   world="$(sed -n 's/^world *= *"\(.*\)"/\1/p' "$name/Cargo.toml" | head -n1)"
   [[ -n "$world" ]] || fail "$name: no [package.metadata.keel] world in $name/Cargo.toml"
+  wit_version="$(sed -n 's/^wit *= *"\(.*\)"/\1/p' "$name/Cargo.toml" | head -n1)"
+  wit_version="${wit_version:-0.1.0}"
+  wit="$here/../wit/v$wit_version"
+  [[ -d "$wit" ]] || fail "$name: wit = \"$wit_version\" but there is no $wit"
   pkgid="$(cargo pkgid -p "$package")"
   version="${pkgid##*@}"
 
@@ -110,7 +118,7 @@ for name in "${PLUGINS[@]}"; do
   # The only import allowed is the types-only interface the world's exports `use`
   # (keel:plugins/types: records and a list alias, no functions).
   wasm-tools component wit "$wasm" > "$tmp/$name.wit"
-  imports="$(sed -n 's/^ *import \(.*\);$/\1/p' "$tmp/$name.wit" | grep -vx 'keel:plugins/types@0.1.0' || true)"
+  imports="$(sed -n 's/^ *import \(.*\);$/\1/p' "$tmp/$name.wit" | grep -vx "keel:plugins/types@$wit_version" || true)"
   if [[ -n "$imports" ]]; then
     cat "$tmp/$name.wit" >&2
     fail "$name: imports $imports; a plugin may import nothing"
@@ -126,12 +134,12 @@ for name in "${PLUGINS[@]}"; do
 # Written by plugins/build.sh; the node reads name and version from here.
 name = "$name"
 version = "$version"
-world = "keel:plugins/$world@0.1.0"
+world = "keel:plugins/$world@$wit_version"
 wasm = "$name.wasm"
 sha256 = "$digest"
 size = $size
 EOF
-  summary+=("$(printf '%-24s %-16s %7d bytes  sha256 %s' "$name" "$world" "$size" "${digest:0:16}")")
+  summary+=("$(printf '%-24s %-16s %-6s %7d bytes  sha256 %s' "$name" "$world" "$wit_version" "$size" "${digest:0:16}")")
 done
 
 echo "==> components in $out"

@@ -1,8 +1,14 @@
 //! Keel's default fee rule: Ethereum's EIP-1559 base fee from the parent block and the chain's
 //! `[fees]` parameters (elasticity multiplier, max change denominator), clamped to
-//! `[min-base-fee, max-base-fee]`. No minimum priority fee. This is the node's native rule.
+//! `[min-base-fee, max-base-fee]`; no minimum priority fee; and the L1 data price of full blobs
+//! at the L1 blob base fee ([`blob_data_price`]). With its defaults this is the node's native
+//! rule.
 //!
-//! Settings: none.
+//! Settings:
+//!
+//! - `compressed-per-mille` (optional, default 800): the bytes a batch's payload takes after
+//!   compression per 1,000 bytes of transactions, which the data price assumes (1..=1000).
+//!   ETH transfers compress to ~780, ERC-20 transfers to ~520.
 
 use keel_plugin_sdk::prelude::*;
 
@@ -10,12 +16,25 @@ use keel_plugin_sdk::prelude::*;
 #[derive(Debug)]
 pub struct Eip1559;
 
+/// The settings key of the compression the data price assumes.
+pub const COMPRESSED_PER_MILLE: &str = "compressed-per-mille";
+/// Its default: the node's native assumption.
+pub const DEFAULT_COMPRESSED_PER_MILLE: u64 = 800;
+
 impl FeeRule for Eip1559 {
-    fn next_base_fee(
+    fn next_fees(
         parent: ParentSummary,
+        l1: L1Summary,
         params: FeeParams,
-        _settings: &Settings<'_>,
+        settings: &Settings<'_>,
     ) -> Result<FeeDecision, String> {
+        settings.expect_only(&[COMPRESSED_PER_MILLE])?;
+        let compressed = settings.parse_or(COMPRESSED_PER_MILLE, DEFAULT_COMPRESSED_PER_MILLE)?;
+        if !(1..=1_000).contains(&compressed) {
+            return Err(format!(
+                "settings: `{COMPRESSED_PER_MILLE}` = {compressed} is outside 1..=1000"
+            ));
+        }
         if params.min_base_fee > params.max_base_fee {
             return Err(format!(
                 "fee params: min-base-fee {} is above max-base-fee {}",
@@ -33,6 +52,7 @@ impl FeeRule for Eip1559 {
         Ok(FeeDecision {
             base_fee,
             min_priority_fee: 0,
+            data_price: blob_data_price(l1.blob_base_fee, compressed),
         })
     }
 }
@@ -93,6 +113,7 @@ mod tests {
             max_base_fee: max,
             elasticity_multiplier: elasticity,
             max_change_denominator: denominator,
+            max_data_price: u64::MAX,
         }
     }
 
@@ -106,8 +127,37 @@ mod tests {
         }
     }
 
+    /// An L1 with no blob fee: data price 0.
+    const NO_L1: L1Summary = L1Summary { blob_base_fee: 0 };
+
     fn decide(parent: ParentSummary, params: FeeParams) -> Result<FeeDecision, String> {
-        Eip1559::next_base_fee(parent, params, &Settings::new(&[]))
+        Eip1559::next_fees(parent, NO_L1, params, &Settings::new(&[]))
+    }
+
+    #[test]
+    fn data_price_is_full_blobs_at_the_l1_blob_base_fee() {
+        let p = params(0, u64::MAX, 2, 8);
+        let l1 = L1Summary {
+            blob_base_fee: 1_000_000_000,
+        };
+        let native = Eip1559::next_fees(parent(0, 30_000_000, GWEI), l1, p, &Settings::new(&[]));
+        // The node's native price (keel_sequencer::native_data_price) at 1 gwei per blob gas.
+        assert_eq!(native.map(|d| d.data_price), Ok(825_806_451_613));
+        let raw = vec![(COMPRESSED_PER_MILLE.to_owned(), "500".to_owned())];
+        let erc20 = Eip1559::next_fees(parent(0, 30_000_000, GWEI), l1, p, &Settings::new(&raw));
+        assert_eq!(erc20.map(|d| d.data_price), Ok(516_129_032_259));
+        for bad in ["0", "1001", "x"] {
+            let raw = vec![(COMPRESSED_PER_MILLE.to_owned(), bad.to_owned())];
+            assert!(
+                Eip1559::next_fees(parent(0, 30_000_000, GWEI), l1, p, &Settings::new(&raw))
+                    .is_err(),
+                "{bad}"
+            );
+        }
+        let raw = vec![("compresed-per-mille".to_owned(), "500".to_owned())];
+        assert!(
+            Eip1559::next_fees(parent(0, 30_000_000, GWEI), l1, p, &Settings::new(&raw)).is_err()
+        );
     }
 
     fn alloy(
@@ -225,6 +275,7 @@ mod tests {
                 FeeDecision {
                     base_fee: alloy(used, limit, fee, elasticity, denominator).clamp(min, max),
                     min_priority_fee: 0,
+                    data_price: 0,
                 }
             );
         }

@@ -10,8 +10,15 @@
 //!
 //! Any other key is an error (a misspelt key would otherwise be ignored silently). On any error
 //! the node uses its native EIP-1559 rule for that block and counts the failure.
+//!
+//! Built against the frozen `keel:plugins@0.1.0` interface on purpose: it decides no L1 data
+//! price, so its blocks charge the node's native one, and it keeps showing that the node runs
+//! 0.1.0 fee rules next to 0.2.0 ones.
 
-use keel_plugin_sdk::prelude::*;
+use keel_plugin_sdk::{
+    Settings, Wei,
+    fee_v0_1::{FeeDecision, FeeParams, FeeRule, ParentSummary},
+};
 
 /// The settings key of the base fee.
 pub const BASE_FEE: &str = "base-fee";
@@ -44,7 +51,7 @@ impl FeeRule for Fixed {
     }
 }
 
-keel_plugin_sdk::export_fee!(Fixed);
+keel_plugin_sdk::export_fee_v0_1!(Fixed);
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,5 @@
-//! The `fee-rule` world: decide the base fee of the next block.
+//! The `fee-rule` world (`keel:plugins@0.2.0`): decide the base fee of the next block and the
+//! L1 data price its transactions pay.
 
 use crate::Settings;
 
@@ -14,9 +15,9 @@ use crate::Settings;
 )]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.2.0",
         world: "fee-rule",
-        with: { "keel:plugins/types@0.1.0": crate::wit_types },
+        with: { "keel:plugins/types@0.2.0": crate::wit_types },
         additional_derives: [PartialEq, Eq],
         pub_export_macro: true,
         export_macro_name: "export_fee_guest",
@@ -24,18 +25,37 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::keel::plugins::fee::{FeeDecision, FeeParams, ParentSummary};
+pub use bindings::exports::keel::plugins::fee::{FeeDecision, FeeParams, L1Summary, ParentSummary};
 
-/// A base-fee rule. Implement it on a unit struct and export it with
+/// Blob gas one blob costs (EIP-4844).
+pub const BLOB_GAS_PER_BLOB: u64 = 1 << 17;
+/// Payload bytes one blob carries as Keel packs it (31 of every 32 bytes).
+pub const BLOB_PAYLOAD_BYTES: u64 = 4096 * 31;
+
+/// What blob space costs per 1,000 bytes of transactions at `blob_base_fee` wei per blob gas,
+/// when those bytes compress to `compressed_per_mille` bytes per 1,000 and blobs are full:
+/// `ceil(blob_base_fee × 131,072 × compressed_per_mille / 126,976)`, saturating. The node's
+/// native price is this with `compressed_per_mille` = 800.
+pub fn blob_data_price(blob_base_fee: u64, compressed_per_mille: u64) -> u64 {
+    let wei = u128::from(blob_base_fee)
+        * u128::from(BLOB_GAS_PER_BLOB)
+        * u128::from(compressed_per_mille);
+    u64::try_from(wei.div_ceil(u128::from(BLOB_PAYLOAD_BYTES))).unwrap_or(u64::MAX)
+}
+
+/// A fee rule. Implement it on a unit struct and export it with
 /// [`export_fee!`](crate::export_fee).
 pub trait FeeRule {
-    /// The base fee (and lowest accepted priority fee) of the child of `parent`.
+    /// The base fee, lowest accepted priority fee and L1 data price of the child of `parent`,
+    /// with `l1` what the node last read of its L1.
     ///
     /// The host clamps nothing: a base fee outside `[params.min_base_fee, params.max_base_fee]`,
-    /// or one that moves further from the parent's than the node allows per block, is an error,
-    /// as is an `Err`; either way the block uses the node's native EIP-1559 rule.
-    fn next_base_fee(
+    /// one that moves further from the parent's than the node allows per block, or a data
+    /// price above `params.max_data_price` is an error, as is an `Err`; either way the block
+    /// uses the node's native rules.
+    fn next_fees(
         parent: ParentSummary,
+        l1: L1Summary,
         params: FeeParams,
         settings: &Settings<'_>,
     ) -> Result<FeeDecision, String>;
@@ -43,10 +63,25 @@ pub trait FeeRule {
 
 /// Glue between the raw export and [`FeeRule`]; used by [`export_fee!`](crate::export_fee).
 #[doc(hidden)]
-pub fn __next_base_fee<R: FeeRule + ?Sized>(
+pub fn __next_fees<R: FeeRule + ?Sized>(
     parent: ParentSummary,
+    l1: L1Summary,
     params: FeeParams,
     settings: crate::RawSettings,
 ) -> Result<FeeDecision, String> {
-    R::next_base_fee(parent, params, &Settings::new(&settings))
+    R::next_fees(parent, l1, params, &Settings::new(&settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_data_price_is_blob_space_per_thousand_bytes() {
+        assert_eq!(blob_data_price(0, 800), 0);
+        // 1 wei per blob gas, 80 % compressed: 825.8 wei per 1,000 bytes, rounded up.
+        assert_eq!(blob_data_price(1, 800), 826);
+        assert_eq!(blob_data_price(1_000_000_000, 800), 825_806_451_613);
+        assert_eq!(blob_data_price(u64::MAX, 1_000), u64::MAX);
+    }
 }

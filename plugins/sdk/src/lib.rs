@@ -1,12 +1,13 @@
 //! SDK for Keel policy plugins: WebAssembly components implementing one of the worlds of
-//! `wit/v0.1.0` (package `keel:plugins@0.1.0`).
+//! `wit/v0.1.0` (package `keel:plugins@0.1.0`) or the `fee-rule` world of `wit/v0.2.0`.
 //!
 //! A plugin implements one trait and exports it with the matching macro:
 //!
 //! | world             | trait               | export macro        |
 //! |-------------------|---------------------|---------------------|
 //! | `ordering-policy` | [`OrderingPolicy`]  | [`export_ordering!`] |
-//! | `fee-rule`        | [`FeeRule`]         | [`export_fee!`]      |
+//! | `fee-rule` 0.2.0  | [`FeeRule`]         | [`export_fee!`]      |
+//! | `fee-rule` 0.1.0  | [`fee_v0_1::FeeRule`] | [`export_fee_v0_1!`] |
 //! | `bridge-rules`    | [`BridgeRules`]     | [`export_bridge!`]   |
 //!
 //! ```
@@ -61,13 +62,14 @@ mod wei;
 
 pub mod bridge;
 pub mod fee;
+pub mod fee_v0_1;
 pub mod ordering;
 
 pub use bridge::{BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
 pub use candidate::{
     CANDIDATE_SIZE, Candidate, CandidateIter, Candidates, LayoutError, encode_candidates,
 };
-pub use fee::{FeeDecision, FeeParams, FeeRule, ParentSummary};
+pub use fee::{FeeDecision, FeeParams, FeeRule, L1Summary, ParentSummary, blob_data_price};
 pub use merge::order_by_priority;
 pub use ordering::{BlockContext, OrderingPolicy};
 pub use settings::{Settings, SettingsError};
@@ -82,8 +84,9 @@ pub type RawSettings = Vec<(String, String)>;
 pub mod prelude {
     pub use crate::{
         Address, BlockContext, BridgeRules, Candidate, Candidates, Deposit, DepositDecision,
-        FeeDecision, FeeParams, FeeRule, OrderingPolicy, ParentSummary, Settings, SettingsError,
-        U256, Wei, Withdrawal, WithdrawalDecision, order_by_priority,
+        FeeDecision, FeeParams, FeeRule, L1Summary, OrderingPolicy, ParentSummary, Settings,
+        SettingsError, U256, Wei, Withdrawal, WithdrawalDecision, blob_data_price,
+        order_by_priority,
     };
 }
 
@@ -131,7 +134,7 @@ macro_rules! export_ordering {
     };
 }
 
-/// Exports a type implementing [`FeeRule`] as the component's `keel:plugins/fee`.
+/// Exports a type implementing [`FeeRule`] as the component's `keel:plugins/fee@0.2.0`.
 ///
 /// ```text
 /// keel_plugin_sdk::export_fee!(MyRule);
@@ -147,18 +150,55 @@ macro_rules! export_fee {
             struct __KeelFeeExport;
 
             impl $crate::fee::bindings::exports::keel::plugins::fee::Guest for __KeelFeeExport {
-                fn next_base_fee(
+                fn next_fees(
                     parent: $crate::ParentSummary,
+                    l1: $crate::L1Summary,
                     params: $crate::FeeParams,
                     settings: $crate::RawSettings,
                 ) -> ::core::result::Result<$crate::FeeDecision, ::std::string::String> {
-                    $crate::fee::__next_base_fee::<$rule>(parent, params, settings)
+                    $crate::fee::__next_fees::<$rule>(parent, l1, params, settings)
                 }
             }
 
             #[cfg(target_family = "wasm")]
             $crate::fee::bindings::export_fee_guest!(
                 __KeelFeeExport with_types_in $crate::fee::bindings
+            );
+        };
+    };
+}
+
+/// Exports a type implementing [`fee_v0_1::FeeRule`] as the component's
+/// `keel:plugins/fee@0.1.0` (the frozen interface: base fee only).
+///
+/// ```text
+/// keel_plugin_sdk::export_fee_v0_1!(MyRule);
+/// ```
+#[macro_export]
+macro_rules! export_fee_v0_1 {
+    ($rule:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __KeelFeeExport;
+
+            impl $crate::fee_v0_1::bindings::exports::keel::plugins::fee::Guest
+                for __KeelFeeExport
+            {
+                fn next_base_fee(
+                    parent: $crate::fee_v0_1::ParentSummary,
+                    params: $crate::fee_v0_1::FeeParams,
+                    settings: $crate::RawSettings,
+                ) -> ::core::result::Result<
+                    $crate::fee_v0_1::FeeDecision,
+                    ::std::string::String,
+                > {
+                    $crate::fee_v0_1::__next_base_fee::<$rule>(parent, params, settings)
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            $crate::fee_v0_1::bindings::export_fee_v0_1_guest!(
+                __KeelFeeExport with_types_in $crate::fee_v0_1::bindings
             );
         };
     };

@@ -92,6 +92,10 @@ mod tests {
                 coinbase: Address::repeat_byte(1),
                 gas_limit: 30_000_000,
                 base_fee: 1_000_000_000 - i,
+                data_fee: keel_primitives::DataFee {
+                    l1_blob_base_fee: i,
+                    price: 826 * i,
+                },
                 extra_data: Bytes::from_static(b"keel"),
                 transactions: vec![],
             })

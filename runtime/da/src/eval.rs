@@ -258,6 +258,7 @@ mod tests {
             coinbase: alloy_primitives::Address::ZERO,
             gas_limit: 30_000_000,
             base_fee: 7,
+            data_fee: Default::default(),
             extra_data: Default::default(),
             transactions: vec![],
         }];

@@ -8,18 +8,20 @@
 //! ```
 //!
 //! A block carries what re-executing it needs and nothing that execution recomputes: the
-//! header fields the sequencer chose (timestamp, coinbase, gas limit, base fee, extra data) and
-//! its EIP-2718 transactions, deposits included. Parent hash, roots, bloom and gas used follow
+//! header fields the sequencer chose (timestamp, coinbase, gas limit, base fee, extra data), its
+//! L1 data fee, and its EIP-2718 transactions, deposits included.
+//!
+//! Versions: 1 had no data fee; 2 (this build) adds it after the base fee. Parent hash, roots, bloom and gas used follow
 //! from executing it on its parent.
 
 use alloy_primitives::{Address, Bytes};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
-use keel_primitives::KeelTx;
+use keel_primitives::{DataFee, KeelTx};
 
 use crate::DaError;
 
 /// The payload format this build writes and reads.
-pub const PAYLOAD_VERSION: u8 = 1;
+pub const PAYLOAD_VERSION: u8 = 2;
 /// Bytes before the compressed payload.
 pub const FRAME_HEADER_BYTES: usize = 10;
 /// The largest decompressed payload any frame may announce: far above what six blobs of
@@ -57,6 +59,8 @@ pub struct PayloadBlock {
     pub gas_limit: u64,
     /// Base fee per gas.
     pub base_fee: u64,
+    /// The L1 data fee its transactions pay.
+    pub data_fee: DataFee,
     /// Header extra data.
     pub extra_data: Bytes,
     /// The transactions in execution order, deposits first.
@@ -257,6 +261,10 @@ mod tests {
                     coinbase: Address::from(coinbase),
                     gas_limit,
                     base_fee,
+                    data_fee: DataFee {
+                        l1_blob_base_fee: gas_limit ^ base_fee,
+                        price: base_fee / 3,
+                    },
                     extra_data: extra.into(),
                     transactions: txs
                         .into_iter()

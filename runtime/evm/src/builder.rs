@@ -5,10 +5,13 @@ use alloy_consensus::{
     Transaction as _, TxEnvelope,
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
+use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, Sealed, U256};
 use keel_primitives::{
-    ChainSpec, DepositTx, KeelReceipt, KeelTx, L2_BRIDGE_ADDRESS, SealedBlock, StateReader,
+    ChainSpec, DataFee, DepositTx, KeelReceipt, KeelTx, L1_FEE_ORACLE_ADDRESS,
+    L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS, SealedBlock, StateReader,
     bridge::withdrawal_event,
+    data_fee::{ORACLE_BLOB_BASE_FEE_SLOT, ORACLE_DATA_PRICE_SLOT},
 };
 use keel_trie::{
     AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes,
@@ -51,6 +54,8 @@ pub struct BlockAttributes {
     pub base_fee: u64,
     /// Header extra data (≤ 32 bytes).
     pub extra_data: Bytes,
+    /// What each transaction pays for its bytes on L1, from the fee rule.
+    pub data_fee: DataFee,
 }
 
 /// What happened to a transaction offered to the builder.
@@ -109,6 +114,9 @@ pub struct BlockBuilder<R: StateReader> {
     transactions: Vec<KeelTx>,
     senders: Vec<Address>,
     receipts: Vec<KeelReceipt>,
+    /// Whether the block's data fee is in the `L1FeeOracle` yet (done before the first
+    /// transaction or deposit, or at sealing).
+    data_fee_recorded: bool,
 }
 
 impl<R: StateReader> core::fmt::Debug for BlockBuilder<R> {
@@ -157,6 +165,7 @@ impl<R: StateReader> BlockBuilder<R> {
             transactions: Vec::new(),
             senders: Vec::new(),
             receipts: Vec::new(),
+            data_fee_recorded: false,
         }
     }
 
@@ -192,6 +201,23 @@ impl<R: StateReader> BlockBuilder<R> {
         if tx.gas_limit() > self.gas_remaining() {
             return Ok(TxOutcome::DoesNotFit);
         }
+        self.record_data_fee()?;
+        // The L1 data fee is taken before the transaction runs, so that the balance revm checks
+        // against gas and value is what is left after it (as on OP Stack chains); it goes back
+        // if the transaction is left out.
+        let l1_fee = self.attributes.data_fee.fee(tx.encode_2718_len());
+        if !l1_fee.is_zero() {
+            let balance = self.balance(sender)?;
+            if balance < l1_fee {
+                return Ok(TxOutcome::Invalid(
+                    InvalidTransaction::LackOfFundForMaxFee {
+                        fee: Box::new(l1_fee),
+                        balance: Box::new(balance),
+                    },
+                ));
+            }
+            self.set_balance(sender, balance - l1_fee);
+        }
         let executed = self.evm.transact_one(tx_env(&tx, sender));
         if let Ok(result) = &executed
             && result.is_success()
@@ -199,16 +225,22 @@ impl<R: StateReader> BlockBuilder<R> {
         {
             // Drop the journal: nothing of the transaction reaches the block's state.
             let _ = self.evm.finalize();
+            self.refund_data_fee(sender, l1_fee)?;
             return Ok(TxOutcome::Refused(reason));
         }
         let result = match executed {
             Ok(result) => {
                 self.evm.commit_inner();
+                if !l1_fee.is_zero() {
+                    let vault = self.balance(L1_FEE_VAULT_ADDRESS)?;
+                    self.set_balance(L1_FEE_VAULT_ADDRESS, vault.saturating_add(l1_fee));
+                }
                 result
             }
             Err(error) => {
                 // A failed transaction's journal is cleared, never committed.
                 let _ = self.evm.finalize();
+                self.refund_data_fee(sender, l1_fee)?;
                 match error {
                     EVMError::Transaction(invalid) => {
                         trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
@@ -252,6 +284,7 @@ impl<R: StateReader> BlockBuilder<R> {
     /// refused it, leaves the state alone: the value becomes a withdrawal back to the L1
     /// sender). A deposit uses no gas and cannot fail.
     pub fn push_deposit(&mut self, deposit: Sealed<DepositTx>) -> EvmResult<()> {
+        self.record_data_fee()?;
         if !deposit.refund {
             let amount = u128::try_from(deposit.value).map_err(|_| EvmError::Execution {
                 hash: deposit.hash(),
@@ -281,27 +314,87 @@ impl<R: StateReader> BlockBuilder<R> {
         if withdrawn.is_zero() {
             return Ok(());
         }
+        let held = self.balance(L2_BRIDGE_ADDRESS)?;
+        let left = held
+            .checked_sub(withdrawn)
+            .ok_or_else(|| EvmError::Execution {
+                hash,
+                reason: format!(
+                    "the bridge predeploy holds {held} wei but its events withdraw {withdrawn}"
+                ),
+            })?;
+        self.set_balance(L2_BRIDGE_ADDRESS, left);
+        Ok(())
+    }
+
+    /// Writes the block's data fee into the `L1FeeOracle` predeploy, once, before anything
+    /// else runs: what `blobBaseFee()`, `dataPrice()` and `getL1Fee` answer during the block.
+    fn record_data_fee(&mut self) -> EvmResult<()> {
+        if self.data_fee_recorded {
+            return Ok(());
+        }
+        self.data_fee_recorded = true;
+        let fee = self.attributes.data_fee;
         let db = self.db();
         let info = db
-            .basic(L2_BRIDGE_ADDRESS)
+            .basic(L1_FEE_ORACLE_ADDRESS)
             .map_err(state_error)?
             .unwrap_or_default();
         let mut account = revm::state::Account::from(info);
-        account.info.balance =
-            account
-                .info
-                .balance
-                .checked_sub(withdrawn)
-                .ok_or_else(|| EvmError::Execution {
-                    hash,
-                    reason: format!(
-                        "the bridge predeploy holds {} wei but its events withdraw {withdrawn}",
-                        account.info.balance
+        for (slot, value) in [
+            (ORACLE_BLOB_BASE_FEE_SLOT, fee.l1_blob_base_fee),
+            (ORACLE_DATA_PRICE_SLOT, fee.price),
+        ] {
+            let original = db
+                .storage(L1_FEE_ORACLE_ADDRESS, slot)
+                .map_err(state_error)?;
+            let value = U256::from(value);
+            if original != value {
+                account.storage.insert(
+                    slot,
+                    revm::state::EvmStorageSlot::new_changed(
+                        original,
+                        value,
+                        revm::state::TransactionId::ZERO,
                     ),
-                })?;
-        account.mark_touch();
-        db.commit_iter(&mut core::iter::once((L2_BRIDGE_ADDRESS, account)));
+                );
+            }
+        }
+        if !account.storage.is_empty() {
+            account.mark_touch();
+            db.commit_iter(&mut core::iter::once((L1_FEE_ORACLE_ADDRESS, account)));
+        }
         Ok(())
+    }
+
+    /// Gives back the data fee taken from `sender` for a transaction left out of the block.
+    fn refund_data_fee(&mut self, sender: Address, l1_fee: U256) -> EvmResult<()> {
+        if !l1_fee.is_zero() {
+            let balance = self.balance(sender)?;
+            self.set_balance(sender, balance.saturating_add(l1_fee));
+        }
+        Ok(())
+    }
+
+    /// `address`'s balance in the block's current state.
+    fn balance(&mut self, address: Address) -> EvmResult<U256> {
+        Ok(self
+            .db()
+            .basic(address)
+            .map_err(state_error)?
+            .map_or(U256::ZERO, |info| info.balance))
+    }
+
+    /// Sets `address`'s balance outside any transaction (a system write of the block: the
+    /// data fee, the burn of withdrawn value).
+    fn set_balance(&mut self, address: Address, balance: U256) {
+        let db = self.db();
+        // `basic` was read just before by every caller: the account is cached.
+        let info = db.basic(address).ok().flatten().unwrap_or_default();
+        let mut account = revm::state::Account::from(info);
+        account.info.balance = balance;
+        account.mark_touch();
+        db.commit_iter(&mut core::iter::once((address, account)));
     }
 
     fn db(&mut self) -> &mut BlockDb<R> {
@@ -310,7 +403,8 @@ impl<R: StateReader> BlockBuilder<R> {
 
     /// Computes the post-state root through `nodes` (the trie nodes of the parent state) and
     /// seals the block.
-    pub fn finish(self, nodes: &impl NodeReader) -> EvmResult<BuiltBlock> {
+    pub fn finish(mut self, nodes: &impl NodeReader) -> EvmResult<BuiltBlock> {
+        self.record_data_fee()?;
         let Self {
             evm,
             parent_hash,
@@ -321,6 +415,7 @@ impl<R: StateReader> BlockBuilder<R> {
             transactions,
             senders,
             receipts,
+            data_fee_recorded: _,
         } = self;
         let mut db = evm.ctx.journaled_state.database;
         db.merge_transitions(BundleRetention::PlainState);
@@ -388,6 +483,7 @@ impl<R: StateReader> BlockBuilder<R> {
             header: header.seal_slow(),
             transactions,
             senders,
+            data_fee: attributes.data_fee,
         };
         Ok(BuiltBlock {
             block,

@@ -1,4 +1,5 @@
-//! The deposit watcher: `CommonBridge.DepositInitiated` logs, once confirmed, into storage.
+//! The deposit watcher: `CommonBridge.DepositInitiated` logs, once confirmed, into storage;
+//! and, for the L1 data fee, the L1 blob base fee at every poll.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,7 +9,7 @@ use alloy::{
     rpc::types::{Filter, Log},
     sol_types::SolEvent,
 };
-use keel_primitives::L1Deposit;
+use keel_primitives::{L1BlobBaseFee, L1Deposit};
 use keel_storage::Storage;
 use tracing::{Instrument, debug, info, info_span, warn};
 
@@ -41,6 +42,7 @@ pub struct DepositWatcher {
     start_block: u64,
     storage: Arc<Storage>,
     config: WatcherConfig,
+    blob_base_fee: Option<L1BlobBaseFee>,
 }
 
 impl DepositWatcher {
@@ -58,7 +60,15 @@ impl DepositWatcher {
             start_block,
             storage,
             config,
+            blob_base_fee: None,
         }
+    }
+
+    /// Also reads the L1 blob base fee (`eth_blobBaseFee`) at every poll into `feed`, which
+    /// prices the L1 data fee of the blocks the proposer builds.
+    pub fn with_blob_base_fee(mut self, feed: L1BlobBaseFee) -> Self {
+        self.blob_base_fee = Some(feed);
+        self
     }
 
     /// Polls until `shutdown` completes; returns early only with a fatal error.
@@ -78,6 +88,22 @@ impl DepositWatcher {
 
     /// Scans the next confirmed range; returns whether the watcher has caught up with L1.
     pub async fn poll_once(&self) -> L1Result<bool> {
+        if let Some(feed) = &self.blob_base_fee {
+            // A failed read keeps the last value: deposits must not wait for a fee reading.
+            match self
+                .client
+                .rpc(
+                    "eth_blobBaseFee",
+                    self.client.provider().get_blob_base_fee(),
+                )
+                .await
+            {
+                Ok(wei) => feed.set(wei),
+                Err(error) => {
+                    warn!(target: "keel::l1", %error, kept = feed.get(), "cannot read the L1 blob base fee; the data price keeps the last one")
+                }
+            }
+        }
         let head = self
             .client
             .rpc("eth_blockNumber", self.client.provider().get_block_number())

@@ -9,7 +9,7 @@ use std::{
 use alloy_consensus::{Transaction, TxEnvelope, transaction::SignerRecoverable};
 use alloy_eips::Decodable2718;
 use alloy_primitives::{Address, B256, U256};
-use keel_primitives::StateReader;
+use keel_primitives::{DataFee, StateReader};
 use parking_lot::Mutex;
 use tracing::{debug, warn};
 
@@ -111,7 +111,13 @@ impl Mempool {
                 state_nonce,
             });
         }
-        let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
+        // The L1 data fee is taken before the transaction runs: the balance must cover it too,
+        // at the head's price.
+        let l1_fee = DataFee::in_state(state)
+            .map_err(|e| PoolError::State(e.to_string()))?
+            .fee(encoded_len);
+        let cost =
+            U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value() + l1_fee;
         if balance < cost {
             return Err(PoolError::InsufficientFunds {
                 address: sender,

@@ -10,7 +10,7 @@ use keel_l1::{
     BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, L1Client, L1Error, Settler,
     SettlerConfig, TxSender, WatcherConfig,
 };
-use keel_primitives::{ChainSpec, DataAvailability};
+use keel_primitives::{ChainSpec, DataAvailability, L1BlobBaseFee};
 use keel_storage::Storage;
 use keel_tasks::{Shutdown, TaskExecutor};
 use tracing::{info, warn};
@@ -34,6 +34,7 @@ pub(crate) struct L1Parts {
     path: PathBuf,
     deployment: Deployment,
     storage: Arc<Storage>,
+    blob_base_fee: Option<L1BlobBaseFee>,
 }
 
 /// Loads the deployment file and checks it settles this L2 (chain id, genesis and data
@@ -60,6 +61,7 @@ pub(crate) async fn prepare(
     path: PathBuf,
     deployment: Deployment,
     storage: Arc<Storage>,
+    blob_base_fee: Option<L1BlobBaseFee>,
 ) -> eyre::Result<L1Parts> {
     let client = L1Client::new(&l1.rpc_url)?;
     match tokio::time::timeout(FIRST_CONTACT, client.chain_id()).await {
@@ -78,6 +80,7 @@ pub(crate) async fn prepare(
         path,
         deployment,
         storage,
+        blob_base_fee,
     })
 }
 
@@ -91,6 +94,7 @@ impl L1Parts {
             path,
             deployment,
             storage,
+            blob_base_fee,
         } = self;
         let (l1, path, deployment) = (Arc::new(l1), Arc::new(path), Arc::new(deployment));
         {
@@ -108,13 +112,17 @@ impl L1Parts {
                 if ready.await?.is_none() {
                     return Ok(());
                 }
-                DepositWatcher::new(
+                let watcher = DepositWatcher::new(
                     client,
                     deployment.common_bridge,
                     deployment.deployed_at_block,
                     storage,
                     WatcherConfig::from(&*l1),
-                )
+                );
+                match blob_base_fee {
+                    Some(feed) => watcher.with_blob_base_fee(feed),
+                    None => watcher,
+                }
                 .run(shutdown.signalled())
                 .await
             });

@@ -8,7 +8,7 @@ use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_plugin_host::{PluginEngine, PluginManager};
-use keel_primitives::{BackendKind, ChainSpec, VerifierKind};
+use keel_primitives::{BackendKind, ChainSpec, DataAvailability, L1BlobBaseFee, VerifierKind};
 use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServer, RpcServerConfig};
 use keel_sequencer::{
     BlockRules, PluginFailures, Proposer, ProposerConfig, SequencerMetrics, build_genesis,
@@ -77,7 +77,13 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     if config.plugins.bridge.is_some() && config.settlement().is_none() {
         warn!(target: "keel::plugins", "plugins.bridge is configured but there is no [l1] section: no deposits arrive, so the plugin is never called");
     }
-    let rules = Arc::new(BlockRules::new(
+    // A sequencer that posts blobs prices each block's data from the L1 blob base fee its
+    // deposit watcher reads; without an L1 or under validium there is no data fee.
+    let blob_base_fee = (config.follower.is_none()
+        && config.settlement().is_some()
+        && config.batcher.data_availability == DataAvailability::Blobs)
+        .then(L1BlobBaseFee::default);
+    let rules = BlockRules::new(
         plugins.engine().clone(),
         plugins.registry().clone(),
         plugins.fee_params(),
@@ -87,7 +93,11 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             ordering: metrics.ordering_plugin_failures.clone(),
             bridge: metrics.bridge_plugin_failures.clone(),
         },
-    ));
+    );
+    let rules = Arc::new(match &blob_base_fee {
+        Some(feed) => rules.with_l1_blob_base_fee(feed.clone()),
+        None => rules,
+    });
     metrics.head.set(head.number as i64);
     let metrics_server = match config.metrics.listen {
         None => None,
@@ -102,9 +112,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         }
     };
 
-    if config.follower.is_some()
-        || config.batcher.data_availability == keel_primitives::DataAvailability::Blobs
-    {
+    if config.follower.is_some() || config.batcher.data_availability == DataAvailability::Blobs {
         // The sequencer commits to every batch's blobs and a follower checks them: load the
         // trusted setup before the first batch needs it. A short one-shot, not a part.
         tokio::task::spawn_blocking(keel_da::load_trusted_setup);
@@ -223,7 +231,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     };
     let (l1, follower) = match (config.settlement(), deployment, following) {
         (Some(l1), Some((path, deployment)), None) => (
-            Some(crate::l1::prepare(l1, path, deployment, storage.clone()).await?),
+            Some(crate::l1::prepare(l1, path, deployment, storage.clone(), blob_base_fee).await?),
             None,
         ),
         (Some(l1), Some((path, deployment)), Some(_)) => (

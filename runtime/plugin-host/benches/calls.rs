@@ -60,6 +60,7 @@ fn main() {
         elasticity_multiplier: 2,
         max_change_denominator: 8,
         max_change_bps: 1_250,
+        max_data_price: u64::MAX,
     };
     let parent = ParentSummary {
         number: 1,
@@ -72,8 +73,13 @@ fn main() {
         (0..2_000)
             .map(|_| {
                 let started = Instant::now();
-                fee.next_base_fee(&engine, parent, params)
-                    .expect("fee call");
+                fee.next_fees(
+                    &engine,
+                    parent,
+                    keel_plugin_host::L1Summary::default(),
+                    params,
+                )
+                .expect("fee call");
                 started.elapsed().as_secs_f64() * 1e6
             })
             .collect(),

@@ -11,8 +11,9 @@ use alloy_primitives::{Address, Bytes, U256};
 pub use keel_primitives::plugins::ConformanceCall;
 
 use crate::{
-    BridgePlugin, Candidate, Deposit, FeeParams, OrderingContext, OrderingPlugin, ParentSummary,
-    Plugin, PluginEngine, PluginError, PluginResult, Withdrawal, invariants::InvariantViolation,
+    BridgePlugin, Candidate, Deposit, FeeParams, L1Summary, OrderingContext, OrderingPlugin,
+    ParentSummary, Plugin, PluginEngine, PluginError, PluginResult, Withdrawal,
+    invariants::InvariantViolation,
 };
 
 /// Every sample call of a passed conformance run.
@@ -61,10 +62,15 @@ pub fn run(
             };
             for (input, parent) in fee_inputs(fees) {
                 sample(input, &|| {
-                    let decision = p.next_base_fee(engine, parent, fees)?;
+                    let decision = p.next_fees(engine, parent, SAMPLE_L1, fees)?;
                     Ok(format!(
-                        "base fee {} (parent {}), min priority fee {}",
-                        decision.base_fee, parent.base_fee, decision.min_priority_fee
+                        "base fee {} (parent {}), min priority fee {}, data price {}",
+                        decision.base_fee,
+                        parent.base_fee,
+                        decision.min_priority_fee,
+                        decision
+                            .data_price
+                            .map_or_else(|| "native (WIT 0.1.0)".into(), |p| p.to_string())
                     ))
                 })?;
             }
@@ -143,6 +149,11 @@ fn candidates(count: usize, senders: usize) -> Vec<Candidate> {
         })
         .collect()
 }
+
+/// The L1 every fee sample sees: a blob base fee of 1 gwei.
+const SAMPLE_L1: L1Summary = L1Summary {
+    blob_base_fee: 1_000_000_000,
+};
 
 /// Parents at the edges of the fee range and of block fullness.
 fn fee_inputs(fees: FeeParams) -> [(&'static str, ParentSummary); 5] {

@@ -161,6 +161,13 @@ pub enum FeeViolation {
         /// Largest allowed change, in basis points of the parent's base fee.
         max_change_bps: u64,
     },
+    /// An L1 data price above the configured maximum.
+    DataPriceTooHigh {
+        /// What the plugin returned.
+        data_price: u64,
+        /// Configured maximum (`fees.max_data_price`).
+        max: u64,
+    },
 }
 
 impl core::fmt::Display for FeeViolation {
@@ -181,6 +188,10 @@ impl core::fmt::Display for FeeViolation {
                 "base fee {base_fee} moves more than {}.{:02} % from the parent's {parent}",
                 max_change_bps / 100,
                 max_change_bps % 100
+            ),
+            Self::DataPriceTooHigh { data_price, max } => write!(
+                f,
+                "data price {data_price} wei per 1,000 bytes is above the configured maximum {max}"
             ),
         }
     }
@@ -206,6 +217,14 @@ pub fn check_base_fee(
             parent,
             max_change_bps,
         });
+    }
+    Ok(())
+}
+
+/// Checks a proposed L1 data price against the configured maximum.
+pub fn check_data_price(data_price: u64, max: u64) -> Result<(), FeeViolation> {
+    if data_price > max {
+        return Err(FeeViolation::DataPriceTooHigh { data_price, max });
     }
     Ok(())
 }
@@ -265,6 +284,15 @@ mod tests {
             violations[0]
                 .to_string()
                 .contains("nonce 1 placed before nonce 0")
+        );
+    }
+
+    #[test]
+    fn data_price_bound() {
+        assert_eq!(check_data_price(10, 10), Ok(()));
+        assert_eq!(
+            check_data_price(11, 10).map_err(|v| v.to_string()),
+            Err("data price 11 wei per 1,000 bytes is above the configured maximum 10".into())
         );
     }
 

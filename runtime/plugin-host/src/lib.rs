@@ -1,10 +1,12 @@
 //! Hosts Keel's policy plugins: WebAssembly components implementing the worlds of
-//! `wit/v0.1.0` (`ordering-policy`, `fee-rule`, `bridge-rules`), run by wasmtime.
+//! `wit/v0.1.0` (`ordering-policy`, `fee-rule`, `bridge-rules`) and `wit/v0.2.0` (`fee-rule`
+//! with the L1 data price), run by wasmtime.
 //!
 //! ```text
 //!  .wasm ─▶ Component::new (validate, compile) ─▶ Linker::instantiate_pre (no imports linked)
 //!        ─▶ per call: fresh Store (fuel, memory limit, epoch deadline) ─▶ instance ─▶ export
-//!        ─▶ answer ─▶ host invariants (subset permutation + nonce order; base-fee bounds)
+//!        ─▶ answer ─▶ host invariants (subset permutation + nonce order; base-fee bounds,
+//!           data-price ceiling)
 //! ```
 //!
 //! Every failure is a [`PluginError`] naming the plugin, its version and the call; callers fall
@@ -35,7 +37,7 @@ pub use config::{
 };
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};
-pub use fee::{FeeDecision, FeeParams, FeePlugin, FeeRule, ParentSummary};
+pub use fee::{FeeDecision, FeeParams, FeePlugin, FeeRule, FeeRulePre, L1Summary, ParentSummary};
 pub use keel_primitives::{PluginId, PluginSlot};
 pub use manager::{PluginManager, StartError};
 pub use manifest::read_component;

@@ -136,7 +136,7 @@ fn classify(
 /// instance `P` (the `…Pre` type `bindgen!` generates).
 pub(crate) struct Loaded<P> {
     pub(crate) meta: Meta,
-    pre: P,
+    pub(crate) pre: P,
 }
 
 /// What a compiled plugin is, whatever its world: identity, limits, settings, what its calls

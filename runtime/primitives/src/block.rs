@@ -15,6 +15,8 @@ pub struct SealedBlock {
     /// `senders[i]` signed `transactions[i]` (for a deposit: its L1 sender); recovered once at
     /// admission so storage and RPC never repeat the elliptic-curve work.
     pub senders: Vec<Address>,
+    /// The L1 data fee its transactions paid.
+    pub data_fee: crate::DataFee,
 }
 
 impl SealedBlock {

@@ -13,6 +13,7 @@
 //! - [`bridge`]: withdrawals, their Merkle tree and the deposits rolling hash, as L1 checks them.
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
+//! - [`data_fee`]: the L1 data fee each block charges ([`DataFee`]) and its predeploys.
 //! - [`plugins`]: plugin slots, identities and records, as blocks record them, and the admin
 //!   interface that loads a plugin.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -21,6 +22,7 @@ pub mod batch;
 pub mod block;
 pub mod bridge;
 pub mod chain;
+pub mod data_fee;
 pub mod plugins;
 pub mod proof;
 pub mod state;
@@ -38,6 +40,7 @@ pub use batch::{
 pub use block::SealedBlock;
 pub use bridge::{BatchSettlement, L1Deposit, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree};
 pub use chain::ChainSpec;
+pub use data_fee::{DataFee, L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L1BlobBaseFee};
 pub use plugins::{
     BlockPlugin, PluginActivation, PluginId, PluginRecords, PluginSlot, PluginSource, PluginSpec,
 };

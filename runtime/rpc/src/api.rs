@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use crate::{
     RpcError, TransactionSink,
     block_id::{require_header, resolve_header, resolve_number},
-    convert::{TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
+    convert::{BlockParts, TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
     jsonrpc::{Params, RpcResult, json},
     server::RpcModule,
 };
@@ -359,14 +359,8 @@ impl EthApi {
         let Some(location) = snapshot.tx_location(&hash)? else {
             return json(());
         };
-        let (header, txs, senders, receipts) = block_parts(snapshot, location.block)?;
-        json(rpc_receipt(
-            &header,
-            &txs,
-            &senders,
-            &receipts,
-            location.index as usize,
-        ))
+        let block = block_parts(snapshot, location.block)?;
+        json(rpc_receipt(&block, location.index as usize))
     }
 
     fn block_receipts(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
@@ -374,9 +368,9 @@ impl EthApi {
         let Some(header) = resolve_header(snapshot, id)? else {
             return json(());
         };
-        let (header, txs, senders, receipts) = block_parts(snapshot, header.number)?;
-        let all: Vec<_> = (0..txs.len())
-            .filter_map(|i| rpc_receipt(&header, &txs, &senders, &receipts, i))
+        let block = block_parts(snapshot, header.number)?;
+        let all: Vec<_> = (0..block.transactions.len())
+            .filter_map(|i| rpc_receipt(&block, i))
             .collect();
         json(all)
     }
@@ -446,14 +440,18 @@ impl EthApi {
     }
 }
 
-type BlockParts = (Sealed<Header>, Vec<KeelTx>, Vec<Address>, Vec<KeelReceipt>);
-
 fn block_parts(snapshot: &Snapshot, number: u64) -> RpcResult<BlockParts> {
     let missing = || RpcError::internal(format!("block {number} is incomplete in storage"));
     let header = snapshot.sealed_header(number)?.ok_or_else(missing)?;
-    let (txs, senders) = snapshot.body(number)?.ok_or_else(missing)?;
+    let (transactions, senders) = snapshot.body(number)?.ok_or_else(missing)?;
     let receipts = snapshot.receipts(number)?.ok_or_else(missing)?;
-    Ok((header, txs, senders, receipts))
+    Ok(BlockParts {
+        header,
+        transactions,
+        senders,
+        receipts,
+        data_fee: snapshot.data_fee(number)?.unwrap_or_default(),
+    })
 }
 
 /// The effective tips at `percentiles` of a block, weighted by gas used (geth's method).

@@ -8,12 +8,13 @@
 //! hashes, or with a network that accepts unknown types (`AnyNetwork`).
 
 use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope, transaction::Recovered};
+use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, B256, Bloom, Bytes, U8, U64, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
 };
-use keel_primitives::{DEPOSIT_TX_TYPE, DepositTx, KeelReceipt, KeelTx};
+use keel_primitives::{DEPOSIT_TX_TYPE, DataFee, DepositTx, KeelReceipt, KeelTx};
 use serde::Serialize;
 
 /// A transaction as RPC returns it.
@@ -55,10 +56,36 @@ pub(crate) struct DepositView {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub(crate) enum RpcReceipt {
-    /// The receipt of a signed transaction, in Ethereum's form.
-    Ethereum(Box<TransactionReceipt>),
+    /// The receipt of a signed transaction, in Ethereum's form with the L1 data fee added.
+    Ethereum(Box<EthereumReceiptView>),
     /// The receipt of a deposit: always successful, no gas, no logs.
     Deposit(DepositReceiptView),
+}
+
+/// A signed transaction's receipt: Ethereum's fields, and what it paid for its data on L1
+/// under OP Stack's names (`l1Fee`, `l1BlobBaseFee`), so that wallets and explorers made for
+/// OP Stack chains show it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EthereumReceiptView {
+    #[serde(flatten)]
+    receipt: TransactionReceipt,
+    /// The L1 data fee the transaction paid, in wei (on top of `gasUsed × effectiveGasPrice`).
+    l1_fee: U256,
+    /// The L1 blob base fee the block's data price was set from.
+    l1_blob_base_fee: U64,
+    /// The block's data price, in wei per 1,000 bytes of a signed transaction.
+    l1_data_price: U64,
+}
+
+/// A stored block's parts, as receipts are built from them.
+#[derive(Debug)]
+pub(crate) struct BlockParts {
+    pub(crate) header: Sealed<Header>,
+    pub(crate) transactions: Vec<KeelTx>,
+    pub(crate) senders: Vec<Address>,
+    pub(crate) receipts: Vec<KeelReceipt>,
+    pub(crate) data_fee: DataFee,
 }
 
 /// A deposit's receipt as RPC returns it.
@@ -192,14 +219,15 @@ fn block_size(header: &Header, transactions: &[KeelTx]) -> usize {
         + payload
 }
 
-/// The receipt of the transaction at `index` of a block.
-pub(crate) fn rpc_receipt(
-    header: &Sealed<Header>,
-    transactions: &[KeelTx],
-    senders: &[Address],
-    receipts: &[KeelReceipt],
-    index: usize,
-) -> Option<RpcReceipt> {
+/// The receipt of the transaction at `index` of `block`.
+pub(crate) fn rpc_receipt(block: &BlockParts, index: usize) -> Option<RpcReceipt> {
+    let BlockParts {
+        header,
+        transactions,
+        senders,
+        receipts,
+        data_fee,
+    } = block;
     let sender = *senders.get(index)?;
     let previous_cumulative = index
         .checked_sub(1)
@@ -238,19 +266,24 @@ pub(crate) fn rpc_receipt(
         log
     });
     let contract_address = tx.kind().is_create().then(|| sender.create(tx.nonce()));
-    Some(RpcReceipt::Ethereum(Box::new(TransactionReceipt {
-        inner,
-        transaction_hash: tx_hash,
-        transaction_index: Some(index as u64),
-        block_hash: Some(header.hash()),
-        block_number: Some(header.number),
-        gas_used: receipt.cumulative_gas_used() - previous_cumulative,
-        effective_gas_price: tx.effective_gas_price(header.base_fee_per_gas),
-        blob_gas_used: None,
-        blob_gas_price: None,
-        from: sender,
-        to: tx.to(),
-        contract_address,
+    Some(RpcReceipt::Ethereum(Box::new(EthereumReceiptView {
+        receipt: TransactionReceipt {
+            inner,
+            transaction_hash: tx_hash,
+            transaction_index: Some(index as u64),
+            block_hash: Some(header.hash()),
+            block_number: Some(header.number),
+            gas_used: receipt.cumulative_gas_used() - previous_cumulative,
+            effective_gas_price: tx.effective_gas_price(header.base_fee_per_gas),
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from: sender,
+            to: tx.to(),
+            contract_address,
+        },
+        l1_fee: data_fee.fee(tx.encode_2718_len()),
+        l1_blob_base_fee: U64::from(data_fee.l1_blob_base_fee),
+        l1_data_price: U64::from(data_fee.price),
     })))
 }
 

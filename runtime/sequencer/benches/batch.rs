@@ -314,6 +314,7 @@ impl Bench {
                     elasticity_multiplier: 2,
                     max_change_denominator: 8,
                     max_change_bps: 1_250,
+                    max_data_price: u64::MAX,
                 },
                 Eip1559BaseFee::new(spec),
                 keel_sequencer::PluginFailures::default(),

@@ -81,6 +81,7 @@ fn run(senders: usize, txs_per_block: usize) {
             gas_limit: 1_000_000_000,
             base_fee,
             extra_data: Bytes::new(),
+            data_fee: Default::default(),
         };
         let mut builder = BlockBuilder::new(&spec, &snapshot, &parent, attributes);
         let started = Instant::now();

@@ -26,7 +26,7 @@ use alloy_consensus::Header;
 use alloy_primitives::Bytes;
 use keel_da::{BLOB_CAPACITY, Frame, PayloadBlock, PayloadWriter, blobs_needed};
 use keel_primitives::{
-    Batch, BatchOutput, BatchSettlement, ChainSpec, KeelTx, PostedBlob, blobs_hash,
+    Batch, BatchOutput, BatchSettlement, ChainSpec, DataFee, KeelTx, PostedBlob, blobs_hash,
 };
 use keel_stf::{ProverInput, Witness, execute_batch};
 use keel_storage::{Snapshot, Storage, StorageError};
@@ -91,7 +91,7 @@ impl OpenBatch {
                 deadline = earliest(deadline, Some(recorded.deadline));
             }
             open.add_block(
-                &payload_block(&header, txs),
+                &payload_block(&header, data_fee(snapshot, block)?, txs),
                 header.gas_limit,
                 witness.byte_len(),
                 deadline,
@@ -268,7 +268,7 @@ pub(crate) fn assemble(
         gas_used += header.gas_used;
         transactions += txs.len() as u64;
         payload
-            .push(&payload_block(&header, txs))
+            .push(&payload_block(&header, data_fee(snapshot, block)?, txs))
             .map_err(payload_error)?;
     }
     let frame = payload.finish().map_err(payload_error)?;
@@ -334,12 +334,17 @@ fn capacity(config: &BatcherConfig) -> usize {
 }
 
 /// A stored block as the payload carries it.
-pub(crate) fn payload_block(header: &Header, transactions: Vec<KeelTx>) -> PayloadBlock {
+pub(crate) fn payload_block(
+    header: &Header,
+    data_fee: DataFee,
+    transactions: Vec<KeelTx>,
+) -> PayloadBlock {
     PayloadBlock {
         timestamp: header.timestamp,
         coinbase: header.beneficiary,
         gas_limit: header.gas_limit,
         base_fee: header.base_fee_per_gas.unwrap_or_default(),
+        data_fee,
         extra_data: header.extra_data.clone(),
         transactions,
     }
@@ -434,6 +439,13 @@ fn self_check(
         batch: batch.number,
         detail,
     })
+}
+
+/// The data fee stored block `block` charged.
+fn data_fee(snapshot: &Snapshot, block: u64) -> SequencerResult<DataFee> {
+    snapshot
+        .data_fee(block)?
+        .ok_or_else(|| missing("block_data_fees", block))
 }
 
 fn missing(table: &'static str, block: u64) -> SequencerError {

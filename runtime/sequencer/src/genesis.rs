@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use crate::config::GenesisConfig;
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealable, Sealed};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, L2_BRIDGE_ADDRESS};
+use keel_primitives::{
+    EMPTY_ROOT_HASH, KECCAK_EMPTY, L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS,
+    data_fee::VAULT_RECIPIENT_SLOT,
+};
 use keel_storage::GenesisWrite;
 use keel_trie::{GenesisAccount, StateRootUpdate, genesis_state};
 
@@ -35,15 +38,35 @@ impl Genesis {
 }
 
 /// Builds the genesis state root and header from `config`, with Keel's predeploys (the L2
-/// bridge at [`L2_BRIDGE_ADDRESS`]) added unless the alloc names their addresses itself.
+/// bridge at [`L2_BRIDGE_ADDRESS`], the `L1FeeOracle` at [`L1_FEE_ORACLE_ADDRESS`] and the
+/// `L1FeeVault` at [`L1_FEE_VAULT_ADDRESS`], paying `l1_fee_recipient`) added unless the alloc
+/// names their addresses itself.
 pub fn build_genesis(config: &GenesisConfig) -> Genesis {
+    use crate::{config::GenesisAccount, predeploys};
     let mut alloc = config.alloc.clone();
-    alloc
-        .entry(L2_BRIDGE_ADDRESS)
-        .or_insert_with(|| crate::config::GenesisAccount {
-            code: crate::predeploys::l2_bridge_code(),
+    let recipient = config.l1_fee_recipient.unwrap_or_default();
+    for (address, code, storage) in [
+        (L2_BRIDGE_ADDRESS, predeploys::l2_bridge_code(), vec![]),
+        (
+            L1_FEE_ORACLE_ADDRESS,
+            predeploys::l1_fee_oracle_code(),
+            vec![],
+        ),
+        (
+            L1_FEE_VAULT_ADDRESS,
+            predeploys::l1_fee_vault_code(),
+            vec![(
+                VAULT_RECIPIENT_SLOT,
+                U256::from_be_slice(recipient.as_slice()),
+            )],
+        ),
+    ] {
+        alloc.entry(address).or_insert_with(|| GenesisAccount {
+            code,
+            storage: storage.into_iter().collect(),
             ..Default::default()
         });
+    }
     genesis_of(config, &alloc)
 }
 

@@ -26,7 +26,10 @@ mod witness;
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
 pub use metrics::SequencerMetrics;
-pub use plugins::{BlockFees, BlockRules, BridgeVerdict, PluginFailures};
+pub use plugins::{
+    BlockFees, BlockRules, BridgeVerdict, NATIVE_COMPRESSED_PER_MILLE, PluginFailures,
+    native_data_price,
+};
 pub use predeploys::l2_bridge_code;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig};
 

@@ -1,6 +1,7 @@
 //! The rules a block is built by: the registry's active plugins, each with its native fallback.
 //!
-//! A fee plugin sets the base fee (else EIP-1559); an ordering plugin orders the pool's
+//! A fee plugin sets the base fee (else EIP-1559) and, from WIT 0.2.0, the L1 data price (else
+//! [`native_data_price`]); an ordering plugin orders the pool's
 //! executable transactions (else the pool's own order); a bridge plugin credits or refunds each
 //! deposit and allows or rejects each withdrawal a transaction asks for (else all are credited
 //! and allowed). Any plugin failure is logged, counted and recorded with the block as a
@@ -13,11 +14,11 @@ use alloy_primitives::Log;
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::PooledTx;
 use keel_plugin_host::{
-    ActiveSet, Candidate, Deposit, DepositDecision, FeeDecision, FeeParams, OrderingContext,
-    PluginEngine, PluginId, PluginRegistry, PluginResult, PluginSlot, Withdrawal,
+    ActiveSet, Candidate, Deposit, DepositDecision, FeeDecision, FeeParams, L1Summary,
+    OrderingContext, PluginEngine, PluginId, PluginRegistry, PluginResult, PluginSlot, Withdrawal,
     WithdrawalDecision,
 };
-use keel_primitives::{BlockPlugin, L1Deposit, bridge::withdrawal_event};
+use keel_primitives::{BlockPlugin, DataFee, L1BlobBaseFee, L1Deposit, bridge::withdrawal_event};
 use prometheus_client::metrics::counter::Counter;
 use tracing::{debug, info, warn};
 
@@ -77,12 +78,33 @@ impl BridgeVerdict {
 pub struct BlockFees {
     /// The base fee.
     pub base_fee: u64,
+    /// The L1 data fee.
+    pub data_fee: DataFee,
     /// The lowest effective priority fee a transaction must pay to be included (the fee
     /// plugin's `min-priority-fee`; 0 under the native rule, where the pool's admission
     /// minimum applies).
     pub min_priority_fee: u128,
     /// The fee plugin's record for the block (none when the native rule is in the slot).
     pub plugin: Option<BlockPlugin>,
+}
+
+/// Compressed bytes the native rule expects per 1,000 bytes of a transaction's signed
+/// encoding: 800, a little above the measured ratio for ETH transfers with random recipients
+/// and amounts (94.8 / 121.2 = 782, `cargo bench -p keel-sequencer --bench batch`); ERC-20
+/// transfers compress better (517), so they are overcharged a little rather than undercharged.
+pub const NATIVE_COMPRESSED_PER_MILLE: u128 = 800;
+
+/// The native L1 data price, in wei per 1,000 bytes: what the blob space those bytes take costs
+/// at `blob_base_fee`, with blobs full (a blob's 131,072 blob gas buy 126,976 payload bytes)
+/// and the payload compressed by [`NATIVE_COMPRESSED_PER_MILLE`]. Saturates at `u64::MAX`.
+pub fn native_data_price(blob_base_fee: u64) -> u64 {
+    const BLOB_GAS_PER_BLOB: u128 = 1 << 17;
+    let blob_bytes = keel_da::BLOB_CAPACITY as u128;
+    // Blob gas per compressed byte × compressed bytes per 1,000 bytes × wei per blob gas;
+    // < 2^64 · 2^17 · 2^10: no overflow in u128.
+    let price = (u128::from(blob_base_fee) * BLOB_GAS_PER_BLOB * NATIVE_COMPRESSED_PER_MILLE)
+        .div_ceil(blob_bytes);
+    u64::try_from(price).unwrap_or(u64::MAX)
 }
 
 /// The plugin registry, the engine that runs its plugins, and the native rules behind them.
@@ -92,6 +114,8 @@ pub struct BlockRules {
     registry: Arc<PluginRegistry>,
     fee_params: FeeParams,
     native_fee: Eip1559BaseFee,
+    /// The L1 blob base fee the data price follows; none for a chain that posts no blobs.
+    l1_blob_base_fee: Option<L1BlobBaseFee>,
     fee_failures: Counter,
     ordering_failures: Counter,
     bridge_failures: Counter,
@@ -111,10 +135,18 @@ impl BlockRules {
             registry,
             fee_params,
             native_fee,
+            l1_blob_base_fee: None,
             fee_failures: failures.fee,
             ordering_failures: failures.ordering,
             bridge_failures: failures.bridge,
         }
+    }
+
+    /// Prices each block's data from the L1 blob base fee `feed` holds (a chain that posts
+    /// blobs to an L1); without it, the fee rules see a blob base fee of 0.
+    pub fn with_l1_blob_base_fee(mut self, feed: L1BlobBaseFee) -> Self {
+        self.l1_blob_base_fee = Some(feed);
+        self
     }
 
     /// What happens to `deposit`: no plugin, or a failing one, credits (the native rule
@@ -192,25 +224,48 @@ impl BlockRules {
         &self.registry
     }
 
-    fn plugin_fees(&self, set: &ActiveSet, parent: &Header) -> Option<PluginResult<FeeDecision>> {
+    fn plugin_fees(
+        &self,
+        set: &ActiveSet,
+        parent: &Header,
+        l1: L1Summary,
+    ) -> Option<PluginResult<FeeDecision>> {
         let plugin = set.fee()?;
-        Some(plugin.next_base_fee(&self.engine, parent.into(), self.fee_params))
+        Some(plugin.next_fees(&self.engine, parent.into(), l1, self.fee_params))
+    }
+
+    /// What the fee rules see of L1 now.
+    fn l1_summary(&self) -> L1Summary {
+        L1Summary {
+            blob_base_fee: self.l1_blob_base_fee.as_ref().map_or(0, L1BlobBaseFee::get),
+        }
     }
 
     /// The fees of the child of `parent` under `set`.
     pub fn fees(&self, set: &ActiveSet, parent: &Header) -> BlockFees {
+        let l1 = self.l1_summary();
+        let data_fee = |price: u64| DataFee {
+            l1_blob_base_fee: l1.blob_base_fee,
+            price,
+        };
         let native = || BlockFees {
             base_fee: self.native_fee.next_base_fee(parent),
+            data_fee: data_fee(native_data_price(l1.blob_base_fee)),
             min_priority_fee: 0,
             plugin: None,
         };
-        let Some(result) = self.plugin_fees(set, parent) else {
+        let Some(result) = self.plugin_fees(set, parent, l1) else {
             return native();
         };
         let id = set.fee().map(|p| p.id().clone());
         match result {
             Ok(decision) => BlockFees {
                 base_fee: decision.base_fee,
+                data_fee: data_fee(
+                    decision
+                        .data_price
+                        .unwrap_or_else(|| native_data_price(l1.blob_base_fee)),
+                ),
                 min_priority_fee: u128::from(decision.min_priority_fee),
                 plugin: id.map(|id| used(PluginSlot::Fee, id, false)),
             },
@@ -269,7 +324,7 @@ impl BlockRules {
 impl BaseFeeRule for BlockRules {
     fn next_base_fee(&self, parent: &Header) -> u64 {
         let set = self.registry.at(parent.number + 1);
-        match self.plugin_fees(&set, parent) {
+        match self.plugin_fees(&set, parent, self.l1_summary()) {
             Some(Ok(decision)) => decision.base_fee,
             Some(Err(error)) => {
                 debug!(target: "keel::plugins", %error, "fee plugin failed for an estimate; using EIP-1559");
@@ -300,5 +355,20 @@ fn candidate(tx: &PooledTx) -> Candidate {
         size: u32::try_from(tx.encoded_len).unwrap_or(u32::MAX),
         tx_type: alloy_eips::Typed2718::ty(&tx.tx),
         arrival: tx.arrival,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::native_data_price;
+
+    #[test]
+    fn native_data_price_is_full_blobs_of_80_percent_compressed_bytes() {
+        assert_eq!(native_data_price(0), 0);
+        // 1 wei per blob gas: 131,072 × 800 / 126,976 = 825.8 wei per 1,000 bytes.
+        assert_eq!(native_data_price(1), 826);
+        // The figure the fee-eip1559 plugin's tests (and the host's) expect at 1 gwei.
+        assert_eq!(native_data_price(1_000_000_000), 825_806_451_613);
+        assert_eq!(native_data_price(u64::MAX), u64::MAX);
     }
 }

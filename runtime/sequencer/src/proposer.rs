@@ -183,7 +183,7 @@ impl Proposer {
             info!(target: "keel::plugins", slot = %plugin.slot(), plugin = %plugin.id(), "plugin active from this block");
         }
         let fees = self.rules.fees(&plugins.set, &parent);
-        let attributes = self.attributes(parent.timestamp, fees.base_fee);
+        let attributes = self.attributes(parent.timestamp, &fees);
         let ctx = OrderingContext {
             number,
             timestamp: attributes.timestamp,
@@ -232,7 +232,11 @@ impl Proposer {
         })?;
         open.known.add(&built.state.nodes, &built.codes);
         open.add_block(
-            &payload_block(&built.block.header, built.block.transactions.clone()),
+            &payload_block(
+                &built.block.header,
+                built.block.data_fee,
+                built.block.transactions.clone(),
+            ),
             built.block.header.gas_limit,
             witness.byte_len(),
             deposits.earliest_deadline,
@@ -279,7 +283,7 @@ impl Proposer {
     }
 
     /// The header fields the proposer chooses for the child of a block at `parent_timestamp`.
-    fn attributes(&self, parent_timestamp: u64, base_fee: u64) -> BlockAttributes {
+    fn attributes(&self, parent_timestamp: u64, fees: &BlockFees) -> BlockAttributes {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -289,8 +293,9 @@ impl Proposer {
             timestamp: now.max(parent_timestamp),
             coinbase: self.config.coinbase,
             gas_limit: self.config.gas_limit,
-            base_fee,
+            base_fee: fees.base_fee,
             extra_data: self.config.extra_data.clone(),
+            data_fee: fees.data_fee,
         }
     }
 

@@ -158,6 +158,7 @@ pub fn replay_block<R: StateReader>(
         gas_limit: block.gas_limit,
         base_fee,
         extra_data: block.extra_data.clone(),
+        data_fee: block.data_fee,
     };
     let mut builder = BlockBuilder::new(spec, state, parent, attributes);
     for (index, tx) in block.transactions.iter().enumerate() {

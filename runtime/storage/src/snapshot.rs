@@ -14,7 +14,7 @@ use crate::{
     tables::*,
     value::Rlp,
 };
-use keel_primitives::{Batch, L1Deposit, Lease, StoredProof};
+use keel_primitives::{Batch, DataFee, L1Deposit, Lease, StoredProof};
 
 /// Where a transaction sits in the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,7 @@ pub struct Snapshot {
     block_numbers: ReadOnlyTable<[u8; 32], u64>,
     bodies: ReadOnlyTable<u64, Rlp<StoredBody>>,
     receipts: ReadOnlyTable<u64, Rlp<Vec<KeelReceipt>>>,
+    data_fees: ReadOnlyTable<u64, Rlp<DataFee>>,
     tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
     accounts: ReadOnlyTable<[u8; 20], Rlp<TrieAccount>>,
     storage: ReadOnlyTable<([u8; 20], [u8; 32]), [u8; 32]>,
@@ -78,6 +79,7 @@ impl Snapshot {
             block_numbers: txn.open_table(BLOCK_NUMBERS)?,
             bodies: txn.open_table(BODIES)?,
             receipts: txn.open_table(RECEIPTS)?,
+            data_fees: txn.open_table(BLOCK_DATA_FEES)?,
             tx_lookup: txn.open_table(TX_LOOKUP)?,
             accounts: txn.open_table(ACCOUNTS)?,
             storage: txn.open_table(STORAGE)?,
@@ -162,6 +164,14 @@ impl Snapshot {
         };
         let body = body.value().decode()?;
         Ok(Some((body.transactions, body.senders)))
+    }
+
+    /// The L1 data fee block `number` charged (none for genesis or an unknown block).
+    pub fn data_fee(&self, number: u64) -> StorageResult<Option<DataFee>> {
+        self.data_fees
+            .get(number)?
+            .map(|v| v.value().decode())
+            .transpose()
     }
 
     /// The receipts of block `number`.

@@ -170,6 +170,8 @@ impl Storage {
                 .insert(number, Encoded::new(&body))?;
             txn.open_table(RECEIPTS)?
                 .insert(number, Encoded::new(&write.receipts.to_vec()))?;
+            txn.open_table(BLOCK_DATA_FEES)?
+                .insert(number, Encoded::new(&write.block.data_fee))?;
             let mut lookup = txn.open_table(TX_LOOKUP)?;
             let mut hashes: Vec<(B256, u32)> = write
                 .block
@@ -215,6 +217,7 @@ fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(BLOCK_NUMBERS)?;
     txn.open_table(BODIES)?;
     txn.open_table(RECEIPTS)?;
+    txn.open_table(BLOCK_DATA_FEES)?;
     txn.open_table(TX_LOOKUP)?;
     txn.open_table(ACCOUNTS)?;
     txn.open_table(STORAGE)?;

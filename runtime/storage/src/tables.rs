@@ -8,7 +8,7 @@
 //! changed value type is a new storage format ([`SCHEMA_VERSION`]).
 
 use alloy_consensus::Header;
-use keel_primitives::{Batch, KeelReceipt, L1Deposit, Lease, StoredProof, TrieAccount};
+use keel_primitives::{Batch, DataFee, KeelReceipt, L1Deposit, Lease, StoredProof, TrieAccount};
 use redb::TableDefinition;
 
 use crate::{
@@ -25,7 +25,8 @@ use crate::{
 /// - 2: typed values ([`Rlp<T>`]), counters in `meta` as `u64`.
 /// - 3: batches carry their blobs and an 11-word output (`keel::Batch/v2`); batch frames,
 ///   batch commits (followers) and block change sets (undo data).
-pub const SCHEMA_VERSION: u64 = 3;
+/// - 4: every block's L1 data fee (`block_data_fees`); batch frames of payload version 2.
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// Canonical block number → block hash.
 pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
@@ -36,6 +37,9 @@ pub(crate) const BLOCK_NUMBERS: TableDefinition<'_, [u8; 32], u64> =
     TableDefinition::new("block_numbers");
 /// Block number → RLP body (transactions and their recovered senders).
 pub(crate) const BODIES: TableDefinition<'_, u64, Rlp<StoredBody>> = TableDefinition::new("bodies");
+/// Block number → the L1 data fee its transactions paid (none for genesis).
+pub(crate) const BLOCK_DATA_FEES: TableDefinition<'_, u64, Rlp<DataFee>> =
+    TableDefinition::new("block_data_fees");
 /// Block number → RLP list of EIP-2718 receipts.
 pub(crate) const RECEIPTS: TableDefinition<'_, u64, Rlp<Vec<KeelReceipt>>> =
     TableDefinition::new("receipts");

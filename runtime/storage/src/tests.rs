@@ -95,6 +95,7 @@ fn blocks_must_extend_the_head() {
         .seal_slow(),
         transactions: vec![],
         senders: vec![],
+        data_fee: Default::default(),
     };
     let empty = StateRootUpdate {
         root: state.root,
@@ -172,6 +173,10 @@ fn empty_block(parent: &alloy_consensus::Sealed<Header>) -> SealedBlock {
         .seal_slow(),
         transactions: vec![],
         senders: vec![],
+        data_fee: keel_primitives::DataFee {
+            l1_blob_base_fee: parent.number + 1,
+            price: 826 * (parent.number + 1),
+        },
     }
 }
 
@@ -550,6 +555,10 @@ fn commit_changes(
         .seal_slow(),
         transactions: vec![],
         senders: vec![],
+        data_fee: keel_primitives::DataFee {
+            l1_blob_base_fee: parent.number + 1,
+            price: 1,
+        },
     };
     storage
         .commit_block(BlockWrite {
@@ -607,6 +616,14 @@ fn unwinding_puts_back_the_state_and_chain_of_the_kept_head() {
     assert_eq!(snapshot.dump_state().unwrap(), states[1]);
     assert_eq!(snapshot.canonical_hash(2).unwrap(), None);
     assert_eq!(snapshot.block_number(&headers[2].hash()).unwrap(), None);
+    assert_eq!(snapshot.data_fee(2).unwrap(), None);
+    assert_eq!(
+        snapshot
+            .data_fee(1)
+            .unwrap()
+            .map(|fee| fee.l1_blob_base_fee),
+        Some(1)
+    );
     assert!(snapshot.batch(2).unwrap().is_none() && snapshot.batch_frame(2).unwrap().is_none());
     assert!(snapshot.batch(1).unwrap().is_some());
     let progress = snapshot.l1_progress().unwrap().unwrap();

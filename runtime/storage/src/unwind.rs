@@ -180,6 +180,7 @@ fn unwind_block(txn: &WriteTransaction, number: u64) -> StorageResult<()> {
         }
     }
     txn.open_table(RECEIPTS)?.remove(number)?;
+    txn.open_table(BLOCK_DATA_FEES)?.remove(number)?;
     txn.open_table(BLOCK_PLUGINS)?.remove(number)?;
     txn.open_table(BLOCK_WITNESSES)?.remove(number)?;
     Ok(())

@@ -129,6 +129,7 @@ stored! {
     keel_primitives::TrieAccount => "keel::TrieAccount/v1",
     Vec<keel_primitives::KeelReceipt> => "keel::Receipts/v1",
     keel_primitives::L1Deposit => "keel::L1Deposit/v1",
+    keel_primitives::DataFee => "keel::DataFee/v1",
     keel_primitives::Batch => "keel::Batch/v2",
     keel_primitives::Lease => "keel::Lease/v1",
     keel_primitives::StoredProof => "keel::StoredProof/v1",

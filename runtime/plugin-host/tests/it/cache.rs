@@ -1,6 +1,8 @@
 //! The compiled-code cache: a second load comes from disk, a corrupt entry is recompiled.
 
-use keel_plugin_host::{FeeParams, FeePlugin, ParentSummary, PluginEngine, PluginId, PluginLimits};
+use keel_plugin_host::{
+    FeeParams, FeePlugin, L1Summary, ParentSummary, PluginEngine, PluginId, PluginLimits,
+};
 
 use crate::component;
 
@@ -24,6 +26,7 @@ fn answer(engine: &PluginEngine, plugin: &FeePlugin) -> u64 {
         elasticity_multiplier: 2,
         max_change_denominator: 8,
         max_change_bps: 1_250,
+        max_data_price: u64::MAX,
     };
     let parent = ParentSummary {
         number: 1,
@@ -33,7 +36,7 @@ fn answer(engine: &PluginEngine, plugin: &FeePlugin) -> u64 {
         base_fee: 1_000,
     };
     plugin
-        .next_base_fee(engine, parent, params)
+        .next_fees(engine, parent, L1Summary::default(), params)
         .unwrap()
         .base_fee
 }

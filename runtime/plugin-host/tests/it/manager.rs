@@ -96,6 +96,7 @@ const FEES: FeeParams = FeeParams {
     elasticity_multiplier: 2,
     max_change_denominator: 8,
     max_change_bps: 1_250,
+    max_data_price: u64::MAX,
 };
 
 fn fee_slot(name: &str, base_fee: &str) -> PluginsConfig {

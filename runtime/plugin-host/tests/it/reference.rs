@@ -4,8 +4,8 @@ use alloy_consensus::Header;
 use alloy_primitives::{Address, Bytes, U256};
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_plugin_host::{
-    Candidate, Deposit, DepositDecision, FeeParams, OrderingContext, ParentSummary, PluginEngine,
-    PluginError,
+    Candidate, Deposit, DepositDecision, FeeParams, L1Summary, OrderingContext, ParentSummary,
+    PluginEngine, PluginError,
 };
 use keel_primitives::ChainSpec;
 
@@ -17,6 +17,7 @@ const PARAMS: FeeParams = FeeParams {
     elasticity_multiplier: 2,
     max_change_denominator: 8,
     max_change_bps: 1_250,
+    max_data_price: u64::MAX,
 };
 
 #[test]
@@ -38,15 +39,24 @@ fn fee_eip1559_matches_the_native_rule() {
             ..Default::default()
         };
         let decision = plugin
-            .next_base_fee(&engine, ParentSummary::from(&parent), PARAMS)
+            .next_fees(&engine, ParentSummary::from(&parent), L1, PARAMS)
             .unwrap();
         assert_eq!(
             decision.base_fee,
             native.next_base_fee(&parent),
             "gas used {gas_used}, base fee {base_fee}"
         );
+        // WIT 0.2.0: the native data price, blob space at 1 gwei per blob gas, 80 % compressed
+        // (keel_sequencer::native_data_price; the sequencer's tests check the same figure).
+        assert_eq!(decision.data_price, Some(825_806_451_613));
     }
+    assert_eq!(plugin.wit_version(), "0.2.0");
 }
+
+/// An L1 whose blob base fee is 1 gwei.
+const L1: L1Summary = L1Summary {
+    blob_base_fee: 1_000_000_000,
+};
 
 #[test]
 fn fee_fixed_obeys_settings_and_host_bounds() {
@@ -59,21 +69,18 @@ fn fee_fixed_obeys_settings_and_host_bounds() {
         base_fee: 1_000,
     };
     let plugin = fee_plugin(&engine, "fee-fixed", &[("base-fee", "1100")]);
-    assert_eq!(
-        plugin
-            .next_base_fee(&engine, parent, PARAMS)
-            .unwrap()
-            .base_fee,
-        1_100
-    );
+    // A WIT 0.1.0 rule: it sets no data price (the native one applies).
+    assert_eq!(plugin.wit_version(), "0.1.0");
+    let decision = plugin.next_fees(&engine, parent, L1, PARAMS).unwrap();
+    assert_eq!((decision.base_fee, decision.data_price), (1_100, None));
     // 50 % above the parent: beyond the 12.5 % a block may move.
     let plugin = fee_plugin(&engine, "fee-fixed", &[("base-fee", "1500")]);
-    let err = plugin.next_base_fee(&engine, parent, PARAMS).unwrap_err();
+    let err = plugin.next_fees(&engine, parent, L1, PARAMS).unwrap_err();
     assert!(matches!(err, PluginError::Invariant { .. }), "{err}");
     assert!(err.to_string().contains("fee-fixed@test"), "{err}");
     // A missing setting is the plugin's own refusal.
     let plugin = fee_plugin(&engine, "fee-fixed", &[]);
-    let err = plugin.next_base_fee(&engine, parent, PARAMS).unwrap_err();
+    let err = plugin.next_fees(&engine, parent, L1, PARAMS).unwrap_err();
     assert!(
         matches!(err, PluginError::Refused { .. }) && err.to_string().contains("base-fee"),
         "{err}"

@@ -15,6 +15,7 @@ const FEES: FeeParams = FeeParams {
     elasticity_multiplier: 2,
     max_change_denominator: 8,
     max_change_bps: 1250,
+    max_data_price: u64::MAX,
 };
 
 fn plugin(

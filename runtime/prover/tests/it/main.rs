@@ -36,6 +36,7 @@ fn empty_block_batch() -> (Vec<u8>, BatchOutput) {
         coinbase: Address::repeat_byte(0xc0),
         gas_limit: 30_000_000,
         base_fee: 1_000_000_000,
+        data_fee: Default::default(),
         extra_data: Bytes::new(),
         transactions: vec![],
     }]);

@@ -49,6 +49,10 @@ pub struct GenesisConfig {
     /// in lower case or with a valid EIP-55 checksum; each account may appear once.
     #[serde(deserialize_with = "alloc")]
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// The L1 account the `L1FeeVault` predeploy withdraws the collected L1 data fees to: the
+    /// one that pays for the chain's blobs, usually the sequencer's L1 key (default none: the
+    /// fees stay in the vault until a genesis names a recipient).
+    pub l1_fee_recipient: Option<Address>,
 }
 
 impl Default for GenesisConfig {
@@ -59,6 +63,7 @@ impl Default for GenesisConfig {
             base_fee: DEFAULT_GENESIS_BASE_FEE,
             extra_data: Bytes::new(),
             alloc: BTreeMap::new(),
+            l1_fee_recipient: None,
         }
     }
 }

@@ -73,6 +73,11 @@ pub const DEFAULT_BASE_FEE_MAX_CHANGE_DENOMINATOR: u64 = 8;
 /// Default `fees.min_priority_fee`: 0 wei, so wallets that send no tip (common on L2s) work.
 pub const DEFAULT_MIN_PRIORITY_FEE: u64 = 0;
 
+/// Default `fees.max_data_price`: 10^15 wei per 1,000 bytes (0.001 ETH per kB), about what
+/// blob space costs at a blob base fee of 1,200 gwei, far above any blob fee seen so far: a
+/// ceiling against a fee plugin gone wrong, not a price.
+pub const DEFAULT_MAX_DATA_PRICE: u64 = 1_000_000_000_000_000;
+
 /// EIP-1559's largest per-block change (1/8 = 12.5 %), in basis points.
 pub const DEFAULT_MAX_BASE_FEE_CHANGE_BPS: u64 = 1_250;
 
@@ -176,6 +181,10 @@ pub struct FeeConfig {
     /// included) may make, in basis points of the parent's (default
     /// [`DEFAULT_MAX_BASE_FEE_CHANGE_BPS`], EIP-1559's 12.5 %).
     pub max_base_fee_change_bps: u64,
+    /// Highest L1 data price a fee plugin may set, in wei per 1,000 bytes of a transaction
+    /// (default [`DEFAULT_MAX_DATA_PRICE`]); above it the block uses the native price.
+    #[serde(deserialize_with = "keel_units::wei_u64")]
+    pub max_data_price: u64,
 }
 
 impl Default for FeeConfig {
@@ -187,6 +196,7 @@ impl Default for FeeConfig {
             base_fee_max_change_denominator: DEFAULT_BASE_FEE_MAX_CHANGE_DENOMINATOR,
             min_priority_fee: DEFAULT_MIN_PRIORITY_FEE,
             max_base_fee_change_bps: DEFAULT_MAX_BASE_FEE_CHANGE_BPS,
+            max_data_price: DEFAULT_MAX_DATA_PRICE,
         }
     }
 }
@@ -297,6 +307,7 @@ impl FeeConfig {
             elasticity_multiplier: self.elasticity_multiplier,
             max_change_denominator: self.base_fee_max_change_denominator,
             max_change_bps: self.max_base_fee_change_bps,
+            max_data_price: self.max_data_price,
         }
     }
 }

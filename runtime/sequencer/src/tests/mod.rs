@@ -419,6 +419,7 @@ const FEE_PARAMS: keel_plugin_host::FeeParams = keel_plugin_host::FeeParams {
     elasticity_multiplier: 2,
     max_change_denominator: 8,
     max_change_bps: 1_250,
+    max_data_price: u64::MAX,
 };
 
 /// Component `name` from `plugins/out` (built by `plugins/build.sh`) alone in `slot`.
