@@ -22,3 +22,17 @@ alloy::sol!(
     PrecompileProbe,
     "../contracts/out/PrecompileProbe.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    L1FeeOracle,
+    "../contracts/out/L1FeeOracle.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    L1FeeVault,
+    "../contracts/out/L1FeeVault.json"
+);

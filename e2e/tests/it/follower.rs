@@ -2,6 +2,9 @@
 //! `keel` node with an exec prover, and a second `keel` node with `configs/follower.toml` that
 //! sees only L1.
 //!
+//! - every transaction paid its L1 data fee (receipt `l1Fee`, the block's price in the
+//!   `L1FeeOracle`), the `L1FeeVault` holds exactly their sum and withdraws it to the genesis
+//!   recipient on L1;
 //! - started from genesis after the sequencer committed batches of transfers, an ERC-20,
 //!   a deposit and a withdrawal, it has every committed block with the same hash and state root
 //!   and answers balances, logs and receipts as the sequencer does; a transaction sent to it is
@@ -23,14 +26,14 @@ use alloy::{
 use eyre::{WrapErr, ensure};
 use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
-    contracts::TestToken,
+    contracts::{L1FeeOracle, L1FeeVault, TestToken},
     default_config_path, free_loopback_addr,
     settlement::{
         DEV_PROVER_KEY, deploy, eventually, following_node, keel_command, l1_wallet, settling_node,
     },
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
-use keel_primitives::L2_BRIDGE_ADDRESS;
+use keel_primitives::{L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -124,6 +127,117 @@ async fn chain_view(
         );
     }
     Ok(view)
+}
+
+/// The L1 recipient `configs/devnet.toml` names for the data fees (anvil's account 9).
+const L1_FEE_RECIPIENT: Address =
+    alloy::primitives::address!("a0Ee7A142d267C1f36714E4a8F75612F20a79720");
+
+/// Checks the L1 data fee of every signed transaction so far: its receipt's `l1Fee` is its
+/// signed bytes at the block's price, that price follows the L1 blob base fee the node read
+/// (the native rule), the `L1FeeOracle` held it during the block, and the vault holds exactly
+/// the sum. Then withdraws the vault to L1 (adding that transaction to `txs`) and returns the
+/// block it is in.
+async fn data_fees_reach_the_vault_and_l1(
+    sequencer: &KeelNode,
+    txs: &mut Vec<B256>,
+) -> eyre::Result<u64> {
+    let provider = sequencer.root_provider();
+    let head = sequencer.provider().get_block_number().await?;
+    let (mut total, mut charged, mut priced) = (U256::ZERO, 0, 0);
+    for number in 1..=head {
+        let receipts = raw(
+            &provider,
+            "eth_getBlockReceipts",
+            serde_json::json!([U64::from(number)]),
+        )
+        .await?;
+        for receipt in receipts.as_array().into_iter().flatten() {
+            if receipt["type"] == "0x7e" {
+                ensure!(receipt.get("l1Fee").is_none(), "a deposit pays no data fee");
+                continue;
+            }
+            let field = |name: &str| -> eyre::Result<U256> {
+                let value = receipt[name]
+                    .as_str()
+                    .ok_or_else(|| eyre::eyre!("receipt without {name}: {receipt}"))?;
+                Ok(value.parse()?)
+            };
+            let (fee, blob_base_fee, price) = (
+                field("l1Fee")?,
+                field("l1BlobBaseFee")?,
+                field("l1DataPrice")?,
+            );
+            // The native rule: full blobs (131,072 blob gas buy 126,976 bytes), 80 % compressed.
+            let native =
+                (blob_base_fee * U256::from(131_072u64 * 800)).div_ceil(U256::from(126_976u64));
+            ensure!(
+                price == native,
+                "block {number}: price {price} at blob base fee {blob_base_fee}"
+            );
+            let hash: B256 = receipt["transactionHash"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()?;
+            let tx = sequencer
+                .provider()
+                .get_transaction_by_hash(hash)
+                .await?
+                .ok_or_else(|| eyre::eyre!("{hash} not found"))?;
+            let len = alloy::eips::Encodable2718::encode_2718_len(tx.inner.inner());
+            ensure!(
+                fee == (U256::from(len) * price).div_ceil(U256::from(1_000)),
+                "{hash}: l1Fee {fee} for {len} bytes at {price} per 1,000"
+            );
+            let oracle = L1FeeOracle::new(L1_FEE_ORACLE_ADDRESS, sequencer.provider());
+            let at = alloy::eips::BlockId::number(number);
+            ensure!(
+                oracle.dataPrice().block(at).call().await? == price
+                    && oracle.blobBaseFee().block(at).call().await? == blob_base_fee,
+                "block {number}: the L1FeeOracle does not hold the block's data fee"
+            );
+            total += fee;
+            charged += 1;
+            priced += usize::from(!price.is_zero());
+        }
+    }
+    ensure!(
+        priced > 0,
+        "no transaction was priced: the node never read the L1 blob base fee ({charged} charged)"
+    );
+    let vault = sequencer
+        .provider()
+        .get_balance(L1_FEE_VAULT_ADDRESS)
+        .await?;
+    ensure!(
+        vault == total,
+        "the vault holds {vault}, the receipts say {total}"
+    );
+
+    let vault_contract = L1FeeVault::new(L1_FEE_VAULT_ADDRESS, sequencer.dev_provider());
+    ensure!(vault_contract.recipient().call().await? == L1_FEE_RECIPIENT);
+    let receipt = vault_contract
+        .withdraw()
+        .from(DEV_ADDRESSES[4])
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "the vault's withdrawal reverted");
+    let initiated = receipt
+        .decoded_log::<L2Bridge::WithdrawalInitiated>()
+        .ok_or_else(|| eyre::eyre!("the vault's withdrawal emitted no WithdrawalInitiated"))?;
+    // The withdraw transaction's own data fee arrives after it ran: the vault keeps that one.
+    ensure!(
+        (initiated.l2Sender, initiated.l1Receiver, initiated.amount)
+            == (L1_FEE_VAULT_ADDRESS, L1_FEE_RECIPIENT, total),
+        "withdrew {initiated:?}, expected {total} to {L1_FEE_RECIPIENT}"
+    );
+    println!(
+        "data fee: {charged} transactions paid {total} wei in all (the vault withdrew it to L1)"
+    );
+    txs.push(receipt.transaction_hash);
+    Ok(receipt.block_number.unwrap_or_default())
 }
 
 /// Compares two chain views, naming the first answer that differs.
@@ -240,7 +354,10 @@ async fn rebuild_and_outlive(
         .await?;
     ensure!(withdrawal.status(), "withdrawal reverted");
     txs.push(withdrawal.transaction_hash);
-    let workload_end = withdrawal.block_number.unwrap_or_default();
+
+    // Every transaction paid its L1 data fee into the vault, which sends it to L1.
+    let fees_withdrawn = data_fees_reach_the_vault_and_l1(sequencer, &mut txs).await?;
+    let workload_end = fees_withdrawn;
     committed_through(anvil, deployment, workload_end).await?;
 
     // A follower from genesis, with only L1 (and the deployment file).

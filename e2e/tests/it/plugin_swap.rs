@@ -1,5 +1,6 @@
-//! Hot swap: the node runs `fee-eip1559`; while transfers stream in, `keel plugin swap` replaces
-//! it with `fee-fixed` through the admin API. Blocks keep coming on time, every block from the
+//! Hot swap: the node runs `fee-eip1559` (a WIT 0.2.0 fee rule); while transfers stream in,
+//! `keel plugin swap` replaces it with `fee-fixed` (built against the frozen 0.1.0 interface)
+//! through the admin API: the host runs both versions. Blocks keep coming on time, every block from the
 //! activation block on has the fixed base fee, the chain records which plugin shaped each block,
 //! a request without the JWT is refused, and the swap survives a restart.
 
