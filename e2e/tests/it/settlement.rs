@@ -159,10 +159,19 @@ async fn round_trip(
         .await?;
     ensure!(receipt.status(), "withdraw reverted: {receipt:?}");
     let withdraw_tx = receipt.transaction_hash;
-    let fee = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+    // Gas, and the L1 data fee the receipt shows (`l1Fee`, not in alloy's receipt type).
+    let raw: Value = node
+        .root_provider()
+        .raw_request("eth_getTransactionReceipt".into(), (withdraw_tx,))
+        .await?;
+    let l1_fee: U256 = raw["l1Fee"]
+        .as_str()
+        .ok_or_else(|| eyre::eyre!("receipt without l1Fee: {raw}"))?
+        .parse()?;
+    let fee = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price) + l1_fee;
     ensure!(
         l2_balance(node, alice.address()).await? == one - amount - fee,
-        "alice's L2 balance is not 1 ETH - 0.4 ETH - gas"
+        "alice's L2 balance is not 1 ETH - 0.4 ETH - gas - L1 data fee"
     );
     ensure!(
         l2_balance(node, L2_BRIDGE_ADDRESS).await?.is_zero(),
