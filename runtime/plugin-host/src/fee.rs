@@ -88,6 +88,24 @@ impl From<&alloy_consensus::Header> for ParentSummary {
     }
 }
 
+/// The parent record is the same in every version of the interface.
+macro_rules! parent_summary_into {
+    ($($version:ident),+) => {$(
+        impl From<ParentSummary> for $version::exports::keel::plugins::fee::ParentSummary {
+            fn from(parent: ParentSummary) -> Self {
+                Self {
+                    number: parent.number,
+                    timestamp: parent.timestamp,
+                    gas_used: parent.gas_used,
+                    gas_limit: parent.gas_limit,
+                    base_fee: parent.base_fee,
+                }
+            }
+        }
+    )+};
+}
+parent_summary_into!(v0_1_0, v0_2_0);
+
 /// What the node last read from its L1, as a fee rule sees it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct L1Summary {
@@ -161,13 +179,7 @@ impl FeePlugin {
                     let plugin = pre.instantiate(&mut *store)?;
                     let decision = plugin.keel_plugins_fee().call_next_fees(
                         store,
-                        fee::ParentSummary {
-                            number: parent.number,
-                            timestamp: parent.timestamp,
-                            gas_used: parent.gas_used,
-                            gas_limit: parent.gas_limit,
-                            base_fee: parent.base_fee,
-                        },
+                        parent.into(),
                         fee::L1Summary {
                             blob_base_fee: l1.blob_base_fee,
                         },
@@ -191,13 +203,7 @@ impl FeePlugin {
                     let plugin = pre.instantiate(&mut *store)?;
                     let decision = plugin.keel_plugins_fee().call_next_base_fee(
                         store,
-                        fee::ParentSummary {
-                            number: parent.number,
-                            timestamp: parent.timestamp,
-                            gas_used: parent.gas_used,
-                            gas_limit: parent.gas_limit,
-                            base_fee: parent.base_fee,
-                        },
+                        parent.into(),
                         fee::FeeParams {
                             min_base_fee: params.min_base_fee,
                             max_base_fee: params.max_base_fee,
