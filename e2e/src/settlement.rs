@@ -16,7 +16,9 @@ use alloy::{
 use eyre::{WrapErr, bail, ensure};
 use keel_l1::Deployment;
 
-use crate::{Anvil, KeelBinary, KeelNodeOptions, default_config_path};
+use crate::{
+    Anvil, KeelBinary, KeelNode, KeelNodeOptions, Prover, default_config_path, free_loopback_addr,
+};
 
 /// The devnet's exec-prover attestation key (anvil account 8, `l1.dev_provers`).
 pub const DEV_PROVER_KEY: &str =
@@ -78,6 +80,28 @@ pub fn deploy(
         String::from_utf8_lossy(&output.stderr)
     );
     Ok(Deployment::load(&datadir.join(keel_l1::DEPLOYMENT_FILE))?)
+}
+
+/// A settling sequencer with its exec prover: `keel deploy` into `datadir`, the node
+/// ([`settling_node`], a batch at least every `commit_interval`) and `keel-prover --name exec
+/// --dev-key` ([`DEV_PROVER_KEY`]) logging into `logs`.
+pub async fn settling_sequencer(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    datadir: &Path,
+    logs: &Path,
+    commit_interval: &str,
+) -> eyre::Result<(KeelNode, Prover, Deployment)> {
+    let deployment = deploy(keel, anvil, datadir, &[])?;
+    let coordinator = free_loopback_addr()?;
+    let node = KeelNode::spawn(settling_node(anvil, datadir, coordinator, commit_interval)).await?;
+    let prover = Prover::start(
+        &Prover::binary(keel)?,
+        logs,
+        coordinator,
+        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+    )?;
+    Ok((node, prover, deployment))
 }
 
 /// Node options with settlement on against `anvil`, the proof coordinator on `coordinator`,

@@ -27,10 +27,8 @@ use eyre::{WrapErr, ensure};
 use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
     contracts::{L1FeeOracle, L1FeeVault, TestToken},
-    default_config_path, free_loopback_addr,
-    settlement::{
-        DEV_PROVER_KEY, deploy, eventually, following_node, keel_command, l1_wallet, settling_node,
-    },
+    default_config_path,
+    settlement::{eventually, following_node, keel_command, l1_wallet, settling_sequencer},
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
 use keel_primitives::{L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS};
@@ -262,15 +260,8 @@ async fn a_follower_rebuilds_the_chain_from_l1_alone_and_outlives_the_sequencer(
     let datadir = dir.path().join("sequencer");
     let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
     let keel = KeelBinary::locate()?;
-    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
-    let coordinator = free_loopback_addr()?;
-    let mut sequencer = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
-    let prover = Prover::start(
-        &Prover::binary(&keel)?,
-        dir.path(),
-        coordinator,
-        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
+    let (mut sequencer, prover, deployment) =
+        settling_sequencer(&keel, &anvil, &datadir, dir.path(), "2s").await?;
     let result = rebuild_and_outlive(&keel, &mut sequencer, &anvil, &deployment, dir.path()).await;
     let result = result.wrap_err_with(|| {
         format!(
@@ -506,16 +497,8 @@ async fn busy_chain(
     transfers: usize,
 ) -> eyre::Result<(KeelNode, Prover, Deployment, u64)> {
     let datadir = dir.join("sequencer");
-    let deployment = deploy(keel, anvil, &datadir, &[])?;
-    let coordinator = free_loopback_addr()?;
-    let sequencer =
-        KeelNode::spawn(settling_node(anvil, &datadir, coordinator, commit_interval)).await?;
-    let prover = Prover::start(
-        &Prover::binary(keel)?,
-        dir,
-        coordinator,
-        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
+    let (sequencer, prover, deployment) =
+        settling_sequencer(keel, anvil, &datadir, dir, commit_interval).await?;
     let l2 = sequencer.dev_provider();
     let mut last = 0;
     for i in 0..transfers {

@@ -21,11 +21,10 @@ use alloy::{
 };
 use eyre::{WrapErr, bail, ensure};
 use keel_e2e::{
-    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
-    free_loopback_addr,
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, free_loopback_addr,
     settlement::{
-        DEPLOY_TXS, DEV_PROVER_KEY, SEQUENCER_KEY, deploy, eventually, keel_command, l1_nonce,
-        l1_wallet, settling_node,
+        DEPLOY_TXS, SEQUENCER_KEY, deploy, eventually, keel_command, l1_nonce, l1_wallet,
+        settling_node, settling_sequencer,
     },
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
@@ -86,15 +85,8 @@ async fn deposits_and_withdrawals_settle_on_l1() -> eyre::Result<()> {
     )
     .await?;
     let keel = KeelBinary::locate()?;
-    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
-    let coordinator = free_loopback_addr()?;
-    let mut node = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
-    let prover = Prover::start(
-        &Prover::binary(&keel)?,
-        dir.path(),
-        coordinator,
-        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
+    let (mut node, prover, deployment) =
+        settling_sequencer(&keel, &anvil, &datadir, dir.path(), "2s").await?;
     let result = round_trip(&keel, &mut node, &mut anvil, &deployment).await;
     let result = result.wrap_err_with(|| {
         format!(
