@@ -507,15 +507,7 @@ async fn rollup_commits_carry_their_data_in_blobs_l1_checks() -> eyre::Result<()
     let posted = commit_blobs(&frame)?;
     ensure!(posted.len() == 2, "{} blobs", posted.len());
     let sidecar = blob_sidecar(&frame)?;
-    let openings: Vec<OnChainProposer::BlobOpening> = posted
-        .iter()
-        .map(|blob| OnChainProposer::BlobOpening {
-            z: blob.binding.z,
-            y: blob.binding.y,
-            commitment: Bytes::copy_from_slice(blob.commitment.as_slice()),
-            proof: Bytes::copy_from_slice(blob.proof.as_slice()),
-        })
-        .collect();
+    let openings: Vec<OnChainProposer::BlobOpening> = posted.iter().map(Into::into).collect();
     let header = header(10, NO_WITHDRAWALS, NO_DEPOSITS, 0);
     let commit = |openings: Vec<OnChainProposer::BlobOpening>| {
         proposer.commitBatch(U256::from(1), header.clone(), openings)

@@ -44,3 +44,15 @@ alloy::sol!(
     L2Bridge,
     "../../contracts/out/L2Bridge.json"
 );
+
+/// What `commitBatch` takes of a blob the node committed to: its opening at the challenge.
+impl From<&keel_primitives::PostedBlob> for OnChainProposer::BlobOpening {
+    fn from(blob: &keel_primitives::PostedBlob) -> Self {
+        Self {
+            z: blob.binding.z,
+            y: blob.binding.y,
+            commitment: alloy::primitives::Bytes::copy_from_slice(blob.commitment.as_slice()),
+            proof: alloy::primitives::Bytes::copy_from_slice(blob.proof.as_slice()),
+        }
+    }
+}

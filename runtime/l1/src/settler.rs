@@ -242,16 +242,7 @@ impl Settler {
                 depositsRollingHash: output.deposits_rolling_hash,
                 depositCount: U256::from(batch.deposits),
             },
-            blobs: batch
-                .blobs
-                .iter()
-                .map(|blob| OnChainProposer::BlobOpening {
-                    z: blob.binding.z,
-                    y: blob.binding.y,
-                    commitment: Bytes::copy_from_slice(blob.commitment.as_slice()),
-                    proof: Bytes::copy_from_slice(blob.proof.as_slice()),
-                })
-                .collect(),
+            blobs: batch.blobs.iter().map(Into::into).collect(),
         };
         let input: Bytes = call.abi_encode().into();
         let what = format!("commitBatch({})", batch.number);
