@@ -207,7 +207,8 @@ impl<R: StateReader> BlockBuilder<R> {
         // if the transaction is left out.
         let l1_fee = self.attributes.data_fee.fee(tx.encode_2718_len());
         if !l1_fee.is_zero() {
-            let balance = self.balance(sender)?;
+            let mut account = self.system_account(sender)?;
+            let balance = account.info.balance;
             if balance < l1_fee {
                 return Ok(TxOutcome::Invalid(
                     InvalidTransaction::LackOfFundForMaxFee {
@@ -216,7 +217,8 @@ impl<R: StateReader> BlockBuilder<R> {
                     },
                 ));
             }
-            self.set_balance(sender, balance - l1_fee);
+            account.info.balance = balance - l1_fee;
+            self.commit_system(sender, account);
         }
         let executed = self.evm.transact_one(tx_env(&tx, sender));
         if let Ok(result) = &executed
@@ -225,22 +227,20 @@ impl<R: StateReader> BlockBuilder<R> {
         {
             // Drop the journal: nothing of the transaction reaches the block's state.
             let _ = self.evm.finalize();
-            self.refund_data_fee(sender, l1_fee)?;
+            self.credit(sender, l1_fee)?;
             return Ok(TxOutcome::Refused(reason));
         }
         let result = match executed {
             Ok(result) => {
                 self.evm.commit_inner();
-                if !l1_fee.is_zero() {
-                    let vault = self.balance(L1_FEE_VAULT_ADDRESS)?;
-                    self.set_balance(L1_FEE_VAULT_ADDRESS, vault.saturating_add(l1_fee));
-                }
+                self.credit(L1_FEE_VAULT_ADDRESS, l1_fee)?;
                 result
             }
             Err(error) => {
                 // A failed transaction's journal is cleared, never committed.
                 let _ = self.evm.finalize();
-                self.refund_data_fee(sender, l1_fee)?;
+                // The data fee goes back: the transaction is not in the block.
+                self.credit(sender, l1_fee)?;
                 match error {
                     EVMError::Transaction(invalid) => {
                         trace!(target: "keel::evm", hash = %tx.tx_hash(), %invalid, "invalid transaction skipped");
@@ -314,8 +314,9 @@ impl<R: StateReader> BlockBuilder<R> {
         if withdrawn.is_zero() {
             return Ok(());
         }
-        let held = self.balance(L2_BRIDGE_ADDRESS)?;
-        let left = held
+        let mut bridge = self.system_account(L2_BRIDGE_ADDRESS)?;
+        let held = bridge.info.balance;
+        bridge.info.balance = held
             .checked_sub(withdrawn)
             .ok_or_else(|| EvmError::Execution {
                 hash,
@@ -323,7 +324,7 @@ impl<R: StateReader> BlockBuilder<R> {
                     "the bridge predeploy holds {held} wei but its events withdraw {withdrawn}"
                 ),
             })?;
-        self.set_balance(L2_BRIDGE_ADDRESS, left);
+        self.commit_system(L2_BRIDGE_ADDRESS, bridge);
         Ok(())
     }
 
@@ -335,17 +336,13 @@ impl<R: StateReader> BlockBuilder<R> {
         }
         self.data_fee_recorded = true;
         let fee = self.attributes.data_fee;
-        let db = self.db();
-        let info = db
-            .basic(L1_FEE_ORACLE_ADDRESS)
-            .map_err(state_error)?
-            .unwrap_or_default();
-        let mut account = revm::state::Account::from(info);
+        let mut account = self.system_account(L1_FEE_ORACLE_ADDRESS)?;
         for (slot, value) in [
             (ORACLE_BLOB_BASE_FEE_SLOT, fee.l1_blob_base_fee),
             (ORACLE_DATA_PRICE_SLOT, fee.price),
         ] {
-            let original = db
+            let original = self
+                .db()
                 .storage(L1_FEE_ORACLE_ADDRESS, slot)
                 .map_err(state_error)?;
             let value = U256::from(value);
@@ -361,40 +358,38 @@ impl<R: StateReader> BlockBuilder<R> {
             }
         }
         if !account.storage.is_empty() {
-            account.mark_touch();
-            db.commit_iter(&mut core::iter::once((L1_FEE_ORACLE_ADDRESS, account)));
+            self.commit_system(L1_FEE_ORACLE_ADDRESS, account);
         }
         Ok(())
     }
 
-    /// Gives back the data fee taken from `sender` for a transaction left out of the block.
-    fn refund_data_fee(&mut self, sender: Address, l1_fee: U256) -> EvmResult<()> {
-        if !l1_fee.is_zero() {
-            let balance = self.balance(sender)?;
-            self.set_balance(sender, balance.saturating_add(l1_fee));
-        }
-        Ok(())
-    }
-
-    /// `address`'s balance in the block's current state.
-    fn balance(&mut self, address: Address) -> EvmResult<U256> {
-        Ok(self
+    /// `address`'s account in the block's current state, to change outside any transaction
+    /// (a system write of the block: the data fee, the burn of withdrawn value, the oracle's
+    /// slots) and hand to [`Self::commit_system`].
+    fn system_account(&mut self, address: Address) -> EvmResult<revm::state::Account> {
+        let info = self
             .db()
             .basic(address)
             .map_err(state_error)?
-            .map_or(U256::ZERO, |info| info.balance))
+            .unwrap_or_default();
+        Ok(revm::state::Account::from(info))
     }
 
-    /// Sets `address`'s balance outside any transaction (a system write of the block: the
-    /// data fee, the burn of withdrawn value).
-    fn set_balance(&mut self, address: Address, balance: U256) {
-        let db = self.db();
-        // `basic` was read just before by every caller: the account is cached.
-        let info = db.basic(address).ok().flatten().unwrap_or_default();
-        let mut account = revm::state::Account::from(info);
-        account.info.balance = balance;
+    /// Commits a system write to `address`'s account.
+    fn commit_system(&mut self, address: Address, mut account: revm::state::Account) {
         account.mark_touch();
-        db.commit_iter(&mut core::iter::once((address, account)));
+        self.db()
+            .commit_iter(&mut core::iter::once((address, account)));
+    }
+
+    /// Adds `amount` to `address`'s balance (a system write; nothing for zero).
+    fn credit(&mut self, address: Address, amount: U256) -> EvmResult<()> {
+        if !amount.is_zero() {
+            let mut account = self.system_account(address)?;
+            account.info.balance = account.info.balance.saturating_add(amount);
+            self.commit_system(address, account);
+        }
+        Ok(())
     }
 
     fn db(&mut self) -> &mut BlockDb<R> {
