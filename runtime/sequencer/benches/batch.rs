@@ -213,36 +213,20 @@ impl Replica {
             }
             kzg += started.elapsed().as_secs_f64();
             let started = Instant::now();
-            for block in frame.blocks().expect("blocks") {
-                let own = self.storage.snapshot().expect("snapshot");
-                let parent = own.head().expect("head");
-                let built = keel_stf::replay_block(&self.spec, &own, &own, &parent, &block)
-                    .expect("replay");
-                drop(own);
-                self.storage
-                    .commit_block(keel_storage::BlockWrite {
-                        block: &built.block,
-                        receipts: &built.receipts,
-                        changes: &built.changes,
-                        state: &built.state,
-                        codes: &built.codes,
-                        plugins: &[],
-                        activated: &[],
-                        witness: None,
-                    })
-                    .expect("commit");
-                gas += built.block.header.gas_used;
-            }
+            let blocks = frame.blocks().expect("blocks");
+            let applied = keel_follower::apply_batch(
+                &self.storage,
+                &self.spec,
+                batch.number,
+                &blocks,
+                Vec::new(),
+                0,
+            )
+            .expect("replay");
+            gas += applied.gas_used;
             seconds += started.elapsed().as_secs_f64();
-            let head = self
-                .storage
-                .snapshot()
-                .expect("snapshot")
-                .head()
-                .expect("head");
             assert_eq!(
-                head.hash(),
-                batch.output.last_block_hash,
+                applied.output.last_block_hash, batch.output.last_block_hash,
                 "the replica diverged"
             );
             self.replayed = batch.number;
