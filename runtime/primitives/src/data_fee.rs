@@ -36,19 +36,7 @@ pub const VAULT_RECIPIENT_SLOT: U256 = U256::ZERO;
 pub const DATA_PRICE_UNIT_BYTES: u128 = 1_000;
 
 /// One block's L1 data fee.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    RlpEncodable,
-    RlpDecodable,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, RlpEncodable, RlpDecodable)]
 pub struct DataFee {
     /// The L1 blob base fee (wei per blob gas) the fee rule set the price from: recorded for
     /// wallets and explorers, charged through `price` only. 0 when the chain posts no blobs.
