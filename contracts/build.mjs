@@ -83,9 +83,12 @@ function compile(solc, sourcePaths) {
     },
   };
 
-  // Imports are resolved relative to contracts/ (sources are keyed as "src/…").
+  // Imports are resolved relative to contracts/ (sources are keyed as "src/…"); a package
+  // import ("@openzeppelin/contracts/…") from contracts/node_modules, the version
+  // package-lock.json pins.
   const findImports = (importPath) => {
-    const full = path.resolve(ROOT, importPath);
+    const base = importPath.startsWith('@') ? path.join(ROOT, 'node_modules') : ROOT;
+    const full = path.resolve(base, importPath);
     if (!full.startsWith(ROOT + path.sep) || !existsSync(full)) return { error: `file not found: ${importPath}` };
     return { contents: readFileSync(full, 'utf8') };
   };

@@ -24,6 +24,9 @@ plugins/build.sh --test
 echo "==> contract artifacts match their sources"
 contracts/build.sh --check
 
+echo "==> contracts: forge unit, fuzz and invariant tests (run counts per test)"
+contracts/test.sh
+
 # keel-prover-openvm (openvm-sdk) is left out: ~40 CPU-minutes to compile; the slow tests build it.
 echo "==> build"
 cargo build --locked --workspace --exclude keel-prover-openvm --all-targets

@@ -26,8 +26,13 @@ pub const DEV_PROVER_KEY: &str =
 /// The devnet's L1 sequencer key (anvil account 9, `l1.sequencer_key`).
 pub const SEQUENCER_KEY: &str =
     "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
-/// Transactions `keel deploy` sends: three contracts and `setProposer`.
-pub const DEPLOY_TXS: u64 = 4;
+/// The devnet's contract owner key (anvil account 7, `l1.owner`): it schedules changes through
+/// the timelock.
+pub const OWNER_KEY: &str = crate::DEV_PRIVATE_KEYS[7];
+/// The devnet's security council key (anvil account 6, `l1.security_council`).
+pub const COUNCIL_KEY: &str = crate::DEV_PRIVATE_KEYS[6];
+/// Transactions `keel deploy` sends: the timelock, three contracts and `setProposer`.
+pub const DEPLOY_TXS: u64 = 5;
 
 /// Runs `keel <args…>` with the devnet config against `anvil`, `env` applied last, and no
 /// inherited `KEEL_*` variables.
@@ -58,6 +63,16 @@ pub fn deploy(
     datadir: &Path,
     env: &[(&str, &str)],
 ) -> eyre::Result<Deployment> {
+    deploy_printing(keel, anvil, datadir, env).map(|(deployment, _)| deployment)
+}
+
+/// [`deploy`], also returning what `keel deploy` printed.
+pub fn deploy_printing(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    datadir: &Path,
+    env: &[(&str, &str)],
+) -> eyre::Result<(Deployment, String)> {
     let config = default_config_path();
     let datadir_arg = datadir.to_string_lossy();
     let output = keel_command(
@@ -79,7 +94,108 @@ pub fn deploy(
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    Ok(Deployment::load(&datadir.join(keel_l1::DEPLOYMENT_FILE))?)
+    Ok((
+        Deployment::load(&datadir.join(keel_l1::DEPLOYMENT_FILE))?,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
+}
+
+/// Moves `anvil`'s clock `seconds` ahead and mines a block on it.
+pub async fn l1_warp(anvil: &Anvil, seconds: u64) -> eyre::Result<()> {
+    let provider = anvil.provider();
+    let _: serde_json::Value = provider
+        .raw_request("evm_increaseTime".into(), (seconds,))
+        .await?;
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await?;
+    Ok(())
+}
+
+/// A call the owner makes to `target` through `deployment`'s timelock: scheduled by
+/// [`OWNER_KEY`] with the full delay, then (after [`l1_warp`] past it) executed.
+#[derive(Debug, Clone)]
+pub struct TimelockedCall {
+    /// The contract called.
+    pub target: alloy::primitives::Address,
+    /// Its calldata.
+    pub data: alloy::primitives::Bytes,
+    /// Tells this call apart from an identical one scheduled before.
+    pub salt: alloy::primitives::B256,
+}
+
+impl TimelockedCall {
+    /// `data` to `target`, salt zero.
+    pub fn new(
+        target: alloy::primitives::Address,
+        data: impl Into<alloy::primitives::Bytes>,
+    ) -> Self {
+        Self {
+            target,
+            data: data.into(),
+            salt: alloy::primitives::B256::ZERO,
+        }
+    }
+
+    /// `KeelTimelock.schedule` of this call with `delay` seconds, from `from`.
+    pub fn schedule<'a>(
+        &self,
+        timelock: &'a keel_l1::KeelTimelock::KeelTimelockInstance<DynProvider>,
+        delay: u64,
+    ) -> alloy::contract::SolCallBuilder<&'a DynProvider, keel_l1::KeelTimelock::scheduleCall> {
+        timelock.schedule(
+            self.target,
+            alloy::primitives::U256::ZERO,
+            self.data.clone(),
+            alloy::primitives::B256::ZERO,
+            self.salt,
+            alloy::primitives::U256::from(delay),
+        )
+    }
+
+    /// `KeelTimelock.execute` of this call.
+    pub fn execute<'a>(
+        &self,
+        timelock: &'a keel_l1::KeelTimelock::KeelTimelockInstance<DynProvider>,
+    ) -> alloy::contract::SolCallBuilder<&'a DynProvider, keel_l1::KeelTimelock::executeCall> {
+        timelock.execute(
+            self.target,
+            alloy::primitives::U256::ZERO,
+            self.data.clone(),
+            alloy::primitives::B256::ZERO,
+            self.salt,
+        )
+    }
+
+    /// Schedules it as the owner, waits out the delay on `anvil`'s clock and returns the
+    /// `execute` call, ready to `.call()` (to see a revert) or `.send()`.
+    pub async fn ready<'a>(
+        &self,
+        anvil: &Anvil,
+        deployment: &Deployment,
+        owner: &'a keel_l1::KeelTimelock::KeelTimelockInstance<DynProvider>,
+    ) -> eyre::Result<
+        alloy::contract::SolCallBuilder<&'a DynProvider, keel_l1::KeelTimelock::executeCall>,
+    > {
+        let receipt = self
+            .schedule(owner, deployment.exit_window)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        ensure!(receipt.status(), "schedule reverted");
+        l1_warp(anvil, deployment.exit_window).await?;
+        Ok(self.execute(owner))
+    }
+}
+
+/// `deployment`'s timelock, sending as the owner ([`OWNER_KEY`]).
+pub fn timelock_as_owner(
+    anvil: &Anvil,
+    deployment: &Deployment,
+) -> eyre::Result<keel_l1::KeelTimelock::KeelTimelockInstance<DynProvider>> {
+    Ok(keel_l1::KeelTimelock::new(
+        deployment.timelock,
+        l1_wallet(anvil, OWNER_KEY)?,
+    ))
 }
 
 /// A settling sequencer with its exec prover: `keel deploy` into `datadir`, the node

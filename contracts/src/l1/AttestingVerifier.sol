@@ -38,9 +38,10 @@ contract AttestingVerifier is IVerifier, ProverKeys {
     error ZeroProgram();
 
     /// @notice Deploys the verifier for `program_` with an initial set of prover keys.
+    /// @param owner_ The account that re-pins the program and adds and removes prover keys.
     /// @param program_ The program commitment to pin.
     /// @param provers The prover addresses to register (at least one, none zero, no duplicates).
-    constructor(bytes32 program_, address[] memory provers) ProverKeys(provers) {
+    constructor(address owner_, bytes32 program_, address[] memory provers) ProverKeys(owner_, provers) {
         if (program_ == bytes32(0)) revert ZeroProgram();
         program = program_;
         emit ProgramChanged(bytes32(0), program_);

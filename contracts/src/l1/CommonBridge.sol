@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
 import {IOnChainProposer} from "./IOnChainProposer.sol";
 
 /// @title CommonBridge
@@ -14,11 +18,27 @@ import {IOnChainProposer} from "./IOnChainProposer.sol";
 ///      - rolling hash: starts at 0; rolling = keccak256(abi.encodePacked(rolling, depositHash)) per deposit in order
 ///      - withdrawal leaf: keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))
 ///      - withdrawals tree: leaves padded with bytes32(0) to a power of two, parent = keccak256(abi.encodePacked(left, right))
-contract CommonBridge {
-    /// @notice The account allowed to set the proposer (once).
-    address public immutable owner;
+///
+///      Who may do what (besides the proposer's `consumeDeposits`):
+///      - the deployer links the proposer, once (`setProposer`), and has no other power;
+///      - the owner (the timelock in a `keel deploy`) replaces the security council, lifts a
+///        pause and re-arms the council's pause;
+///      - the security council may `pause` deposits and claims at once, for at most
+///        `maxPause` seconds, and only once until the owner re-arms it; it may lift its pause.
+///        It cannot move funds, change the proposer or touch a withdrawal's payee.
+contract CommonBridge is Ownable2Step, Pausable {
+    /// @notice The account allowed to set the proposer, once (the deployer).
+    address public immutable deployer;
     /// @notice Seconds a deposit may wait before a batch that leaves it out is refused.
     uint256 public immutable inclusionPeriod;
+    /// @notice The longest a security council pause lasts, seconds.
+    uint256 public immutable maxPause;
+    /// @notice The account that may pause deposits and claims (zero: nobody).
+    address public securityCouncil;
+    /// @notice Whether the security council may pause (spent by a pause, re-armed by the owner).
+    bool public pauseArmed;
+    /// @notice When the current pause ends by itself (unix seconds; past: not paused).
+    uint256 public pausedUntil;
     /// @notice The OnChainProposer: the only account that may consume deposits, and the source
     ///         of verified withdrawals roots. Zero until `setProposer`.
     address public proposer;
@@ -46,13 +66,21 @@ contract CommonBridge {
     event WithdrawalClaimed(bytes32 indexed leaf, uint256 indexed batchNumber, address indexed l1Receiver, uint256 amount);
     /// @notice The proposer was set.
     event ProposerSet(address proposer);
+    /// @notice The security council changed.
+    event SecurityCouncilChanged(address previous, address securityCouncil);
+    /// @notice The owner re-armed the security council's pause.
+    event PauseRearmed();
 
-    /// @notice Caller is not the owner.
-    error NotOwner(address caller);
+    /// @notice Caller is not the deployer.
+    error NotDeployer(address caller);
+    /// @notice Caller is not the security council.
+    error NotSecurityCouncil(address caller);
+    /// @notice Caller is neither the owner nor the security council.
+    error NotOwnerOrCouncil(address caller);
+    /// @notice The security council has paused once already; the owner must re-arm it.
+    error PauseNotArmed();
     /// @notice Caller is not the proposer.
     error NotProposer(address caller);
-    /// @notice The owner given to the constructor is the zero address.
-    error ZeroOwner();
     /// @notice The inclusion period must be positive.
     error ZeroInclusionPeriod();
     /// @notice The proposer cannot be the zero address.
@@ -82,34 +110,76 @@ contract CommonBridge {
     /// @notice Sending the ETH to the receiver failed.
     error TransferFailed();
 
-    /// @notice Deploys the bridge.
-    /// @param owner_ The account that will set the proposer.
+    /// @notice Deploys the bridge; the deployer must then link the proposer (`setProposer`).
+    /// @param owner_ The owner (the timelock): replaces the council, lifts and re-arms pauses.
+    /// @param securityCouncil_ The account that may pause deposits and claims (zero: nobody).
     /// @param inclusionPeriod_ Seconds (> 0) after which a waiting deposit must be included.
-    constructor(address owner_, uint256 inclusionPeriod_) {
-        if (owner_ == address(0)) revert ZeroOwner();
+    /// @param maxPause_ The longest a council pause lasts, seconds.
+    constructor(address owner_, address securityCouncil_, uint256 inclusionPeriod_, uint256 maxPause_)
+        Ownable(owner_)
+    {
         if (inclusionPeriod_ == 0) revert ZeroInclusionPeriod();
-        owner = owner_;
+        deployer = msg.sender;
         inclusionPeriod = inclusionPeriod_;
+        maxPause = maxPause_;
+        securityCouncil = securityCouncil_;
+        pauseArmed = true;
+        emit SecurityCouncilChanged(address(0), securityCouncil_);
     }
 
-    /// @notice Sets the OnChainProposer. Only the owner, and only once.
+    /// @notice Sets the OnChainProposer. Only the deployer, and only once.
     /// @param proposer_ The OnChainProposer address.
     function setProposer(address proposer_) external {
-        if (msg.sender != owner) revert NotOwner(msg.sender);
+        if (msg.sender != deployer) revert NotDeployer(msg.sender);
         if (proposer != address(0)) revert ProposerAlreadySet();
         if (proposer_ == address(0)) revert ZeroProposer();
         proposer = proposer_;
         emit ProposerSet(proposer_);
     }
 
+    /// @notice Pauses deposits and claims at once, for at most `maxPause` seconds. Only the
+    ///         security council, and only once until the owner re-arms it.
+    function pause() external {
+        if (msg.sender != securityCouncil) revert NotSecurityCouncil(msg.sender);
+        if (!pauseArmed) revert PauseNotArmed();
+        pauseArmed = false;
+        pausedUntil = block.timestamp + maxPause;
+        _pause();
+    }
+
+    /// @notice Lifts the pause before it ends by itself. The owner or the security council.
+    function unpause() external {
+        if (msg.sender != owner() && msg.sender != securityCouncil) revert NotOwnerOrCouncil(msg.sender);
+        _unpause();
+        pausedUntil = 0;
+    }
+
+    /// @notice Lets the security council pause once more. Only the owner.
+    function rearmPause() external onlyOwner {
+        pauseArmed = true;
+        emit PauseRearmed();
+    }
+
+    /// @notice Replaces the security council (zero: none). Only the owner.
+    /// @param securityCouncil_ The new council.
+    function setSecurityCouncil(address securityCouncil_) external onlyOwner {
+        emit SecurityCouncilChanged(securityCouncil, securityCouncil_);
+        securityCouncil = securityCouncil_;
+    }
+
+    /// @notice Whether deposits and claims are paused: a council pause not yet lifted nor over.
+    function paused() public view override returns (bool) {
+        return super.paused() && block.timestamp < pausedUntil;
+    }
+
     /// @notice Deposits `msg.value` wei, to be credited to `l2Recipient` on L2.
     /// @param l2Recipient The L2 account to credit (nonzero).
-    function deposit(address l2Recipient) external payable {
+    function deposit(address l2Recipient) external payable whenNotPaused {
         _deposit(l2Recipient);
     }
 
     /// @notice A plain ETH transfer deposits to the sender's own address on L2.
-    receive() external payable {
+    receive() external payable whenNotPaused {
         _deposit(msg.sender);
     }
 
@@ -185,7 +255,7 @@ contract CommonBridge {
         uint256 amount,
         uint256 leafIndex,
         bytes32[] calldata proof
-    ) external {
+    ) external whenNotPaused {
         address proposer_ = proposer;
         if (proposer_ == address(0)) revert ProposerNotSet();
         if (!IOnChainProposer(proposer_).isVerified(batchNumber)) revert BatchNotVerified(batchNumber);

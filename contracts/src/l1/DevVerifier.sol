@@ -27,8 +27,9 @@ contract DevVerifier is IVerifier, ProverKeys {
     error BadProofLength(uint256 length);
 
     /// @notice Deploys the verifier with an initial set of prover keys; only on dev chains.
+    /// @param owner_ The account that adds and removes prover keys.
     /// @param provers The prover addresses to register (at least one, none zero, no duplicates).
-    constructor(address[] memory provers) ProverKeys(provers) {
+    constructor(address owner_, address[] memory provers) ProverKeys(owner_, provers) {
         if (block.chainid != DEV_CHAIN_ID_ANVIL && block.chainid != DEV_CHAIN_ID_GETH) {
             revert NotADevChain(block.chainid);
         }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 import {CommonBridge} from "./CommonBridge.sol";
 import {IOnChainProposer} from "./IOnChainProposer.sol";
 import {IVerifier} from "./IVerifier.sol";
@@ -24,7 +27,7 @@ import {IVerifier} from "./IVerifier.sol";
 ///      rebuilds the blobs from the data it executed and evaluates them at the same z (derived
 ///      from the versioned hash and the data): a proof of other data than the blobs hold
 ///      cannot match the stored commitment.
-contract OnChainProposer is IOnChainProposer {
+contract OnChainProposer is IOnChainProposer, Ownable2Step {
     /// @notice What is stored for each committed batch.
     struct BatchCommitment {
         uint64 firstBlock;
@@ -73,8 +76,6 @@ contract OnChainProposer is IOnChainProposer {
     bytes32 private constant BLS_MODULUS =
         0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
 
-    /// @notice The account allowed to change the sequencer and the verifiers.
-    address public immutable owner;
     /// @notice The CommonBridge whose deposit queue batches consume.
     address public immutable bridge;
     /// @notice The L2 chain id, part of every batch commitment.
@@ -112,11 +113,9 @@ contract OnChainProposer is IOnChainProposer {
     /// @notice The verifier list changed.
     event VerifiersChanged(address[] verifiers);
 
-    /// @notice Caller is not the owner.
-    error NotOwner(address caller);
     /// @notice Caller is not the sequencer.
     error NotSequencer(address caller);
-    /// @notice An address argument (`what`: "owner", "sequencer", "bridge", "verifier") is zero.
+    /// @notice An address argument (`what`: "sequencer", "bridge", "verifier") is zero.
     error ZeroAddress(string what);
     /// @notice The verifier list is empty.
     error NoVerifiers();
@@ -151,14 +150,9 @@ contract OnChainProposer is IOnChainProposer {
     /// @notice The point-evaluation precompile refused blob `index`'s opening.
     error BlobOpeningRejected(uint256 index);
 
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner(msg.sender);
-        _;
-    }
-
     /// @notice Deploys the proposer with batch 0 (genesis) committed and verified.
     /// @dev After deployment the bridge owner must call `CommonBridge(bridge).setProposer(this)`.
-    /// @param owner_ The admin (sequencer and verifier changes).
+    /// @param owner_ The admin (sequencer and verifier changes): the timelock in a `keel deploy`.
     /// @param sequencer_ The account that commits batches.
     /// @param bridge_ The CommonBridge.
     /// @param l2ChainId_ The L2 chain id.
@@ -175,11 +169,9 @@ contract OnChainProposer is IOnChainProposer {
         bytes32 genesisStateRoot,
         address[] memory verifiers_,
         bool validium_
-    ) {
-        if (owner_ == address(0)) revert ZeroAddress("owner");
+    ) Ownable(owner_) {
         if (sequencer_ == address(0)) revert ZeroAddress("sequencer");
         if (bridge_ == address(0)) revert ZeroAddress("bridge");
-        owner = owner_;
         sequencer = sequencer_;
         bridge = bridge_;
         l2ChainId = l2ChainId_;

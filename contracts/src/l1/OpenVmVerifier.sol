@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 import {IVerifier} from "./IVerifier.sol";
 import {IOpenVmHalo2Verifier} from "./openvm/IOpenVmHalo2Verifier.sol";
 
@@ -16,12 +19,9 @@ import {IOpenVmHalo2Verifier} from "./openvm/IOpenVmHalo2Verifier.sol";
 ///      A proof is 1,760 bytes: the `proofData` of OpenVM's EVM proof (KZG accumulator ‖
 ///      proof). `program()` is the same id `AttestingVerifier` pins, so a deployment with both
 ///      verifiers requires both to be about one guest.
-contract OpenVmVerifier is IVerifier {
+contract OpenVmVerifier is IVerifier, Ownable2Step {
     /// @notice The length of a proof: (12 + 43) words.
     uint256 public constant PROOF_LENGTH = 55 * 32;
-
-    /// @notice The account allowed to pin another program or halo2 verifier (the deployer).
-    address public immutable owner;
 
     /// @notice OpenVM's generated verifier (for one OpenVM release and aggregation setup).
     IOpenVmHalo2Verifier public halo2Verifier;
@@ -41,19 +41,13 @@ contract OpenVmVerifier is IVerifier {
     error ZeroProgram();
     /// @notice The halo2 verifier must be a contract.
     error NotAContract(address halo2Verifier);
-    /// @notice Caller is not the owner.
-    error NotOwner(address caller);
-
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner(msg.sender);
-        _;
-    }
-
+    /// @param owner_ The account that pins another program or halo2 verifier.
     /// @param halo2Verifier_ OpenVM's generated verifier contract.
     /// @param appExeCommit_ The guest's app executable commitment.
     /// @param appVmCommit_ The guest's app VM commitment.
-    constructor(address halo2Verifier_, bytes32 appExeCommit_, bytes32 appVmCommit_) {
-        owner = msg.sender;
+    constructor(address owner_, address halo2Verifier_, bytes32 appExeCommit_, bytes32 appVmCommit_)
+        Ownable(owner_)
+    {
         _setHalo2Verifier(halo2Verifier_);
         _setProgram(appExeCommit_, appVmCommit_);
     }

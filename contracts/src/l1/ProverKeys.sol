@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 /// @title ProverKeys
-/// @notice The registry of prover keys shared by the signature-based verifiers: an owner adds
-///         and removes keys; a signature counts only if it is a low-s ECDSA signature over the
-///         verifier's digest by a registered key.
+/// @notice The registry of prover keys shared by the signature-based verifiers: the owner (the
+///         timelock, in a `keel deploy`) adds and removes keys; a signature counts only if it is
+///         a low-s ECDSA signature over the verifier's digest by a registered key.
 /// @dev A signature is 65 bytes `r ‖ s ‖ v` (v = 27/28, or 0/1 which is taken as 27/28) over a
 ///      raw digest (no "\x19Ethereum Signed Message" prefix). High-s signatures are rejected.
-abstract contract ProverKeys {
+abstract contract ProverKeys is Ownable2Step {
     /// @dev secp256k1 group order n divided by two; signatures with s above it are malleable.
     uint256 private constant HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-
-    /// @notice The account allowed to add and remove prover keys (the deployer).
-    address public immutable owner;
 
     /// @notice Whether `prover` is a registered prover key.
     mapping(address prover => bool registered) public isProver;
@@ -30,8 +30,6 @@ abstract contract ProverKeys {
     error ProverAlreadyRegistered(address prover);
     /// @notice The key is not registered.
     error ProverNotRegistered(address prover);
-    /// @notice Caller is not the owner.
-    error NotOwner(address caller);
     /// @notice The signature's v is not 27/28 (or 0/1).
     error BadSignatureV(uint8 v);
     /// @notice The signature's s is in the upper half of the curve order (malleable).
@@ -41,15 +39,10 @@ abstract contract ProverKeys {
     /// @notice The signature is valid but by a key that is not a registered prover.
     error UnknownProver(address signer);
 
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner(msg.sender);
-        _;
-    }
-
+    /// @param owner_ The account that adds and removes keys.
     /// @param provers The prover addresses to register (at least one, none zero, no duplicates).
-    constructor(address[] memory provers) {
+    constructor(address owner_, address[] memory provers) Ownable(owner_) {
         if (provers.length == 0) revert NoProvers();
-        owner = msg.sender;
         for (uint256 i = 0; i < provers.length; ++i) {
             _addProver(provers[i]);
         }

@@ -11,7 +11,9 @@ use alloy::{
 use eyre::{bail, ensure};
 use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary,
-    settlement::{DEV_PROVER_KEY, SEQUENCER_KEY, deploy, l1_wallet},
+    settlement::{
+        DEV_PROVER_KEY, SEQUENCER_KEY, TimelockedCall, deploy, l1_wallet, timelock_as_owner,
+    },
 };
 use keel_l1::{AttestingVerifier, CommonBridge, DevVerifier, OnChainProposer};
 use keel_primitives::{
@@ -337,13 +339,25 @@ async fn every_verifier_must_accept_and_the_attesting_one_pins_its_program() -> 
     );
     ensure!(proposer.isVerified(U256::from(1)).call().await?);
 
-    // Only the owner re-pins the program.
-    let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
-    let as_stranger = AttestingVerifier::new(attesting.address, &stranger);
-    let e: A = reverted(as_stranger.setProgram(other_program).call().await)?;
-    ensure!(matches!(e, A::NotOwner(_)), "{e:?}");
-    let as_owner = AttestingVerifier::new(attesting.address, &sequencer);
-    let e: A = reverted(as_owner.setProgram(B256::ZERO).call().await)?;
+    // Only the owner re-pins the program, through the timelock: neither a stranger nor the
+    // sequencer can.
+    for key in [DEV_PRIVATE_KEYS[5], SEQUENCER_KEY] {
+        let wallet = l1_wallet(&anvil, key)?;
+        let direct = AttestingVerifier::new(attesting.address, &wallet);
+        let e: A = reverted(direct.setProgram(other_program).call().await)?;
+        ensure!(matches!(e, A::OwnableUnauthorizedAccount(_)), "{e:?}");
+    }
+    let timelock = timelock_as_owner(&anvil, &deployment)?;
+    let zero = AttestingVerifier::setProgramCall {
+        program_: B256::ZERO,
+    };
+    let execute = TimelockedCall::new(
+        attesting.address,
+        alloy::sol_types::SolCall::abi_encode(&zero),
+    )
+    .ready(&anvil, &deployment, &timelock)
+    .await?;
+    let e: A = reverted(execute.call().await)?;
     ensure!(matches!(e, A::ZeroProgram(_)), "{e:?}");
     Ok(())
 }
@@ -446,21 +460,63 @@ async fn the_openvm_verifier_pins_its_program_and_passes_the_statement_on() -> e
     let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
     let as_stranger = OpenVmVerifier::new(openvm.address, &stranger);
     let e: O = reverted(as_stranger.setHalo2Verifier(accepting).call().await)?;
-    ensure!(matches!(e, O::NotOwner(_)), "{e:?}");
+    ensure!(matches!(e, O::OwnableUnauthorizedAccount(_)), "{e:?}");
     let e: O = reverted(as_stranger.setProgram(vm, exe).call().await)?;
-    ensure!(matches!(e, O::NotOwner(_)), "{e:?}");
-    let e: O = reverted(verifier.setProgram(B256::ZERO, vm).call().await)?;
-    ensure!(matches!(e, O::ZeroProgram(_)), "{e:?}");
+    ensure!(matches!(e, O::OwnableUnauthorizedAccount(_)), "{e:?}");
+    let e: O = reverted(verifier.setHalo2Verifier(accepting).call().await)?;
+    ensure!(
+        matches!(e, O::OwnableUnauthorizedAccount(_)),
+        "the sequencer owns nothing: {e:?}"
+    );
+    // The owner, through the timelock: a bad change is refused, the good one applies.
+    let timelock = timelock_as_owner(&anvil, &deployment)?;
+    let through_timelock = |call: Vec<u8>, salt: u8| {
+        let mut call = TimelockedCall::new(openvm.address, call);
+        call.salt = B256::repeat_byte(salt);
+        call
+    };
+    use alloy::sol_types::SolCall;
+    let zero_program = through_timelock(
+        OpenVmVerifier::setProgramCall {
+            appExeCommit_: B256::ZERO,
+            appVmCommit_: vm,
+        }
+        .abi_encode(),
+        1,
+    );
     let e: O = reverted(
-        verifier
-            .setHalo2Verifier(Address::repeat_byte(7))
+        zero_program
+            .ready(&anvil, &deployment, &timelock)
+            .await?
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, O::ZeroProgram(_)), "{e:?}");
+    let no_contract = through_timelock(
+        OpenVmVerifier::setHalo2VerifierCall {
+            halo2Verifier_: Address::repeat_byte(7),
+        }
+        .abi_encode(),
+        2,
+    );
+    let e: O = reverted(
+        no_contract
+            .ready(&anvil, &deployment, &timelock)
+            .await?
             .call()
             .await,
     )?;
     ensure!(matches!(e, O::NotAContract(_)), "{e:?}");
+    let swap = through_timelock(
+        OpenVmVerifier::setHalo2VerifierCall {
+            halo2Verifier_: accepting,
+        }
+        .abi_encode(),
+        3,
+    );
     ensure!(
-        verifier
-            .setHalo2Verifier(accepting)
+        swap.ready(&anvil, &deployment, &timelock)
+            .await?
             .send()
             .await?
             .get_receipt()
@@ -653,5 +709,229 @@ async fn rollup_commits_carry_their_data_in_blobs_l1_checks() -> eyre::Result<()
             .await,
     )?;
     ensure!(matches!(e, P::BlobsInValidium(_)), "{e:?}");
+    Ok(())
+}
+
+/// Stage-1 roles: the timelock owns every contract, only the owner schedules through it, a
+/// change runs no sooner than the exit window later (and the window cannot shrink), the
+/// security council can pause the bridge once and cancel a change, and the sequencer key can
+/// do none of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_wait_out_the_exit_window_and_the_sequencer_owns_nothing() -> eyre::Result<()> {
+    use alloy::sol_types::SolCall;
+    use keel_e2e::settlement::{COUNCIL_KEY, deploy_printing, l1_warp};
+    use keel_l1::KeelTimelock;
+
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
+    let (deployment, printed) = deploy_printing(
+        &KeelBinary::locate()?,
+        &anvil,
+        &dir.path().join("node"),
+        &[VALIDIUM],
+    )?;
+    // What the deployment file and `keel deploy` say.
+    let (owner, council) = (DEV_ADDRESSES[7], DEV_ADDRESSES[6]);
+    ensure!(
+        deployment.owner == owner
+            && deployment.security_council == Some(council)
+            && deployment.exit_window == 30,
+        "{deployment:?}"
+    );
+    for shown in [
+        format!("KeelTimelock     {}", deployment.timelock),
+        format!("owner            {owner}"),
+        "delay 30 s".to_owned(),
+        format!("security council {council}  may pause deposits and claims once"),
+        "(commits batches; owns nothing)".to_owned(),
+    ] {
+        ensure!(
+            printed.contains(&shown),
+            "`keel deploy` did not print {shown:?}:\n{printed}"
+        );
+    }
+
+    // The timelock owns every contract; the window is on chain.
+    let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
+    let stranger = l1_wallet(&anvil, DEV_PRIVATE_KEYS[5])?;
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
+    let bridge = CommonBridge::new(deployment.common_bridge, &stranger);
+    let dev_verifier = DevVerifier::new(deployment.verifiers[0].address, &stranger);
+    ensure!(proposer.owner().call().await? == deployment.timelock);
+    ensure!(bridge.owner().call().await? == deployment.timelock);
+    ensure!(dev_verifier.owner().call().await? == deployment.timelock);
+    let timelock = timelock_as_owner(&anvil, &deployment)?;
+    ensure!(timelock.getMinDelay().call().await? == U256::from(30));
+    ensure!(timelock.exitWindow().call().await? == U256::from(30));
+
+    // A replacement verifier, and the change that installs it.
+    let replacement = *DevVerifier::deploy(&stranger, owner, vec![DEV_ADDRESSES[4]])
+        .await?
+        .address();
+    let set_verifiers = OnChainProposer::setVerifiersCall {
+        newVerifiers: vec![replacement],
+    };
+    let change = TimelockedCall::new(deployment.on_chain_proposer, set_verifiers.abi_encode());
+
+    // The sequencer can neither make it nor schedule it.
+    use KeelTimelock::KeelTimelockErrors as T;
+    use OnChainProposer::OnChainProposerErrors as P;
+    let e: P = reverted(proposer.setVerifiers(vec![replacement]).call().await)?;
+    ensure!(matches!(e, P::OwnableUnauthorizedAccount(_)), "{e:?}");
+    let as_sequencer = KeelTimelock::new(deployment.timelock, sequencer.clone());
+    let e: T = reverted(change.schedule(&as_sequencer, 30).call().await)?;
+    ensure!(matches!(e, T::AccessControlUnauthorizedAccount(_)), "{e:?}");
+
+    // The owner schedules it with the full delay (no less); it runs only once that has passed.
+    let e: T = reverted(change.schedule(&timelock, 29).call().await)?;
+    ensure!(matches!(e, T::TimelockInsufficientDelay(_)), "{e:?}");
+    ensure!(
+        change
+            .schedule(&timelock, 30)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let e: T = reverted(change.execute(&timelock).call().await)?;
+    ensure!(matches!(e, T::TimelockUnexpectedOperationState(_)), "{e:?}");
+    l1_warp(&anvil, 15).await?;
+    let e: T = reverted(change.execute(&timelock).call().await)?;
+    ensure!(matches!(e, T::TimelockUnexpectedOperationState(_)), "{e:?}");
+    ensure!(proposer.verifiers().call().await? == [deployment.verifiers[0].address]);
+    l1_warp(&anvil, 15).await?;
+    // Anyone may execute a ready change.
+    let as_stranger = KeelTimelock::new(deployment.timelock, stranger.clone());
+    ensure!(
+        change
+            .execute(&as_stranger)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(proposer.verifiers().call().await? == [replacement]);
+
+    // The window cannot shrink: a shorter delay, even scheduled, is refused when it runs.
+    let shorter = KeelTimelock::updateDelayCall {
+        newDelay: U256::from(10),
+    };
+    let e: T = reverted(
+        TimelockedCall::new(deployment.timelock, shorter.abi_encode())
+            .ready(&anvil, &deployment, &timelock)
+            .await?
+            .call()
+            .await,
+    )?;
+    ensure!(matches!(e, T::DelayBelowExitWindow(_)), "{e:?}");
+
+    // The council cancels a scheduled change of sequencer; it never runs.
+    let mut hijack = TimelockedCall::new(
+        deployment.on_chain_proposer,
+        OnChainProposer::setSequencerCall {
+            newSequencer: DEV_ADDRESSES[5],
+        }
+        .abi_encode(),
+    );
+    hijack.salt = B256::repeat_byte(1);
+    ensure!(
+        hijack
+            .schedule(&timelock, 30)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let id = timelock
+        .hashOperation(
+            hijack.target,
+            U256::ZERO,
+            hijack.data.clone(),
+            B256::ZERO,
+            hijack.salt,
+        )
+        .call()
+        .await?;
+    let as_council = KeelTimelock::new(deployment.timelock, l1_wallet(&anvil, COUNCIL_KEY)?);
+    let e: T = reverted(as_stranger.cancel(id).call().await)?;
+    ensure!(matches!(e, T::AccessControlUnauthorizedAccount(_)), "{e:?}");
+    ensure!(
+        as_council
+            .cancel(id)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    l1_warp(&anvil, 30).await?;
+    let e: T = reverted(hijack.execute(&timelock).call().await)?;
+    ensure!(matches!(e, T::TimelockUnexpectedOperationState(_)), "{e:?}");
+    ensure!(proposer.sequencer().call().await? == deployment.sequencer);
+
+    // The council pauses deposits and claims at once, once; the pause ends by itself.
+    use CommonBridge::CommonBridgeErrors as B;
+    let council_bridge =
+        CommonBridge::new(deployment.common_bridge, l1_wallet(&anvil, COUNCIL_KEY)?);
+    let e: B = reverted(bridge.pause().call().await)?;
+    ensure!(matches!(e, B::NotSecurityCouncil(_)), "{e:?}");
+    ensure!(
+        council_bridge
+            .pause()
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let deposit = || bridge.deposit(DEV_ADDRESSES[5]).value(U256::from(1));
+    let e: B = reverted(deposit().call().await)?;
+    ensure!(matches!(e, B::EnforcedPause(_)), "{e:?}");
+    ensure!(
+        council_bridge
+            .unpause()
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(deposit().send().await?.get_receipt().await?.status());
+    let e: B = reverted(council_bridge.pause().call().await)?;
+    ensure!(matches!(e, B::PauseNotArmed(_)), "{e:?}");
+    let mut rearm = TimelockedCall::new(
+        deployment.common_bridge,
+        CommonBridge::rearmPauseCall {}.abi_encode(),
+    );
+    rearm.salt = B256::repeat_byte(2);
+    ensure!(
+        rearm
+            .ready(&anvil, &deployment, &timelock)
+            .await?
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(
+        council_bridge
+            .pause()
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(bridge.paused().call().await?);
+    l1_warp(&anvil, 30).await?;
+    ensure!(
+        !bridge.paused().call().await?,
+        "a pause lasts at most the exit window"
+    );
+    ensure!(deposit().send().await?.get_receipt().await?.status());
     Ok(())
 }

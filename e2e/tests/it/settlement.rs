@@ -613,7 +613,8 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_dev_verifier_cannot_be_deployed_on_a_non_dev_chain() -> eyre::Result<()> {
+async fn a_real_chain_gets_no_unbacked_genesis_short_window_sequencer_owner_or_dev_verifier()
+-> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
     let anvil = Anvil::spawn(
         AnvilOptions {
@@ -624,10 +625,55 @@ async fn the_dev_verifier_cannot_be_deployed_on_a_non_dev_chain() -> eyre::Resul
     )
     .await?;
     let keel = KeelBinary::locate()?;
-    let Err(error) = deploy(&keel, &anvil, &dir.path().join("node"), &[]) else {
-        bail!("keel deploy succeeded on chain 11155111");
+    let datadir = dir.path().join("node");
+    let config = keel_e2e::default_config_path();
+    // `keel deploy` with the devnet config on a chain that is not a dev chain: each guard in
+    // turn, with `extra` arguments and `env` getting past the ones before it.
+    let refusal = |extra: &[&str], env: &[(&str, &str)]| -> eyre::Result<String> {
+        let mut args = vec![
+            "deploy",
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "--datadir",
+            datadir.to_str().expect("utf-8 path"),
+        ];
+        args.extend_from_slice(extra);
+        let output = keel_command(&keel, &anvil, &args, env)?;
+        ensure!(
+            !output.status.success(),
+            "keel deploy succeeded on chain 11155111"
+        );
+        Ok(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
     };
-    let message = format!("{error:#}");
+    // The devnet's genesis gives ten accounts 10,000 ETH nobody deposited.
+    let message = refusal(&[], &[])?;
+    ensure!(
+        message.contains("genesis gives 100000000000000000000000 wei")
+            && message.contains("--allow-unbacked-genesis"),
+        "{message}"
+    );
+    let allow = ["--allow-unbacked-genesis"];
+    // The sequencer owning the contracts is refused on any chain.
+    let sequencer = SEQUENCER_KEY
+        .parse::<alloy::signers::local::PrivateKeySigner>()?
+        .address();
+    let message = refusal(&allow, &[("KEEL_L1__OWNER", &sequencer.to_string())])?;
+    ensure!(
+        message.contains("l1.owner must be an account apart from the sequencer"),
+        "{message}"
+    );
+    // The devnet's 30 s exit window is for dev chains only.
+    let message = refusal(&allow, &[])?;
+    ensure!(
+        message.contains("l1.exit_window is 30 s, under the 604800 s"),
+        "{message}"
+    );
+    // And so is the development verifier.
+    let message = refusal(&allow, &[("KEEL_L1__EXIT_WINDOW", "7d")])?;
     ensure!(
         message.contains("DevVerifier") && message.contains("NotADevChain"),
         "unexpected failure: {message}"

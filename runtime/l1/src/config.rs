@@ -27,6 +27,9 @@ pub const DEFAULT_FEE_BUMP_PERCENT: u64 = 25;
 /// Default `l1.deposit_inclusion_period`: 1 hour, what `keel deploy` gives the bridge as the
 /// time every deposit has to be included on L2.
 pub const DEFAULT_DEPOSIT_INCLUSION_PERIOD: Duration = Duration::from_secs(3600);
+/// Default `l1.exit_window`: 7 days ([`crate::MIN_EXIT_WINDOW`], the least `keel deploy`
+/// accepts outside development chains).
+pub const DEFAULT_EXIT_WINDOW: Duration = Duration::from_secs(crate::MIN_EXIT_WINDOW);
 /// Default `l1.max_scan_blocks`: 1,000 L1 blocks per `eth_getLogs` query, under the limits
 /// public L1 endpoints set.
 pub const DEFAULT_MAX_SCAN_BLOCKS: u64 = 1_000;
@@ -98,6 +101,25 @@ pub struct L1Config {
         deserialize_with = "keel_units::duration"
     )]
     pub deposit_inclusion_period: Duration,
+    /// `keel deploy` only: the account that owns the contracts, through the timelock: it
+    /// schedules verifier, program, prover-key and sequencer changes, which take effect
+    /// `exit_window` later. A multisig on a real chain; never the sequencer's key (required by
+    /// `keel deploy`).
+    #[serde(default, deserialize_with = "keel_units::opt_address")]
+    pub owner: Option<Address>,
+    /// `keel deploy` only: the account that may pause the bridge's deposits and claims (once,
+    /// for at most `exit_window`, until the owner re-arms it) and cancel scheduled changes.
+    /// Unset (the default): no security council.
+    #[serde(default, deserialize_with = "keel_units::opt_address")]
+    pub security_council: Option<Address>,
+    /// `keel deploy` only: the timelock's delay, and its floor for good: how long users have to
+    /// leave before a change takes effect (default [`DEFAULT_EXIT_WINDOW`]; at least 7 days
+    /// unless the L1 is a development chain).
+    #[serde(
+        default = "default_exit_window",
+        deserialize_with = "keel_units::duration"
+    )]
+    pub exit_window: Duration,
     /// `keel deploy` only: the prover keys the development verifier accepts (addresses). Empty
     /// (the default) deploys no development verifier; it can be deployed only on dev chains.
     #[serde(default, deserialize_with = "keel_units::addresses")]
@@ -148,6 +170,9 @@ const fn default_tx_timeout() -> Duration {
 }
 const fn default_fee_bump_percent() -> u64 {
     DEFAULT_FEE_BUMP_PERCENT
+}
+const fn default_exit_window() -> Duration {
+    DEFAULT_EXIT_WINDOW
 }
 const fn default_inclusion_period() -> Duration {
     DEFAULT_DEPOSIT_INCLUSION_PERIOD

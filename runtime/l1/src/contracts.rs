@@ -41,6 +41,13 @@ alloy::sol!(
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
+    KeelTimelock,
+    "../../contracts/out/KeelTimelock.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
     L2Bridge,
     "../../contracts/out/L2Bridge.json"
 );

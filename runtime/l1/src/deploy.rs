@@ -9,9 +9,57 @@ use tracing::info;
 use keel_primitives::{DataAvailability, VerifierKind};
 
 use crate::{
-    AttestingVerifier, CommonBridge, Deployment, DevVerifier, L1Error, L1Result, OnChainProposer,
-    OpenVmVerifier, OpenVmVerifierArtifact, TxSender, VerifierDeployment,
+    AttestingVerifier, CommonBridge, Deployment, DevVerifier, KeelTimelock, L1Error, L1Result,
+    OnChainProposer, OpenVmVerifier, OpenVmVerifierArtifact, TxSender, VerifierDeployment,
 };
+
+/// L1 chain ids of development chains (anvil and hardhat's 31337, geth `--dev`'s 1337): the
+/// only ones where `keel deploy` accepts an exit window under [`MIN_EXIT_WINDOW`], a genesis
+/// alloc nobody deposited, and the development verifier.
+pub const DEV_L1_CHAIN_IDS: [u64; 2] = [31_337, 1_337];
+
+/// The shortest exit window `keel deploy` accepts on a chain that is not a development chain:
+/// 7 days, what L2BEAT's Stage 1 asks of a rollup with a security council.
+pub const MIN_EXIT_WINDOW: u64 = 7 * 24 * 3600;
+
+/// Who holds which power over the contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Governance {
+    /// The account (a multisig on a real chain) that schedules changes through the timelock.
+    /// Never the sequencer.
+    pub owner: Address,
+    /// The account that may pause deposits and claims (at most `exit_window`, once until the
+    /// owner re-arms it) and cancel scheduled changes; `None`: nobody.
+    pub security_council: Option<Address>,
+    /// The timelock's delay and its floor, seconds: how long users have to leave before a
+    /// change takes effect.
+    pub exit_window: u64,
+}
+
+impl Governance {
+    /// Refuses an owner that is the sequencer (or zero), and an exit window under
+    /// [`MIN_EXIT_WINDOW`] on an L1 that is not a development chain.
+    pub fn check(&self, sequencer: Address, l1_chain_id: u64) -> L1Result<()> {
+        if self.owner.is_zero() || self.owner == sequencer {
+            return Err(L1Error::Mismatch(format!(
+                "l1.owner must be an account apart from the sequencer's key ({sequencer}): the \
+                 owner schedules verifier, program and sequencer changes through the timelock, \
+                 and a sequencer that could also make them would be trusted with the bridge's \
+                 funds; got {}",
+                self.owner
+            )));
+        }
+        if self.exit_window < MIN_EXIT_WINDOW && !DEV_L1_CHAIN_IDS.contains(&l1_chain_id) {
+            return Err(L1Error::Mismatch(format!(
+                "l1.exit_window is {} s, under the {MIN_EXIT_WINDOW} s (7 days) every chain but \
+                 a development chain ({DEV_L1_CHAIN_IDS:?}) needs: users must have that long to \
+                 leave before a change to the contracts takes effect",
+                self.exit_window
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// What the contracts are deployed for.
 #[derive(Debug, Clone)]
@@ -26,6 +74,8 @@ pub struct DeployParams {
     pub genesis_state_root: B256,
     /// Seconds each deposit has to be included on L2.
     pub inclusion_period: u64,
+    /// The owner, the security council and the exit window.
+    pub governance: Governance,
     /// Where batch data goes (fixed in `OnChainProposer` for good).
     pub data_availability: DataAvailability,
     /// Prover keys for the development verifier (dev chains only); empty: none.
@@ -66,9 +116,13 @@ async fn deploy_verifier(
     Ok(verifier)
 }
 
-/// Deploys `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s key, which
-/// becomes their owner and the sequencer, and links the bridge to the proposer.
+/// Deploys `KeelTimelock`, `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s
+/// key, which becomes the sequencer and owns nothing: the timelock owns every contract, and
+/// `params.governance.owner` schedules changes through it. Links the bridge to the proposer.
 pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deployment> {
+    let sequencer = sender.address();
+    let governance = params.governance;
+    governance.check(sequencer, sender.chain_id())?;
     if params.dev_provers.is_empty() && params.attesting.is_none() && params.openvm.is_none() {
         return Err(L1Error::Mismatch(
             "no verifier to deploy: set l1.dev_provers to the exec prover's key address (the \
@@ -78,25 +132,44 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
                 .to_owned(),
         ));
     }
-    let owner = sender.address();
-    let bridge_args = CommonBridge::constructorCall {
-        owner_: owner,
-        inclusionPeriod_: U256::from(params.inclusion_period),
+    let council = governance.security_council.unwrap_or_default();
+    let timelock_args = KeelTimelock::constructorCall {
+        exitWindow_: U256::from(governance.exit_window),
+        owner: governance.owner,
+        securityCouncil: council,
     }
     .abi_encode();
-    let (bridge, receipt) = sender
+    let (timelock, receipt) = sender
+        .deploy(
+            "deploy KeelTimelock",
+            init_code(&KeelTimelock::BYTECODE, timelock_args),
+        )
+        .await?;
+    let deployed_at_block = receipt.block_number.unwrap_or_default();
+    info!(target: "keel::l1", %timelock, owner = %governance.owner, exit_window_s = governance.exit_window, "KeelTimelock deployed");
+    let owner = timelock;
+
+    // A council pause lasts at most the exit window: long enough for a fix to pass the timelock.
+    let bridge_args = CommonBridge::constructorCall {
+        owner_: owner,
+        securityCouncil_: council,
+        inclusionPeriod_: U256::from(params.inclusion_period),
+        maxPause_: U256::from(governance.exit_window),
+    }
+    .abi_encode();
+    let (bridge, _) = sender
         .deploy(
             "deploy CommonBridge",
             init_code(&CommonBridge::BYTECODE, bridge_args),
         )
         .await?;
-    let deployed_at_block = receipt.block_number.unwrap_or_default();
     info!(target: "keel::l1", %bridge, "CommonBridge deployed");
 
     // Proofs go to the verifiers in this order: dev, attesting, openvm.
     let mut verifiers = Vec::new();
     if !params.dev_provers.is_empty() {
         let args = DevVerifier::constructorCall {
+            owner_: owner,
             provers: params.dev_provers.clone(),
         }
         .abi_encode();
@@ -119,6 +192,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
     }
     if let Some(attesting) = &params.attesting {
         let args = AttestingVerifier::constructorCall {
+            owner_: owner,
             program_: attesting.program,
             provers: attesting.provers.clone(),
         }
@@ -153,6 +227,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
             .await?;
         info!(target: "keel::l1", %halo2, "OpenVmHalo2Verifier deployed");
         let args = OpenVmVerifier::constructorCall {
+            owner_: owner,
             halo2Verifier_: halo2,
             appExeCommit_: openvm.app_exe_commit,
             appVmCommit_: openvm.app_vm_commit,
@@ -178,7 +253,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
 
     let proposer_args = OnChainProposer::constructorCall {
         owner_: owner,
-        sequencer_: owner,
+        sequencer_: sequencer,
         bridge_: bridge,
         l2ChainId_: U256::from(params.l2_chain_id),
         genesisBlockHash: params.genesis_hash,
@@ -209,8 +284,11 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         l2_chain_id: params.l2_chain_id,
         l2_genesis_hash: params.genesis_hash,
         l2_genesis_state_root: params.genesis_state_root,
-        owner,
-        sequencer: owner,
+        owner: governance.owner,
+        timelock,
+        exit_window: governance.exit_window,
+        security_council: governance.security_council,
+        sequencer,
         on_chain_proposer: proposer,
         common_bridge: bridge,
         verifiers,

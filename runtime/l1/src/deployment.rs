@@ -67,8 +67,17 @@ pub struct Deployment {
     pub l2_genesis_hash: B256,
     /// The L2 genesis state root.
     pub l2_genesis_state_root: B256,
-    /// The account that deployed and owns the contracts.
+    /// The account that schedules changes through the timelock (never the sequencer).
     pub owner: Address,
+    /// `KeelTimelock`: the owner of every contract.
+    pub timelock: Address,
+    /// The timelock's delay and its floor, seconds: how long users have to leave before a
+    /// change takes effect.
+    pub exit_window: u64,
+    /// The account that may pause deposits and claims once (at most `exit_window`) and
+    /// cancel scheduled changes; `None`: nobody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_council: Option<Address>,
     /// The only account `commitBatch` accepts.
     pub sequencer: Address,
     /// `OnChainProposer`.
@@ -166,7 +175,10 @@ mod tests {
             l2_genesis_hash: B256::repeat_byte(1),
             l2_genesis_state_root: B256::repeat_byte(2),
             owner: Address::repeat_byte(3),
-            sequencer: Address::repeat_byte(3),
+            timelock: Address::repeat_byte(11),
+            exit_window: 30,
+            security_council: Some(Address::repeat_byte(12)),
+            sequencer: Address::repeat_byte(13),
             on_chain_proposer: Address::repeat_byte(4),
             common_bridge: Address::repeat_byte(5),
             verifiers: vec![

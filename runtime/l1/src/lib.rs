@@ -30,14 +30,17 @@ mod watcher;
 
 pub use blobs::{BeaconBlockId, BlobSource, blob_sidecar};
 pub use config::{
-    DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_FEE_BUMP_PERCENT, DEFAULT_L1_CONFIRMATIONS,
-    DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT, DEFAULT_MAX_DEPOSITS_PER_BLOCK,
-    DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
+    DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_EXIT_WINDOW, DEFAULT_FEE_BUMP_PERCENT,
+    DEFAULT_L1_CONFIRMATIONS, DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT,
+    DEFAULT_MAX_DEPOSITS_PER_BLOCK, DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
 };
 pub use contracts::{
-    AttestingVerifier, CommonBridge, DevVerifier, L2Bridge, OnChainProposer, OpenVmVerifier,
+    AttestingVerifier, CommonBridge, DevVerifier, KeelTimelock, L2Bridge, OnChainProposer,
+    OpenVmVerifier,
 };
-pub use deploy::{AttestingParams, DeployParams, deploy};
+pub use deploy::{
+    AttestingParams, DEV_L1_CHAIN_IDS, DeployParams, Governance, MIN_EXIT_WINDOW, deploy,
+};
 pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
 pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};

@@ -30,8 +30,9 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Deploy the L1 contracts (`CommonBridge`, `DevVerifier`, `OnChainProposer`) for this
-    /// config's L2 with `l1.sequencer_key`, and write the deployment file the node reads.
+    /// Deploy the L1 contracts (`KeelTimelock`, `CommonBridge`, the verifiers,
+    /// `OnChainProposer`) for this config's L2 with `l1.sequencer_key`, owned by the timelock
+    /// that `l1.owner` schedules changes through, and write the deployment file the node reads.
     Deploy {
         /// The node config; its `[l1]` section names the L1 and the key.
         #[arg(long, short)]
@@ -46,6 +47,10 @@ enum Command {
         /// Deploy even if the deployment file already names live contracts.
         #[arg(long)]
         force: bool,
+        /// Accept a genesis that gives accounts ETH nobody deposited on an L1 that is not a
+        /// development chain (the bridge cannot pay it out; `keel deploy` prints the total).
+        #[arg(long)]
+        allow_unbacked_genesis: bool,
     },
     /// Withdrawals: claim on L1 what was withdrawn on L2.
     Withdraw {
@@ -85,12 +90,18 @@ impl Cli {
                 datadir,
                 out,
                 force,
+                allow_unbacked_genesis,
             } => {
                 let mut config = Config::load(&config)?;
                 if let Some(datadir) = datadir {
                     config.node.datadir = datadir;
                 }
-                runtime()?.block_on(crate::l1::deploy(&config, out, force))
+                runtime()?.block_on(crate::l1::deploy(
+                    &config,
+                    out,
+                    force,
+                    allow_unbacked_genesis,
+                ))
             }
             Command::Withdraw { command } => runtime()?.block_on(command.run()),
             Command::Config {

@@ -276,6 +276,7 @@ pub(crate) async fn deploy(
     config: &keel_config::Config,
     out: Option<PathBuf>,
     force: bool,
+    allow_unbacked_genesis: bool,
 ) -> eyre::Result<()> {
     let l1 = config.l1.as_ref().ok_or_else(|| {
         eyre::eyre!(
@@ -322,6 +323,29 @@ pub(crate) async fn deploy(
     )
     .await
     .wrap_err("cannot reach the L1 node (l1.rpc_url)")?;
+    let owner = l1.owner.ok_or_else(|| {
+        eyre::eyre!(
+            "l1.owner is not set: name the account (a multisig on a real chain) that will own \
+             the contracts through the timelock; it must not be the sequencer's key"
+        )
+    })?;
+    let dev_l1 = keel_l1::DEV_L1_CHAIN_IDS.contains(&sender.chain_id());
+    let unbacked = unbacked_genesis(&config.genesis);
+    if !unbacked.is_zero() {
+        println!(
+            "genesis gives {} wei ({} ETH) that nobody deposited on L1: the bridge cannot pay \
+             it out",
+            unbacked,
+            alloy::primitives::utils::format_ether(unbacked)
+        );
+        if !dev_l1 && !allow_unbacked_genesis {
+            eyre::bail!(
+                "refusing to deploy a genesis with unbacked balances on L1 chain {}: remove the \
+                 [genesis.alloc] balances, or pass --allow-unbacked-genesis to say you mean it",
+                sender.chain_id()
+            );
+        }
+    }
     let deployment = keel_l1::deploy(
         &sender,
         &keel_l1::DeployParams {
@@ -330,6 +354,11 @@ pub(crate) async fn deploy(
             genesis_hash: genesis.header.hash(),
             genesis_state_root: genesis.header.state_root,
             inclusion_period: l1.deposit_inclusion_period.as_secs(),
+            governance: keel_l1::Governance {
+                owner,
+                security_council: l1.security_council,
+                exit_window: l1.exit_window.as_secs(),
+            },
             data_availability: config.batcher.data_availability,
             dev_provers: l1.dev_provers.clone(),
             attesting: l1
@@ -364,11 +393,41 @@ pub(crate) async fn deploy(
             println!("    pins program   {program}");
         }
     }
-    println!("  sequencer/owner  {}", deployment.sequencer);
+    println!(
+        "  sequencer        {}  (commits batches; owns nothing)",
+        deployment.sequencer
+    );
+    println!(
+        "  KeelTimelock     {}  owns every contract; delay {} s, never shorter (the exit window)",
+        deployment.timelock, deployment.exit_window
+    );
+    println!(
+        "  owner            {}  schedules changes through the timelock",
+        deployment.owner
+    );
+    match deployment.security_council {
+        Some(council) => println!(
+            "  security council {council}  may pause deposits and claims once, for at most \
+             {} s (the owner re-arms it), lift that pause, and cancel scheduled changes; \
+             nothing else",
+            deployment.exit_window
+        ),
+        None => println!("  security council none"),
+    }
     println!(
         "  deposit deadline {} s after each deposit",
         deployment.deposit_inclusion_period
     );
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// What the genesis alloc gives accounts, in wei: ETH that no deposit on L1 backs.
+fn unbacked_genesis(genesis: &keel_sequencer::config::GenesisConfig) -> alloy::primitives::U256 {
+    genesis
+        .alloc
+        .values()
+        .fold(alloy::primitives::U256::ZERO, |sum, account| {
+            sum.saturating_add(account.balance)
+        })
 }

@@ -224,6 +224,17 @@ pub fn address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D:
     deserializer.deserialize_any(Text::new(ADDRESS, parse_address))
 }
 
+/// An optional address ([`parse_address`]); `""` is `None`.
+pub fn opt_address<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Address>, D::Error> {
+    let text = string(deserializer)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_address(&text).map(Some).map_err(D::Error::custom)
+}
+
 /// A duration in humantime syntax.
 pub fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     deserializer.deserialize_any(Text::new(
