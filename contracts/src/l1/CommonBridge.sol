@@ -8,14 +8,27 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IOnChainProposer} from "./IOnChainProposer.sol";
 
 /// @title CommonBridge
-/// @notice Holds the ETH bridged to the Keel L2. Deposits enter a FIFO queue that the
-///         OnChainProposer consumes as batches are committed; a deposit older than
-///         `inclusionPeriod` must be included by the next batch (forced inclusion).
-///         Withdrawals made on L2 are paid out here once their batch is verified, against a
-///         Merkle proof of the batch's withdrawals root.
+/// @notice Holds the ETH bridged to the Keel L2 and queues L1 → L2 messages. A message is an
+///         L2 call made from L1: `sendMessage` runs `to.call{value, gas: gasLimit}(data)` on L2
+///         as from the sender (aliased if it is a contract), with `msg.value` minted to it
+///         first; a deposit is the special case with no call (gas limit 0), which credits
+///         `value` to the recipient. Messages enter one FIFO queue that the OnChainProposer
+///         consumes as batches are committed; one older than `inclusionPeriod` must be
+///         included by the next batch (forced inclusion), so a censored user can always act on
+///         L2, e.g. withdraw. Withdrawals made on L2 are paid out here once their batch is
+///         verified, against a Merkle proof of the batch's withdrawals root.
 /// @dev Hash rules (the node computes the same):
-///      - deposit hash: keccak256(abi.encode(uint256 depositId, address l1Sender, address l2Recipient, uint256 amount))
-///      - rolling hash: starts at 0; rolling = keccak256(abi.encodePacked(rolling, depositHash)) per deposit in order
+///      - message hash: keccak256(abi.encode(uint256 id, address l1Sender, address from, address to,
+///        uint256 mint, uint256 value, uint256 gasLimit, bytes32 keccak256(data)))
+///      - rolling hash: starts at 0; rolling = keccak256(abi.encodePacked(rolling, messageHash)) per message in order
+///      - `from` is `l1Sender` for an externally owned account and `l1Sender + ALIAS_OFFSET`
+///        (mod 2**160) for a contract (`msg.sender != tx.origin`), as on OP Stack and Arbitrum:
+///        a contract's L1 address says nothing about who controls that address on L2.
+///      - refunds: only a deposit (gas limit 0) may be refunded by the L2 bridge rules (its
+///        value then becomes a withdrawal back to `l1Sender`); the STF refuses a refunded call,
+///        and the gas limit is in the hash, so a sequencer can never bounce a forced call.
+///      - the queue's functions keep their deposit names (`consumeDeposits`, `depositCount`,
+///        `depositHash`, `depositDeadline`): every message, deposit or call, is in that one queue.
 ///      - withdrawal leaf: keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))
 ///      - withdrawals tree: leaves padded with bytes32(0) to a power of two, parent = keccak256(abi.encodePacked(left, right))
 ///
@@ -31,6 +44,16 @@ contract CommonBridge is Ownable2Step, Pausable {
     address public immutable deployer;
     /// @notice Seconds a deposit may wait before a batch that leaves it out is refused.
     uint256 public immutable inclusionPeriod;
+    /// @notice The smallest gas limit of an L2 call (an L2 transaction's intrinsic gas).
+    uint64 public constant MIN_MESSAGE_GAS = 21_000;
+    /// @notice The largest gas limit of an L2 call: well inside one L2 block, so every queued
+    ///         message fits a block of its own.
+    uint64 public constant MAX_MESSAGE_GAS = 2_000_000;
+    /// @notice The most calldata an L2 call carries, bytes.
+    uint256 public constant MAX_MESSAGE_DATA = 16_384;
+    /// @notice What a contract's L1 address is shifted by to give its L2 sender.
+    uint160 public constant ALIAS_OFFSET = uint160(0x1111000000000000000000000000000000001111);
+
     /// @notice The longest a security council pause lasts, seconds.
     uint256 public immutable maxPause;
     /// @notice The account that may pause deposits and claims (zero: nobody).
@@ -56,9 +79,19 @@ contract CommonBridge is Ownable2Step, Pausable {
     /// @dev How many deposits (from the front of the queue) the proposer has consumed.
     uint256 private consumed;
 
-    /// @notice A deposit entered the queue.
-    event DepositInitiated(
-        uint256 indexed depositId, address indexed l1Sender, address indexed l2Recipient, uint256 amount, uint256 deadline
+    /// @notice Message `id` entered the queue: on L2, `mint` is credited to `from`, then
+    ///         `from` calls `to` with `value`, `gasLimit` and `data` (gas limit 0: a deposit,
+    ///         no call; `value` is credited to `to`).
+    event MessageQueued(
+        uint256 indexed id,
+        address indexed from,
+        address indexed to,
+        address l1Sender,
+        uint256 mint,
+        uint256 value,
+        uint64 gasLimit,
+        bytes data,
+        uint256 deadline
     );
     /// @notice The proposer consumed `count` deposits; `consumedDeposits` is now `consumedTotal`.
     event DepositsConsumed(uint256 count, uint256 consumedTotal, bytes32 rollingHash);
@@ -93,6 +126,10 @@ contract CommonBridge is Ownable2Step, Pausable {
     error ZeroDeposit();
     /// @notice A deposit must name a nonzero L2 recipient.
     error ZeroRecipient();
+    /// @notice An L2 call's gas limit is outside `MIN_MESSAGE_GAS ..= MAX_MESSAGE_GAS`.
+    error BadMessageGas(uint64 gasLimit);
+    /// @notice An L2 call's calldata is longer than `MAX_MESSAGE_DATA`.
+    error MessageTooLong(uint256 length);
     /// @notice `depositId` is not in the queue.
     error UnknownDeposit(uint256 depositId);
     /// @notice The proposer asked for more deposits than are waiting.
@@ -181,6 +218,38 @@ contract CommonBridge is Ownable2Step, Pausable {
     /// @notice A plain ETH transfer deposits to the sender's own address on L2.
     receive() external payable whenNotPaused {
         _deposit(msg.sender);
+    }
+
+    /// @notice Queues an L2 call from L1, which the sequencer must include in order before its
+    ///         deadline: on L2, `msg.value` is credited to the sender's L2 address (aliased for
+    ///         a contract), which then calls `to` with `value` (taken from its L2 balance),
+    ///         `gasLimit` and `data`, paying no L2 gas. If the call reverts, the minted ETH
+    ///         stays with the sender on L2. A call is never refunded.
+    /// @param to The L2 account called (nonzero).
+    /// @param value Wei sent with the call, from the L2 sender's balance.
+    /// @param gasLimit L2 gas for the call, `MIN_MESSAGE_GAS ..= MAX_MESSAGE_GAS`.
+    /// @param data The calldata, at most `MAX_MESSAGE_DATA` bytes.
+    function sendMessage(address to, uint256 value, uint64 gasLimit, bytes calldata data)
+        external
+        payable
+        whenNotPaused
+    {
+        if (to == address(0)) revert ZeroRecipient();
+        if (gasLimit < MIN_MESSAGE_GAS || gasLimit > MAX_MESSAGE_GAS) revert BadMessageGas(gasLimit);
+        if (data.length > MAX_MESSAGE_DATA) revert MessageTooLong(data.length);
+        _queue(to, msg.value, value, gasLimit, data);
+    }
+
+    /// @notice The L2 sender of a message from `l1Sender`: itself for an externally owned
+    ///         account, `l1Sender + ALIAS_OFFSET` for a contract.
+    /// @param l1Sender The L1 caller.
+    /// @param isContract Whether it called from a contract (`msg.sender != tx.origin`).
+    /// @return The L2 address the message runs as.
+    function l2Sender(address l1Sender, bool isContract) public pure returns (address) {
+        if (!isContract) return l1Sender;
+        unchecked {
+            return address(uint160(l1Sender) + ALIAS_OFFSET);
+        }
     }
 
     /// @notice Number of deposits ever made (the queue length, consumed ones included).
@@ -278,12 +347,20 @@ contract CommonBridge is Ownable2Step, Pausable {
     function _deposit(address l2Recipient) private {
         if (msg.value == 0) revert ZeroDeposit();
         if (l2Recipient == address(0)) revert ZeroRecipient();
+        _queue(l2Recipient, msg.value, msg.value, 0, msg.data[0:0]);
+    }
+
+    /// @dev Queues message (msg.sender → `to`, `mint`, `value`, `gasLimit`, `data`).
+    function _queue(address to, uint256 mint, uint256 value, uint64 gasLimit, bytes calldata data) private {
         uint256 id = depositHashes.length;
         uint256 deadline = block.timestamp + inclusionPeriod;
-        depositHashes.push(keccak256(abi.encode(id, msg.sender, l2Recipient, msg.value)));
+        address from = l2Sender(msg.sender, msg.sender != tx.origin);
+        depositHashes.push(
+            keccak256(abi.encode(id, msg.sender, from, to, mint, value, uint256(gasLimit), keccak256(data)))
+        );
         deadlines.push(deadline);
-        totalDeposited += msg.value;
-        emit DepositInitiated(id, msg.sender, l2Recipient, msg.value, deadline);
+        totalDeposited += mint;
+        emit MessageQueued(id, from, to, msg.sender, mint, value, gasLimit, data, deadline);
     }
 
     /// @dev Walks `proof` from `leaf` to the root; bit i of `leafIndex` says whether the node is

@@ -114,16 +114,7 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
         .get_receipt()
         .await?;
     let mut rolling = DepositsRollingHash::default();
-    rolling.push(
-        DepositTx {
-            deposit_id: 0,
-            l1_sender: DEV_ADDRESSES[5],
-            recipient,
-            value,
-            refund: false,
-        }
-        .deposit_hash(),
-    );
+    rolling.push(DepositTx::deposit(0, DEV_ADDRESSES[5], recipient, value).deposit_hash());
 
     // Three withdrawals in batch 1's tree.
     let withdrawals: Vec<Withdrawal> = (1..=3u8)

@@ -532,7 +532,7 @@ async fn busy_sequencer(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> {
+async fn l1_refuses_a_batch_that_skips_an_expired_deposit_or_forced_call() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
     let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
     let keel = KeelBinary::locate()?;
@@ -550,8 +550,37 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> 
     let value = parse_ether("1")?;
     let recipient = PrivateKeySigner::random().address();
     deposit(&depositor, &deployment, recipient, value).await?;
+    // Then a call forced from L1: `L2Bridge.withdraw` as the sender's L2 account.
+    let caller = l1_wallet(&anvil, DEV_PRIVATE_KEYS[1])?;
+    let call = L2Bridge::withdrawCall {
+        l1Receiver: DEV_ADDRESSES[1],
+    };
+    let forced = DepositTx {
+        deposit_id: 1,
+        l1_sender: DEV_ADDRESSES[1],
+        from: DEV_ADDRESSES[1],
+        recipient: L2_BRIDGE_ADDRESS,
+        mint: U256::from(5),
+        value: parse_ether("0.5")?,
+        gas_limit: 80_000,
+        data: alloy::sol_types::SolCall::abi_encode(&call).into(),
+        refund: false,
+    };
+    let receipt = CommonBridge::new(deployment.common_bridge, &caller)
+        .sendMessage(
+            forced.recipient,
+            forced.value,
+            forced.gas_limit,
+            forced.data.clone(),
+        )
+        .value(forced.mint)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "sendMessage reverted");
 
-    // Past the deadline.
+    // Past both deadlines.
     let raw = anvil.provider();
     raw.raw_request::<_, Value>("evm_increaseTime".into(), (120u64,))
         .await?;
@@ -588,26 +617,34 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit() -> eyre::Result<()> 
         "refused for another reason: {reason:?}"
     );
 
-    // The same batch with the deposit in it is accepted.
+    // Nor one that includes the deposit but skips the expired call.
     let mut rolling = DepositsRollingHash::default();
-    rolling.push(
-        DepositTx {
-            deposit_id: 0,
-            l1_sender: DEV_ADDRESSES[0],
-            recipient,
-            value,
-            refund: false,
-        }
-        .deposit_hash(),
+    rolling.push(DepositTx::deposit(0, DEV_ADDRESSES[0], recipient, value).deposit_hash());
+    let error = commit(1, rolling.hash())
+        .call()
+        .await
+        .expect_err("a batch that skips an expired forced call was accepted");
+    let reason = error
+        .as_decoded_interface_error::<CommonBridge::CommonBridgeErrors>()
+        .ok_or_else(|| eyre::eyre!("not a bridge error: {error}"))?;
+    ensure!(
+        matches!(
+            &reason,
+            CommonBridge::CommonBridgeErrors::ExpiredDepositSkipped(e) if e.depositId == U256::from(1)
+        ),
+        "refused for another reason: {reason:?}"
     );
-    let receipt = commit(1, rolling.hash())
+
+    // The same batch with both is accepted: the node's message hash is the bridge's.
+    rolling.push(forced.deposit_hash());
+    let receipt = commit(2, rolling.hash())
         .send()
         .await?
         .get_receipt()
         .await?;
     ensure!(
         receipt.status(),
-        "the batch including the deposit was refused"
+        "the batch including the deposit and the call was refused"
     );
     Ok(())
 }
@@ -677,6 +714,195 @@ async fn a_real_chain_gets_no_unbacked_genesis_short_window_sequencer_owner_or_d
     ensure!(
         message.contains("DevVerifier") && message.contains("NotADevChain"),
         "unexpected failure: {message}"
+    );
+    Ok(())
+}
+
+/// A sequencer whose ordering plugin censors one user: the user's `withdraw()` sent on L2 never
+/// lands, so the user forces the same call from L1 (`CommonBridge.sendMessage`). The node must
+/// include it (the bridge would refuse its batches past the deadline); it runs as the user's
+/// L2 account, is proven, verified, and the withdrawal is claimed on L1.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_censored_user_forces_a_withdrawal_from_l1_and_claims_it() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
+    let user: PrivateKeySigner = DEV_PRIVATE_KEYS[3].parse()?;
+    let config = dir.path().join("keel.toml");
+    let devnet = std::fs::read_to_string(keel_e2e::default_config_path())?;
+    let censor = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/out/test-hostile-ordering.wasm");
+    std::fs::write(
+        &config,
+        format!(
+            "{devnet}\n[plugins.ordering]\npath = {:?}\nconfig = {{ mode = \"censor\", sender = \"{:#x}\" }}\n",
+            censor.display().to_string(),
+            user.address()
+        ),
+    )?;
+    let coordinator = free_loopback_addr()?;
+    let node =
+        KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s").config(&config)).await?;
+    let prover = keel_e2e::Prover::start(
+        &keel_e2e::Prover::binary(&keel)?,
+        dir.path(),
+        coordinator,
+        &[
+            "--name",
+            "exec",
+            "--dev-key",
+            keel_e2e::settlement::DEV_PROVER_KEY,
+        ],
+    )?;
+    let result = force_withdrawal(&keel, &node, &anvil, &deployment, user).await;
+    let result = result.wrap_err_with(|| {
+        format!(
+            "prover log:\n{}\nanvil log:\n{}",
+            prover.log(),
+            anvil.log_tail()
+        )
+    });
+    node.finish(result)
+}
+
+async fn force_withdrawal(
+    keel: &KeelBinary,
+    node: &KeelNode,
+    anvil: &Anvil,
+    deployment: &Deployment,
+    user: PrivateKeySigner,
+) -> eyre::Result<()> {
+    let receiver = PrivateKeySigner::random().address();
+    let amount = parse_ether("3")?;
+    // ETH on L1 backs what the bridge pays out (the devnet's genesis balances are not backed):
+    // a deposit to the user, which no ordering plugin can hold back either.
+    let start = l2_balance(node, user.address()).await?;
+    deposit(
+        &l1_wallet(anvil, DEV_PRIVATE_KEYS[0])?,
+        deployment,
+        user.address(),
+        amount,
+    )
+    .await?;
+    eventually("the deposit to the censored user", TIMEOUT, || async {
+        Ok((l2_balance(node, user.address()).await? == start + amount).then_some(()))
+    })
+    .await?;
+    let before = start + amount;
+
+    // On L2 the withdrawal is accepted into the pool, and never mined.
+    let censored = L2Bridge::new(L2_BRIDGE_ADDRESS, node.wallet_provider(user.clone()))
+        .withdraw(receiver)
+        .value(amount)
+        .gas(100_000)
+        .send()
+        .await?;
+    let censored_hash = *censored.tx_hash();
+    let head = node.provider().get_block_number().await?;
+    eventually("three more L2 blocks", TIMEOUT, || async {
+        Ok((node.provider().get_block_number().await? >= head + 3).then_some(()))
+    })
+    .await?;
+    ensure!(
+        node.provider()
+            .get_transaction_receipt(censored_hash)
+            .await?
+            .is_none(),
+        "the censoring plugin let the withdrawal through"
+    );
+
+    // The same call, forced from L1.
+    let call = L2Bridge::withdrawCall {
+        l1Receiver: receiver,
+    };
+    let data: alloy::primitives::Bytes = alloy::sol_types::SolCall::abi_encode(&call).into();
+    let l1 = l1_wallet(anvil, DEV_PRIVATE_KEYS[3])?;
+    let bridge = CommonBridge::new(deployment.common_bridge, &l1);
+    let id = bridge.depositCount().call().await?;
+    let receipt = bridge
+        .sendMessage(L2_BRIDGE_ADDRESS, amount, 100_000, data.clone())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "sendMessage reverted");
+    let forced = keel_primitives::KeelTx::from(DepositTx {
+        deposit_id: id.to(),
+        l1_sender: user.address(),
+        from: user.address(),
+        recipient: L2_BRIDGE_ADDRESS,
+        mint: U256::ZERO,
+        value: amount,
+        gas_limit: 100_000,
+        data,
+        refund: false,
+    });
+    // alloy's receipt type knows no type 0x7e: read it as JSON.
+    let l2_receipt: Value = eventually("the forced call on L2", TIMEOUT, || async {
+        let receipt: Option<Value> = node
+            .root_provider()
+            .raw_request("eth_getTransactionReceipt".into(), (forced.hash(),))
+            .await?;
+        Ok(receipt)
+    })
+    .await?;
+    ensure!(
+        l2_receipt["status"] == "0x1" && l2_receipt["type"] == "0x7e",
+        "the forced withdrawal did not run on L2: {l2_receipt}"
+    );
+    ensure!(
+        l2_receipt["logs"]
+            .as_array()
+            .is_some_and(|logs| logs.len() == 1),
+        "no WithdrawalInitiated log: {l2_receipt}"
+    );
+    ensure!(
+        l2_balance(node, user.address()).await? == before - amount,
+        "the forced call paid gas or moved another amount"
+    );
+
+    // Proven, verified, claimed.
+    eventually(
+        "the forced withdrawal's batch to be verified",
+        TIMEOUT,
+        || async {
+            let proof = withdrawal_proof(node, forced.hash()).await?;
+            Ok((proof["claimable"] == true).then_some(()))
+        },
+    )
+    .await?;
+    let config = keel_e2e::default_config_path();
+    let output = keel_command(
+        keel,
+        anvil,
+        &[
+            "withdraw",
+            "claim",
+            "--tx",
+            &forced.hash().to_string(),
+            "--config",
+            &config.to_string_lossy(),
+            "--datadir",
+            &node.datadir().to_string_lossy(),
+            "--l2-rpc",
+            &node.rpc_url(),
+            "--key",
+            DEV_PRIVATE_KEYS[4],
+        ],
+        &[],
+    )?;
+    ensure!(
+        output.status.success(),
+        "claim failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let paid = anvil.provider().get_balance(receiver).await?;
+    ensure!(
+        paid == amount,
+        "the receiver got {paid} wei on L1, not 3 ETH"
     );
     Ok(())
 }

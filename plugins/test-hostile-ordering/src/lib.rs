@@ -7,6 +7,8 @@
 //! - `duplicate`: returns every index twice (host drops the repeats)
 //! - `reverse`: returns candidates in reverse, breaking each sender's nonce order
 //! - `refuse`: returns an error of its own
+//! - `censor`: arrival order, but never a transaction from the `sender` setting (`0x` and 40
+//!   hex digits): a sequencer censoring one user, whom only a call forced from L1 reaches
 
 use keel_plugin_sdk::prelude::*;
 
@@ -16,7 +18,7 @@ pub struct Hostile;
 
 impl OrderingPolicy for Hostile {
     fn order(
-        _ctx: BlockContext,
+        ctx: BlockContext,
         settings: &Settings<'_>,
         candidates: Candidates<'_>,
     ) -> Result<Vec<u32>, String> {
@@ -38,9 +40,30 @@ impl OrderingPolicy for Hostile {
             "duplicate" => Ok(all.clone().chain(all).collect()),
             "reverse" => Ok(all.rev().collect()),
             "refuse" => Err("hostile plugin: refusing on purpose".into()),
+            "censor" => {
+                let censored = parse_address(settings.get("sender").unwrap_or_default())?;
+                Ok(order_by_priority(candidates, |c| {
+                    c.effective_tip(ctx.base_fee)?;
+                    (c.sender != censored).then_some(core::cmp::Reverse(c.arrival))
+                }))
+            }
             other => Err(format!("unknown mode {other:?}")),
         }
     }
+}
+
+/// `0x` and 40 hex digits.
+fn parse_address(text: &str) -> Result<[u8; 20], String> {
+    let digits = text
+        .strip_prefix("0x")
+        .filter(|d| d.len() == 40)
+        .ok_or_else(|| format!("sender must be 0x and 40 hex digits, got {text:?}"))?;
+    let mut out = [0u8; 20];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
+            .map_err(|_| format!("sender is not hex: {text:?}"))?;
+    }
+    Ok(out)
 }
 
 keel_plugin_sdk::export_ordering!(Hostile);

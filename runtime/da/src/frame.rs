@@ -11,7 +11,8 @@
 //! header fields the sequencer chose (timestamp, coinbase, gas limit, base fee, extra data), its
 //! L1 data fee, and its EIP-2718 transactions, deposits included.
 //!
-//! Versions: 1 had no data fee; 2 (this build) adds it after the base fee. Parent hash, roots, bloom and gas used follow
+//! Versions: 1 had no data fee; 2 adds it after the base fee; 3 (this build) carries L1
+//! messages (type 0x7e) with their call fields (sender alias, mint, gas limit, calldata). Parent hash, roots, bloom and gas used follow
 //! from executing it on its parent.
 
 use alloy_primitives::{Address, Bytes};
@@ -21,7 +22,7 @@ use keel_primitives::{DataFee, KeelTx};
 use crate::DaError;
 
 /// The payload format this build writes and reads.
-pub const PAYLOAD_VERSION: u8 = 2;
+pub const PAYLOAD_VERSION: u8 = 3;
 /// Bytes before the compressed payload.
 pub const FRAME_HEADER_BYTES: usize = 10;
 /// The largest decompressed payload any frame may announce: far above what six blobs of
@@ -199,7 +200,7 @@ mod tests {
             seed % 2 == 0,
         );
         let to = TxKind::Call(Address::with_last_byte(seed as u8));
-        match kind % 3 {
+        match kind % 4 {
             0 => TxEnvelope::Legacy(Signed::new_unhashed(
                 TxLegacy {
                     chain_id: Some(7),
@@ -228,12 +229,25 @@ mod tests {
                 signature,
             ))
             .into(),
+            3 => DepositTx {
+                gas_limit: 21_000 + seed,
+                data: Bytes::from(vec![seed as u8; (seed % 40) as usize]),
+                ..DepositTx::deposit(
+                    seed,
+                    Address::repeat_byte(1),
+                    Address::repeat_byte(2),
+                    U256::from(seed),
+                )
+            }
+            .into(),
             _ => DepositTx {
-                deposit_id: seed,
-                l1_sender: Address::repeat_byte(1),
-                recipient: Address::repeat_byte(2),
-                value: U256::from(seed),
                 refund: seed % 3 == 0,
+                ..DepositTx::deposit(
+                    seed,
+                    Address::repeat_byte(1),
+                    Address::repeat_byte(2),
+                    U256::from(seed),
+                )
             }
             .into(),
         }

@@ -24,9 +24,7 @@ use revm::{
         result::{EVMError, InvalidTransaction},
     },
     database::{State, states::bundle_state::BundleRetention},
-    database_interface::{
-        Database, DatabaseCommit, DatabaseCommitExt, WrapDatabaseRef, bal::EvmDatabaseError,
-    },
+    database_interface::{Database, DatabaseCommit, WrapDatabaseRef, bal::EvmDatabaseError},
     handler::MainnetEvm,
 };
 use tracing::trace;
@@ -280,27 +278,114 @@ impl<R: StateReader> BlockBuilder<R> {
         Ok(TxOutcome::Included { gas_used, success })
     }
 
-    /// Includes an L1 deposit: credits its value to the recipient (or, when the bridge rules
-    /// refused it, leaves the state alone: the value becomes a withdrawal back to the L1
-    /// sender). A deposit uses no gas and cannot fail.
-    pub fn push_deposit(&mut self, deposit: Sealed<DepositTx>) -> EvmResult<()> {
-        self.record_data_fee()?;
-        if !deposit.refund {
-            let amount = u128::try_from(deposit.value).map_err(|_| EvmError::Execution {
-                hash: deposit.hash(),
-                reason: format!(
-                    "deposit of {} wei exceeds any possible ETH supply",
-                    deposit.value
-                ),
-            })?;
-            self.db()
-                .increment_balances([(deposit.recipient, amount)])
-                .map_err(state_error)?;
+    /// Includes an L1 message (see [`DepositTx`]): mints its value to its L2 sender, then moves
+    /// a deposit's value to the recipient, or runs a call as the sender at gas price zero. A
+    /// refunded deposit leaves the state alone (its value becomes a withdrawal back to the L1
+    /// sender). A call that reverts, or that revm refuses (too little gas for its calldata,
+    /// a value the sender cannot pay), is included as failed, the minted ETH kept by the
+    /// sender: a message from L1 is never left out. It only waits ([`TxOutcome::DoesNotFit`])
+    /// for a block with room for its gas limit.
+    pub fn push_deposit(&mut self, deposit: Sealed<DepositTx>) -> EvmResult<TxOutcome> {
+        if deposit.gas_limit > self.gas_remaining() {
+            return Ok(TxOutcome::DoesNotFit);
         }
-        self.receipts.push(KeelReceipt::deposit(self.gas_used));
-        self.senders.push(deposit.l1_sender);
+        self.record_data_fee()?;
+        let hash = deposit.hash();
+        let (success, gas_used, logs) = if deposit.refund {
+            if !deposit.refundable() {
+                return Err(EvmError::Execution {
+                    hash,
+                    reason: "a call from L1 is never refunded: only a deposit may be".to_owned(),
+                });
+            }
+            (true, 0, Vec::new())
+        } else {
+            self.credit(deposit.from, deposit.mint)?;
+            if deposit.is_call() {
+                self.run_l1_call(&deposit, hash)?
+            } else {
+                self.transfer(deposit.from, deposit.recipient, deposit.value, hash)?;
+                (true, 0, Vec::new())
+            }
+        };
+        self.gas_used += gas_used;
+        self.receipts
+            .push(KeelReceipt::l1_call(success, self.gas_used, logs));
+        self.senders.push(deposit.from);
         self.transactions.push(KeelTx::Deposit(deposit));
-        Ok(())
+        Ok(TxOutcome::Included { gas_used, success })
+    }
+
+    /// Runs an L1 message's call: `(success, gas used, logs)`.
+    fn run_l1_call(&mut self, call: &DepositTx, hash: B256) -> EvmResult<(bool, u64, Vec<Log>)> {
+        let nonce = self
+            .db()
+            .basic(call.from)
+            .map_err(state_error)?
+            .map_or(0, |account| account.nonce);
+        let env = TxEnv {
+            tx_type: 0,
+            caller: call.from,
+            gas_limit: call.gas_limit,
+            gas_price: 0,
+            kind: alloy_primitives::TxKind::Call(call.recipient),
+            value: call.value,
+            data: call.data.clone(),
+            nonce,
+            chain_id: None,
+            ..Default::default()
+        };
+        // The L1 sender paid for this gas on L1: it runs below the base fee, and pays none.
+        self.evm.ctx.cfg.disable_base_fee = true;
+        let executed = self.evm.transact_one(env);
+        self.evm.ctx.cfg.disable_base_fee = false;
+        match executed {
+            Ok(result) => {
+                self.evm.commit_inner();
+                let gas_used = result.tx_gas_used();
+                let success = result.is_success();
+                let logs = result.into_logs();
+                if success {
+                    self.burn_withdrawn(&logs, hash)?;
+                }
+                Ok((success, gas_used, logs))
+            }
+            Err(error) => {
+                let _ = self.evm.finalize();
+                match error {
+                    EVMError::Transaction(invalid) => {
+                        trace!(target: "keel::evm", %hash, %invalid, "L1 call cannot run; included as failed");
+                        Ok((false, 0, Vec::new()))
+                    }
+                    EVMError::Database(EvmDatabaseError::Database(ReaderDbError(e))) => {
+                        Err(EvmError::State(e))
+                    }
+                    other => Err(EvmError::Execution {
+                        hash,
+                        reason: other.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Moves `amount` from `from` to `to` (a system write: a deposit's credit).
+    fn transfer(&mut self, from: Address, to: Address, amount: U256, hash: B256) -> EvmResult<()> {
+        if amount.is_zero() || from == to {
+            return Ok(());
+        }
+        let mut account = self.system_account(from)?;
+        account.info.balance =
+            account
+                .info
+                .balance
+                .checked_sub(amount)
+                .ok_or_else(|| EvmError::Execution {
+                    hash,
+                    reason: format!("the deposit moves {amount} wei its sender was not minted"),
+                })?;
+        self.commit_system(from, account);
+        self.credit(to, amount)
     }
 
     /// Burns what the transaction just withdrew through the L2 bridge predeploy: the predeploy

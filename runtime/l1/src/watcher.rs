@@ -127,7 +127,7 @@ impl DepositWatcher {
         let to = confirmed.min(from + self.config.max_scan_blocks - 1);
         let filter = Filter::new()
             .address(self.bridge)
-            .event_signature(CommonBridge::DepositInitiated::SIGNATURE_HASH)
+            .event_signature(CommonBridge::MessageQueued::SIGNATURE_HASH)
             .from_block(from)
             .to_block(to);
         let mut logs = self
@@ -153,7 +153,7 @@ impl DepositWatcher {
         })
         .await?;
         for deposit in &deposits {
-            info!(target: "keel::l1", id = deposit.deposit_id, recipient = %deposit.recipient, value = %deposit.value, l1_block = deposit.l1_block, deadline = deposit.deadline, "L1 deposit seen");
+            info!(target: "keel::l1", id = deposit.deposit_id, from = %deposit.from, to = %deposit.recipient, mint = %deposit.mint, value = %deposit.value, gas_limit = deposit.gas_limit, l1_block = deposit.l1_block, deadline = deposit.deadline, "L1 message seen");
         }
         debug!(target: "keel::l1", from, to, deposits = deposits.len(), "scanned");
         Ok(to == confirmed)
@@ -162,22 +162,26 @@ impl DepositWatcher {
 
 fn decode_deposit(log: &Log) -> L1Result<L1Deposit> {
     let bad = |reason: String| L1Error::BadLog {
-        event: "DepositInitiated",
+        event: "MessageQueued",
         tx: log.transaction_hash,
         reason,
     };
     let event = log
-        .log_decode::<CommonBridge::DepositInitiated>()
+        .log_decode::<CommonBridge::MessageQueued>()
         .map_err(|error| bad(error.to_string()))?;
     let data = event.inner.data;
     let as_u64 = |value: alloy::primitives::U256, what: &str| {
         u64::try_from(value).map_err(|_| bad(format!("{what} {value} does not fit 64 bits")))
     };
     Ok(L1Deposit {
-        deposit_id: as_u64(data.depositId, "deposit id")?,
+        deposit_id: as_u64(data.id, "message id")?,
         l1_sender: data.l1Sender,
-        recipient: data.l2Recipient,
-        value: data.amount,
+        from: data.from,
+        recipient: data.to,
+        mint: data.mint,
+        value: data.value,
+        gas_limit: data.gasLimit,
+        data: data.data,
         deadline: as_u64(data.deadline, "deadline")?,
         l1_block: log
             .block_number

@@ -2,7 +2,7 @@
 //! the deposits rolling hash. Every hash here is one the L1 contracts (`contracts/src`)
 //! recompute, so each rule is written down once, next to its pinned test.
 
-use alloy_primitives::{Address, B256, Log, U256, address, b256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Log, U160, U256, address, b256, keccak256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 
 use crate::{DepositTx, KeelReceipt, KeelTx};
@@ -15,18 +15,39 @@ pub const L2_BRIDGE_ADDRESS: Address = address!("0000000000000000000000000000000
 pub const WITHDRAWAL_INITIATED: B256 =
     b256!("bb2689ff876f7ef453cf8865dde5ab10349d222e2e1383c5152fbdb083f02da2");
 
-/// A deposit as the L1 bridge queued it (`CommonBridge.DepositInitiated`), seen by the node's
-/// L1 watcher and waiting for L2 inclusion.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+/// What `CommonBridge` adds to a contract's L1 address to give the L2 address its messages run
+/// as (`ALIAS_OFFSET`, OP Stack's and Arbitrum's): the contract's L1 address says nothing about
+/// who controls that address on L2.
+pub const L2_ALIAS_OFFSET: Address = address!("1111000000000000000000000000000000001111");
+
+/// The L2 address a message from L1 contract `l1_sender` runs as: `l1_sender + offset`
+/// (mod 2^160). An externally owned account runs as itself.
+pub fn l2_alias(l1_sender: Address) -> Address {
+    let sum = U160::from_be_bytes(l1_sender.into_array())
+        .wrapping_add(U160::from_be_bytes(L2_ALIAS_OFFSET.into_array()));
+    Address::from(sum.to_be_bytes::<20>())
+}
+
+/// A message as the L1 bridge queued it (`CommonBridge.MessageQueued`: a deposit or an L2 call
+/// from L1), seen by the node's L1 watcher and waiting for L2 inclusion.
+#[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct L1Deposit {
     /// Its index in the bridge's queue.
     pub deposit_id: u64,
-    /// Who paid on L1.
+    /// Who sent it on L1.
     pub l1_sender: Address,
-    /// Who is credited on L2.
+    /// Who it runs as on L2 (`l1_sender`, aliased for a contract).
+    pub from: Address,
+    /// Who is credited or called on L2.
     pub recipient: Address,
-    /// Wei.
+    /// Wei paid on L1, minted to `from`.
+    pub mint: U256,
+    /// Wei moved from `from` to `recipient`.
     pub value: U256,
+    /// L2 gas of the call; zero for a deposit.
+    pub gas_limit: u64,
+    /// The call's calldata.
+    pub data: Bytes,
     /// The L1 timestamp by which a committed batch must include it (Unix seconds); after it the
     /// bridge refuses every batch that does not.
     pub deadline: u64,
@@ -37,14 +58,19 @@ pub struct L1Deposit {
 }
 
 impl L1Deposit {
-    /// The L2 transaction that includes it; `refund` when the bridge rules refused it.
+    /// The L2 transaction that includes it; `refund` when the bridge rules refused it (a call
+    /// is never refunded: `refund` is ignored for one).
     pub fn to_tx(&self, refund: bool) -> DepositTx {
         DepositTx {
             deposit_id: self.deposit_id,
             l1_sender: self.l1_sender,
+            from: self.from,
             recipient: self.recipient,
+            mint: self.mint,
             value: self.value,
-            refund,
+            gas_limit: self.gas_limit,
+            data: self.data.clone(),
+            refund: refund && self.gas_limit == 0,
         }
     }
 }
@@ -79,21 +105,20 @@ impl Withdrawal {
 }
 
 /// The withdrawals one transaction made, from its receipt: every `WithdrawalInitiated` log of
-/// the predeploy in a successful transaction, or the refund of a refused deposit.
+/// the predeploy in a successful transaction (an L1 call's too), or the refund of a refused
+/// deposit.
 pub fn tx_withdrawals(tx: &KeelTx, receipt: &KeelReceipt) -> Vec<Withdrawal> {
     let l2_tx_hash = tx.hash();
-    if let Some(deposit) = tx.as_deposit() {
-        return if deposit.refund {
-            vec![Withdrawal {
-                l2_tx_hash,
-                index_in_tx: 0,
-                l2_sender: deposit.recipient,
-                l1_receiver: deposit.l1_sender,
-                amount: deposit.value,
-            }]
-        } else {
-            Vec::new()
-        };
+    if let Some(deposit) = tx.as_deposit()
+        && deposit.refund
+    {
+        return vec![Withdrawal {
+            l2_tx_hash,
+            index_in_tx: 0,
+            l2_sender: deposit.recipient,
+            l1_receiver: deposit.l1_sender,
+            amount: deposit.mint,
+        }];
     }
     if !receipt.success() {
         return Vec::new();
@@ -302,6 +327,20 @@ mod tests {
     }
 
     #[test]
+    fn contracts_are_aliased_by_the_offset_mod_2_160() {
+        assert_eq!(l2_alias(Address::ZERO), L2_ALIAS_OFFSET);
+        assert_eq!(
+            l2_alias(address!("ffffffffffffffffffffffffffffffffffffffff")),
+            address!("1111000000000000000000000000000000001110"),
+            "wraps around"
+        );
+        assert_eq!(
+            l2_alias(address!("00000000000000000000000000000000000000ff")),
+            address!("1111000000000000000000000000000000001210")
+        );
+    }
+
+    #[test]
     fn withdrawals_come_from_predeploy_logs_of_successful_txs_and_refunds() {
         let receiver = Address::repeat_byte(0xaa);
         let sender = Address::repeat_byte(0xbb);
@@ -328,11 +367,8 @@ mod tests {
         };
         let deposit = |refund| {
             KeelTx::from(DepositTx {
-                deposit_id: 0,
-                l1_sender: receiver,
-                recipient: sender,
-                value: U256::from(9u64),
                 refund,
+                ..DepositTx::deposit(0, receiver, sender, U256::from(9u64))
             })
         };
         let call = KeelTx::Ethereum(alloy_consensus::TxEnvelope::Legacy(

@@ -38,7 +38,10 @@ pub use batch::{
     PostedBlob, StoredProof, VALIDIUM, blobs_hash,
 };
 pub use block::SealedBlock;
-pub use bridge::{BatchSettlement, L1Deposit, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree};
+pub use bridge::{
+    BatchSettlement, L1Deposit, L2_ALIAS_OFFSET, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree,
+    l2_alias,
+};
 pub use chain::ChainSpec;
 pub use data_fee::{DataFee, L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L1BlobBaseFee};
 pub use plugins::{

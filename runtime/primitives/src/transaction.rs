@@ -1,48 +1,95 @@
-//! Keel's transactions and receipts: Ethereum's signed types plus the privileged deposit.
+//! Keel's transactions and receipts: Ethereum's signed types plus the privileged L1 message.
 //!
-//! A deposit is an L1 `CommonBridge.deposit` carried onto L2. It has no signature, no nonce and
-//! no gas: the L1 contract already took the ETH, the sequencer only relays it, and the
-//! settlement contract checks (through the batch's deposits rolling hash) that the deposits a
-//! batch includes are exactly the oldest ones in the L1 queue, in order. Its EIP-2718 type is
-//! [`DEPOSIT_TX_TYPE`], the byte the OP stack uses for the same purpose.
+//! An L1 message is a `CommonBridge` queue entry carried onto L2: a deposit
+//! (`CommonBridge.deposit`: credits ETH, runs no code) or an L2 call made from L1
+//! (`CommonBridge.sendMessage`: mints the ETH sent on L1 to the sender's L2 address, then calls
+//! as that address, paying no L2 gas). It has no signature: the L1 contract authenticated the
+//! sender and took the ETH, the sequencer only relays it, and the settlement contract checks
+//! (through the batch's deposits rolling hash) that the messages a batch includes are exactly
+//! the oldest ones in the L1 queue, in order. Its EIP-2718 type is [`DEPOSIT_TX_TYPE`], the
+//! byte the OP stack uses for the same purpose. The type keeps the name of its first use
+//! ([`DepositTx`]), as the L1 queue's functions do.
 
 use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope};
 use alloy_eips::{
     Decodable2718, Encodable2718, Typed2718,
     eip2718::{Eip2718Error, Eip2718Result},
 };
-use alloy_primitives::{Address, B256, Bloom, Log, Sealed, U256, keccak256};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, Sealed, U256, keccak256};
 use alloy_rlp::{BufMut, Decodable, Encodable, RlpDecodable, RlpEncodable};
 
 /// The EIP-2718 type byte of a deposit transaction and its receipt.
 pub const DEPOSIT_TX_TYPE: u8 = 0x7e;
 
-/// An L1 deposit as the L2 executes it.
+/// An L1 message as the L2 executes it: `mint` is credited to `from`; then, for a deposit
+/// (`gas_limit == 0`), `value` moves from `from` to `recipient` and no code runs; for a call,
+/// `from` calls `recipient` with `value`, `gas_limit` and `data` at gas price zero.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, RlpEncodable, RlpDecodable)]
 pub struct DepositTx {
-    /// The deposit's index in the L1 bridge's queue (0, 1, 2, …).
+    /// The message's index in the L1 bridge's queue (0, 1, 2, …).
     pub deposit_id: u64,
-    /// Who paid on L1 (receives the refund, if any).
+    /// Who sent it on L1 (receives the refund of a refused deposit).
     pub l1_sender: Address,
-    /// Who is credited on L2.
+    /// Who it runs as on L2: `l1_sender`, aliased if that is a contract
+    /// ([`crate::bridge::l2_alias`]).
+    pub from: Address,
+    /// Who is credited (deposit) or called (call) on L2.
     pub recipient: Address,
-    /// Wei.
+    /// Wei paid on L1 and minted to `from` on L2.
+    pub mint: U256,
+    /// Wei moved from `from` to `recipient` (a deposit's amount; a call's value).
     pub value: U256,
-    /// Whether the bridge rules refused the deposit: the value goes back to `l1_sender` as a
-    /// withdrawal instead of being credited.
+    /// L2 gas of the call; zero for a deposit.
+    pub gas_limit: u64,
+    /// The call's calldata; empty for a deposit.
+    pub data: Bytes,
+    /// Whether the bridge rules refused the deposit: `mint` goes back to `l1_sender` as a
+    /// withdrawal instead. Only a deposit may be refunded ([`Self::refundable`]): a call
+    /// forced from L1 always runs.
     pub refund: bool,
 }
 
 impl DepositTx {
-    /// The hash the L1 bridge queued for this deposit:
-    /// `keccak256(abi.encode(uint256 id, address l1Sender, address l2Recipient, uint256 amount))`.
+    /// A plain deposit from an externally owned account: `value` wei from `l1_sender` on L1,
+    /// credited to `recipient` on L2.
+    pub fn deposit(deposit_id: u64, l1_sender: Address, recipient: Address, value: U256) -> Self {
+        Self {
+            deposit_id,
+            l1_sender,
+            from: l1_sender,
+            recipient,
+            mint: value,
+            value,
+            gas_limit: 0,
+            data: Bytes::new(),
+            refund: false,
+        }
+    }
+
+    /// The hash the L1 bridge queued for this message:
+    /// `keccak256(abi.encode(uint256 id, address l1Sender, address from, address to,
+    /// uint256 mint, uint256 value, uint256 gasLimit, bytes32 keccak256(data)))`.
     pub fn deposit_hash(&self) -> B256 {
-        let mut words = [0u8; 128];
+        let mut words = [0u8; 256];
         words[24..32].copy_from_slice(&self.deposit_id.to_be_bytes());
         words[44..64].copy_from_slice(self.l1_sender.as_slice());
-        words[76..96].copy_from_slice(self.recipient.as_slice());
-        words[96..128].copy_from_slice(&self.value.to_be_bytes::<32>());
+        words[76..96].copy_from_slice(self.from.as_slice());
+        words[108..128].copy_from_slice(self.recipient.as_slice());
+        words[128..160].copy_from_slice(&self.mint.to_be_bytes::<32>());
+        words[160..192].copy_from_slice(&self.value.to_be_bytes::<32>());
+        words[216..224].copy_from_slice(&self.gas_limit.to_be_bytes());
+        words[224..256].copy_from_slice(keccak256(&self.data).as_slice());
         keccak256(words)
+    }
+
+    /// Whether this is a call (it runs code on L2), not a deposit.
+    pub fn is_call(&self) -> bool {
+        self.gas_limit > 0
+    }
+
+    /// Whether the bridge rules may refuse it: deposits only.
+    pub fn refundable(&self) -> bool {
+        !self.is_call()
     }
 
     /// Seals the deposit with its transaction hash, `keccak256(0x7e ‖ rlp(deposit))`.
@@ -176,14 +223,19 @@ pub enum KeelReceipt {
 impl KeelReceipt {
     /// A deposit's receipt, placed after transactions that used `cumulative_gas_used`.
     pub fn deposit(cumulative_gas_used: u64) -> Self {
-        Self::Deposit(ReceiptWithBloom::new(
+        Self::l1_call(true, cumulative_gas_used, Vec::new())
+    }
+
+    /// The receipt of an L1 message that called: whether the call succeeded, and its logs.
+    pub fn l1_call(success: bool, cumulative_gas_used: u64, logs: Vec<Log>) -> Self {
+        Self::Deposit(
             Receipt {
-                status: Eip658Value::Eip658(true),
+                status: Eip658Value::Eip658(success),
                 cumulative_gas_used,
-                logs: Vec::new(),
-            },
-            Bloom::ZERO,
-        ))
+                logs,
+            }
+            .into(),
+        )
     }
 
     fn inner(&self) -> &ReceiptWithBloom<Receipt> {
@@ -288,13 +340,12 @@ mod tests {
     use alloy_primitives::{Signature, TxKind, address, b256};
 
     fn deposit() -> DepositTx {
-        DepositTx {
-            deposit_id: 7,
-            l1_sender: address!("f39fd6e51aad88f6f4ce6ab8827279cfffb92266"),
-            recipient: address!("70997970c51812dc3a010c7d01b50e0d17dc79c8"),
-            value: U256::from(10u64).pow(U256::from(18u64)),
-            refund: false,
-        }
+        DepositTx::deposit(
+            7,
+            address!("f39fd6e51aad88f6f4ce6ab8827279cfffb92266"),
+            address!("70997970c51812dc3a010c7d01b50e0d17dc79c8"),
+            U256::from(10u64).pow(U256::from(18u64)),
+        )
     }
 
     #[test]
@@ -338,12 +389,13 @@ mod tests {
 
     #[test]
     fn deposit_hash_is_the_abi_encoding_the_bridge_hashes() {
-        // keccak256(abi.encode(uint256(7), 0xf39f…2266, 0x7099…79c8, uint256(1e18))) as anvil's
-        // `web3_sha3` computes it over the same 128 bytes; pinned so
-        // a change here is a deliberate change of CommonBridge as well.
+        // keccak256(abi.encode(uint256(7), 0xf39f…2266, 0xf39f…2266, 0x7099…79c8, uint256(1e18),
+        // uint256(1e18), uint256(0), keccak256(""))), computed independently with Solidity's
+        // abi.encode (forge test `test_messageHashPinned`); pinned so a change here is a
+        // deliberate change of CommonBridge as well.
         assert_eq!(
             deposit().deposit_hash(),
-            b256!("d433bee30522d33595f21cb8a31a0f606eb55c769f16e688017b199e5fb0631f")
+            b256!("8d3ce5a77c73fa1d48a48aadd4e4e0769decf1b684afe6a940cfe43ca6bc6132")
         );
     }
 

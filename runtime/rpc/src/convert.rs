@@ -27,22 +27,27 @@ pub(crate) enum RpcTransaction {
     Deposit(DepositView),
 }
 
-/// A deposit transaction as RPC returns it.
+/// An L1 message (deposit or call from L1) as RPC returns it, with OP Stack's deposit
+/// transaction field names (`sourceHash` aside).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DepositView {
     #[serde(rename = "type")]
     ty: U8,
     hash: B256,
-    /// The L1 account that paid.
+    /// The L2 account it runs as (the L1 sender, aliased for a contract).
     from: Address,
-    /// The L2 account credited.
+    /// The L2 account credited or called.
     to: Address,
     value: U256,
-    /// The deposit id (deposits have no nonce).
+    /// Wei paid on L1 and minted to `from`.
+    mint: U256,
+    /// Who sent it on L1.
+    l1_sender: Address,
+    /// The queue index (messages have no nonce).
     nonce: U64,
     deposit_id: U64,
-    /// Whether the bridge rules refused it (its value goes back to `from` on L1).
+    /// Whether the bridge rules refused it (its value goes back to `l1Sender` on L1).
     refund: bool,
     gas: U64,
     gas_price: U64,
@@ -58,7 +63,8 @@ pub(crate) struct DepositView {
 pub(crate) enum RpcReceipt {
     /// The receipt of a signed transaction, in Ethereum's form with the L1 data fee added.
     Ethereum(Box<EthereumReceiptView>),
-    /// The receipt of a deposit: always successful, no gas, no logs.
+    /// The receipt of an L1 message: a deposit's always succeeds and uses no gas; a call's
+    /// has its status, gas and logs.
     Deposit(DepositReceiptView),
 }
 
@@ -88,7 +94,7 @@ pub(crate) struct BlockParts {
     pub(crate) data_fee: DataFee,
 }
 
-/// A deposit's receipt as RPC returns it.
+/// An L1 message's receipt as RPC returns it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DepositReceiptView {
@@ -114,15 +120,17 @@ fn deposit_view(hash: B256, deposit: &DepositTx, at: Option<TxContext<'_>>) -> D
     DepositView {
         ty: U8::from(DEPOSIT_TX_TYPE),
         hash,
-        from: deposit.l1_sender,
+        from: deposit.from,
         to: deposit.recipient,
         value: deposit.value,
+        mint: deposit.mint,
+        l1_sender: deposit.l1_sender,
         nonce: U64::from(deposit.deposit_id),
         deposit_id: U64::from(deposit.deposit_id),
         refund: deposit.refund,
-        gas: U64::ZERO,
+        gas: U64::from(deposit.gas_limit),
         gas_price: U64::ZERO,
-        input: Bytes::new(),
+        input: deposit.data.clone(),
         block_hash: at.map(|at| at.header.hash()),
         block_number: at.map(|at| U64::from(at.header.number)),
         transaction_index: at.map(|at| U64::from(at.index)),
@@ -236,19 +244,34 @@ pub(crate) fn rpc_receipt(block: &BlockParts, index: usize) -> Option<RpcReceipt
     let (tx, receipt) = match (transactions.get(index)?, receipts.get(index)?) {
         (KeelTx::Ethereum(tx), KeelReceipt::Ethereum(receipt)) => (tx, receipt),
         (KeelTx::Deposit(deposit), receipt) => {
+            let first_log_index: usize = receipts[..index].iter().map(|r| r.logs().len()).sum();
+            let logs = receipt
+                .logs()
+                .iter()
+                .enumerate()
+                .map(|(i, log)| {
+                    rpc_log(
+                        log.clone(),
+                        header,
+                        deposit.hash(),
+                        index,
+                        (first_log_index + i) as u64,
+                    )
+                })
+                .collect();
             return Some(RpcReceipt::Deposit(DepositReceiptView {
                 ty: U8::from(DEPOSIT_TX_TYPE),
-                status: U64::from(1),
+                status: U64::from(receipt.success()),
                 cumulative_gas_used: U64::from(receipt.cumulative_gas_used()),
-                gas_used: U64::ZERO,
+                gas_used: U64::from(receipt.cumulative_gas_used() - previous_cumulative),
                 effective_gas_price: U64::ZERO,
-                logs: Vec::new(),
-                logs_bloom: Bloom::ZERO,
+                logs,
+                logs_bloom: receipt.logs_bloom(),
                 transaction_hash: deposit.hash(),
                 transaction_index: U64::from(index),
                 block_hash: header.hash(),
                 block_number: U64::from(header.number),
-                from: deposit.l1_sender,
+                from: deposit.from,
                 to: deposit.recipient,
                 contract_address: None,
                 deposit_id: U64::from(deposit.deposit_id),

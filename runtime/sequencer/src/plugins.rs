@@ -165,7 +165,7 @@ impl BlockRules {
             l1_sender: deposit.l1_sender,
             l2_recipient: deposit.recipient,
             value: deposit.value,
-            data: Default::default(),
+            data: deposit.data.clone(),
             l1_block: deposit.l1_block,
             deadline: deadline_block,
         };

@@ -299,9 +299,11 @@ impl Proposer {
         }
     }
 
-    /// Forced inclusion: L1 deposits go before any other transaction, oldest (nearest to its
-    /// deadline) first, each credited or refunded as the bridge rules say. They use no gas, so
-    /// pool traffic can never crowd them out.
+    /// Forced inclusion: L1 messages go before any other transaction, oldest (nearest to its
+    /// deadline) first; deposits are credited or refunded as the bridge rules say, calls always
+    /// run (the rules are not asked). Deposits use no gas and a call's gas comes before any
+    /// pool transaction's, so pool traffic can never crowd them out; a call that does not fit
+    /// what is left of the block waits, with every message after it, for the next block.
     fn include_deposits(
         &self,
         builder: &mut BlockBuilder<impl StateReader>,
@@ -314,6 +316,7 @@ impl Proposer {
         let block_ms = self.config.block_time.as_millis().max(1) as u64;
         let mut earliest_deadline = None;
         let mut payload_bytes = 0;
+        let mut count = 0;
         for deposit in &deposits {
             // The plugin sees the deadline as an L2 block number, at this block time.
             let blocks_left = deposit
@@ -321,17 +324,26 @@ impl Proposer {
                 .saturating_sub(ctx.timestamp)
                 .saturating_mul(1000)
                 / block_ms;
-            let verdict =
-                self.rules
-                    .deposit_verdict(set, deposit, ctx.number.saturating_add(blocks_left));
-            bridge.add(&verdict);
+            let refund = deposit.gas_limit == 0 && {
+                let verdict = self.rules.deposit_verdict(
+                    set,
+                    deposit,
+                    ctx.number.saturating_add(blocks_left),
+                );
+                bridge.add(&verdict);
+                verdict.refusal().is_some()
+            };
+            let tx = deposit.to_tx(refund).seal();
+            let bytes = tx_payload_bytes(&KeelTx::Deposit(tx.clone()));
+            if builder.push_deposit(tx)? == TxOutcome::DoesNotFit {
+                break;
+            }
             earliest_deadline = Some(earliest_deadline.unwrap_or(u64::MAX).min(deposit.deadline));
-            let tx = deposit.to_tx(verdict.refusal().is_some());
-            payload_bytes += tx_payload_bytes(&KeelTx::Deposit(tx.clone().seal()));
-            builder.push_deposit(tx.seal())?;
+            payload_bytes += bytes;
+            count += 1;
         }
         Ok(IncludedDeposits {
-            count: deposits.len(),
+            count,
             earliest_deadline,
             payload_bytes,
         })

@@ -166,9 +166,18 @@ pub fn replay_block<R: StateReader>(
         let tx = match tx {
             KeelTx::Ethereum(tx) => tx,
             KeelTx::Deposit(deposit) => {
-                builder
+                let outcome = builder
                     .push_deposit(deposit.clone())
                     .map_err(|e| evm_error(number, e))?;
+                if outcome == TxOutcome::DoesNotFit {
+                    return Err(StfError::InvalidTransaction {
+                        block: number,
+                        index,
+                        hash: deposit.hash(),
+                        reason: "its gas limit does not fit in the gas left in the block"
+                            .to_owned(),
+                    });
+                }
                 continue;
             }
         };

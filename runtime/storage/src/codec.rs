@@ -43,11 +43,13 @@ mod tests {
             transactions: vec![
                 TxEnvelope::Legacy(Signed::new_unhashed(tx, signature)).into(),
                 keel_primitives::DepositTx {
-                    deposit_id: 3,
-                    l1_sender: Address::repeat_byte(1),
-                    recipient: Address::repeat_byte(2),
-                    value: U256::from(5),
                     refund: true,
+                    ..keel_primitives::DepositTx::deposit(
+                        3,
+                        Address::repeat_byte(1),
+                        Address::repeat_byte(2),
+                        U256::from(5),
+                    )
                 }
                 .into(),
             ],

@@ -26,7 +26,9 @@ use crate::{
 /// - 3: batches carry their blobs and an 11-word output (`keel::Batch/v2`); batch frames,
 ///   batch commits (followers) and block change sets (undo data).
 /// - 4: every block's L1 data fee (`block_data_fees`); batch frames of payload version 2.
-pub const SCHEMA_VERSION: u64 = 4;
+/// - 5: L1 messages with calls (`keel::L1Deposit/v2`, deposit transactions with call fields);
+///   batch frames of payload version 3.
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// Canonical block number → block hash.
 pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");

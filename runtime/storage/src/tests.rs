@@ -391,14 +391,18 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
 }
 
 fn l1_deposit(deposit_id: u64, l1_tx: u8) -> keel_primitives::L1Deposit {
+    let value = U256::from(1_000u64 + deposit_id);
     keel_primitives::L1Deposit {
         deposit_id,
         l1_sender: Address::repeat_byte(7),
+        from: Address::repeat_byte(7),
         recipient: Address::repeat_byte(8),
-        value: U256::from(1_000u64 + deposit_id),
+        mint: value,
+        value,
         deadline: 1_700_000_000,
         l1_block: 10 + deposit_id,
         l1_tx_hash: alloy_primitives::B256::repeat_byte(l1_tx),
+        ..Default::default()
     }
 }
 

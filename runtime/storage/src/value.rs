@@ -128,7 +128,7 @@ stored! {
     alloy_consensus::Header => "keel::Header/v1",
     keel_primitives::TrieAccount => "keel::TrieAccount/v1",
     Vec<keel_primitives::KeelReceipt> => "keel::Receipts/v1",
-    keel_primitives::L1Deposit => "keel::L1Deposit/v1",
+    keel_primitives::L1Deposit => "keel::L1Deposit/v2",
     keel_primitives::DataFee => "keel::DataFee/v1",
     keel_primitives::Batch => "keel::Batch/v2",
     keel_primitives::Lease => "keel::Lease/v1",
@@ -159,8 +159,12 @@ mod tests {
         round_trip(L1Deposit {
             deposit_id: 3,
             l1_sender: Address::repeat_byte(1),
+            from: Address::repeat_byte(4),
             recipient: Address::repeat_byte(2),
+            mint: U256::from(6),
             value: U256::from(5),
+            gas_limit: 50_000,
+            data: alloy_primitives::Bytes::from_static(&[1, 2, 3]),
             deadline: 9,
             l1_block: 7,
             l1_tx_hash: B256::repeat_byte(3),
@@ -192,16 +196,11 @@ mod tests {
         });
         let corrupt = <Rlp<L1Deposit> as Value>::from_bytes(&[0xc3, 0x01]);
         let error = corrupt.decode().expect_err("corrupt");
-        assert!(error.to_string().contains("keel::L1Deposit/v1"), "{error}");
+        assert!(error.to_string().contains("keel::L1Deposit/v2"), "{error}");
         let trailing = {
             let mut bytes = alloy_rlp::encode(&L1Deposit {
                 deposit_id: 1,
-                l1_sender: Address::ZERO,
-                recipient: Address::ZERO,
-                value: U256::ZERO,
-                deadline: 0,
-                l1_block: 0,
-                l1_tx_hash: B256::ZERO,
+                ..Default::default()
             });
             bytes.push(0);
             bytes

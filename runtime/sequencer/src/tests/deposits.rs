@@ -8,14 +8,18 @@ use keel_primitives::{
 };
 
 fn l1_deposit(deposit_id: u64, recipient: Address, ether: u64) -> L1Deposit {
+    let value = U256::from(ether) * U256::from(10u64).pow(U256::from(18u64));
     L1Deposit {
         deposit_id,
         l1_sender: Address::repeat_byte(0x11),
+        from: Address::repeat_byte(0x11),
         recipient,
-        value: U256::from(ether) * U256::from(10u64).pow(U256::from(18u64)),
+        mint: value,
+        value,
         deadline: u64::MAX,
         l1_block: 10 + deposit_id,
         l1_tx_hash: B256::repeat_byte(deposit_id as u8 + 1),
+        ..Default::default()
     }
 }
 
@@ -235,4 +239,115 @@ fn a_withdrawal_the_bridge_rules_reject_stays_out_of_the_block() {
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.transactions, 1);
     assert!(chain.receipt_status(allowed));
+}
+
+#[test]
+fn a_call_from_l1_runs_as_its_sender_withdraws_and_is_never_refunded() {
+    // The bridge rules refuse every deposit above 1 ETH; they are not asked about calls.
+    let capped = only_plugin(
+        keel_primitives::PluginSlot::Bridge,
+        "bridge-capped",
+        &[("max-deposit-wei", "1 ether")],
+        keel_plugin_host::PluginLimits::default(),
+    );
+    let batcher = crate::config::BatcherConfig {
+        max_blocks: 1,
+        ..self_checking_batcher()
+    };
+    let mut chain = Chain::with(capped, Counter::default(), batcher);
+    let ether = U256::from(10u64).pow(U256::from(18u64));
+    let (user, receiver) = (Address::repeat_byte(0x5e), Address::repeat_byte(0x1e));
+    // A censored user forces `L2Bridge.withdraw(receiver)` with 2 ETH from L1, paying 3 ETH
+    // there: 3 are minted to it on L2, 2 leave again as a withdrawal.
+    let forced = L1Deposit {
+        gas_limit: 100_000,
+        data: withdraw_call(receiver).into(),
+        recipient: L2_BRIDGE_ADDRESS,
+        mint: U256::from(3) * ether,
+        value: U256::from(2) * ether,
+        l1_sender: user,
+        from: user,
+        ..l1_deposit(0, L2_BRIDGE_ADDRESS, 0)
+    };
+    // A call whose gas cannot cover its calldata: included as failed, the mint kept.
+    let starved = L1Deposit {
+        gas_limit: 21_000,
+        data: vec![1; 64].into(),
+        recipient: receiver,
+        mint: ether,
+        value: U256::ZERO,
+        l1_sender: user,
+        from: user,
+        ..l1_deposit(1, receiver, 0)
+    };
+    chain
+        .storage
+        .record_deposits(&[forced.clone(), starved.clone()], 20)
+        .unwrap();
+    let summary = chain.proposer.build_block().unwrap();
+    assert_eq!(summary.deposits, 2);
+    let snapshot = chain.storage.snapshot().unwrap();
+    let (txs, _) = snapshot.body(1).unwrap().unwrap();
+    let receipts = snapshot.receipts(1).unwrap().unwrap();
+    assert_eq!(
+        txs[0].as_deposit(),
+        Some(&forced.to_tx(false)),
+        "never refunded"
+    );
+    assert!(receipts[0].success(), "the forced withdrawal ran");
+    assert!(
+        receipts[0].cumulative_gas_used() > 21_000,
+        "a call uses gas"
+    );
+    assert!(!receipts[1].success(), "the starved call failed");
+    assert_eq!(
+        snapshot.account(&user).unwrap().unwrap().balance,
+        U256::from(2) * ether,
+        "3 minted - 2 withdrawn + 1 minted by the failed call; no gas paid"
+    );
+    let mut settlement = BatchSettlement::default();
+    settlement.add_block(&txs, &receipts);
+    assert_eq!(
+        settlement.withdrawals,
+        [Withdrawal {
+            l2_tx_hash: txs[0].hash(),
+            index_in_tx: 0,
+            l2_sender: user,
+            l1_receiver: receiver,
+            amount: U256::from(2) * ether,
+        }]
+    );
+    drop(snapshot);
+
+    // The next block seals batch 1; the self-check's STF reproduced it, calls included.
+    chain.proposer.build_block().unwrap();
+    let snapshot = chain.storage.snapshot().unwrap();
+    let batch = snapshot.batch(1).unwrap().expect("batch 1 sealed");
+    assert_eq!(batch.output.withdrawals_root, settlement.withdrawals_root());
+    let mut rolling = DepositsRollingHash::default();
+    rolling.push(forced.to_tx(false).deposit_hash());
+    rolling.push(starved.to_tx(false).deposit_hash());
+    assert_eq!(batch.output.deposits_rolling_hash, rolling.hash());
+    let input = keel_stf::ProverInput::decode(&snapshot.prover_input(1).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        keel_stf::execute_batch(&input).unwrap().output,
+        batch.output
+    );
+
+    // A sequencer cannot bounce a call: the STF refuses a batch that refunds one (checked on
+    // a validium-style input, so that the blob binding is not what refuses it).
+    let mut blocks = keel_da::Frame::parse(&input.frame)
+        .unwrap()
+        .blocks()
+        .unwrap();
+    let mut bounced = forced.to_tx(false);
+    bounced.refund = true;
+    blocks[0].transactions[0] = keel_primitives::KeelTx::from(bounced);
+    let tampered = keel_stf::ProverInput {
+        frame: keel_da::Frame::uncompressed(&blocks).0,
+        blob_hashes: Vec::new(),
+        ..input
+    };
+    let error = keel_stf::execute_batch(&tampered).unwrap_err().to_string();
+    assert!(error.contains("never refunded"), "{error}");
 }
