@@ -36,3 +36,10 @@ alloy::sol!(
     L1FeeVault,
     "../contracts/out/L1FeeVault.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    BridgedERC20,
+    "../contracts/out/BridgedERC20.json"
+);

@@ -4,6 +4,9 @@ pragma solidity ^0.8.30;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IOnChainProposer} from "./IOnChainProposer.sol";
 
@@ -29,7 +32,12 @@ import {IOnChainProposer} from "./IOnChainProposer.sol";
 ///        and the gas limit is in the hash, so a sequencer can never bounce a forced call.
 ///      - the queue's functions keep their deposit names (`consumeDeposits`, `depositCount`,
 ///        `depositHash`, `depositDeadline`): every message, deposit or call, is in that one queue.
-///      - withdrawal leaf: keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))
+///      - withdrawal leaf: keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount));
+///        a token's: keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount, address l1Token))
+///      - ERC-20 tokens travel on the same messaging: `depositERC20` escrows the tokens here and
+///        queues a call of `L2Bridge.finalizeTokenDeposit` running as `L1_BRIDGE_SENDER`, which
+///        mints the token's canonical L2 token; `L2Bridge.withdrawToken` burns it, and
+///        `claimTokenWithdrawal` pays the escrow out. `escrowed(token)` is what L2 holds.
 ///      - withdrawals tree: leaves padded with bytes32(0) to a power of two, parent = keccak256(abi.encodePacked(left, right))
 ///
 ///      Who may do what (besides the proposer's `consumeDeposits`):
@@ -40,6 +48,8 @@ import {IOnChainProposer} from "./IOnChainProposer.sol";
 ///        `maxPause` seconds, and only once until the owner re-arms it; it may lift its pause.
 ///        It cannot move funds, change the proposer or touch a withdrawal's payee.
 contract CommonBridge is Ownable2Step, Pausable {
+    using SafeERC20 for IERC20;
+
     /// @notice The account allowed to set the proposer, once (the deployer).
     address public immutable deployer;
     /// @notice Seconds a deposit may wait before a batch that leaves it out is refused.
@@ -51,6 +61,15 @@ contract CommonBridge is Ownable2Step, Pausable {
     uint64 public constant MAX_MESSAGE_GAS = 2_000_000;
     /// @notice The most calldata an L2 call carries, bytes.
     uint256 public constant MAX_MESSAGE_DATA = 16_384;
+    /// @notice The L2 bridge predeploy, which token deposits call.
+    address public constant L2_BRIDGE = 0x000000000000000000000000000000000000ff01;
+    /// @notice The L2 sender of the messages this bridge queues itself (token deposits); no L1
+    ///         account runs as it.
+    address public constant L1_BRIDGE_SENDER = 0x000000000000000000000000000000000000FF04;
+    /// @notice L2 gas of a token deposit (enough to create the L2 token on the first one).
+    uint64 public constant TOKEN_DEPOSIT_GAS = 1_500_000;
+    /// @notice The longest token name or symbol carried to L2, bytes (longer ones are cut).
+    uint256 public constant MAX_TOKEN_STRING = 64;
     /// @notice What a contract's L1 address is shifted by to give its L2 sender.
     uint160 public constant ALIAS_OFFSET = uint160(0x1111000000000000000000000000000000001111);
 
@@ -72,6 +91,9 @@ contract CommonBridge is Ownable2Step, Pausable {
     uint256 public totalClaimed;
     /// @notice Whether a withdrawal leaf has been paid out.
     mapping(bytes32 leaf => bool isClaimed) public claimed;
+    /// @notice Tokens held for L2: deposited minus claimed, per L1 token (equal to the L2
+    ///         token's supply plus what is withdrawn but not yet claimed).
+    mapping(address token => uint256 amount) public escrowed;
 
     /// @dev The deposit queue: hash and inclusion deadline of deposit `id` at index `id`.
     bytes32[] private depositHashes;
@@ -97,6 +119,10 @@ contract CommonBridge is Ownable2Step, Pausable {
     event DepositsConsumed(uint256 count, uint256 consumedTotal, bytes32 rollingHash);
     /// @notice A withdrawal was paid out to `l1Receiver`.
     event WithdrawalClaimed(bytes32 indexed leaf, uint256 indexed batchNumber, address indexed l1Receiver, uint256 amount);
+    /// @notice A token withdrawal was paid out to `l1Receiver`.
+    event TokenWithdrawalClaimed(
+        bytes32 indexed leaf, address indexed l1Token, address indexed l1Receiver, uint256 batchNumber, uint256 amount
+    );
     /// @notice The proposer was set.
     event ProposerSet(address proposer);
     /// @notice The security council changed.
@@ -180,8 +206,9 @@ contract CommonBridge is Ownable2Step, Pausable {
         if (msg.sender != securityCouncil) revert NotSecurityCouncil(msg.sender);
         if (!pauseArmed) revert PauseNotArmed();
         pauseArmed = false;
-        pausedUntil = block.timestamp + maxPause;
+        // `_pause` first: it reads `paused()`, which must still see the last pause as over.
         _pause();
+        pausedUntil = block.timestamp + maxPause;
     }
 
     /// @notice Lifts the pause before it ends by itself. The owner or the security council.
@@ -237,7 +264,35 @@ contract CommonBridge is Ownable2Step, Pausable {
         if (to == address(0)) revert ZeroRecipient();
         if (gasLimit < MIN_MESSAGE_GAS || gasLimit > MAX_MESSAGE_GAS) revert BadMessageGas(gasLimit);
         if (data.length > MAX_MESSAGE_DATA) revert MessageTooLong(data.length);
-        _queue(to, msg.value, value, gasLimit, data);
+        _queue(l2Sender(msg.sender, msg.sender != tx.origin), to, msg.value, value, gasLimit, data);
+    }
+
+    /// @notice Deposits `amount` of ERC-20 `l1Token` (approved to this bridge first), to be
+    ///         minted as its canonical L2 token (`L2Bridge.l2TokenOf`) to `l2Recipient`. What
+    ///         the bridge actually received is what is minted (a fee-on-transfer token mints
+    ///         less). Queued as a message like any other: included before its deadline.
+    /// @param l1Token The ERC-20 on L1.
+    /// @param l2Recipient The L2 account to mint to (nonzero).
+    /// @param amount The amount to deposit (positive).
+    function depositERC20(address l1Token, address l2Recipient, uint256 amount) external whenNotPaused {
+        if (amount == 0) revert ZeroDeposit();
+        if (l2Recipient == address(0)) revert ZeroRecipient();
+        uint256 before = IERC20(l1Token).balanceOf(address(this));
+        IERC20(l1Token).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(l1Token).balanceOf(address(this)) - before;
+        if (received == 0) revert ZeroDeposit();
+        escrowed[l1Token] += received;
+        bytes memory data = abi.encodeWithSignature(
+            "finalizeTokenDeposit(address,address,address,uint256,string,string,uint8)",
+            l1Token,
+            msg.sender,
+            l2Recipient,
+            received,
+            _tokenString(l1Token, IERC20Metadata.name.selector),
+            _tokenString(l1Token, IERC20Metadata.symbol.selector),
+            _tokenDecimals(l1Token)
+        );
+        _queue(L1_BRIDGE_SENDER, L2_BRIDGE, 0, 0, TOKEN_DEPOSIT_GAS, data);
     }
 
     /// @notice The L2 sender of a message from `l1Sender`: itself for an externally owned
@@ -264,9 +319,9 @@ contract CommonBridge is Ownable2Step, Pausable {
         return consumed;
     }
 
-    /// @notice The hash of deposit `id`.
+    /// @notice The hash of message `id` (see the hash rules above).
     /// @param id The deposit id; reverts with `UnknownDeposit` if it does not exist.
-    /// @return keccak256(abi.encode(id, l1Sender, l2Recipient, amount)).
+    /// @return keccak256(abi.encode(id, l1Sender, from, to, mint, value, gasLimit, keccak256(data))).
     function depositHash(uint256 id) external view returns (bytes32) {
         if (id >= depositHashes.length) revert UnknownDeposit(id);
         return depositHashes[id];
@@ -325,15 +380,8 @@ contract CommonBridge is Ownable2Step, Pausable {
         uint256 leafIndex,
         bytes32[] calldata proof
     ) external whenNotPaused {
-        address proposer_ = proposer;
-        if (proposer_ == address(0)) revert ProposerNotSet();
-        if (!IOnChainProposer(proposer_).isVerified(batchNumber)) revert BatchNotVerified(batchNumber);
-        bytes32 root = IOnChainProposer(proposer_).withdrawalsRoot(batchNumber);
-        if (root == bytes32(0)) revert NoWithdrawals(batchNumber);
-
         bytes32 leaf = keccak256(abi.encode(l2TxHash, indexInTx, l1Receiver, amount));
-        if (!_verifyMerkle(leaf, leafIndex, proof, root)) revert BadWithdrawalProof();
-        if (claimed[leaf]) revert AlreadyClaimed(leaf);
+        _checkClaim(batchNumber, leaf, leafIndex, proof);
 
         // Effects before the interaction.
         claimed[leaf] = true;
@@ -344,17 +392,84 @@ contract CommonBridge is Ownable2Step, Pausable {
         if (!ok) revert TransferFailed();
     }
 
+    /// @notice Pays out an L2 token withdrawal (`L2Bridge.withdrawToken`) from a verified batch.
+    ///         Anyone may call it; the tokens always go to `l1Receiver`, once.
+    /// @param batchNumber The verified batch whose withdrawals root contains the withdrawal.
+    /// @param l2TxHash The hash of the L2 transaction that withdrew.
+    /// @param indexInTx The index of the withdrawal among those of that transaction.
+    /// @param l1Token The L1 token.
+    /// @param l1Receiver The L1 account to pay.
+    /// @param amount The amount.
+    /// @param leafIndex The leaf's position in the withdrawals tree.
+    /// @param proof The sibling hashes from the leaf up to the root.
+    function claimTokenWithdrawal(
+        uint256 batchNumber,
+        bytes32 l2TxHash,
+        uint256 indexInTx,
+        address l1Token,
+        address l1Receiver,
+        uint256 amount,
+        uint256 leafIndex,
+        bytes32[] calldata proof
+    ) external whenNotPaused {
+        bytes32 leaf = keccak256(abi.encode(l2TxHash, indexInTx, l1Receiver, amount, l1Token));
+        _checkClaim(batchNumber, leaf, leafIndex, proof);
+        claimed[leaf] = true;
+        escrowed[l1Token] -= amount;
+        emit TokenWithdrawalClaimed(leaf, l1Token, l1Receiver, batchNumber, amount);
+        IERC20(l1Token).safeTransfer(l1Receiver, amount);
+    }
+
+    /// @dev Reverts unless `leaf` is in verified batch `batchNumber`'s tree and unpaid.
+    function _checkClaim(uint256 batchNumber, bytes32 leaf, uint256 leafIndex, bytes32[] calldata proof)
+        private
+        view
+    {
+        address proposer_ = proposer;
+        if (proposer_ == address(0)) revert ProposerNotSet();
+        if (!IOnChainProposer(proposer_).isVerified(batchNumber)) revert BatchNotVerified(batchNumber);
+        bytes32 root = IOnChainProposer(proposer_).withdrawalsRoot(batchNumber);
+        if (root == bytes32(0)) revert NoWithdrawals(batchNumber);
+        if (!_verifyMerkle(leaf, leafIndex, proof, root)) revert BadWithdrawalProof();
+        if (claimed[leaf]) revert AlreadyClaimed(leaf);
+    }
+
+    /// @dev `token`'s name or symbol (`selector`), at most `MAX_TOKEN_STRING` bytes; empty if
+    ///      the token does not answer one as a string.
+    function _tokenString(address token, bytes4 selector) private view returns (string memory) {
+        (bool ok, bytes memory out) = token.staticcall(abi.encodeWithSelector(selector));
+        if (!ok || out.length < 64) return "";
+        (uint256 offset, uint256 length) = abi.decode(out, (uint256, uint256));
+        if (offset != 32 || out.length < 64 + length) return "";
+        if (length > MAX_TOKEN_STRING) length = MAX_TOKEN_STRING;
+        bytes memory text = new bytes(length);
+        for (uint256 i = 0; i < length; ++i) {
+            text[i] = out[64 + i];
+        }
+        return string(text);
+    }
+
+    /// @dev `token`'s decimals, or 18 if it does not say.
+    function _tokenDecimals(address token) private view returns (uint8) {
+        (bool ok, bytes memory out) = token.staticcall(abi.encodeWithSelector(IERC20Metadata.decimals.selector));
+        if (!ok || out.length < 32) return 18;
+        uint256 decimals = abi.decode(out, (uint256));
+        return decimals > type(uint8).max ? 18 : uint8(decimals);
+    }
+
     function _deposit(address l2Recipient) private {
         if (msg.value == 0) revert ZeroDeposit();
         if (l2Recipient == address(0)) revert ZeroRecipient();
-        _queue(l2Recipient, msg.value, msg.value, 0, msg.data[0:0]);
+        _queue(l2Sender(msg.sender, msg.sender != tx.origin), l2Recipient, msg.value, msg.value, 0, "");
     }
 
-    /// @dev Queues message (msg.sender → `to`, `mint`, `value`, `gasLimit`, `data`).
-    function _queue(address to, uint256 mint, uint256 value, uint64 gasLimit, bytes calldata data) private {
+    /// @dev Queues the message `from` → `to` (`mint`, `value`, `gasLimit`, `data`) sent by
+    ///      msg.sender.
+    function _queue(address from, address to, uint256 mint, uint256 value, uint64 gasLimit, bytes memory data)
+        private
+    {
         uint256 id = depositHashes.length;
         uint256 deadline = block.timestamp + inclusionPeriod;
-        address from = l2Sender(msg.sender, msg.sender != tx.origin);
         depositHashes.push(
             keccak256(abi.encode(id, msg.sender, from, to, mint, value, uint256(gasLimit), keccak256(data)))
         );

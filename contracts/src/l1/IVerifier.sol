@@ -3,9 +3,10 @@ pragma solidity ^0.8.30;
 
 /// @title IVerifier
 /// @notice A proof system the OnChainProposer consults before it marks a batch verified.
-/// @dev The public input is always the batch commitment:
-///      keccak256(abi.encode(batchNumber, chainId, firstBlock, blockCount, parentBlockHash,
-///      preStateRoot, postStateRoot, lastBlockHash, withdrawalsRoot, depositsRollingHash)).
+/// @dev The public input is always the batch commitment (`OnChainProposer` documents it):
+///      keccak256(abi.encode(batchNumber, chainSpecHash, firstBlock, blockCount, parentBlockHash,
+///      preStateRoot, postStateRoot, lastBlockHash, withdrawalsRoot, depositsRollingHash,
+///      blobsHash)).
 interface IVerifier {
     /// @notice Checks that `proof` proves `commitment`.
     /// @dev Reverts (or returns false) unless `proof` proves `commitment`.

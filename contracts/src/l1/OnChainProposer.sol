@@ -13,9 +13,11 @@ import {IVerifier} from "./IVerifier.sol";
 ///         the bridge's deposit queue), and anyone holding proofs verifies them in order. A batch
 ///         is verified only when every configured verifier accepts its stored commitment.
 /// @dev Batch commitment (the public input of every proof), eleven 32-byte words:
-///      keccak256(abi.encode(batchNumber, chainId, firstBlock, blockCount, parentBlockHash,
+///      keccak256(abi.encode(batchNumber, chainSpecHash, firstBlock, blockCount, parentBlockHash,
 ///      preStateRoot, postStateRoot, lastBlockHash, withdrawalsRoot, depositsRollingHash,
-///      blobsHash)), with chainId the L2 chain id and blobsHash
+///      blobsHash)), with chainSpecHash the pinned hash of the L2's chain spec (chain id, fee
+///      rules, block gas bound: the rules the STF checks, so a prover cannot choose its own)
+///      and blobsHash
 ///      keccak256(abi.encodePacked(vh0, z0, y0, vh1, z1, y1, ...)) over the commit's blobs
 ///      (versioned hash, challenge point, value there), or zero for a validium deployment.
 ///      Batch 0 is genesis: verified from the start, commitment 0.
@@ -78,8 +80,12 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
 
     /// @notice The CommonBridge whose deposit queue batches consume.
     address public immutable bridge;
-    /// @notice The L2 chain id, part of every batch commitment.
+    /// @notice The L2 chain id.
     uint256 public immutable l2ChainId;
+    /// @notice The L2 chain spec every batch is proven under, part of every batch commitment:
+    ///         keccak256(abi.encode(uint256 version = 1, chainId, elasticityMultiplier,
+    ///         baseFeeMaxChangeDenominator, minBaseFee, maxBaseFee, maxBlockGas)).
+    bytes32 public immutable chainSpecHash;
     /// @notice Whether batches are committed without their data (validium): then no blob is
     ///         taken and every blobsHash is zero. Fixed at deployment.
     bool public immutable validium;
@@ -151,11 +157,12 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     error BlobOpeningRejected(uint256 index);
 
     /// @notice Deploys the proposer with batch 0 (genesis) committed and verified.
-    /// @dev After deployment the bridge owner must call `CommonBridge(bridge).setProposer(this)`.
+    /// @dev After deployment the bridge's deployer must call `CommonBridge(bridge).setProposer(this)`.
     /// @param owner_ The admin (sequencer and verifier changes): the timelock in a `keel deploy`.
     /// @param sequencer_ The account that commits batches.
     /// @param bridge_ The CommonBridge.
     /// @param l2ChainId_ The L2 chain id.
+    /// @param chainSpecHash_ The hash of the L2 chain spec (see `chainSpecHash`).
     /// @param genesisBlockHash The hash of L2 block 0.
     /// @param genesisStateRoot The state root of L2 block 0.
     /// @param verifiers_ The verifiers that must all accept each batch (at least one).
@@ -165,6 +172,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         address sequencer_,
         address bridge_,
         uint256 l2ChainId_,
+        bytes32 chainSpecHash_,
         bytes32 genesisBlockHash,
         bytes32 genesisStateRoot,
         address[] memory verifiers_,
@@ -175,6 +183,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         sequencer = sequencer_;
         bridge = bridge_;
         l2ChainId = l2ChainId_;
+        chainSpecHash = chainSpecHash_;
         validium = validium_;
         _setVerifiers(verifiers_);
 
@@ -235,7 +244,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         return keccak256(
             abi.encode(
                 batchNumber,
-                l2ChainId,
+                chainSpecHash,
                 uint256(batch.firstBlock),
                 uint256(batch.lastBlock) - uint256(batch.firstBlock) + 1,
                 prev.lastBlockHash,

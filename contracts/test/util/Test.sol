@@ -16,7 +16,14 @@ abstract contract Test {
     /// @dev secp256k1 group order: private keys are 1 ..= SECP256K1_ORDER - 1.
     uint256 internal constant SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
 
+    /// @dev What forge reads from `targetSelectors()`: the functions of `addr` to call.
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
     address[] private _targetContracts;
+    FuzzSelector[] private _targetSelectors;
 
     // --- invariant targets -------------------------------------------------------------------
 
@@ -29,6 +36,20 @@ abstract contract Test {
     /// @dev Read by forge before invariant runs.
     function targetContracts() public view returns (address[] memory) {
         return _targetContracts;
+    }
+
+    /// @notice Restricts invariant fuzzing of `target` to `selectors` (e.g. a handler's actions,
+    ///         not its getters).
+    function targetSelector(address target, bytes4[] memory selectors) internal {
+        _targetSelectors.push();
+        FuzzSelector storage entry = _targetSelectors[_targetSelectors.length - 1];
+        entry.addr = target;
+        entry.selectors = selectors;
+    }
+
+    /// @dev Read by forge before invariant runs.
+    function targetSelectors() public view returns (FuzzSelector[] memory) {
+        return _targetSelectors;
     }
 
     // --- fuzz inputs -------------------------------------------------------------------------
@@ -123,6 +144,14 @@ abstract contract Test {
 
     function assertLe(uint256 a, uint256 b, string memory message) internal pure {
         if (a > b) _fail(message, string.concat("assertLe(uint256): ", vm.toString(a), " > ", vm.toString(b)));
+    }
+
+    function assertGe(uint256 a, uint256 b, string memory message) internal pure {
+        if (a < b) _fail(message, string.concat("assertGe(uint256): ", vm.toString(a), " < ", vm.toString(b)));
+    }
+
+    function assertNotEq(bytes32 a, bytes32 b, string memory message) internal pure {
+        if (a == b) _fail(message, string.concat("assertNotEq(bytes32): both ", vm.toString(a)));
     }
 
     function _fail(string memory message, string memory detail) private pure {

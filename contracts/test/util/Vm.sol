@@ -15,9 +15,11 @@ interface Vm {
     function store(address target, bytes32 slot, bytes32 value) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function label(address account, string calldata newLabel) external;
+    function blobhashes(bytes32[] calldata hashes) external;
 
     // --- callers -----------------------------------------------------------------------------
     function prank(address msgSender) external;
+    function prank(address msgSender, address txOrigin) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
 
@@ -25,6 +27,7 @@ interface Vm {
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
+    function expectPartialRevert(bytes4 revertData) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
         external;
 

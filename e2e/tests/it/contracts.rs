@@ -124,6 +124,7 @@ async fn settlement_contracts_refuse_what_they_must() -> eyre::Result<()> {
             l2_sender: Address::repeat_byte(i),
             l1_receiver: Address::repeat_byte(0xe0 + i),
             amount: parse_ether("0.5").expect("literal"),
+            token: Address::ZERO,
         })
         .collect();
     let tree = WithdrawalTree::new(withdrawals.iter().map(Withdrawal::leaf));
@@ -620,9 +621,10 @@ async fn rollup_commits_carry_their_data_in_blobs_l1_checks() -> eyre::Result<()
     );
     let bindings: Vec<_> = posted.iter().map(|p| p.binding).collect();
     ensure!(proposer.blobsHashOf(U256::from(1)).call().await? == blobs_hash(&bindings));
+    ensure!(proposer.chainSpecHash().call().await? == deployment.chain_spec_hash);
     let output = BatchOutput {
         batch_number: 1,
-        chain_id: deployment.l2_chain_id,
+        chain_spec_hash: deployment.chain_spec_hash,
         first_block: 1,
         block_count: 10,
         parent_block_hash: deployment.l2_genesis_hash,

@@ -906,3 +906,161 @@ async fn force_withdrawal(
     );
     Ok(())
 }
+
+/// An ERC-20 deposited on L1 arrives as its canonical L2 token (created on the first deposit,
+/// with the L1 token's metadata), moves on L2, is withdrawn by burning it, and is claimed on L1
+/// after its batch is verified; the L1 escrow holds exactly what is still on L2.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erc20_crosses_to_l2_moves_and_comes_back() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let (node, prover, deployment) =
+        settling_sequencer(&keel, &anvil, &datadir, dir.path(), "2s").await?;
+    let result = erc20_round_trip(&keel, &node, &anvil, &deployment).await;
+    let result = result.wrap_err_with(|| {
+        format!(
+            "prover log:\n{}\nanvil log:\n{}",
+            prover.log(),
+            anvil.log_tail()
+        )
+    });
+    node.finish(result)
+}
+
+async fn erc20_round_trip(
+    keel: &KeelBinary,
+    node: &KeelNode,
+    anvil: &Anvil,
+    deployment: &Deployment,
+) -> eyre::Result<()> {
+    use keel_e2e::contracts::{BridgedERC20, TestToken};
+    let holder = l1_wallet(anvil, DEV_PRIVATE_KEYS[0])?;
+    let alice = PrivateKeySigner::random();
+    let bob = PrivateKeySigner::random().address();
+    let receiver = PrivateKeySigner::random().address();
+    let unit = U256::from(10u64).pow(U256::from(18u64));
+    let token = TestToken::deploy(
+        &holder,
+        "Keel Test Token".into(),
+        "KTT".into(),
+        unit * U256::from(1_000),
+    )
+    .await?;
+    let l1_token = *token.address();
+
+    // Alice gets ETH for gas, and 100 KTT through the bridge.
+    deposit(&holder, deployment, alice.address(), parse_ether("1")?).await?;
+    let hundred = unit * U256::from(100);
+    ensure!(
+        token
+            .approve(deployment.common_bridge, hundred)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let bridge = CommonBridge::new(deployment.common_bridge, &holder);
+    ensure!(
+        bridge
+            .depositERC20(l1_token, alice.address(), hundred)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status(),
+        "depositERC20 reverted"
+    );
+    let l2_bridge = L2Bridge::new(L2_BRIDGE_ADDRESS, node.provider());
+    let l2_token_address = l2_bridge.l2TokenOf(l1_token).call().await?;
+    let l2_token = BridgedERC20::new(l2_token_address, node.provider());
+    eventually(
+        "the canonical L2 token minted to alice",
+        TIMEOUT,
+        || async {
+            let minted = match l2_token.balanceOf(alice.address()).call().await {
+                Ok(balance) => balance == hundred,
+                Err(_) => false, // not created yet
+            };
+            Ok(minted.then_some(()))
+        },
+    )
+    .await?;
+    ensure!(l2_token.l1Token().call().await? == l1_token);
+    ensure!(l2_token.name().call().await? == "Keel Test Token");
+    ensure!(l2_token.symbol().call().await? == "KTT");
+    ensure!(l2_token.decimals().call().await? == 18);
+
+    // On L2: 30 to bob, then 25 withdrawn to an L1 receiver.
+    let alice_l2 = node.wallet_provider(alice.clone());
+    let as_alice = BridgedERC20::new(l2_token_address, &alice_l2);
+    ensure!(
+        as_alice
+            .transfer(bob, unit * U256::from(30))
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    let out = unit * U256::from(25);
+    let receipt = L2Bridge::new(L2_BRIDGE_ADDRESS, &alice_l2)
+        .withdrawToken(l2_token_address, receiver, out)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "withdrawToken reverted");
+    ensure!(l2_token.balanceOf(alice.address()).call().await? == unit * U256::from(45));
+    ensure!(l2_token.balanceOf(bob).call().await? == unit * U256::from(30));
+    ensure!(l2_token.totalSupply().call().await? == unit * U256::from(75));
+    let proof = withdrawal_proof(node, receipt.transaction_hash).await?;
+    ensure!(proof["token"] == serde_json::json!(l1_token), "{proof}");
+
+    eventually(
+        "the token withdrawal's batch to be verified",
+        TIMEOUT,
+        || async {
+            let proof = withdrawal_proof(node, receipt.transaction_hash).await?;
+            Ok((proof["claimable"] == true).then_some(()))
+        },
+    )
+    .await?;
+    let config = keel_e2e::default_config_path();
+    let output = keel_command(
+        keel,
+        anvil,
+        &[
+            "withdraw",
+            "claim",
+            "--tx",
+            &receipt.transaction_hash.to_string(),
+            "--config",
+            &config.to_string_lossy(),
+            "--datadir",
+            &node.datadir().to_string_lossy(),
+            "--l2-rpc",
+            &node.rpc_url(),
+            "--key",
+            DEV_PRIVATE_KEYS[4],
+        ],
+        &[],
+    )?;
+    ensure!(
+        output.status.success(),
+        "claim failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    ensure!(
+        token.balanceOf(receiver).call().await? == out,
+        "the receiver was not paid"
+    );
+    // The escrow holds exactly what is still on L2.
+    let supply = l2_token.totalSupply().call().await?;
+    ensure!(token.balanceOf(deployment.common_bridge).call().await? == supply);
+    ensure!(bridge.escrowed(l1_token).call().await? == supply);
+    Ok(())
+}

@@ -498,7 +498,7 @@ mod tests {
     fn output() -> BatchOutput {
         BatchOutput {
             batch_number: 3,
-            chain_id: 7,
+            chain_spec_hash: B256::repeat_byte(7),
             first_block: 10,
             block_count: 2,
             parent_block_hash: B256::repeat_byte(1),

@@ -601,7 +601,7 @@ mod tests {
     fn output(number: u64) -> BatchOutput {
         BatchOutput {
             batch_number: number,
-            chain_id: 7,
+            chain_spec_hash: B256::repeat_byte(7),
             first_block: number,
             block_count: 1,
             parent_block_hash: B256::repeat_byte(1),

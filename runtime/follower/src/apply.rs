@@ -53,7 +53,7 @@ pub fn apply_batch(
     let bindings: Vec<_> = posted.iter().map(|blob| blob.binding).collect();
     let output = BatchOutput {
         batch_number: number,
-        chain_id: spec.chain_id,
+        chain_spec_hash: spec.hash(),
         first_block: pre.number + 1,
         block_count: blocks.len() as u64,
         parent_block_hash: pre.hash(),

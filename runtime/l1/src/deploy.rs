@@ -68,6 +68,8 @@ pub struct DeployParams {
     pub l1_rpc_url: String,
     /// The L2 chain id.
     pub l2_chain_id: u64,
+    /// The hash of the L2 chain spec, pinned in `OnChainProposer` ([`keel_primitives::ChainSpec::hash`]).
+    pub chain_spec_hash: B256,
     /// The L2 genesis block hash.
     pub genesis_hash: B256,
     /// The L2 genesis state root.
@@ -256,6 +258,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         sequencer_: sequencer,
         bridge_: bridge,
         l2ChainId_: U256::from(params.l2_chain_id),
+        chainSpecHash_: params.chain_spec_hash,
         genesisBlockHash: params.genesis_hash,
         genesisStateRoot: params.genesis_state_root,
         verifiers_: verifiers.iter().map(|v| v.address).collect(),
@@ -282,6 +285,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         l1_rpc_url: params.l1_rpc_url.clone(),
         l1_chain_id: sender.chain_id(),
         l2_chain_id: params.l2_chain_id,
+        chain_spec_hash: params.chain_spec_hash,
         l2_genesis_hash: params.genesis_hash,
         l2_genesis_state_root: params.genesis_state_root,
         owner: governance.owner,

@@ -63,6 +63,8 @@ pub struct Deployment {
     pub l1_chain_id: u64,
     /// The L2 chain id the contracts settle.
     pub l2_chain_id: u64,
+    /// The hash of the L2 chain spec `OnChainProposer` pins in every batch commitment.
+    pub chain_spec_hash: B256,
     /// The L2 genesis block hash (batch 0's last block hash on L1).
     pub l2_genesis_hash: B256,
     /// The L2 genesis state root.
@@ -132,15 +134,16 @@ impl Deployment {
         fs::rename(&temp, path).map_err(io)
     }
 
-    /// Checks the contracts settle the L2 this node runs: same chain id, genesis and data
-    /// availability.
+    /// Checks the contracts settle the L2 this node runs: same chain id and spec, genesis and
+    /// data availability.
     pub fn check_l2(
         &self,
         file: &Path,
-        chain_id: u64,
+        spec: &keel_primitives::ChainSpec,
         genesis_hash: B256,
         data_availability: DataAvailability,
     ) -> L1Result<()> {
+        let chain_id = spec.chain_id;
         if self.l2_chain_id != chain_id || self.l2_genesis_hash != genesis_hash {
             return Err(L1Error::Mismatch(format!(
                 "deployment {} settles L2 chain {} with genesis {}, but this node runs chain \
@@ -148,6 +151,15 @@ impl Deployment {
                 file.display(),
                 self.l2_chain_id,
                 self.l2_genesis_hash
+            )));
+        }
+        if self.chain_spec_hash != spec.hash() {
+            return Err(L1Error::Mismatch(format!(
+                "deployment {} pins chain spec {}, but this node's [fees] and genesis gas limit \
+                 give {}: L1 would refuse every batch; set them back, or run `keel deploy` anew",
+                file.display(),
+                self.chain_spec_hash,
+                spec.hash()
             )));
         }
         if self.data_availability != data_availability {
@@ -172,6 +184,7 @@ mod tests {
             l1_rpc_url: "http://127.0.0.1:8545".into(),
             l1_chain_id: 31337,
             l2_chain_id: 65_536_999,
+            chain_spec_hash: keel_primitives::ChainSpec::ethereum_like(65_536_999).hash(),
             l2_genesis_hash: B256::repeat_byte(1),
             l2_genesis_state_root: B256::repeat_byte(2),
             owner: Address::repeat_byte(3),
@@ -231,17 +244,30 @@ mod tests {
         let d = deployment();
         let file = Path::new("d.json");
         let blobs = DataAvailability::Blobs;
-        d.check_l2(file, 65_536_999, B256::repeat_byte(1), blobs)
+        let spec = keel_primitives::ChainSpec::ethereum_like(65_536_999);
+        d.check_l2(file, &spec, B256::repeat_byte(1), blobs)
             .unwrap();
         let err = d
-            .check_l2(file, 65_536_999, B256::repeat_byte(9), blobs)
+            .check_l2(file, &spec, B256::repeat_byte(9), blobs)
             .unwrap_err();
         assert!(err.to_string().contains("run `keel deploy`"), "{err}");
-        assert!(d.check_l2(file, 1, B256::repeat_byte(1), blobs).is_err());
+        let other = keel_primitives::ChainSpec::ethereum_like(1);
+        assert!(
+            d.check_l2(file, &other, B256::repeat_byte(1), blobs)
+                .is_err()
+        );
+        let wider = keel_primitives::ChainSpec {
+            max_base_fee: 1,
+            ..spec
+        };
+        let err = d
+            .check_l2(file, &wider, B256::repeat_byte(1), blobs)
+            .unwrap_err();
+        assert!(err.to_string().contains("pins chain spec"), "{err}");
         let err = d
             .check_l2(
                 file,
-                65_536_999,
+                &spec,
                 B256::repeat_byte(1),
                 DataAvailability::Validium,
             )

@@ -37,19 +37,19 @@ pub(crate) struct L1Parts {
     blob_base_fee: Option<L1BlobBaseFee>,
 }
 
-/// Loads the deployment file and checks it settles this L2 (chain id, genesis and data
+/// Loads the deployment file and checks it settles this L2 (chain spec, genesis and data
 /// availability); a missing file or one made for another L2 stops start-up with an error
 /// saying what to do.
 pub(crate) fn load_deployment(
     l1: &L1Config,
     datadir: &std::path::Path,
-    chain_id: u64,
+    spec: &keel_primitives::ChainSpec,
     genesis_hash: B256,
     data_availability: DataAvailability,
 ) -> eyre::Result<(PathBuf, Deployment)> {
     let path = deployment_path(l1, datadir);
     let deployment = Deployment::load(&path)?;
-    deployment.check_l2(&path, chain_id, genesis_hash, data_availability)?;
+    deployment.check_l2(&path, spec, genesis_hash, data_availability)?;
     Ok((path, deployment))
 }
 
@@ -301,7 +301,7 @@ pub(crate) async fn deploy(
         let same_l2 = existing
             .check_l2(
                 &path,
-                config.chain.chain_id,
+                &crate::launch::chain_spec(config),
                 genesis.header.hash(),
                 config.batcher.data_availability,
             )
@@ -351,6 +351,7 @@ pub(crate) async fn deploy(
         &keel_l1::DeployParams {
             l1_rpc_url: l1.rpc_url.clone(),
             l2_chain_id: config.chain.chain_id,
+            chain_spec_hash: crate::launch::chain_spec(config).hash(),
             genesis_hash: genesis.header.hash(),
             genesis_state_root: genesis.header.state_root,
             inclusion_period: l1.deposit_inclusion_period.as_secs(),
@@ -384,6 +385,10 @@ pub(crate) async fn deploy(
     );
     println!("  OnChainProposer  {}", deployment.on_chain_proposer);
     println!("  CommonBridge     {}", deployment.common_bridge);
+    println!(
+        "  chain spec       {}  (chain id, fee rules, block gas bound: pinned in every batch)",
+        deployment.chain_spec_hash
+    );
     for verifier in &deployment.verifiers {
         println!(
             "  verifier ({})    {}  provers {:?}",

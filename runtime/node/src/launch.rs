@@ -26,16 +26,22 @@ const DB_FILE: &str = "keel.redb";
 /// The admin API's JWT secret inside the datadir, unless `admin.jwt_secret` names another file.
 pub(crate) const ADMIN_JWT_FILE: &str = "admin-jwt.hex";
 
-/// Runs the node until SIGINT/SIGTERM or a fatal error.
-pub(crate) async fn run(config: Config) -> eyre::Result<()> {
-    init_tracing(&config.node.log)?;
-    let spec = ChainSpec {
+/// The chain spec `config` runs: what the STF checks, pinned on L1 by `keel deploy`.
+pub(crate) fn chain_spec(config: &Config) -> ChainSpec {
+    ChainSpec {
         chain_id: config.chain.chain_id,
         elasticity_multiplier: config.fees.elasticity_multiplier,
         base_fee_max_change_denominator: config.fees.base_fee_max_change_denominator,
         min_base_fee: config.fees.min_base_fee,
         max_base_fee: config.fees.max_base_fee,
-    };
+        max_block_gas: config.genesis.gas_limit,
+    }
+}
+
+/// Runs the node until SIGINT/SIGTERM or a fatal error.
+pub(crate) async fn run(config: Config) -> eyre::Result<()> {
+    init_tracing(&config.node.log)?;
+    let spec = chain_spec(&config);
 
     let datadir = &config.node.datadir;
     std::fs::create_dir_all(datadir)
@@ -196,7 +202,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         Some(l1) => Some(crate::l1::load_deployment(
             l1,
             datadir,
-            spec.chain_id,
+            &spec,
             genesis.header.hash(),
             config.batcher.data_availability,
         )?),
@@ -337,6 +343,7 @@ mod tests {
             l1_rpc_url: String::new(),
             l1_chain_id: 31337,
             l2_chain_id: 1,
+            chain_spec_hash: B256::ZERO,
             l2_genesis_hash: B256::ZERO,
             l2_genesis_state_root: B256::ZERO,
             owner: Address::ZERO,

@@ -90,24 +90,43 @@ impl WithdrawCommand {
         };
         let client = L1Client::new(&l1.rpc_url)?;
         let sender = TxSender::new(client, &key, l1.tx_timeout, l1.fee_bump_percent).await?;
-        let call = CommonBridge::claimWithdrawalCall {
-            batchNumber: U256::from(batch),
-            l2TxHash: proof.l2_tx_hash,
-            indexInTx: U256::from(proof.index_in_tx),
-            l1Receiver: proof.l1_receiver,
-            amount: proof.amount,
-            leafIndex: U256::from(leaf_index),
-            proof: proof.proof.clone(),
+        let (what, call, unit) = if proof.token.is_zero() {
+            let call = CommonBridge::claimWithdrawalCall {
+                batchNumber: U256::from(batch),
+                l2TxHash: proof.l2_tx_hash,
+                indexInTx: U256::from(proof.index_in_tx),
+                l1Receiver: proof.l1_receiver,
+                amount: proof.amount,
+                leafIndex: U256::from(leaf_index),
+                proof: proof.proof.clone(),
+            };
+            ("claimWithdrawal", call.abi_encode(), "wei".to_owned())
+        } else {
+            let call = CommonBridge::claimTokenWithdrawalCall {
+                batchNumber: U256::from(batch),
+                l2TxHash: proof.l2_tx_hash,
+                indexInTx: U256::from(proof.index_in_tx),
+                l1Token: proof.token,
+                l1Receiver: proof.l1_receiver,
+                amount: proof.amount,
+                leafIndex: U256::from(leaf_index),
+                proof: proof.proof.clone(),
+            };
+            (
+                "claimTokenWithdrawal",
+                call.abi_encode(),
+                format!("of token {}", proof.token),
+            )
         };
         let receipt = sender
             .call(
-                &format!("claimWithdrawal({tx})"),
+                &format!("{what}({tx})"),
                 deployment.common_bridge,
-                call.abi_encode().into(),
+                call.into(),
             )
             .await?;
         println!(
-            "claimed {} wei for {} (batch {batch}): L1 transaction {} in block {}",
+            "claimed {} {unit} for {} (batch {batch}): L1 transaction {} in block {}",
             proof.amount,
             proof.l1_receiver,
             receipt.transaction_hash,

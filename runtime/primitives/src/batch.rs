@@ -86,8 +86,9 @@ pub struct PostedBlob {
 pub struct BatchOutput {
     /// The batch's number.
     pub batch_number: u64,
-    /// The chain id the blocks were executed for.
-    pub chain_id: u64,
+    /// The chain spec the blocks were executed under ([`crate::ChainSpec::hash`]: chain id,
+    /// fee rules and block bounds), pinned on L1.
+    pub chain_spec_hash: B256,
     /// The first block of the batch.
     pub first_block: u64,
     /// The number of blocks.
@@ -119,7 +120,7 @@ impl BatchOutput {
     pub fn abi_words(&self) -> [u8; 32 * Self::WORDS] {
         let words: [B256; Self::WORDS] = [
             word(self.batch_number),
-            word(self.chain_id),
+            self.chain_spec_hash,
             word(self.first_block),
             word(self.block_count),
             self.parent_block_hash,
@@ -163,7 +164,7 @@ mod tests {
     fn commitment_is_keccak_of_abi_words() {
         let output = BatchOutput {
             batch_number: 1,
-            chain_id: 65_536_999,
+            chain_spec_hash: B256::repeat_byte(0x66),
             first_block: 1,
             block_count: 2,
             parent_block_hash: B256::repeat_byte(0x11),
@@ -176,15 +177,15 @@ mod tests {
         };
         let words = output.abi_words();
         assert_eq!(&words[..32], word(1).as_slice());
-        assert_eq!(&words[56..64], &65_536_999u64.to_be_bytes());
+        assert_eq!(&words[32..64], &[0x66; 32]);
         assert_eq!(&words[32 * 4..32 * 5], &[0x11; 32]);
         assert_eq!(output.commitment(), keccak256(words));
         assert_eq!(output.last_block(), 2);
-        // Pinned (`cast keccak` of the same 352 bytes gives this value), so a change of layout
-        // is a deliberate change of this test and of the settlement contract.
+        // Pinned, so a change of layout is a deliberate change of this test and of the
+        // settlement contract (whose e2e tests rebuild commitments of their own).
         assert_eq!(
             output.commitment(),
-            b256!("1c33a593b69af7dff115955a1d6820d0b81ff2e19f051cc110963701ad16b9c5")
+            b256!("8b13c6b809814e0c4c4bd92df5f89272b7b7e5508208c3fb61a854f7d41c2a8f")
         );
     }
 }

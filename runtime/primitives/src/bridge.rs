@@ -28,6 +28,15 @@ pub fn l2_alias(l1_sender: Address) -> Address {
     Address::from(sum.to_be_bytes::<20>())
 }
 
+/// `keccak256("TokenWithdrawalInitiated(address,address,address,uint256)")`: the event
+/// `L2Bridge.withdrawToken` emits, topics `[sig, l1Token, l2Sender, l1Receiver]`, data `amount`.
+pub const TOKEN_WITHDRAWAL_INITIATED: B256 =
+    b256!("921807a814df32a6e7223e8c108c6754cb9a478c4786c36c6d1ec36dcc085171");
+
+/// The L2 sender of the messages the L1 `CommonBridge` queues itself (ERC-20 deposits calling
+/// `L2Bridge.finalizeTokenDeposit`): no L1 account runs as it.
+pub const L1_BRIDGE_SENDER: Address = address!("000000000000000000000000000000000000ff04");
+
 /// A message as the L1 bridge queued it (`CommonBridge.MessageQueued`: a deposit or an L2 call
 /// from L1), seen by the node's L1 watcher and waiting for L2 inclusion.
 #[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
@@ -87,19 +96,31 @@ pub struct Withdrawal {
     pub l2_sender: Address,
     /// Who may claim it on L1.
     pub l1_receiver: Address,
-    /// Wei.
+    /// Wei of ETH, or units of `token`.
     pub amount: U256,
+    /// The L1 ERC-20 withdrawn; zero for ETH.
+    pub token: Address,
 }
 
 impl Withdrawal {
-    /// The tree leaf `CommonBridge.claimWithdrawal` rebuilds:
-    /// `keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))`.
+    /// Whether this withdraws ETH (not a token).
+    pub fn is_eth(&self) -> bool {
+        self.token.is_zero()
+    }
+
+    /// The tree leaf `CommonBridge.claimWithdrawal` rebuilds for ETH,
+    /// `keccak256(abi.encode(bytes32 l2TxHash, uint256 indexInTx, address l1Receiver, uint256 amount))`,
+    /// or `claimTokenWithdrawal` for a token, the same with `address l1Token` appended.
     pub fn leaf(&self) -> B256 {
-        let mut words = [0u8; 128];
+        let mut words = [0u8; 160];
         words[..32].copy_from_slice(self.l2_tx_hash.as_slice());
         words[56..64].copy_from_slice(&self.index_in_tx.to_be_bytes());
         words[76..96].copy_from_slice(self.l1_receiver.as_slice());
         words[96..128].copy_from_slice(&self.amount.to_be_bytes::<32>());
+        if self.is_eth() {
+            return keccak256(&words[..128]);
+        }
+        words[140..160].copy_from_slice(self.token.as_slice());
         keccak256(words)
     }
 }
@@ -118,6 +139,7 @@ pub fn tx_withdrawals(tx: &KeelTx, receipt: &KeelReceipt) -> Vec<Withdrawal> {
             l2_sender: deposit.recipient,
             l1_receiver: deposit.l1_sender,
             amount: deposit.mint,
+            token: Address::ZERO,
         }];
     }
     if !receipt.success() {
@@ -126,16 +148,42 @@ pub fn tx_withdrawals(tx: &KeelTx, receipt: &KeelReceipt) -> Vec<Withdrawal> {
     receipt
         .logs()
         .iter()
-        .filter_map(withdrawal_event)
-        .enumerate()
-        .map(|(index, (l2_sender, l1_receiver, amount))| Withdrawal {
-            l2_tx_hash,
-            index_in_tx: index as u64,
-            l2_sender,
-            l1_receiver,
-            amount,
+        .filter_map(|log| {
+            withdrawal_event(log)
+                .map(|(sender, receiver, amount)| (Address::ZERO, sender, receiver, amount))
+                .or_else(|| token_withdrawal_event(log))
         })
+        .enumerate()
+        .map(
+            |(index, (token, l2_sender, l1_receiver, amount))| Withdrawal {
+                l2_tx_hash,
+                index_in_tx: index as u64,
+                l2_sender,
+                l1_receiver,
+                amount,
+                token,
+            },
+        )
         .collect()
+}
+
+/// `(l1Token, l2Sender, l1Receiver, amount)` of a `TokenWithdrawalInitiated` log of the
+/// predeploy.
+pub fn token_withdrawal_event(log: &Log) -> Option<(Address, Address, Address, U256)> {
+    let topics = log.topics();
+    if log.address != L2_BRIDGE_ADDRESS
+        || topics.len() != 4
+        || topics[0] != TOKEN_WITHDRAWAL_INITIATED
+        || log.data.data.len() != 32
+    {
+        return None;
+    }
+    Some((
+        Address::from_word(topics[1]),
+        Address::from_word(topics[2]),
+        Address::from_word(topics[3]),
+        U256::from_be_slice(&log.data.data),
+    ))
 }
 
 /// `(l2Sender, l1Receiver, amount)` of a `WithdrawalInitiated` log of the predeploy.
@@ -324,6 +372,56 @@ mod tests {
             );
         }
         assert_eq!(tree.proof(8), None);
+    }
+
+    #[test]
+    fn token_withdrawals_count_with_eth_ones_and_their_leaf_appends_the_token() {
+        let (token, sender, receiver) = (
+            Address::repeat_byte(0x70),
+            Address::repeat_byte(0xbb),
+            Address::repeat_byte(0xaa),
+        );
+        let token_log = Log {
+            address: L2_BRIDGE_ADDRESS,
+            data: LogData::new_unchecked(
+                vec![
+                    TOKEN_WITHDRAWAL_INITIATED,
+                    token.into_word(),
+                    sender.into_word(),
+                    receiver.into_word(),
+                ],
+                U256::from(5u64).to_be_bytes::<32>().to_vec().into(),
+            ),
+        };
+        let eth_log = Log {
+            address: L2_BRIDGE_ADDRESS,
+            data: LogData::new_unchecked(
+                vec![
+                    WITHDRAWAL_INITIATED,
+                    sender.into_word(),
+                    receiver.into_word(),
+                ],
+                U256::from(7u64).to_be_bytes::<32>().to_vec().into(),
+            ),
+        };
+        let tx = KeelTx::from(DepositTx::deposit(0, sender, receiver, U256::from(1)));
+        let receipt = KeelReceipt::l1_call(true, 0, vec![eth_log, token_log]);
+        let made = tx_withdrawals(&tx, &receipt);
+        assert_eq!(made.len(), 2);
+        assert!(made[0].is_eth() && made[0].amount == U256::from(7u64));
+        assert_eq!((made[1].token, made[1].index_in_tx), (token, 1));
+        let mut words = Vec::new();
+        words.extend_from_slice(made[1].l2_tx_hash.as_slice());
+        words.extend_from_slice(&U256::from(1u64).to_be_bytes::<32>());
+        words.extend_from_slice(receiver.into_word().as_slice());
+        words.extend_from_slice(&U256::from(5u64).to_be_bytes::<32>());
+        words.extend_from_slice(token.into_word().as_slice());
+        assert_eq!(made[1].leaf(), keccak256(&words));
+        let as_eth = Withdrawal {
+            token: Address::ZERO,
+            ..made[1]
+        };
+        assert_eq!(as_eth.leaf(), keccak256(&words[..128]));
     }
 
     #[test]

@@ -48,8 +48,12 @@ pub struct WithdrawalProof {
     pub l2_sender: Address,
     /// Who is paid on L1.
     pub l1_receiver: Address,
-    /// Wei.
+    /// Wei, or units of `token`.
     pub amount: U256,
+    /// The L1 ERC-20 withdrawn (claimed with `CommonBridge.claimTokenWithdrawal`); zero for
+    /// ETH (`claimWithdrawal`).
+    #[serde(default)]
+    pub token: Address,
     /// The L2 block of the transaction.
     pub block: U64,
     /// The batch holding it (`None` while [`SettlementStatus::Pending`]).
@@ -103,6 +107,7 @@ pub(crate) fn withdrawal_proof(
         l2_sender: withdrawal.l2_sender,
         l1_receiver: withdrawal.l1_receiver,
         amount: withdrawal.amount,
+        token: withdrawal.token,
         block: U64::from(location.block),
         batch: None,
         leaf_index: None,

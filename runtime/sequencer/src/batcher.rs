@@ -286,7 +286,7 @@ pub(crate) fn assemble(
     };
     let output = BatchOutput {
         batch_number: number,
-        chain_id: spec.chain_id,
+        chain_spec_hash: spec.hash(),
         first_block: first,
         block_count: last - first + 1,
         parent_block_hash: parent.hash(),

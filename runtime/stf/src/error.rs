@@ -70,6 +70,16 @@ pub enum StfError {
         /// The chain's highest base fee.
         max: u64,
     },
+    /// The block's gas limit is above the chain's.
+    #[error("block {block} has gas limit {gas_limit}, above the chain's {max}")]
+    GasLimitAboveChain {
+        /// Block number.
+        block: u64,
+        /// The header's gas limit.
+        gas_limit: u64,
+        /// The chain's largest block gas limit.
+        max: u64,
+    },
     /// The witness could not answer a read.
     #[error("block {block}: {source}")]
     Witness {

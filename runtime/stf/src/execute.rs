@@ -67,7 +67,7 @@ pub fn execute_batch(input: &ProverInput) -> Result<ExecutedBatch, StfError> {
 
     let output = BatchOutput {
         batch_number: input.batch_number,
-        chain_id: input.spec.chain_id,
+        chain_spec_hash: input.spec.hash(),
         first_block: input.first_block(),
         block_count: blocks.len() as u64,
         parent_block_hash: parent.hash(),
@@ -140,6 +140,13 @@ pub fn replay_block<R: StateReader>(
             number,
             parent_number: parent.number,
             field: "timestamp",
+        });
+    }
+    if block.gas_limit > spec.max_block_gas {
+        return Err(StfError::GasLimitAboveChain {
+            block: number,
+            gas_limit: block.gas_limit,
+            max: spec.max_block_gas,
         });
     }
     let base_fee = block.base_fee;

@@ -27,7 +27,8 @@ use crate::{
 ///   batch commits (followers) and block change sets (undo data).
 /// - 4: every block's L1 data fee (`block_data_fees`); batch frames of payload version 2.
 /// - 5: L1 messages with calls (`keel::L1Deposit/v2`, deposit transactions with call fields);
-///   batch frames of payload version 3.
+///   batch frames of payload version 3; batch outputs carry the chain spec hash
+///   (`keel::Batch/v3`).
 pub const SCHEMA_VERSION: u64 = 5;
 
 /// Canonical block number → block hash.

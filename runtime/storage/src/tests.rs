@@ -301,7 +301,7 @@ fn batch(number: u64, first_block: u64, last_block: u64) -> keel_primitives::Bat
         deposits: 0,
         output: keel_primitives::BatchOutput {
             batch_number: number,
-            chain_id: 1,
+            chain_spec_hash: alloy_primitives::B256::ZERO,
             first_block,
             block_count: last_block - first_block + 1,
             parent_block_hash: alloy_primitives::B256::ZERO,

@@ -130,7 +130,7 @@ stored! {
     Vec<keel_primitives::KeelReceipt> => "keel::Receipts/v1",
     keel_primitives::L1Deposit => "keel::L1Deposit/v2",
     keel_primitives::DataFee => "keel::DataFee/v1",
-    keel_primitives::Batch => "keel::Batch/v2",
+    keel_primitives::Batch => "keel::Batch/v3",
     keel_primitives::Lease => "keel::Lease/v1",
     keel_primitives::StoredProof => "keel::StoredProof/v1",
     crate::BlockWitness => "keel::BlockWitness/v1",
@@ -181,7 +181,7 @@ mod tests {
             deposits: 0,
             output: BatchOutput {
                 batch_number: 1,
-                chain_id: 7,
+                chain_spec_hash: B256::repeat_byte(7),
                 first_block: 1,
                 block_count: 4,
                 parent_block_hash: B256::repeat_byte(1),

@@ -57,7 +57,7 @@ fn empty_block_batch() -> (Vec<u8>, BatchOutput) {
 fn made_up_output(number: u64) -> BatchOutput {
     BatchOutput {
         batch_number: number,
-        chain_id: CHAIN_ID,
+        chain_spec_hash: keel_primitives::ChainSpec::ethereum_like(CHAIN_ID).hash(),
         first_block: number,
         block_count: 1,
         ..empty_block_batch().1

@@ -130,6 +130,7 @@ fn deposits_go_first_are_credited_or_refunded_and_settle_in_the_batch() {
             l2_sender: bob,
             l1_receiver: Address::repeat_byte(0x11),
             amount: U256::from(9u64) * ether,
+            token: Address::ZERO,
         },
         Withdrawal {
             l2_tx_hash: withdraw,
@@ -137,6 +138,7 @@ fn deposits_go_first_are_credited_or_refunded_and_settle_in_the_batch() {
             l2_sender: chain.key.address(),
             l1_receiver: receiver,
             amount: quarter,
+            token: Address::ZERO,
         },
     ];
     let mut settlement = BatchSettlement::default();
@@ -254,7 +256,7 @@ fn a_call_from_l1_runs_as_its_sender_withdraws_and_is_never_refunded() {
         max_blocks: 1,
         ..self_checking_batcher()
     };
-    let mut chain = Chain::with(capped, Counter::default(), batcher);
+    let chain = Chain::with(capped, Counter::default(), batcher);
     let ether = U256::from(10u64).pow(U256::from(18u64));
     let (user, receiver) = (Address::repeat_byte(0x5e), Address::repeat_byte(0x1e));
     // A censored user forces `L2Bridge.withdraw(receiver)` with 2 ETH from L1, paying 3 ETH
@@ -315,6 +317,7 @@ fn a_call_from_l1_runs_as_its_sender_withdraws_and_is_never_refunded() {
             l2_sender: user,
             l1_receiver: receiver,
             amount: U256::from(2) * ether,
+            token: Address::ZERO,
         }]
     );
     drop(snapshot);

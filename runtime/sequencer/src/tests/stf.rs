@@ -288,6 +288,21 @@ fn other_blocks_reach_another_output_or_a_named_error() {
         "{error}"
     );
 
+    // A gas limit above the chain's.
+    let spec = ChainSpec {
+        max_block_gas: blocks[0].gas_limit - 1,
+        ..input.spec
+    };
+    let error = execute_batch(&ProverInput {
+        spec,
+        ..reframed(&input, &blocks)
+    })
+    .unwrap_err();
+    assert!(
+        matches!(error, StfError::GasLimitAboveChain { .. }),
+        "{error}"
+    );
+
     // A base fee outside the chain's bounds.
     let mut costly = blocks.clone();
     costly[0].base_fee = u64::MAX;

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.30;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+
+import {CommonBridge} from "../src/l1/CommonBridge.sol";
+import {DevVerifier} from "../src/l1/DevVerifier.sol";
+import {OnChainProposer} from "../src/l1/OnChainProposer.sol";
+import {ProverKeys} from "../src/l1/ProverKeys.sol";
+import {AcceptAllVerifier, L1Fixture, RejectAllVerifier} from "./util/L1Fixture.sol";
+
+/// @notice OnChainProposer: ordered commits (deposit queue, commitment, blob rules), ordered
+///         verification against every configured verifier, and the owner's (timelock's) changes.
+contract OnChainProposerTest is L1Fixture {
+    AcceptAllVerifier internal acceptAll;
+    RejectAllVerifier internal rejectAll;
+
+    function setUp() public {
+        deployL1();
+        acceptAll = new AcceptAllVerifier();
+        rejectAll = new RejectAllVerifier();
+    }
+
+    // --- helpers -----------------------------------------------------------------------------
+
+    function noBlobs() internal pure returns (OnChainProposer.BlobOpening[] memory) {
+        return new OnChainProposer.BlobOpening[](0);
+    }
+
+    function commitAs(address caller, uint256 batchNumber, OnChainProposer.BatchHeader memory h) internal {
+        vm.prank(caller);
+        proposer.commitBatch(batchNumber, h, noBlobs());
+    }
+
+    /// @dev The commitment as the contract's notes define it.
+    function expectedCommitment(
+        uint256 batchNumber,
+        uint256 firstBlock,
+        uint256 lastBlock,
+        bytes32 parentBlockHash,
+        bytes32 preStateRoot,
+        OnChainProposer.BatchHeader memory h
+    ) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                batchNumber,
+                CHAIN_SPEC_HASH,
+                firstBlock,
+                lastBlock - firstBlock + 1,
+                parentBlockHash,
+                preStateRoot,
+                h.newStateRoot,
+                h.lastBlockHash,
+                h.withdrawalsRoot,
+                h.depositsRollingHash,
+                bytes32(0)
+            )
+        );
+    }
+
+    /// @dev The public getter's tuple as the struct.
+    function stored(uint256 batchNumber) internal view returns (OnChainProposer.BatchCommitment memory) {
+        (bool ok, bytes memory data) =
+            address(proposer).staticcall(abi.encodeWithSelector(proposer.batches.selector, batchNumber));
+        assertTrue(ok, "batches()");
+        // Nine static words: the same encoding as the (static) struct.
+        return abi.decode(data, (OnChainProposer.BatchCommitment));
+    }
+
+    function rollupProposer() internal returns (OnChainProposer p, CommonBridge b) {
+        b = new CommonBridge(address(timelock), COUNCIL, INCLUSION_PERIOD, MAX_PAUSE);
+        p = newProposer(address(timelock), SEQUENCER, address(b), CHAIN_SPEC_HASH, one(address(acceptAll)), false);
+        b.setProposer(address(p));
+    }
+
+    // --- deployment --------------------------------------------------------------------------
+
+    function test_constructor_genesisIsCommittedAndVerified() public view {
+        OnChainProposer.BatchCommitment memory g = stored(0);
+        assertEq(uint256(g.firstBlock), 0);
+        assertEq(uint256(g.lastBlock), 0);
+        assertEq(g.stateRoot, GENESIS_STATE_ROOT, "genesis state root");
+        assertEq(g.lastBlockHash, GENESIS_BLOCK_HASH, "genesis block hash");
+        assertEq(g.withdrawalsRoot, bytes32(0));
+        assertEq(g.depositsRollingHash, bytes32(0));
+        assertEq(uint256(g.depositCount), 0);
+        assertEq(g.blobsHash, bytes32(0));
+        assertEq(g.commitment, bytes32(0));
+        assertEq(proposer.lastCommittedBatch(), 0);
+        assertEq(proposer.lastVerifiedBatch(), 0);
+        assertTrue(proposer.isVerified(0), "genesis verified");
+        assertFalse(proposer.isVerified(1), "batch 1 not verified");
+        assertEq(proposer.owner(), address(timelock));
+        assertEq(proposer.sequencer(), SEQUENCER);
+        assertEq(proposer.bridge(), address(bridge));
+        assertEq(proposer.l2ChainId(), L2_CHAIN_ID);
+        assertEq(proposer.chainSpecHash(), CHAIN_SPEC_HASH);
+        assertTrue(proposer.validium());
+        address[] memory vs = proposer.verifiers();
+        assertEq(vs.length, 1);
+        assertEq(vs[0], address(devVerifier));
+    }
+
+    function test_constructor_refusesBadArguments() public {
+        address[] memory vs = one(address(acceptAll));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ZeroAddress.selector, "sequencer"));
+        newProposer(address(timelock), address(0), address(bridge), CHAIN_SPEC_HASH, vs, true);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ZeroAddress.selector, "bridge"));
+        newProposer(address(timelock), SEQUENCER, address(0), CHAIN_SPEC_HASH, vs, true);
+        vm.expectRevert(OnChainProposer.NoVerifiers.selector);
+        newProposer(address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, new address[](0), true);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ZeroAddress.selector, "verifier"));
+        newProposer(address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, one(address(0)), true);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.VerifierHasNoCode.selector, address(0xE0A)));
+        newProposer(address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, one(address(0xE0A)), true);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.DuplicateVerifier.selector, address(acceptAll)));
+        newProposer(
+            address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, two(address(acceptAll), address(acceptAll)), true
+        );
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
+        newProposer(address(0), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, vs, true);
+    }
+
+    // --- commitBatch -------------------------------------------------------------------------
+
+    function testFuzz_commitBatch_onlyTheSequencer(address caller) public {
+        vm.assume(caller != SEQUENCER);
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotSequencer.selector, caller));
+        commitAs(caller, 1, h);
+    }
+
+    function testFuzz_commitBatch_storesTheCommitment(
+        uint64 blocks1,
+        bytes32 stateRoot,
+        bytes32 blockHash,
+        bytes32 withdrawalsRoot,
+        uint8 deposits
+    ) public {
+        uint256 n = bound(deposits, 0, 3);
+        for (uint256 i = 0; i < n; ++i) {
+            depositFrom(address(0xA11CE), address(0xB0B), i + 1);
+        }
+        uint256 last1 = bound(blocks1, 1, 1e9);
+        OnChainProposer.BatchHeader memory h1 = headerFor(last1, withdrawalsRoot, n);
+        h1.newStateRoot = stateRoot;
+        h1.lastBlockHash = blockHash;
+        bytes32 c1 = expectedCommitment(1, 1, last1, GENESIS_BLOCK_HASH, GENESIS_STATE_ROOT, h1);
+
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.BatchCommitted(1, c1, stateRoot, last1, blockHash, new bytes32[](0));
+        commitAs(SEQUENCER, 1, h1);
+
+        OnChainProposer.BatchCommitment memory b = stored(1);
+        assertEq(uint256(b.firstBlock), 1, "firstBlock");
+        assertEq(uint256(b.lastBlock), last1, "lastBlock");
+        assertEq(b.stateRoot, stateRoot, "stateRoot");
+        assertEq(b.lastBlockHash, blockHash, "lastBlockHash");
+        assertEq(b.withdrawalsRoot, withdrawalsRoot, "withdrawalsRoot");
+        assertEq(b.depositsRollingHash, h1.depositsRollingHash, "depositsRollingHash");
+        assertEq(uint256(b.depositCount), n, "depositCount");
+        assertEq(b.blobsHash, bytes32(0), "validium blobsHash");
+        assertEq(b.commitment, c1, "commitment");
+        assertEq(proposer.commitmentOf(1), c1);
+        assertEq(proposer.withdrawalsRoot(1), withdrawalsRoot);
+        assertEq(proposer.lastCommittedBatch(), 1);
+        assertEq(bridge.consumedDeposits(), n, "deposits consumed");
+        assertFalse(proposer.isVerified(1));
+    }
+
+    /// @dev The next batch chains onto the previous one: its parent is that batch's last block
+    ///      and state, its first block the one after.
+    function testFuzz_commitBatch_chainsOntoThePreviousBatch(uint64 blocks1, uint64 blocks2, bytes32 seed) public {
+        uint256 last1 = bound(blocks1, 1, 1e9);
+        OnChainProposer.BatchHeader memory h1 = headerFor(last1, keccak256(abi.encode(seed, "w")), 0);
+        h1.newStateRoot = keccak256(abi.encode(seed, "state"));
+        h1.lastBlockHash = keccak256(abi.encode(seed, "block"));
+        commitAs(SEQUENCER, 1, h1);
+
+        uint256 last2 = last1 + bound(blocks2, 1, 1e9);
+        OnChainProposer.BatchHeader memory h2 = headerFor(last2, bytes32(0), 0);
+        commitAs(SEQUENCER, 2, h2);
+        assertEq(uint256(stored(2).firstBlock), last1 + 1, "firstBlock");
+        assertEq(
+            proposer.commitmentOf(2),
+            expectedCommitment(2, last1 + 1, last2, h1.lastBlockHash, h1.newStateRoot, h2),
+            "commitment of batch 2"
+        );
+    }
+
+    /// @dev The chain spec hash is part of the commitment: the same batch under another spec
+    ///      (another chain id, other fee rules) differs.
+    function testFuzz_commitment_bindsTheChainSpec(bytes32 otherSpec) public {
+        vm.assume(otherSpec != CHAIN_SPEC_HASH);
+        CommonBridge otherBridge = new CommonBridge(address(timelock), COUNCIL, INCLUSION_PERIOD, MAX_PAUSE);
+        OnChainProposer other =
+            newProposer(address(timelock), SEQUENCER, address(otherBridge), otherSpec, one(address(acceptAll)), true);
+        otherBridge.setProposer(address(other));
+        assertEq(other.chainSpecHash(), otherSpec);
+        OnChainProposer.BatchHeader memory h = headerFor(10, keccak256("w"), 0);
+        commitAs(SEQUENCER, 1, h);
+        vm.prank(SEQUENCER);
+        other.commitBatch(1, h, noBlobs());
+        assertNotEq(proposer.commitmentOf(1), other.commitmentOf(1), "commitment ignores the chain spec");
+    }
+
+    function testFuzz_commitBatch_outOfOrderReverts(uint256 batchNumber) public {
+        vm.assume(batchNumber != 1);
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchOutOfOrder.selector, 1, batchNumber));
+        commitAs(SEQUENCER, batchNumber, h);
+
+        commitAs(SEQUENCER, 1, h);
+        h = headerFor(20, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchOutOfOrder.selector, 2, 1));
+        commitAs(SEQUENCER, 1, h);
+    }
+
+    function testFuzz_commitBatch_emptyBatchReverts(uint64 lastBlock) public {
+        commitAs(SEQUENCER, 1, headerFor(100, 0, 0));
+        uint256 last = bound(lastBlock, 0, 100);
+        OnChainProposer.BatchHeader memory h = headerFor(last, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.EmptyBatch.selector, 100, last));
+        commitAs(SEQUENCER, 2, h);
+    }
+
+    function test_commitBatch_valuesAbove64BitsRevert() public {
+        OnChainProposer.BatchHeader memory h = headerFor(uint256(type(uint64).max) + 1, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ValueTooLarge.selector, uint256(type(uint64).max) + 1));
+        commitAs(SEQUENCER, 1, h);
+
+        h = headerFor(10, 0, 0);
+        h.depositCount = uint256(type(uint64).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ValueTooLarge.selector, uint256(type(uint64).max) + 1));
+        commitAs(SEQUENCER, 1, h);
+
+        // The largest block number fits.
+        commitAs(SEQUENCER, 1, headerFor(type(uint64).max, 0, 0));
+    }
+
+    function testFuzz_commitBatch_depositsMismatchReverts(bytes32 claimed) public {
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
+        depositFrom(address(0xA11CE), address(0xB0B), 2 ether);
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 2);
+        vm.assume(claimed != h.depositsRollingHash);
+        bytes32 actual = h.depositsRollingHash;
+        h.depositsRollingHash = claimed;
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.DepositsMismatch.selector, claimed, actual));
+        commitAs(SEQUENCER, 1, h);
+        assertEq(bridge.consumedDeposits(), 0, "nothing consumed");
+    }
+
+    function test_commitBatch_enforcesTheQueue() public {
+        uint256 t0 = block.timestamp;
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 1);
+        h.depositCount = 2;
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.NotEnoughDeposits.selector, 2, 1));
+        commitAs(SEQUENCER, 1, h);
+
+        // Forced inclusion: past its deadline, a batch must include the deposit.
+        vm.warp(t0 + INCLUSION_PERIOD + 1);
+        h = headerFor(10, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 0, t0 + INCLUSION_PERIOD));
+        commitAs(SEQUENCER, 1, h);
+        h = headerFor(10, 0, 1);
+        commitAs(SEQUENCER, 1, h);
+        assertEq(bridge.consumedDeposits(), 1);
+    }
+
+    function test_commitBatch_validiumRefusesBlobs() public {
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        OnChainProposer.BlobOpening[] memory openings = new OnChainProposer.BlobOpening[](1);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(OnChainProposer.BlobsInValidium.selector);
+        proposer.commitBatch(1, h, openings);
+
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = bytes32(uint256(1) << 248);
+        vm.blobhashes(hashes);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(OnChainProposer.BlobsInValidium.selector);
+        proposer.commitBatch(1, h, noBlobs());
+    }
+
+    function test_commitBatch_rollupNeedsCheckedBlobs() public {
+        (OnChainProposer p,) = rollupProposer();
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        h.depositsRollingHash = 0;
+        vm.prank(SEQUENCER);
+        vm.expectRevert(OnChainProposer.NoBlobs.selector);
+        p.commitBatch(1, h, noBlobs());
+
+        OnChainProposer.BlobOpening[] memory openings = new OnChainProposer.BlobOpening[](1);
+        openings[0] = OnChainProposer.BlobOpening({z: 0, y: 0, commitment: new bytes(48), proof: new bytes(48)});
+        // One opening but no blob.
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BlobCountMismatch.selector, 1, 0));
+        p.commitBatch(1, h, openings);
+
+        // Two blobs, one opening.
+        bytes32[] memory hashes = new bytes32[](2);
+        hashes[0] = bytes32(uint256(1) << 248) | keccak256("blob 0") >> 8;
+        hashes[1] = bytes32(uint256(1) << 248) | keccak256("blob 1") >> 8;
+        vm.blobhashes(hashes);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BlobCountMismatch.selector, 1, 1));
+        p.commitBatch(1, h, openings);
+
+        // One blob, a malformed opening, then a well-formed one the precompile refuses.
+        bytes32[] memory oneHash = new bytes32[](1);
+        oneHash[0] = hashes[0];
+        vm.blobhashes(oneHash);
+        openings[0].commitment = new bytes(47);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.MalformedOpening.selector, 0));
+        p.commitBatch(1, h, openings);
+        openings[0].commitment = new bytes(48);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BlobOpeningRejected.selector, 0));
+        p.commitBatch(1, h, openings);
+        assertEq(p.lastCommittedBatch(), 0);
+    }
+
+    // --- verifyBatch -------------------------------------------------------------------------
+
+    function test_verifyBatch_withTheDevVerifier() public {
+        uint256 batch = commitNext(keccak256("withdrawals"), 0);
+        bytes32 commitment = proposer.commitmentOf(batch);
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.BatchVerified(batch, commitment);
+        vm.prank(address(0xA7B17A7)); // anyone
+        proposer.verifyBatch(batch, oneProof(devProof(PROVER_KEY, commitment)));
+        assertEq(proposer.lastVerifiedBatch(), 1);
+        assertTrue(proposer.isVerified(1));
+        assertEq(proposer.commitmentOf(1), commitment, "verification changes nothing stored");
+    }
+
+    function testFuzz_verifyBatch_outOfOrderReverts(uint256 batchNumber) public {
+        commitNext(0, 0);
+        commitNext(0, 0);
+        vm.assume(batchNumber != 1);
+        bytes[] memory proofs = oneProof(devProof(PROVER_KEY, proposer.commitmentOf(1)));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.VerifyOutOfOrder.selector, 1, batchNumber));
+        proposer.verifyBatch(batchNumber, proofs);
+        verifyNext();
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.VerifyOutOfOrder.selector, 2, 1));
+        proposer.verifyBatch(1, proofs);
+    }
+
+    function test_verifyBatch_uncommittedReverts() public {
+        bytes[] memory proofs = oneProof(devProof(PROVER_KEY, bytes32(0)));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchNotCommitted.selector, 1));
+        proposer.verifyBatch(1, proofs);
+    }
+
+    function test_verifyBatch_wrongProofCountReverts() public {
+        uint256 batch = commitNext(0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.WrongProofCount.selector, 1, 0));
+        proposer.verifyBatch(batch, new bytes[](0));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.WrongProofCount.selector, 1, 2));
+        proposer.verifyBatch(batch, new bytes[](2));
+    }
+
+    function testFuzz_verifyBatch_refusesOtherSignatures(uint256 keySeed, bytes32 otherCommitment) public {
+        uint256 batch = commitNext(0, 0);
+        bytes32 commitment = proposer.commitmentOf(batch);
+        uint256 key = boundPrivateKey(keySeed);
+        vm.assume(key != PROVER_KEY && otherCommitment != commitment);
+
+        // An unregistered key, on the right commitment.
+        vm.expectRevert(abi.encodeWithSelector(ProverKeys.UnknownProver.selector, vm.addr(key)));
+        proposer.verifyBatch(batch, oneProof(devProof(key, commitment)));
+        // The registered key, on another commitment: it recovers to some other address.
+        vm.expectPartialRevert(ProverKeys.UnknownProver.selector);
+        proposer.verifyBatch(batch, oneProof(devProof(PROVER_KEY, otherCommitment)));
+        assertEq(proposer.lastVerifiedBatch(), 0);
+    }
+
+    function test_verifyBatch_everyVerifierMustAccept() public {
+        uint256 batch = commitNext(0, 0);
+        bytes memory good = devProof(PROVER_KEY, proposer.commitmentOf(batch));
+
+        viaTimelock(
+            address(proposer),
+            abi.encodeCall(OnChainProposer.setVerifiers, (two(address(devVerifier), address(rejectAll))))
+        );
+        bytes[] memory proofs = new bytes[](2);
+        proofs[0] = good;
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.VerifierRejected.selector, 1, address(rejectAll)));
+        proposer.verifyBatch(batch, proofs);
+
+        viaTimelock(
+            address(proposer),
+            abi.encodeCall(OnChainProposer.setVerifiers, (two(address(acceptAll), address(devVerifier))))
+        );
+        // Proofs go to verifiers in order: the dev proof in slot 0 leaves slot 1 empty.
+        vm.expectRevert(abi.encodeWithSelector(DevVerifier.BadProofLength.selector, 0));
+        proposer.verifyBatch(batch, proofs);
+        proofs[1] = good;
+        proofs[0] = "";
+        proposer.verifyBatch(batch, proofs);
+        assertTrue(proposer.isVerified(batch));
+    }
+
+    /// @dev A verifier change applies to batches committed before it.
+    function test_setVerifiers_appliesToPendingBatches() public {
+        uint256 batch = commitNext(0, 0);
+        viaTimelock(address(proposer), abi.encodeCall(OnChainProposer.setVerifiers, (one(address(acceptAll)))));
+        proposer.verifyBatch(batch, oneProof("anything"));
+        assertTrue(proposer.isVerified(batch));
+    }
+
+    function testFuzz_setVerifiers_onlyTheOwner(address caller) public {
+        vm.assume(caller != address(timelock));
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, caller));
+        proposer.setVerifiers(one(address(acceptAll)));
+    }
+
+    function test_setVerifiers_validatesTheList() public {
+        vm.startPrank(address(timelock));
+        vm.expectRevert(OnChainProposer.NoVerifiers.selector);
+        proposer.setVerifiers(new address[](0));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ZeroAddress.selector, "verifier"));
+        proposer.setVerifiers(two(address(acceptAll), address(0)));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.VerifierHasNoCode.selector, OWNER));
+        proposer.setVerifiers(one(OWNER));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.DuplicateVerifier.selector, address(acceptAll)));
+        proposer.setVerifiers(two(address(acceptAll), address(acceptAll)));
+        vm.stopPrank();
+        assertEq(proposer.verifiers()[0], address(devVerifier), "unchanged");
+    }
+
+    // --- owner changes -----------------------------------------------------------------------
+
+    function test_setSequencer_throughTheTimelock() public {
+        address newSequencer = address(0x5E92);
+        vm.prank(OWNER);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, OWNER));
+        proposer.setSequencer(newSequencer);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, SEQUENCER));
+        proposer.setSequencer(newSequencer);
+        vm.prank(address(timelock));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ZeroAddress.selector, "sequencer"));
+        proposer.setSequencer(address(0));
+
+        viaTimelock(address(proposer), abi.encodeCall(OnChainProposer.setSequencer, (newSequencer)));
+        assertEq(proposer.sequencer(), newSequencer);
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotSequencer.selector, SEQUENCER));
+        commitAs(SEQUENCER, 1, h);
+        commitAs(newSequencer, 1, h);
+    }
+
+    function test_proverKeys_changeThroughTheTimelock() public {
+        uint256 newKey = 0xBEEF;
+        uint256 batch = commitNext(0, 0);
+        bytes32 commitment = proposer.commitmentOf(batch);
+
+        vm.prank(OWNER);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, OWNER));
+        devVerifier.addProver(vm.addr(newKey));
+
+        viaTimelock(address(devVerifier), abi.encodeCall(ProverKeys.addProver, (vm.addr(newKey))));
+        viaTimelock(address(devVerifier), abi.encodeCall(ProverKeys.removeProver, (vm.addr(PROVER_KEY))));
+        vm.expectRevert(abi.encodeWithSelector(ProverKeys.UnknownProver.selector, vm.addr(PROVER_KEY)));
+        proposer.verifyBatch(batch, oneProof(devProof(PROVER_KEY, commitment)));
+        proposer.verifyBatch(batch, oneProof(devProof(newKey, commitment)));
+        assertTrue(proposer.isVerified(batch));
+    }
+
+    /// @dev Verifying a batch freezes it: later commits never touch it.
+    function test_verifiedBatchesNeverChange() public {
+        uint256 batch = commitNext(keccak256("w1"), 0);
+        verifyNext();
+        (,, bytes32 sr,, bytes32 wr,,,, bytes32 c) = proposer.batches(batch);
+        for (uint256 i = 0; i < 3; ++i) {
+            commitNext(keccak256(abi.encode(i)), 0);
+        }
+        verifyNext();
+        (,, bytes32 sr2,, bytes32 wr2,,,, bytes32 c2) = proposer.batches(batch);
+        assertEq(sr2, sr);
+        assertEq(wr2, wr);
+        assertEq(c2, c);
+    }
+}
