@@ -293,7 +293,7 @@ contract CommonBridgeTest is L1Fixture {
         depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
         vm.prank(caller);
         vm.expectRevert(abi.encodeWithSelector(CommonBridge.NotProposer.selector, caller));
-        bridge.consumeDeposits(1);
+        bridge.consumeDeposits(1, block.timestamp);
     }
 
     function testFuzz_consumeDeposits_rollingHash(uint8 queued, uint8 first, uint8 second) public {
@@ -312,7 +312,7 @@ contract CommonBridgeTest is L1Fixture {
         vm.expectEmit(true, true, true, true, address(bridge));
         emit CommonBridge.DepositsConsumed(a, a, expected);
         vm.prank(address(proposer));
-        assertEq(bridge.consumeDeposits(a), expected, "first rolling hash");
+        assertEq(bridge.consumeDeposits(a, block.timestamp), expected, "first rolling hash");
         assertEq(bridge.consumedDeposits(), a, "consumed after first");
 
         // The rolling hash restarts from zero for every batch.
@@ -321,7 +321,7 @@ contract CommonBridgeTest is L1Fixture {
             expected = keccak256(abi.encodePacked(expected, bridge.depositHash(i)));
         }
         vm.prank(address(proposer));
-        assertEq(bridge.consumeDeposits(b), expected, "second rolling hash");
+        assertEq(bridge.consumeDeposits(b, block.timestamp), expected, "second rolling hash");
         assertEq(bridge.consumedDeposits(), a + b, "consumed after second");
         if (b == 0) assertEq(expected, bytes32(0), "zero count, zero hash");
     }
@@ -334,7 +334,7 @@ contract CommonBridgeTest is L1Fixture {
         count = bound(count, n + 1, type(uint256).max);
         vm.prank(address(proposer));
         vm.expectRevert(abi.encodeWithSelector(CommonBridge.NotEnoughDeposits.selector, count, n));
-        bridge.consumeDeposits(count);
+        bridge.consumeDeposits(count, block.timestamp);
     }
 
     function test_consumeDeposits_expiredDepositSkipped() public {
@@ -347,27 +347,53 @@ contract CommonBridgeTest is L1Fixture {
         // At its deadline a message may still wait.
         vm.warp(t0 + INCLUSION_PERIOD);
         vm.prank(address(proposer));
-        bridge.consumeDeposits(0);
+        bridge.consumeDeposits(0, block.timestamp);
 
         // One second later, a batch that leaves it out is refused.
         vm.warp(t0 + INCLUSION_PERIOD + 1);
         vm.prank(address(proposer));
         vm.expectRevert(abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 0, t0 + INCLUSION_PERIOD));
-        bridge.consumeDeposits(0);
+        bridge.consumeDeposits(0, block.timestamp);
 
         // Including it is enough while the next one is not expired.
         vm.prank(address(proposer));
-        bridge.consumeDeposits(1);
+        bridge.consumeDeposits(1, block.timestamp);
 
         vm.warp(t0 + 1 hours + INCLUSION_PERIOD + 1);
         vm.prank(address(proposer));
         vm.expectRevert(
             abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 1, t0 + 1 hours + INCLUSION_PERIOD)
         );
-        bridge.consumeDeposits(0);
+        bridge.consumeDeposits(0, block.timestamp);
         vm.prank(address(proposer));
-        bridge.consumeDeposits(1);
+        bridge.consumeDeposits(1, block.timestamp);
         assertEq(bridge.consumedDeposits(), 2);
+    }
+
+    /// @dev The deadline is measured in L2 time: a batch whose blocks were made before a
+    ///      message was due may leave it out however late it reaches L1 (an outage of the
+    ///      sequencer's L1 access must never make its backlog uncommittable).
+    function testFuzz_consumeDeposits_deadlineInL2Time(uint256 lateness, uint256 l2Time) public {
+        uint256 t0 = 1_000_000;
+        vm.warp(t0);
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether); // deadline t0 + P
+        lateness = bound(lateness, 0, 365 days);
+        vm.warp(t0 + INCLUSION_PERIOD + lateness);
+        l2Time = bound(l2Time, t0, block.timestamp);
+        vm.prank(address(proposer));
+        if (l2Time > t0 + INCLUSION_PERIOD) {
+            vm.expectRevert(
+                abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 0, t0 + INCLUSION_PERIOD)
+            );
+            bridge.consumeDeposits(0, l2Time);
+        } else {
+            bridge.consumeDeposits(0, l2Time);
+            assertEq(bridge.consumedDeposits(), 0);
+        }
+        // Whatever the batch's time, including the message is always possible.
+        vm.prank(address(proposer));
+        bridge.consumeDeposits(1, l2Time);
+        assertEq(bridge.consumedDeposits(), 1);
     }
 
     /// @dev A batch may leave out any suffix of the queue whose first message is not expired.
@@ -386,10 +412,10 @@ contract CommonBridgeTest is L1Fixture {
         vm.prank(address(proposer));
         if (expired) {
             vm.expectRevert(abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, c, deadline));
-            bridge.consumeDeposits(c);
+            bridge.consumeDeposits(c, block.timestamp);
             assertEq(bridge.consumedDeposits(), 0, "refused batch consumed nothing");
         } else {
-            bridge.consumeDeposits(c);
+            bridge.consumeDeposits(c, block.timestamp);
             assertEq(bridge.consumedDeposits(), c, "consumed");
         }
     }

@@ -51,6 +51,7 @@ contract OnChainProposerTest is L1Fixture {
                 preStateRoot,
                 h.newStateRoot,
                 h.lastBlockHash,
+                h.lastBlockTimestamp,
                 h.withdrawalsRoot,
                 h.depositsRollingHash,
                 bytes32(0)
@@ -63,7 +64,7 @@ contract OnChainProposerTest is L1Fixture {
         (bool ok, bytes memory data) =
             address(proposer).staticcall(abi.encodeWithSelector(proposer.batches.selector, batchNumber));
         assertTrue(ok, "batches()");
-        // Nine static words: the same encoding as the (static) struct.
+        // Ten static words: the same encoding as the (static) struct.
         return abi.decode(data, (OnChainProposer.BatchCommitment));
     }
 
@@ -265,6 +266,33 @@ contract OnChainProposerTest is L1Fixture {
         commitAs(SEQUENCER, 1, h);
         h = headerFor(10, 0, 1);
         commitAs(SEQUENCER, 1, h);
+        assertEq(bridge.consumedDeposits(), 1);
+    }
+
+    /// @dev A batch made before a deposit was due stays committable however late it lands (an
+    ///      outage of the sequencer's L1 access), and a batch cannot claim a time L1 has not reached.
+    function test_commitBatch_measuresDeadlinesInL2Time() public {
+        uint256 t0 = block.timestamp;
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        h.lastBlockTimestamp = t0 + INCLUSION_PERIOD; // made while the deposit could still wait
+        vm.warp(t0 + 30 days);
+        commitAs(SEQUENCER, 1, h);
+        assertEq(stored(1).lastBlockTimestamp, t0 + INCLUSION_PERIOD, "L2 time stored");
+
+        h = headerFor(20, 0, 0);
+        h.lastBlockTimestamp = t0 + INCLUSION_PERIOD + 1; // made after it was due: must include it
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 0, t0 + INCLUSION_PERIOD));
+        commitAs(SEQUENCER, 2, h);
+
+        h = headerFor(20, 0, 1);
+        h.lastBlockTimestamp = block.timestamp + 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(OnChainProposer.BatchFromTheFuture.selector, block.timestamp + 1, block.timestamp)
+        );
+        commitAs(SEQUENCER, 2, h);
+        h.lastBlockTimestamp = block.timestamp;
+        commitAs(SEQUENCER, 2, h);
         assertEq(bridge.consumedDeposits(), 1);
     }
 
@@ -475,12 +503,12 @@ contract OnChainProposerTest is L1Fixture {
     function test_verifiedBatchesNeverChange() public {
         uint256 batch = commitNext(keccak256("w1"), 0);
         verifyNext();
-        (,, bytes32 sr,, bytes32 wr,,,, bytes32 c) = proposer.batches(batch);
+        (,,, bytes32 sr,, bytes32 wr,,,, bytes32 c) = proposer.batches(batch);
         for (uint256 i = 0; i < 3; ++i) {
             commitNext(keccak256(abi.encode(i)), 0);
         }
         verifyNext();
-        (,, bytes32 sr2,, bytes32 wr2,,,, bytes32 c2) = proposer.batches(batch);
+        (,,, bytes32 sr2,, bytes32 wr2,,,, bytes32 c2) = proposer.batches(batch);
         assertEq(sr2, sr);
         assertEq(wr2, wr);
         assertEq(c2, c);

@@ -55,6 +55,61 @@ pub fn keel_command(
         .wrap_err_with(|| format!("cannot run {} {args:?}", keel.path().display()))
 }
 
+/// `keel withdraw claim --tx <l2_tx>` against `anvil`, reading the deployment from `node`'s
+/// datadir and the proof from its RPC, sent with L1 `key`. The command's output, success or not.
+pub fn claim_withdrawal(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    node: &KeelNode,
+    l2_tx: alloy::primitives::B256,
+    key: &str,
+) -> eyre::Result<Output> {
+    keel_command(
+        keel,
+        anvil,
+        &[
+            "withdraw",
+            "claim",
+            "--tx",
+            &l2_tx.to_string(),
+            "--config",
+            &default_config_path().to_string_lossy(),
+            "--datadir",
+            &node.datadir().to_string_lossy(),
+            "--l2-rpc",
+            &node.rpc_url(),
+            "--key",
+            key,
+        ],
+        &[],
+    )
+}
+
+/// [`claim_withdrawal`], which must succeed.
+pub fn claim_withdrawal_ok(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    node: &KeelNode,
+    l2_tx: alloy::primitives::B256,
+    key: &str,
+) -> eyre::Result<()> {
+    let output = claim_withdrawal(keel, anvil, node, l2_tx, key)?;
+    ensure!(
+        output.status.success(),
+        "keel withdraw claim --tx {l2_tx} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// Writes `configs/devnet.toml` with `extra` appended (a plugin section, say) to `path`.
+pub fn devnet_config_with(path: &Path, extra: &str) -> eyre::Result<()> {
+    let devnet = std::fs::read_to_string(default_config_path())?;
+    std::fs::write(path, format!("{devnet}\n{extra}\n"))?;
+    Ok(())
+}
+
 /// `keel deploy --config configs/devnet.toml --datadir <datadir>` against `anvil`; returns the
 /// deployment file it wrote.
 pub fn deploy(
@@ -208,9 +263,26 @@ pub async fn settling_sequencer(
     logs: &Path,
     commit_interval: &str,
 ) -> eyre::Result<(KeelNode, Prover, Deployment)> {
+    settling_sequencer_with(keel, anvil, datadir, logs, commit_interval, None).await
+}
+
+/// [`settling_sequencer`] launched from `config` instead of `configs/devnet.toml` when given
+/// (see [`devnet_config_with`]).
+pub async fn settling_sequencer_with(
+    keel: &KeelBinary,
+    anvil: &Anvil,
+    datadir: &Path,
+    logs: &Path,
+    commit_interval: &str,
+    config: Option<&Path>,
+) -> eyre::Result<(KeelNode, Prover, Deployment)> {
     let deployment = deploy(keel, anvil, datadir, &[])?;
     let coordinator = free_loopback_addr()?;
-    let node = KeelNode::spawn(settling_node(anvil, datadir, coordinator, commit_interval)).await?;
+    let mut options = settling_node(anvil, datadir, coordinator, commit_interval);
+    if let Some(config) = config {
+        options = options.config(config);
+    }
+    let node = KeelNode::spawn(options).await?;
     let prover = Prover::start(
         &Prover::binary(keel)?,
         logs,

@@ -16,9 +16,9 @@ import {IOnChainProposer} from "./IOnChainProposer.sol";
 ///         as from the sender (aliased if it is a contract), with `msg.value` minted to it
 ///         first; a deposit is the special case with no call (gas limit 0), which credits
 ///         `value` to the recipient. Messages enter one FIFO queue that the OnChainProposer
-///         consumes as batches are committed; one older than `inclusionPeriod` must be
-///         included by the next batch (forced inclusion), so a censored user can always act on
-///         L2, e.g. withdraw. Withdrawals made on L2 are paid out here once their batch is
+///         consumes as batches are committed; a batch must include every message older than
+///         `inclusionPeriod` at its last L2 block's time (forced inclusion), so a censored user
+///         can always act on L2, e.g. withdraw. Withdrawals made on L2 are paid out here once their batch is
 ///         verified, against a Merkle proof of the batch's withdrawals root.
 /// @dev Hash rules (the node computes the same):
 ///      - message hash: keccak256(abi.encode(uint256 id, address l1Sender, address from, address to,
@@ -337,10 +337,16 @@ contract CommonBridge is Ownable2Step, Pausable {
 
     /// @notice Consumes the `count` oldest unconsumed deposits and returns their rolling hash.
     ///         Only the proposer. Reverts with `ExpiredDepositSkipped` if the first deposit left
-    ///         in the queue afterwards is past its deadline.
+    ///         in the queue afterwards was past its deadline at the batch's L2 time.
+    /// @dev The deadline is measured against the batch's last block timestamp, not the commit's
+    ///      L1 time: a batch made before a deposit was due never owes it, however late the
+    ///      batch is committed (an outage of the sequencer's L1 access cannot brick
+    ///      settlement). The proposer checks that timestamp is not in the future and the proof
+    ///      binds it to the blocks.
     /// @param count How many deposits the batch includes (may be zero).
+    /// @param l2Timestamp The timestamp of the batch's last L2 block.
     /// @return rollingHash The rolling hash of the consumed deposits (zero if `count` is zero).
-    function consumeDeposits(uint256 count) external returns (bytes32 rollingHash) {
+    function consumeDeposits(uint256 count, uint256 l2Timestamp) external returns (bytes32 rollingHash) {
         if (msg.sender != proposer) revert NotProposer(msg.sender);
         uint256 start = consumed;
         uint256 length = depositHashes.length;
@@ -353,11 +359,12 @@ contract CommonBridge is Ownable2Step, Pausable {
         consumed = end;
 
         // Forced inclusion. Deadlines are block.timestamp + inclusionPeriod with a constant
-        // period, so they are non-decreasing in queue order: if the first deposit left out is
-        // not expired, none after it is either, and checking it alone suffices.
+        // period, so they are non-decreasing in queue order: if the first deposit left out was
+        // not expired at the batch's L2 time, none after it was either, and checking it alone
+        // suffices.
         if (end < length) {
             uint256 deadline = deadlines[end];
-            if (deadline < block.timestamp) revert ExpiredDepositSkipped(end, deadline);
+            if (deadline < l2Timestamp) revert ExpiredDepositSkipped(end, deadline);
         }
         emit DepositsConsumed(count, end, rollingHash);
     }

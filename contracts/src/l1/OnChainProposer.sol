@@ -12,15 +12,20 @@ import {IVerifier} from "./IVerifier.sol";
 /// @notice The Keel L2's settlement contract: the sequencer commits batches in order (consuming
 ///         the bridge's deposit queue), and anyone holding proofs verifies them in order. A batch
 ///         is verified only when every configured verifier accepts its stored commitment.
-/// @dev Batch commitment (the public input of every proof), eleven 32-byte words:
+/// @dev Batch commitment (the public input of every proof), twelve 32-byte words:
 ///      keccak256(abi.encode(batchNumber, chainSpecHash, firstBlock, blockCount, parentBlockHash,
-///      preStateRoot, postStateRoot, lastBlockHash, withdrawalsRoot, depositsRollingHash,
-///      blobsHash)), with chainSpecHash the pinned hash of the L2's chain spec (chain id, fee
+///      preStateRoot, postStateRoot, lastBlockHash, lastBlockTimestamp, withdrawalsRoot,
+///      depositsRollingHash, blobsHash)), with chainSpecHash the pinned hash of the L2's chain spec (chain id, fee
 ///      rules, block gas bound: the rules the STF checks, so a prover cannot choose its own)
 ///      and blobsHash
 ///      keccak256(abi.encodePacked(vh0, z0, y0, vh1, z1, y1, ...)) over the commit's blobs
 ///      (versioned hash, challenge point, value there), or zero for a validium deployment.
 ///      Batch 0 is genesis: verified from the start, commitment 0.
+///
+///      Forced inclusion is measured in L2 time: a batch must include every deposit whose
+///      deadline is before its last block's timestamp (proven by the STF, never after the
+///      commit's L1 block). A batch made before a deposit's deadline stays committable however
+///      late it reaches L1, so no outage of the sequencer's L1 access can freeze settlement.
 ///
 ///      Data availability: a rollup deployment (`validium == false`) takes a batch only with
 ///      its data in the commit transaction's blobs. For each blob the sequencer gives the
@@ -34,6 +39,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     struct BatchCommitment {
         uint64 firstBlock;
         uint64 lastBlock;
+        uint64 lastBlockTimestamp;
         bytes32 stateRoot;
         bytes32 lastBlockHash;
         bytes32 withdrawalsRoot;
@@ -51,6 +57,9 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         bytes32 newStateRoot;
         /// @notice The hash of `lastBlock`.
         bytes32 lastBlockHash;
+        /// @notice The timestamp of `lastBlock` (unix seconds): the batch's L2 time, against which
+        ///         deposit deadlines are measured. Never after the commit's L1 block.
+        uint256 lastBlockTimestamp;
         /// @notice The Merkle root of the batch's withdrawals (zero if none).
         bytes32 withdrawalsRoot;
         /// @notice The rolling hash of the deposits the batch includes (zero if none).
@@ -135,6 +144,8 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     error EmptyBatch(uint256 previousLastBlock, uint256 lastBlock);
     /// @notice A block number or count does not fit in 64 bits.
     error ValueTooLarge(uint256 value);
+    /// @notice The batch's last block is later than the L1 block committing it.
+    error BatchFromTheFuture(uint256 lastBlockTimestamp, uint256 now);
     /// @notice The bridge's rolling hash of the consumed deposits differs from the batch's.
     error DepositsMismatch(bytes32 expected, bytes32 got);
     /// @notice The verified batch is not the next one.
@@ -211,14 +222,17 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         if (lastBlock <= prev.lastBlock) revert EmptyBatch(prev.lastBlock, lastBlock);
         if (lastBlock > type(uint64).max) revert ValueTooLarge(lastBlock);
         if (header.depositCount > type(uint64).max) revert ValueTooLarge(header.depositCount);
+        uint256 l2Time = header.lastBlockTimestamp;
+        if (l2Time > block.timestamp) revert BatchFromTheFuture(l2Time, block.timestamp);
 
-        bytes32 got = CommonBridge(payable(bridge)).consumeDeposits(header.depositCount);
+        bytes32 got = CommonBridge(payable(bridge)).consumeDeposits(header.depositCount, l2Time);
         if (got != header.depositsRollingHash) revert DepositsMismatch(header.depositsRollingHash, got);
         (bytes32 blobsHash, bytes32[] memory blobHashes) = _checkBlobs(blobs);
 
         BatchCommitment memory batch = BatchCommitment({
             firstBlock: prev.lastBlock + 1,
             lastBlock: uint64(lastBlock),
+            lastBlockTimestamp: uint64(l2Time),
             stateRoot: header.newStateRoot,
             lastBlockHash: header.lastBlockHash,
             withdrawalsRoot: header.withdrawalsRoot,
@@ -251,6 +265,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
                 prev.stateRoot,
                 batch.stateRoot,
                 batch.lastBlockHash,
+                uint256(batch.lastBlockTimestamp),
                 batch.withdrawalsRoot,
                 batch.depositsRollingHash,
                 batch.blobsHash

@@ -213,6 +213,7 @@ contract BridgeHandler is Test {
             lastBlock: lastBlock,
             newStateRoot: keccak256(abi.encode("state", batchNumber)),
             lastBlockHash: keccak256(abi.encode("block", batchNumber)),
+            lastBlockTimestamp: block.timestamp,
             withdrawalsRoot: root,
             depositsRollingHash: rolling,
             depositCount: count
@@ -266,6 +267,7 @@ contract BridgeHandler is Test {
             lastBlock: uint256(_lastBlock) + 1,
             newStateRoot: keccak256("evil state"),
             lastBlockHash: keccak256("evil block"),
+            lastBlockTimestamp: block.timestamp,
             withdrawalsRoot: keccak256("evil withdrawals"),
             depositsRollingHash: bytes32(0),
             depositCount: 0

@@ -198,7 +198,7 @@ abstract contract L1Fixture is Test {
     // --- batches -----------------------------------------------------------------------------
 
     function lastBlockOf(uint256 batchNumber) internal view returns (uint64 lastBlock) {
-        (, lastBlock,,,,,,,) = proposer.batches(batchNumber);
+        (, lastBlock,,,,,,,,) = proposer.batches(batchNumber);
     }
 
     function headerFor(uint256 lastBlock, bytes32 withdrawalsRoot, uint256 depositCount)
@@ -210,6 +210,7 @@ abstract contract L1Fixture is Test {
             lastBlock: lastBlock,
             newStateRoot: keccak256(abi.encode("state", lastBlock)),
             lastBlockHash: keccak256(abi.encode("block", lastBlock)),
+            lastBlockTimestamp: block.timestamp,
             withdrawalsRoot: withdrawalsRoot,
             depositsRollingHash: rollingHash(bridge.consumedDeposits(), depositCount),
             depositCount: depositCount

@@ -27,8 +27,7 @@ use eyre::{WrapErr, ensure};
 use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
     contracts::{L1FeeOracle, L1FeeVault, TestToken},
-    default_config_path,
-    settlement::{eventually, following_node, keel_command, l1_wallet, settling_sequencer},
+    settlement::{claim_withdrawal_ok, eventually, following_node, l1_wallet, settling_sequencer},
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
 use keel_primitives::{L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS};
@@ -437,31 +436,13 @@ async fn rebuild_and_outlive(
         )?;
 
         // The withdrawal is claimed on L1 through the follower.
-        let claim = keel_command(
+        claim_withdrawal_ok(
             keel,
             anvil,
-            &[
-                "withdraw",
-                "claim",
-                "--tx",
-                &withdrawal.transaction_hash.to_string(),
-                "--config",
-                &default_config_path().to_string_lossy(),
-                "--datadir",
-                &follower_dir.to_string_lossy(),
-                "--l2-rpc",
-                &follower.rpc_url(),
-                "--key",
-                DEV_PRIVATE_KEYS[2],
-            ],
-            &[],
+            &follower,
+            withdrawal.transaction_hash,
+            DEV_PRIVATE_KEYS[2],
         )?;
-        ensure!(
-            claim.status.success(),
-            "claim through the follower failed: {}{}",
-            String::from_utf8_lossy(&claim.stdout),
-            String::from_utf8_lossy(&claim.stderr)
-        );
         let paid = anvil.provider().get_balance(l1_receiver).await?;
         ensure!(paid == amount, "the receiver got {paid} wei on L1");
 

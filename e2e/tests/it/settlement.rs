@@ -6,8 +6,10 @@
 //! - a withdrawal on L2 is committed, proven, verified and claimed on L1 (`keel withdraw
 //!   claim`) exactly once, across a restart of the L1 node, with no commit sent twice;
 //! - ETH in the bridge equals ETH credited on L2 minus ETH withdrawn;
-//! - a deposit near its deadline is included while the sequencer is busy, and L1 refuses a
-//!   batch that skips an expired one;
+//! - settlement resumes by itself after the sequencer's L1 key ran dry for longer than the
+//!   inclusion period (deadlines in L2 time), and L1 refuses a batch that skips an expired
+//!   deposit or call;
+//! - an L1 reorganisation over a deposit L2 already credited is followed: credited once;
 //! - the development verifier cannot be deployed on a chain that is not a dev chain.
 
 use std::time::Duration;
@@ -21,10 +23,12 @@ use alloy::{
 };
 use eyre::{WrapErr, bail, ensure};
 use keel_e2e::{
-    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, free_loopback_addr,
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
+    free_loopback_addr,
     settlement::{
-        DEPLOY_TXS, SEQUENCER_KEY, deploy, eventually, keel_command, l1_nonce, l1_wallet,
-        settling_node, settling_sequencer,
+        DEPLOY_TXS, DEV_PROVER_KEY, SEQUENCER_KEY, claim_withdrawal, claim_withdrawal_ok, deploy,
+        devnet_config_with, eventually, keel_command, l1_nonce, l1_wallet, settling_node,
+        settling_sequencer, settling_sequencer_with,
     },
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
@@ -210,35 +214,8 @@ async fn round_trip(
     ensure!(proof["status"] == "verified", "{proof}");
 
     // The claim pays exactly 0.4 ETH, once.
-    let claim = |key: &'static str| {
-        let tx = withdraw_tx.to_string();
-        let config = keel_e2e::default_config_path();
-        let datadir = node.datadir().to_owned();
-        let l2 = node.rpc_url();
-        let anvil = &*anvil;
-        move || {
-            keel_command(
-                keel,
-                anvil,
-                &[
-                    "withdraw",
-                    "claim",
-                    "--tx",
-                    &tx,
-                    "--config",
-                    &config.to_string_lossy(),
-                    "--datadir",
-                    &datadir.to_string_lossy(),
-                    "--l2-rpc",
-                    &l2,
-                    "--key",
-                    key,
-                ],
-                &[],
-            )
-        }
-    };
-    let first = claim(DEV_PRIVATE_KEYS[1])()?;
+    let claim = |key| claim_withdrawal(keel, anvil, node, withdraw_tx, key);
+    let first = claim(DEV_PRIVATE_KEYS[1])?;
     ensure!(
         first.status.success(),
         "claim failed: {}{}",
@@ -250,7 +227,7 @@ async fn round_trip(
         paid == amount,
         "the receiver got {paid} wei on L1, not 0.4 ETH"
     );
-    let second = claim(DEV_PRIVATE_KEYS[2])()?;
+    let second = claim(DEV_PRIVATE_KEYS[2])?;
     let stderr = String::from_utf8_lossy(&second.stderr);
     ensure!(
         !second.status.success() && stderr.contains("AlreadyClaimed"),
@@ -435,8 +412,12 @@ async fn report_gas(anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> 
     Ok(())
 }
 
+/// Issue 18 (a): the sequencer's L1 key runs dry for 60 s, longer than the 25 s inclusion
+/// period, while L2 traffic and a deposit go on. Batches sealed before the deposit was due
+/// leave it out and are committed long after its L1 deadline; deadlines are measured in L2
+/// time, so L1 takes them, and settlement catches up by itself once the key is funded again.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_deposit_near_its_deadline_is_included_while_the_sequencer_is_busy() -> eyre::Result<()> {
+async fn settlement_resumes_by_itself_after_the_sequencer_key_runs_dry() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
     let datadir = dir.path().join("node");
     let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
@@ -448,23 +429,22 @@ async fn a_deposit_near_its_deadline_is_included_while_the_sequencer_is_busy() -
         &[("KEEL_L1__DEPOSIT_INCLUSION_PERIOD", "25s")],
     )?;
     let coordinator = free_loopback_addr()?;
-    // Batches would wait a minute; the deposit's deadline is what seals its batch.
-    let node = KeelNode::spawn(
-        settling_node(&anvil, &datadir, coordinator, "60s")
-            .block_time("250ms")
-            .env("KEEL_BATCHER__DEPOSIT_MARGIN", "15s"),
-    )
-    .await?;
-    let result = busy_sequencer(&node, &anvil, &deployment).await;
+    let node =
+        KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "3s").block_time("250ms"))
+            .await?;
+    let prover = Prover::start(
+        &Prover::binary(&keel)?,
+        dir.path(),
+        coordinator,
+        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+    )?;
+    let result = key_runs_dry(&node, &anvil, &deployment).await;
+    drop(prover);
     let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
     node.finish(result)
 }
 
-async fn busy_sequencer(
-    node: &KeelNode,
-    anvil: &Anvil,
-    deployment: &Deployment,
-) -> eyre::Result<()> {
+async fn key_runs_dry(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> {
     // A stream of L2 transfers keeps every block busy.
     let l2 = node.dev_provider();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -483,52 +463,197 @@ async fn busy_sequencer(
                         sent += 1;
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             sent
         })
     };
-    // Transfers are flowing into blocks before the deposit is made.
-    let head = l2.get_block_number().await?;
-    keel_e2e::wait::wait_for_block(&l2, head + 2, TIMEOUT).await?;
+    eventually("a first batch verified on L1", TIMEOUT, || async {
+        Ok((proposer_progress(anvil, deployment).await?.1 >= 1).then_some(()))
+    })
+    .await?;
 
+    // The sequencer's L1 key runs dry: nothing it sends can land.
+    let sequencer: PrivateKeySigner = SEQUENCER_KEY.parse()?;
+    let raw = anvil.provider();
+    let funds = raw.get_balance(sequencer.address()).await?;
+    raw.raw_request::<_, Value>("anvil_setBalance".into(), (sequencer.address(), U256::ZERO))
+        .await?;
+    let outage = std::time::Instant::now();
+    let (committed_before, _) = proposer_progress(anvil, deployment).await?;
+    // A batch is sealed (every 3 s) while the deposit is not yet made; then the deposit.
+    let sealed_before: u64 = latest_batch(node).await?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let recipient = PrivateKeySigner::random().address();
     let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[3])?;
     deposit(&depositor, deployment, recipient, parse_ether("2")?).await?;
     let bridge = CommonBridge::new(deployment.common_bridge, anvil.provider());
     let deadline: u64 = bridge.depositDeadline(U256::ZERO).call().await?.to();
-
     eventually(
-        "the deposit to be credited while transfers stream",
+        "the deposit to be credited on L2 while the key is dry",
         TIMEOUT,
         || async { Ok((l2_balance(node, recipient).await? == parse_ether("2")?).then_some(())) },
     )
     .await?;
-    // Its batch reaches L1 before the deadline, although commit_interval is a minute: the
-    // bridge would refuse every later batch otherwise.
-    let consumed = eventually(
-        "the bridge to see the deposit consumed",
-        TIMEOUT,
-        || async {
-            let consumed: u64 = bridge.consumedDeposits().call().await?.to();
-            Ok((consumed == 1).then_some(consumed))
-        },
-    )
-    .await?;
-    let now = anvil
-        .provider()
+    // Sixty seconds dry in all: the deposit's L1 deadline passes meanwhile.
+    tokio::time::sleep(Duration::from_secs(60).saturating_sub(outage.elapsed())).await;
+    let (committed_dry, _) = proposer_progress(anvil, deployment).await?;
+    ensure!(
+        committed_dry <= committed_before + 1,
+        "batches were committed with no ETH: {committed_before} → {committed_dry}"
+    );
+    let backlog: u64 = latest_batch(node).await?;
+    ensure!(
+        backlog > committed_dry + 2 && backlog > sealed_before,
+        "no backlog built up: L1 has batch {committed_dry}, the node {backlog}"
+    );
+    let l1_now = raw
         .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
         .await?
         .map(|block| block.header.timestamp)
         .unwrap_or_default();
     ensure!(
-        consumed == 1 && now <= deadline,
-        "consumed at L1 time {now}, deadline {deadline}"
+        l1_now > deadline,
+        "the deposit's deadline {deadline} has not passed ({l1_now})"
+    );
+
+    // Funded again: every batch of the backlog is committed and verified, no manual step.
+    raw.raw_request::<_, Value>("anvil_setBalance".into(), (sequencer.address(), funds))
+        .await?;
+    let caught_up = std::time::Instant::now();
+    eventually(
+        &format!("batches 1..={backlog} committed and verified"),
+        Duration::from_secs(120),
+        || async {
+            let (committed, verified) = proposer_progress(anvil, deployment).await?;
+            Ok((verified >= backlog && committed >= verified).then_some(()))
+        },
+    )
+    .await?;
+    ensure!(
+        bridge.consumedDeposits().call().await? == U256::from(1),
+        "the deposit was not consumed"
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let sent = streaming.await?;
-    ensure!(sent >= 40, "only {sent} transfers were streamed");
+    eprintln!(
+        "dry for {:?}: {} batches behind, caught up in {:?}; {sent} transfers streamed",
+        caught_up - outage,
+        backlog - committed_dry,
+        caught_up.elapsed()
+    );
+    ensure!(sent >= 100, "only {sent} transfers were streamed");
     Ok(())
+}
+
+/// Issue 18 (d): L1 reorganises the block holding a deposit after L2 credited it, and mines
+/// the deposit again in another block. The watcher used to stop for good (`DepositConflict`);
+/// it now finds the fork, rescans, sees the same message, and goes on: the deposit is credited
+/// once, a later one too, and L1 takes the batches holding both.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_l1_reorg_over_a_deposit_is_followed_and_the_deposit_credited_once() -> eyre::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    // A block per transaction: no interval miner races the reorganisation.
+    let anvil = Anvil::spawn(AnvilOptions::automine(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let (node, _prover, deployment) =
+        settling_sequencer(&keel, &anvil, &dir.path().join("node"), dir.path(), "2s").await?;
+    let result = reorg_over_a_deposit(&node, &anvil, &deployment).await;
+    let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
+    node.finish(result)
+}
+
+async fn reorg_over_a_deposit(
+    node: &KeelNode,
+    anvil: &Anvil,
+    deployment: &Deployment,
+) -> eyre::Result<()> {
+    let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[3])?;
+    let (first, second) = (
+        PrivateKeySigner::random().address(),
+        PrivateKeySigner::random().address(),
+    );
+    let receipt = CommonBridge::new(deployment.common_bridge, &depositor)
+        .deposit(first)
+        .value(parse_ether("1")?)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "deposit reverted");
+    let deposit_block = receipt.block_number.unwrap_or_default();
+    eventually("the deposit credited on L2", TIMEOUT, || async {
+        Ok((l2_balance(node, first).await? == parse_ether("1")?).then_some(()))
+    })
+    .await?;
+
+    // L1 drops every block from the deposit's on, and mines the deposit again one block later
+    // than before (the L1 queue gives it the same id; its L1 block and deadline move).
+    let raw = anvil.provider();
+    let deposit_tx: alloy::primitives::Bytes = raw
+        .raw_request(
+            "eth_getRawTransactionByHash".into(),
+            (receipt.transaction_hash,),
+        )
+        .await?;
+    raw.raw_request::<_, Value>("evm_mine".into(), ()).await?;
+    let tip = raw.get_block_number().await?;
+    let depth = tip + 1 - deposit_block;
+    let _: Value = raw
+        .raw_request("anvil_reorg".into(), (depth, vec![(deposit_tx, 1u64)]))
+        .await?;
+    let moved = raw
+        .get_transaction_receipt(receipt.transaction_hash)
+        .await?
+        .and_then(|r| r.block_number);
+    ensure!(
+        moved == Some(tip + 2 - depth),
+        "the deposit is not in the block it was moved to: {moved:?}"
+    );
+    let log = node.log_path().to_owned();
+    eventually("the watcher to find the fork", TIMEOUT, || async {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        Ok(text
+            .contains("L1 reorganised blocks the watcher had scanned")
+            .then_some(()))
+    })
+    .await?;
+
+    // The watcher goes on: a later deposit is credited, and L1 takes the batches of both.
+    deposit(&depositor, deployment, second, parse_ether("2")?).await?;
+    eventually("the second deposit credited on L2", TIMEOUT, || async {
+        Ok((l2_balance(node, second).await? == parse_ether("2")?).then_some(()))
+    })
+    .await?;
+    let bridge = CommonBridge::new(deployment.common_bridge, &raw);
+    eventually("L1 to consume both deposits", TIMEOUT, || async {
+        Ok((bridge.consumedDeposits().call().await? == U256::from(2)).then_some(()))
+    })
+    .await?;
+    ensure!(
+        l2_balance(node, first).await? == parse_ether("1")?,
+        "the reorganised deposit was credited more than once"
+    );
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    ensure!(
+        !text.contains("DepositConflict") && !text.contains("is now another message"),
+        "the watcher reported a conflict"
+    );
+    Ok(())
+}
+
+/// The node's latest sealed batch.
+async fn latest_batch(node: &KeelNode) -> eyre::Result<u64> {
+    let batch: Value = node
+        .root_provider()
+        .raw_request("keel_latestBatch".into(), ())
+        .await?;
+    let number = batch["number"]
+        .as_str()
+        .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+        .ok_or_else(|| eyre::eyre!("keel_latestBatch: {batch}"))?;
+    Ok(number)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -585,6 +710,13 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit_or_forced_call() -> ey
     raw.raw_request::<_, Value>("evm_increaseTime".into(), (120u64,))
         .await?;
     raw.raw_request::<_, Value>("evm_mine".into(), ()).await?;
+    // Deadlines are measured in L2 time: a batch whose last block is as late as L1 now.
+    let l2_time = raw
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await?
+        .ok_or_else(|| eyre::eyre!("no latest L1 block"))?
+        .header
+        .timestamp;
 
     let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
     let proposer = OnChainProposer::new(deployment.on_chain_proposer, &sequencer);
@@ -595,6 +727,7 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit_or_forced_call() -> ey
                 lastBlock: U256::from(1),
                 newStateRoot: B256::repeat_byte(1),
                 lastBlockHash: B256::repeat_byte(2),
+                lastBlockTimestamp: U256::from(l2_time),
                 withdrawalsRoot: B256::ZERO,
                 depositsRollingHash: rolling,
                 depositCount: U256::from(deposits),
@@ -731,14 +864,11 @@ async fn a_censored_user_forces_a_withdrawal_from_l1_and_claims_it() -> eyre::Re
     let deployment = deploy(&keel, &anvil, &datadir, &[])?;
     let user: PrivateKeySigner = DEV_PRIVATE_KEYS[3].parse()?;
     let config = dir.path().join("keel.toml");
-    let devnet = std::fs::read_to_string(keel_e2e::default_config_path())?;
-    let censor = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/out/test-hostile-ordering.wasm");
-    std::fs::write(
+    devnet_config_with(
         &config,
-        format!(
-            "{devnet}\n[plugins.ordering]\npath = {:?}\nconfig = {{ mode = \"censor\", sender = \"{:#x}\" }}\n",
-            censor.display().to_string(),
+        &format!(
+            "[plugins.ordering]\npath = {:?}\nconfig = {{ mode = \"censor\", sender = \"{:#x}\" }}",
+            plugin_path("test-hostile-ordering"),
             user.address()
         ),
     )?;
@@ -873,32 +1003,7 @@ async fn force_withdrawal(
         },
     )
     .await?;
-    let config = keel_e2e::default_config_path();
-    let output = keel_command(
-        keel,
-        anvil,
-        &[
-            "withdraw",
-            "claim",
-            "--tx",
-            &forced.hash().to_string(),
-            "--config",
-            &config.to_string_lossy(),
-            "--datadir",
-            &node.datadir().to_string_lossy(),
-            "--l2-rpc",
-            &node.rpc_url(),
-            "--key",
-            DEV_PRIVATE_KEYS[4],
-        ],
-        &[],
-    )?;
-    ensure!(
-        output.status.success(),
-        "claim failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    claim_withdrawal_ok(keel, anvil, node, forced.hash(), DEV_PRIVATE_KEYS[4])?;
     let paid = anvil.provider().get_balance(receiver).await?;
     ensure!(
         paid == amount,
@@ -907,17 +1012,40 @@ async fn force_withdrawal(
     Ok(())
 }
 
+/// A reference plugin component built by `plugins/build.sh`.
+fn plugin_path(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../plugins/out/{name}.wasm"))
+        .display()
+        .to_string()
+}
+
+/// The token caps of the ERC-20 test's bridge rules (`bridge-capped`, WIT 0.3.0), in KTT.
+const TOKEN_DEPOSIT_CAP: u64 = 100;
+const TOKEN_WITHDRAWAL_CAP: u64 = 25;
+
 /// An ERC-20 deposited on L1 arrives as its canonical L2 token (created on the first deposit,
 /// with the L1 token's metadata), moves on L2, is withdrawn by burning it, and is claimed on L1
-/// after its batch is verified; the L1 escrow holds exactly what is still on L2.
+/// after its batch is verified; the L1 escrow holds exactly what is still on L2. The bridge
+/// rules see the token: a deposit above their cap is refunded (claimed back on L1 by its
+/// depositor), and a withdrawal above their cap stays out of every block.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_erc20_crosses_to_l2_moves_and_comes_back() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
     let datadir = dir.path().join("node");
     let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
     let keel = KeelBinary::locate()?;
+    let config = dir.path().join("keel.toml");
+    let unit = "000000000000000000"; // 18 decimals
+    devnet_config_with(
+        &config,
+        &format!(
+            "[plugins.bridge]\npath = {:?}\nconfig = {{ max-deposit-wei = \"1000 ether\", max-token-deposit = \"{TOKEN_DEPOSIT_CAP}{unit}\", max-token-withdrawal = \"{TOKEN_WITHDRAWAL_CAP}{unit}\" }}",
+            plugin_path("bridge-capped"),
+        ),
+    )?;
     let (node, prover, deployment) =
-        settling_sequencer(&keel, &anvil, &datadir, dir.path(), "2s").await?;
+        settling_sequencer_with(&keel, &anvil, &datadir, dir.path(), "2s", Some(&config)).await?;
     let result = erc20_round_trip(&keel, &node, &anvil, &deployment).await;
     let result = result.wrap_err_with(|| {
         format!(
@@ -941,6 +1069,7 @@ async fn erc20_round_trip(
     let bob = PrivateKeySigner::random().address();
     let receiver = PrivateKeySigner::random().address();
     let unit = U256::from(10u64).pow(U256::from(18u64));
+    let bridge = CommonBridge::new(deployment.common_bridge, &holder);
     let token = TestToken::deploy(
         &holder,
         "Keel Test Token".into(),
@@ -962,7 +1091,6 @@ async fn erc20_round_trip(
             .await?
             .status()
     );
-    let bridge = CommonBridge::new(deployment.common_bridge, &holder);
     ensure!(
         bridge
             .depositERC20(l1_token, alice.address(), hundred)
@@ -993,6 +1121,40 @@ async fn erc20_round_trip(
     ensure!(l2_token.symbol().call().await? == "KTT");
     ensure!(l2_token.decimals().call().await? == 18);
 
+    // One unit over the bridge rules' cap: refunded, so nothing is minted; the L2 deposit
+    // transaction makes a token withdrawal back to the depositor instead.
+    let over = unit * U256::from(TOKEN_DEPOSIT_CAP + 1);
+    ensure!(
+        token
+            .approve(deployment.common_bridge, over)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status()
+    );
+    ensure!(
+        bridge
+            .depositERC20(l1_token, alice.address(), over)
+            .send()
+            .await?
+            .get_receipt()
+            .await?
+            .status(),
+        "the second depositERC20 reverted"
+    );
+    let refund_tx = eventually("the refunded token deposit on L2", TIMEOUT, || async {
+        refunded_deposit(node).await
+    })
+    .await?;
+    ensure!(l2_token.balanceOf(alice.address()).call().await? == hundred);
+    let proof = withdrawal_proof(node, refund_tx).await?;
+    ensure!(
+        proof["token"] == serde_json::json!(l1_token)
+            && proof["l1Receiver"] == serde_json::json!(DEV_ADDRESSES[0]),
+        "{proof}"
+    );
+
     // On L2: 30 to bob, then 25 withdrawn to an L1 receiver.
     let alice_l2 = node.wallet_provider(alice.clone());
     let as_alice = BridgedERC20::new(l2_token_address, &alice_l2);
@@ -1019,6 +1181,17 @@ async fn erc20_round_trip(
     let proof = withdrawal_proof(node, receipt.transaction_hash).await?;
     ensure!(proof["token"] == serde_json::json!(l1_token), "{proof}");
 
+    // Over the withdrawal cap: the pool takes it, no block does.
+    let too_much = L2Bridge::new(L2_BRIDGE_ADDRESS, &alice_l2)
+        .withdrawToken(
+            l2_token_address,
+            receiver,
+            unit * U256::from(TOKEN_WITHDRAWAL_CAP + 1),
+        )
+        .gas(200_000)
+        .send()
+        .await?;
+
     eventually(
         "the token withdrawal's batch to be verified",
         TIMEOUT,
@@ -1028,39 +1201,51 @@ async fn erc20_round_trip(
         },
     )
     .await?;
-    let config = keel_e2e::default_config_path();
-    let output = keel_command(
+    claim_withdrawal_ok(
         keel,
         anvil,
-        &[
-            "withdraw",
-            "claim",
-            "--tx",
-            &receipt.transaction_hash.to_string(),
-            "--config",
-            &config.to_string_lossy(),
-            "--datadir",
-            &node.datadir().to_string_lossy(),
-            "--l2-rpc",
-            &node.rpc_url(),
-            "--key",
-            DEV_PRIVATE_KEYS[4],
-        ],
-        &[],
+        node,
+        receipt.transaction_hash,
+        DEV_PRIVATE_KEYS[4],
     )?;
-    ensure!(
-        output.status.success(),
-        "claim failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
     ensure!(
         token.balanceOf(receiver).call().await? == out,
         "the receiver was not paid"
+    );
+    let before = token.balanceOf(DEV_ADDRESSES[0]).call().await?;
+    claim_withdrawal_ok(keel, anvil, node, refund_tx, DEV_PRIVATE_KEYS[4])?;
+    ensure!(
+        token.balanceOf(DEV_ADDRESSES[0]).call().await? == before + over,
+        "the refund was not paid back to the depositor"
+    );
+    let left_out = node
+        .provider()
+        .get_transaction_receipt(*too_much.tx_hash())
+        .await?;
+    ensure!(
+        left_out.is_none(),
+        "a withdrawal over the bridge rules' cap was mined: {left_out:?}"
     );
     // The escrow holds exactly what is still on L2.
     let supply = l2_token.totalSupply().call().await?;
     ensure!(token.balanceOf(deployment.common_bridge).call().await? == supply);
     ensure!(bridge.escrowed(l1_token).call().await? == supply);
     Ok(())
+}
+
+/// The hash of the first refunded deposit transaction on L2, if one has been made.
+async fn refunded_deposit(node: &KeelNode) -> eyre::Result<Option<alloy::primitives::B256>> {
+    let provider = node.root_provider();
+    let head = provider.get_block_number().await?;
+    for number in 1..=head {
+        let block: Value = provider
+            .raw_request("eth_getBlockByNumber".into(), (U64::from(number), true))
+            .await?;
+        for tx in block["transactions"].as_array().into_iter().flatten() {
+            if tx["type"] == "0x7e" && tx["refund"] == true {
+                return Ok(Some(serde_json::from_value(tx["hash"].clone())?));
+            }
+        }
+    }
+    Ok(None)
 }

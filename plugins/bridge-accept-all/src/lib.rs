@@ -1,8 +1,16 @@
 //! Keel's default bridge rules: credit every deposit, allow every withdrawal.
 //!
 //! Settings: none.
+//!
+//! It implements the frozen 0.1.0 `bridge-rules` world (ETH only) on purpose: the node keeps
+//! running rules written for it, and this crate is what keeps that path built and tested. Token
+//! deposits and withdrawals, which a 0.1.0 rule never sees, follow the native rule (credit,
+//! allow), which is also this rule.
 
-use keel_plugin_sdk::prelude::*;
+use keel_plugin_sdk::{
+    Address, Settings, U256,
+    bridge_v0_1::{BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision},
+};
 
 /// Accepts everything.
 #[derive(Debug)]
@@ -18,7 +26,7 @@ impl BridgeRules for AcceptAll {
     }
 }
 
-keel_plugin_sdk::export_bridge!(AcceptAll);
+keel_plugin_sdk::export_bridge_v0_1!(AcceptAll);
 
 #[cfg(test)]
 mod tests {

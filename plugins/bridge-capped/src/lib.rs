@@ -1,53 +1,116 @@
-//! Keel bridge rules: refund any deposit above a cap; reject withdrawals above another.
+//! Keel bridge rules: refund any deposit above a cap; reject withdrawals above another; the same
+//! for ERC-20 tokens.
 //!
 //! Settings:
 //!
-//! - `max-deposit-wei` (required): the largest deposit credited, an amount of wei as the node
-//!   config writes one: a decimal string (up to 2^256 - 1), `0x` hex, or a number with a unit
-//!   (`"10 ether"`; see [`Wei`]). A deposit of exactly the cap is credited.
-//! - `max-withdrawal-wei` (optional, default: no cap): the largest withdrawal allowed. The
+//! - `max-deposit-wei` (required): the largest ETH deposit credited, an amount of wei as the
+//!   node config writes one: a decimal string (up to 2^256 - 1), `0x` hex, or a number with a
+//!   unit (`"10 ether"`; see [`Wei`]). A deposit of exactly the cap is credited.
+//! - `max-withdrawal-wei` (optional, default: no cap): the largest ETH withdrawal allowed. The
 //!   node leaves a transaction that asks for more out of the block (it stays the user's to
 //!   force from L1, where no plugin decides).
+//! - `max-token-deposit`, `max-token-withdrawal` (optional, default: no cap): the same for
+//!   every ERC-20 token, in the token's smallest unit (a plain integer: tokens have their own
+//!   decimals, so `ether` means nothing here). A refunded token deposit goes back to its L1
+//!   sender as a token withdrawal, claimable on L1 once its batch is verified.
 //!
 //! The bridge functions cannot return an error, so a missing or malformed cap fails closed:
-//! every deposit is refunded (or every withdrawal rejected), with the settings error as the
-//! reason. A refund moves no value but back to the depositor.
+//! the deposit is refunded (or the withdrawal rejected), with the settings error as the reason.
+//! A refund moves no value but back to the depositor.
 
 use keel_plugin_sdk::prelude::*;
 
-/// The settings key of the deposit cap.
+/// The settings key of the ETH deposit cap.
 pub const MAX_DEPOSIT_WEI: &str = "max-deposit-wei";
-/// The settings key of the withdrawal cap.
+/// The settings key of the ETH withdrawal cap.
 pub const MAX_WITHDRAWAL_WEI: &str = "max-withdrawal-wei";
+/// The settings key of the token deposit cap.
+pub const MAX_TOKEN_DEPOSIT: &str = "max-token-deposit";
+/// The settings key of the token withdrawal cap.
+pub const MAX_TOKEN_WITHDRAWAL: &str = "max-token-withdrawal";
 
-/// Caps deposits.
+/// Caps deposits and withdrawals.
 #[derive(Debug)]
 pub struct Capped;
 
+/// The cap on one asset in one direction: its settings key, whether it must be set, and the
+/// token it caps (`None`: ETH, whose caps are written as the node config writes wei).
+struct Cap {
+    key: &'static str,
+    required: bool,
+    token: Option<Address>,
+}
+
+impl Cap {
+    fn deposit(asset: &Asset) -> Self {
+        match *asset {
+            Asset::Eth => Self::new(MAX_DEPOSIT_WEI, true, None),
+            Asset::Erc20(token) => Self::new(MAX_TOKEN_DEPOSIT, false, Some(token)),
+        }
+    }
+
+    fn withdrawal(asset: &Asset) -> Self {
+        match *asset {
+            Asset::Eth => Self::new(MAX_WITHDRAWAL_WEI, false, None),
+            Asset::Erc20(token) => Self::new(MAX_TOKEN_WITHDRAWAL, false, Some(token)),
+        }
+    }
+
+    const fn new(key: &'static str, required: bool, token: Option<Address>) -> Self {
+        Self {
+            key,
+            required,
+            token,
+        }
+    }
+
+    /// The cap, `None` when it is optional and unset.
+    fn read(&self, settings: &Settings<'_>) -> Result<Option<U256>, SettingsError> {
+        let cap = match self.token {
+            None => settings
+                .parse_opt::<Wei<U256>>(self.key)?
+                .map(|Wei(cap)| cap),
+            Some(_) => settings.parse_opt::<U256>(self.key)?,
+        };
+        match cap {
+            None if self.required => Err(SettingsError::Missing {
+                key: self.key.to_owned(),
+            }),
+            cap => Ok(cap),
+        }
+    }
+
+    /// Whether `amount` is within `settings`' cap; `Err` says why not (or why the cap cannot
+    /// be read).
+    fn check(&self, what: &str, amount: U256, settings: &Settings<'_>) -> Result<(), String> {
+        match self.read(settings).map_err(|e| e.to_string())? {
+            Some(cap) if amount > cap => {
+                let unit = match self.token {
+                    None => "wei".to_owned(),
+                    Some(token) => format!("units of token {token}"),
+                };
+                Err(format!(
+                    "{what} of {amount} {unit} exceeds the cap of {cap} {unit} (`{}`)",
+                    self.key
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl BridgeRules for Capped {
     fn on_deposit(deposit: &Deposit, settings: &Settings<'_>) -> DepositDecision {
-        let cap = match settings.parse::<Wei<U256>>(MAX_DEPOSIT_WEI) {
-            Ok(Wei(cap)) => cap,
-            Err(e) => return DepositDecision::Refund(e.to_string()),
-        };
-        if deposit.value > cap {
-            DepositDecision::Refund(format!(
-                "deposit of {} wei exceeds the cap of {cap} wei (`{MAX_DEPOSIT_WEI}`)",
-                deposit.value
-            ))
-        } else {
-            DepositDecision::Credit
+        match Cap::deposit(&deposit.asset).check("deposit", deposit.amount, settings) {
+            Ok(()) => DepositDecision::Credit,
+            Err(reason) => DepositDecision::Refund(reason),
         }
     }
 
     fn on_withdrawal(withdrawal: &Withdrawal, settings: &Settings<'_>) -> WithdrawalDecision {
-        match settings.parse_opt::<Wei<U256>>(MAX_WITHDRAWAL_WEI) {
-            Err(e) => WithdrawalDecision::Reject(e.to_string()),
-            Ok(Some(Wei(cap))) if withdrawal.value > cap => WithdrawalDecision::Reject(format!(
-                "withdrawal of {} wei exceeds the cap of {cap} wei (`{MAX_WITHDRAWAL_WEI}`)",
-                withdrawal.value
-            )),
-            Ok(_) => WithdrawalDecision::Allow,
+        match Cap::withdrawal(&withdrawal.asset).check("withdrawal", withdrawal.amount, settings) {
+            Ok(()) => WithdrawalDecision::Allow,
+            Err(reason) => WithdrawalDecision::Reject(reason),
         }
     }
 }
@@ -62,7 +125,8 @@ mod tests {
         Deposit {
             l1_sender: Address::from([1; 20]),
             l2_recipient: Address::from([2; 20]),
-            value,
+            asset: Asset::Eth,
+            amount: value,
             data: Vec::new(),
             l1_block: 100,
             deadline: 200,
@@ -148,7 +212,8 @@ mod tests {
         let withdrawal = |value: u64| Withdrawal {
             l2_sender: Address::from([3; 20]),
             l1_receiver: Address::from([4; 20]),
-            value: U256::from(value),
+            asset: Asset::Eth,
+            amount: U256::from(value),
         };
         assert_eq!(
             Capped::on_withdrawal(&withdrawal(u64::MAX), &Settings::new(&[])),
@@ -169,6 +234,54 @@ mod tests {
         assert!(matches!(
             Capped::on_withdrawal(&withdrawal(1), &Settings::new(&bad)),
             WithdrawalDecision::Reject(_)
+        ));
+    }
+
+    #[test]
+    fn tokens_have_their_own_optional_caps_in_plain_units() {
+        let token = Address::from([7; 20]);
+        let deposit = |amount: u64| Deposit {
+            asset: Asset::Erc20(token),
+            ..deposit(U256::from(amount))
+        };
+        // No token cap: credited, even with no ETH cap set (that one is for ETH only).
+        assert_eq!(
+            Capped::on_deposit(&deposit(u64::MAX), &Settings::new(&[])),
+            DepositDecision::Credit
+        );
+        let caps = vec![
+            (MAX_TOKEN_DEPOSIT.to_owned(), "500".to_owned()),
+            (MAX_TOKEN_WITHDRAWAL.to_owned(), "40".to_owned()),
+        ];
+        assert_eq!(
+            Capped::on_deposit(&deposit(500), &Settings::new(&caps)),
+            DepositDecision::Credit
+        );
+        assert_eq!(
+            Capped::on_deposit(&deposit(501), &Settings::new(&caps)),
+            DepositDecision::Refund(format!(
+                "deposit of 501 units of token {token} exceeds the cap of 500 units of token {token} (`max-token-deposit`)"
+            ))
+        );
+        let withdrawal = |amount: u64| Withdrawal {
+            l2_sender: Address::from([3; 20]),
+            l1_receiver: Address::from([4; 20]),
+            asset: Asset::Erc20(token),
+            amount: U256::from(amount),
+        };
+        assert_eq!(
+            Capped::on_withdrawal(&withdrawal(40), &Settings::new(&caps)),
+            WithdrawalDecision::Allow
+        );
+        assert!(matches!(
+            Capped::on_withdrawal(&withdrawal(41), &Settings::new(&caps)),
+            WithdrawalDecision::Reject(_)
+        ));
+        // A unit makes no sense for a token: refused, naming the key.
+        let bad = vec![(MAX_TOKEN_DEPOSIT.to_owned(), "1 ether".to_owned())];
+        assert!(matches!(
+            Capped::on_deposit(&deposit(1), &Settings::new(&bad)),
+            DepositDecision::Refund(reason) if reason.contains("max-token-deposit")
         ));
     }
 }

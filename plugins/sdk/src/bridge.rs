@@ -1,4 +1,5 @@
-//! The `bridge-rules` world: decide what happens to L1 deposits and L2 withdrawal requests.
+//! The `bridge-rules` world (`keel:plugins@0.3.0`): decide what happens to L1 deposits and L2
+//! withdrawal requests, of ETH and of ERC-20 tokens.
 
 use crate::Settings;
 
@@ -15,9 +16,9 @@ use crate::Settings;
 )]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.3.0",
         world: "bridge-rules",
-        with: { "keel:plugins/types@0.1.0": crate::wit_types },
+        with: { "keel:plugins/types@0.3.0": crate::wit_types },
         additional_derives: [PartialEq, Eq],
         pub_export_macro: true,
         export_macro_name: "export_bridge_guest",
@@ -26,14 +27,15 @@ pub mod bindings {
 }
 
 pub use bindings::exports::keel::plugins::bridge::{
-    Deposit, DepositDecision, Withdrawal, WithdrawalDecision,
+    Asset, Deposit, DepositDecision, Withdrawal, WithdrawalDecision,
 };
 
 /// Deposit and withdrawal rules. Implement it on a unit struct and export it with
 /// [`export_bridge!`](crate::export_bridge).
 ///
-/// The functions cannot fail: a plugin that cannot decide (say, a malformed setting) should
-/// refund or reject with a reason that says why, which moves no value.
+/// Both functions see ETH and ERC-20 tokens ([`Asset`]); amounts are in the asset's smallest
+/// unit (wei for ETH). They cannot fail: a plugin that cannot decide (say, a malformed setting)
+/// should refund or reject with a reason that says why, which moves no value.
 pub trait BridgeRules {
     /// Credit the deposit in full, or refund it in full with a reason.
     fn on_deposit(deposit: &Deposit, settings: &Settings<'_>) -> DepositDecision;

@@ -1,5 +1,5 @@
 //! SDK for Keel policy plugins: WebAssembly components implementing one of the worlds of
-//! `wit/v0.1.0` (package `keel:plugins@0.1.0`) or the `fee-rule` world of `wit/v0.2.0`.
+//! `wit/` (packages `keel:plugins@0.1.0`, `@0.2.0` for `fee-rule`, `@0.3.0` for `bridge-rules`).
 //!
 //! A plugin implements one trait and exports it with the matching macro:
 //!
@@ -8,7 +8,8 @@
 //! | `ordering-policy` | [`OrderingPolicy`]  | [`export_ordering!`] |
 //! | `fee-rule` 0.2.0  | [`FeeRule`]         | [`export_fee!`]      |
 //! | `fee-rule` 0.1.0  | [`fee_v0_1::FeeRule`] | [`export_fee_v0_1!`] |
-//! | `bridge-rules`    | [`BridgeRules`]     | [`export_bridge!`]   |
+//! | `bridge-rules` 0.3.0 | [`BridgeRules`]  | [`export_bridge!`]   |
+//! | `bridge-rules` 0.1.0 | [`bridge_v0_1::BridgeRules`] | [`export_bridge_v0_1!`] |
 //!
 //! ```
 //! use core::cmp::Reverse;
@@ -61,11 +62,12 @@ pub mod types;
 mod wei;
 
 pub mod bridge;
+pub mod bridge_v0_1;
 pub mod fee;
 pub mod fee_v0_1;
 pub mod ordering;
 
-pub use bridge::{BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
+pub use bridge::{Asset, BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
 pub use candidate::{
     CANDIDATE_SIZE, Candidate, CandidateIter, Candidates, LayoutError, encode_candidates,
 };
@@ -83,7 +85,7 @@ pub type RawSettings = Vec<(String, String)>;
 /// Everything a plugin usually needs: `use keel_plugin_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Address, BlockContext, BridgeRules, Candidate, Candidates, Deposit, DepositDecision,
+        Address, Asset, BlockContext, BridgeRules, Candidate, Candidates, Deposit, DepositDecision,
         FeeDecision, FeeParams, FeeRule, L1Summary, OrderingPolicy, ParentSummary, Settings,
         SettingsError, U256, Wei, Withdrawal, WithdrawalDecision, blob_data_price,
         order_by_priority,
@@ -204,7 +206,46 @@ macro_rules! export_fee_v0_1 {
     };
 }
 
-/// Exports a type implementing [`BridgeRules`] as the component's `keel:plugins/bridge`.
+/// Exports a type implementing [`bridge_v0_1::BridgeRules`] as the component's
+/// `keel:plugins/bridge@0.1.0` (the frozen interface: ETH only).
+///
+/// ```text
+/// keel_plugin_sdk::export_bridge_v0_1!(MyRules);
+/// ```
+#[macro_export]
+macro_rules! export_bridge_v0_1 {
+    ($rules:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __KeelBridgeExport;
+
+            impl $crate::bridge_v0_1::bindings::exports::keel::plugins::bridge::Guest
+                for __KeelBridgeExport
+            {
+                fn on_deposit(
+                    deposit: $crate::bridge_v0_1::Deposit,
+                    settings: $crate::RawSettings,
+                ) -> $crate::bridge_v0_1::DepositDecision {
+                    $crate::bridge_v0_1::__on_deposit::<$rules>(deposit, settings)
+                }
+
+                fn on_withdrawal(
+                    withdrawal: $crate::bridge_v0_1::Withdrawal,
+                    settings: $crate::RawSettings,
+                ) -> $crate::bridge_v0_1::WithdrawalDecision {
+                    $crate::bridge_v0_1::__on_withdrawal::<$rules>(withdrawal, settings)
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            $crate::bridge_v0_1::bindings::export_bridge_v0_1_guest!(
+                __KeelBridgeExport with_types_in $crate::bridge_v0_1::bindings
+            );
+        };
+    };
+}
+
+/// Exports a type implementing [`BridgeRules`] as the component's `keel:plugins/bridge@0.3.0`.
 ///
 /// ```text
 /// keel_plugin_sdk::export_bridge!(MyRules);

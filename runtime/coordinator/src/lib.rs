@@ -21,4 +21,6 @@ mod server;
 
 pub use config::{DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig};
 pub use refusal::Refusal;
-pub use server::{Clock, Coordinator, CoordinatorConfig, ProgramId, SystemClock};
+pub use server::{
+    Clock, Coordinator, CoordinatorConfig, MAX_CONNECTIONS, ProgramId, ProofCheck, SystemClock,
+};

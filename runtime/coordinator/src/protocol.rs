@@ -17,7 +17,11 @@ use keel_primitives::BatchOutput;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version this build speaks; a peer announcing another is refused.
-pub const PROTOCOL_VERSION: u16 = 1;
+///
+/// - 1: the first.
+/// - 2: `BatchOutput` has twelve fields (the last block's timestamp); error code 9
+///   (`ProofRefused`).
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The default limit on frames *from* a prover, which the coordinator reads (the largest is a
 /// `SubmitProof`; 64 MiB holds any proof a backend we know of makes).
 pub const MAX_PROVER_FRAME: u32 = 64 << 20;
@@ -155,6 +159,9 @@ pub enum ErrorCode {
     /// The proof is not a list of proof parts, or lacks a part one of the node's L1 verifiers
     /// requires: this prover (its backend and keys) cannot serve this node.
     MissingProofParts = 8,
+    /// One of the node's L1 verifiers refuses the proof (a bad signature, a key or program L1
+    /// does not accept, a forged proof): the batch goes to a prover again.
+    ProofRefused = 9,
 }
 
 impl ErrorCode {
@@ -169,6 +176,7 @@ impl ErrorCode {
             6 => Self::OutputMismatch,
             7 => Self::Internal,
             8 => Self::MissingProofParts,
+            9 => Self::ProofRefused,
             _ => return None,
         })
     }
@@ -358,6 +366,9 @@ pub fn encode_frame(message: &Message) -> Result<Vec<u8>, ProtocolError> {
     Ok(frame)
 }
 
+/// What a frame's payload buffer starts at; it grows as the bytes come.
+const READ_CHUNK: usize = 64 * 1024;
+
 /// Reads and decodes frames no longer than a limit, chosen by the reading side.
 ///
 /// The coordinator reads with [`FrameCodec::coordinator`] (64 MiB: proofs), a prover with
@@ -429,8 +440,13 @@ impl FrameCodec {
             });
         }
         let len = self.check_len(prefix)?;
-        let mut payload = vec![0u8; len];
-        let got = read_full(reader, &mut payload).await?;
+        // Grown as bytes arrive, not reserved from the prefix: a peer that announces a long
+        // frame and sends nothing costs a few bytes, not the limit.
+        let mut payload = Vec::with_capacity(len.min(READ_CHUNK));
+        let got = (&mut *reader)
+            .take(len as u64)
+            .read_to_end(&mut payload)
+            .await?;
         if got < len {
             return Err(ProtocolError::Truncated {
                 expected: (LENGTH_PREFIX + len) as u64,
@@ -505,6 +521,7 @@ mod tests {
             pre_state_root: B256::repeat_byte(2),
             post_state_root: B256::repeat_byte(3),
             last_block_hash: B256::repeat_byte(4),
+            last_block_timestamp: 1_700_000_000,
             withdrawals_root: B256::ZERO,
             deposits_rolling_hash: B256::ZERO,
             blobs_hash: B256::ZERO,
@@ -656,12 +673,12 @@ mod tests {
 
     #[test]
     fn error_codes_are_numbered_and_classified() {
-        for code in 1..=8 {
+        for code in 1..=9 {
             let named = ErrorCode::from_u16(code).unwrap();
             assert_eq!(named as u16, code);
         }
         assert_eq!(ErrorCode::from_u16(0), None);
-        assert_eq!(ErrorCode::from_u16(9), None);
+        assert_eq!(ErrorCode::from_u16(10), None);
         let fatal = |code| match Message::error(code, "x") {
             Message::Error(reply) => reply.is_fatal(),
             _ => unreachable!(),
@@ -669,6 +686,7 @@ mod tests {
         assert!(fatal(ErrorCode::ProgramMismatch) && fatal(ErrorCode::UnsupportedProtocol));
         assert!(fatal(ErrorCode::MissingProofParts));
         assert!(!fatal(ErrorCode::OutputMismatch) && !fatal(ErrorCode::MalformedFrame));
+        assert!(!fatal(ErrorCode::ProofRefused));
     }
 
     #[tokio::test]

@@ -86,6 +86,14 @@ pub enum Refusal {
         /// The parts missing.
         missing: Vec<VerifierKind>,
     },
+    /// One of the node's L1 verifiers refuses the proof.
+    #[error("the proof of batch {batch} is refused by the node's L1 verifiers: {reason}")]
+    ProofRefused {
+        /// The batch.
+        batch: u64,
+        /// What the verifier said.
+        reason: String,
+    },
     /// The node's database failed.
     #[error("the node's storage failed: {0}")]
     Storage(#[from] StorageError),
@@ -107,6 +115,7 @@ impl Refusal {
             }
             Self::OutputMismatch { .. } => ErrorCode::OutputMismatch,
             Self::UnreadableParts(_) | Self::MissingParts { .. } => ErrorCode::MissingProofParts,
+            Self::ProofRefused { .. } => ErrorCode::ProofRefused,
             Self::Storage(_) | Self::ShuttingDown => ErrorCode::Internal,
         }
     }

@@ -142,6 +142,21 @@ struct Shared {
     first_unproven: AtomicU64,
     next_lease_id: AtomicU64,
     clock: Arc<dyn Clock>,
+    /// Asks what will verify a proof before it is stored, if anything.
+    proof_check: Option<Arc<dyn ProofCheck>>,
+}
+
+/// A check of a submitted proof against what will verify it, run before the coordinator
+/// stores the proof. The node asks its L1 verifiers (`IVerifier.verify`, a view call), so a
+/// garbage part is refused at the door rather than making `verifyBatch` revert forever.
+pub trait ProofCheck: Send + Sync + core::fmt::Debug + 'static {
+    /// `Ok(())` to store the proof, `Err(reason)` to refuse it. A check that cannot be made
+    /// (L1 unreachable) should pass: the settler checks again before relying on the proof.
+    fn check(
+        &self,
+        commitment: alloy_primitives::B256,
+        parts: ProofParts,
+    ) -> core::pin::Pin<Box<dyn core::future::Future<Output = Result<(), String>> + Send + '_>>;
 }
 
 /// What a connection's prover said it is.
@@ -190,6 +205,7 @@ impl Coordinator {
                 first_unproven: AtomicU64::new(1),
                 next_lease_id: AtomicU64::new(seed),
                 clock: Arc::new(SystemClock),
+                proof_check: None,
             }),
         })
     }
@@ -198,6 +214,14 @@ impl Coordinator {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.clock = clock;
+        }
+        self
+    }
+
+    /// Checks every submitted proof with `check` before storing it.
+    pub fn with_proof_check(mut self, check: Arc<dyn ProofCheck>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.proof_check = Some(check);
         }
         self
     }
@@ -214,21 +238,33 @@ impl Coordinator {
         self.listener.local_addr()
     }
 
-    /// Accepts provers until `shutdown` completes; each connection runs on its own task.
+    /// Accepts provers until `shutdown` completes; each connection runs on its own task, at
+    /// most [`MAX_CONNECTIONS`] at once (one more is closed at once).
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         let addr = self.local_addr().ok();
         info!(target: "keel::coordinator", listen = ?addr, "proof coordinator listening");
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 () = &mut shutdown => return,
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
+                        let Ok(slot) = slots.clone().try_acquire_owned() else {
+                            warn!(target: "keel::coordinator", %peer, limit = MAX_CONNECTIONS, "too many prover connections; closing this one");
+                            continue;
+                        };
                         let shared = self.shared.clone();
                         let codec = self.codec;
                         // `name` is filled in from the prover's Hello.
                         let span = info_span!(target: "keel::coordinator", "prover", %peer, name = field::Empty);
-                        tokio::spawn(async move { shared.serve(stream, codec).await }.instrument(span));
+                        tokio::spawn(
+                            async move {
+                                shared.serve(stream, codec).await;
+                                drop(slot);
+                            }
+                            .instrument(span),
+                        );
                     }
                     Err(e) => {
                         warn!(target: "keel::coordinator", error = %e, "accept failed");
@@ -240,7 +276,16 @@ impl Coordinator {
     }
 }
 
+/// Most prover connections served at once: each may hold a frame of up to the frame limit.
+pub const MAX_CONNECTIONS: usize = 64;
+
 impl Shared {
+    /// How long a connection may send nothing: a prover is silent while it proves, which its
+    /// lease bounds, so twice the lease and a minute more.
+    fn idle_timeout(&self) -> Duration {
+        self.config.lease_timeout * 2 + Duration::from_secs(60)
+    }
+
     async fn serve(self: Arc<Self>, mut stream: TcpStream, codec: FrameCodec) {
         let Err(close) = self.converse(&mut stream, codec).await;
         if let Some(refusal) = close {
@@ -261,7 +306,8 @@ impl Shared {
         stream: &mut TcpStream,
         codec: FrameCodec,
     ) -> Result<std::convert::Infallible, Close> {
-        let peer = match read(stream, codec).await? {
+        let idle = self.idle_timeout();
+        let peer = match read(stream, codec, idle).await? {
             Message::Hello(hello) => self.greet(hello)?,
             other => return Err(Some(Refusal::ExpectedHello(other.name()))),
         };
@@ -277,7 +323,7 @@ impl Shared {
         )
         .await?;
         loop {
-            let reply = match read(stream, codec).await? {
+            let reply = match read(stream, codec, idle).await? {
                 Message::RequestWork => self.clone().lease(&peer).await,
                 Message::SubmitProof(proof) => self.clone().accept_proof(&peer, proof).await,
                 Message::ReportFailure(failure) => {
@@ -429,6 +475,15 @@ impl Shared {
             proving_ms: proof.proving_ms,
         };
         let lease_id = proof.lease_id;
+        if let Some(check) = &self.proof_check
+            && let Ok(parts) = ProofParts::decode(&stored.proof)
+            && let Err(reason) = check.check(stored.output.commitment(), parts).await
+        {
+            // The batch goes to the next prover asking, not back to this one in a lease.
+            let batch = stored.batch;
+            self.clone().release(batch, lease_id).await?;
+            return Err(Refusal::ProofRefused { batch, reason });
+        }
         let shared = self.clone();
         let stored = blocking(move || shared.accept_blocking(stored, lease_id)).await??;
         info!(target: "keel::coordinator", batch = stored.batch, prover = %stored.prover, backend = %stored.backend, proving_ms = stored.proving_ms, proof_bytes = stored.proof.len(), commitment = %stored.output.commitment(), "proof accepted");
@@ -508,25 +563,30 @@ impl Shared {
     ) -> Result<Message, Refusal> {
         warn!(target: "keel::coordinator", batch = failure.batch, prover = %peer.prover, reason = %failure.reason, "prover could not prove the batch; it goes back to the queue");
         let batch = failure.batch;
-        let shared = self.clone();
+        self.release(batch, failure.lease_id).await?;
+        Ok(Message::FailureRecorded(FailureRecorded { batch }))
+    }
+
+    /// Drops lease `lease_id` on `batch` if it is still the batch's: the batch goes back to
+    /// the queue.
+    async fn release(self: Arc<Self>, batch: u64, lease_id: u64) -> Result<(), Refusal> {
         blocking(move || {
-            let _leasing = shared
+            let _leasing = self
                 .leasing
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let lease = shared
+            let lease = self
                 .storage
                 .snapshot()?
                 .leases()?
                 .into_iter()
                 .find(|l| l.batch == batch);
-            if lease.is_some_and(|l| l.lease_id == failure.lease_id) {
-                shared.storage.remove_lease(batch)?;
+            if lease.is_some_and(|l| l.lease_id == lease_id) {
+                self.storage.remove_lease(batch)?;
             }
             Ok(())
         })
-        .await?;
-        Ok(Message::FailureRecorded(FailureRecorded { batch }))
+        .await
     }
 }
 
@@ -556,9 +616,13 @@ struct Leased {
 }
 
 /// Reads the next frame; a malformed one ends the connection with an error reply, a lost
-/// connection without one.
-async fn read(stream: &mut TcpStream, codec: FrameCodec) -> Result<Message, Close> {
-    match codec.read(stream).await {
+/// or idle connection (nothing for `idle`) without one.
+async fn read(stream: &mut TcpStream, codec: FrameCodec, idle: Duration) -> Result<Message, Close> {
+    let Ok(read) = tokio::time::timeout(idle, codec.read(stream)).await else {
+        debug!(target: "keel::coordinator", ?idle, "connection idle; closing it");
+        return Err(None);
+    };
+    match read {
         Ok(Some(message)) => Ok(message),
         Ok(None) => Err(None),
         Err(ProtocolError::Io(e)) => {
@@ -608,6 +672,7 @@ mod tests {
             pre_state_root: B256::repeat_byte(2),
             post_state_root: B256::repeat_byte(3),
             last_block_hash: B256::with_last_byte(number as u8),
+            last_block_timestamp: 1_700_000_000,
             withdrawals_root: B256::ZERO,
             deposits_rolling_hash: B256::ZERO,
             blobs_hash: B256::ZERO,
@@ -795,6 +860,82 @@ mod tests {
         );
     }
 
+    /// Refuses every proof whose dev part is not `[1; 65]`, as an L1 verifier would a bad
+    /// signature.
+    #[derive(Debug)]
+    struct OnlyOnes;
+
+    impl ProofCheck for OnlyOnes {
+        fn check(
+            &self,
+            _commitment: alloy_primitives::B256,
+            parts: ProofParts,
+        ) -> core::pin::Pin<Box<dyn core::future::Future<Output = Result<(), String>> + Send + '_>>
+        {
+            Box::pin(async move {
+                match parts.get(VerifierKind::Dev) {
+                    Some(part) if part.as_ref() == [1u8; 65] => Ok(()),
+                    _ => Err("DevVerifier.ProverNotRegistered".into()),
+                }
+            })
+        }
+    }
+
+    /// Issue 18: a garbage proof used to be stored and `verifyBatch` then reverted forever.
+    #[tokio::test]
+    async fn a_proof_the_l1_verifiers_refuse_is_not_stored_and_the_batch_is_leased_again() {
+        let (storage, _dir) = storage_with(1);
+        let config = CoordinatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            lease_timeout: Duration::from_secs(60),
+            chain_id: 7,
+            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
+            retry_after: Duration::from_millis(10),
+            required_parts: vec![],
+        };
+        let coordinator = Coordinator::bind(config, storage.clone())
+            .await
+            .unwrap()
+            .with_proof_check(Arc::new(OnlyOnes));
+        let addr = coordinator.local_addr().unwrap();
+        tokio::spawn(coordinator.run(std::future::pending()));
+
+        let (mut forger, _) = Client::connect(addr, VERSION).await;
+        let work = forger.work().await;
+        let mut garbage = ProofParts::new();
+        garbage.insert(
+            VerifierKind::Dev,
+            alloy_primitives::Bytes::from_static(&[7; 65]),
+        );
+        let error = refusal(
+            forger
+                .submit_proof(&work, output(1), garbage.encode())
+                .await,
+        );
+        assert_eq!(error.error_code(), Some(ErrorCode::ProofRefused));
+        assert!(!error.is_fatal());
+        assert!(
+            error.message.contains("ProverNotRegistered"),
+            "{}",
+            error.message
+        );
+        assert!(storage.snapshot().unwrap().proof(1).unwrap().is_none());
+
+        // The forger's lease is dropped: the next prover asking gets the batch at once, and
+        // its proof is stored.
+        let (mut honest, _) = Client::connect(addr, VERSION).await;
+        let work = honest.work().await;
+        assert_eq!(work.batch, 1);
+        let mut good = ProofParts::new();
+        good.insert(
+            VerifierKind::Dev,
+            alloy_primitives::Bytes::from_static(&[1; 65]),
+        );
+        let accepted = honest.submit_proof(&work, output(1), good.encode()).await;
+        assert_eq!(accepted, Message::ProofAccepted(ProofAccepted { batch: 1 }));
+        assert!(storage.snapshot().unwrap().proof(1).unwrap().is_some());
+    }
+
     #[tokio::test]
     async fn a_wrong_program_version_is_refused_with_both_versions() {
         let (addr, _storage, _dir) = coordinator(1, Duration::from_secs(60)).await;
@@ -923,7 +1064,9 @@ mod tests {
         assert_eq!(error.error_code(), Some(ErrorCode::UnsupportedProtocol));
         assert!(error.is_fatal());
         assert!(
-            error.message.contains("protocol version 2"),
+            error
+                .message
+                .contains(&format!("protocol version {}", PROTOCOL_VERSION + 1)),
             "{}",
             error.message
         );

@@ -295,7 +295,9 @@ impl<R: StateReader> BlockBuilder<R> {
             if !deposit.refundable() {
                 return Err(EvmError::Execution {
                     hash,
-                    reason: "a call from L1 is never refunded: only a deposit may be".to_owned(),
+                    reason:
+                        "a call from L1 is never refunded: only a deposit of ETH or a token may be"
+                            .to_owned(),
                 });
             }
             (true, 0, Vec::new())

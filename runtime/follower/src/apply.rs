@@ -60,6 +60,7 @@ pub fn apply_batch(
         pre_state_root: pre.state_root,
         post_state_root: head.state_root,
         last_block_hash: head.hash(),
+        last_block_timestamp: head.timestamp,
         withdrawals_root: settlement.withdrawals_root(),
         deposits_rolling_hash: settlement.deposits.hash(),
         blobs_hash: blobs_hash(&bindings),

@@ -24,6 +24,11 @@ pub const DEFAULT_L1_TX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `l1.fee_bump_percent`: 25 %, above the 10 % (geth) and 12.5 % (anvil, reth) that a
 /// replacement must pay.
 pub const DEFAULT_FEE_BUMP_PERCENT: u64 = 25;
+/// Default `l1.max_fee_per_gas`: 1,000 gwei. Fee bumps stop there: a stuck transaction waits
+/// at the cap rather than paying any price an L1 fee spike asks.
+pub const DEFAULT_MAX_FEE_PER_GAS: u64 = 1_000_000_000_000;
+/// Default `l1.max_fee_per_blob_gas`: 1,000 gwei, the cap of a commit's blob fee likewise.
+pub const DEFAULT_MAX_FEE_PER_BLOB_GAS: u64 = 1_000_000_000_000;
 /// Default `l1.deposit_inclusion_period`: 1 hour, what `keel deploy` gives the bridge as the
 /// time every deposit has to be included on L2.
 pub const DEFAULT_DEPOSIT_INCLUSION_PERIOD: Duration = Duration::from_secs(3600);
@@ -94,6 +99,19 @@ pub struct L1Config {
     /// [`DEFAULT_FEE_BUMP_PERCENT`]; at least 13, what every L1 client accepts).
     #[serde(default = "default_fee_bump_percent")]
     pub fee_bump_percent: u64,
+    /// The most a settlement transaction pays per gas, tip included, however many times it
+    /// is re-sent (default [`DEFAULT_MAX_FEE_PER_GAS`]).
+    #[serde(
+        default = "default_max_fee_per_gas",
+        deserialize_with = "keel_units::wei_u64"
+    )]
+    pub max_fee_per_gas: u64,
+    /// The most a commit pays per blob gas (default [`DEFAULT_MAX_FEE_PER_BLOB_GAS`]).
+    #[serde(
+        default = "default_max_fee_per_blob_gas",
+        deserialize_with = "keel_units::wei_u64"
+    )]
+    pub max_fee_per_blob_gas: u64,
     /// `keel deploy` only: how long the bridge gives each deposit to be included on L2 (default
     /// [`DEFAULT_DEPOSIT_INCLUSION_PERIOD`]).
     #[serde(
@@ -171,6 +189,12 @@ const fn default_tx_timeout() -> Duration {
 const fn default_fee_bump_percent() -> u64 {
     DEFAULT_FEE_BUMP_PERCENT
 }
+const fn default_max_fee_per_gas() -> u64 {
+    DEFAULT_MAX_FEE_PER_GAS
+}
+const fn default_max_fee_per_blob_gas() -> u64 {
+    DEFAULT_MAX_FEE_PER_BLOB_GAS
+}
 const fn default_exit_window() -> Duration {
     DEFAULT_EXIT_WINDOW
 }
@@ -234,6 +258,14 @@ impl L1Config {
                     self.fee_bump_percent
                 )
             },
+        )?;
+        ensure(self.max_fee_per_gas > 0, "max_fee_per_gas", || {
+            "must be > 0".into()
+        })?;
+        ensure(
+            self.max_fee_per_blob_gas > 0,
+            "max_fee_per_blob_gas",
+            || "must be > 0".into(),
         )?;
         ensure(
             self.attesting_provers.is_empty() || self.attesting_program.is_some(),

@@ -52,6 +52,13 @@ alloy::sol!(
     "../../contracts/out/L2Bridge.json"
 );
 
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    IVerifier,
+    "../../contracts/out/IVerifier.json"
+);
+
 /// What `commitBatch` takes of a blob the node committed to: its opening at the challenge.
 impl From<&keel_primitives::PostedBlob> for OnChainProposer::BlobOpening {
     fn from(blob: &keel_primitives::PostedBlob) -> Self {

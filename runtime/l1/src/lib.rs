@@ -24,6 +24,7 @@ mod deployment;
 mod error;
 mod openvm_artifact;
 mod poll;
+mod proof_check;
 mod sender;
 mod settler;
 mod watcher;
@@ -32,11 +33,12 @@ pub use blobs::{BeaconBlockId, BlobSource, blob_sidecar};
 pub use config::{
     DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_EXIT_WINDOW, DEFAULT_FEE_BUMP_PERCENT,
     DEFAULT_L1_CONFIRMATIONS, DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT,
-    DEFAULT_MAX_DEPOSITS_PER_BLOCK, DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
+    DEFAULT_MAX_DEPOSITS_PER_BLOCK, DEFAULT_MAX_FEE_PER_BLOB_GAS, DEFAULT_MAX_FEE_PER_GAS,
+    DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
 };
 pub use contracts::{
-    AttestingVerifier, CommonBridge, DevVerifier, KeelTimelock, L2Bridge, OnChainProposer,
-    OpenVmVerifier,
+    AttestingVerifier, CommonBridge, DevVerifier, IVerifier, KeelTimelock, L2Bridge,
+    OnChainProposer, OpenVmVerifier,
 };
 pub use deploy::{
     AttestingParams, DEV_L1_CHAIN_IDS, DeployParams, Governance, MIN_EXIT_WINDOW, deploy,
@@ -44,6 +46,7 @@ pub use deploy::{
 pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
 pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
-pub use sender::{L1Client, TxSender};
+pub use proof_check::{PartRejected, RequiredVerifier, check_proof};
+pub use sender::{FeePolicy, L1Client, TxSender};
 pub use settler::{Settler, SettlerConfig, Step};
 pub use watcher::{DepositWatcher, WatcherConfig};

@@ -129,17 +129,46 @@ pub(crate) fn revert_reason(error: &TransportError) -> Option<String> {
         .then(|| payload.message.to_string())
 }
 
+/// How a sender prices its transactions: how much each re-send raises the fees, and the most
+/// it ever pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeePolicy {
+    /// Each re-send raises every fee cap by this percent (blob transactions: at least 100).
+    pub bump_percent: u64,
+    /// The most paid per gas, tip included.
+    pub max_fee_per_gas: u128,
+    /// The most paid per blob gas.
+    pub max_fee_per_blob_gas: u128,
+}
+
+impl From<&crate::L1Config> for FeePolicy {
+    fn from(l1: &crate::L1Config) -> Self {
+        Self {
+            bump_percent: l1.fee_bump_percent,
+            max_fee_per_gas: l1.max_fee_per_gas.into(),
+            max_fee_per_blob_gas: l1.max_fee_per_blob_gas.into(),
+        }
+    }
+}
+
+impl FeePolicy {
+    /// `fee` raised by `percent` (and at least 1 wei), never above `cap`.
+    fn bump(fee: u128, percent: u64, cap: u128) -> u128 {
+        (fee.saturating_mul(100 + u128::from(percent)) / 100 + 1).min(cap)
+    }
+}
+
 /// Sends transactions from one key, one at a time: each is simulated first (a revert is
 /// reported and nothing is sent), signed with the account's next nonce, and re-sent with the
-/// same nonce and fees raised by `fee_bump_percent` whenever `timeout` passes without a receipt.
-/// Because every attempt shares the nonce, at most one of them can be mined.
+/// same nonce and fees raised by the [`FeePolicy`] whenever `timeout` passes without a receipt,
+/// up to its caps. Because every attempt shares the nonce, at most one of them can be mined.
 #[derive(Debug, Clone)]
 pub struct TxSender {
     client: L1Client,
     signer: PrivateKeySigner,
     chain_id: u64,
     timeout: Duration,
-    fee_bump_percent: u64,
+    fees: FeePolicy,
 }
 
 impl TxSender {
@@ -148,7 +177,7 @@ impl TxSender {
         client: L1Client,
         key: &str,
         timeout: Duration,
-        fee_bump_percent: u64,
+        fees: FeePolicy,
     ) -> L1Result<Self> {
         let signer = parse_key(key)?;
         let chain_id = client.chain_id().await?;
@@ -157,7 +186,7 @@ impl TxSender {
             signer,
             chain_id,
             timeout,
-            fee_bump_percent,
+            fees,
         })
     }
 
@@ -252,7 +281,9 @@ impl TxSender {
                     .rpc("eth_blobBaseFee", provider.get_blob_base_fee())
                     .await?;
                 // Room for the blob base fee to rise (it moves up to 12.5% a block).
-                base.saturating_mul(2).max(1)
+                base.saturating_mul(2)
+                    .max(1)
+                    .min(self.fees.max_fee_per_blob_gas)
             }
             None => 0,
         };
@@ -287,11 +318,13 @@ impl TxSender {
         let fees = client
             .rpc("eth_feeHistory", provider.estimate_eip1559_fees())
             .await?;
-        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
+        let cap = self.fees.max_fee_per_gas;
+        let mut max_fee = fees.max_fee_per_gas.min(cap);
+        let mut tip = fees.max_priority_fee_per_gas.max(1).min(max_fee);
         // A blob transaction replaces another only with every fee doubled (geth's blob pool).
         let bump_percent = match tx.blobs {
-            Some(_) => self.fee_bump_percent.max(100),
-            None => self.fee_bump_percent,
+            Some(_) => self.fees.bump_percent.max(100),
+            None => self.fees.bump_percent,
         };
         let mut sent: Vec<B256> = Vec::new();
         loop {
@@ -351,12 +384,17 @@ impl TxSender {
                 }
                 tokio::time::sleep(RECEIPT_POLL).await;
             }
-            let bump = |fee: u128| fee.saturating_mul(100 + u128::from(bump_percent)) / 100 + 1;
-            (max_fee, tip) = (bump(max_fee), bump(tip));
+            let before = (max_fee, tip, blob_fee);
+            max_fee = FeePolicy::bump(max_fee, bump_percent, cap);
+            tip = FeePolicy::bump(tip, bump_percent, max_fee);
             if tx.blobs.is_some() {
-                blob_fee = bump(blob_fee);
+                blob_fee = FeePolicy::bump(blob_fee, bump_percent, self.fees.max_fee_per_blob_gas);
             }
-            warn!(target: "keel::l1", %what, nonce, max_fee, tip, blob_fee, timeout = ?self.timeout, "not mined in time; re-sending with higher fees");
+            if (max_fee, tip, blob_fee) == before {
+                warn!(target: "keel::l1", %what, nonce, max_fee, tip, blob_fee, timeout = ?self.timeout, "not mined in time, and the fees are at their caps (l1.max_fee_per_gas, l1.max_fee_per_blob_gas); waiting at the cap");
+            } else {
+                warn!(target: "keel::l1", %what, nonce, max_fee, tip, blob_fee, timeout = ?self.timeout, "not mined in time; re-sending with higher fees");
+            }
         }
     }
 

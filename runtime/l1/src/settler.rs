@@ -9,16 +9,18 @@
 use std::{sync::Arc, time::Duration};
 
 use alloy::{
-    eips::eip4844::BlobTransactionSidecar,
+    eips::{BlockNumberOrTag, eip4844::BlobTransactionSidecar},
     primitives::{Address, B256, Bytes, U256},
+    providers::Provider,
     sol_types::SolCall,
 };
 use keel_primitives::{Batch, ProofParts, StoredProof};
 use keel_storage::{L1Progress, Storage};
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
-    Deployment, L1Error, L1Result, OnChainProposer, TxSender, VerifierDeployment,
+    Deployment, L1Error, L1Result, OnChainProposer, PartRejected, RequiredVerifier, TxSender,
+    VerifierDeployment, check_proof,
     poll::{Polled, blocking, poll_until_shutdown},
 };
 
@@ -40,6 +42,8 @@ pub enum Step {
     Committed(u64),
     /// Verified this batch.
     Verified(u64),
+    /// Forgot the stored proof of this batch: L1's verifiers refuse it.
+    Evicted(u64),
     /// Nothing to send yet.
     Idle,
 }
@@ -82,7 +86,7 @@ impl Settler {
             shutdown,
             || async {
                 Ok(match self.step().await? {
-                    Step::Idle => Polled::Idle,
+                    Step::Idle | Step::Evicted(_) => Polled::Idle,
                     Step::Committed(_) | Step::Verified(_) => Polled::Busy,
                 })
             },
@@ -128,15 +132,39 @@ impl Settler {
         .await?;
 
         if let Some(batch) = next_batch {
-            self.check_parent(&proposer, committed, &batch).await?;
-            self.commit(&proposer, &batch).await?;
-            return Ok(Step::Committed(batch.number));
+            // L1 refuses a batch later than the block committing it (`BatchFromTheFuture`): a
+            // batch sealed a moment ago waits for L1's clock (the pending block's: the one the
+            // commit would land in), a slot at most.
+            let l1_time = client
+                .rpc(
+                    "eth_getBlockByNumber",
+                    client
+                        .provider()
+                        .get_block_by_number(BlockNumberOrTag::Pending),
+                )
+                .await?
+                .map_or(0, |block| block.header.timestamp);
+            if batch.output.last_block_timestamp <= l1_time {
+                self.check_parent(&proposer, committed, &batch).await?;
+                self.commit(&proposer, &batch).await?;
+                return Ok(Step::Committed(batch.number));
+            }
+            debug!(target: "keel::l1", batch = batch.number, l2_time = batch.output.last_block_timestamp, l1_time, "batch is later than L1's latest block; committing it once L1 gets there");
         }
         if let Some(proof) = next_proof {
             let number = verified + 1;
+            let proofs = match self.proofs_for(&proposer, &proof).await? {
+                Ok(proofs) => proofs,
+                Err(rejected) => {
+                    // Sending it would revert forever: forget it, and the batch is proven again.
+                    warn!(target: "keel::l1", batch = number, prover = %proof.prover, backend = %proof.backend, %rejected, "L1's verifiers refuse the stored proof; evicting it so the batch is proven again");
+                    blocking(&self.storage, move |storage| storage.remove_proof(number)).await?;
+                    return Ok(Step::Evicted(number));
+                }
+            };
             let call = OnChainProposer::verifyBatchCall {
                 batchNumber: U256::from(number),
-                proofs: self.proofs_for(&proposer, &proof).await?,
+                proofs,
             };
             let receipt = self
                 .sender
@@ -163,43 +191,50 @@ impl Settler {
     }
 
     /// The stored proof's parts in the order of the verifiers `OnChainProposer` requires now
-    /// (read from L1: the owner may have changed them since the deployment).
+    /// (read from L1: the owner may have changed them since the deployment), each checked
+    /// with its verifier first; `Ok(Err(_))` if one refuses (or the proof has no such part).
     async fn proofs_for(
         &self,
         proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
         proof: &StoredProof,
-    ) -> L1Result<Vec<Bytes>> {
-        let required = self
-            .sender
-            .client()
+    ) -> L1Result<Result<Vec<Bytes>, PartRejected>> {
+        let client = self.sender.client();
+        let required = client
             .view("verifiers", proposer.verifiers().call())
-            .await?;
-        let parts = ProofParts::decode(&proof.proof).map_err(|error| {
-            L1Error::Mismatch(format!(
-                "the stored proof of batch {} (backend {}, prover {}): {error}",
-                proof.batch, proof.backend, proof.prover
-            ))
-        })?;
-        required
+            .await?
             .iter()
             .enumerate()
             .map(|(slot, address)| {
-                let Some(verifier) = self.verifiers.iter().find(|v| v.address == *address) else {
-                    return Err(L1Error::Mismatch(format!(
-                        "OnChainProposer requires verifier {address} (slot {slot}), which the \
-                         deployment file does not list (changed with setVerifiers?): add it \
-                         to the file's verifiers with its kind"
-                    )));
-                };
-                parts.get(verifier.kind).cloned().ok_or_else(|| {
-                    L1Error::Mismatch(format!(
-                        "the proof of batch {} (backend {}, prover {}) has no {} part, which \
-                         verifier {address} (slot {slot}) needs",
-                        proof.batch, proof.backend, proof.prover, verifier.kind
-                    ))
-                })
+                let verifier = self.verifiers.iter().find(|v| v.address == *address);
+                verifier
+                    .map(|v| RequiredVerifier {
+                        kind: v.kind,
+                        address: *address,
+                    })
+                    .ok_or_else(|| {
+                        L1Error::Mismatch(format!(
+                            "OnChainProposer requires verifier {address} (slot {slot}), which \
+                             the deployment file does not list (changed with setVerifiers?): \
+                             add it to the file's verifiers with its kind"
+                        ))
+                    })
             })
-            .collect()
+            .collect::<L1Result<Vec<_>>>()?;
+        let parts = match ProofParts::decode(&proof.proof) {
+            Ok(parts) => parts,
+            Err(error) => {
+                return Ok(Err(PartRejected::Unreadable(error.to_string())));
+            }
+        };
+        if let Err(rejected) =
+            check_proof(client, &required, proof.output.commitment(), &parts).await?
+        {
+            return Ok(Err(rejected));
+        }
+        Ok(Ok(required
+            .iter()
+            .filter_map(|verifier| parts.get(verifier.kind).cloned())
+            .collect()))
     }
 
     /// L1's batch `committed` must be this node's: otherwise the node runs another chain than
@@ -238,6 +273,7 @@ impl Settler {
                 lastBlock: U256::from(batch.last_block),
                 newStateRoot: output.post_state_root,
                 lastBlockHash: output.last_block_hash,
+                lastBlockTimestamp: U256::from(output.last_block_timestamp),
                 withdrawalsRoot: output.withdrawals_root,
                 depositsRollingHash: output.deposits_rolling_hash,
                 depositCount: U256::from(batch.deposits),

@@ -1,5 +1,6 @@
-//! The deposit watcher: `CommonBridge.DepositInitiated` logs, once confirmed, into storage;
-//! and, for the L1 data fee, the L1 blob base fee at every poll.
+//! The deposit watcher: `CommonBridge.MessageQueued` logs, once confirmed, into storage, and
+//! the [`L1Clock`] advanced to the last block scanned; and, for the L1 data fee, the L1 blob
+//! base fee at every poll.
 
 use std::{sync::Arc, time::Duration};
 
@@ -9,14 +10,18 @@ use alloy::{
     rpc::types::{Filter, Log},
     sol_types::SolEvent,
 };
-use keel_primitives::{L1BlobBaseFee, L1Deposit};
-use keel_storage::Storage;
+use keel_primitives::{L1BlobBaseFee, L1Clock, L1Deposit};
+use keel_storage::{L1Checkpoint, Storage};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
     CommonBridge, L1Client, L1Error, L1Result,
     poll::{Polled, blocking, poll_until_shutdown},
 };
+
+/// How many scan checkpoints a reorganisation is searched back through (scans end at most one
+/// poll apart, so this is deeper than any reorganisation of a chain with finality).
+const REORG_SEARCH: usize = 256;
 
 /// How the watcher reads L1.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +48,7 @@ pub struct DepositWatcher {
     storage: Arc<Storage>,
     config: WatcherConfig,
     blob_base_fee: Option<L1BlobBaseFee>,
+    clock: Option<L1Clock>,
 }
 
 impl DepositWatcher {
@@ -61,7 +67,16 @@ impl DepositWatcher {
             storage,
             config,
             blob_base_fee: None,
+            clock: None,
         }
+    }
+
+    /// Also advances `clock` to the timestamp of the last L1 block whose messages are all
+    /// recorded, after each scan (the proposer keeps L2 time within the inclusion period of
+    /// it).
+    pub fn with_clock(mut self, clock: L1Clock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// Also reads the L1 blob base fee (`eth_blobBaseFee`) at every poll into `feed`, which
@@ -111,20 +126,40 @@ impl DepositWatcher {
         let Some(confirmed) = (head + 1).checked_sub(self.config.confirmations) else {
             return Ok(true);
         };
-        let (scanned, mut expected) = blocking(&self.storage, |storage| {
+        let (scanned, mut expected, checkpoints) = blocking(&self.storage, |storage| {
             let snapshot = storage.snapshot()?;
-            Ok((snapshot.l1_scanned_to()?, snapshot.l1_deposits_recorded()?))
+            Ok((
+                snapshot.l1_scanned_to()?,
+                snapshot.l1_deposits_recorded()?,
+                snapshot.l1_checkpoints(REORG_SEARCH)?,
+            ))
         })
         .await?;
+        if self.rewound_after_reorg(scanned, &checkpoints).await? {
+            return Ok(false);
+        }
         let from = if scanned == 0 {
             self.start_block
         } else {
             scanned + 1
         };
         if from > confirmed {
+            // Caught up: every message up to the confirmed block is recorded.
+            if let Some(block) = self.block(confirmed).await? {
+                self.advance_clock(block.header.timestamp);
+            }
             return Ok(true);
         }
         let to = confirmed.min(from + self.config.max_scan_blocks - 1);
+        // The range's last block before its logs: if L1 reorganises in between, the hash
+        // recorded is the older one, and the next poll finds the fork and rescans.
+        let Some(last) = self.block(to).await? else {
+            return Ok(false); // L1 is reorganising under us: try again
+        };
+        let checkpoint = L1Checkpoint {
+            number: to,
+            hash: last.header.hash,
+        };
         let filter = Filter::new()
             .address(self.bridge)
             .event_signature(CommonBridge::MessageQueued::SIGNATURE_HASH)
@@ -148,7 +183,7 @@ impl DepositWatcher {
             deposits.push(deposit);
         }
         let deposits = blocking(&self.storage, move |storage| {
-            storage.record_deposits(&deposits, to)?;
+            storage.record_deposits(&deposits, checkpoint)?;
             Ok(deposits)
         })
         .await?;
@@ -156,7 +191,56 @@ impl DepositWatcher {
             info!(target: "keel::l1", id = deposit.deposit_id, from = %deposit.from, to = %deposit.recipient, mint = %deposit.mint, value = %deposit.value, gas_limit = deposit.gas_limit, l1_block = deposit.l1_block, deadline = deposit.deadline, "L1 message seen");
         }
         debug!(target: "keel::l1", from, to, deposits = deposits.len(), "scanned");
+        self.advance_clock(last.header.timestamp);
         Ok(to == confirmed)
+    }
+
+    /// L1 block `number`, if L1 has it (a node reorganising may briefly not).
+    async fn block(&self, number: u64) -> L1Result<Option<alloy::rpc::types::Block>> {
+        self.client
+            .rpc(
+                "eth_getBlockByNumber",
+                self.client.provider().get_block_by_number(number.into()),
+            )
+            .await
+    }
+
+    /// Advances the clock to `timestamp`, that of an L1 block whose messages are all recorded.
+    fn advance_clock(&self, timestamp: u64) {
+        if let Some(clock) = &self.clock {
+            clock.advance(timestamp);
+        }
+    }
+
+    /// Whether L1 reorganised the last scanned block away (its hash is not the one recorded):
+    /// then the scan is rewound to the newest checkpoint still on L1's chain (the deploy block
+    /// if none is) and the next poll rescans from there. A message seen again is recorded
+    /// again; one that L2 already includes must come back unchanged.
+    async fn rewound_after_reorg(
+        &self,
+        scanned: u64,
+        checkpoints: &[L1Checkpoint],
+    ) -> L1Result<bool> {
+        let Some(newest) = checkpoints.first().filter(|c| c.number == scanned) else {
+            return Ok(false); // nothing recorded to compare with
+        };
+        if self.block(newest.number).await?.map(|b| b.header.hash) == Some(newest.hash) {
+            return Ok(false);
+        }
+        let mut fork = self.start_block.saturating_sub(1);
+        for checkpoint in &checkpoints[1..] {
+            if self.block(checkpoint.number).await?.map(|b| b.header.hash) == Some(checkpoint.hash)
+            {
+                fork = checkpoint.number;
+                break;
+            }
+        }
+        let included = blocking(&self.storage, move |storage| storage.rewind_l1_scan(fork)).await?;
+        warn!(target: "keel::l1", scanned, fork, recorded_hash = %newest.hash, "L1 reorganised blocks the watcher had scanned; rescanning from the fork (messages not yet on L2 are recorded again as L1 now has them)");
+        if !included.is_empty() {
+            warn!(target: "keel::l1", ids = ?included, "messages L2 already includes were in reorganised L1 blocks; the rescan must find them again unchanged");
+        }
+        Ok(true)
     }
 }
 

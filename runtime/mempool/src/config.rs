@@ -1,6 +1,8 @@
 //! `[mempool]`, the section of the config file this crate owns, and [`PoolConfig`]: the section
 //! plus what the chain decides.
 
+use std::time::Duration;
+
 use keel_units::{Violation, ensure};
 use serde::Deserialize;
 
@@ -12,6 +14,16 @@ pub const DEFAULT_MAX_TXS: usize = 10_000;
 /// can queue a few hundred transactions ahead. Also the furthest a nonce may run ahead of the
 /// account's current nonce.
 pub const DEFAULT_MAX_TXS_PER_SENDER: usize = 256;
+/// Default `mempool.max_queued_per_sender`: 64, geth's `AccountQueue`: transactions of one
+/// sender that wait on a nonce gap (not executable until the gap is filled).
+pub const DEFAULT_MAX_QUEUED_PER_SENDER: usize = 64;
+/// Default `mempool.max_queued`: 1 024, geth's `GlobalQueue`: transactions waiting on a nonce
+/// gap, all senders together. Far below [`DEFAULT_MAX_TXS`], so gapped transactions (which cost
+/// their sender nothing until they run) can never crowd executable ones out.
+pub const DEFAULT_MAX_QUEUED: usize = 1_024;
+/// Default `mempool.queued_lifetime`: 3 hours, geth's `Lifetime`: a transaction still waiting
+/// on a nonce gap after this long is dropped.
+pub const DEFAULT_QUEUED_LIFETIME: Duration = Duration::from_secs(3 * 3600);
 /// Default `mempool.price_bump_percent`: 10%, geth's `PriceBump`; what wallets assume when they
 /// speed up or cancel a transaction.
 pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
@@ -33,6 +45,16 @@ pub struct MempoolConfig {
     pub price_bump_percent: u64,
     /// Largest encoded transaction in bytes (default [`DEFAULT_MAX_TX_BYTES`]).
     pub max_tx_bytes: usize,
+    /// Most transactions of one sender waiting on a nonce gap (default
+    /// [`DEFAULT_MAX_QUEUED_PER_SENDER`]).
+    pub max_queued_per_sender: usize,
+    /// Most transactions waiting on a nonce gap, all senders together (default
+    /// [`DEFAULT_MAX_QUEUED`]; at most `max_txs`).
+    pub max_queued: usize,
+    /// A transaction waiting on a nonce gap longer than this is dropped (default
+    /// [`DEFAULT_QUEUED_LIFETIME`]).
+    #[serde(deserialize_with = "keel_units::duration")]
+    pub queued_lifetime: Duration,
 }
 
 impl Default for MempoolConfig {
@@ -42,6 +64,9 @@ impl Default for MempoolConfig {
             max_txs_per_sender: DEFAULT_MAX_TXS_PER_SENDER,
             price_bump_percent: DEFAULT_PRICE_BUMP_PERCENT,
             max_tx_bytes: DEFAULT_MAX_TX_BYTES,
+            max_queued_per_sender: DEFAULT_MAX_QUEUED_PER_SENDER,
+            max_queued: DEFAULT_MAX_QUEUED,
+            queued_lifetime: DEFAULT_QUEUED_LIFETIME,
         }
     }
 }
@@ -53,9 +78,20 @@ impl MempoolConfig {
             ("max_txs", self.max_txs),
             ("max_txs_per_sender", self.max_txs_per_sender),
             ("max_tx_bytes", self.max_tx_bytes),
+            ("max_queued_per_sender", self.max_queued_per_sender),
+            ("max_queued", self.max_queued),
         ] {
             ensure(value > 0, key, || "must be > 0, got 0".into())?;
         }
+        ensure(self.max_queued <= self.max_txs, "max_queued", || {
+            format!(
+                "must be <= max_txs ({}), got {}",
+                self.max_txs, self.max_queued
+            )
+        })?;
+        ensure(!self.queued_lifetime.is_zero(), "queued_lifetime", || {
+            "must be > 0".into()
+        })?;
         ensure(self.price_bump_percent > 0, "price_bump_percent", || {
             "must be >= 1, got 0 (a replacement paying the same fee would be accepted)".into()
         })

@@ -96,6 +96,35 @@ pub enum PoolError {
         /// Maximum cost.
         want: U256,
     },
+    /// Cannot pay for this transaction on top of the sender's other pooled ones.
+    #[error(
+        "transaction would cause overdraft: address {address} have {have} want {want} for its pooled transactions"
+    )]
+    Overdraft {
+        /// Sender.
+        address: Address,
+        /// Balance.
+        have: U256,
+        /// The most the sender's pooled transactions, this one included, may cost.
+        want: U256,
+    },
+    /// The sender already has the most transactions waiting on a nonce gap.
+    #[error(
+        "account limit exceeded: address {address} has {limit} transactions waiting on a nonce gap"
+    )]
+    QueuedLimit {
+        /// Sender.
+        address: Address,
+        /// The per-sender limit of gapped transactions.
+        limit: usize,
+    },
+    /// The pool holds the most gapped transactions it takes and this one pays too little to
+    /// displace one.
+    #[error("txpool is full: {limit} transactions already wait on a nonce gap")]
+    QueueFull {
+        /// The limit of gapped transactions, all senders together.
+        limit: usize,
+    },
     /// The same transaction is already pooled.
     #[error("already known")]
     AlreadyKnown,

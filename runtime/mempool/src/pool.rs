@@ -4,6 +4,7 @@ use std::{
     cmp::Reverse,
     collections::{BTreeMap, BinaryHeap, HashMap, hash_map::Entry},
     sync::Arc,
+    time::Instant,
 };
 
 use alloy_consensus::{Transaction, TxEnvelope, transaction::SignerRecoverable};
@@ -29,6 +30,9 @@ struct Inner {
     senders: HashMap<Address, SenderQueue>,
     by_hash: HashMap<B256, (Address, u64)>,
     arrivals: u64,
+    /// Transactions waiting on a nonce gap, all senders together (the sum of
+    /// [`SenderQueue::queued`], kept by [`Inner::settle`]).
+    queued: usize,
 }
 
 /// One sender's transactions by nonce, and the account nonce they build on.
@@ -36,9 +40,22 @@ struct Inner {
 struct SenderQueue {
     state_nonce: u64,
     txs: BTreeMap<u64, Arc<PooledTx>>,
+    /// How many of `txs` wait on a nonce gap, as of the last [`Inner::settle`].
+    queued: usize,
 }
 
 impl SenderQueue {
+    /// The nonce after the executable run: the next one that executes without a gap.
+    fn next_nonce(&self) -> u64 {
+        self.state_nonce + self.executable().count() as u64
+    }
+
+    /// The transactions after the first gap: highest nonce first (the order they go in when
+    /// the pool must shed some).
+    fn gapped(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
+        self.txs.range(self.next_nonce()..).rev().map(|(_, tx)| tx)
+    }
+
     /// Transactions from the state nonce up to the first gap: the ones a block could include.
     fn executable(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
         let mut expected = self.state_nonce;
@@ -116,8 +133,10 @@ impl Mempool {
         let l1_fee = DataFee::in_state(state)
             .map_err(|e| PoolError::State(e.to_string()))?
             .fee(encoded_len);
-        let cost =
-            U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value() + l1_fee;
+        let cost = U256::from(tx.gas_limit())
+            .saturating_mul(U256::from(tx.max_fee_per_gas()))
+            .saturating_add(tx.value())
+            .saturating_add(l1_fee);
         if balance < cost {
             return Err(PoolError::InsufficientFunds {
                 address: sender,
@@ -153,6 +172,39 @@ impl Mempool {
             }
             None => None,
         };
+        // Affordable together with the sender's other pooled transactions (a replacement
+        // stands in for the one it replaces): otherwise each of many transactions would pass
+        // the balance check alone and all but a few fail in the block.
+        let pooled_cost = queue.map_or(U256::ZERO, |q| {
+            q.txs
+                .iter()
+                .filter(|(n, _)| **n != nonce)
+                .fold(U256::ZERO, |sum, (_, tx)| sum.saturating_add(tx.max_cost))
+        });
+        if balance < pooled_cost.saturating_add(cost) {
+            return Err(PoolError::Overdraft {
+                address: sender,
+                have: balance,
+                want: pooled_cost.saturating_add(cost),
+            });
+        }
+        // Waits on a nonce gap: bounded per sender and in total.
+        let gapped = nonce > queue.map_or(state_nonce, SenderQueue::next_nonce);
+        if gapped && replaced.is_none() {
+            if queue.is_some_and(|q| q.queued >= self.config.limits.max_queued_per_sender) {
+                return Err(PoolError::QueuedLimit {
+                    address: sender,
+                    limit: self.config.limits.max_queued_per_sender,
+                });
+            }
+            if inner.queued >= self.config.limits.max_queued
+                && !inner.evict_queued_for(sender, tx_fees(&tx).1)
+            {
+                return Err(PoolError::QueueFull {
+                    limit: self.config.limits.max_queued,
+                });
+            }
+        }
         inner.arrivals += 1;
         let pooled = Arc::new(PooledTx {
             tx,
@@ -160,10 +212,12 @@ impl Mempool {
             hash,
             arrival: inner.arrivals,
             encoded_len,
+            received: Instant::now(),
+            max_cost: cost,
         });
         if replaced.is_none()
             && inner.by_hash.len() >= self.config.limits.max_txs
-            && !inner.evict_for(&pooled)
+            && !inner.evict_for(&pooled, gapped)
         {
             return Err(PoolError::PoolFull);
         }
@@ -174,6 +228,7 @@ impl Mempool {
         let queue = inner.senders.entry(sender).or_default();
         queue.state_nonce = state_nonce;
         queue.txs.insert(nonce, pooled);
+        inner.settle(sender);
         debug!(target: "keel::mempool", %hash, %sender, nonce, "transaction pooled");
         Ok(hash)
     }
@@ -281,11 +336,18 @@ impl Mempool {
                 && let Some(queue) = inner.senders.get_mut(&sender)
             {
                 queue.txs.remove(&nonce);
+                inner.settle(sender);
             }
         }
         for (address, nonce) in accounts {
             inner.set_state_nonce(address, nonce);
         }
+        inner.expire_queued(self.config.limits.queued_lifetime);
+    }
+
+    /// Number of pooled transactions waiting on a nonce gap.
+    pub fn queued(&self) -> usize {
+        self.inner.lock().queued
     }
 
     /// Removes one transaction (found invalid at execution) and everything after it from the
@@ -310,7 +372,7 @@ impl Mempool {
         for hash in removed {
             inner.by_hash.remove(&hash);
         }
-        inner.drop_empty(sender);
+        inner.settle(sender);
     }
 
     /// The next nonce `address` would use counting its pooled executable transactions, or
@@ -355,20 +417,55 @@ impl Inner {
         for tx in stale.into_values() {
             self.by_hash.remove(&tx.hash);
         }
-        self.drop_empty(address);
+        self.settle(address);
     }
 
-    fn drop_empty(&mut self, address: Address) {
-        if let Entry::Occupied(entry) = self.senders.entry(address)
-            && entry.get().txs.is_empty()
-        {
+    /// After any change to `address`'s queue: recounts its gapped transactions (and the
+    /// pool's), and forgets the queue once it is empty.
+    fn settle(&mut self, address: Address) {
+        let Entry::Occupied(mut entry) = self.senders.entry(address) else {
+            return;
+        };
+        let queue = entry.get_mut();
+        let queued = queue.txs.len() - queue.executable().count();
+        self.queued = self.queued - queue.queued + queued;
+        queue.queued = queued;
+        if queue.txs.is_empty() {
             entry.remove();
         }
     }
 
-    /// Makes room for `incoming` by evicting the lowest-paying sender tail (the highest nonce of
-    /// some sender, so no queue gets a gap), if it pays less than `incoming`.
-    fn evict_for(&mut self, incoming: &PooledTx) -> bool {
+    /// Removes `sender`'s transaction with `nonce` (and what it leaves gapped stays, counted as
+    /// queued).
+    fn remove(&mut self, sender: Address, nonce: u64) {
+        if let Some(queue) = self.senders.get_mut(&sender)
+            && let Some(tx) = queue.txs.remove(&nonce)
+        {
+            self.by_hash.remove(&tx.hash);
+            debug!(target: "keel::mempool", hash = %tx.hash, %sender, nonce, "evicted");
+        }
+        self.settle(sender);
+    }
+
+    /// Makes room for `incoming`: first by evicting a transaction that waits on a nonce gap
+    /// (the highest nonce of the sender whose gapped tail pays least), which a `gapped`
+    /// incoming transaction may do only if it pays more; failing that, for an executable one,
+    /// the lowest-paying sender tail (the highest nonce of some sender, so no queue gets a
+    /// gap), if it pays less than `incoming`.
+    fn evict_for(&mut self, incoming: &PooledTx, gapped: bool) -> bool {
+        if self.evict_queued_for(
+            incoming.sender,
+            if gapped {
+                incoming.max_priority_fee()
+            } else {
+                u128::MAX
+            },
+        ) {
+            return true;
+        }
+        if gapped {
+            return false;
+        }
         let victim = self
             .senders
             .values()
@@ -376,17 +473,48 @@ impl Inner {
             .filter(|tx| tx.sender != incoming.sender)
             .min_by_key(|tx| (tx.max_priority_fee(), Reverse(tx.arrival)))
             .filter(|tx| tx.max_priority_fee() < incoming.max_priority_fee())
-            .map(|tx| (tx.sender, tx.nonce(), tx.hash));
-        let Some((sender, nonce, hash)) = victim else {
+            .map(|tx| (tx.sender, tx.nonce()));
+        let Some((sender, nonce)) = victim else {
             return false;
         };
-        self.by_hash.remove(&hash);
-        if let Some(queue) = self.senders.get_mut(&sender) {
-            queue.txs.remove(&nonce);
-        }
-        self.drop_empty(sender);
-        debug!(target: "keel::mempool", %hash, "evicted to make room");
+        self.remove(sender, nonce);
         true
+    }
+
+    /// Evicts the gapped transaction of another sender than `sender` that pays least, if it
+    /// pays less than `tip`; returns whether one went.
+    fn evict_queued_for(&mut self, sender: Address, tip: u128) -> bool {
+        let victim = self
+            .senders
+            .iter()
+            .filter(|(address, queue)| **address != sender && queue.queued > 0)
+            .filter_map(|(_, queue)| queue.gapped().next())
+            .min_by_key(|tx| (tx.max_priority_fee(), Reverse(tx.arrival)))
+            .filter(|tx| tx.max_priority_fee() < tip)
+            .map(|tx| (tx.sender, tx.nonce()));
+        let Some((victim, nonce)) = victim else {
+            return false;
+        };
+        self.remove(victim, nonce);
+        true
+    }
+
+    /// Drops gapped transactions older than `lifetime`.
+    fn expire_queued(&mut self, lifetime: std::time::Duration) {
+        if self.queued == 0 {
+            return;
+        }
+        let expired: Vec<(Address, u64)> = self
+            .senders
+            .values()
+            .filter(|queue| queue.queued > 0)
+            .flat_map(|queue| queue.gapped())
+            .filter(|tx| tx.received.elapsed() >= lifetime)
+            .map(|tx| (tx.sender, tx.nonce()))
+            .collect();
+        for (sender, nonce) in expired {
+            self.remove(sender, nonce);
+        }
     }
 }
 

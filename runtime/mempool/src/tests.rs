@@ -366,3 +366,121 @@ fn best_refreshes_nonces_from_the_block_state() {
     assert_eq!(nonces, vec![1]);
     assert_eq!(pool.len(), 1, "the stale nonce-0 transaction is gone");
 }
+
+/// Issue 18: ~40 cheap accounts sending nonces state+1… used to fill the pool for good. Gapped
+/// transactions are now capped per sender and in total, and an executable transaction evicts
+/// one whatever it pays.
+#[test]
+fn a_gapped_nonce_flood_cannot_keep_an_honest_transaction_out() {
+    let attackers: Vec<_> = (1..=40).map(signer).collect();
+    let honest: Vec<_> = (100..=106).map(signer).collect();
+    let state = rich(&attackers.iter().chain(&honest).collect::<Vec<_>>());
+    let mut config = PoolConfig::new(CHAIN_ID, 30_000_000);
+    config.limits.max_txs = 25;
+    config.limits.max_queued = 20;
+    config.limits.max_queued_per_sender = 5;
+    let pool = Mempool::new(config);
+
+    let (mut accepted, mut per_sender, mut full) = (0, 0, 0);
+    for attacker in &attackers {
+        for nonce in 1..=10 {
+            match pool.add_raw(&eip1559(attacker, nonce, 100 * GWEI, 50 * GWEI), &state) {
+                Ok(_) => accepted += 1,
+                Err(PoolError::QueuedLimit { limit: 5, .. }) => per_sender += 1,
+                Err(PoolError::QueueFull { limit: 20 }) => full += 1,
+                Err(other) => panic!("unexpected refusal: {other}"),
+            }
+        }
+    }
+    assert_eq!((accepted, pool.queued(), pool.len()), (20, 20, 20));
+    assert_eq!(
+        per_sender,
+        4 * 5,
+        "the first four attackers hit their own cap"
+    );
+    assert_eq!(full, 400 - 20 - 20);
+    let err = pool
+        .add_raw(&eip1559(&attackers[39], 1, 100 * GWEI, 50 * GWEI), &state)
+        .unwrap_err();
+    assert!(err.to_string().starts_with("txpool is full"), "{err}");
+
+    // Honest, executable, paying little: five fit, the rest evict gapped transactions.
+    for (i, sender) in honest.iter().enumerate() {
+        pool.add_raw(&eip1559(sender, 0, 100 * GWEI, 1), &state)
+            .unwrap_or_else(|e| panic!("honest transaction {i} refused: {e}"));
+    }
+    assert_eq!((pool.len(), pool.queued()), (25, 18));
+    let best: Vec<Address> = pool
+        .best(BASE_FEE, &state)
+        .iter()
+        .map(|tx| tx.sender)
+        .collect();
+    assert_eq!(best.len(), honest.len(), "only the honest ones execute");
+    assert!(honest.iter().all(|h| best.contains(&h.address())));
+
+    // Filling a gap turns queued transactions into executable ones (the pool being full, the
+    // newest gapped transaction of another sender makes room).
+    let first = &attackers[0];
+    pool.add_raw(&eip1559(first, 0, 100 * GWEI, 60 * GWEI), &state)
+        .unwrap();
+    assert_eq!((pool.len(), pool.queued()), (25, 18 - 1 - 5));
+}
+
+#[test]
+fn a_senders_transactions_must_be_affordable_together() {
+    let alice = signer(1);
+    // Each transaction may cost 21 000 × its fee cap + 1 wei; the balance pays for two at
+    // 100 gwei and one at 110 gwei.
+    let cost = |gwei: u128| U256::from(21_000 * gwei * GWEI + 1);
+    let balance = cost(100) * U256::from(2) + cost(110);
+    let state = MemState::default().fund(alice.address(), 0, balance);
+    let pool = pool();
+    for nonce in 0..3 {
+        pool.add_raw(&eip1559(&alice, nonce, 100 * GWEI, GWEI), &state)
+            .unwrap();
+    }
+    let err = pool
+        .add_raw(&eip1559(&alice, 3, 100 * GWEI, GWEI), &state)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::Overdraft {
+            address: alice.address(),
+            have: balance,
+            want: cost(100) * U256::from(4),
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("transaction would cause overdraft"),
+        "{err}"
+    );
+    // A replacement stands in for the one it replaces: 10 % more still fits, 21 % does not.
+    pool.add_raw(&eip1559(&alice, 2, 110 * GWEI, 2 * GWEI), &state)
+        .unwrap();
+    let err = pool
+        .add_raw(&eip1559(&alice, 2, 121 * GWEI, 3 * GWEI), &state)
+        .unwrap_err();
+    assert!(matches!(err, PoolError::Overdraft { .. }), "{err}");
+    assert_eq!(pool.len(), 3);
+}
+
+#[test]
+fn gapped_transactions_expire_and_executable_ones_stay() {
+    let alice = signer(1);
+    let state = rich(&[&alice]);
+    let mut config = PoolConfig::new(CHAIN_ID, 30_000_000);
+    config.limits.queued_lifetime = std::time::Duration::from_millis(1);
+    let pool = Mempool::new(config);
+    pool.add_raw(&eip1559(&alice, 0, 100 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 2, 100 * GWEI, GWEI), &state)
+        .unwrap();
+    pool.add_raw(&eip1559(&alice, 3, 100 * GWEI, GWEI), &state)
+        .unwrap();
+    assert_eq!((pool.len(), pool.queued()), (3, 2));
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    pool.on_block(&[], []);
+    assert_eq!((pool.len(), pool.queued()), (1, 0));
+    assert_eq!(pool.pending_nonce(&alice.address()), Some(1));
+}

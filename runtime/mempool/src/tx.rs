@@ -1,7 +1,9 @@
 //! A transaction as the pool holds it.
 
+use std::time::Instant;
+
 use alloy_consensus::{Transaction, TxEnvelope};
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 
 /// A validated transaction with what ordering needs precomputed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +18,11 @@ pub struct PooledTx {
     pub arrival: u64,
     /// Encoded size in bytes.
     pub encoded_len: usize,
+    /// When the pool took it (queued transactions expire).
+    pub received: Instant,
+    /// The most it can cost its sender: gas limit × fee cap + value + the L1 data fee when it
+    /// was pooled.
+    pub max_cost: U256,
 }
 
 impl PooledTx {

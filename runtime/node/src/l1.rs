@@ -7,10 +7,10 @@ use eyre::WrapErr;
 use keel_config::L1Config;
 use keel_follower::{Follower, FollowerSettings};
 use keel_l1::{
-    BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, L1Client, L1Error, Settler,
-    SettlerConfig, TxSender, WatcherConfig,
+    BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, FeePolicy, L1Client, L1Error,
+    RequiredVerifier, Settler, SettlerConfig, TxSender, WatcherConfig, check_proof,
 };
-use keel_primitives::{ChainSpec, DataAvailability, L1BlobBaseFee};
+use keel_primitives::{ChainSpec, DataAvailability, L1BlobBaseFee, L1Clock};
 use keel_storage::Storage;
 use keel_tasks::{Shutdown, TaskExecutor};
 use tracing::{info, warn};
@@ -35,6 +35,51 @@ pub(crate) struct L1Parts {
     deployment: Deployment,
     storage: Arc<Storage>,
     blob_base_fee: Option<L1BlobBaseFee>,
+    clock: Option<L1Clock>,
+}
+
+/// Asks the deployment's L1 verifiers about every proof a prover submits, before the
+/// coordinator stores it (`keel_l1::check_proof`). An L1 that cannot be asked lets the proof
+/// through: the settler asks again before sending it, and evicts it if refused.
+#[derive(Debug)]
+pub(crate) struct L1ProofCheck {
+    client: L1Client,
+    verifiers: Vec<RequiredVerifier>,
+}
+
+impl L1ProofCheck {
+    pub(crate) fn new(l1: &L1Config, deployment: &Deployment) -> eyre::Result<Self> {
+        Ok(Self {
+            client: L1Client::new(&l1.rpc_url)?,
+            verifiers: deployment
+                .verifiers
+                .iter()
+                .map(|v| RequiredVerifier {
+                    kind: v.kind,
+                    address: v.address,
+                })
+                .collect(),
+        })
+    }
+}
+
+impl keel_coordinator::ProofCheck for L1ProofCheck {
+    fn check(
+        &self,
+        commitment: B256,
+        parts: keel_primitives::ProofParts,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            match check_proof(&self.client, &self.verifiers, commitment, &parts).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(rejected)) => Err(rejected.to_string()),
+                Err(error) => {
+                    warn!(target: "keel::coordinator", %error, "cannot ask the L1 verifiers about a submitted proof; storing it (the settler checks it again)");
+                    Ok(())
+                }
+            }
+        })
+    }
 }
 
 /// Loads the deployment file and checks it settles this L2 (chain spec, genesis and data
@@ -62,6 +107,7 @@ pub(crate) async fn prepare(
     deployment: Deployment,
     storage: Arc<Storage>,
     blob_base_fee: Option<L1BlobBaseFee>,
+    clock: Option<L1Clock>,
 ) -> eyre::Result<L1Parts> {
     let client = L1Client::new(&l1.rpc_url)?;
     match tokio::time::timeout(FIRST_CONTACT, client.chain_id()).await {
@@ -81,6 +127,7 @@ pub(crate) async fn prepare(
         deployment,
         storage,
         blob_base_fee,
+        clock,
     })
 }
 
@@ -95,6 +142,7 @@ impl L1Parts {
             deployment,
             storage,
             blob_base_fee,
+            clock,
         } = self;
         let (l1, path, deployment) = (Arc::new(l1), Arc::new(path), Arc::new(deployment));
         {
@@ -119,6 +167,10 @@ impl L1Parts {
                     storage,
                     WatcherConfig::from(&*l1),
                 );
+                let watcher = match clock {
+                    Some(clock) => watcher.with_clock(clock),
+                    None => watcher,
+                };
                 match blob_base_fee {
                     Some(feed) => watcher.with_blob_base_fee(feed),
                     None => watcher,
@@ -134,7 +186,7 @@ impl L1Parts {
                     client.clone(),
                     &l1.sequencer_key,
                     l1.tx_timeout,
-                    l1.fee_bump_percent,
+                    FeePolicy::from(&*l1),
                 )
                 .await
             });
@@ -319,7 +371,7 @@ pub(crate) async fn deploy(
         client,
         &l1.sequencer_key,
         l1.tx_timeout,
-        l1.fee_bump_percent,
+        FeePolicy::from(l1),
     )
     .await
     .wrap_err("cannot reach the L1 node (l1.rpc_url)")?;

@@ -8,10 +8,13 @@ use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
 use keel_mempool::{Mempool, PoolConfig};
 use keel_plugin_host::{PluginEngine, PluginManager};
-use keel_primitives::{BackendKind, ChainSpec, DataAvailability, L1BlobBaseFee, VerifierKind};
+use keel_primitives::{
+    BackendKind, ChainSpec, DataAvailability, L1BlobBaseFee, L1Clock, VerifierKind,
+};
 use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServer, RpcServerConfig};
 use keel_sequencer::{
-    BlockRules, PluginFailures, Proposer, ProposerConfig, SequencerMetrics, build_genesis,
+    BlockRules, InclusionWindow, PluginFailures, Proposer, ProposerConfig, SequencerMetrics,
+    build_genesis,
 };
 use keel_storage::Storage;
 use keel_tasks::TaskManager;
@@ -89,6 +92,9 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         && config.settlement().is_some()
         && config.batcher.data_availability == DataAvailability::Blobs)
         .then(L1BlobBaseFee::default);
+    // How far the deposit watcher has read L1, for a sequencer that settles.
+    let l1_clock =
+        (config.follower.is_none() && config.settlement().is_some()).then(L1Clock::default);
     let rules = BlockRules::new(
         plugins.engine().clone(),
         plugins.registry().clone(),
@@ -157,26 +163,6 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             )
         })?;
 
-    let proposer = following.is_none().then(|| {
-        Proposer::new(
-            spec,
-            ProposerConfig {
-                block_time: config.sequencer.block_time,
-                coinbase: config.sequencer.coinbase,
-                gas_limit: config.genesis.gas_limit,
-                extra_data: config.genesis.extra_data.clone(),
-                max_block_txs: config.sequencer.max_block_txs,
-                batcher: config.batcher.clone(),
-                max_deposits_per_block: config
-                    .settlement()
-                    .map_or(0, |l1| l1.max_deposits_per_block),
-            },
-            storage.clone(),
-            pool,
-            rules,
-            metrics,
-        )
-    });
     // A follower produces nothing: no plugin swaps, no provers, no settlement.
     let admin = match config.admin.listen.filter(|_| following.is_none()) {
         None => None,
@@ -207,6 +193,33 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             config.batcher.data_availability,
         )?),
     };
+    let proposer = following.is_none().then(|| {
+        let proposer = Proposer::new(
+            spec,
+            ProposerConfig {
+                block_time: config.sequencer.block_time,
+                coinbase: config.sequencer.coinbase,
+                gas_limit: config.genesis.gas_limit,
+                extra_data: config.genesis.extra_data.clone(),
+                max_block_txs: config.sequencer.max_block_txs,
+                batcher: config.batcher.clone(),
+                max_deposits_per_block: config
+                    .settlement()
+                    .map_or(0, |l1| l1.max_deposits_per_block),
+            },
+            storage.clone(),
+            pool,
+            rules,
+            metrics,
+        );
+        // A sequencer that settles keeps L2 time within what its L1 watcher has read.
+        match (&deployment, &l1_clock) {
+            (Some((_, deployment)), Some(clock)) => proposer.with_inclusion_window(
+                InclusionWindow::new(clock.clone(), deployment.deposit_inclusion_period),
+            ),
+            _ => proposer,
+        }
+    });
     let coordinator = match config.prover.listen.filter(|_| following.is_none()) {
         None => None,
         Some(listen) => {
@@ -231,13 +244,29 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             )
             .await
             .wrap_err_with(|| format!("cannot listen for provers on {listen} (prover.listen)"))?;
+            // With L1 verifiers, a proof they refuse is refused at submission.
+            let coordinator = match (config.settlement(), &deployment) {
+                (Some(l1), Some((_, deployment))) => coordinator
+                    .with_proof_check(Arc::new(crate::l1::L1ProofCheck::new(l1, deployment)?)),
+                _ => coordinator,
+            };
             info!(target: "keel::node", coordinator = %coordinator.local_addr()?, accepted = ?accepted.iter().map(|p| format!("{} {}", p.backend, p.version)).collect::<Vec<_>>(), required_parts = ?required_parts, "proof coordinator enabled");
             Some(coordinator)
         }
     };
     let (l1, follower) = match (config.settlement(), deployment, following) {
         (Some(l1), Some((path, deployment)), None) => (
-            Some(crate::l1::prepare(l1, path, deployment, storage.clone(), blob_base_fee).await?),
+            Some(
+                crate::l1::prepare(
+                    l1,
+                    path,
+                    deployment,
+                    storage.clone(),
+                    blob_base_fee,
+                    l1_clock,
+                )
+                .await?,
+            ),
             None,
         ),
         (Some(l1), Some((path, deployment)), Some(_)) => (

@@ -10,7 +10,7 @@ use alloy::{
 use clap::Subcommand;
 use eyre::{WrapErr, bail, eyre};
 use keel_config::Config;
-use keel_l1::{CommonBridge, Deployment, L1Client, TxSender};
+use keel_l1::{CommonBridge, Deployment, FeePolicy, L1Client, TxSender};
 use keel_rpc::{SettlementStatus, WithdrawalProof};
 
 #[derive(Debug, Subcommand)]
@@ -89,7 +89,7 @@ impl WithdrawCommand {
             bail!("the L2 node's proof for {tx} names no batch");
         };
         let client = L1Client::new(&l1.rpc_url)?;
-        let sender = TxSender::new(client, &key, l1.tx_timeout, l1.fee_bump_percent).await?;
+        let sender = TxSender::new(client, &key, l1.tx_timeout, FeePolicy::from(l1)).await?;
         let (what, call, unit) = if proof.token.is_zero() {
             let call = CommonBridge::claimWithdrawalCall {
                 batchNumber: U256::from(batch),

@@ -1,34 +1,88 @@
-//! Bridge-rules plugins: credit or refund a deposit, allow or reject a withdrawal.
+//! Bridge-rules plugins: credit or refund a deposit, allow or reject a withdrawal, of ETH and,
+//! from WIT 0.3.0, of ERC-20 tokens.
 //!
 //! A decision moves no value: the state-transition function credits a deposit in full to its
-//! recipient or refunds it in full to its L1 sender, so no plugin can mint or burn.
+//! recipient or refunds it in full to its L1 sender, so no plugin can mint or burn. The host
+//! runs components of both versions: a 0.1.0 component is asked about ETH only.
+
+use wasmtime::component::InstancePre;
 
 use crate::{PluginEngine, PluginResult, WorldPlugin, store::HostState, world::world};
 use alloy_primitives::{Address, Bytes, U256};
 
-mod bindings {
+/// `keel:plugins@0.1.0`, frozen: ETH only.
+mod v0_1_0 {
     wasmtime::component::bindgen!({
         path: "../../wit/v0.1.0",
         world: "bridge-rules",
     });
 }
 
-use bindings::{
-    BridgeRulesPre,
-    exports::keel::plugins::bridge as wit,
-    keel::plugins::types::{Address as WitAddress, U256 as WitU256},
-};
+/// `keel:plugins@0.3.0`: ETH and ERC-20 tokens.
+mod v0_3_0 {
+    wasmtime::component::bindgen!({
+        path: "../../wit/v0.3.0",
+        world: "bridge-rules",
+    });
+}
+
+/// A prepared bridge-rules component, of the newest WIT version it exports.
+#[expect(
+    missing_debug_implementations,
+    reason = "bindgen!'s prepared instances are not Debug; WorldPlugin prints the plugin's id"
+)]
+pub enum BridgeRulesPre {
+    /// `keel:plugins/bridge@0.3.0`.
+    V0_3(v0_3_0::BridgeRulesPre<HostState>),
+    /// `keel:plugins/bridge@0.1.0`.
+    V0_1(v0_1_0::BridgeRulesPre<HostState>),
+}
+
+impl BridgeRulesPre {
+    /// Prepares `pre` as the newest version it exports.
+    fn new(pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
+        match v0_3_0::BridgeRulesPre::new(pre.clone()) {
+            Ok(newest) => Ok(Self::V0_3(newest)),
+            Err(newest) => v0_1_0::BridgeRulesPre::new(pre)
+                .map(Self::V0_1)
+                .map_err(|_| {
+                    newest.context(
+                        "exports neither keel:plugins/bridge@0.3.0 nor keel:plugins/bridge@0.1.0",
+                    )
+                }),
+        }
+    }
+
+    /// The WIT package version the component implements.
+    pub const fn wit_version(&self) -> &'static str {
+        match self {
+            Self::V0_3(_) => "0.3.0",
+            Self::V0_1(_) => "0.1.0",
+        }
+    }
+}
+
+/// What crosses the bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    /// Ether; amounts in wei.
+    Eth,
+    /// An ERC-20 token, by its L1 address; amounts in its smallest unit.
+    Erc20(Address),
+}
 
 /// An L1 deposit as the bridge rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deposit {
-    /// Who paid on L1.
+    /// Who paid on L1 (receives a refund).
     pub l1_sender: Address,
     /// Who receives on L2.
     pub l2_recipient: Address,
-    /// Wei.
-    pub value: U256,
-    /// Calldata attached on L1.
+    /// ETH or a token.
+    pub asset: Asset,
+    /// In the asset's smallest unit.
+    pub amount: U256,
+    /// Calldata attached on L1 (none for a token deposit).
     pub data: Bytes,
     /// L1 block of the deposit.
     pub l1_block: u64,
@@ -43,8 +97,10 @@ pub struct Withdrawal {
     pub l2_sender: Address,
     /// Who receives on L1.
     pub l1_receiver: Address,
-    /// Wei.
-    pub value: U256,
+    /// ETH or a token.
+    pub asset: Asset,
+    /// In the asset's smallest unit.
+    pub amount: U256,
 }
 
 /// What happens to a deposit.
@@ -65,28 +121,41 @@ pub enum WithdrawalDecision {
     Reject(String),
 }
 
-fn wit_address(address: Address) -> WitAddress {
+/// The `types` records are the same in every version of the interface.
+macro_rules! wit_types_from {
+    ($($version:ident),+) => {$(
+        impl From<Address> for $version::keel::plugins::types::Address {
+            fn from(address: Address) -> Self {
+                let (hi, mid, lo) = address_words(address);
+                Self { hi, mid, lo }
+            }
+        }
+
+        impl From<U256> for $version::keel::plugins::types::U256 {
+            fn from(value: U256) -> Self {
+                let [w0, w1, w2, w3] = u256_words(value);
+                Self { w0, w1, w2, w3 }
+            }
+        }
+    )+};
+}
+wit_types_from!(v0_1_0, v0_3_0);
+
+/// An address as the WIT `address` record's words: bytes 0..8, 8..16, 16..20, big-endian.
+fn address_words(address: Address) -> (u64, u64, u32) {
     let b = address.0.0;
     let word = |range: core::ops::Range<usize>| {
         b[range]
             .iter()
             .fold(0u64, |acc, x| (acc << 8) | u64::from(*x))
     };
-    WitAddress {
-        hi: word(0..8),
-        mid: word(8..16),
-        lo: word(16..20) as u32,
-    }
+    (word(0..8), word(8..16), word(16..20) as u32)
 }
 
-fn wit_u256(value: U256) -> WitU256 {
+/// A 256-bit value as the WIT `u256` record's limbs, most significant first.
+fn u256_words(value: U256) -> [u64; 4] {
     let limbs = value.as_limbs(); // least significant first
-    WitU256 {
-        w0: limbs[3],
-        w1: limbs[2],
-        w2: limbs[1],
-        w3: limbs[0],
-    }
+    [limbs[3], limbs[2], limbs[1], limbs[0]]
 }
 
 world!(
@@ -94,62 +163,147 @@ world!(
     BridgeRules,
     "bridge-rules",
     Bridge,
-    BridgeRulesPre<HostState>
+    BridgeRulesPre
 );
 
 /// A compiled bridge-rules plugin.
 pub type BridgePlugin = WorldPlugin<BridgeRules>;
 
 impl BridgePlugin {
-    /// Credit or refund `deposit`.
+    /// The WIT package version the plugin implements (`0.1.0` or `0.3.0`).
+    pub fn wit_version(&self) -> &'static str {
+        self.0.pre.wit_version()
+    }
+
+    /// Whether the plugin's interface covers `asset`: a 0.1.0 plugin knows ETH only, and the
+    /// node applies the native rule (credit, allow) to what it does not cover.
+    pub fn covers(&self, asset: Asset) -> bool {
+        matches!(
+            (&self.0.pre, asset),
+            (BridgeRulesPre::V0_3(_), _) | (_, Asset::Eth)
+        )
+    }
+
+    /// Credit or refund `deposit`; `Credit` without asking a plugin that does not cover its
+    /// asset ([`Self::covers`]).
     pub fn on_deposit(
         &self,
         engine: &PluginEngine,
         deposit: &Deposit,
     ) -> PluginResult<DepositDecision> {
+        if !self.covers(deposit.asset) {
+            return Ok(DepositDecision::Credit);
+        }
         let site = self.0.site("on-deposit");
-        let arg = wit::Deposit {
-            l1_sender: wit_address(deposit.l1_sender),
-            l2_recipient: wit_address(deposit.l2_recipient),
-            value: wit_u256(deposit.value),
-            data: deposit.data.to_vec(),
-            l1_block: deposit.l1_block,
-            deadline: deposit.deadline,
-        };
-        let decision = self.0.call(engine, &site, |pre, settings, store| {
-            let plugin = pre.instantiate(&mut *store)?;
-            plugin
-                .keel_plugins_bridge()
-                .call_on_deposit(store, &arg, settings)
-        })?;
-        Ok(match decision {
-            wit::DepositDecision::Credit => DepositDecision::Credit,
-            wit::DepositDecision::Refund(reason) => DepositDecision::Refund(reason),
-        })
+        self.0
+            .call(engine, &site, |pre, settings, store| match pre {
+                BridgeRulesPre::V0_3(pre) => {
+                    use v0_3_0::exports::keel::plugins::bridge as wit;
+                    let arg = wit::Deposit {
+                        l1_sender: deposit.l1_sender.into(),
+                        l2_recipient: deposit.l2_recipient.into(),
+                        asset: match deposit.asset {
+                            Asset::Eth => wit::Asset::Eth,
+                            Asset::Erc20(token) => wit::Asset::Erc20(token.into()),
+                        },
+                        amount: deposit.amount.into(),
+                        data: deposit.data.to_vec(),
+                        l1_block: deposit.l1_block,
+                        deadline: deposit.deadline,
+                    };
+                    let plugin = pre.instantiate(&mut *store)?;
+                    Ok(
+                        match plugin
+                            .keel_plugins_bridge()
+                            .call_on_deposit(store, &arg, settings)?
+                        {
+                            wit::DepositDecision::Credit => DepositDecision::Credit,
+                            wit::DepositDecision::Refund(reason) => DepositDecision::Refund(reason),
+                        },
+                    )
+                }
+                BridgeRulesPre::V0_1(pre) => {
+                    use v0_1_0::exports::keel::plugins::bridge as wit;
+                    let arg = wit::Deposit {
+                        l1_sender: deposit.l1_sender.into(),
+                        l2_recipient: deposit.l2_recipient.into(),
+                        value: deposit.amount.into(),
+                        data: deposit.data.to_vec(),
+                        l1_block: deposit.l1_block,
+                        deadline: deposit.deadline,
+                    };
+                    let plugin = pre.instantiate(&mut *store)?;
+                    Ok(
+                        match plugin
+                            .keel_plugins_bridge()
+                            .call_on_deposit(store, &arg, settings)?
+                        {
+                            wit::DepositDecision::Credit => DepositDecision::Credit,
+                            wit::DepositDecision::Refund(reason) => DepositDecision::Refund(reason),
+                        },
+                    )
+                }
+            })
     }
 
-    /// Allow or reject `withdrawal`.
+    /// Allow or reject `withdrawal`; `Allow` without asking a plugin that does not cover its
+    /// asset ([`Self::covers`]).
     pub fn on_withdrawal(
         &self,
         engine: &PluginEngine,
         withdrawal: &Withdrawal,
     ) -> PluginResult<WithdrawalDecision> {
+        if !self.covers(withdrawal.asset) {
+            return Ok(WithdrawalDecision::Allow);
+        }
         let site = self.0.site("on-withdrawal");
-        let arg = wit::Withdrawal {
-            l2_sender: wit_address(withdrawal.l2_sender),
-            l1_receiver: wit_address(withdrawal.l1_receiver),
-            value: wit_u256(withdrawal.value),
-        };
-        let decision = self.0.call(engine, &site, |pre, settings, store| {
-            let plugin = pre.instantiate(&mut *store)?;
-            plugin
-                .keel_plugins_bridge()
-                .call_on_withdrawal(store, arg, settings)
-        })?;
-        Ok(match decision {
-            wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,
-            wit::WithdrawalDecision::Reject(reason) => WithdrawalDecision::Reject(reason),
-        })
+        self.0
+            .call(engine, &site, |pre, settings, store| match pre {
+                BridgeRulesPre::V0_3(pre) => {
+                    use v0_3_0::exports::keel::plugins::bridge as wit;
+                    let arg = wit::Withdrawal {
+                        l2_sender: withdrawal.l2_sender.into(),
+                        l1_receiver: withdrawal.l1_receiver.into(),
+                        asset: match withdrawal.asset {
+                            Asset::Eth => wit::Asset::Eth,
+                            Asset::Erc20(token) => wit::Asset::Erc20(token.into()),
+                        },
+                        amount: withdrawal.amount.into(),
+                    };
+                    let plugin = pre.instantiate(&mut *store)?;
+                    Ok(
+                        match plugin
+                            .keel_plugins_bridge()
+                            .call_on_withdrawal(store, arg, settings)?
+                        {
+                            wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,
+                            wit::WithdrawalDecision::Reject(reason) => {
+                                WithdrawalDecision::Reject(reason)
+                            }
+                        },
+                    )
+                }
+                BridgeRulesPre::V0_1(pre) => {
+                    use v0_1_0::exports::keel::plugins::bridge as wit;
+                    let arg = wit::Withdrawal {
+                        l2_sender: withdrawal.l2_sender.into(),
+                        l1_receiver: withdrawal.l1_receiver.into(),
+                        value: withdrawal.amount.into(),
+                    };
+                    let plugin = pre.instantiate(&mut *store)?;
+                    Ok(
+                        match plugin
+                            .keel_plugins_bridge()
+                            .call_on_withdrawal(store, arg, settings)?
+                        {
+                            wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,
+                            wit::WithdrawalDecision::Reject(reason) => {
+                                WithdrawalDecision::Reject(reason)
+                            }
+                        },
+                    )
+                }
+            })
     }
 }
 
@@ -160,13 +314,15 @@ mod tests {
     #[test]
     fn wit_encodings_are_big_endian_limbs() {
         let address = Address::from_slice(&(1u8..=20).collect::<Vec<_>>());
-        let wit = wit_address(address);
         assert_eq!(
-            (wit.hi, wit.mid, wit.lo),
+            address_words(address),
             (0x0102030405060708, 0x090a0b0c0d0e0f10, 0x11121314)
         );
         let value = U256::from_be_slice(&(1u8..=32).collect::<Vec<_>>());
-        let wit = wit_u256(value);
-        assert_eq!((wit.w0, wit.w3), (0x0102030405060708, 0x191a1b1c1d1e1f20));
+        let words = u256_words(value);
+        assert_eq!(
+            (words[0], words[3]),
+            (0x0102030405060708, 0x191a1b1c1d1e1f20)
+        );
     }
 }

@@ -18,6 +18,32 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(1);
 /// Largest memory limit a slot may set, MiB (the engine reserves at most 256 MiB per memory;
 /// above a GiB a plugin is misconfigured).
 pub const MAX_MEMORY_MB: u64 = 1024;
+/// Most fuel a slot or a `keel_loadPlugin` request may give a call: 20 × [`DEFAULT_FUEL`]. A
+/// plugin runs inside block building; an operator key must not be able to stall it for long.
+pub const MAX_FUEL: u64 = 20 * DEFAULT_FUEL;
+/// Longest wall-clock backstop a slot or a request may set.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(10);
+/// Largest component accepted, from a file or a `keel_loadPlugin` request: 16 MiB (the
+/// reference plugins are a few hundred KiB).
+pub const MAX_COMPONENT_BYTES: u64 = 16 << 20;
+
+/// Whether `fuel`, `memory_mb` and `deadline` are within what any plugin may be given.
+pub(crate) fn check_limits(fuel: u64, memory_mb: u64, deadline: Duration) -> Result<(), String> {
+    if !(1..=MAX_FUEL).contains(&fuel) {
+        return Err(format!("fuel must be within 1..={MAX_FUEL}, got {fuel}"));
+    }
+    if !(1..=MAX_MEMORY_MB).contains(&memory_mb) {
+        return Err(format!(
+            "memory_mb must be within 1..={MAX_MEMORY_MB}, got {memory_mb}"
+        ));
+    }
+    if deadline.is_zero() || deadline > MAX_DEADLINE {
+        return Err(format!(
+            "deadline must be within 1ms..={MAX_DEADLINE:?}, got {deadline:?}"
+        ));
+    }
+    Ok(())
+}
 
 /// `[plugins]`: one optional slot per world.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -94,13 +120,9 @@ impl PluginsConfig {
     pub fn validate(&self) -> Result<(), Violation> {
         for slot in PluginSlot::ALL {
             if let Some(config) = self.slot(slot) {
-                let key = slot.as_str();
-                ensure(config.fuel > 0, key, || "fuel must be >= 1".into())?;
-                ensure((1..=MAX_MEMORY_MB).contains(&config.memory_mb), key, || {
-                    format!(
-                        "memory_mb must be within 1..={MAX_MEMORY_MB}, got {}",
-                        config.memory_mb
-                    )
+                let checked = check_limits(config.fuel, config.memory_mb, config.deadline);
+                ensure(checked.is_ok(), slot.as_str(), || {
+                    checked.clone().err().unwrap_or_default()
                 })?;
             }
         }

@@ -11,7 +11,7 @@ use alloy_primitives::{Address, Bytes, U256};
 pub use keel_primitives::plugins::ConformanceCall;
 
 use crate::{
-    BridgePlugin, Candidate, Deposit, FeeParams, L1Summary, OrderingContext, OrderingPlugin,
+    Asset, BridgePlugin, Candidate, Deposit, FeeParams, L1Summary, OrderingContext, OrderingPlugin,
     ParentSummary, Plugin, PluginEngine, PluginError, PluginResult, Withdrawal,
     invariants::InvariantViolation,
 };
@@ -185,39 +185,70 @@ fn bridge_samples(
     plugin: &BridgePlugin,
     sample: &mut impl FnMut(&'static str, &dyn Fn() -> PluginResult<String>) -> PluginResult<()>,
 ) -> PluginResult<()> {
-    let deposit = |value: U256, data: &'static [u8]| Deposit {
+    let token = Asset::Erc20(Address::repeat_byte(0x33));
+    let deposit = |asset: Asset, amount: U256, data: &'static [u8]| Deposit {
         l1_sender: Address::repeat_byte(0x11),
         l2_recipient: Address::repeat_byte(0x22),
-        value,
+        asset,
+        amount,
         data: Bytes::from_static(data),
         l1_block: 100,
         deadline: 1_700_000_000,
     };
     let deposits = [
-        ("deposit of 1 wei", deposit(U256::from(1), b"")),
+        ("deposit of 1 wei", deposit(Asset::Eth, U256::from(1), b"")),
         (
             "deposit of 1000 ether with calldata",
-            deposit(U256::from(10u64).pow(U256::from(21)), &[0xab; 68]),
+            deposit(
+                Asset::Eth,
+                U256::from(10u64).pow(U256::from(21)),
+                &[0xab; 68],
+            ),
         ),
-        ("deposit of 2^256-1 wei", deposit(U256::MAX, b"")),
+        (
+            "deposit of 2^256-1 wei",
+            deposit(Asset::Eth, U256::MAX, b""),
+        ),
+        (
+            "deposit of 1 token unit",
+            deposit(token, U256::from(1), b""),
+        ),
+        (
+            "deposit of 2^256-1 token units",
+            deposit(token, U256::MAX, b""),
+        ),
     ];
-    for (input, deposit) in deposits {
+    // A 0.1.0 rule is never asked about tokens (the node credits and allows them natively).
+    for (input, deposit) in deposits
+        .into_iter()
+        .filter(|(_, deposit)| plugin.covers(deposit.asset))
+    {
         sample(input, &|| {
             plugin
                 .on_deposit(engine, &deposit)
                 .map(|d| format!("{d:?}"))
         })?;
     }
-    let withdrawal = Withdrawal {
+    let withdrawal = |asset: Asset| Withdrawal {
         l2_sender: Address::repeat_byte(0x22),
         l1_receiver: Address::repeat_byte(0x11),
-        value: U256::from(10u64).pow(U256::from(18)),
+        asset,
+        amount: U256::from(10u64).pow(U256::from(18)),
     };
-    sample("withdrawal of 1 ether", &|| {
-        plugin
-            .on_withdrawal(engine, &withdrawal)
-            .map(|d| format!("{d:?}"))
-    })
+    for (input, asset) in [
+        ("withdrawal of 1 ether", Asset::Eth),
+        ("withdrawal of 10^18 token units", token),
+    ]
+    .into_iter()
+    .filter(|(_, asset)| plugin.covers(*asset))
+    {
+        sample(input, &|| {
+            plugin
+                .on_withdrawal(engine, &withdrawal(asset))
+                .map(|d| format!("{d:?}"))
+        })?;
+    }
+    Ok(())
 }
 
 /// A tiny fixed-seed generator (SplitMix64), so the sample inputs are the same everywhere.

@@ -32,6 +32,16 @@ pub enum PluginError {
         #[source]
         source: std::io::Error,
     },
+    /// The component is larger than [`crate::MAX_COMPONENT_BYTES`].
+    #[error("plugin {path} is {size} bytes, more than the {max} a component may have")]
+    TooLarge {
+        /// The file (or `<bytes>`).
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
     /// The bytes are not a valid component, or it does not implement the expected world.
     #[error("{path} is not a `{world}` component: {reason}")]
     Invalid {

@@ -1,6 +1,7 @@
 //! Hosts Keel's policy plugins: WebAssembly components implementing the worlds of
-//! `wit/v0.1.0` (`ordering-policy`, `fee-rule`, `bridge-rules`) and `wit/v0.2.0` (`fee-rule`
-//! with the L1 data price), run by wasmtime.
+//! `wit/v0.1.0` (`ordering-policy`, `fee-rule`, `bridge-rules`), `wit/v0.2.0` (`fee-rule`
+//! with the L1 data price) and `wit/v0.3.0` (`bridge-rules` with ERC-20 tokens), run by
+//! wasmtime.
 //!
 //! ```text
 //!  .wasm ─▶ Component::new (validate, compile) ─▶ Linker::instantiate_pre (no imports linked)
@@ -29,11 +30,12 @@ mod store;
 mod world;
 
 pub use bridge::{
-    BridgePlugin, BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision,
+    Asset, BridgePlugin, BridgeRules, BridgeRulesPre, Deposit, DepositDecision, Withdrawal,
+    WithdrawalDecision,
 };
 pub use config::{
-    DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_MB, MAX_MEMORY_MB, PluginSlotConfig,
-    PluginsConfig,
+    DEFAULT_DEADLINE, DEFAULT_FUEL, DEFAULT_MEMORY_MB, MAX_COMPONENT_BYTES, MAX_DEADLINE, MAX_FUEL,
+    MAX_MEMORY_MB, PluginSlotConfig, PluginsConfig,
 };
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};

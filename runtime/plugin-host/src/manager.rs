@@ -23,7 +23,7 @@ use std::{
     convert::Infallible,
     path::{Path, PathBuf},
     sync::Arc,
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use alloy_primitives::B256;
@@ -280,6 +280,13 @@ impl PluginAdmin for PluginManager {
         let slot = request.slot;
         let defaults = &self.slots[usize::from(slot.tag())];
         let (origin, mut id, bytes) = match request.component {
+            ComponentSource::Bytes(bytes) if bytes.len() as u64 > crate::MAX_COMPONENT_BYTES => {
+                return Err(LoadPluginError::InvalidRequest(format!(
+                    "the component is {} bytes, more than the {} a component may have",
+                    bytes.len(),
+                    crate::MAX_COMPONENT_BYTES
+                )));
+            }
             ComponentSource::Bytes(bytes) => {
                 let id = PluginId::new("unnamed", "unversioned", &bytes);
                 (PathBuf::from("<keel_loadPlugin bytes>"), id, bytes)
@@ -305,6 +312,14 @@ impl PluginAdmin for PluginManager {
                 }),
             deadline: request.deadline.unwrap_or(defaults.limits.deadline),
         };
+        // What the request asks for is held to the bounds a config file is (the slot's own
+        // limits were checked with the config).
+        crate::config::check_limits(
+            request.fuel.unwrap_or(1),
+            request.memory_mb.unwrap_or(1),
+            request.deadline.unwrap_or(Duration::from_millis(1)),
+        )
+        .map_err(LoadPluginError::InvalidRequest)?;
         let settings = request
             .settings
             .unwrap_or_else(|| defaults.settings.clone());

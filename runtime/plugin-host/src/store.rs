@@ -274,7 +274,10 @@ impl<P> Loaded<P> {
 ///
 /// The file name binds the artefact to the component's sha256 and to everything in the engine
 /// that affects compiled code (wasmtime version, config, target), so a stale or foreign file is
-/// never picked up; an unreadable one is simply recompiled and replaced.
+/// never picked up; an unreadable one is simply recompiled and replaced. A compiled artefact is
+/// native code that wasmtime loads without validating it, so each carries an HMAC-SHA256 tag
+/// under a key only the node can read ([`CacheKey`]): a file someone else put in the directory,
+/// or changed, fails the tag and is recompiled, never loaded.
 fn cached_component(
     engine: &PluginEngine,
     dir: &Path,
@@ -291,27 +294,116 @@ fn cached_component(
     let code: [u8; 32] = Sha256::digest(bytes).into();
     let code: String = code.iter().map(|b| format!("{b:02x}")).collect();
     let path = dir.join(format!("{code}-{:016x}.cwasm", compat.finish()));
-    if path.exists() {
-        // SAFETY: the file was written by `Component::serialize` below, into the node's own
-        // cache directory, under a name derived from the code hash and the engine's
-        // compatibility hash; wasmtime additionally checks the artefact's header.
-        match unsafe { Component::deserialize_file(engine.engine(), &path) } {
-            Ok(component) => return Ok(component),
-            Err(error) => {
-                tracing::warn!(target: "keel::plugins", path = %path.display(), %error, "unusable compiled plugin in the cache; recompiling")
+    let key = match CacheKey::load_or_create(dir) {
+        Ok(key) => key,
+        Err(error) => {
+            tracing::warn!(target: "keel::plugins", dir = %dir.display(), %error, "cannot use the compiled-plugin cache; compiling");
+            return Component::new(engine.engine(), bytes);
+        }
+    };
+    if let Ok(file) = std::fs::read(&path) {
+        match key.open(&file) {
+            // SAFETY: the artefact carries a valid tag under the node's own key, so it is the
+            // one `Component::serialize` wrote below for this code and engine; wasmtime also
+            // checks its header.
+            Some(artefact) => match unsafe { Component::deserialize(engine.engine(), artefact) } {
+                Ok(component) => return Ok(component),
+                Err(error) => {
+                    tracing::warn!(target: "keel::plugins", path = %path.display(), %error, "unusable compiled plugin in the cache; recompiling")
+                }
+            },
+            None => {
+                tracing::warn!(target: "keel::plugins", path = %path.display(), "a compiled plugin in the cache fails its tag (not written by this node, or changed); recompiling, never loading it")
             }
         }
     }
     let component = Component::new(engine.engine(), bytes)?;
     let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
         let serialized = component.serialize().map_err(std::io::Error::other)?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serialized)?;
+        std::fs::write(&tmp, key.seal(serialized))?;
         std::fs::rename(&tmp, &path)
     };
     if let Err(error) = write() {
         tracing::warn!(target: "keel::plugins", dir = %dir.display(), %error, "cannot cache the compiled plugin; it will be compiled again next start");
     }
     Ok(component)
+}
+
+/// The key that tags compiled plugins in a cache directory: 32 random bytes in `cache.key`,
+/// readable by the node's user only (a key others can read is replaced, and with it every tag).
+struct CacheKey([u8; 32]);
+
+impl CacheKey {
+    const FILE: &'static str = "cache.key";
+    const TAG_LEN: usize = 32;
+
+    fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        let path = dir.join(Self::FILE);
+        if let Ok(bytes) = std::fs::read(&path)
+            && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
+            && Self::private(&path)?
+        {
+            return Ok(Self(key));
+        }
+        create_private_dir(dir)?;
+        let key = alloy_primitives::B256::random().0;
+        let tmp = path.with_extension("tmp");
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(&mut options.open(&tmp)?, &key)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(Self(key))
+    }
+
+    /// Whether only the owner may read and write `path`.
+    fn private(path: &Path) -> std::io::Result<bool> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            Ok(std::fs::metadata(path)?.permissions().mode() & 0o077 == 0)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            Ok(true)
+        }
+    }
+
+    fn mac(&self, artefact: &[u8]) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
+        // HMAC takes a key of any length: this cannot fail.
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!());
+        mac.update(artefact);
+        mac
+    }
+
+    /// `artefact` followed by its tag.
+    fn seal(&self, mut artefact: Vec<u8>) -> Vec<u8> {
+        use hmac::Mac;
+        let tag = self.mac(&artefact).finalize().into_bytes();
+        artefact.extend_from_slice(&tag);
+        artefact
+    }
+
+    /// The artefact of a sealed file, if its tag is right (compared in constant time).
+    fn open<'a>(&self, file: &'a [u8]) -> Option<&'a [u8]> {
+        use hmac::Mac;
+        let split = file.len().checked_sub(Self::TAG_LEN)?;
+        let (artefact, tag) = file.split_at(split);
+        self.mac(artefact).verify_slice(tag).ok().map(|()| artefact)
+    }
+}
+
+/// Creates `dir` (and its parents) readable by the node's user only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }

@@ -101,6 +101,9 @@ pub struct BatchOutput {
     pub post_state_root: B256,
     /// The hash of the batch's last block.
     pub last_block_hash: B256,
+    /// The timestamp of the batch's last block: the batch's L2 time, against which L1 measures
+    /// deposit deadlines (`CommonBridge.consumeDeposits`).
+    pub last_block_timestamp: u64,
     /// The Merkle root of the withdrawals the batch made ([`crate::WithdrawalTree`]).
     pub withdrawals_root: B256,
     /// The rolling hash of the deposits the batch consumed
@@ -112,9 +115,9 @@ pub struct BatchOutput {
 
 impl BatchOutput {
     /// The number of words in [`Self::abi_words`].
-    pub const WORDS: usize = 11;
+    pub const WORDS: usize = 12;
 
-    /// The output as eleven 32-byte words, in field order, integers big endian: exactly what
+    /// The output as twelve 32-byte words, in field order, integers big endian: exactly what
     /// Solidity's `abi.encode` of the same fields (as `uint256` and `bytes32`) produces, so the
     /// settlement contract can rebuild the commitment from what it stores.
     pub fn abi_words(&self) -> [u8; 32 * Self::WORDS] {
@@ -127,6 +130,7 @@ impl BatchOutput {
             self.pre_state_root,
             self.post_state_root,
             self.last_block_hash,
+            word(self.last_block_timestamp),
             self.withdrawals_root,
             self.deposits_rolling_hash,
             self.blobs_hash,
@@ -171,6 +175,7 @@ mod tests {
             pre_state_root: B256::repeat_byte(0x22),
             post_state_root: B256::repeat_byte(0x33),
             last_block_hash: B256::repeat_byte(0x44),
+            last_block_timestamp: 1_700_000_000,
             withdrawals_root: NO_WITHDRAWALS,
             deposits_rolling_hash: NO_DEPOSITS,
             blobs_hash: B256::repeat_byte(0x55),
@@ -185,7 +190,7 @@ mod tests {
         // settlement contract (whose e2e tests rebuild commitments of their own).
         assert_eq!(
             output.commitment(),
-            b256!("8b13c6b809814e0c4c4bd92df5f89272b7b7e5508208c3fb61a854f7d41c2a8f")
+            b256!("cbe40139f6bb5a156a9548d38bebffe05a7e411f8e0354010730d4e0f842000c")
         );
     }
 }

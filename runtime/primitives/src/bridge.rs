@@ -2,7 +2,7 @@
 //! the deposits rolling hash. Every hash here is one the L1 contracts (`contracts/src`)
 //! recompute, so each rule is written down once, next to its pinned test.
 
-use alloy_primitives::{Address, B256, Bytes, Log, U160, U256, address, b256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Log, U160, U256, address, b256, hex, keccak256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 
 use crate::{DepositTx, KeelReceipt, KeelTx};
@@ -37,6 +37,67 @@ pub const TOKEN_WITHDRAWAL_INITIATED: B256 =
 /// `L2Bridge.finalizeTokenDeposit`): no L1 account runs as it.
 pub const L1_BRIDGE_SENDER: Address = address!("000000000000000000000000000000000000ff04");
 
+/// The selector of `L2Bridge.finalizeTokenDeposit(address l1Token, address l1Sender, address
+/// to, uint256 amount, string name, string symbol, uint8 decimals)`, the call an ERC-20 deposit
+/// queues.
+pub const FINALIZE_TOKEN_DEPOSIT: [u8; 4] = hex!("e57253c2");
+
+/// An ERC-20 deposit, read from the L1 message that carries it: a call from
+/// [`L1_BRIDGE_SENDER`] to the predeploy's `finalizeTokenDeposit`. Only `CommonBridge` sends
+/// as `L1_BRIDGE_SENDER`, so its calldata has the shape `depositERC20` gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenDeposit {
+    /// The token on L1 (held in `CommonBridge`'s escrow).
+    pub l1_token: Address,
+    /// Who deposited on L1 (receives a refund).
+    pub l1_sender: Address,
+    /// Who is minted the canonical L2 token.
+    pub l2_recipient: Address,
+    /// In the token's smallest unit.
+    pub amount: U256,
+}
+
+impl TokenDeposit {
+    /// The token deposit a message from `from` to `to` with calldata `data` is, if it is one.
+    pub fn decode(from: Address, to: Address, data: &[u8]) -> Option<Self> {
+        if from != L1_BRIDGE_SENDER || to != L2_BRIDGE_ADDRESS {
+            return None;
+        }
+        let args = data.strip_prefix(&FINALIZE_TOKEN_DEPOSIT)?;
+        // Four static words, then the offsets and tails of name, symbol and the decimals word.
+        if args.len() < 7 * 32 {
+            return None;
+        }
+        let word = |i: usize| &args[i * 32..(i + 1) * 32];
+        let address = |i: usize| {
+            let word = word(i);
+            word[..12]
+                .iter()
+                .all(|b| *b == 0)
+                .then(|| Address::from_slice(&word[12..]))
+        };
+        Some(Self {
+            l1_token: address(0)?,
+            l1_sender: address(1)?,
+            l2_recipient: address(2)?,
+            amount: U256::from_be_slice(word(3)),
+        })
+    }
+
+    /// The token withdrawal that gives the deposit back to its L1 sender, made by L2
+    /// transaction `l2_tx_hash`.
+    pub fn refund(&self, l2_tx_hash: B256) -> Withdrawal {
+        Withdrawal {
+            l2_tx_hash,
+            index_in_tx: 0,
+            l2_sender: self.l2_recipient,
+            l1_receiver: self.l1_sender,
+            amount: self.amount,
+            token: self.l1_token,
+        }
+    }
+}
+
 /// A message as the L1 bridge queued it (`CommonBridge.MessageQueued`: a deposit or an L2 call
 /// from L1), seen by the node's L1 watcher and waiting for L2 inclusion.
 #[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
@@ -67,10 +128,10 @@ pub struct L1Deposit {
 }
 
 impl L1Deposit {
-    /// The L2 transaction that includes it; `refund` when the bridge rules refused it (a call
-    /// is never refunded: `refund` is ignored for one).
+    /// The L2 transaction that includes it; `refund` when the bridge rules refused it (only a
+    /// deposit of ETH or a token may be: `refund` is ignored for any other call).
     pub fn to_tx(&self, refund: bool) -> DepositTx {
-        DepositTx {
+        let mut tx = DepositTx {
             deposit_id: self.deposit_id,
             l1_sender: self.l1_sender,
             from: self.from,
@@ -79,8 +140,10 @@ impl L1Deposit {
             value: self.value,
             gas_limit: self.gas_limit,
             data: self.data.clone(),
-            refund: refund && self.gas_limit == 0,
-        }
+            refund: false,
+        };
+        tx.refund = refund && tx.refundable();
+        tx
     }
 }
 
@@ -125,22 +188,27 @@ impl Withdrawal {
     }
 }
 
-/// The withdrawals one transaction made, from its receipt: every `WithdrawalInitiated` log of
-/// the predeploy in a successful transaction (an L1 call's too), or the refund of a refused
-/// deposit.
+/// The withdrawals one transaction made, from its receipt: every `WithdrawalInitiated` and
+/// `TokenWithdrawalInitiated` log of the predeploy in a successful transaction (an L1 call's
+/// too), or the refund of a refused deposit. A token deposit whose L2 call failed is refunded
+/// too: its tokens would otherwise sit in the L1 escrow with nothing on L2 to claim them.
 pub fn tx_withdrawals(tx: &KeelTx, receipt: &KeelReceipt) -> Vec<Withdrawal> {
     let l2_tx_hash = tx.hash();
-    if let Some(deposit) = tx.as_deposit()
-        && deposit.refund
-    {
-        return vec![Withdrawal {
-            l2_tx_hash,
-            index_in_tx: 0,
-            l2_sender: deposit.recipient,
-            l1_receiver: deposit.l1_sender,
-            amount: deposit.mint,
-            token: Address::ZERO,
-        }];
+    if let Some(deposit) = tx.as_deposit() {
+        if let Some(token) = deposit.token_deposit() {
+            if deposit.refund || !receipt.success() {
+                return vec![token.refund(l2_tx_hash)];
+            }
+        } else if deposit.refund {
+            return vec![Withdrawal {
+                l2_tx_hash,
+                index_in_tx: 0,
+                l2_sender: deposit.recipient,
+                l1_receiver: deposit.l1_sender,
+                amount: deposit.mint,
+                token: Address::ZERO,
+            }];
+        }
     }
     if !receipt.success() {
         return Vec::new();
@@ -422,6 +490,93 @@ mod tests {
             ..made[1]
         };
         assert_eq!(as_eth.leaf(), keccak256(&words[..128]));
+    }
+
+    #[test]
+    fn a_token_deposit_is_read_from_the_abi_encoded_call_and_refunded_as_a_token_leaf() {
+        alloy_sol_types::sol! {
+            function finalizeTokenDeposit(
+                address l1Token,
+                address l1Sender,
+                address to,
+                uint256 amount,
+                string name,
+                string symbol,
+                uint8 decimals
+            );
+        }
+        use alloy_sol_types::SolCall;
+        assert_eq!(finalizeTokenDepositCall::SELECTOR, FINALIZE_TOKEN_DEPOSIT);
+        let (token, depositor, recipient) = (
+            Address::repeat_byte(0x70),
+            Address::repeat_byte(0xaa),
+            Address::repeat_byte(0xbb),
+        );
+        let data: Bytes = finalizeTokenDepositCall {
+            l1Token: token,
+            l1Sender: depositor,
+            to: recipient,
+            amount: U256::from(12_345u64),
+            name: "Test Token".into(),
+            symbol: "TT".into(),
+            decimals: 18,
+        }
+        .abi_encode()
+        .into();
+        let message = DepositTx {
+            deposit_id: 3,
+            l1_sender: depositor,
+            from: L1_BRIDGE_SENDER,
+            recipient: L2_BRIDGE_ADDRESS,
+            mint: U256::ZERO,
+            value: U256::ZERO,
+            gas_limit: 1_500_000,
+            data: data.clone(),
+            refund: false,
+        };
+        let expected = TokenDeposit {
+            l1_token: token,
+            l1_sender: depositor,
+            l2_recipient: recipient,
+            amount: U256::from(12_345u64),
+        };
+        assert_eq!(message.token_deposit(), Some(expected));
+        assert!(message.is_call() && message.refundable());
+
+        // Only the L1 bridge's own messages to the predeploy are token deposits.
+        let forged = DepositTx {
+            from: depositor,
+            ..message.clone()
+        };
+        assert_eq!(forged.token_deposit(), None);
+        assert!(!forged.refundable(), "a user's call is never refunded");
+        let elsewhere = DepositTx {
+            recipient: Address::repeat_byte(1),
+            ..message.clone()
+        };
+        assert_eq!(elsewhere.token_deposit(), None);
+        assert_eq!(
+            TokenDeposit::decode(L1_BRIDGE_SENDER, L2_BRIDGE_ADDRESS, &data[..100]),
+            None
+        );
+
+        // Refused, or its L2 call failed: the tokens go back to the depositor as a token leaf.
+        let refused = KeelTx::from(DepositTx {
+            refund: true,
+            ..message.clone()
+        });
+        let made = tx_withdrawals(&refused, &KeelReceipt::deposit(0));
+        assert_eq!(made, vec![expected.refund(refused.hash())]);
+        assert_eq!(
+            (made[0].token, made[0].l1_receiver, made[0].amount),
+            (token, depositor, U256::from(12_345u64))
+        );
+        let failed = KeelTx::from(message);
+        assert_eq!(
+            tx_withdrawals(&failed, &KeelReceipt::l1_call(false, 0, Vec::new())),
+            vec![expected.refund(failed.hash())]
+        );
+        assert!(tx_withdrawals(&failed, &KeelReceipt::l1_call(true, 0, Vec::new())).is_empty());
     }
 
     #[test]

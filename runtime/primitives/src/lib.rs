@@ -14,6 +14,7 @@
 //! - [`state`]: the [`StateReader`] trait through which execution reads state, whatever backs it.
 //! - [`chain`]: chain-wide constants and the [`ChainSpec`] that execution needs.
 //! - [`data_fee`]: the L1 data fee each block charges ([`DataFee`]) and its predeploys.
+//! - [`l1_clock`]: how far the node has read L1's message queue ([`L1Clock`]).
 //! - [`plugins`]: plugin slots, identities and records, as blocks record them, and the admin
 //!   interface that loads a plugin.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -23,6 +24,7 @@ pub mod block;
 pub mod bridge;
 pub mod chain;
 pub mod data_fee;
+pub mod l1_clock;
 pub mod plugins;
 pub mod proof;
 pub mod state;
@@ -39,11 +41,12 @@ pub use batch::{
 };
 pub use block::SealedBlock;
 pub use bridge::{
-    BatchSettlement, L1Deposit, L2_ALIAS_OFFSET, L2_BRIDGE_ADDRESS, Withdrawal, WithdrawalTree,
-    l2_alias,
+    BatchSettlement, L1Deposit, L2_ALIAS_OFFSET, L2_BRIDGE_ADDRESS, TokenDeposit, Withdrawal,
+    WithdrawalTree, l2_alias,
 };
 pub use chain::ChainSpec;
 pub use data_fee::{DataFee, L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L1BlobBaseFee};
+pub use l1_clock::L1Clock;
 pub use plugins::{
     BlockPlugin, PluginActivation, PluginId, PluginRecords, PluginSlot, PluginSource, PluginSpec,
 };

@@ -43,9 +43,9 @@ pub struct DepositTx {
     pub gas_limit: u64,
     /// The call's calldata; empty for a deposit.
     pub data: Bytes,
-    /// Whether the bridge rules refused the deposit: `mint` goes back to `l1_sender` as a
-    /// withdrawal instead. Only a deposit may be refunded ([`Self::refundable`]): a call
-    /// forced from L1 always runs.
+    /// Whether the bridge rules refused the deposit: its value goes back to its L1 sender as a
+    /// withdrawal instead (`mint` for ETH, the tokens for a token deposit). Only a deposit may
+    /// be refunded ([`Self::refundable`]): any other call forced from L1 always runs.
     pub refund: bool,
 }
 
@@ -87,9 +87,14 @@ impl DepositTx {
         self.gas_limit > 0
     }
 
-    /// Whether the bridge rules may refuse it: deposits only.
+    /// The ERC-20 deposit this message carries, if it is one.
+    pub fn token_deposit(&self) -> Option<crate::bridge::TokenDeposit> {
+        crate::bridge::TokenDeposit::decode(self.from, self.recipient, &self.data)
+    }
+
+    /// Whether the bridge rules may refuse it: deposits only, of ETH or of a token.
     pub fn refundable(&self) -> bool {
-        !self.is_call()
+        !self.is_call() || self.token_deposit().is_some()
     }
 
     /// Seals the deposit with its transaction hash, `keccak256(0x7e ‖ rlp(deposit))`.

@@ -45,6 +45,17 @@ pub enum JwtError {
         /// The file.
         path: PathBuf,
     },
+    /// The secret file can be read by others than its owner.
+    #[error(
+        "the JWT secret file {path} is readable by others than its owner (mode {mode:o}): anyone \
+         who reads it can swap the node's plugins; run `chmod 600 {path}`"
+    )]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// No `Authorization: Bearer …` header.
     #[error("missing `Authorization: Bearer <jwt>` header")]
     Missing,
@@ -84,12 +95,33 @@ impl JwtSecret {
     }
 
     /// Reads the secret at `path`, or creates the file with a random secret (readable by its
-    /// owner only) if there is none.
+    /// owner only) if there is none. An existing file must be readable by its owner only
+    /// (on Unix): the secret guards the admin API.
     pub fn load_or_create(path: &Path) -> Result<Self, JwtError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text).ok_or_else(|| JwtError::BadSecret {
-                path: path.to_owned(),
-            }),
+            Ok(text) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(path)
+                        .map_err(|source| JwtError::Io {
+                            action: "read",
+                            path: path.to_owned(),
+                            source,
+                        })?
+                        .permissions()
+                        .mode();
+                    if mode & 0o077 != 0 {
+                        return Err(JwtError::Exposed {
+                            path: path.to_owned(),
+                            mode: mode & 0o777,
+                        });
+                    }
+                }
+                Self::parse(&text).ok_or_else(|| JwtError::BadSecret {
+                    path: path.to_owned(),
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = Self(B256::random().0);
                 secret.create(path).map_err(|source| JwtError::Io {
@@ -302,5 +334,21 @@ mod tests {
         std::fs::write(&path, "not hex").unwrap();
         let error = JwtSecret::load_or_create(&path).unwrap_err();
         assert!(error.to_string().contains("64 hex digits"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.hex");
+        JwtSecret::load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = JwtSecret::load_or_create(&path).unwrap_err();
+        assert!(
+            matches!(error, JwtError::Exposed { mode: 0o644, .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("chmod 600"), "{error}");
     }
 }

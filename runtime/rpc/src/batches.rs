@@ -170,6 +170,9 @@ struct BatchView {
     pre_state_root: B256,
     post_state_root: B256,
     last_block_hash: B256,
+    /// The last block's timestamp: the batch's L2 time, against which L1 measures deposit
+    /// deadlines.
+    last_block_timestamp: U64,
     withdrawals_root: B256,
     deposits_rolling_hash: B256,
     /// `null` until a prover's proof was accepted.
@@ -223,6 +226,7 @@ fn view(snapshot: &Snapshot, batch: Batch) -> RpcResult<BatchView> {
         pre_state_root: output.pre_state_root,
         post_state_root: output.post_state_root,
         last_block_hash: output.last_block_hash,
+        last_block_timestamp: U64::from(output.last_block_timestamp),
         withdrawals_root: output.withdrawals_root,
         deposits_rolling_hash: output.deposits_rolling_hash,
         proof: proof.map(|proof| ProofView {

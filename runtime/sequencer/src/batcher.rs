@@ -56,8 +56,6 @@ pub(crate) struct OpenBatch {
     witness_bytes: u64,
     /// When its first block was added.
     opened: Option<Instant>,
-    /// The earliest L1 deadline (Unix seconds) of the deposits it includes.
-    deposit_deadline: Option<u64>,
     /// What its blocks created, left out of later blocks' witnesses.
     pub(crate) known: KnownToBatch,
     /// Its payload, compressed as blocks join: how much blob space it fills.
@@ -83,18 +81,10 @@ impl OpenBatch {
             let (txs, _) = snapshot
                 .body(block)?
                 .ok_or_else(|| missing("bodies", block))?;
-            let mut deadline = None;
-            for deposit in txs.iter().filter_map(|tx| tx.as_deposit()) {
-                let recorded = snapshot
-                    .l1_deposit(deposit.deposit_id)?
-                    .ok_or_else(|| missing("l1_deposits", deposit.deposit_id))?;
-                deadline = earliest(deadline, Some(recorded.deadline));
-            }
             open.add_block(
                 &payload_block(&header, data_fee(snapshot, block)?, txs),
                 header.gas_limit,
                 witness.byte_len(),
-                deadline,
             )?;
         }
         Ok(open)
@@ -108,7 +98,6 @@ impl OpenBatch {
             gas: 0,
             witness_bytes: 0,
             opened: None,
-            deposit_deadline: None,
             known: KnownToBatch::default(),
             payload: PayloadWriter::new().map_err(payload_error)?,
         })
@@ -120,10 +109,8 @@ impl OpenBatch {
         block: &PayloadBlock,
         gas_limit: u64,
         witness_bytes: u64,
-        deposit_deadline: Option<u64>,
     ) -> SequencerResult<()> {
         self.payload.push(block).map_err(payload_error)?;
-        self.deposit_deadline = earliest(self.deposit_deadline, deposit_deadline);
         self.blocks += 1;
         self.gas = self.gas.saturating_add(gas_limit);
         self.witness_bytes += witness_bytes;
@@ -163,12 +150,6 @@ impl OpenBatch {
             .is_some_and(|opened| opened.elapsed() >= config.commit_interval)
         {
             Some("commit_interval")
-        } else if self.deposit_deadline.is_some_and(|deadline| {
-            // Seal early so the committer lands the batch on L1 before the bridge starts
-            // refusing batches that lack the deposit.
-            unix_now().saturating_add(config.deposit_margin.as_secs()) >= deadline
-        }) {
-            Some("deposit_deadline")
         } else {
             None
         }
@@ -293,6 +274,7 @@ pub(crate) fn assemble(
         pre_state_root: parent.state_root,
         post_state_root: last_header.state_root,
         last_block_hash: last_header.hash(),
+        last_block_timestamp: last_header.timestamp,
         withdrawals_root: settlement.withdrawals_root(),
         deposits_rolling_hash: settlement.deposits.hash(),
         blobs_hash: blobs_hash(&blobs.iter().map(|b| b.binding).collect::<Vec<_>>()),
@@ -387,19 +369,6 @@ fn payload_error(error: std::io::Error) -> SequencerError {
 }
 
 /// Runs the STF on `input` and checks it reproduces the chain the node built.
-fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn self_check(
     input: &ProverInput,
     batch: &Batch,

@@ -17,6 +17,7 @@ mod batcher;
 pub mod config;
 mod error;
 mod genesis;
+mod inclusion;
 mod metrics;
 mod plugins;
 mod predeploys;
@@ -25,6 +26,7 @@ mod witness;
 
 pub use error::{SequencerError, SequencerResult};
 pub use genesis::{Genesis, build_genesis};
+pub use inclusion::InclusionWindow;
 pub use metrics::SequencerMetrics;
 pub use plugins::{
     BlockFees, BlockRules, BridgeVerdict, NATIVE_COMPRESSED_PER_MILLE, PluginFailures,

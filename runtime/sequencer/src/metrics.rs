@@ -32,6 +32,9 @@ pub struct SequencerMetrics {
     pub deposits: Counter,
     /// Batches sealed.
     pub batches: Counter,
+    /// How far the last block's timestamp is behind the wall clock: held back to keep L1's
+    /// forced inclusion (`InclusionWindow`), 0 when it follows the clock.
+    pub l2_time_behind_seconds: Gauge,
 }
 
 impl Default for SequencerMetrics {
@@ -52,6 +55,7 @@ impl Default for SequencerMetrics {
             bridge_plugin_failures: Counter::default(),
             deposits: Counter::default(),
             batches: Counter::default(),
+            l2_time_behind_seconds: Gauge::default(),
         }
     }
 }
@@ -114,6 +118,11 @@ impl SequencerMetrics {
             "keel_batches_sealed",
             "Batches sealed for proving",
             self.batches.clone(),
+        );
+        registry.register(
+            "keel_l2_time_behind_seconds",
+            "Seconds the last block's timestamp is held behind the wall clock for L1 forced inclusion",
+            self.l2_time_behind_seconds.clone(),
         );
     }
 }

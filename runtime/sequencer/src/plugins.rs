@@ -10,15 +10,18 @@
 use std::sync::Arc;
 
 use alloy_consensus::Header;
-use alloy_primitives::Log;
+use alloy_primitives::{Bytes, Log};
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_mempool::PooledTx;
 use keel_plugin_host::{
-    ActiveSet, Candidate, Deposit, DepositDecision, FeeDecision, FeeParams, L1Summary,
+    ActiveSet, Asset, Candidate, Deposit, DepositDecision, FeeDecision, FeeParams, L1Summary,
     OrderingContext, PluginEngine, PluginId, PluginRegistry, PluginResult, PluginSlot, Withdrawal,
     WithdrawalDecision,
 };
-use keel_primitives::{BlockPlugin, DataFee, L1BlobBaseFee, L1Deposit, bridge::withdrawal_event};
+use keel_primitives::{
+    BlockPlugin, DataFee, L1BlobBaseFee, L1Deposit,
+    bridge::{token_withdrawal_event, withdrawal_event},
+};
 use prometheus_client::metrics::counter::Counter;
 use tracing::{debug, info, warn};
 
@@ -149,9 +152,10 @@ impl BlockRules {
         self
     }
 
-    /// What happens to `deposit`: no plugin, or a failing one, credits (the native rule
-    /// accepts every deposit the L1 bridge accepted). `deadline_block` is the L2 block the
-    /// deposit must be in by.
+    /// What happens to `deposit` (a deposit of ETH or a token; the caller offers no other
+    /// message): no plugin, one whose interface does not cover the asset, or a failing one,
+    /// credits (the native rule accepts every deposit the L1 bridge accepted).
+    /// `deadline_block` is the L2 block the deposit must be in by.
     pub fn deposit_verdict(
         &self,
         set: &ActiveSet,
@@ -161,14 +165,29 @@ impl BlockRules {
         let Some(plugin) = set.bridge() else {
             return BridgeVerdict::Native;
         };
-        let seen = Deposit {
-            l1_sender: deposit.l1_sender,
-            l2_recipient: deposit.recipient,
-            value: deposit.value,
-            data: deposit.data.clone(),
-            l1_block: deposit.l1_block,
-            deadline: deadline_block,
+        let seen = match deposit.to_tx(false).token_deposit() {
+            Some(token) => Deposit {
+                l1_sender: token.l1_sender,
+                l2_recipient: token.l2_recipient,
+                asset: Asset::Erc20(token.l1_token),
+                amount: token.amount,
+                data: Bytes::new(),
+                l1_block: deposit.l1_block,
+                deadline: deadline_block,
+            },
+            None => Deposit {
+                l1_sender: deposit.l1_sender,
+                l2_recipient: deposit.recipient,
+                asset: Asset::Eth,
+                amount: deposit.value,
+                data: deposit.data.clone(),
+                l1_block: deposit.l1_block,
+                deadline: deadline_block,
+            },
         };
+        if !plugin.covers(seen.asset) {
+            return BridgeVerdict::Native;
+        }
         let plugin_id = plugin.id().clone();
         match plugin.on_deposit(&self.engine, &seen) {
             Ok(DepositDecision::Credit) => BridgeVerdict::Allowed(plugin_id),
@@ -188,19 +207,34 @@ impl BlockRules {
     }
 
     /// Whether the withdrawals a transaction from `sender` asks for (the `WithdrawalInitiated`
-    /// events among its `logs`) may go into the block. No plugin, no withdrawal, or a failing
-    /// plugin: allowed (the native rule).
+    /// and `TokenWithdrawalInitiated` events among its `logs`) may go into the block. No
+    /// plugin, no withdrawal, one the plugin's interface does not cover, or a failing plugin:
+    /// allowed (the native rule).
     pub fn withdrawal_verdict(&self, set: &ActiveSet, logs: &[Log]) -> BridgeVerdict {
         let Some(plugin) = set.bridge() else {
             return BridgeVerdict::Native;
         };
+        let asked = logs.iter().filter_map(|log| {
+            withdrawal_event(log)
+                .map(|(l2_sender, l1_receiver, amount)| Withdrawal {
+                    l2_sender,
+                    l1_receiver,
+                    asset: Asset::Eth,
+                    amount,
+                })
+                .or_else(|| {
+                    token_withdrawal_event(log).map(|(token, l2_sender, l1_receiver, amount)| {
+                        Withdrawal {
+                            l2_sender,
+                            l1_receiver,
+                            asset: Asset::Erc20(token),
+                            amount,
+                        }
+                    })
+                })
+        });
         let mut verdict = BridgeVerdict::Native;
-        for (l2_sender, l1_receiver, value) in logs.iter().filter_map(withdrawal_event) {
-            let asked = Withdrawal {
-                l2_sender,
-                l1_receiver,
-                value,
-            };
+        for asked in asked.filter(|asked| plugin.covers(asked.asset)) {
             verdict = match plugin.on_withdrawal(&self.engine, &asked) {
                 Ok(WithdrawalDecision::Allow) => BridgeVerdict::Allowed(plugin.id().clone()),
                 Ok(WithdrawalDecision::Reject(reason)) => {
@@ -211,7 +245,7 @@ impl BlockRules {
                 }
                 Err(error) => {
                     self.bridge_failures.inc();
-                    warn!(target: "keel::plugins", %error, %l2_sender, %value, "bridge plugin failed; the withdrawal is allowed (native rule)");
+                    warn!(target: "keel::plugins", %error, l2_sender = %asked.l2_sender, amount = %asked.amount, "bridge plugin failed; the withdrawal is allowed (native rule)");
                     return BridgeVerdict::FellBack(plugin.id().clone());
                 }
             };

@@ -2,7 +2,10 @@
 
 use std::{
     collections::HashSet,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -20,6 +23,7 @@ use crate::{
     BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult,
     batcher::{OpenBatch, payload_block},
     config::BatcherConfig,
+    inclusion::{InclusionWindow, next_timestamp},
     witness::RecordingState,
 };
 use keel_trie::RecordingReader;
@@ -78,8 +82,6 @@ fn tx_payload_bytes(tx: &KeelTx) -> usize {
 #[derive(Debug)]
 struct IncludedDeposits {
     count: usize,
-    /// The earliest L1 deadline (Unix seconds) among them.
-    earliest_deadline: Option<u64>,
     /// Their payload bytes.
     payload_bytes: usize,
 }
@@ -122,6 +124,10 @@ pub struct Proposer {
     metrics: SequencerMetrics,
     /// The batch the next block joins; loaded from storage by the first block built.
     batch: Mutex<Option<OpenBatch>>,
+    /// Keeps L2 time where L1's forced inclusion holds; `None` without an L1.
+    inclusion: Option<InclusionWindow>,
+    /// Whether the last block's time was held back by `inclusion` (logged on change).
+    time_held: AtomicBool,
 }
 
 impl core::fmt::Debug for Proposer {
@@ -150,7 +156,16 @@ impl Proposer {
             rules,
             metrics,
             batch: Mutex::new(None),
+            inclusion: None,
+            time_held: AtomicBool::new(false),
         }
+    }
+
+    /// Keeps every block's timestamp within `window` (see [`InclusionWindow`]): a sequencer
+    /// that settles on L1 needs it, or a batch could owe a message it never saw.
+    pub fn with_inclusion_window(mut self, window: InclusionWindow) -> Self {
+        self.inclusion = Some(window);
+        self
     }
 
     /// Builds, seals and persists the next block from the pool's best transactions.
@@ -162,6 +177,8 @@ impl Proposer {
     /// ```
     pub fn build_block(&self) -> SequencerResult<BlockSummary> {
         let started = Instant::now();
+        // Before the snapshot: every message the clock accounts for is then in it.
+        let unseen_due = self.inclusion.as_ref().map(InclusionWindow::unseen_due);
         let snapshot = self.storage.snapshot()?;
         let parent = snapshot.head()?;
         let number = parent.number + 1;
@@ -183,7 +200,14 @@ impl Proposer {
             info!(target: "keel::plugins", slot = %plugin.slot(), plugin = %plugin.id(), "plugin active from this block");
         }
         let fees = self.rules.fees(&plugins.set, &parent);
-        let attributes = self.attributes(parent.timestamp, &fees);
+        let time_limit = match unseen_due {
+            None => None,
+            Some(unseen) => Some(match snapshot.pending_deposits(1)?.first() {
+                Some(oldest) => unseen.min(oldest.deadline),
+                None => unseen,
+            }),
+        };
+        let attributes = self.attributes(parent.timestamp, &fees, time_limit);
         let ctx = OrderingContext {
             number,
             timestamp: attributes.timestamp,
@@ -239,7 +263,6 @@ impl Proposer {
             ),
             built.block.header.gas_limit,
             witness.byte_len(),
-            deposits.earliest_deadline,
         )?;
         drop(batch);
 
@@ -282,15 +305,33 @@ impl Proposer {
         Ok(())
     }
 
-    /// The header fields the proposer chooses for the child of a block at `parent_timestamp`.
-    fn attributes(&self, parent_timestamp: u64, fees: &BlockFees) -> BlockAttributes {
+    /// The header fields the proposer chooses for the child of a block at `parent_timestamp`,
+    /// whose timestamp must not pass `time_limit` (forced inclusion, [`InclusionWindow`]).
+    fn attributes(
+        &self,
+        parent_timestamp: u64,
+        fees: &BlockFees,
+        time_limit: Option<u64>,
+    ) -> BlockAttributes {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        // Sub-second block times give several blocks the same second: timestamps never go
+        // backwards, but may repeat.
+        let timestamp = next_timestamp(now, parent_timestamp, time_limit);
+        let held = timestamp < now;
+        if held != self.time_held.swap(held, Ordering::Relaxed) {
+            if held {
+                warn!(target: "keel::sequencer", l2_time = timestamp, behind_s = now - timestamp, "L2 time held back: an L1 message may be due that the node has not read or included yet (is the L1 node reachable?); blocks go on at this time");
+            } else {
+                info!(target: "keel::sequencer", "L2 time follows the wall clock again");
+            }
+        }
+        self.metrics
+            .l2_time_behind_seconds
+            .set((now.saturating_sub(timestamp)) as i64);
         BlockAttributes {
-            // Sub-second block times give several blocks the same second: timestamps never go
-            // backwards, but may repeat.
-            timestamp: now.max(parent_timestamp),
+            timestamp,
             coinbase: self.config.coinbase,
             gas_limit: self.config.gas_limit,
             base_fee: fees.base_fee,
@@ -300,10 +341,11 @@ impl Proposer {
     }
 
     /// Forced inclusion: L1 messages go before any other transaction, oldest (nearest to its
-    /// deadline) first; deposits are credited or refunded as the bridge rules say, calls always
-    /// run (the rules are not asked). Deposits use no gas and a call's gas comes before any
-    /// pool transaction's, so pool traffic can never crowd them out; a call that does not fit
-    /// what is left of the block waits, with every message after it, for the next block.
+    /// deadline) first; deposits (of ETH or a token) are credited or refunded as the bridge
+    /// rules say, other calls always run (the rules are not asked). Deposits use no gas and a
+    /// call's gas comes before any pool transaction's, so pool traffic can never crowd them
+    /// out; a call that does not fit what is left of the block waits, with every message after
+    /// it, for the next block.
     fn include_deposits(
         &self,
         builder: &mut BlockBuilder<impl StateReader>,
@@ -314,7 +356,6 @@ impl Proposer {
     ) -> SequencerResult<IncludedDeposits> {
         let deposits = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
         let block_ms = self.config.block_time.as_millis().max(1) as u64;
-        let mut earliest_deadline = None;
         let mut payload_bytes = 0;
         let mut count = 0;
         for deposit in &deposits {
@@ -324,27 +365,26 @@ impl Proposer {
                 .saturating_sub(ctx.timestamp)
                 .saturating_mul(1000)
                 / block_ms;
-            let refund = deposit.gas_limit == 0 && {
+            let mut tx = deposit.to_tx(false);
+            if tx.refundable() {
                 let verdict = self.rules.deposit_verdict(
                     set,
                     deposit,
                     ctx.number.saturating_add(blocks_left),
                 );
                 bridge.add(&verdict);
-                verdict.refusal().is_some()
-            };
-            let tx = deposit.to_tx(refund).seal();
+                tx.refund = verdict.refusal().is_some();
+            }
+            let tx = tx.seal();
             let bytes = tx_payload_bytes(&KeelTx::Deposit(tx.clone()));
             if builder.push_deposit(tx)? == TxOutcome::DoesNotFit {
                 break;
             }
-            earliest_deadline = Some(earliest_deadline.unwrap_or(u64::MAX).min(deposit.deadline));
             payload_bytes += bytes;
             count += 1;
         }
         Ok(IncludedDeposits {
             count,
-            earliest_deadline,
             payload_bytes,
         })
     }

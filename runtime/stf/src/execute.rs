@@ -74,6 +74,7 @@ pub fn execute_batch(input: &ProverInput) -> Result<ExecutedBatch, StfError> {
         pre_state_root: parent.state_root,
         post_state_root: head.state_root,
         last_block_hash: head.hash(),
+        last_block_timestamp: head.timestamp,
         withdrawals_root: settlement.withdrawals_root(),
         deposits_rolling_hash: settlement.deposits.hash(),
         blobs_hash: blobs_hash(&blobs),

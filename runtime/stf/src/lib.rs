@@ -33,8 +33,12 @@ pub use error::StfError;
 ///
 /// Two builds agree on it exactly when they compute the same [`BatchOutput`] from the same
 /// [`ProverInput`] encoding; bump `input-v…` whenever the input encoding or the execution rules
-/// change.
-pub const PROGRAM_VERSION: &str = concat!("keel-stf/", env!("CARGO_PKG_VERSION"), "/input-v2");
+/// change, `output-v…` whenever the output does (v2: the last block's timestamp).
+pub const PROGRAM_VERSION: &str = concat!(
+    "keel-stf/",
+    env!("CARGO_PKG_VERSION"),
+    "/input-v2/output-v2"
+);
 pub use execute::{ExecutedBatch, execute_batch, replay_block};
 pub use input::{ProverInput, Witness};
 pub use keel_primitives::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};

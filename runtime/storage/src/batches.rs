@@ -146,6 +146,19 @@ impl Storage {
         txn.commit()?;
         Ok(())
     }
+
+    /// Forgets the proof of `batch` (L1's verifiers refuse it): the coordinator leases the
+    /// batch again. Returns the proof removed, if there was one.
+    pub fn remove_proof(&self, batch: u64) -> StorageResult<Option<StoredProof>> {
+        let txn = self.begin_write()?;
+        let removed = txn
+            .open_table(PROOFS)?
+            .remove(batch)?
+            .map(|v| v.value().decode())
+            .transpose()?;
+        txn.commit()?;
+        Ok(removed)
+    }
 }
 
 /// Stores `batch` and its frame, after checking it is the next batch and starts right after

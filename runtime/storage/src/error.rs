@@ -73,10 +73,12 @@ pub enum StorageError {
         /// The block the next batch must start at.
         expected_first_block: u64,
     },
-    /// The L1 watcher saw a different deposit under an id already recorded.
+    /// The L1 watcher saw a different message under an id an L2 block already includes.
     #[error(
-        "L1 deposit {deposit_id} was recorded from L1 transaction {stored} but is now seen in \
-         {seen}: L1 reorganised deeper than `l1.confirmations`; raise it and resync the node"
+        "L1 message {deposit_id}, recorded from L1 transaction {stored} and already included on \
+         L2, is now another message (L1 transaction {seen}): L1 reorganised it away after L2 \
+         included it. Those L2 blocks cannot be settled; raise `l1.confirmations` and resync \
+         the node from L1"
     )]
     DepositConflict {
         /// The deposit id.

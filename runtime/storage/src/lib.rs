@@ -30,6 +30,7 @@ mod unwind;
 mod value;
 
 pub use batches::BlockWitness;
+pub use deposits::L1Checkpoint;
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
 pub use settlement::{BatchCommit, L1Progress};

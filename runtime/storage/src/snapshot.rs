@@ -63,6 +63,7 @@ pub struct Snapshot {
     pub(crate) leases: ReadOnlyTable<u64, Rlp<Lease>>,
     pub(crate) proofs: ReadOnlyTable<u64, Rlp<StoredProof>>,
     pub(crate) l1_deposits: ReadOnlyTable<u64, Rlp<L1Deposit>>,
+    pub(crate) l1_checkpoints: ReadOnlyTable<u64, [u8; 32]>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -98,6 +99,7 @@ impl Snapshot {
             leases: txn.open_table(LEASES)?,
             proofs: txn.open_table(PROOFS)?,
             l1_deposits: txn.open_table(L1_DEPOSITS)?,
+            l1_checkpoints: txn.open_table(L1_CHECKPOINTS)?,
         })
     }
 

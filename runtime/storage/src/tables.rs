@@ -29,7 +29,9 @@ use crate::{
 /// - 5: L1 messages with calls (`keel::L1Deposit/v2`, deposit transactions with call fields);
 ///   batch frames of payload version 3; batch outputs carry the chain spec hash
 ///   (`keel::Batch/v3`).
-pub const SCHEMA_VERSION: u64 = 5;
+/// - 6: batch outputs carry the last block's timestamp (`keel::Batch/v4`,
+///   `keel::StoredProof/v2`); L1 scan checkpoints (`l1_checkpoints`).
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// Canonical block number → block hash.
 pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
@@ -98,6 +100,13 @@ pub(crate) const PROOFS: TableDefinition<'_, u64, Rlp<StoredProof>> =
 /// Deposit id → RLP `L1Deposit` the L1 watcher saw (kept after inclusion, for RPC).
 pub(crate) const L1_DEPOSITS: TableDefinition<'_, u64, Rlp<L1Deposit>> =
     TableDefinition::new("l1_deposits");
+/// L1 block number → hash, at the end of each range the deposit watcher scanned (the last
+/// [`L1_CHECKPOINT_DEPTH`] blocks): how it finds where an L1 reorganisation forked.
+pub(crate) const L1_CHECKPOINTS: TableDefinition<'_, u64, [u8; 32]> =
+    TableDefinition::new("l1_checkpoints");
+/// How many L1 blocks back scan checkpoints are kept: ~27 hours of 12 s blocks, far deeper than
+/// any reorganisation of a chain with finality.
+pub(crate) const L1_CHECKPOINT_DEPTH: u64 = 8192;
 /// Named counters: [`META_SCHEMA_VERSION`], [`META_HEAD`], [`META_L1_SCANNED_TO`],
 /// [`META_NEXT_L2_DEPOSIT`], [`META_L1_COMMITTED_BATCH`], [`META_L1_VERIFIED_BATCH`].
 pub(crate) const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");

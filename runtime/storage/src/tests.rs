@@ -308,6 +308,7 @@ fn batch(number: u64, first_block: u64, last_block: u64) -> keel_primitives::Bat
             pre_state_root: alloy_primitives::B256::ZERO,
             post_state_root: alloy_primitives::B256::ZERO,
             last_block_hash: alloy_primitives::B256::ZERO,
+            last_block_timestamp: 0,
             withdrawals_root: alloy_primitives::B256::ZERO,
             deposits_rolling_hash: alloy_primitives::B256::ZERO,
             blobs_hash: alloy_primitives::B256::ZERO,
@@ -411,25 +412,14 @@ fn deposits_are_recorded_once_and_included_in_queue_order() {
     let (dir, storage, genesis, _) = chain_at_genesis();
     assert_eq!(storage.snapshot().unwrap().l1_scanned_to().unwrap(), 0);
     storage
-        .record_deposits(&[l1_deposit(0, 1), l1_deposit(1, 2)], 12)
+        .record_deposits(&[l1_deposit(0, 1), l1_deposit(1, 2)], scanned(12))
         .unwrap();
     // A rescan of the same range is a no-op; a later one adds the next deposit.
     storage
-        .record_deposits(&[l1_deposit(1, 2), l1_deposit(2, 3)], 13)
+        .record_deposits(&[l1_deposit(1, 2), l1_deposit(2, 3)], scanned(13))
         .unwrap();
-    let err = storage
-        .record_deposits(&[l1_deposit(2, 9)], 14)
-        .unwrap_err();
-    assert!(
-        matches!(err, StorageError::DepositConflict { deposit_id: 2, .. }),
-        "{err}"
-    );
     let snapshot = storage.snapshot().unwrap();
-    assert_eq!(
-        snapshot.l1_scanned_to().unwrap(),
-        13,
-        "a refused scan changes nothing"
-    );
+    assert_eq!(snapshot.l1_scanned_to().unwrap(), 13);
     assert_eq!(snapshot.pending_deposits(10).unwrap().len(), 3);
     drop(snapshot);
 
@@ -478,6 +468,102 @@ fn deposits_are_recorded_once_and_included_in_queue_order() {
     let pending = snapshot.pending_deposits(10).unwrap();
     assert_eq!(pending, vec![l1_deposit(2, 3)]);
     assert_eq!(snapshot.l1_deposit(0).unwrap(), Some(l1_deposit(0, 1)));
+}
+
+/// The deposit watcher's checkpoint at L1 block `number`, with a hash made from it.
+fn scanned(number: u64) -> crate::L1Checkpoint {
+    crate::L1Checkpoint {
+        number,
+        hash: alloy_primitives::B256::with_last_byte(number as u8),
+    }
+}
+
+/// Issue 18: an L1 reorganisation used to stop the watcher for good. A message seen again in
+/// another L1 block is the same message; one L2 has not included yet follows L1 whatever it
+/// becomes; only a different message under an id L2 already includes is a conflict. A rewind
+/// forgets what L2 has not included from the reorganised blocks.
+#[test]
+fn l1_reorganisations_are_followed_and_only_a_changed_included_message_conflicts() {
+    let (_dir, storage, genesis, _) = chain_at_genesis();
+    storage
+        .record_deposits(
+            &[l1_deposit(0, 1), l1_deposit(1, 2), l1_deposit(2, 3)],
+            scanned(12),
+        )
+        .unwrap();
+    let mut block = empty_block(&genesis);
+    block.transactions = vec![l1_deposit(0, 1).to_tx(false).into()];
+    block.senders = vec![Address::repeat_byte(7)];
+    storage
+        .commit_block(BlockWrite {
+            block: &block,
+            receipts: &[],
+            changes: &[],
+            state: &StateRootUpdate {
+                root: block.header.state_root,
+                nodes: vec![],
+                accounts: vec![],
+            },
+            codes: &[],
+            plugins: &[],
+            activated: &[],
+            witness: None,
+        })
+        .unwrap();
+
+    // Deposit 0 (on L2) and 1 (pending) mined again in other L1 transactions and blocks.
+    let moved = |id, tx| keel_primitives::L1Deposit {
+        l1_block: 20 + id,
+        deadline: 1_700_000_100,
+        ..l1_deposit(id, tx)
+    };
+    storage
+        .record_deposits(&[moved(0, 0x90), moved(1, 0x91)], scanned(21))
+        .unwrap();
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.l1_deposit(0).unwrap(), Some(moved(0, 0x90)));
+    assert_eq!(snapshot.l1_deposit(1).unwrap(), Some(moved(1, 0x91)));
+    drop(snapshot);
+
+    // Another message under pending id 2 replaces it; under included id 0 it conflicts.
+    let other = |id| keel_primitives::L1Deposit {
+        value: U256::from(7),
+        mint: U256::from(7),
+        ..moved(id, 0x99)
+    };
+    storage.record_deposits(&[other(2)], scanned(22)).unwrap();
+    assert_eq!(
+        storage.snapshot().unwrap().l1_deposit(2).unwrap(),
+        Some(other(2))
+    );
+    let err = storage
+        .record_deposits(&[other(0)], scanned(23))
+        .unwrap_err();
+    assert!(
+        matches!(err, StorageError::DepositConflict { deposit_id: 0, .. }) && !err.is_fatal(),
+        "{err}"
+    );
+    assert_eq!(storage.snapshot().unwrap().l1_scanned_to().unwrap(), 22);
+
+    // A rewind to block 20: deposit 0 (block 20) stays; 1 and 2 (blocks 21, 22) are pending
+    // and forgotten; the checkpoints above 20 go.
+    storage.record_deposits(&[], scanned(20)).unwrap();
+    let included = storage.rewind_l1_scan(20).unwrap();
+    assert!(included.is_empty());
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.l1_scanned_to().unwrap(), 20);
+    assert_eq!(snapshot.l1_deposits_recorded().unwrap(), 1);
+    assert_eq!(
+        snapshot.l1_checkpoints(10).unwrap(),
+        vec![scanned(20), scanned(12)]
+    );
+    drop(snapshot);
+    // Deeper: deposit 0, on L2, is reported.
+    assert_eq!(storage.rewind_l1_scan(12).unwrap(), vec![0]);
+    assert_eq!(
+        storage.snapshot().unwrap().l1_deposits_recorded().unwrap(),
+        1
+    );
 }
 
 #[test]

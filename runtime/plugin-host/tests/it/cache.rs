@@ -49,9 +49,15 @@ fn compiled_components_are_cached_and_corruption_is_survived() {
     let entries: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "cwasm"))
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
-    assert!(entries[0].extension().is_some_and(|e| e == "cwasm"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("cache.key")), 0o600);
+    }
 
     // From the cache.
     assert_eq!(answer(&engine, &load(&engine)), 1_125);
@@ -59,8 +65,14 @@ fn compiled_components_are_cached_and_corruption_is_survived() {
     // A corrupt entry is replaced, not trusted.
     std::fs::write(&entries[0], b"not a compiled component").unwrap();
     assert_eq!(answer(&engine, &load(&engine)), 1_125);
-    assert_ne!(
-        std::fs::read(&entries[0]).unwrap(),
-        b"not a compiled component"
-    );
+    let sealed = std::fs::read(&entries[0]).unwrap();
+    assert_ne!(sealed, b"not a compiled component");
+
+    // Native code changed in place (its tag no longer matches) is never loaded: recompiled.
+    let mut tampered = sealed.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0xff;
+    std::fs::write(&entries[0], &tampered).unwrap();
+    assert_eq!(answer(&engine, &load(&engine)), 1_125);
+    assert_eq!(std::fs::read(&entries[0]).unwrap(), sealed);
 }

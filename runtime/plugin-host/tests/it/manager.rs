@@ -219,6 +219,44 @@ fn a_load_that_fails_leaves_everything_as_it_was() {
         matches!(error, LoadPluginError::InvalidRequest(_)),
         "{error}"
     );
+    // Limits beyond what a config may set, and oversized components, are refused as well.
+    let (_, fee) = component("fee-eip1559");
+    for (what, request) in [
+        (
+            "fuel",
+            LoadPlugin {
+                fuel: Some(keel_plugin_host::MAX_FUEL + 1),
+                ..load(PluginSlot::Fee, ComponentSource::Bytes(fee.clone()))
+            },
+        ),
+        (
+            "memory_mb",
+            LoadPlugin {
+                memory_mb: Some(keel_plugin_host::MAX_MEMORY_MB + 1),
+                ..load(PluginSlot::Fee, ComponentSource::Bytes(fee.clone()))
+            },
+        ),
+        (
+            "deadline",
+            LoadPlugin {
+                deadline: Some(keel_plugin_host::MAX_DEADLINE * 2),
+                ..load(PluginSlot::Fee, ComponentSource::Bytes(fee.clone()))
+            },
+        ),
+        (
+            "bytes",
+            load(
+                PluginSlot::Fee,
+                ComponentSource::Bytes(vec![0; keel_plugin_host::MAX_COMPONENT_BYTES as usize + 1]),
+            ),
+        ),
+    ] {
+        let error = manager.load(request).unwrap_err();
+        assert!(
+            matches!(&error, LoadPluginError::InvalidRequest(reason) if reason.contains(what) || what == "bytes"),
+            "{what}: {error}"
+        );
+    }
     assert!(records.inner.lock().unwrap().pending.is_empty());
     assert_eq!(active_fee(&manager, 1), None);
 }

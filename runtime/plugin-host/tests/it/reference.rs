@@ -4,8 +4,8 @@ use alloy_consensus::Header;
 use alloy_primitives::{Address, Bytes, U256};
 use keel_evm::{BaseFeeRule, Eip1559BaseFee};
 use keel_plugin_host::{
-    Candidate, Deposit, DepositDecision, FeeParams, L1Summary, OrderingContext, ParentSummary,
-    PluginEngine, PluginError,
+    Asset, Candidate, Deposit, DepositDecision, FeeParams, L1Summary, OrderingContext,
+    ParentSummary, PluginEngine, PluginError, Withdrawal, WithdrawalDecision,
 };
 use keel_primitives::ChainSpec;
 
@@ -132,25 +132,87 @@ fn ordering_plugins_order_as_documented() {
 fn bridge_capped_refunds_above_the_cap() {
     let engine = PluginEngine::new().unwrap();
     let plugin = bridge_plugin(&engine, "bridge-capped", &[("max-deposit-wei", "1000")]);
-    let deposit = |value: u64| Deposit {
+    let deposit = |asset: Asset, amount: u64| Deposit {
         l1_sender: Address::repeat_byte(1),
         l2_recipient: Address::repeat_byte(2),
-        value: U256::from(value),
+        asset,
+        amount: U256::from(amount),
         data: Bytes::new(),
         l1_block: 7,
         deadline: 100,
     };
+    let eth = |amount| deposit(Asset::Eth, amount);
     assert_eq!(
-        plugin.on_deposit(&engine, &deposit(1000)).unwrap(),
+        plugin.on_deposit(&engine, &eth(1000)).unwrap(),
         DepositDecision::Credit
     );
     assert!(matches!(
-        plugin.on_deposit(&engine, &deposit(1001)).unwrap(),
+        plugin.on_deposit(&engine, &eth(1001)).unwrap(),
         DepositDecision::Refund(_)
     ));
     let all = bridge_plugin(&engine, "bridge-accept-all", &[]);
     assert_eq!(
-        all.on_deposit(&engine, &deposit(u64::MAX)).unwrap(),
+        all.on_deposit(&engine, &eth(u64::MAX)).unwrap(),
+        DepositDecision::Credit
+    );
+}
+
+#[test]
+fn bridge_rules_see_tokens_from_wit_0_3_and_a_0_1_rule_is_never_asked_about_them() {
+    let engine = PluginEngine::new().unwrap();
+    let token = Asset::Erc20(Address::repeat_byte(9));
+    let deposit = |amount: u64| Deposit {
+        l1_sender: Address::repeat_byte(1),
+        l2_recipient: Address::repeat_byte(2),
+        asset: token,
+        amount: U256::from(amount),
+        data: Bytes::new(),
+        l1_block: 7,
+        deadline: 100,
+    };
+    let withdrawal = |amount: u64| Withdrawal {
+        l2_sender: Address::repeat_byte(2),
+        l1_receiver: Address::repeat_byte(1),
+        asset: token,
+        amount: U256::from(amount),
+    };
+    let capped = bridge_plugin(
+        &engine,
+        "bridge-capped",
+        &[
+            ("max-deposit-wei", "0"),
+            ("max-token-deposit", "50"),
+            ("max-token-withdrawal", "5"),
+        ],
+    );
+    assert_eq!(capped.wit_version(), "0.3.0");
+    assert!(capped.covers(token));
+    assert_eq!(
+        capped.on_deposit(&engine, &deposit(50)).unwrap(),
+        DepositDecision::Credit
+    );
+    match capped.on_deposit(&engine, &deposit(51)).unwrap() {
+        DepositDecision::Refund(reason) => assert!(
+            reason.contains("units of token 0x0909090909090909090909090909090909090909"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        capped.on_withdrawal(&engine, &withdrawal(5)).unwrap(),
+        WithdrawalDecision::Allow
+    );
+    assert!(matches!(
+        capped.on_withdrawal(&engine, &withdrawal(6)).unwrap(),
+        WithdrawalDecision::Reject(_)
+    ));
+
+    // The frozen 0.1.0 interface has no token: the host answers the native rule for it.
+    let old = bridge_plugin(&engine, "bridge-accept-all", &[]);
+    assert_eq!(old.wit_version(), "0.1.0");
+    assert!(old.covers(Asset::Eth) && !old.covers(token));
+    assert_eq!(
+        old.on_deposit(&engine, &deposit(u64::MAX)).unwrap(),
         DepositDecision::Credit
     );
 }

@@ -36,10 +36,6 @@ pub const DEFAULT_COINBASE: Address = Address::ZERO;
 /// Default `batcher.commit_interval`: 10 s, so a batch is ready for the prover (and, with
 /// settlement, for L1) a few seconds after its blocks, without one batch per block.
 pub const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_secs(10);
-/// Default `batcher.deposit_margin`: 30 s. A batch holding a deposit is sealed once the
-/// deposit's L1 deadline is this close, leaving the committer time to land it on L1 (a few L1
-/// blocks) before the bridge starts refusing batches without it.
-pub const DEFAULT_DEPOSIT_MARGIN: Duration = Duration::from_secs(30);
 /// Default `batcher.max_blocks`: 600 (10 minutes of 1 s blocks).
 pub const DEFAULT_BATCH_MAX_BLOCKS: u64 = 600;
 /// Default `batcher.max_gas`: 300M gas, ten full default blocks: ~14,000 ETH transfers. The
@@ -102,10 +98,6 @@ pub struct BatcherConfig {
     /// Run the STF on every sealed batch and stop the node if it disagrees with the chain
     /// (default `false`; the devnet and the tests turn it on).
     pub self_check: bool,
-    /// Seal the open batch early once a deposit in it is this close to its L1 inclusion
-    /// deadline, so the batch is committed in time (default [`DEFAULT_DEPOSIT_MARGIN`]).
-    #[serde(deserialize_with = "keel_units::duration")]
-    pub deposit_margin: Duration,
     /// Where the batch data goes: `"blobs"` (default: EIP-4844 blobs that every proof is bound
     /// to, the rollup) or `"validium"` (no data on L1; the deployment and every commitment say
     /// so, and nobody can rebuild the chain without the sequencer).
@@ -123,7 +115,6 @@ impl Default for BatcherConfig {
             max_gas: DEFAULT_BATCH_MAX_GAS,
             max_witness_bytes: DEFAULT_BATCH_MAX_WITNESS_BYTES,
             self_check: false,
-            deposit_margin: DEFAULT_DEPOSIT_MARGIN,
             data_availability: DataAvailability::Blobs,
             max_blobs: DEFAULT_MAX_BLOBS,
         }

@@ -51,7 +51,10 @@ fn deposits_go_first_are_credited_or_refunded_and_settle_in_the_batch() {
     let transfer = chain.send_value(Address::repeat_byte(3), U256::from(7));
     chain
         .storage
-        .record_deposits(&[l1_deposit(0, alice, 1), l1_deposit(1, bob, 9)], 20)
+        .record_deposits(
+            &[l1_deposit(0, alice, 1), l1_deposit(1, bob, 9)],
+            scanned(20),
+        )
         .unwrap();
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!((summary.deposits, summary.transactions), (2, 3));
@@ -167,7 +170,10 @@ fn deposits_are_included_in_queue_order_at_most_a_block_bound_at_a_time() {
     let deposits: Vec<L1Deposit> = (0..20)
         .map(|id| l1_deposit(id, Address::with_last_byte(id as u8 + 1), 1))
         .collect();
-    chain.storage.record_deposits(&deposits, 30).unwrap();
+    chain
+        .storage
+        .record_deposits(&deposits, scanned(30))
+        .unwrap();
     // The test proposer includes at most 16 per block.
     assert_eq!(chain.proposer.build_block().unwrap().deposits, 16);
     assert_eq!(chain.proposer.build_block().unwrap().deposits, 4);
@@ -284,7 +290,7 @@ fn a_call_from_l1_runs_as_its_sender_withdraws_and_is_never_refunded() {
     };
     chain
         .storage
-        .record_deposits(&[forced.clone(), starved.clone()], 20)
+        .record_deposits(&[forced.clone(), starved.clone()], scanned(20))
         .unwrap();
     let summary = chain.proposer.build_block().unwrap();
     assert_eq!(summary.deposits, 2);
@@ -353,4 +359,12 @@ fn a_call_from_l1_runs_as_its_sender_withdraws_and_is_never_refunded() {
     };
     let error = keel_stf::execute_batch(&tampered).unwrap_err().to_string();
     assert!(error.contains("never refunded"), "{error}");
+}
+
+/// The L1 watcher's checkpoint at block `number` (hash irrelevant here).
+fn scanned(number: u64) -> keel_storage::L1Checkpoint {
+    keel_storage::L1Checkpoint {
+        number,
+        hash: alloy_primitives::B256::ZERO,
+    }
 }
