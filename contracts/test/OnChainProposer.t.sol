@@ -376,6 +376,55 @@ contract OnChainProposerTest is L1Fixture {
         proposer.verifyBatch(1, proofs);
     }
 
+    /// @dev Catching up on a slow L1: several batches committed, then verified, per transaction,
+    ///      exactly as one at a time would.
+    function testFuzz_commitAndVerifyBatches_inOneTransactionEach(uint8 count) public {
+        uint256 n = bound(count, 1, 6);
+        OnChainProposer.BatchHeader[] memory headers = new OnChainProposer.BatchHeader[](n);
+        OnChainProposer.BlobOpening[][] memory openings = new OnChainProposer.BlobOpening[][](n);
+        for (uint256 i = 0; i < n; ++i) {
+            headers[i] = headerFor(10 * (i + 1), keccak256(abi.encode("withdrawals", i)), 0);
+        }
+        vm.prank(address(0xBAD));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotSequencer.selector, address(0xBAD)));
+        proposer.commitBatches(1, headers, openings);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchListMismatch.selector, n, n + 1));
+        proposer.commitBatches(1, headers, new OnChainProposer.BlobOpening[][](n + 1));
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchOutOfOrder.selector, 1, 2));
+        proposer.commitBatches(2, headers, openings);
+
+        vm.prank(SEQUENCER);
+        proposer.commitBatches(1, headers, openings);
+        assertEq(proposer.lastCommittedBatch(), n);
+        bytes32 parentHash = GENESIS_BLOCK_HASH;
+        bytes32 parentRoot = GENESIS_STATE_ROOT;
+        bytes[][] memory proofs = new bytes[][](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 first = 10 * i + 1;
+            bytes32 expected = expectedCommitment(i + 1, first, 10 * (i + 1), parentHash, parentRoot, headers[i]);
+            assertEq(proposer.commitmentOf(i + 1), expected, "commitment of each batch");
+            proofs[i] = oneProof(devProof(PROVER_KEY, expected));
+            (parentHash, parentRoot) = (headers[i].lastBlockHash, headers[i].newStateRoot);
+        }
+
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchListMismatch.selector, 0, 0));
+        proposer.verifyBatches(1, new bytes[][](0));
+        // One bad proof anywhere: nothing is verified.
+        bytes[][] memory bad = new bytes[][](n);
+        for (uint256 i = 0; i < n; ++i) {
+            bad[i] = proofs[i];
+        }
+        bad[n - 1] = oneProof(devProof(PROVER_KEY, keccak256("other")));
+        vm.expectRevert();
+        proposer.verifyBatches(1, bad);
+        assertEq(proposer.lastVerifiedBatch(), 0);
+        vm.prank(address(0xA7B17A7)); // anyone
+        proposer.verifyBatches(1, proofs);
+        assertEq(proposer.lastVerifiedBatch(), n);
+    }
+
     function test_verifyBatch_uncommittedReverts() public {
         bytes[] memory proofs = oneProof(devProof(PROVER_KEY, bytes32(0)));
         vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchNotCommitted.selector, 1));

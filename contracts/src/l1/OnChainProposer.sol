@@ -144,6 +144,8 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     error EmptyBatch(uint256 previousLastBlock, uint256 lastBlock);
     /// @notice A block number or count does not fit in 64 bits.
     error ValueTooLarge(uint256 value);
+    /// @notice A batch list is empty, or its headers and openings differ in number.
+    error BatchListMismatch(uint256 headers, uint256 openings);
     /// @notice The batch's last block is later than the L1 block committing it.
     error BatchFromTheFuture(uint256 lastBlockTimestamp, uint256 now);
     /// @notice The bridge's rolling hash of the consumed deposits differs from the batch's.
@@ -216,6 +218,38 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         external
     {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        _checkBlobCount(blobs.length);
+        _commit(batchNumber, header, blobs, 0);
+    }
+
+    /// @notice Commits consecutive batches in one transaction (the sequencer catches up on a
+    ///         slow L1 this way): batch `firstBatch + i` with `headers[i]` and the openings
+    ///         `blobs[i]` of the transaction's next `blobs[i].length` blobs. Only the sequencer.
+    /// @param firstBatch Must be `lastCommittedBatch + 1`.
+    /// @param headers One header per batch (at least one).
+    /// @param blobs Per batch, the openings of its blobs, in the transaction's blob order.
+    function commitBatches(uint256 firstBatch, BatchHeader[] calldata headers, BlobOpening[][] calldata blobs)
+        external
+    {
+        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        uint256 n = headers.length;
+        if (n == 0 || blobs.length != n) revert BatchListMismatch(n, blobs.length);
+        uint256 total = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            total += blobs[i].length;
+        }
+        _checkBlobCount(total);
+        uint256 firstBlob = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            _commit(firstBatch + i, headers[i], blobs[i], firstBlob);
+            firstBlob += blobs[i].length;
+        }
+    }
+
+    /// @dev Commits batch `batchNumber`, whose blobs are the transaction's from `firstBlob` on.
+    function _commit(uint256 batchNumber, BatchHeader calldata header, BlobOpening[] calldata blobs, uint256 firstBlob)
+        private
+    {
         if (batchNumber != lastCommittedBatch + 1) revert BatchOutOfOrder(lastCommittedBatch + 1, batchNumber);
         BatchCommitment storage prev = batches[batchNumber - 1];
         uint256 lastBlock = header.lastBlock;
@@ -227,7 +261,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
 
         bytes32 got = CommonBridge(payable(bridge)).consumeDeposits(header.depositCount, l2Time);
         if (got != header.depositsRollingHash) revert DepositsMismatch(header.depositsRollingHash, got);
-        (bytes32 blobsHash, bytes32[] memory blobHashes) = _checkBlobs(blobs);
+        (bytes32 blobsHash, bytes32[] memory blobHashes) = _checkBlobs(blobs, firstBlob);
 
         BatchCommitment memory batch = BatchCommitment({
             firstBlock: prev.lastBlock + 1,
@@ -273,25 +307,34 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         );
     }
 
-    /// @dev Checks every blob of this transaction against its opening and returns the blobs
-    ///      hash and the versioned hashes. Under validium the transaction must carry none.
-    function _checkBlobs(BlobOpening[] calldata blobs)
+    /// @dev Checks the transaction has exactly `count` blobs (the openings given); under
+    ///      validium, none.
+    function _checkBlobCount(uint256 count) private view {
+        if (validium) {
+            if (blobhash(0) != bytes32(0)) revert BlobsInValidium();
+        } else if (blobhash(count) != bytes32(0)) {
+            revert BlobCountMismatch(count, count);
+        }
+    }
+
+    /// @dev Checks the transaction's blobs `firstBlob ..` against `blobs`, one opening each, and
+    ///      returns the batch's blobs hash and versioned hashes. Under validium there are none.
+    function _checkBlobs(BlobOpening[] calldata blobs, uint256 firstBlob)
         private
         view
         returns (bytes32 blobsHash, bytes32[] memory blobHashes)
     {
         uint256 n = blobs.length;
         if (validium) {
-            if (n != 0 || blobhash(0) != bytes32(0)) revert BlobsInValidium();
+            if (n != 0) revert BlobsInValidium();
             return (bytes32(0), new bytes32[](0));
         }
         if (n == 0) revert NoBlobs();
-        if (blobhash(n) != bytes32(0)) revert BlobCountMismatch(n, n);
         blobHashes = new bytes32[](n);
         bytes memory packed = new bytes(0);
         for (uint256 i = 0; i < n; ++i) {
-            bytes32 vh = blobhash(i);
-            if (vh == bytes32(0)) revert BlobCountMismatch(n, i);
+            bytes32 vh = blobhash(firstBlob + i);
+            if (vh == bytes32(0)) revert BlobCountMismatch(firstBlob + n, firstBlob + i);
             BlobOpening calldata opening = blobs[i];
             if (opening.commitment.length != 48 || opening.proof.length != 48) revert MalformedOpening(i);
             (bool ok, bytes memory out) = POINT_EVALUATION.staticcall(
@@ -311,6 +354,23 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     /// @param batchNumber Must be `lastVerifiedBatch + 1` and already committed.
     /// @param proofs One proof per verifier, in the order of `verifiers()`.
     function verifyBatch(uint256 batchNumber, bytes[] calldata proofs) external {
+        _verify(batchNumber, proofs);
+    }
+
+    /// @notice Verifies consecutive committed batches in one transaction: batch `firstBatch + i`
+    ///         with `proofs[i]` (one proof per verifier each). Anyone may call it.
+    /// @param firstBatch Must be `lastVerifiedBatch + 1`.
+    /// @param proofs Per batch, one proof per verifier, in the order of `verifiers()`.
+    function verifyBatches(uint256 firstBatch, bytes[][] calldata proofs) external {
+        uint256 n = proofs.length;
+        if (n == 0) revert BatchListMismatch(0, 0);
+        for (uint256 i = 0; i < n; ++i) {
+            _verify(firstBatch + i, proofs[i]);
+        }
+    }
+
+    /// @dev Verifies batch `batchNumber` with one proof per verifier.
+    function _verify(uint256 batchNumber, bytes[] calldata proofs) private {
         uint256 expected = lastVerifiedBatch + 1;
         if (batchNumber != expected) revert VerifyOutOfOrder(expected, batchNumber);
         if (batchNumber > lastCommittedBatch) revert BatchNotCommitted(batchNumber);

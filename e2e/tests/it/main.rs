@@ -11,6 +11,7 @@ mod openvm_settlement;
 mod plugin_swap;
 mod proving;
 mod settlement;
+mod soak;
 mod supervisor;
 mod third_party;
 mod transfers;

@@ -267,10 +267,24 @@ async fn round_trip(
         committed >= 2 && verified >= 1,
         "committed {committed}, verified {verified}"
     );
+    // Several batches may share a transaction: count the transactions that carried them.
+    let commit_txs = settlement_txs(
+        anvil,
+        deployment,
+        OnChainProposer::BatchCommitted::SIGNATURE_HASH,
+    )
+    .await?;
+    let verify_txs = settlement_txs(
+        anvil,
+        deployment,
+        OnChainProposer::BatchVerified::SIGNATURE_HASH,
+    )
+    .await?;
     ensure!(
-        nonce == DEPLOY_TXS + committed + verified,
-        "the sequencer sent {nonce} L1 transactions for {committed} commits and {verified} \
-         verifications (+{DEPLOY_TXS} to deploy): a duplicate or a failed one"
+        nonce == DEPLOY_TXS + commit_txs + verify_txs,
+        "the sequencer sent {nonce} L1 transactions for {committed} batches committed in \
+         {commit_txs} and {verified} verified in {verify_txs} (+{DEPLOY_TXS} to deploy): a \
+         duplicate or a failed one"
     );
 
     commits_carry_their_blobs(anvil, deployment, committed).await?;
@@ -298,28 +312,60 @@ async fn commits_carry_their_blobs(
         "{} BatchCommitted logs for {committed} commits",
         logs.len()
     );
+    // The batches a transaction commits name its blobs, in order, between them.
+    let mut named: Vec<(B256, Vec<B256>)> = Vec::new();
     for log in logs {
         let event = log.log_decode::<OnChainProposer::BatchCommitted>()?;
         let hash = log
             .transaction_hash
             .ok_or_else(|| eyre::eyre!("a log without its transaction"))?;
+        let hashes = event.inner.data.blobHashes.clone();
+        ensure!(
+            !hashes.is_empty(),
+            "batch {} names no blob",
+            event.inner.data.batchNumber
+        );
+        match named.last_mut() {
+            Some((tx, all)) if *tx == hash => all.extend(hashes),
+            _ => named.push((hash, hashes)),
+        }
+    }
+    for (hash, names) in named {
         let tx = provider
             .get_transaction_by_hash(hash)
             .await?
             .ok_or_else(|| eyre::eyre!("commit {hash} not found"))?;
-        let batch = event.inner.data.batchNumber;
         ensure!(
             alloy::consensus::Typed2718::ty(&tx) == 3,
-            "the commit of batch {batch} is not a blob transaction"
+            "commit {hash} is not a blob transaction"
         );
         let carried = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
         ensure!(
-            !carried.is_empty() && carried == event.inner.data.blobHashes.as_slice(),
-            "batch {batch}: the transaction carries {carried:?}, the event names {:?}",
-            event.inner.data.blobHashes
+            carried == names.as_slice(),
+            "commit {hash} carries {carried:?}, its batches name {names:?}"
         );
     }
     Ok(())
+}
+
+/// How many distinct L1 transactions emitted `OnChainProposer` events with `signature`.
+async fn settlement_txs(
+    anvil: &Anvil,
+    deployment: &Deployment,
+    signature: B256,
+) -> eyre::Result<u64> {
+    let logs = anvil
+        .provider()
+        .get_logs(
+            &Filter::new()
+                .address(deployment.on_chain_proposer)
+                .event_signature(signature)
+                .from_block(0),
+        )
+        .await?;
+    let txs: std::collections::BTreeSet<_> =
+        logs.iter().filter_map(|log| log.transaction_hash).collect();
+    Ok(txs.len() as u64)
 }
 
 /// `(lastCommittedBatch, lastVerifiedBatch)` on L1.
@@ -643,12 +689,108 @@ async fn reorg_over_a_deposit(
     Ok(())
 }
 
-/// The node's latest sealed batch.
+/// Issue 18 (b): on an L1 with 12 s blocks, under steady L2 load with a batch every 6 s (twice
+/// the default rate), L1 verification keeps pace: commits and verifications carry several
+/// batches each and take turns, so the batches waiting for L1 stay a few, not a growing queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn settlement_keeps_pace_with_a_12_second_l1() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    // Deployed on 1 s blocks, then mainnet's pace.
+    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
+    anvil
+        .provider()
+        .raw_request::<_, Value>("evm_setIntervalMining".into(), (12u64,))
+        .await?;
+    let coordinator = free_loopback_addr()?;
+    let node = KeelNode::spawn(
+        settling_node(&anvil, &datadir, coordinator, "6s")
+            .block_time("1s")
+            .env("KEEL_L1__TX_TIMEOUT", "40s"),
+    )
+    .await?;
+    let prover = Prover::start(
+        &Prover::binary(&keel)?,
+        dir.path(),
+        coordinator,
+        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+    )?;
+    let result = keeps_pace(&node, &anvil, &deployment).await;
+    drop(prover);
+    let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
+    node.finish(result)
+}
+
+async fn keeps_pace(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> {
+    let l2 = node.dev_provider();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let streaming = {
+        let stop = stop.clone();
+        let l2 = l2.clone();
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for from in DEV_ADDRESSES.iter().take(4) {
+                    let tx = TransactionRequest::default()
+                        .from(*from)
+                        .to(Address::with_last_byte(0x77))
+                        .value(U256::from(1));
+                    let _ = l2.send_transaction(tx).await;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    // Eight L1 blocks of steady load, sampling how many sealed batches L1 has not verified.
+    let started = std::time::Instant::now();
+    let mut behind = Vec::new();
+    while started.elapsed() < Duration::from_secs(8 * 12) {
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let sealed = latest_batch(node).await?;
+        let (_, verified) = proposer_progress(anvil, deployment).await?;
+        behind.push(sealed.saturating_sub(verified));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    streaming.await?;
+    let sealed = latest_batch(node).await?;
+    let (committed, verified) = proposer_progress(anvil, deployment).await?;
+    let metrics = reqwest_metrics(node).await.unwrap_or_default();
+    eprintln!(
+        "12 s L1, a batch every 6 s: {sealed} sealed, {committed} committed, {verified} \
+         verified after {:?}; batches behind L1 verification, every 6 s: {behind:?}; {metrics}",
+        started.elapsed()
+    );
+    // One at a time (a commit and a verification per batch, a block each) would fall 3 batches
+    // further behind every 24 s: 12 by now. Several per transaction keep it bounded.
+    let late = &behind[behind.len() / 2..];
+    ensure!(
+        verified + 8 >= sealed && late.iter().all(|b| *b <= 8),
+        "L1 verification fell behind: {sealed} sealed, {verified} verified, behind {behind:?}"
+    );
+    Ok(())
+}
+
+/// The settlement lag metrics, as the node serves them.
+async fn reqwest_metrics(node: &KeelNode) -> eyre::Result<String> {
+    let url = format!("http://{}/metrics", node.metrics_addr());
+    let text = reqwest::get(url).await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|line| line.starts_with("keel_settlement_lag"))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// The node's latest sealed batch (0 before the first).
 async fn latest_batch(node: &KeelNode) -> eyre::Result<u64> {
     let batch: Value = node
         .root_provider()
         .raw_request("keel_latestBatch".into(), ())
         .await?;
+    if batch.is_null() {
+        return Ok(0); // none sealed yet
+    }
     let number = batch["number"]
         .as_str()
         .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())

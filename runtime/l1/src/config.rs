@@ -24,6 +24,9 @@ pub const DEFAULT_L1_TX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `l1.fee_bump_percent`: 25 %, above the 10 % (geth) and 12.5 % (anvil, reth) that a
 /// replacement must pay.
 pub const DEFAULT_FEE_BUMP_PERCENT: u64 = 25;
+/// Default `l1.max_batches_per_tx`: 8. With 12 s L1 blocks, one commit and one verification
+/// per block settle up to 8 batches every 24 s, well ahead of one batch per `commit_interval`.
+pub const DEFAULT_MAX_BATCHES_PER_TX: usize = 8;
 /// Default `l1.max_fee_per_gas`: 1,000 gwei. Fee bumps stop there: a stuck transaction waits
 /// at the cap rather than paying any price an L1 fee spike asks.
 pub const DEFAULT_MAX_FEE_PER_GAS: u64 = 1_000_000_000_000;
@@ -106,6 +109,11 @@ pub struct L1Config {
         deserialize_with = "keel_units::wei_u64"
     )]
     pub max_fee_per_gas: u64,
+    /// Most batches one commit or one verification transaction carries (default
+    /// [`DEFAULT_MAX_BATCHES_PER_TX`]; commits also stop at 6 blobs): how settlement catches
+    /// up on a slow L1.
+    #[serde(default = "default_max_batches_per_tx")]
+    pub max_batches_per_tx: usize,
     /// The most a commit pays per blob gas (default [`DEFAULT_MAX_FEE_PER_BLOB_GAS`]).
     #[serde(
         default = "default_max_fee_per_blob_gas",
@@ -189,6 +197,9 @@ const fn default_tx_timeout() -> Duration {
 const fn default_fee_bump_percent() -> u64 {
     DEFAULT_FEE_BUMP_PERCENT
 }
+const fn default_max_batches_per_tx() -> usize {
+    DEFAULT_MAX_BATCHES_PER_TX
+}
 const fn default_max_fee_per_gas() -> u64 {
     DEFAULT_MAX_FEE_PER_GAS
 }
@@ -259,6 +270,11 @@ impl L1Config {
                 )
             },
         )?;
+        ensure(
+            (1..=64).contains(&self.max_batches_per_tx),
+            "max_batches_per_tx",
+            || format!("must be within 1..=64, got {}", self.max_batches_per_tx),
+        )?;
         ensure(self.max_fee_per_gas > 0, "max_fee_per_gas", || {
             "must be > 0".into()
         })?;
@@ -312,6 +328,7 @@ impl From<&L1Config> for crate::SettlerConfig {
             poll_interval: l1.poll_interval,
             commit: l1.commit,
             verify: l1.verify,
+            max_batches_per_tx: l1.max_batches_per_tx,
         }
     }
 }

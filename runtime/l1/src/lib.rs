@@ -33,8 +33,8 @@ pub use blobs::{BeaconBlockId, BlobSource, blob_sidecar};
 pub use config::{
     DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_EXIT_WINDOW, DEFAULT_FEE_BUMP_PERCENT,
     DEFAULT_L1_CONFIRMATIONS, DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT,
-    DEFAULT_MAX_DEPOSITS_PER_BLOCK, DEFAULT_MAX_FEE_PER_BLOB_GAS, DEFAULT_MAX_FEE_PER_GAS,
-    DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
+    DEFAULT_MAX_BATCHES_PER_TX, DEFAULT_MAX_DEPOSITS_PER_BLOCK, DEFAULT_MAX_FEE_PER_BLOB_GAS,
+    DEFAULT_MAX_FEE_PER_GAS, DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
 };
 pub use contracts::{
     AttestingVerifier, CommonBridge, DevVerifier, IVerifier, KeelTimelock, L2Bridge,
@@ -48,5 +48,5 @@ pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
 pub use proof_check::{PartRejected, RequiredVerifier, check_proof};
 pub use sender::{FeePolicy, L1Client, TxSender};
-pub use settler::{Settler, SettlerConfig, Step};
+pub use settler::{MAX_BLOBS_PER_TX, Settler, SettlerConfig, SettlerMetrics, Step};
 pub use watcher::{DepositWatcher, WatcherConfig};

@@ -2,11 +2,18 @@
 //!
 //! One task does both, with one key, so its transactions never compete for a nonce. Each step
 //! first reads `lastCommittedBatch` and `lastVerifiedBatch` from L1, then sends at most one
-//! transaction for the batch after them. L1 is the record of what was done: a restart of the
-//! node, or of the L1 node with a transaction lost from its pool, leads to the same decision
-//! again, never to a second commit of a batch nor to a gap.
+//! transaction for the batches after them (several batches per transaction when they are
+//! ready, so settlement keeps pace with a slow L1). L1 is the record of what was done: a
+//! restart of the node, or of the L1 node with a transaction lost from its pool, leads to the
+//! same decision again, never to a second commit of a batch nor to a gap.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use alloy::{
     eips::{BlockNumberOrTag, eip4844::BlobTransactionSidecar},
@@ -15,7 +22,8 @@ use alloy::{
     sol_types::SolCall,
 };
 use keel_primitives::{Batch, ProofParts, StoredProof};
-use keel_storage::{L1Progress, Storage};
+use keel_storage::{L1Progress, Snapshot, Storage, StorageResult};
+use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
@@ -33,6 +41,81 @@ pub struct SettlerConfig {
     pub commit: bool,
     /// Send stored proofs.
     pub verify: bool,
+    /// Most batches one commit or one verification carries.
+    pub max_batches_per_tx: usize,
+}
+
+/// Most blobs one commit carries (the per-transaction limit since Osaka, EIP-7594); a batch
+/// with more (`batcher.max_blobs` up to 9) is committed alone.
+pub const MAX_BLOBS_PER_TX: usize = 6;
+
+/// What the settler reports: L1's progress and how far verification trails the chain.
+#[derive(Debug, Clone, Default)]
+pub struct SettlerMetrics {
+    /// `lastCommittedBatch` on L1.
+    pub committed_batch: Gauge,
+    /// `lastVerifiedBatch` on L1.
+    pub verified_batch: Gauge,
+    /// L2 blocks after the last block L1 verified.
+    pub lag_blocks: Gauge,
+    /// Age of the oldest sealed batch L1 has not verified, seconds (0 when none waits).
+    pub lag_seconds: Gauge,
+}
+
+impl SettlerMetrics {
+    /// Registers every metric in `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "keel_l1_committed_batch",
+            "lastCommittedBatch on L1",
+            self.committed_batch.clone(),
+        );
+        registry.register(
+            "keel_l1_verified_batch",
+            "lastVerifiedBatch on L1",
+            self.verified_batch.clone(),
+        );
+        registry.register(
+            "keel_settlement_lag_blocks",
+            "L2 blocks after the last block L1 verified",
+            self.lag_blocks.clone(),
+        );
+        registry.register(
+            "keel_settlement_lag_seconds",
+            "Age of the oldest sealed batch L1 has not verified, seconds",
+            self.lag_seconds.clone(),
+        );
+    }
+
+    fn record(&self, committed: u64, verified: u64, lag: Lag) {
+        let gauge = |g: &Gauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        gauge(&self.committed_batch, committed);
+        gauge(&self.verified_batch, verified);
+        gauge(&self.lag_blocks, lag.blocks);
+        gauge(&self.lag_seconds, lag.seconds);
+    }
+}
+
+/// How far L1 verification trails the chain.
+#[derive(Debug, Clone, Copy)]
+struct Lag {
+    blocks: u64,
+    seconds: u64,
+}
+
+impl Lag {
+    fn read(snapshot: &Snapshot, verified: u64) -> StorageResult<Self> {
+        let head = snapshot.head_number()?;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Ok(Self {
+            blocks: head.saturating_sub(snapshot.batch_last_block(verified)?),
+            seconds: snapshot.batch(verified + 1)?.map_or(0, |oldest| {
+                now_ms.saturating_sub(oldest.sealed_at_ms) / 1000
+            }),
+        })
+    }
 }
 
 /// What one step did.
@@ -57,6 +140,9 @@ pub struct Settler {
     verifiers: Vec<VerifierDeployment>,
     storage: Arc<Storage>,
     config: SettlerConfig,
+    metrics: SettlerMetrics,
+    /// A commit went last: a verification that is ready goes next.
+    verify_turn: AtomicBool,
 }
 
 impl Settler {
@@ -73,7 +159,15 @@ impl Settler {
             verifiers: deployment.verifiers.clone(),
             storage,
             config,
+            metrics: SettlerMetrics::default(),
+            verify_turn: AtomicBool::new(false),
         }
+    }
+
+    /// Reports to `metrics` (registered by the caller).
+    pub fn with_metrics(mut self, metrics: SettlerMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Runs until `shutdown` completes; returns early only with a fatal error
@@ -96,7 +190,10 @@ impl Settler {
         .await
     }
 
-    /// Reads L1's progress and sends at most one transaction.
+    /// Reads L1's progress and sends at most one transaction: a commit of the next sealed
+    /// batches or a verification of the next proven ones, several per transaction (up to
+    /// [`SettlerConfig::max_batches_per_tx`]) so that settlement keeps pace with a slow L1.
+    /// After a commit, a verification that is ready goes first: neither starves the other.
     pub async fn step(&self) -> L1Result<Step> {
         let client = self.sender.client();
         let proposer = OnChainProposer::new(self.proposer, client.provider());
@@ -111,83 +208,159 @@ impl Settler {
                 .await?,
         );
         let config = self.config;
-        let (next_batch, next_proof) = blocking(&self.storage, move |storage| {
+        let limit = config.max_batches_per_tx.max(1);
+        let (batches, proofs, lag) = blocking(&self.storage, move |storage| {
             storage.set_l1_progress(L1Progress {
                 committed,
                 verified,
             })?;
             let snapshot = storage.snapshot()?;
-            let batch = if config.commit {
-                snapshot.batch(committed + 1)?
+            let batches = if config.commit {
+                snapshot.batches_from(committed + 1, limit)?
             } else {
-                None
+                Vec::new()
             };
-            let proof = if config.verify && verified < committed {
-                snapshot.proof(verified + 1)?
-            } else {
-                None
-            };
-            Ok((batch, proof))
+            let mut proofs = Vec::new();
+            if config.verify {
+                for number in verified + 1..=committed.min(verified + limit as u64) {
+                    match snapshot.proof(number)? {
+                        Some(proof) => proofs.push(proof),
+                        None => break,
+                    }
+                }
+            }
+            Ok((batches, proofs, Lag::read(&snapshot, verified)?))
         })
         .await?;
+        self.metrics.record(committed, verified, lag);
 
-        if let Some(batch) = next_batch {
-            // L1 refuses a batch later than the block committing it (`BatchFromTheFuture`): a
-            // batch sealed a moment ago waits for L1's clock (the pending block's: the one the
-            // commit would land in), a slot at most.
-            let l1_time = client
-                .rpc(
-                    "eth_getBlockByNumber",
-                    client
-                        .provider()
-                        .get_block_by_number(BlockNumberOrTag::Pending),
-                )
-                .await?
-                .map_or(0, |block| block.header.timestamp);
-            if batch.output.last_block_timestamp <= l1_time {
-                self.check_parent(&proposer, committed, &batch).await?;
-                self.commit(&proposer, &batch).await?;
-                return Ok(Step::Committed(batch.number));
-            }
-            debug!(target: "keel::l1", batch = batch.number, l2_time = batch.output.last_block_timestamp, l1_time, "batch is later than L1's latest block; committing it once L1 gets there");
+        if self.verify_turn.swap(false, Ordering::Relaxed) && !proofs.is_empty() {
+            return self.verify(&proposer, committed, verified, proofs).await;
         }
-        if let Some(proof) = next_proof {
-            let number = verified + 1;
-            let proofs = match self.proofs_for(&proposer, &proof).await? {
-                Ok(proofs) => proofs,
-                Err(rejected) => {
-                    // Sending it would revert forever: forget it, and the batch is proven again.
-                    warn!(target: "keel::l1", batch = number, prover = %proof.prover, backend = %proof.backend, %rejected, "L1's verifiers refuse the stored proof; evicting it so the batch is proven again");
-                    blocking(&self.storage, move |storage| storage.remove_proof(number)).await?;
-                    return Ok(Step::Evicted(number));
-                }
-            };
-            let call = OnChainProposer::verifyBatchCall {
-                batchNumber: U256::from(number),
-                proofs,
-            };
-            let receipt = self
-                .sender
-                .call(
-                    &format!("verifyBatch({number})"),
-                    self.proposer,
-                    call.abi_encode().into(),
-                )
-                .await?;
-            info!(target: "keel::l1", batch = number, backend = %proof.backend, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch verified on L1");
-            blocking(&self.storage, move |storage| {
-                storage.set_l1_progress(L1Progress {
-                    committed,
-                    verified: number,
-                })?;
-                // This node never unwinds a batch L1 verified: its blocks' change sets go.
-                let last = storage.snapshot()?.batch_last_block(number)?;
-                storage.prune_changesets_to(last)
-            })
-            .await?;
-            return Ok(Step::Verified(number));
+        if let Some(step) = self.commit(&proposer, committed, batches).await? {
+            self.verify_turn.store(true, Ordering::Relaxed);
+            return Ok(step);
+        }
+        if !proofs.is_empty() {
+            return self.verify(&proposer, committed, verified, proofs).await;
         }
         Ok(Step::Idle)
+    }
+
+    /// Commits the longest run of `batches` (consecutive, from L1's next) that fits one
+    /// transaction: no batch later than L1's clock, at most [`MAX_BLOBS_PER_TX`] blobs in all
+    /// (a batch with more goes alone). `None` if none can go yet.
+    async fn commit(
+        &self,
+        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
+        committed: u64,
+        batches: Vec<Batch>,
+    ) -> L1Result<Option<Step>> {
+        let Some((first, first_time)) = batches
+            .first()
+            .map(|b| (b.number, b.output.last_block_timestamp))
+        else {
+            return Ok(None);
+        };
+        // L1 refuses a batch later than the block committing it (`BatchFromTheFuture`): a
+        // batch sealed a moment ago waits for L1's clock (the pending block's: the one the
+        // commit would land in), a slot at most.
+        let client = self.sender.client();
+        let l1_time = client
+            .rpc(
+                "eth_getBlockByNumber",
+                client
+                    .provider()
+                    .get_block_by_number(BlockNumberOrTag::Pending),
+            )
+            .await?
+            .map_or(0, |block| block.header.timestamp);
+        let mut blobs = 0;
+        let group: Vec<Batch> = batches
+            .into_iter()
+            .take_while(|batch| {
+                blobs += batch.blobs.len();
+                batch.output.last_block_timestamp <= l1_time
+                    && (blobs <= MAX_BLOBS_PER_TX || blobs == batch.blobs.len())
+            })
+            .collect();
+        if group.is_empty() {
+            debug!(target: "keel::l1", batch = first, l2_time = first_time, l1_time, "batch is later than L1's pending block; committing it once L1 gets there");
+            return Ok(None);
+        }
+        self.check_parent(proposer, committed, &group[0]).await?;
+        self.send_commit(proposer, &group).await?;
+        Ok(Some(Step::Committed(group[group.len() - 1].number)))
+    }
+
+    /// Verifies the stored `proofs` of batches `verified + 1 ..` in one transaction, each
+    /// checked with L1's verifiers first: the first one they refuse is evicted (its batch is
+    /// proven again) and the ones before it go.
+    async fn verify(
+        &self,
+        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
+        committed: u64,
+        verified: u64,
+        proofs: Vec<StoredProof>,
+    ) -> L1Result<Step> {
+        let mut lined_up: Vec<Vec<Bytes>> = Vec::with_capacity(proofs.len());
+        for proof in &proofs {
+            match self.proofs_for(proposer, proof).await? {
+                Ok(parts) => lined_up.push(parts),
+                Err(rejected) => {
+                    // Sending it would revert forever: forget it, and the batch is proven again.
+                    let number = proof.batch;
+                    warn!(target: "keel::l1", batch = number, prover = %proof.prover, backend = %proof.backend, %rejected, "L1's verifiers refuse the stored proof; evicting it so the batch is proven again");
+                    blocking(&self.storage, move |storage| storage.remove_proof(number)).await?;
+                    if lined_up.is_empty() {
+                        return Ok(Step::Evicted(number));
+                    }
+                    break;
+                }
+            }
+        }
+        let first = verified + 1;
+        let last = verified + lined_up.len() as u64;
+        let (what, input): (String, Bytes) = if lined_up.len() == 1 {
+            let proofs = lined_up.pop().unwrap_or_default();
+            (
+                format!("verifyBatch({first})"),
+                OnChainProposer::verifyBatchCall {
+                    batchNumber: U256::from(first),
+                    proofs,
+                }
+                .abi_encode()
+                .into(),
+            )
+        } else {
+            (
+                format!("verifyBatches({first}..={last})"),
+                OnChainProposer::verifyBatchesCall {
+                    firstBatch: U256::from(first),
+                    proofs: lined_up,
+                }
+                .abi_encode()
+                .into(),
+            )
+        };
+        let receipt = self.sender.call(&what, self.proposer, input).await?;
+        let backends: Vec<String> = proofs
+            .iter()
+            .take((last - verified) as usize)
+            .map(|p| p.backend.to_string())
+            .collect();
+        info!(target: "keel::l1", batches = format!("{first}..={last}"), backends = ?backends, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batches verified on L1");
+        blocking(&self.storage, move |storage| {
+            storage.set_l1_progress(L1Progress {
+                committed,
+                verified: last,
+            })?;
+            // This node never unwinds a batch L1 verified: its blocks' change sets go.
+            let last_block = storage.snapshot()?.batch_last_block(last)?;
+            storage.prune_changesets_to(last_block)
+        })
+        .await?;
+        Ok(Step::Verified(last))
     }
 
     /// The stored proof's parts in the order of the verifiers `OnChainProposer` requires now
@@ -261,54 +434,87 @@ impl Settler {
         Ok(())
     }
 
-    async fn commit(
+    /// Commits `group` (consecutive batches) in one transaction, with their blobs, and checks
+    /// the contract rebuilt each commitment as the node computed it.
+    async fn send_commit(
         &self,
         proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
-        batch: &Batch,
+        group: &[Batch],
     ) -> L1Result<()> {
-        let output = &batch.output;
-        let call = OnChainProposer::commitBatchCall {
-            batchNumber: U256::from(batch.number),
-            header: OnChainProposer::BatchHeader {
-                lastBlock: U256::from(batch.last_block),
-                newStateRoot: output.post_state_root,
-                lastBlockHash: output.last_block_hash,
-                lastBlockTimestamp: U256::from(output.last_block_timestamp),
-                withdrawalsRoot: output.withdrawals_root,
-                depositsRollingHash: output.deposits_rolling_hash,
-                depositCount: U256::from(batch.deposits),
-            },
-            blobs: batch.blobs.iter().map(Into::into).collect(),
+        let header = |batch: &Batch| OnChainProposer::BatchHeader {
+            lastBlock: U256::from(batch.last_block),
+            newStateRoot: batch.output.post_state_root,
+            lastBlockHash: batch.output.last_block_hash,
+            lastBlockTimestamp: U256::from(batch.output.last_block_timestamp),
+            withdrawalsRoot: batch.output.withdrawals_root,
+            depositsRollingHash: batch.output.deposits_rolling_hash,
+            depositCount: U256::from(batch.deposits),
         };
-        let input: Bytes = call.abi_encode().into();
-        let what = format!("commitBatch({})", batch.number);
-        let receipt = if batch.blobs.is_empty() {
-            self.sender.call(&what, self.proposer, input).await?
-        } else {
-            let sidecar = self.sidecar(batch).await?;
-            self.sender
-                .call_with_blobs(&what, self.proposer, input, sidecar)
-                .await?
+        let openings = |batch: &Batch| batch.blobs.iter().map(Into::into).collect::<Vec<_>>();
+        let (first, last) = (group[0].number, group[group.len() - 1].number);
+        let (what, input): (String, Bytes) = match group {
+            [batch] => (
+                format!("commitBatch({first})"),
+                OnChainProposer::commitBatchCall {
+                    batchNumber: U256::from(first),
+                    header: header(batch),
+                    blobs: openings(batch),
+                }
+                .abi_encode()
+                .into(),
+            ),
+            _ => (
+                format!("commitBatches({first}..={last})"),
+                OnChainProposer::commitBatchesCall {
+                    firstBatch: U256::from(first),
+                    headers: group.iter().map(header).collect(),
+                    blobs: group.iter().map(openings).collect(),
+                }
+                .abi_encode()
+                .into(),
+            ),
         };
-        // The contract rebuilt the commitment from what it stores; it must be the one the
-        // node (and so every proof) computes, or no proof of this batch could ever verify.
-        let on_l1 = self
-            .sender
-            .client()
-            .view(
-                "commitmentOf",
-                proposer.commitmentOf(U256::from(batch.number)).call(),
-            )
-            .await?;
-        if on_l1 != output.commitment() {
-            return Err(L1Error::Mismatch(format!(
-                "OnChainProposer rebuilt commitment {on_l1} for batch {} but the node computed \
-                 {}: the contract and the node disagree on the batch layout",
-                batch.number,
-                output.commitment()
-            )));
+        let mut sidecar: Option<BlobTransactionSidecar> = None;
+        for batch in group.iter().filter(|batch| !batch.blobs.is_empty()) {
+            let more = self.sidecar(batch).await?;
+            match &mut sidecar {
+                None => sidecar = Some(more),
+                Some(all) => {
+                    all.blobs.extend(more.blobs);
+                    all.commitments.extend(more.commitments);
+                    all.proofs.extend(more.proofs);
+                }
+            }
         }
-        info!(target: "keel::l1", batch = batch.number, blocks = format!("{}..={}", batch.first_block, batch.last_block), deposits = batch.deposits, blobs = batch.blobs.len(), blob_gas_used = receipt.blob_gas_used, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batch committed on L1");
+        let receipt = match sidecar {
+            None => self.sender.call(&what, self.proposer, input).await?,
+            Some(sidecar) => {
+                self.sender
+                    .call_with_blobs(&what, self.proposer, input, sidecar)
+                    .await?
+            }
+        };
+        // The contract rebuilt each commitment from what it stores; it must be the one the
+        // node (and so every proof) computes, or no proof of the batch could ever verify.
+        for batch in group {
+            let on_l1 = self
+                .sender
+                .client()
+                .view(
+                    "commitmentOf",
+                    proposer.commitmentOf(U256::from(batch.number)).call(),
+                )
+                .await?;
+            if on_l1 != batch.output.commitment() {
+                return Err(L1Error::Mismatch(format!(
+                    "OnChainProposer rebuilt commitment {on_l1} for batch {} but the node \
+                     computed {}: the contract and the node disagree on the batch layout",
+                    batch.number,
+                    batch.output.commitment()
+                )));
+            }
+        }
+        info!(target: "keel::l1", batches = format!("{first}..={last}"), blocks = format!("{}..={}", group[0].first_block, group[group.len() - 1].last_block), deposits = group.iter().map(|b| b.deposits).sum::<u64>(), blobs = group.iter().map(|b| b.blobs.len()).sum::<usize>(), blob_gas_used = receipt.blob_gas_used, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batches committed on L1");
         Ok(())
     }
 

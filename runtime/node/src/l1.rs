@@ -8,7 +8,7 @@ use keel_config::L1Config;
 use keel_follower::{Follower, FollowerSettings};
 use keel_l1::{
     BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, FeePolicy, L1Client, L1Error,
-    RequiredVerifier, Settler, SettlerConfig, TxSender, WatcherConfig, check_proof,
+    RequiredVerifier, Settler, SettlerConfig, SettlerMetrics, TxSender, WatcherConfig, check_proof,
 };
 use keel_primitives::{ChainSpec, DataAvailability, L1BlobBaseFee, L1Clock};
 use keel_storage::Storage;
@@ -36,6 +36,7 @@ pub(crate) struct L1Parts {
     storage: Arc<Storage>,
     blob_base_fee: Option<L1BlobBaseFee>,
     clock: Option<L1Clock>,
+    metrics: SettlerMetrics,
 }
 
 /// Asks the deployment's L1 verifiers about every proof a prover submits, before the
@@ -128,10 +129,17 @@ pub(crate) async fn prepare(
         storage,
         blob_base_fee,
         clock,
+        metrics: SettlerMetrics::default(),
     })
 }
 
 impl L1Parts {
+    /// The settler reports to `metrics`.
+    pub(crate) fn with_metrics(mut self, metrics: SettlerMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     /// Spawns the watcher and the settler as critical tasks. Each first waits for the L1 node
     /// to answer on the deployment's chain; an L1 on another chain is fatal.
     pub(crate) fn spawn(self, executor: &TaskExecutor) {
@@ -143,6 +151,7 @@ impl L1Parts {
             storage,
             blob_base_fee,
             clock,
+            metrics,
         } = self;
         let (l1, path, deployment) = (Arc::new(l1), Arc::new(path), Arc::new(deployment));
         {
@@ -197,7 +206,8 @@ impl L1Parts {
                 warn!(target: "keel::l1", key = %sender.address(), sequencer = %deployment.sequencer, "l1.sequencer_key is not the deployment's sequencer: commitBatch will be refused");
             }
             Settler::new(sender, &deployment, storage, SettlerConfig::from(&*l1))
-            .run(shutdown.signalled())
+                .with_metrics(metrics)
+                .run(shutdown.signalled())
             .await
         });
     }

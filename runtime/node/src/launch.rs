@@ -73,6 +73,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let mut registry = Registry::default();
     let metrics = SequencerMetrics::default();
     metrics.register(&mut registry);
+    let settler_metrics = keel_l1::SettlerMetrics::default();
+    if config.follower.is_none() && config.settlement().is_some() {
+        settler_metrics.register(&mut registry);
+    }
     // Compiled plugins are cached in the datadir: a restart loads them without recompiling.
     let engine = PluginEngine::new()
         .map_err(|e| eyre::eyre!("cannot start the plugin engine: {e:#}"))?
@@ -265,7 +269,8 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                     blob_base_fee,
                     l1_clock,
                 )
-                .await?,
+                .await?
+                .with_metrics(settler_metrics),
             ),
             None,
         ),

@@ -3,6 +3,7 @@
 use std::{
     net::{Ipv4Addr, SocketAddr, SocketAddrV4},
     path::PathBuf,
+    time::Duration,
 };
 
 use keel_units::{Violation, ensure};
@@ -21,6 +22,12 @@ pub const DEFAULT_MAX_BATCH_REQUESTS: usize = 1000;
 /// Default `rpc.gas_cap`: 50 000 000 gas for `eth_call`/`eth_estimateGas`, geth's `RPCGasCap`;
 /// above the default block gas limit so any transaction that fits a block can be simulated.
 pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
+/// Default `rpc.max_response_bytes`: 25 MB, geth's `BatchResponseMaxSize`. Once a request's
+/// answers pass it, the calls left in its batch are not run.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 25_000_000;
+/// Default `rpc.request_timeout`: 10 s. A batch still running then answers its remaining calls
+/// with an error instead of running them (`eth_call` × 1 000 at the gas cap is not a bound).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Smallest `rpc.gas_cap`: 21 000, the cost of a plain transfer; below it no call can run.
 pub const MIN_GAS_CAP: u64 = 21_000;
 
@@ -38,6 +45,14 @@ pub struct RpcConfig {
     /// Gas cap of `eth_call` and `eth_estimateGas` (default [`DEFAULT_GAS_CAP`]; at least
     /// [`MIN_GAS_CAP`]).
     pub gas_cap: u64,
+    /// Largest answer to one request, bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: usize,
+    /// How long one request's calls may run (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    #[serde(deserialize_with = "keel_units::duration")]
+    pub request_timeout: Duration,
+    /// Origins browsers may call the API from (`Access-Control-Allow-Origin`): `["*"]` (the
+    /// default: any dapp), or a list like `["https://app.example"]`; `[]` sends no CORS header.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for RpcConfig {
@@ -47,6 +62,9 @@ impl Default for RpcConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
             gas_cap: DEFAULT_GAS_CAP,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            cors_origins: vec!["*".to_owned()],
         }
     }
 }
@@ -65,7 +83,23 @@ impl RpcConfig {
                 "must be at least {MIN_GAS_CAP} (a plain transfer), got {}",
                 self.gas_cap
             )
-        })
+        })?;
+        ensure(self.max_response_bytes > 0, "max_response_bytes", || {
+            "must be > 0, got 0".into()
+        })?;
+        ensure(!self.request_timeout.is_zero(), "request_timeout", || {
+            "must be > 0".into()
+        })?;
+        for origin in &self.cors_origins {
+            ensure(
+                origin == "*"
+                    || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                        && hyper::header::HeaderValue::from_str(origin).is_ok()),
+                "cors_origins",
+                || format!("{origin:?} is not \"*\" nor an origin like \"https://app.example\""),
+            )?;
+        }
+        Ok(())
     }
 }
 

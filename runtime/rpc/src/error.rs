@@ -80,6 +80,15 @@ impl RpcError {
         }
     }
 
+    /// A request went over one of the server's limits (-32005, EIP-1474 "limit exceeded").
+    pub fn limit_exceeded(message: impl core::fmt::Display) -> Self {
+        Self {
+            code: -32005,
+            message: message.to_string(),
+            data: None,
+        }
+    }
+
     /// A call reverted (code 3 with the revert data, as geth).
     pub fn reverted(output: Bytes) -> Self {
         let message = match alloy_sol_types::decode_revert_reason(&output) {

@@ -36,6 +36,17 @@ pub(crate) struct Response<'a> {
     pub(crate) error: Option<RpcError>,
 }
 
+impl Response<'_> {
+    /// About how many bytes the response encodes to: its result's, or a small error's.
+    pub(crate) fn len_hint(&self) -> usize {
+        self.result
+            .as_ref()
+            .map_or(128, |result| result.get().len())
+            + self.id.get().len()
+            + 32
+    }
+}
+
 /// The `null` id used when a request's id cannot be read.
 pub(crate) const NULL_ID: &RawValue = RawValue::NULL;
 

@@ -40,12 +40,13 @@ pub use auth::{JwtError, JwtSecret, MAX_CLOCK_SKEW_SECS};
 pub use batches::{SettlementStatus, WithdrawalProof};
 pub use config::{
     AdminConfig, DEFAULT_GAS_CAP, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_RPC_LISTEN, MIN_GAS_CAP, RpcConfig,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RPC_LISTEN, MIN_GAS_CAP,
+    RpcConfig,
 };
 pub use error::RpcError;
 pub use http::serve_http;
 pub use jsonrpc::Params;
-pub use server::{RpcModule, RpcServer, RpcServerConfig};
+pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig};
 pub use sink::TransactionSink;
 
 #[cfg(test)]

@@ -46,8 +46,10 @@ pub struct RpcServerConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
-    /// Most calls in one batch.
-    pub max_batch: usize,
+    /// Most calls in one batch, largest answer, and how long the calls may run.
+    pub limits: BodyLimits,
+    /// Origins allowed to call from a browser (`*` for any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
     /// When set, every request must carry `Authorization: Bearer <jwt>` signed with this secret
     /// (the admin API).
     pub jwt: Option<JwtSecret>,
@@ -61,7 +63,12 @@ impl RpcServerConfig {
         Self {
             listen: rpc.listen,
             max_body_bytes: rpc.max_body_bytes,
-            max_batch: rpc.max_batch_requests,
+            limits: BodyLimits {
+                max_batch: rpc.max_batch_requests,
+                max_response_bytes: rpc.max_response_bytes,
+                timeout: rpc.request_timeout,
+            },
+            cors_origins: rpc.cors_origins.clone(),
             jwt: None,
             name: "JSON-RPC",
         }
@@ -130,6 +137,8 @@ async fn handle<M: RpcModule>(
     config: Arc<RpcServerConfig>,
     request: HttpRequest<Incoming>,
 ) -> Result<HttpResponse<Full<Bytes>>, Infallible> {
+    let cors = allowed_origin(&config.cors_origins, request.headers().get(header::ORIGIN));
+    let reply = |status, body| reply(status, body, cors.clone());
     match *request.method() {
         Method::POST => {}
         Method::OPTIONS => return Ok(reply(StatusCode::NO_CONTENT, Bytes::new())),
@@ -166,9 +175,8 @@ async fn handle<M: RpcModule>(
             return Ok(reply(StatusCode::PAYLOAD_TOO_LARGE, single_error(error)));
         }
     };
-    let max_batch = config.max_batch;
-    let response =
-        tokio::task::spawn_blocking(move || handle_body(&*module, &body, max_batch)).await;
+    let limits = config.limits;
+    let response = tokio::task::spawn_blocking(move || handle_body(&*module, &body, limits)).await;
     match response {
         Ok(bytes) => Ok(reply(StatusCode::OK, bytes)),
         Err(e) => Ok(reply(
@@ -178,7 +186,27 @@ async fn handle<M: RpcModule>(
     }
 }
 
-fn reply(status: StatusCode, body: Bytes) -> HttpResponse<Full<Bytes>> {
+/// The `Access-Control-Allow-Origin` answer to a request from `origin`: `*` when any origin
+/// is allowed, the origin itself when it is listed, none otherwise (the browser then refuses).
+fn allowed_origin(
+    allowed: &[String],
+    origin: Option<&header::HeaderValue>,
+) -> Option<header::HeaderValue> {
+    if allowed.iter().any(|a| a == "*") {
+        return Some(header::HeaderValue::from_static("*"));
+    }
+    let origin = origin?;
+    allowed
+        .iter()
+        .any(|a| a.as_bytes() == origin.as_bytes())
+        .then(|| origin.clone())
+}
+
+fn reply(
+    status: StatusCode,
+    body: Bytes,
+    cors: Option<header::HeaderValue>,
+) -> HttpResponse<Full<Bytes>> {
     let mut response = HttpResponse::new(Full::new(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -186,18 +214,18 @@ fn reply(status: StatusCode, body: Bytes) -> HttpResponse<Full<Bytes>> {
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
     );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        header::HeaderValue::from_static("content-type, authorization"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        header::HeaderValue::from_static("POST, OPTIONS"),
-    );
+    if let Some(origin) = cors {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::HeaderValue::from_static("content-type, authorization"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::HeaderValue::from_static("POST, OPTIONS"),
+        );
+        headers.insert(header::VARY, header::HeaderValue::from_static("origin"));
+    }
     response
 }
 
@@ -217,8 +245,21 @@ fn encode<T: serde::Serialize>(value: &T) -> Bytes {
         .unwrap_or_else(|_| Bytes::from_static(b"null"))
 }
 
-/// Answers a whole request body: one call or a batch.
-pub(crate) fn handle_body<M: RpcModule>(module: &M, body: &[u8], max_batch: usize) -> Bytes {
+/// What one request may cost the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Most calls in one batch.
+    pub max_batch: usize,
+    /// Once a request's answers pass this many bytes, its remaining calls are not run.
+    pub max_response_bytes: usize,
+    /// Once a request has run this long, its remaining calls are not run.
+    pub timeout: std::time::Duration,
+}
+
+/// Answers a whole request body: one call or a batch, within `limits`.
+pub(crate) fn handle_body<M: RpcModule>(module: &M, body: &[u8], limits: BodyLimits) -> Bytes {
+    let started = std::time::Instant::now();
+    let max_batch = limits.max_batch;
     // One context per HTTP request: every call of a batch sees the same block, and the
     // tables are opened once.
     let ctx = match module.begin() {
@@ -243,9 +284,34 @@ pub(crate) fn handle_body<M: RpcModule>(module: &M, body: &[u8], max_batch: usiz
                 calls.len()
             )));
         }
+        // Run in order until the answers or the time run out; the rest are answered with the
+        // limit they hit, unrun, so one request can pin neither memory nor a thread for long.
+        let mut bytes = 0usize;
         let responses: Vec<Response<'_>> = calls
             .iter()
-            .map(|call| handle_call(module, &ctx, call))
+            .map(|call| {
+                let over = if bytes > limits.max_response_bytes {
+                    Some(format!(
+                        "response too large: the batch's answers passed {} bytes \
+                         (rpc.max_response_bytes); send the remaining calls again",
+                        limits.max_response_bytes
+                    ))
+                } else if started.elapsed() > limits.timeout {
+                    Some(format!(
+                        "request timed out: the batch ran past {:?} (rpc.request_timeout); \
+                         send the remaining calls again",
+                        limits.timeout
+                    ))
+                } else {
+                    None
+                };
+                let response = match over {
+                    Some(message) => unrun(call, RpcError::limit_exceeded(message)),
+                    None => handle_call(module, &ctx, call),
+                };
+                bytes += response.len_hint();
+                response
+            })
             .collect();
         encode(&responses)
     } else {
@@ -253,7 +319,31 @@ pub(crate) fn handle_body<M: RpcModule>(module: &M, body: &[u8], max_batch: usiz
             Ok(call) => call,
             Err(e) => return single_error(RpcError::parse(e)),
         };
-        encode(&handle_call(module, &ctx, call))
+        let response = handle_call(module, &ctx, call);
+        if response.len_hint() > limits.max_response_bytes {
+            return encode(&unrun(
+                call,
+                RpcError::limit_exceeded(format!(
+                    "response too large: over {} bytes (rpc.max_response_bytes)",
+                    limits.max_response_bytes
+                )),
+            ));
+        }
+        encode(&response)
+    }
+}
+
+/// The answer to `raw` when a limit keeps it from running: its id (if it has one) and `error`.
+fn unrun<'a>(raw: &'a RawValue, error: RpcError) -> Response<'a> {
+    let id = serde_json::from_str::<Request<'a>>(raw.get())
+        .ok()
+        .and_then(|request| request.id)
+        .unwrap_or(NULL_ID);
+    Response {
+        jsonrpc: "2.0",
+        id,
+        result: None,
+        error: Some(error),
     }
 }
 

@@ -60,8 +60,86 @@ fn api() -> (tempfile::TempDir, EthApi) {
     (dir, api)
 }
 
+/// Test limits: batches of 3, generous answers and time.
+const LIMITS: crate::BodyLimits = crate::BodyLimits {
+    max_batch: 3,
+    max_response_bytes: 1 << 20,
+    timeout: std::time::Duration::from_secs(60),
+};
+
 fn call(api: &EthApi, body: &str) -> Value {
-    serde_json::from_slice(&handle_body(api, body.as_bytes(), 3)).unwrap()
+    call_within(api, body, LIMITS)
+}
+
+fn call_within(api: &EthApi, body: &str, limits: crate::BodyLimits) -> Value {
+    serde_json::from_slice(&handle_body(api, body.as_bytes(), limits)).unwrap()
+}
+
+/// Issue 18: one request could pin memory and a thread (a batch of 1 000 large answers, or of
+/// 1 000 `eth_call`s at the gas cap). Past the byte or time limit, the calls left are answered
+/// with an error (-32005) and never run.
+#[test]
+fn a_batch_stops_at_its_response_size_or_time_limit() {
+    let (_dir, api) = api();
+    let batch = r#"[
+        {"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["0x0", true]},
+        {"jsonrpc":"2.0","id":2,"method":"eth_getBlockByNumber","params":["0x0", true]},
+        {"jsonrpc":"2.0","id":3,"method":"eth_chainId","params":[]}
+    ]"#;
+    let answers = call_within(
+        &api,
+        batch,
+        crate::BodyLimits {
+            max_response_bytes: 100,
+            ..LIMITS
+        },
+    );
+    assert!(answers[0]["result"]["hash"].is_string(), "{answers}");
+    for (i, answer) in answers.as_array().unwrap()[1..].iter().enumerate() {
+        assert_eq!(answer["id"], i + 2, "{answer}");
+        assert_eq!(answer["error"]["code"], -32005, "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("rpc.max_response_bytes"),
+            "{answer}"
+        );
+    }
+    let single = call_within(
+        &api,
+        r#"{"jsonrpc":"2.0","id":7,"method":"eth_getBlockByNumber","params":["0x0", true]}"#,
+        crate::BodyLimits {
+            max_response_bytes: 100,
+            ..LIMITS
+        },
+    );
+    assert_eq!(
+        (single["id"].clone(), single["error"]["code"].clone()),
+        (7.into(), (-32005).into())
+    );
+
+    let timed_out = call_within(
+        &api,
+        batch,
+        crate::BodyLimits {
+            timeout: std::time::Duration::ZERO,
+            ..LIMITS
+        },
+    );
+    assert!(
+        timed_out
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["error"]["code"] == -32005)
+    );
+    assert!(
+        timed_out[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rpc.request_timeout")
+    );
 }
 
 #[test]

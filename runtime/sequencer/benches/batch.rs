@@ -280,6 +280,8 @@ impl Bench {
                 // One block per batch: `max_blocks = 1` seals the open batch before each block.
                 batcher: BatcherConfig {
                     max_blocks: 1,
+                    // The bench runs the STF itself, and times it.
+                    self_check: false,
                     ..BatcherConfig::default()
                 },
                 max_deposits_per_block: 0,

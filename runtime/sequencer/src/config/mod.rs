@@ -96,7 +96,9 @@ pub struct BatcherConfig {
     /// (default [`DEFAULT_BATCH_MAX_WITNESS_BYTES`]).
     pub max_witness_bytes: u64,
     /// Run the STF on every sealed batch and stop the node if it disagrees with the chain
-    /// (default `false`; the devnet and the tests turn it on).
+    /// (default `true`: a batch the STF cannot reproduce could be committed but never proven,
+    /// and L1 has no way back from a committed batch; turning it off saves about one block
+    /// build per batch).
     pub self_check: bool,
     /// Where the batch data goes: `"blobs"` (default: EIP-4844 blobs that every proof is bound
     /// to, the rollup) or `"validium"` (no data on L1; the deployment and every commitment say
@@ -114,7 +116,7 @@ impl Default for BatcherConfig {
             max_blocks: DEFAULT_BATCH_MAX_BLOCKS,
             max_gas: DEFAULT_BATCH_MAX_GAS,
             max_witness_bytes: DEFAULT_BATCH_MAX_WITNESS_BYTES,
-            self_check: false,
+            self_check: true,
             data_availability: DataAvailability::Blobs,
             max_blobs: DEFAULT_MAX_BLOBS,
         }
