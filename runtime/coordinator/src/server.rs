@@ -423,9 +423,12 @@ impl Shared {
                     continue;
                 }
                 contiguous = false;
-                let held = leases
-                    .iter()
-                    .any(|l| l.batch == batch.number && l.expires_at_ms > now);
+                // A prover proves one batch at a time: one that asks for work has given up any
+                // batch it still holds (it restarted, or the node did under it), so its own
+                // lease does not keep the batch from it. Only another prover's live lease does.
+                let held = leases.iter().any(|l| {
+                    l.batch == batch.number && l.expires_at_ms > now && l.prover != prover
+                });
                 if held {
                     continue;
                 }
@@ -769,12 +772,13 @@ mod tests {
     struct Client(TcpStream);
 
     impl Client {
+        /// Connects as a prover of a name of its own.
         async fn connect(addr: SocketAddr, version: &str) -> (Self, Message) {
             let mut client = Self(TcpStream::connect(addr).await.unwrap());
             let reply = client
                 .call(Message::Hello(Hello {
                     protocol_version: PROTOCOL_VERSION,
-                    prover: "test".into(),
+                    prover: format!("test-{}", NEXT_NAME.fetch_add(1, Ordering::Relaxed)),
                     backend: "exec".into(),
                     program_version: version.into(),
                 }))
@@ -840,15 +844,13 @@ mod tests {
         let (mut other, _) = Client::connect(addr, VERSION).await;
         let second = other.work().await;
         assert_eq!(second.batch, 2);
-        assert!(matches!(
-            other.call(Message::RequestWork).await,
-            Message::NoWork(_)
-        ));
+        // Asking again, it gets its own batch back (it gave it up); never the other's.
+        assert_eq!(other.work().await.batch, 2);
 
         let accepted = prover.submit(&first, output(1)).await;
         assert_eq!(accepted, Message::ProofAccepted(ProofAccepted { batch: 1 }));
         let stored = storage.snapshot().unwrap().proof(1).unwrap().unwrap();
-        assert_eq!((stored.prover.as_str(), stored.output), ("test", output(1)));
+        assert!(stored.prover.starts_with("test-") && stored.output == output(1));
         assert!(
             storage
                 .snapshot()
@@ -858,6 +860,45 @@ mod tests {
                 .iter()
                 .all(|l| l.batch != 1)
         );
+    }
+
+    /// Each test prover's name is its own.
+    static NEXT_NAME: AtomicU64 = AtomicU64::new(1);
+
+    /// Issue 18 (found by the crash soak): a prover whose lease was in flight when the node was
+    /// killed asked for work again after the restart, and the batch stayed leased to it for the
+    /// whole lease timeout (10 minutes by default) while L1 verification waited.
+    #[tokio::test]
+    async fn a_prover_asking_again_gets_back_the_batch_it_holds() {
+        let (addr, _storage, _dir) = coordinator(2, Duration::from_secs(600)).await;
+        let (mut prover, _) = Client::connect(addr, VERSION).await;
+        let first = prover.work().await;
+        assert_eq!(first.batch, 1);
+        // The same prover (by name) comes back on a new connection and asks again.
+        let mut again = Client(TcpStream::connect(addr).await.unwrap());
+        let hello = Message::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            prover: "test-rejoin".into(),
+            backend: "exec".into(),
+            program_version: VERSION.into(),
+        });
+        let _ = again.call(hello.clone()).await;
+        let held = again.work().await;
+        let mut same = Client(TcpStream::connect(addr).await.unwrap());
+        let _ = same.call(hello).await;
+        let back = same.work().await;
+        assert_eq!(
+            (held.batch, back.batch),
+            (2, 2),
+            "its own lease is handed back"
+        );
+        assert_ne!(held.lease_id, back.lease_id);
+        // Another prover's live lease still keeps the batch from everyone else.
+        let (mut other, _) = Client::connect(addr, VERSION).await;
+        assert!(matches!(
+            other.call(Message::RequestWork).await,
+            Message::NoWork(_)
+        ));
     }
 
     /// Refuses every proof whose dev part is not `[1; 65]`, as an L1 verifier would a bad
@@ -1098,10 +1139,7 @@ mod tests {
         let next = other.work().await;
         assert_eq!(next.batch, 2);
         assert!(next.lease_id > held.lease_id);
-        assert!(matches!(
-            other.call(Message::RequestWork).await,
-            Message::NoWork(_)
-        ));
+        assert_eq!(other.work().await.batch, 2, "its own batch, never batch 1");
         let (mut back, _) = Client::connect(after, VERSION).await;
         assert_eq!(
             back.submit(&held, output(1)).await,

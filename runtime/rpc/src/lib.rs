@@ -46,7 +46,7 @@ pub use config::{
 pub use error::RpcError;
 pub use http::serve_http;
 pub use jsonrpc::Params;
-pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig};
+pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig, handle_body};
 pub use sink::TransactionSink;
 
 #[cfg(test)]

@@ -256,8 +256,9 @@ pub struct BodyLimits {
     pub timeout: std::time::Duration,
 }
 
-/// Answers a whole request body: one call or a batch, within `limits`.
-pub(crate) fn handle_body<M: RpcModule>(module: &M, body: &[u8], limits: BodyLimits) -> Bytes {
+/// Answers a whole request body (one call or a batch, within `limits`) as the server does:
+/// the bytes of the JSON answer. Public for embedding and for the fuzz targets.
+pub fn handle_body<M: RpcModule>(module: &M, body: &[u8], limits: BodyLimits) -> Bytes {
     let started = std::time::Instant::now();
     let max_batch = limits.max_batch;
     // One context per HTTP request: every call of a batch sees the same block, and the
