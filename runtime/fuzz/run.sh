@@ -6,20 +6,22 @@
 #
 #   runtime/fuzz/run.sh [SECONDS] [TARGET...]
 set -euo pipefail
-cd "$(dirname "$0")"
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here/../.."
+fuzz=(--fuzz-dir "$here")
 seconds="${1:-60}"
 shift || true
-toolchain="${KEEL_FUZZ_TOOLCHAIN:-nightly-2026-01-18}"
+toolchain="${KEEL_FUZZ_TOOLCHAIN:-nightly}"
 rustup toolchain list | grep -q "^$toolchain" || rustup toolchain install "$toolchain" --profile minimal
 command -v cargo-fuzz > /dev/null || cargo install cargo-fuzz --locked
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo "+$toolchain" fuzz list)
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo "+$toolchain" fuzz list "${fuzz[@]}")
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/keel-target}-fuzz"
 status=0
 for target in "${targets[@]}"; do
-  mkdir -p "corpus/$target"
+  mkdir -p "$here/corpus/$target"
   log="$(mktemp)"
-  if cargo "+$toolchain" fuzz run "$target" "corpus/$target" -- \
+  if cargo "+$toolchain" fuzz run "${fuzz[@]}" "$target" "$here/corpus/$target" -- \
       -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 > "$log" 2>&1; then
     found="no findings"
   else

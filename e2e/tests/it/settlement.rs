@@ -492,28 +492,7 @@ async fn settlement_resumes_by_itself_after_the_sequencer_key_runs_dry() -> eyre
 
 async fn key_runs_dry(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> {
     // A stream of L2 transfers keeps every block busy.
-    let l2 = node.dev_provider();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let streaming = {
-        let stop = stop.clone();
-        let l2 = l2.clone();
-        tokio::spawn(async move {
-            let mut sent = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                for from in DEV_ADDRESSES.iter().take(4) {
-                    let tx = TransactionRequest::default()
-                        .from(*from)
-                        .to(Address::with_last_byte(0x77))
-                        .value(U256::from(1));
-                    if l2.send_transaction(tx).await.is_ok() {
-                        sent += 1;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            sent
-        })
-    };
+    let (stop, streaming) = stream_transfers(node, Duration::from_millis(100));
     eventually("a first batch verified on L1", TIMEOUT, || async {
         Ok((proposer_progress(anvil, deployment).await?.1 >= 1).then_some(()))
     })
@@ -724,28 +703,11 @@ async fn settlement_keeps_pace_with_a_12_second_l1() -> eyre::Result<()> {
 }
 
 async fn keeps_pace(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> {
-    let l2 = node.dev_provider();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let streaming = {
-        let stop = stop.clone();
-        let l2 = l2.clone();
-        tokio::spawn(async move {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                for from in DEV_ADDRESSES.iter().take(4) {
-                    let tx = TransactionRequest::default()
-                        .from(*from)
-                        .to(Address::with_last_byte(0x77))
-                        .value(U256::from(1));
-                    let _ = l2.send_transaction(tx).await;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })
-    };
-    // Eight L1 blocks of steady load, sampling how many sealed batches L1 has not verified.
+    let (stop, streaming) = stream_transfers(node, Duration::from_millis(200));
+    // Twelve L1 blocks of steady load, sampling how many sealed batches L1 has not verified.
     let started = std::time::Instant::now();
     let mut behind = Vec::new();
-    while started.elapsed() < Duration::from_secs(8 * 12) {
+    while started.elapsed() < Duration::from_secs(12 * 12) {
         tokio::time::sleep(Duration::from_secs(6)).await;
         let sealed = latest_batch(node).await?;
         let (_, verified) = proposer_progress(anvil, deployment).await?;
@@ -761,11 +723,12 @@ async fn keeps_pace(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> 
          verified after {:?}; batches behind L1 verification, every 6 s: {behind:?}; {metrics}",
         started.elapsed()
     );
-    // One at a time (a commit and a verification per batch, a block each) would fall 3 batches
-    // further behind every 24 s: 12 by now. Several per transaction keep it bounded.
+    // One at a time (a commit and a verification per batch, a block each: one batch per 24 s
+    // while one is sealed every ~7 s) would be ~13 behind by now and growing; several per
+    // transaction keep it bounded (4–7 measured on a 2-core VM).
     let late = &behind[behind.len() / 2..];
     ensure!(
-        verified + 8 >= sealed && late.iter().all(|b| *b <= 8),
+        verified + 9 >= sealed && late.iter().all(|b| *b <= 9),
         "L1 verification fell behind: {sealed} sealed, {verified} verified, behind {behind:?}"
     );
     Ok(())
@@ -780,6 +743,37 @@ async fn reqwest_metrics(node: &KeelNode) -> eyre::Result<String> {
         .filter(|line| line.starts_with("keel_settlement_lag"))
         .collect::<Vec<_>>()
         .join(", "))
+}
+
+/// Streams 1-wei transfers from the first four dev accounts every `interval` until the flag
+/// is set; the task returns how many the node took.
+fn stream_transfers(
+    node: &KeelNode,
+    interval: Duration,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<u64>,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let l2 = node.dev_provider();
+    let flag = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut sent = 0u64;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            for from in DEV_ADDRESSES.iter().take(4) {
+                let tx = TransactionRequest::default()
+                    .from(*from)
+                    .to(Address::with_last_byte(0x77))
+                    .value(U256::from(1));
+                if l2.send_transaction(tx).await.is_ok() {
+                    sent += 1;
+                }
+            }
+            tokio::time::sleep(interval).await;
+        }
+        sent
+    });
+    (stop, task)
 }
 
 /// The node's latest sealed batch (0 before the first).
