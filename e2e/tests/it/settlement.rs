@@ -745,6 +745,72 @@ async fn reqwest_metrics(node: &KeelNode) -> eyre::Result<String> {
         .join(", "))
 }
 
+/// Issue 18 (c): a prover signing with a key L1 does not accept submits proofs first. Its
+/// proofs used to be stored and `verifyBatch` then reverted forever; now the node asks its L1
+/// verifier before storing, refuses them (code 9), never hands that prover the batch again,
+/// and an honest prover's proofs are stored and verified.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_garbage_proof_is_refused_and_an_honest_one_is_verified() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
+    let coordinator = free_loopback_addr()?;
+    let node = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
+    let result = async {
+        let forged_key = alloy::hex::encode_prefixed(PrivateKeySigner::random().to_bytes());
+        let forger = Prover::start(
+            &Prover::binary(&keel)?,
+            dir.path(),
+            coordinator,
+            &["--name", "forger", "--dev-key", &forged_key],
+        )?;
+        let log = node.log_path().to_owned();
+        eventually("the forger's proof refused", TIMEOUT, || async {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            Ok(text
+                .contains("refused by the node's L1 verifiers")
+                .then_some(()))
+        })
+        .await?;
+        let batch: Value = node
+            .root_provider()
+            .raw_request("keel_getBatch".into(), (U64::from(1),))
+            .await?;
+        ensure!(
+            batch["proof"].is_null(),
+            "a refused proof was stored: {batch}"
+        );
+        ensure!(proposer_progress(&anvil, &deployment).await?.1 == 0);
+
+        let honest = Prover::start(
+            &Prover::binary(&keel)?,
+            dir.path(),
+            coordinator,
+            &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
+        )?;
+        eventually("L1 to verify batches 1 and 2", TIMEOUT, || async {
+            Ok((proposer_progress(&anvil, &deployment).await?.1 >= 2).then_some(()))
+        })
+        .await?;
+        let batch: Value = node
+            .root_provider()
+            .raw_request("keel_getBatch".into(), (U64::from(1),))
+            .await?;
+        ensure!(
+            batch["proof"]["prover"] == "exec",
+            "batch 1 was proven by {}",
+            batch["proof"]["prover"]
+        );
+        drop((forger, honest));
+        Ok(())
+    }
+    .await;
+    let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
+    node.finish(result)
+}
+
 /// Streams 1-wei transfers from the first four dev accounts every `interval` until the flag
 /// is set; the task returns how many the node took.
 fn stream_transfers(

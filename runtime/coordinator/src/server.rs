@@ -144,6 +144,8 @@ struct Shared {
     clock: Arc<dyn Clock>,
     /// Asks what will verify a proof before it is stored, if anything.
     proof_check: Option<Arc<dyn ProofCheck>>,
+    /// (prover, batch) whose proof the L1 verifiers refused: that batch goes to other provers.
+    refused: Mutex<std::collections::HashSet<(String, u64)>>,
 }
 
 /// A check of a submitted proof against what will verify it, run before the coordinator
@@ -206,6 +208,7 @@ impl Coordinator {
                 next_lease_id: AtomicU64::new(seed),
                 clock: Arc::new(SystemClock),
                 proof_check: None,
+                refused: Mutex::default(),
             }),
         })
     }
@@ -409,6 +412,14 @@ impl Shared {
         let leases = snapshot.leases()?;
         let mut first = self.first_unproven.load(Ordering::Relaxed);
         let mut contiguous = true;
+        let refused = {
+            let mut refused = self
+                .refused
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            refused.retain(|(_, batch)| *batch >= first);
+            refused.clone()
+        };
         loop {
             let batches = snapshot.batches_from(first, 256)?;
             let Some(last) = batches.last().map(|b| b.number) else {
@@ -429,7 +440,7 @@ impl Shared {
                 let held = leases.iter().any(|l| {
                     l.batch == batch.number && l.expires_at_ms > now && l.prover != prover
                 });
-                if held {
+                if held || refused.contains(&(prover.clone(), batch.number)) {
                     continue;
                 }
                 let timeout = millis(self.config.lease_timeout);
@@ -482,8 +493,12 @@ impl Shared {
             && let Ok(parts) = ProofParts::decode(&stored.proof)
             && let Err(reason) = check.check(stored.output.commitment(), parts).await
         {
-            // The batch goes to the next prover asking, not back to this one in a lease.
+            // The batch goes to the next prover asking, never back to this one.
             let batch = stored.batch;
+            self.refused
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert((peer.prover.clone(), batch));
             self.clone().release(batch, lease_id).await?;
             return Err(Refusal::ProofRefused { batch, reason });
         }
@@ -774,11 +789,17 @@ mod tests {
     impl Client {
         /// Connects as a prover of a name of its own.
         async fn connect(addr: SocketAddr, version: &str) -> (Self, Message) {
+            let name = format!("test-{}", NEXT_NAME.fetch_add(1, Ordering::Relaxed));
+            Self::connect_as(addr, version, &name).await
+        }
+
+        /// Connects as prover `name`.
+        async fn connect_as(addr: SocketAddr, version: &str, name: &str) -> (Self, Message) {
             let mut client = Self(TcpStream::connect(addr).await.unwrap());
             let reply = client
                 .call(Message::Hello(Hello {
                     protocol_version: PROTOCOL_VERSION,
-                    prover: format!("test-{}", NEXT_NAME.fetch_add(1, Ordering::Relaxed)),
+                    prover: name.into(),
                     backend: "exec".into(),
                     program_version: version.into(),
                 }))
@@ -941,7 +962,7 @@ mod tests {
         let addr = coordinator.local_addr().unwrap();
         tokio::spawn(coordinator.run(std::future::pending()));
 
-        let (mut forger, _) = Client::connect(addr, VERSION).await;
+        let (mut forger, _) = Client::connect_as(addr, VERSION, "forger").await;
         let work = forger.work().await;
         let mut garbage = ProofParts::new();
         garbage.insert(
@@ -963,7 +984,12 @@ mod tests {
         assert!(storage.snapshot().unwrap().proof(1).unwrap().is_none());
 
         // The forger's lease is dropped: the next prover asking gets the batch at once, and
-        // its proof is stored.
+        // its proof is stored; the forger (reconnecting under its name) never gets it again.
+        let (mut again, _) = Client::connect_as(addr, VERSION, "forger").await;
+        assert!(matches!(
+            again.call(Message::RequestWork).await,
+            Message::NoWork(_)
+        ));
         let (mut honest, _) = Client::connect(addr, VERSION).await;
         let work = honest.work().await;
         assert_eq!(work.batch, 1);
