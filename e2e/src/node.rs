@@ -233,6 +233,38 @@ impl KeelNode {
         self.datadir.path()
     }
 
+    /// Calls `method` on the node's admin API (the test turns it on with
+    /// `.env("KEEL_ADMIN__LISTEN", free_loopback_addr()?.to_string())`), authenticated with a
+    /// JWT from the node's secret file, as `keel plugin swap` does; returns the result.
+    pub async fn admin_call(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> eyre::Result<serde_json::Value> {
+        let listen = self
+            .env
+            .iter()
+            .find(|(key, _)| key == "KEEL_ADMIN__LISTEN")
+            .map(|(_, value)| value.to_string_lossy().into_owned())
+            .filter(|listen| !listen.is_empty())
+            .ok_or_else(|| eyre!("the admin API is off: set KEEL_ADMIN__LISTEN for this node"))?;
+        let secret = keel_rpc::JwtSecret::read(&self.datadir().join("admin-jwt.hex"))?;
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!("http://{listen}"))
+            .bearer_auth(secret.token_now())
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        match answer.get("result") {
+            Some(result) => Ok(result.clone()),
+            None => bail!("{method} on the admin API: {answer}"),
+        }
+    }
+
     /// The file that receives the child's stdout and stderr (appended to across restarts).
     pub fn log_path(&self) -> &Path {
         &self.log_path

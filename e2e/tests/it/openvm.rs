@@ -62,7 +62,12 @@ async fn batching_node() -> eyre::Result<KeelNode> {
     KeelNode::spawn(
         KeelNodeOptions::new()
             .block_time("500ms")
-            .env("KEEL_BATCHER__COMMIT_INTERVAL", "3s"),
+            .env("KEEL_BATCHER__COMMIT_INTERVAL", "3s")
+            // Prover inputs are served on the admin API only.
+            .env(
+                "KEEL_ADMIN__LISTEN",
+                keel_e2e::free_loopback_addr()?.to_string(),
+            ),
     )
     .await
 }
@@ -116,10 +121,13 @@ async fn prover_input_holding(
         number -= 1;
     };
     let commitment: B256 = serde_json::from_value(batch["commitment"].clone())?;
-    let input: alloy::primitives::Bytes = node
-        .root_provider()
-        .raw_request("keel_getProverInput".into(), (U64::from(number),))
-        .await?;
+    let input: alloy::primitives::Bytes = serde_json::from_value(
+        node.admin_call(
+            "keel_getProverInput",
+            serde_json::json!([U64::from(number)]),
+        )
+        .await?,
+    )?;
     Ok((number, commitment, input))
 }
 

@@ -32,7 +32,8 @@ async fn batches_are_proven_and_a_dead_provers_batch_is_re_leased() -> eyre::Res
             .env("KEEL_PROVER__LISTEN", coordinator.to_string())
             .env("KEEL_PROVER__LEASE_TIMEOUT", "3s")
             .env("KEEL_BATCHER__COMMIT_INTERVAL", "1500ms")
-            .env("KEEL_BATCHER__SELF_CHECK", "true"),
+            .env("KEEL_BATCHER__SELF_CHECK", "true")
+            .env("KEEL_ADMIN__LISTEN", free_loopback_addr()?.to_string()),
     )
     .await?;
     let result = run(&node, coordinator).await;
@@ -114,6 +115,28 @@ async fn run(node: &KeelNode, coordinator: SocketAddr) -> eyre::Result<()> {
     );
     let log = fast.log();
     ensure!(log.contains("batch proven"), "fast prover log:\n{log}");
+
+    // Whole prover inputs are for operators: on the admin API (with its JWT), not the public
+    // port, where one batch of such calls could pin hundreds of megabytes.
+    let input: alloy::primitives::Bytes = serde_json::from_value(
+        node.admin_call("keel_getProverInput", serde_json::json!(["0x1"]))
+            .await?,
+    )?;
+    let input = keel_stf::ProverInput::decode(&input)?;
+    ensure!(
+        input.batch_number == 1,
+        "prover input of batch {}",
+        input.batch_number
+    );
+    let public: Result<serde_json::Value, _> = node
+        .root_provider()
+        .raw_request("keel_getProverInput".into(), ("0x1",))
+        .await;
+    ensure!(
+        public.as_ref().is_err_and(|e| e.to_string().contains("-32601")
+            || e.to_string().contains("not found")),
+        "the public port served a prover input: {public:?}"
+    );
 
     // The wrong program version: refused, with a message that names both versions, and the
     // prover exits.

@@ -163,6 +163,8 @@ impl RpcModule for AdminApi {
             "keel_loadPlugin" => self.load_plugin(params),
             "keel_getBlockPlugins" => get_block_plugins(snapshot, params),
             "keel_pluginHistory" => plugin_history(snapshot, params),
+            // Whole prover inputs (megabytes each): for operators, not the public port.
+            "keel_getProverInput" => crate::batches::get_prover_input(snapshot, params),
             _ => Err(RpcError::method_not_found(method)),
         }
     }

@@ -622,7 +622,6 @@ impl RpcModule for EthApi {
             "keel_getBatch" => crate::batches::get_batch(snapshot, params),
             "keel_latestBatch" => crate::batches::latest_batch(snapshot),
             "keel_getWithdrawalProof" => crate::batches::withdrawal_proof(snapshot, params),
-            "keel_getProverInput" => crate::batches::get_prover_input(snapshot, params),
             _ => Err(RpcError::method_not_found(method)),
         }
     }
