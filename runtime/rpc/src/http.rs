@@ -1,6 +1,6 @@
 //! [`serve_http`]: the one HTTP/1.1 accept loop of the node (JSON-RPC, admin API, metrics).
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use hyper::{
     Request, Response,
@@ -8,7 +8,10 @@ use hyper::{
     server::conn::http1,
     service::Service,
 };
-use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+};
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
@@ -17,6 +20,12 @@ const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 /// Longest wait between two `accept`s after failures: out of file descriptors (EMFILE) or
 /// memory, retrying at once would spin a core and flood the log.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Most connections one server holds open at once; one more is closed as soon as it is accepted
+/// (a client flood cannot exhaust the node's file descriptors or tasks).
+pub const MAX_HTTP_CONNECTIONS: usize = 1024;
+/// How long a client may take to send a request's headers (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves HTTP/1.1 connections from `listener` until `shutdown` completes, each with the service
 /// `make_service(peer)` returns; then stops accepting, lets requests in flight finish (idle
@@ -40,6 +49,7 @@ pub async fn serve_http<S, B>(
     let local = listener.local_addr().ok();
     info!(target: "keel::rpc", server = name, listen = ?local, "HTTP server listening");
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
     let mut backoff = MIN_ACCEPT_BACKOFF;
     tokio::pin!(shutdown);
     loop {
@@ -61,8 +71,14 @@ pub async fn serve_http<S, B>(
                 }
             },
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            debug!(target: "keel::rpc", server = name, %peer, limit = MAX_HTTP_CONNECTIONS, "too many connections; closing this one");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), make_service(peer));
         let connection = graceful.watch(connection);
@@ -70,6 +86,7 @@ pub async fn serve_http<S, B>(
             if let Err(error) = connection.await {
                 debug!(target: "keel::rpc", server = name, %peer, %error, "connection closed with an error");
             }
+            drop(slot);
         });
     }
     // Requests in flight finish; the supervisor bounds how long that may take.

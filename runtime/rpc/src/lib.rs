@@ -44,7 +44,7 @@ pub use config::{
     RpcConfig,
 };
 pub use error::RpcError;
-pub use http::serve_http;
+pub use http::{HEADER_READ_TIMEOUT, MAX_HTTP_CONNECTIONS, serve_http};
 pub use jsonrpc::Params;
 pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig, handle_body};
 pub use sink::TransactionSink;

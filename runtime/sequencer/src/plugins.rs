@@ -122,6 +122,11 @@ pub struct BlockRules {
     fee_failures: Counter,
     ordering_failures: Counter,
     bridge_failures: Counter,
+    /// The last base fee estimated for RPC: (parent hash, fee plugin, base fee). RPC asks about
+    /// the head again and again; the fee plugin runs once per head and plugin for it, so RPC
+    /// load cannot crowd the proposer's own plugin calls (whose wall-clock deadline is a local
+    /// fault that falls back to the native rule).
+    estimate: std::sync::Mutex<Option<(alloy_primitives::B256, Option<PluginId>, u64)>>,
 }
 
 impl BlockRules {
@@ -142,6 +147,7 @@ impl BlockRules {
             fee_failures: failures.fee,
             ordering_failures: failures.ordering,
             bridge_failures: failures.bridge,
+            estimate: std::sync::Mutex::default(),
         }
     }
 
@@ -358,14 +364,29 @@ impl BlockRules {
 impl BaseFeeRule for BlockRules {
     fn next_base_fee(&self, parent: &Header) -> u64 {
         let set = self.registry.at(parent.number + 1);
-        match self.plugin_fees(&set, parent, self.l1_summary()) {
+        let key = (
+            parent.hash_slow(),
+            set.fee().map(|plugin| plugin.id().clone()),
+        );
+        let mut estimate = self
+            .estimate
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((hash, plugin, fee)) = &*estimate
+            && (hash, plugin) == (&key.0, &key.1)
+        {
+            return *fee;
+        }
+        let fee = match self.plugin_fees(&set, parent, self.l1_summary()) {
             Some(Ok(decision)) => decision.base_fee,
             Some(Err(error)) => {
                 debug!(target: "keel::plugins", %error, "fee plugin failed for an estimate; using EIP-1559");
                 self.native_fee.next_base_fee(parent)
             }
             None => self.native_fee.next_base_fee(parent),
-        }
+        };
+        *estimate = Some((key.0, key.1, fee));
+        fee
     }
 }
 
