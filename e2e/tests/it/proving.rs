@@ -159,6 +159,64 @@ async fn run(node: &KeelNode, coordinator: SocketAddr) -> eyre::Result<()> {
     Ok(())
 }
 
+/// Issue 18: a node that lists its provers (`prover.allowed_provers`) refuses a prover that
+/// does not sign its `Hello` with a listed key (it exits: the refusal is final), and takes one
+/// that does.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_listed_provers_are_taken() -> eyre::Result<()> {
+    let identity = alloy::signers::local::PrivateKeySigner::random();
+    let coordinator = free_loopback_addr()?;
+    let node = KeelNode::spawn(
+        KeelNodeOptions::new()
+            .block_time("500ms")
+            .env("KEEL_PROVER__LISTEN", coordinator.to_string())
+            .env(
+                "KEEL_PROVER__ALLOWED_PROVERS",
+                identity.address().to_string(),
+            )
+            .env("KEEL_BATCHER__COMMIT_INTERVAL", "1500ms"),
+    )
+    .await?;
+    let result = async {
+        let prover_bin = Prover::binary(node.binary())?;
+        let stranger = Command::new(&prover_bin)
+            .args([
+                "--coordinator",
+                &coordinator.to_string(),
+                "--name",
+                "stranger",
+            ])
+            .stdin(Stdio::null())
+            .output()?;
+        let stderr = String::from_utf8_lossy(&stranger.stderr);
+        ensure!(
+            !stranger.status.success() && stderr.contains("prover not allowed"),
+            "an unsigned prover was not refused: {stderr}"
+        );
+        let key = alloy::hex::encode_prefixed(identity.to_bytes());
+        let logs = tempfile::tempdir()?;
+        let known = Prover::start(
+            &prover_bin,
+            logs.path(),
+            coordinator,
+            &["--name", "known", "--auth-key", &key],
+        )?;
+        let provider = node.dev_provider();
+        let batch = wait_for(
+            &provider,
+            "a proof of batch 1",
+            |b| !b["proof"].is_null(),
+            1,
+        )
+        .await
+        .wrap_err_with(|| format!("known prover log:\n{}", known.log()))?;
+        ensure!(batch["proof"]["prover"] == "known", "{batch}");
+        Ok(())
+    }
+    .await;
+    node.finish(result)
+}
+
 async fn get_batch(provider: &DynProvider, number: u64) -> eyre::Result<Value> {
     Ok(provider
         .raw_request("keel_getBatch".into(), (U64::from(number),))

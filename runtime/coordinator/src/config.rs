@@ -5,7 +5,7 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use keel_units::{Violation, ensure};
 use serde::Deserialize;
 
@@ -27,7 +27,8 @@ pub const MIN_LEASE_TIMEOUT: Duration = Duration::from_secs(1);
 #[serde(deny_unknown_fields, default)]
 pub struct ProverConfig {
     /// Listen address (default [`DEFAULT_PROVER_LISTEN`]; `""` disables the coordinator).
-    /// Provers are not authenticated: keep it on loopback or a private network.
+    /// Without `allowed_provers`, any prover may connect: keep it on loopback or a private
+    /// network then.
     #[serde(deserialize_with = "keel_units::opt_socket_addr")]
     pub listen: Option<SocketAddr>,
     /// How long a prover holds a batch before it is offered to another (default
@@ -39,6 +40,11 @@ pub struct ProverConfig {
     /// (default none; a node without `[l1]` needs it to take OpenVM proofs at all).
     #[serde(deserialize_with = "keel_units::b256s")]
     pub openvm_programs: Vec<B256>,
+    /// The provers this node takes, by the address of the key each signs its `Hello` with
+    /// (`keel-prover --auth-key`); a connection whose `Hello` is not a recent one signed by
+    /// one of them is refused (code 10). Default: none listed, any prover is taken.
+    #[serde(deserialize_with = "keel_units::addresses")]
+    pub allowed_provers: Vec<Address>,
 }
 
 impl Default for ProverConfig {
@@ -47,6 +53,7 @@ impl Default for ProverConfig {
             listen: Some(DEFAULT_PROVER_LISTEN),
             lease_timeout: DEFAULT_LEASE_TIMEOUT,
             openvm_programs: Vec::new(),
+            allowed_provers: Vec::new(),
         }
     }
 }

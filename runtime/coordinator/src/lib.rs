@@ -22,5 +22,6 @@ mod server;
 pub use config::{DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig};
 pub use refusal::Refusal;
 pub use server::{
-    Clock, Coordinator, CoordinatorConfig, MAX_CONNECTIONS, ProgramId, ProofCheck, SystemClock,
+    Clock, Coordinator, CoordinatorConfig, HELLO_MAX_SKEW_SECS, MAX_CONNECTIONS, ProgramId,
+    ProofCheck, SystemClock,
 };

@@ -19,8 +19,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// The protocol version this build speaks; a peer announcing another is refused.
 ///
 /// - 1: the first.
-/// - 2: `BatchOutput` has twelve fields (the last block's timestamp); error code 9
-///   (`ProofRefused`).
+/// - 2: `BatchOutput` has twelve fields (the last block's timestamp); error codes 9
+///   (`ProofRefused`) and 10 (`Unauthenticated`); `Hello` carries a timestamp and a signature.
 pub const PROTOCOL_VERSION: u16 = 2;
 /// The default limit on frames *from* a prover, which the coordinator reads (the largest is a
 /// `SubmitProof`; 64 MiB holds any proof a backend we know of makes).
@@ -42,6 +42,41 @@ pub struct Hello {
     pub backend: String,
     /// The version of the program it proves (`keel_stf::PROGRAM_VERSION` for `exec`).
     pub program_version: String,
+    /// When the prover signed this `Hello` (Unix seconds; 0 when unsigned).
+    pub timestamp: u64,
+    /// The prover key's signature over [`Hello::digest`] (65 bytes r ‖ s ‖ v), or empty. A node
+    /// with `prover.allowed_provers` takes only a recent `Hello` signed by one of them.
+    pub signature: alloy_primitives::Bytes,
+}
+
+impl Hello {
+    /// An unsigned `Hello` of this build's protocol version.
+    pub fn new(
+        prover: impl Into<String>,
+        backend: impl Into<String>,
+        program_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            protocol_version: PROTOCOL_VERSION,
+            prover: prover.into(),
+            backend: backend.into(),
+            program_version: program_version.into(),
+            timestamp: 0,
+            signature: alloy_primitives::Bytes::new(),
+        }
+    }
+
+    /// What a prover signs: keccak256 of a domain tag, then each of name, backend and program
+    /// version with its 4-byte length, then the timestamp (8 bytes, big endian).
+    pub fn digest(&self) -> alloy_primitives::B256 {
+        let mut bytes = b"keel.prover-hello.v1".to_vec();
+        for field in [&self.prover, &self.backend, &self.program_version] {
+            bytes.extend_from_slice(&(field.len() as u32).to_be_bytes());
+            bytes.extend_from_slice(field.as_bytes());
+        }
+        bytes.extend_from_slice(&self.timestamp.to_be_bytes());
+        alloy_primitives::keccak256(bytes)
+    }
 }
 
 /// The coordinator's answer to an accepted [`Hello`].
@@ -162,6 +197,9 @@ pub enum ErrorCode {
     /// One of the node's L1 verifiers refuses the proof (a bad signature, a key or program L1
     /// does not accept, a forged proof): the batch goes to a prover again.
     ProofRefused = 9,
+    /// The node takes only provers it knows (`prover.allowed_provers`), and this `Hello` is
+    /// not a recent one signed by one of them.
+    Unauthenticated = 10,
 }
 
 impl ErrorCode {
@@ -177,6 +215,7 @@ impl ErrorCode {
             7 => Self::Internal,
             8 => Self::MissingProofParts,
             9 => Self::ProofRefused,
+            10 => Self::Unauthenticated,
             _ => return None,
         })
     }
@@ -187,7 +226,10 @@ impl ErrorCode {
     pub const fn is_fatal(self) -> bool {
         matches!(
             self,
-            Self::UnsupportedProtocol | Self::ProgramMismatch | Self::MissingProofParts
+            Self::UnsupportedProtocol
+                | Self::ProgramMismatch
+                | Self::MissingProofParts
+                | Self::Unauthenticated
         )
     }
 }
@@ -536,6 +578,8 @@ mod tests {
                 prover: "p".into(),
                 backend: "exec".into(),
                 program_version: "v".into(),
+                timestamp: 0,
+                signature: alloy_primitives::Bytes::new(),
             }),
             Message::RequestWork,
             Message::SubmitProof(SubmitProof {
@@ -600,6 +644,8 @@ mod tests {
             prover: "p".into(),
             backend: "exec".into(),
             program_version: "v".into(),
+            timestamp: 0,
+            signature: alloy_primitives::Bytes::new(),
         })
     }
 
@@ -673,12 +719,12 @@ mod tests {
 
     #[test]
     fn error_codes_are_numbered_and_classified() {
-        for code in 1..=9 {
+        for code in 1..=10 {
             let named = ErrorCode::from_u16(code).unwrap();
             assert_eq!(named as u16, code);
         }
         assert_eq!(ErrorCode::from_u16(0), None);
-        assert_eq!(ErrorCode::from_u16(10), None);
+        assert_eq!(ErrorCode::from_u16(11), None);
         let fatal = |code| match Message::error(code, "x") {
             Message::Error(reply) => reply.is_fatal(),
             _ => unreachable!(),

@@ -86,6 +86,9 @@ pub enum Refusal {
         /// The parts missing.
         missing: Vec<VerifierKind>,
     },
+    /// The node takes known provers only, and this one did not prove it is one.
+    #[error("prover not allowed: {0}")]
+    Unauthenticated(String),
     /// One of the node's L1 verifiers refuses the proof.
     #[error("the proof of batch {batch} is refused by the node's L1 verifiers: {reason}")]
     ProofRefused {
@@ -116,6 +119,7 @@ impl Refusal {
             Self::OutputMismatch { .. } => ErrorCode::OutputMismatch,
             Self::UnreadableParts(_) | Self::MissingParts { .. } => ErrorCode::MissingProofParts,
             Self::ProofRefused { .. } => ErrorCode::ProofRefused,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Storage(_) | Self::ShuttingDown => ErrorCode::Internal,
         }
     }

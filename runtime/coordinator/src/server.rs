@@ -93,7 +93,12 @@ pub struct CoordinatorConfig {
     /// The proof parts every proof must carry: one per verifier kind the L1 deployment
     /// requires (none when the node settles nowhere).
     pub required_parts: Vec<VerifierKind>,
+    /// The provers taken, by the address that signs their `Hello`; empty: any prover.
+    pub allowed_provers: Vec<alloy_primitives::Address>,
 }
+
+/// How far a signed `Hello`'s timestamp may be from the node's clock, seconds.
+pub const HELLO_MAX_SKEW_SECS: u64 = 300;
 
 /// The proof coordinator, bound to its address.
 ///
@@ -112,6 +117,7 @@ pub struct CoordinatorConfig {
 ///     accepted: vec![ProgramId::new(BackendKind::Exec, "keel-stf/0.1.0/input-v1")],
 ///     retry_after: Duration::from_millis(500),
 ///     required_parts: vec![],
+///     allowed_provers: vec![],
 /// };
 /// let coordinator = Coordinator::bind(config, storage).await?;
 /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -341,6 +347,41 @@ impl Shared {
         }
     }
 
+    /// With `allowed_provers`, `hello` must be signed by one of them within
+    /// [`HELLO_MAX_SKEW_SECS`] of the node's clock.
+    fn authenticate(&self, hello: &Hello) -> Result<(), Refusal> {
+        let allowed = &self.config.allowed_provers;
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        let refused = |reason: String| Err(Refusal::Unauthenticated(reason));
+        let Ok(bytes) = <[u8; 65]>::try_from(hello.signature.as_ref()) else {
+            return refused(
+                "the Hello is not signed; start keel-prover with --auth-key <one of the \
+                 node's prover.allowed_provers>"
+                    .into(),
+            );
+        };
+        let now = self.clock.now_ms() / 1000;
+        if now.abs_diff(hello.timestamp) > HELLO_MAX_SKEW_SECS {
+            return refused(format!(
+                "the Hello was signed at {} but the node's clock says {now}: more than \
+                 {HELLO_MAX_SKEW_SECS} s apart",
+                hello.timestamp
+            ));
+        }
+        let signer = alloy_primitives::Signature::from_raw_array(&bytes)
+            .ok()
+            .and_then(|signature| signature.recover_address_from_prehash(&hello.digest()).ok());
+        match signer {
+            Some(signer) if allowed.contains(&signer) => Ok(()),
+            Some(signer) => refused(format!(
+                "the Hello is signed by {signer}, which is not in prover.allowed_provers"
+            )),
+            None => refused("the Hello's signature does not recover".into()),
+        }
+    }
+
     async fn send(&self, stream: &mut TcpStream, message: Message) -> Result<(), Close> {
         write_message(stream, &message).await.map_err(|e| {
             debug!(target: "keel::coordinator", error = %e, "cannot send");
@@ -352,6 +393,7 @@ impl Shared {
         if hello.protocol_version != PROTOCOL_VERSION {
             return Err(Refusal::UnsupportedProtocol(hello.protocol_version));
         }
+        self.authenticate(&hello)?;
         let backend = hello.backend.parse::<BackendKind>().ok();
         let accepted = self
             .config
@@ -764,6 +806,7 @@ mod tests {
             accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
             retry_after: Duration::from_millis(10),
             required_parts,
+            allowed_provers: vec![],
         };
         let coordinator = Coordinator::bind(config, storage)
             .await
@@ -802,6 +845,8 @@ mod tests {
                     prover: name.into(),
                     backend: "exec".into(),
                     program_version: version.into(),
+                    timestamp: 0,
+                    signature: alloy_primitives::Bytes::new(),
                 }))
                 .await;
             (client, reply)
@@ -883,6 +928,57 @@ mod tests {
         );
     }
 
+    /// Issue 18: a node that lists its provers takes only a recent `Hello` signed by one of
+    /// them; anyone else is refused at the door (code 10, fatal).
+    #[tokio::test]
+    async fn a_node_with_allowed_provers_takes_only_their_signed_hellos() {
+        use alloy_signer::SignerSync;
+        let known = alloy_signer_local::PrivateKeySigner::random();
+        let stranger = alloy_signer_local::PrivateKeySigner::random();
+        let (storage, _dir) = storage_with(1);
+        let config = CoordinatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            lease_timeout: Duration::from_secs(60),
+            chain_id: 7,
+            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
+            retry_after: Duration::from_millis(10),
+            required_parts: vec![],
+            allowed_provers: vec![known.address()],
+        };
+        let coordinator = Coordinator::bind(config, storage).await.unwrap();
+        let addr = coordinator.local_addr().unwrap();
+        tokio::spawn(coordinator.run(std::future::pending()));
+        let now = SystemClock.now_ms() / 1000;
+        let signed = |key: &alloy_signer_local::PrivateKeySigner, timestamp: u64| {
+            let mut hello = Hello::new("p", "exec", VERSION);
+            hello.timestamp = timestamp;
+            let signature = key.sign_hash_sync(&hello.digest()).unwrap();
+            hello.signature = signature.as_bytes().to_vec().into();
+            hello
+        };
+        let greet = |hello: Hello| async move {
+            let mut client = Client(TcpStream::connect(addr).await.unwrap());
+            client.call(Message::Hello(hello)).await
+        };
+        for (hello, why) in [
+            (Hello::new("p", "exec", VERSION), "not signed"),
+            (signed(&stranger, now), "not in prover.allowed_provers"),
+            (signed(&known, now - 2 * HELLO_MAX_SKEW_SECS), "apart"),
+        ] {
+            let error = refusal(greet(hello).await);
+            assert_eq!(error.error_code(), Some(ErrorCode::Unauthenticated));
+            assert!(
+                error.is_fatal() && error.message.contains(why),
+                "{}",
+                error.message
+            );
+        }
+        assert!(matches!(
+            greet(signed(&known, now)).await,
+            Message::Welcome(_)
+        ));
+    }
+
     /// Each test prover's name is its own.
     static NEXT_NAME: AtomicU64 = AtomicU64::new(1);
 
@@ -902,6 +998,8 @@ mod tests {
             prover: "test-rejoin".into(),
             backend: "exec".into(),
             program_version: VERSION.into(),
+            timestamp: 0,
+            signature: alloy_primitives::Bytes::new(),
         });
         let _ = again.call(hello.clone()).await;
         let held = again.work().await;
@@ -954,6 +1052,7 @@ mod tests {
             accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
             retry_after: Duration::from_millis(10),
             required_parts: vec![],
+            allowed_provers: vec![],
         };
         let coordinator = Coordinator::bind(config, storage.clone())
             .await
@@ -1125,6 +1224,8 @@ mod tests {
                 prover: "future".into(),
                 backend: "exec".into(),
                 program_version: VERSION.into(),
+                timestamp: 0,
+                signature: alloy_primitives::Bytes::new(),
             }))
             .await;
         let error = refusal(reply);
@@ -1219,6 +1320,7 @@ mod tests {
             accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
             retry_after: Duration::from_millis(10),
             required_parts: vec![],
+            allowed_provers: vec![],
         };
         let coordinator = Coordinator::bind(config, storage)
             .await

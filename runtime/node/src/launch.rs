@@ -243,6 +243,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                     accepted: accepted.clone(),
                     retry_after: Duration::from_millis(500),
                     required_parts: required_parts.clone(),
+                    allowed_provers: config.prover.allowed_provers.clone(),
                 },
                 storage.clone(),
             )

@@ -60,6 +60,16 @@ struct Cli {
         value_name = "HEX"
     )]
     attester_key: Option<String>,
+    /// Identity key (hex private key): signs this prover's `Hello`, for a node that takes
+    /// known provers only (`prover.allowed_provers` lists its address).
+    /// `KEEL_PROVER_AUTH_KEY` works too.
+    #[arg(
+        long,
+        env = "KEEL_PROVER_AUTH_KEY",
+        hide_env_values = true,
+        value_name = "HEX"
+    )]
+    auth_key: Option<String>,
     /// openvm: the guest crate, built on start with OpenVM's toolchain (runtime/guest/setup.sh).
     #[arg(long, default_value = "runtime/guest", value_name = "DIR")]
     openvm_guest: PathBuf,
@@ -262,12 +272,24 @@ fn main() -> ExitCode {
     if cli.backend == BackendKind::OpenVm && cli.attester_key.is_none() {
         tracing::warn!(target: "keel::prover", "no --attester-key: proofs carry no attesting part, which an L1 AttestingVerifier needs");
     }
+    let auth_key = match parse_key(
+        "--auth-key",
+        "Hello (prover identity)",
+        cli.auth_key.as_deref(),
+    ) {
+        Ok(key) => key,
+        Err(message) => {
+            eprintln!("keel-prover: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let options = WorkerOptions {
         name: cli
             .name
             .unwrap_or_else(|| format!("keel-prover-{}", std::process::id())),
         program_version: cli.program_version,
         hold: Duration::from_millis(cli.hold_ms),
+        auth_key,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

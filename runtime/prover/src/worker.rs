@@ -8,8 +8,7 @@ use std::{
 };
 
 use keel_coordinator::protocol::{
-    FrameCodec, Hello, Message, PROTOCOL_VERSION, ProtocolError, ReportFailure, SubmitProof, Work,
-    write_message,
+    FrameCodec, Hello, Message, ProtocolError, ReportFailure, SubmitProof, Work, write_message,
 };
 use keel_primitives::VerifierKind;
 use tokio::net::TcpStream;
@@ -32,6 +31,9 @@ pub struct WorkerOptions {
     pub program_version: Option<String>,
     /// Wait this long after receiving work before proving (tests: a slow prover to kill).
     pub hold: Duration,
+    /// Signs `Hello` with this key, for a node that takes known provers only
+    /// (`prover.allowed_provers`).
+    pub auth_key: Option<alloy_signer_local::PrivateKeySigner>,
 }
 
 /// Why a worker stopped for good.
@@ -134,15 +136,24 @@ async fn handshake(
     backend: &Arc<dyn Backend>,
     options: &WorkerOptions,
 ) -> Result<(), SessionEnd> {
-    let hello = Message::Hello(Hello {
-        protocol_version: PROTOCOL_VERSION,
-        prover: options.name.clone(),
-        backend: backend.kind().name().to_owned(),
-        program_version: options
+    let mut hello = Hello::new(
+        options.name.clone(),
+        backend.kind().name(),
+        options
             .program_version
             .clone()
             .unwrap_or_else(|| backend.program_version()),
-    });
+    );
+    if let Some(key) = &options.auth_key {
+        // Who this prover is, for a node that takes known provers only.
+        hello.timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let signature = alloy_signer::SignerSync::sign_hash_sync(key, &hello.digest())
+            .map_err(|e| SessionEnd::Refused(format!("cannot sign Hello: {e}")))?;
+        hello.signature = signature.as_bytes().to_vec().into();
+    }
+    let hello = Message::Hello(hello);
     write_message(stream, &hello)
         .await
         .map_err(|e| SessionEnd::retry(e.to_string()))?;

@@ -109,6 +109,7 @@ impl Node {
             accepted,
             retry_after: Duration::from_millis(20),
             required_parts: vec![],
+            allowed_provers: vec![],
         };
         let coordinator = Coordinator::bind(config, storage.clone())
             .await

@@ -22,6 +22,7 @@ fn options(name: &str) -> WorkerOptions {
         name: name.to_owned(),
         program_version: None,
         hold: Duration::ZERO,
+        auth_key: None,
     }
 }
 
