@@ -173,3 +173,86 @@ async fn rejections(node: &KeelNode) -> eyre::Result<()> {
     assert_eq!(provider.get_transaction_count(sender).await?, 2);
     Ok(())
 }
+
+/// Issue 18: forty cheap accounts each sending nonces state+1 … state+10 (never executable,
+/// each affordable alone) used to fill the pool for good, and every honest transaction got
+/// `txpool is full`. Gapped transactions are now capped per sender and in total, far below the
+/// pool's size: the flood is refused past the caps and an honest transfer is mined at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_honest_transfer_is_mined_during_a_gapped_nonce_flood() -> eyre::Result<()> {
+    let node = KeelNode::spawn(
+        KeelNodeOptions::new()
+            .block_time(BLOCK_TIME)
+            .env("KEEL_MEMPOOL__MAX_TXS", "300")
+            .env("KEEL_MEMPOOL__MAX_QUEUED", "60")
+            .env("KEEL_MEMPOOL__MAX_QUEUED_PER_SENDER", "5"),
+    )
+    .await?;
+    let result = gapped_flood(&node).await;
+    node.finish(result)
+}
+
+async fn gapped_flood(node: &KeelNode) -> eyre::Result<()> {
+    let provider = node.provider();
+    let funder = &dev_accounts()[2];
+    let fees = suggest_fees(&provider).await?;
+    let start = provider.get_transaction_count(DEV_ADDRESSES[2]).await?;
+    // Forty accounts, funded for a few transfers each.
+    let attackers: Vec<PrivateKeySigner> = (0..40).map(|_| PrivateKeySigner::random()).collect();
+    let mut funding = Vec::new();
+    for (i, attacker) in attackers.iter().enumerate() {
+        let tx = transfer_1559(
+            CHAIN_ID,
+            start + i as u64,
+            attacker.address(),
+            U256::from(10u128.pow(17)),
+            fees,
+        );
+        funding.push(send_raw(&provider, &encode(&sign(funder, tx)?)).await?);
+    }
+    keel_e2e::wait::wait_for_receipts(&provider, &funding, RECEIPT_TIMEOUT).await?;
+
+    // The flood: nonces 1..=10 of every attacker (nonce 0 never comes), paying a high tip.
+    let rich = keel_e2e::tx::Fees {
+        max_fee_per_gas: fees.max_fee_per_gas * 4,
+        max_priority_fee_per_gas: fees.max_fee_per_gas * 2,
+    };
+    let (mut taken, mut refused) = (0, Vec::new());
+    for attacker in &attackers {
+        for nonce in 1..=10 {
+            let tx = transfer_1559(CHAIN_ID, nonce, DEV_ADDRESSES[3], U256::from(1), rich);
+            match send_raw(&provider, &encode(&sign(attacker, tx)?)).await {
+                Ok(_) => taken += 1,
+                Err(error) => refused.push(error.to_string()),
+            }
+        }
+    }
+    eyre::ensure!(
+        taken <= 60,
+        "the pool took {taken} gapped transactions, over mempool.max_queued"
+    );
+    eyre::ensure!(
+        refused
+            .iter()
+            .all(|e| e.contains("txpool is full") || e.contains("account limit exceeded")),
+        "refused for other reasons: {:?}",
+        refused.iter().take(3).collect::<Vec<_>>()
+    );
+
+    // An honest transfer, paying an ordinary tip, is mined during the flood.
+    let honest = &dev_accounts()[4];
+    let nonce = provider.get_transaction_count(DEV_ADDRESSES[4]).await?;
+    let tx = transfer_1559(CHAIN_ID, nonce, DEV_ADDRESSES[5], U256::from(1), fees);
+    let hash = send_raw(&provider, &encode(&sign(honest, tx)?))
+        .await
+        .wrap_err("the honest transfer was refused during the flood")?;
+    let receipt = wait_for_receipt(&provider, hash, RECEIPT_TIMEOUT).await?;
+    eyre::ensure!(receipt.status(), "the honest transfer failed: {receipt:?}");
+    eprintln!(
+        "gapped flood: {taken} taken, {} refused (caps 5 per sender, 60 in all); honest transfer \
+         mined in block {:?}",
+        refused.len(),
+        receipt.block_number
+    );
+    Ok(())
+}
