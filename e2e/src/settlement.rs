@@ -283,13 +283,23 @@ pub async fn settling_sequencer_with(
         options = options.config(config);
     }
     let node = KeelNode::spawn(options).await?;
-    let prover = Prover::start(
+    let prover = exec_prover(keel, logs, coordinator)?;
+    Ok((node, prover, deployment))
+}
+
+/// `keel-prover --name exec --dev-key` ([`DEV_PROVER_KEY`], which the devnet's `DevVerifier`
+/// accepts) serving the coordinator at `coordinator`, logging into `logs`.
+pub fn exec_prover(
+    keel: &KeelBinary,
+    logs: &Path,
+    coordinator: SocketAddr,
+) -> eyre::Result<Prover> {
+    Prover::start(
         &Prover::binary(keel)?,
         logs,
         coordinator,
         &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
-    Ok((node, prover, deployment))
+    )
 }
 
 /// Node options with settlement on against `anvil`, the proof coordinator on `coordinator`,

@@ -26,9 +26,9 @@ use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
     free_loopback_addr,
     settlement::{
-        DEPLOY_TXS, DEV_PROVER_KEY, SEQUENCER_KEY, claim_withdrawal, claim_withdrawal_ok, deploy,
-        devnet_config_with, eventually, keel_command, l1_nonce, l1_wallet, settling_node,
-        settling_sequencer, settling_sequencer_with,
+        DEPLOY_TXS, SEQUENCER_KEY, claim_withdrawal, claim_withdrawal_ok, deploy,
+        devnet_config_with, eventually, exec_prover, keel_command, l1_nonce, l1_wallet,
+        settling_node, settling_sequencer, settling_sequencer_with,
     },
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
@@ -478,12 +478,7 @@ async fn settlement_resumes_by_itself_after_the_sequencer_key_runs_dry() -> eyre
     let node =
         KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "3s").block_time("250ms"))
             .await?;
-    let prover = Prover::start(
-        &Prover::binary(&keel)?,
-        dir.path(),
-        coordinator,
-        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
+    let prover = exec_prover(&keel, dir.path(), coordinator)?;
     let result = key_runs_dry(&node, &anvil, &deployment).await;
     drop(prover);
     let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
@@ -690,12 +685,7 @@ async fn settlement_keeps_pace_with_a_12_second_l1() -> eyre::Result<()> {
             .env("KEEL_L1__TX_TIMEOUT", "40s"),
     )
     .await?;
-    let prover = Prover::start(
-        &Prover::binary(&keel)?,
-        dir.path(),
-        coordinator,
-        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
+    let prover = exec_prover(&keel, dir.path(), coordinator)?;
     let result = keeps_pace(&node, &anvil, &deployment).await;
     drop(prover);
     let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
@@ -784,12 +774,7 @@ async fn a_garbage_proof_is_refused_and_an_honest_one_is_verified() -> eyre::Res
         );
         ensure!(proposer_progress(&anvil, &deployment).await?.1 == 0);
 
-        let honest = Prover::start(
-            &Prover::binary(&keel)?,
-            dir.path(),
-            coordinator,
-            &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-        )?;
+        let honest = exec_prover(&keel, dir.path(), coordinator)?;
         eventually("L1 to verify batches 1 and 2", TIMEOUT, || async {
             Ok((proposer_progress(&anvil, &deployment).await?.1 >= 2).then_some(()))
         })
@@ -840,6 +825,30 @@ fn stream_transfers(
         sent
     });
     (stop, task)
+}
+
+/// Approves the bridge for `amount` of `token` and deposits it for `to` on L2 (`depositERC20`).
+async fn deposit_tokens(
+    token: &keel_e2e::contracts::TestToken::TestTokenInstance<&DynProvider>,
+    bridge: &CommonBridge::CommonBridgeInstance<&DynProvider>,
+    to: Address,
+    amount: U256,
+) -> eyre::Result<()> {
+    let approved = token
+        .approve(*bridge.address(), amount)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(approved.status(), "approve({amount}) reverted");
+    let deposited = bridge
+        .depositERC20(*token.address(), to, amount)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(deposited.status(), "depositERC20 of {amount} reverted");
+    Ok(())
 }
 
 /// The node's latest sealed batch (0 before the first).
@@ -1284,25 +1293,7 @@ async fn erc20_round_trip(
     // Alice gets ETH for gas, and 100 KTT through the bridge.
     deposit(&holder, deployment, alice.address(), parse_ether("1")?).await?;
     let hundred = unit * U256::from(100);
-    ensure!(
-        token
-            .approve(deployment.common_bridge, hundred)
-            .send()
-            .await?
-            .get_receipt()
-            .await?
-            .status()
-    );
-    ensure!(
-        bridge
-            .depositERC20(l1_token, alice.address(), hundred)
-            .send()
-            .await?
-            .get_receipt()
-            .await?
-            .status(),
-        "depositERC20 reverted"
-    );
+    deposit_tokens(&token, &bridge, alice.address(), hundred).await?;
     let l2_bridge = L2Bridge::new(L2_BRIDGE_ADDRESS, node.provider());
     let l2_token_address = l2_bridge.l2TokenOf(l1_token).call().await?;
     let l2_token = BridgedERC20::new(l2_token_address, node.provider());
@@ -1326,25 +1317,7 @@ async fn erc20_round_trip(
     // One unit over the bridge rules' cap: refunded, so nothing is minted; the L2 deposit
     // transaction makes a token withdrawal back to the depositor instead.
     let over = unit * U256::from(TOKEN_DEPOSIT_CAP + 1);
-    ensure!(
-        token
-            .approve(deployment.common_bridge, over)
-            .send()
-            .await?
-            .get_receipt()
-            .await?
-            .status()
-    );
-    ensure!(
-        bridge
-            .depositERC20(l1_token, alice.address(), over)
-            .send()
-            .await?
-            .get_receipt()
-            .await?
-            .status(),
-        "the second depositERC20 reverted"
-    );
+    deposit_tokens(&token, &bridge, alice.address(), over).await?;
     let refund_tx = eventually("the refunded token deposit on L2", TIMEOUT, || async {
         refunded_deposit(node).await
     })

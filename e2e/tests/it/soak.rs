@@ -29,9 +29,8 @@ use alloy::{
 };
 use eyre::{WrapErr, ensure};
 use keel_e2e::{
-    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
-    free_loopback_addr,
-    settlement::{DEV_PROVER_KEY, deploy, eventually, l1_wallet, settling_node},
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, free_loopback_addr,
+    settlement::{deploy, eventually, exec_prover, l1_wallet, settling_node},
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
 use keel_primitives::L2_BRIDGE_ADDRESS;
@@ -53,12 +52,7 @@ async fn sigkill_at_random_moments_loses_nothing_and_settlement_catches_up() -> 
     let mut node =
         KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s").block_time("250ms"))
             .await?;
-    let prover = Prover::start(
-        &Prover::binary(&keel)?,
-        dir.path(),
-        coordinator,
-        &["--name", "exec", "--dev-key", DEV_PROVER_KEY],
-    )?;
+    let prover = exec_prover(&keel, dir.path(), coordinator)?;
     let result = soak(&mut node, &anvil, &deployment, kills).await;
     drop(prover);
     let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));

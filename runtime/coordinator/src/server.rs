@@ -454,14 +454,12 @@ impl Shared {
         let leases = snapshot.leases()?;
         let mut first = self.first_unproven.load(Ordering::Relaxed);
         let mut contiguous = true;
-        let refused = {
-            let mut refused = self
-                .refused
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            refused.retain(|(_, batch)| *batch >= first);
-            refused.clone()
-        };
+        // Held while choosing, after `leasing` (nothing takes the two the other way round).
+        let mut refused = self
+            .refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        refused.retain(|(_, batch)| *batch >= first);
         loop {
             let batches = snapshot.batches_from(first, 256)?;
             let Some(last) = batches.last().map(|b| b.number) else {
@@ -800,13 +798,9 @@ mod tests {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> SocketAddr {
         let config = CoordinatorConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
             lease_timeout,
-            chain_id: 7,
-            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
-            retry_after: Duration::from_millis(10),
             required_parts,
-            allowed_provers: vec![],
+            ..test_config()
         };
         let coordinator = Coordinator::bind(config, storage)
             .await
@@ -815,6 +809,20 @@ mod tests {
         let addr = coordinator.local_addr().unwrap();
         tokio::spawn(coordinator.run(shutdown));
         addr
+    }
+
+    /// The tests' coordinator: any free port, a minute's leases, chain 7, `exec` at
+    /// [`VERSION`], no required parts, any prover.
+    fn test_config() -> CoordinatorConfig {
+        CoordinatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            lease_timeout: Duration::from_secs(60),
+            chain_id: 7,
+            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
+            retry_after: Duration::from_millis(10),
+            required_parts: vec![],
+            allowed_provers: vec![],
+        }
     }
 
     /// A coordinator over `batches` sealed one-block batches; returns its address.
@@ -937,13 +945,8 @@ mod tests {
         let stranger = alloy_signer_local::PrivateKeySigner::random();
         let (storage, _dir) = storage_with(1);
         let config = CoordinatorConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            lease_timeout: Duration::from_secs(60),
-            chain_id: 7,
-            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
-            retry_after: Duration::from_millis(10),
-            required_parts: vec![],
             allowed_provers: vec![known.address()],
+            ..test_config()
         };
         let coordinator = Coordinator::bind(config, storage).await.unwrap();
         let addr = coordinator.local_addr().unwrap();
@@ -1045,15 +1048,7 @@ mod tests {
     #[tokio::test]
     async fn a_proof_the_l1_verifiers_refuse_is_not_stored_and_the_batch_is_leased_again() {
         let (storage, _dir) = storage_with(1);
-        let config = CoordinatorConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            lease_timeout: Duration::from_secs(60),
-            chain_id: 7,
-            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
-            retry_after: Duration::from_millis(10),
-            required_parts: vec![],
-            allowed_provers: vec![],
-        };
+        let config = test_config();
         let coordinator = Coordinator::bind(config, storage.clone())
             .await
             .unwrap()
@@ -1313,15 +1308,7 @@ mod tests {
     #[tokio::test]
     async fn an_oversize_frame_is_refused_as_malformed() {
         let (storage, _dir) = storage_with(1);
-        let config = CoordinatorConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            lease_timeout: Duration::from_secs(60),
-            chain_id: 7,
-            accepted: vec![ProgramId::new(BackendKind::Exec, VERSION)],
-            retry_after: Duration::from_millis(10),
-            required_parts: vec![],
-            allowed_provers: vec![],
-        };
+        let config = test_config();
         let coordinator = Coordinator::bind(config, storage)
             .await
             .unwrap()

@@ -135,9 +135,9 @@ impl DepositWatcher {
             ))
         })
         .await?;
-        if self.rewound_after_reorg(scanned, &checkpoints).await? {
-            return Ok(false);
-        }
+        let Some(scanned_block) = self.check_scanned(scanned, &checkpoints).await? else {
+            return Ok(false); // rewound: the next poll rescans
+        };
         let from = if scanned == 0 {
             self.start_block
         } else {
@@ -145,7 +145,11 @@ impl DepositWatcher {
         };
         if from > confirmed {
             // Caught up: every message up to the confirmed block is recorded.
-            if let Some(block) = self.block(confirmed).await? {
+            let block = match scanned_block {
+                Some(block) if block.header.number == confirmed => Some(block),
+                _ => self.block(confirmed).await?,
+            };
+            if let Some(block) = block {
                 self.advance_clock(block.header.timestamp);
             }
             return Ok(true);
@@ -212,20 +216,22 @@ impl DepositWatcher {
         }
     }
 
-    /// Whether L1 reorganised the last scanned block away (its hash is not the one recorded):
-    /// then the scan is rewound to the newest checkpoint still on L1's chain (the deploy block
-    /// if none is) and the next poll rescans from there. A message seen again is recorded
-    /// again; one that L2 already includes must come back unchanged.
-    async fn rewound_after_reorg(
+    /// Checks L1 still has the last scanned block (its hash is the one recorded) and returns
+    /// `Some` of it as read (`Some(None)` when there is no checkpoint to compare with). If L1
+    /// reorganised it away, rewinds the scan to the newest checkpoint still on L1's chain (the
+    /// deploy block if none is) and returns `None`: the next poll rescans from there. A message
+    /// seen again is recorded again; one that L2 already includes must come back unchanged.
+    async fn check_scanned(
         &self,
         scanned: u64,
         checkpoints: &[L1Checkpoint],
-    ) -> L1Result<bool> {
+    ) -> L1Result<Option<Option<alloy::rpc::types::Block>>> {
         let Some(newest) = checkpoints.first().filter(|c| c.number == scanned) else {
-            return Ok(false); // nothing recorded to compare with
+            return Ok(Some(None)); // nothing recorded to compare with
         };
-        if self.block(newest.number).await?.map(|b| b.header.hash) == Some(newest.hash) {
-            return Ok(false);
+        let block = self.block(newest.number).await?;
+        if block.as_ref().map(|b| b.header.hash) == Some(newest.hash) {
+            return Ok(Some(block));
         }
         let mut fork = self.start_block.saturating_sub(1);
         for checkpoint in &checkpoints[1..] {
@@ -240,7 +246,7 @@ impl DepositWatcher {
         if !included.is_empty() {
             warn!(target: "keel::l1", ids = ?included, "messages L2 already includes were in reorganised L1 blocks; the rescan must find them again unchanged");
         }
-        Ok(true)
+        Ok(None)
     }
 }
 

@@ -141,6 +141,43 @@ macro_rules! wit_types_from {
 }
 wit_types_from!(v0_1_0, v0_3_0);
 
+/// The decisions are the same in every version of the interface.
+macro_rules! wit_decisions_from {
+    ($($version:ident),+) => {$(
+        impl From<$version::exports::keel::plugins::bridge::DepositDecision> for DepositDecision {
+            fn from(decision: $version::exports::keel::plugins::bridge::DepositDecision) -> Self {
+                use $version::exports::keel::plugins::bridge::DepositDecision as Wit;
+                match decision {
+                    Wit::Credit => Self::Credit,
+                    Wit::Refund(reason) => Self::Refund(reason),
+                }
+            }
+        }
+
+        impl From<$version::exports::keel::plugins::bridge::WithdrawalDecision>
+            for WithdrawalDecision
+        {
+            fn from(decision: $version::exports::keel::plugins::bridge::WithdrawalDecision) -> Self {
+                use $version::exports::keel::plugins::bridge::WithdrawalDecision as Wit;
+                match decision {
+                    Wit::Allow => Self::Allow,
+                    Wit::Reject(reason) => Self::Reject(reason),
+                }
+            }
+        }
+    )+};
+}
+wit_decisions_from!(v0_1_0, v0_3_0);
+
+impl From<Asset> for v0_3_0::exports::keel::plugins::bridge::Asset {
+    fn from(asset: Asset) -> Self {
+        match asset {
+            Asset::Eth => Self::Eth,
+            Asset::Erc20(token) => Self::Erc20(token.into()),
+        }
+    }
+}
+
 /// An address as the WIT `address` record's words: bytes 0..8, 8..16, 16..20, big-endian.
 fn address_words(address: Address) -> (u64, u64, u32) {
     let b = address.0.0;
@@ -202,25 +239,17 @@ impl BridgePlugin {
                     let arg = wit::Deposit {
                         l1_sender: deposit.l1_sender.into(),
                         l2_recipient: deposit.l2_recipient.into(),
-                        asset: match deposit.asset {
-                            Asset::Eth => wit::Asset::Eth,
-                            Asset::Erc20(token) => wit::Asset::Erc20(token.into()),
-                        },
+                        asset: deposit.asset.into(),
                         amount: deposit.amount.into(),
                         data: deposit.data.to_vec(),
                         l1_block: deposit.l1_block,
                         deadline: deposit.deadline,
                     };
                     let plugin = pre.instantiate(&mut *store)?;
-                    Ok(
-                        match plugin
-                            .keel_plugins_bridge()
-                            .call_on_deposit(store, &arg, settings)?
-                        {
-                            wit::DepositDecision::Credit => DepositDecision::Credit,
-                            wit::DepositDecision::Refund(reason) => DepositDecision::Refund(reason),
-                        },
-                    )
+                    Ok(plugin
+                        .keel_plugins_bridge()
+                        .call_on_deposit(store, &arg, settings)?
+                        .into())
                 }
                 BridgeRulesPre::V0_1(pre) => {
                     use v0_1_0::exports::keel::plugins::bridge as wit;
@@ -233,15 +262,10 @@ impl BridgePlugin {
                         deadline: deposit.deadline,
                     };
                     let plugin = pre.instantiate(&mut *store)?;
-                    Ok(
-                        match plugin
-                            .keel_plugins_bridge()
-                            .call_on_deposit(store, &arg, settings)?
-                        {
-                            wit::DepositDecision::Credit => DepositDecision::Credit,
-                            wit::DepositDecision::Refund(reason) => DepositDecision::Refund(reason),
-                        },
-                    )
+                    Ok(plugin
+                        .keel_plugins_bridge()
+                        .call_on_deposit(store, &arg, settings)?
+                        .into())
                 }
             })
     }
@@ -264,24 +288,14 @@ impl BridgePlugin {
                     let arg = wit::Withdrawal {
                         l2_sender: withdrawal.l2_sender.into(),
                         l1_receiver: withdrawal.l1_receiver.into(),
-                        asset: match withdrawal.asset {
-                            Asset::Eth => wit::Asset::Eth,
-                            Asset::Erc20(token) => wit::Asset::Erc20(token.into()),
-                        },
+                        asset: withdrawal.asset.into(),
                         amount: withdrawal.amount.into(),
                     };
                     let plugin = pre.instantiate(&mut *store)?;
-                    Ok(
-                        match plugin
-                            .keel_plugins_bridge()
-                            .call_on_withdrawal(store, arg, settings)?
-                        {
-                            wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,
-                            wit::WithdrawalDecision::Reject(reason) => {
-                                WithdrawalDecision::Reject(reason)
-                            }
-                        },
-                    )
+                    Ok(plugin
+                        .keel_plugins_bridge()
+                        .call_on_withdrawal(store, arg, settings)?
+                        .into())
                 }
                 BridgeRulesPre::V0_1(pre) => {
                     use v0_1_0::exports::keel::plugins::bridge as wit;
@@ -291,17 +305,10 @@ impl BridgePlugin {
                         value: withdrawal.amount.into(),
                     };
                     let plugin = pre.instantiate(&mut *store)?;
-                    Ok(
-                        match plugin
-                            .keel_plugins_bridge()
-                            .call_on_withdrawal(store, arg, settings)?
-                        {
-                            wit::WithdrawalDecision::Allow => WithdrawalDecision::Allow,
-                            wit::WithdrawalDecision::Reject(reason) => {
-                                WithdrawalDecision::Reject(reason)
-                            }
-                        },
-                    )
+                    Ok(plugin
+                        .keel_plugins_bridge()
+                        .call_on_withdrawal(store, arg, settings)?
+                        .into())
                 }
             })
     }

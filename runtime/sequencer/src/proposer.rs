@@ -12,7 +12,7 @@ use std::{
 use alloy_primitives::{Address, B256, Bytes};
 use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
-use keel_primitives::{BlockPlugin, ChainSpec, KeelTx, StateReader};
+use keel_primitives::{BlockPlugin, ChainSpec, KeelTx, L1Deposit, StateReader};
 use keel_storage::{BlockWrite, Snapshot, Storage};
 use keel_tasks::Shutdown;
 use tracing::{error, info, info_span, warn};
@@ -200,13 +200,12 @@ impl Proposer {
             info!(target: "keel::plugins", slot = %plugin.slot(), plugin = %plugin.id(), "plugin active from this block");
         }
         let fees = self.rules.fees(&plugins.set, &parent);
-        let time_limit = match unseen_due {
-            None => None,
-            Some(unseen) => Some(match snapshot.pending_deposits(1)?.first() {
-                Some(oldest) => unseen.min(oldest.deadline),
-                None => unseen,
-            }),
-        };
+        // Read once: the oldest bounds the block's time, and the block includes them.
+        let pending = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
+        let time_limit = unseen_due.map(|unseen| match pending.first() {
+            Some(oldest) => unseen.min(oldest.deadline),
+            None => unseen,
+        });
         let attributes = self.attributes(parent.timestamp, &fees, time_limit);
         let ctx = OrderingContext {
             number,
@@ -218,7 +217,7 @@ impl Proposer {
         let mut builder = BlockBuilder::new(&self.spec, &state, &parent, attributes);
         let mut bridge = BridgeRecord::default();
         let deposits =
-            self.include_deposits(&mut builder, &plugins.set, &snapshot, ctx, &mut bridge)?;
+            self.include_deposits(&mut builder, &plugins.set, &pending, ctx, &mut bridge)?;
         let room = payload_room.saturating_sub(deposits.payload_bytes + BLOCK_PAYLOAD_OVERHEAD);
         let filled = self.fill_from_pool(
             &mut builder,
@@ -350,15 +349,14 @@ impl Proposer {
         &self,
         builder: &mut BlockBuilder<impl StateReader>,
         set: &ActiveSet,
-        snapshot: &Snapshot,
+        deposits: &[L1Deposit],
         ctx: OrderingContext,
         bridge: &mut BridgeRecord,
     ) -> SequencerResult<IncludedDeposits> {
-        let deposits = snapshot.pending_deposits(self.config.max_deposits_per_block)?;
         let block_ms = self.config.block_time.as_millis().max(1) as u64;
         let mut payload_bytes = 0;
         let mut count = 0;
-        for deposit in &deposits {
+        for deposit in deposits {
             // The plugin sees the deadline as an L2 block number, at this block time.
             let blocks_left = deposit
                 .deadline

@@ -427,22 +427,7 @@ fn deposits_are_recorded_once_and_included_in_queue_order() {
     let mut block = empty_block(&genesis);
     block.transactions = vec![l1_deposit(1, 2).to_tx(false).into()];
     block.senders = vec![Address::repeat_byte(7)];
-    let write = |block: &SealedBlock| {
-        storage.commit_block(BlockWrite {
-            block,
-            receipts: &[],
-            changes: &[],
-            state: &StateRootUpdate {
-                root: block.header.state_root,
-                nodes: vec![],
-                accounts: vec![],
-            },
-            codes: &[],
-            plugins: &[],
-            activated: &[],
-            witness: None,
-        })
-    };
+    let write = |block: &SealedBlock| commit_bare(&storage, block);
     let err = write(&block).unwrap_err();
     assert!(
         matches!(
@@ -470,6 +455,24 @@ fn deposits_are_recorded_once_and_included_in_queue_order() {
     assert_eq!(snapshot.l1_deposit(0).unwrap(), Some(l1_deposit(0, 1)));
 }
 
+/// Commits `block` with nothing but its transactions: no receipts, state or witness.
+fn commit_bare(storage: &Storage, block: &SealedBlock) -> crate::StorageResult<()> {
+    storage.commit_block(BlockWrite {
+        block,
+        receipts: &[],
+        changes: &[],
+        state: &StateRootUpdate {
+            root: block.header.state_root,
+            nodes: vec![],
+            accounts: vec![],
+        },
+        codes: &[],
+        plugins: &[],
+        activated: &[],
+        witness: None,
+    })
+}
+
 /// The deposit watcher's checkpoint at L1 block `number`, with a hash made from it.
 fn scanned(number: u64) -> crate::L1Checkpoint {
     crate::L1Checkpoint {
@@ -494,22 +497,7 @@ fn l1_reorganisations_are_followed_and_only_a_changed_included_message_conflicts
     let mut block = empty_block(&genesis);
     block.transactions = vec![l1_deposit(0, 1).to_tx(false).into()];
     block.senders = vec![Address::repeat_byte(7)];
-    storage
-        .commit_block(BlockWrite {
-            block: &block,
-            receipts: &[],
-            changes: &[],
-            state: &StateRootUpdate {
-                root: block.header.state_root,
-                nodes: vec![],
-                accounts: vec![],
-            },
-            codes: &[],
-            plugins: &[],
-            activated: &[],
-            witness: None,
-        })
-        .unwrap();
+    commit_bare(&storage, &block).unwrap();
 
     // Deposit 0 (on L2) and 1 (pending) mined again in other L1 transactions and blocks.
     let moved = |id, tx| keel_primitives::L1Deposit {
