@@ -420,6 +420,90 @@ contract CommonBridgeTest is L1Fixture {
         }
     }
 
+    // --- returnDeposits ----------------------------------------------------------------------
+
+    function testFuzz_returnDeposits_onlyTheProposer(address caller) public {
+        vm.assume(caller != address(proposer));
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
+        vm.prank(address(proposer));
+        bridge.consumeDeposits(1, block.timestamp);
+
+        // Neither the council nor the owner rewinds the queue itself: only a proposer revert.
+        address[3] memory others = [COUNCIL, address(timelock), caller];
+        for (uint256 i = 0; i < others.length; ++i) {
+            vm.prank(others[i]);
+            vm.expectRevert(abi.encodeWithSelector(CommonBridge.NotProposer.selector, others[i]));
+            bridge.returnDeposits(1);
+        }
+        assertEq(bridge.consumedDeposits(), 1, "still consumed");
+    }
+
+    /// @dev The `r` newest consumed messages go back to the front of what is left, and the next
+    ///      consumption takes them again in order, with the same rolling hash.
+    function testFuzz_returnDeposits_requeuesTheNewestConsumed(uint8 queued, uint8 consumedSeed, uint8 returnedSeed)
+        public
+    {
+        uint256 n = bound(queued, 0, 8);
+        for (uint256 i = 0; i < n; ++i) {
+            if (i % 2 == 0) depositFrom(address(uint160(0xA000 + i)), address(0xB0B), i + 1);
+            else sendMessageFrom(address(uint160(0xA000 + i)), address(0xCA11), i, 7, 30_000, abi.encode(i));
+        }
+        uint256 a = bound(consumedSeed, 0, n);
+        uint256 r = bound(returnedSeed, 0, a);
+        vm.prank(address(proposer));
+        bridge.consumeDeposits(a, block.timestamp);
+
+        vm.expectEmit(true, true, true, true, address(bridge));
+        emit CommonBridge.DepositsReturned(r, a - r);
+        vm.prank(address(proposer));
+        bridge.returnDeposits(r);
+        assertEq(bridge.consumedDeposits(), a - r, "consumed after the return");
+        assertEq(bridge.depositCount(), n, "the queue is unchanged");
+        for (uint256 i = 0; i < n; ++i) {
+            assertEq(bridge.depositDeadline(i), block.timestamp + INCLUSION_PERIOD, "deadline unchanged");
+        }
+
+        bytes32 expected;
+        for (uint256 i = a - r; i < n; ++i) {
+            expected = keccak256(abi.encodePacked(expected, bridge.depositHash(i)));
+        }
+        vm.prank(address(proposer));
+        assertEq(bridge.consumeDeposits(n - (a - r), block.timestamp), expected, "rolling hash from the returned");
+        assertEq(bridge.consumedDeposits(), n, "all consumed");
+    }
+
+    function testFuzz_returnDeposits_moreThanConsumedReverts(uint8 queued, uint8 consumedSeed, uint256 count) public {
+        uint256 n = bound(queued, 0, 4);
+        for (uint256 i = 0; i < n; ++i) {
+            depositFrom(address(0xA11CE), address(0xB0B), 1);
+        }
+        uint256 a = bound(consumedSeed, 0, n);
+        vm.prank(address(proposer));
+        bridge.consumeDeposits(a, block.timestamp);
+        count = bound(count, a + 1, type(uint256).max);
+        vm.prank(address(proposer));
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.NotEnoughDeposits.selector, count, a));
+        bridge.returnDeposits(count);
+        assertEq(bridge.consumedDeposits(), a, "unchanged");
+    }
+
+    /// @dev A returned message keeps its deadline: once past it, the next batch must include it.
+    function test_returnDeposits_keepsDeadlines() public {
+        uint256 t0 = block.timestamp;
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
+        vm.prank(address(proposer));
+        bridge.consumeDeposits(1, block.timestamp);
+        vm.warp(t0 + INCLUSION_PERIOD + 1);
+        vm.prank(address(proposer));
+        bridge.returnDeposits(1);
+        vm.prank(address(proposer));
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 0, t0 + INCLUSION_PERIOD));
+        bridge.consumeDeposits(0, block.timestamp);
+        vm.prank(address(proposer));
+        bridge.consumeDeposits(1, block.timestamp);
+        assertEq(bridge.consumedDeposits(), 1);
+    }
+
     // --- setProposer -------------------------------------------------------------------------
 
     function test_setProposer_onlyTheDeployerOnce() public {

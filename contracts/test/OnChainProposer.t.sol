@@ -7,10 +7,11 @@ import {CommonBridge} from "../src/l1/CommonBridge.sol";
 import {DevVerifier} from "../src/l1/DevVerifier.sol";
 import {OnChainProposer} from "../src/l1/OnChainProposer.sol";
 import {ProverKeys} from "../src/l1/ProverKeys.sol";
-import {AcceptAllVerifier, L1Fixture, RejectAllVerifier} from "./util/L1Fixture.sol";
+import {AcceptAllVerifier, L1Fixture, RejectAllVerifier, WithdrawalTree} from "./util/L1Fixture.sol";
 
 /// @notice OnChainProposer: ordered commits (deposit queue, commitment, blob rules), ordered
-///         verification against every configured verifier, and the owner's (timelock's) changes.
+///         verification against every configured verifier, the owner's (timelock's) changes, and
+///         reverts of unverified batches (owner or security council).
 contract OnChainProposerTest is L1Fixture {
     AcceptAllVerifier internal acceptAll;
     RejectAllVerifier internal rejectAll;
@@ -561,5 +562,336 @@ contract OnChainProposerTest is L1Fixture {
         assertEq(sr2, sr);
         assertEq(wr2, wr);
         assertEq(c2, c);
+    }
+
+    // --- revertBatches -----------------------------------------------------------------------
+
+    function revertAs(address caller, uint256 keptBatch) internal {
+        vm.prank(caller);
+        proposer.revertBatches(keptBatch);
+    }
+
+    function assertProgress(uint256 committed, uint256 verified, uint256 revertCount) internal view {
+        (uint256 c, uint256 v, uint256 r) = proposer.progress();
+        assertEq(c, committed, "progress: committed");
+        assertEq(v, verified, "progress: verified");
+        assertEq(r, revertCount, "progress: reverts");
+        assertEq(proposer.lastCommittedBatch(), committed, "lastCommittedBatch");
+        assertEq(proposer.lastVerifiedBatch(), verified, "lastVerifiedBatch");
+        assertEq(proposer.reverts(), revertCount, "reverts");
+    }
+
+    /// @dev Everything stored for `batchNumber` is gone.
+    function assertCleared(uint256 batchNumber) internal view {
+        OnChainProposer.BatchCommitment memory b = stored(batchNumber);
+        assertEq(b.commitment, bytes32(0), "reverted commitment");
+        assertEq(b.stateRoot, bytes32(0), "reverted stateRoot");
+        assertEq(b.lastBlockHash, bytes32(0), "reverted lastBlockHash");
+        assertEq(b.withdrawalsRoot, bytes32(0), "reverted withdrawalsRoot");
+        assertEq(b.depositsRollingHash, bytes32(0), "reverted depositsRollingHash");
+        assertEq(uint256(b.firstBlock), 0, "reverted firstBlock");
+        assertEq(uint256(b.lastBlock), 0, "reverted lastBlock");
+        assertEq(uint256(b.lastBlockTimestamp), 0, "reverted lastBlockTimestamp");
+        assertEq(uint256(b.depositCount), 0, "reverted depositCount");
+        assertEq(proposer.commitmentOf(batchNumber), bytes32(0), "commitmentOf");
+        assertEq(proposer.withdrawalsRoot(batchNumber), bytes32(0), "withdrawalsRoot");
+        assertFalse(proposer.isVerified(batchNumber), "isVerified");
+    }
+
+    /// @dev The rolling hash of plain deposits `first .. first + count - 1`, each made by the
+    ///      EOA `sender(id)` to `to` with `amount(id)`, from the hash rules alone (not the
+    ///      bridge's stored hashes).
+    function depositsRolling(uint256 first, uint256 count, address to, bool numberedSenders)
+        internal
+        pure
+        returns (bytes32 rolling)
+    {
+        for (uint256 id = first; id < first + count; ++id) {
+            address sender = numberedSenders ? address(uint160(0xA000 + id)) : address(0xA11CE);
+            uint256 amount = numberedSenders ? 1 : (id + 1) * 1 ether;
+            rolling = keccak256(abi.encodePacked(rolling, messageHash(id, sender, sender, to, amount, amount, 0, "")));
+        }
+    }
+
+    /// @dev The council's emergency power: no delay, no timelock.
+    function test_revertBatches_theCouncilAtOnce() public {
+        commitNext(0, 0);
+        verifyNext();
+        commitNext(0, 0);
+        commitNext(0, 0);
+
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.BatchesReverted(1, 3, 1);
+        revertAs(COUNCIL, 1);
+        assertProgress(1, 1, 1);
+        assertCleared(2);
+        assertCleared(3);
+        assertTrue(proposer.isVerified(1), "the verified batch stays");
+    }
+
+    /// @dev The owner is the timelock: the owner multisig itself cannot revert, only a scheduled
+    ///      call after the exit window (or the timelock as msg.sender).
+    function test_revertBatches_theOwnerThroughTheTimelock() public {
+        commitNext(0, 0);
+        commitNext(0, 0);
+        vm.prank(OWNER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotOwnerOrCouncil.selector, OWNER));
+        proposer.revertBatches(0);
+
+        viaTimelock(address(proposer), abi.encodeCall(OnChainProposer.revertBatches, (1)));
+        assertProgress(1, 0, 1);
+        assertCleared(2);
+
+        revertAs(address(timelock), 0);
+        assertProgress(0, 0, 2);
+        assertCleared(1);
+    }
+
+    function testFuzz_revertBatches_onlyTheOwnerOrTheCouncil(address caller) public {
+        vm.assume(caller != address(timelock) && caller != COUNCIL);
+        commitNext(0, 0);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotOwnerOrCouncil.selector, SEQUENCER));
+        proposer.revertBatches(0);
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotOwnerOrCouncil.selector, caller));
+        proposer.revertBatches(0);
+        assertProgress(1, 0, 0);
+        assertNotEq(proposer.commitmentOf(1), bytes32(0), "batch 1 kept");
+    }
+
+    /// @dev The council is the bridge's, read at each call: a replaced council loses the power.
+    function test_revertBatches_followsTheBridgesCouncil() public {
+        address newCouncil = address(0xC0C2);
+        commitNext(0, 0);
+        commitNext(0, 0);
+        viaTimelock(address(bridge), abi.encodeCall(CommonBridge.setSecurityCouncil, (newCouncil)));
+        vm.prank(COUNCIL);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotOwnerOrCouncil.selector, COUNCIL));
+        proposer.revertBatches(1);
+        revertAs(newCouncil, 1);
+        assertProgress(1, 0, 1);
+    }
+
+    /// @dev A verified batch is final, and there must be something to revert.
+    function test_revertBatches_neverAVerifiedBatch() public {
+        commitNext(0, 0);
+        commitNext(0, 0);
+        commitNext(0, 0);
+        verifyNext();
+        verifyNext();
+        uint256[4] memory refused = [uint256(0), 1, 3, type(uint256).max];
+        for (uint256 i = 0; i < refused.length; ++i) {
+            vm.prank(COUNCIL);
+            vm.expectRevert(abi.encodeWithSelector(OnChainProposer.CannotRevert.selector, refused[i], 2, 3));
+            proposer.revertBatches(refused[i]);
+        }
+        vm.prank(address(timelock));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.CannotRevert.selector, 1, 2, 3));
+        proposer.revertBatches(1);
+        assertProgress(3, 2, 0);
+
+        revertAs(COUNCIL, 2);
+        assertProgress(2, 2, 1);
+        // Everything committed is verified: nothing left to revert.
+        vm.prank(COUNCIL);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.CannotRevert.selector, 2, 2, 2));
+        proposer.revertBatches(2);
+        assertTrue(proposer.isVerified(2));
+    }
+
+    /// @dev Exactly `lastVerifiedBatch <= keptBatch < lastCommittedBatch` is accepted.
+    function testFuzz_revertBatches_onlyCommittedUnverifiedBatches(
+        uint8 committed,
+        uint8 verified,
+        uint256 keptSeed,
+        bool anyValue
+    ) public {
+        uint256 c = bound(committed, 0, 5);
+        uint256 v = bound(verified, 0, c);
+        // Mostly near the committed range (both outcomes), sometimes any number at all.
+        uint256 kept = anyValue ? keptSeed : keptSeed % (c + 2);
+        for (uint256 i = 0; i < c; ++i) {
+            commitNext(keccak256(abi.encode("w", i)), 0);
+        }
+        for (uint256 i = 0; i < v; ++i) {
+            verifyNext();
+        }
+        if (kept >= v && kept < c) {
+            revertAs(COUNCIL, kept);
+            assertProgress(kept, v, 1);
+            for (uint256 b = kept + 1; b <= c; ++b) {
+                assertCleared(b);
+            }
+        } else {
+            vm.prank(COUNCIL);
+            vm.expectRevert(abi.encodeWithSelector(OnChainProposer.CannotRevert.selector, kept, v, c));
+            proposer.revertBatches(kept);
+            assertProgress(c, v, 0);
+        }
+    }
+
+    /// @dev The way back from an unprovable batch: revert it, re-form it (other blocks) with the
+    ///      same deposits, commit it under the same number and verify it.
+    function test_revertBatches_returnsDepositsForTheReformedBatch() public {
+        for (uint256 i = 0; i < 5; ++i) {
+            depositFrom(address(0xA11CE), address(0xB0B), (i + 1) * 1 ether);
+        }
+        commitNext(keccak256("w1"), 1); // deposit 0
+        verifyNext();
+        commitNext(keccak256("w2"), 2); // deposits 1, 2
+        commitNext(keccak256("w3"), 2); // deposits 3, 4
+        OnChainProposer.BatchCommitment memory batch1 = stored(1);
+        bytes32 old2 = proposer.commitmentOf(2);
+        assertEq(bridge.consumedDeposits(), 5);
+
+        vm.expectEmit(true, true, true, true, address(bridge));
+        emit CommonBridge.DepositsReturned(4, 1);
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.BatchesReverted(1, 3, 1);
+        revertAs(COUNCIL, 1);
+
+        assertProgress(1, 1, 1);
+        assertCleared(2);
+        assertCleared(3);
+        assertEq(bridge.consumedDeposits(), 1, "the deposits of batches 2 and 3 are back in the queue");
+        assertEq(bridge.depositCount(), 5, "the queue itself is unchanged");
+        assertEq(proposer.commitmentOf(1), batch1.commitment, "batch 1 kept");
+
+        // Batch 2 again: fifteen blocks instead of ten, all four returned deposits, in order.
+        OnChainProposer.BatchHeader memory h = headerFor(batch1.lastBlock + 15, keccak256("w2 again"), 4);
+        bytes32 expectedRolling = depositsRolling(1, 4, address(0xB0B), false);
+        assertEq(h.depositsRollingHash, expectedRolling, "rolling hash of deposits 1..4");
+        vm.expectEmit(true, true, true, true, address(bridge));
+        emit CommonBridge.DepositsConsumed(4, 5, expectedRolling);
+        commitAs(SEQUENCER, 2, h);
+
+        bytes32 new2 = expectedCommitment(
+            2, batch1.lastBlock + 1, batch1.lastBlock + 15, batch1.lastBlockHash, batch1.stateRoot, h
+        );
+        assertEq(proposer.commitmentOf(2), new2, "re-formed commitment");
+        assertNotEq(new2, old2, "a different batch 2");
+        assertEq(stored(2).depositsRollingHash, expectedRolling, "stored rolling hash");
+        assertEq(uint256(stored(2).depositCount), 4, "stored deposit count");
+        assertEq(bridge.consumedDeposits(), 5);
+        assertProgress(2, 1, 1);
+
+        assertEq(verifyNext(), 2);
+        assertProgress(2, 2, 1);
+        assertTrue(proposer.isVerified(2));
+    }
+
+    /// @dev A returned deposit keeps its deadline: past it, the re-formed batch must include it.
+    function test_revertBatches_returnedDepositsKeepTheirDeadlines() public {
+        uint256 t0 = block.timestamp;
+        depositFrom(address(0xA11CE), address(0xB0B), 1 ether);
+        commitNext(0, 1);
+        vm.warp(t0 + INCLUSION_PERIOD + 1);
+        revertAs(COUNCIL, 0);
+        assertEq(bridge.consumedDeposits(), 0);
+
+        OnChainProposer.BatchHeader memory h = headerFor(10, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.ExpiredDepositSkipped.selector, 0, t0 + INCLUSION_PERIOD));
+        commitAs(SEQUENCER, 1, h);
+        commitAs(SEQUENCER, 1, headerFor(10, 0, 1));
+        assertEq(bridge.consumedDeposits(), 1);
+    }
+
+    /// @dev A withdrawal of a reverted batch is never paid: not while reverted, nor from the
+    ///      re-formed batch of the same number that leaves it out.
+    function test_revertBatches_revertedWithdrawalsAreNeverPaid() public {
+        depositFrom(address(0xF00D), address(0xF00D), 1 ether);
+        bytes32 leaf = WithdrawalTree.leaf(keccak256("tx"), 0, address(0xAAA1), 1 ether);
+        bytes32[] memory none = new bytes32[](0);
+        commitNext(leaf, 1);
+        revertAs(COUNCIL, 0);
+        vm.expectRevert(abi.encodeWithSelector(CommonBridge.BatchNotVerified.selector, 1));
+        bridge.claimWithdrawal(1, keccak256("tx"), 0, address(0xAAA1), 1 ether, 0, none);
+
+        bytes32 other = WithdrawalTree.leaf(keccak256("other tx"), 0, address(0xAAA2), 1 ether);
+        commitNext(other, 1);
+        verifyNext();
+        vm.expectRevert(CommonBridge.BadWithdrawalProof.selector);
+        bridge.claimWithdrawal(1, keccak256("tx"), 0, address(0xAAA1), 1 ether, 0, none);
+        assertFalse(bridge.claimed(leaf));
+        bridge.claimWithdrawal(1, keccak256("other tx"), 0, address(0xAAA2), 1 ether, 0, none);
+        assertEq(address(0xAAA1).balance, 0);
+        assertEq(address(0xAAA2).balance, 1 ether);
+    }
+
+    function test_revertBatches_countsEachRevert() public {
+        commitNext(0, 0);
+        commitNext(0, 0);
+        revertAs(COUNCIL, 0);
+        assertProgress(0, 0, 1);
+        commitNext(0, 0);
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.BatchesReverted(0, 1, 2);
+        revertAs(address(timelock), 0);
+        assertProgress(0, 0, 2);
+        commitNext(0, 0);
+        assertProgress(1, 0, 2);
+    }
+
+    /// @dev Whatever batches were committed, and whichever unverified ones are reverted, the
+    ///      bridge has consumed exactly the deposits of the kept batches, and the returned ones
+    ///      are the next a batch consumes, with the same rolling hash.
+    function testFuzz_revertBatches_consumedDepositsOfTheKeptBatches(
+        uint8 batchCount,
+        uint256 depositSeed,
+        uint8 verifiedSeed,
+        uint256 keptSeed
+    ) public {
+        uint256 n = bound(batchCount, 1, 8);
+        uint256[] memory counts = new uint256[](n + 1);
+        uint256 total = 0;
+        for (uint256 b = 1; b <= n; ++b) {
+            counts[b] = (depositSeed >> (8 * b)) % 4;
+            total += counts[b];
+        }
+        uint256 queued = total + depositSeed % 3; // some never consumed
+        for (uint256 id = 0; id < queued; ++id) {
+            depositFrom(address(uint160(0xA000 + id)), address(0xB0B), 1);
+        }
+        bytes32[] memory commitments = new bytes32[](n + 1);
+        for (uint256 b = 1; b <= n; ++b) {
+            commitNext(keccak256(abi.encode("w", b)), counts[b]);
+            commitments[b] = proposer.commitmentOf(b);
+        }
+        assertEq(bridge.consumedDeposits(), total, "consumed before");
+        uint256 v = bound(verifiedSeed, 0, n - 1);
+        for (uint256 i = 0; i < v; ++i) {
+            verifyNext();
+        }
+        uint256 kept = bound(keptSeed, v, n - 1);
+        uint256 keptDeposits = 0;
+        for (uint256 b = 1; b <= kept; ++b) {
+            keptDeposits += counts[b];
+        }
+
+        vm.expectEmit(true, true, true, true, address(bridge));
+        emit CommonBridge.DepositsReturned(total - keptDeposits, keptDeposits);
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.BatchesReverted(kept, n, 1);
+        revertAs(COUNCIL, kept);
+
+        assertEq(bridge.consumedDeposits(), keptDeposits, "consumed = deposits of the kept batches");
+        assertProgress(kept, v, 1);
+        for (uint256 b = 1; b <= kept; ++b) {
+            assertEq(proposer.commitmentOf(b), commitments[b], "kept batch unchanged");
+        }
+        for (uint256 b = kept + 1; b <= n; ++b) {
+            assertCleared(b);
+        }
+
+        // The next batch takes every deposit left, the returned ones first.
+        uint256 left = queued - keptDeposits;
+        OnChainProposer.BatchHeader memory h = headerFor(lastBlockOf(kept) + 10, 0, left);
+        bytes32 expectedRolling = depositsRolling(keptDeposits, left, address(0xB0B), true);
+        assertEq(h.depositsRollingHash, expectedRolling, "rolling hash of the returned deposits");
+        commitAs(SEQUENCER, kept + 1, h);
+        assertEq(stored(kept + 1).depositsRollingHash, expectedRolling, "stored rolling hash");
+        assertEq(bridge.consumedDeposits(), queued, "all consumed again");
+        assertEq(verifyNext(), v + 1);
     }
 }

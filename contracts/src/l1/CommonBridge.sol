@@ -117,6 +117,8 @@ contract CommonBridge is Ownable2Step, Pausable {
     );
     /// @notice The proposer consumed `count` deposits; `consumedDeposits` is now `consumedTotal`.
     event DepositsConsumed(uint256 count, uint256 consumedTotal, bytes32 rollingHash);
+    /// @notice Reverted batches gave back `count` deposits: they wait in the queue again.
+    event DepositsReturned(uint256 count, uint256 consumedTotal);
     /// @notice A withdrawal was paid out to `l1Receiver`.
     event WithdrawalClaimed(bytes32 indexed leaf, uint256 indexed batchNumber, address indexed l1Receiver, uint256 amount);
     /// @notice A token withdrawal was paid out to `l1Receiver`.
@@ -367,6 +369,17 @@ contract CommonBridge is Ownable2Step, Pausable {
             if (deadline < l2Timestamp) revert ExpiredDepositSkipped(end, deadline);
         }
         emit DepositsConsumed(count, end, rollingHash);
+    }
+
+    /// @notice Puts the `count` newest consumed deposits back in the queue: the proposer
+    ///         reverted the batches that consumed them. Only the proposer. Deadlines are kept:
+    ///         a deposit past its deadline must be in the next batch committed.
+    /// @param count How many deposits the reverted batches had consumed.
+    function returnDeposits(uint256 count) external {
+        if (msg.sender != proposer) revert NotProposer(msg.sender);
+        if (count > consumed) revert NotEnoughDeposits(count, consumed);
+        consumed -= count;
+        emit DepositsReturned(count, consumed);
     }
 
     /// @notice Pays out an L2 withdrawal from a verified batch. Anyone may call it; the ETH

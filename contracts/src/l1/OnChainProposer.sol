@@ -104,6 +104,9 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     uint256 public lastCommittedBatch;
     /// @notice The highest verified batch number (0 = only genesis).
     uint256 public lastVerifiedBatch;
+    /// @notice How many times committed batches were reverted (`revertBatches`): a node whose
+    ///         chain has applied fewer reverts must re-form its blocks before committing again.
+    uint256 public reverts;
     /// @notice The stored data of each batch (batch 0 is genesis).
     mapping(uint256 batchNumber => BatchCommitment) public batches;
 
@@ -127,6 +130,9 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     event SequencerChanged(address indexed previousSequencer, address indexed newSequencer);
     /// @notice The verifier list changed.
     event VerifiersChanged(address[] verifiers);
+    /// @notice Committed batches `keptBatch + 1 ..= lastRevertedBatch` were reverted; their
+    ///         deposits are back in the bridge's queue. `reverts` is the new revert count.
+    event BatchesReverted(uint256 indexed keptBatch, uint256 lastRevertedBatch, uint256 reverts);
 
     /// @notice Caller is not the sequencer.
     error NotSequencer(address caller);
@@ -168,6 +174,11 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     error MalformedOpening(uint256 index);
     /// @notice The point-evaluation precompile refused blob `index`'s opening.
     error BlobOpeningRejected(uint256 index);
+    /// @notice Caller is neither the owner nor the bridge's security council.
+    error NotOwnerOrCouncil(address caller);
+    /// @notice Only committed, unverified batches can be reverted: `keptBatch` must be at least
+    ///         `lastVerifiedBatch` and below `lastCommittedBatch`.
+    error CannotRevert(uint256 keptBatch, uint256 lastVerified, uint256 lastCommitted);
 
     /// @notice Deploys the proposer with batch 0 (genesis) committed and verified.
     /// @dev After deployment the bridge's deployer must call `CommonBridge(bridge).setProposer(this)`.
@@ -385,6 +396,43 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         }
         lastVerifiedBatch = batchNumber;
         emit BatchVerified(batchNumber, commitment);
+    }
+
+    /// @notice Reverts the committed, unverified batches after `keptBatch`: the way back from a
+    ///         batch that can never be proven (the node and the STF disagree, a witness is
+    ///         lost). Their commitments go, their deposits return to the bridge's queue (the
+    ///         re-formed batches must include them again, deadlines unchanged), and `reverts`
+    ///         counts up so the sequencer's node stops until it re-forms its blocks (`keel
+    ///         revert`). Only the owner (the timelock, after its delay) or the bridge's security
+    ///         council (at once: an emergency power, like its pause). A verified batch is final:
+    ///         never reverted.
+    /// @param keptBatch The last batch kept: `lastVerifiedBatch <= keptBatch < lastCommittedBatch`.
+    function revertBatches(uint256 keptBatch) external {
+        if (msg.sender != owner() && msg.sender != CommonBridge(payable(bridge)).securityCouncil()) {
+            revert NotOwnerOrCouncil(msg.sender);
+        }
+        uint256 last = lastCommittedBatch;
+        if (keptBatch < lastVerifiedBatch || keptBatch >= last) {
+            revert CannotRevert(keptBatch, lastVerifiedBatch, last);
+        }
+        uint256 deposits = 0;
+        for (uint256 n = keptBatch + 1; n <= last; ++n) {
+            deposits += batches[n].depositCount;
+            delete batches[n];
+        }
+        lastCommittedBatch = keptBatch;
+        uint256 count = reverts + 1;
+        reverts = count;
+        CommonBridge(payable(bridge)).returnDeposits(deposits);
+        emit BatchesReverted(keptBatch, last, count);
+    }
+
+    /// @notice What the settler reads before each step, in one call.
+    /// @return committed `lastCommittedBatch`.
+    /// @return verified `lastVerifiedBatch`.
+    /// @return revertCount `reverts`.
+    function progress() external view returns (uint256 committed, uint256 verified, uint256 revertCount) {
+        return (lastCommittedBatch, lastVerifiedBatch, reverts);
     }
 
     /// @notice Replaces the sequencer. Only the owner.

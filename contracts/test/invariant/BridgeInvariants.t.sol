@@ -9,7 +9,9 @@ import {L1Fixture, WithdrawalTree} from "../util/L1Fixture.sol";
 /// @notice What the fuzzer drives: deposits, L2 calls with value and plain transfers (from EOAs
 ///         and from contracts), batch commits (consuming the queue, forced inclusion respected,
 ///         random withdrawals trees), verifications, claims (good and bad proofs, repeats),
-///         re-commit attempts of old batches, council pauses and time. It keeps its own books
+///         re-commit attempts of old batches, reverts of batches by the council or the owner
+///         (accepted or not; the chain is then re-formed from the kept batch) and claims of the
+///         reverted batches' withdrawals, council pauses and time. It keeps its own books
 ///         (ghost variables) for the invariants to compare with the contracts'.
 contract BridgeHandler is Test {
     struct Withdrawal {
@@ -17,6 +19,12 @@ contract BridgeHandler is Test {
         uint256 indexInTx;
         address receiver;
         uint256 amount;
+    }
+
+    /// @dev The withdrawals tree a reverted batch had, and its batch number.
+    struct RevertedTree {
+        uint256 batchNumber;
+        bytes32[] leaves;
     }
 
     CommonBridge internal immutable bridge;
@@ -40,11 +48,22 @@ contract BridgeHandler is Test {
     uint256 public unverifiedClaims;
     /// @notice Commits of an already committed batch number that went through (must stay zero).
     uint256 public recommitsAccepted;
+    /// @notice Reverts accepted that reached a verified batch or reverted nothing (must stay zero).
+    uint256 public badRevertsAccepted;
+    /// @notice Reverts of committed, unverified batches that were refused (must stay zero).
+    uint256 public goodRevertsRefused;
+    /// @notice Claims accepted, against its old batch number, of a withdrawal of a reverted batch
+    ///         that the batch now under that number does not hold (must stay zero).
+    uint256 public revertedClaims;
 
     /// @notice Coverage counters: successful claims, commits, verifications.
     uint256 public claimsPaid;
     uint256 public commits;
     uint256 public verifications;
+    /// @notice Coverage counter and books: accepted reverts (the proposer's `reverts`).
+    uint256 public revertsDone;
+    /// @notice The highest batch number ever committed, reverted ones included.
+    uint256 public highestCommitted;
 
     mapping(uint256 batchNumber => Withdrawal[]) internal _withdrawals;
     mapping(uint256 batchNumber => bytes32[]) internal _leaves;
@@ -52,6 +71,10 @@ contract BridgeHandler is Test {
     /// @notice Every distinct leaf put in a committed batch.
     bytes32[] public allLeaves;
     mapping(bytes32 leaf => bool) internal _known;
+    /// @notice The withdrawal of each known leaf.
+    mapping(bytes32 leaf => Withdrawal) internal _withdrawalOf;
+    /// @notice The withdrawals trees of reverted batches.
+    RevertedTree[] internal _revertedTrees;
     /// @notice Whether the handler saw `leaf` paid.
     mapping(bytes32 leaf => bool) public paid;
     /// @notice Every receiver of a withdrawal (fresh addresses, no other income).
@@ -97,13 +120,8 @@ contract BridgeHandler is Test {
         return _recorded[batchNumber];
     }
 
-    function amountOf(bytes32 leaf) public view returns (uint256 amount) {
-        for (uint256 b = 0; b < _batchesWithWithdrawals.length; ++b) {
-            uint256 batch = _batchesWithWithdrawals[b];
-            for (uint256 i = 0; i < _leaves[batch].length; ++i) {
-                if (_leaves[batch][i] == leaf) return _withdrawals[batch][i].amount;
-            }
-        }
+    function amountOf(bytes32 leaf) public view returns (uint256) {
+        return _withdrawalOf[leaf].amount;
     }
 
     /// @dev The proposer's stored batch (the getter's nine static words decode as the struct).
@@ -201,6 +219,7 @@ contract BridgeHandler is Test {
                     amount: bound(uint256(keccak256(abi.encode(withdrawalSeed, i))), 1, 1 ether)
                 });
                 leaves[i] = WithdrawalTree.leaf(w.txHash, w.indexInTx, w.receiver, w.amount);
+                _withdrawalOf[leaves[i]] = w;
                 receivers.push(w.receiver);
             }
             _withdrawals[batchNumber].push(w);
@@ -222,6 +241,7 @@ contract BridgeHandler is Test {
         proposer.commitBatch(batchNumber, h, new OnChainProposer.BlobOpening[](0));
         _lastBlock = lastBlock;
         ++commits;
+        if (batchNumber > highestCommitted) highestCommitted = batchNumber;
         if (n > 0) _batchesWithWithdrawals.push(batchNumber);
         for (uint256 i = 0; i < n; ++i) {
             if (!_known[leaves[i]]) {
@@ -231,14 +251,10 @@ contract BridgeHandler is Test {
         }
     }
 
+    /// @dev A known leaf's withdrawal (it may have been only in a reverted batch).
     function _find(bytes32 leaf) internal view returns (Withdrawal memory, bytes32) {
-        for (uint256 b = 0; b < _batchesWithWithdrawals.length; ++b) {
-            uint256 batch = _batchesWithWithdrawals[b];
-            for (uint256 i = 0; i < _leaves[batch].length; ++i) {
-                if (_leaves[batch][i] == leaf) return (_withdrawals[batch][i], leaf);
-            }
-        }
-        revert("unknown leaf");
+        require(_known[leaf], "unknown leaf");
+        return (_withdrawalOf[leaf], leaf);
     }
 
     /// @dev Verifies the next committed batch (DevVerifier signature) and records what is stored.
@@ -302,12 +318,78 @@ contract BridgeHandler is Test {
 
         vm.prank(caller);
         try bridge.claimWithdrawal(batch, w.txHash, w.indexInTx, w.receiver, w.amount, i, proof) {
-            if (paid[leaf]) ++doublePays;
-            if (!verified) ++unverifiedClaims;
-            paid[leaf] = true;
-            ++claimsPaid;
-            ghostClaimed += w.amount;
-            paidTo[w.receiver] += w.amount;
+            _recordPaid(leaf, w, verified);
+        } catch {}
+    }
+
+    /// @dev Books an accepted claim of `leaf` from a batch that was (or was not) verified.
+    function _recordPaid(bytes32 leaf, Withdrawal memory w, bool verified) internal {
+        if (paid[leaf]) ++doublePays;
+        if (!verified) ++unverifiedClaims;
+        paid[leaf] = true;
+        ++claimsPaid;
+        ghostClaimed += w.amount;
+        paidTo[w.receiver] += w.amount;
+    }
+
+    // --- actions: reverts --------------------------------------------------------------------
+
+    /// @dev The council (at once) or the owner (the timelock, its delay not modelled) reverts to
+    ///      some kept batch `0 ..= lastCommittedBatch`: it must be accepted exactly when it keeps
+    ///      every verified batch and reverts at least one. Then the handler sets the reverted
+    ///      batches' withdrawals aside (`claimReverted`) and the next commits re-form the chain
+    ///      from the kept batch, re-including the returned messages.
+    function revertBatches(uint256 keptSeed, bool asOwner) external {
+        _sync();
+        uint256 committed = proposer.lastCommittedBatch();
+        uint256 verified = proposer.lastVerifiedBatch();
+        uint256 kept = keptSeed % (committed + 1);
+        bool allowed = kept >= verified && kept < committed;
+        vm.prank(asOwner ? owner : council);
+        try proposer.revertBatches(kept) {
+            if (!allowed) ++badRevertsAccepted;
+        } catch {
+            if (allowed) ++goodRevertsRefused;
+            return;
+        }
+        ++revertsDone;
+        for (uint256 b = kept + 1; b <= committed; ++b) {
+            if (_leaves[b].length > 0) {
+                RevertedTree storage t = _revertedTrees.push();
+                t.batchNumber = b;
+                t.leaves = _leaves[b];
+            }
+            delete _leaves[b];
+            delete _withdrawals[b];
+        }
+        while (_batchesWithWithdrawals.length > 0 && _batchesWithWithdrawals[_batchesWithWithdrawals.length - 1] > kept)
+        {
+            _batchesWithWithdrawals.pop();
+        }
+        _lastBlock = stored(kept).lastBlock;
+    }
+
+    /// @dev Claims a withdrawal of a reverted batch with its old proof, against the batch number
+    ///      it had (re-committed since or not, verified or not). It may be paid only if the batch
+    ///      now under that number holds the same leaf at the same place (a re-formed batch may
+    ///      repeat a withdrawal), and then only once and from a verified batch, as any claim.
+    function claimReverted(uint256 treeSeed, uint256 leafSeed, address caller) external {
+        _sync();
+        uint256 nt = _revertedTrees.length;
+        if (nt == 0) return;
+        RevertedTree storage t = _revertedTrees[treeSeed % nt];
+        uint256 batch = t.batchNumber;
+        uint256 i = leafSeed % t.leaves.length;
+        bytes32 leaf = t.leaves[i];
+        Withdrawal memory w = _withdrawalOf[leaf];
+        bytes32[] memory proof = WithdrawalTree.proof(t.leaves, i);
+        bool verified = proposer.isVerified(batch);
+        bool heldNow = i < _leaves[batch].length && _leaves[batch][i] == leaf;
+
+        vm.prank(caller);
+        try bridge.claimWithdrawal(batch, w.txHash, w.indexInTx, w.receiver, w.amount, i, proof) {
+            if (!heldNow) ++revertedClaims;
+            _recordPaid(leaf, w, verified);
         } catch {}
     }
 
@@ -334,7 +416,7 @@ contract BridgeHandler is Test {
     }
 
     function selectors() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](9);
+        s = new bytes4[](11);
         s[0] = this.deposit.selector;
         s[1] = this.sendMessage.selector;
         s[2] = this.plainTransfer.selector;
@@ -344,11 +426,13 @@ contract BridgeHandler is Test {
         s[6] = this.claim.selector;
         s[7] = this.pauseAction.selector;
         s[8] = this.warp.selector;
+        s[9] = this.revertBatches.selector;
+        s[10] = this.claimReverted.selector;
     }
 }
 
 /// @notice Invariants of the bridge and the proposer under interleaved deposits, calls,
-///         commits, verifications, claims and pauses.
+///         commits, verifications, reverts of unverified batches, claims and pauses.
 contract BridgeInvariantsTest is L1Fixture {
     BridgeHandler internal handler;
 
@@ -413,6 +497,29 @@ contract BridgeInvariantsTest is L1Fixture {
             assertEq(uint256(is_.depositCount), uint256(was.depositCount), "depositCount");
             assertEq(proposer.commitmentOf(b), was.commitment, "commitmentOf");
             assertTrue(proposer.isVerified(b), "isVerified");
+        }
+    }
+
+    /// @dev (d) Reverts: a revert is accepted exactly when it keeps every verified batch and
+    ///      reverts at least one; a reverted batch's withdrawal is never paid from its old batch
+    ///      number unless the batch now there holds it; the bridge has consumed exactly the
+    ///      messages of the committed batches (reverted ones gave theirs back); every reverted
+    ///      batch number above the committed ones is empty; the revert count is the handler's.
+    function invariant_revertsKeepTheBooks() public view {
+        assertEq(handler.badRevertsAccepted(), 0, "a revert reached a verified batch or reverted nothing");
+        assertEq(handler.goodRevertsRefused(), 0, "a revert of unverified batches was refused");
+        assertEq(handler.revertedClaims(), 0, "a withdrawal of a reverted batch was paid");
+        assertEq(proposer.reverts(), handler.revertsDone(), "reverts");
+        uint256 committed = proposer.lastCommittedBatch();
+        uint256 sum;
+        for (uint256 b = 1; b <= committed; ++b) {
+            sum += handler.stored(b).depositCount;
+        }
+        assertEq(bridge.consumedDeposits(), sum, "consumed messages vs committed batches");
+        uint256 highest = handler.highestCommitted();
+        for (uint256 b = committed + 1; b <= highest; ++b) {
+            assertEq(proposer.commitmentOf(b), bytes32(0), "a reverted batch left a commitment");
+            assertEq(uint256(handler.stored(b).depositCount), 0, "a reverted batch left its messages");
         }
     }
 }

@@ -13,7 +13,11 @@
 //!   withdrawal of a verified batch is claimed on L1 through it;
 //! - killed mid-sync it resumes and reaches the same roots;
 //! - an L1 reorganisation that takes a commit it applied away is unwound, and the batch is
-//!   followed again when it is re-committed.
+//!   followed again when it is re-committed;
+//! - the security council reverts committed, unverified batches: the sequencer stops naming
+//!   `keel revert`, which re-forms its chain (the reverted blocks' transactions and deposit
+//!   included again, once); the follower unwinds and follows the new batches to the same
+//!   blocks, and they are verified.
 
 use std::{path::Path, time::Duration};
 
@@ -27,7 +31,11 @@ use eyre::{WrapErr, ensure};
 use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
     contracts::{L1FeeOracle, L1FeeVault, TestToken},
-    settlement::{claim_withdrawal_ok, eventually, following_node, l1_wallet, settling_sequencer},
+    free_loopback_addr,
+    settlement::{
+        COUNCIL_KEY, claim_withdrawal_ok, deploy, eventually, exec_prover, following_node,
+        keel_command, l1_wallet, settling_node, settling_sequencer,
+    },
 };
 use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
 use keel_primitives::{L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS};
@@ -607,12 +615,219 @@ async fn an_l1_reorg_of_a_followed_commit_is_unwound_and_followed_again() -> eyr
             let log = follower.log_path().to_owned();
             eventually("the follower to unwind the reorganised batch", TIMEOUT, || async {
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
-                Ok(text.contains("L1 reorganised the commits").then_some(()))
+                Ok(text.contains("L1 no longer holds the commits").then_some(()))
             })
             .await?;
             let recommitted = committed_through(&anvil, &deployment, committed).await?;
             reaches(&follower, recommitted).await?;
             same_blocks(&sequencer, &follower, recommitted).await
+        }
+        .await;
+        follower.finish(result)
+    }
+    .await;
+    sequencer.finish(result)
+}
+
+/// L1's `(lastCommittedBatch, lastVerifiedBatch)`.
+async fn l1_progress(anvil: &Anvil, deployment: &Deployment) -> eyre::Result<(u64, u64)> {
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, anvil.provider());
+    let progress = proposer.progress().call().await?;
+    Ok((progress.committed.to(), progress.verified.to()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reverted_batches_are_re_formed_by_the_sequencer_and_followed() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let datadir = dir.path().join("sequencer");
+    let deployment = deploy(&keel, &anvil, &datadir, &[])?;
+    let coordinator = free_loopback_addr()?;
+    let mut sequencer = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
+    let result = async {
+        let l2 = sequencer.dev_provider();
+        let transfer = |i: u64| {
+            TransactionRequest::default()
+                .from(DEV_ADDRESSES[1])
+                .to(Address::with_last_byte(0x90 + i as u8))
+                .value(U256::from(1_000 + i))
+        };
+        // Proven and verified: batches up to V are final.
+        let prover = exec_prover(&keel, dir.path(), coordinator)?;
+        for i in 0..3 {
+            let receipt = l2
+                .send_transaction(transfer(i))
+                .await?
+                .get_receipt()
+                .await?;
+            ensure!(receipt.status(), "transfer {i} reverted");
+        }
+        eventually("a verified batch", TIMEOUT, || async {
+            Ok((l1_progress(&anvil, &deployment).await?.1 > 0).then_some(()))
+        })
+        .await?;
+        drop(prover);
+
+        // Committed but never proven: a deposit and transfers land after V.
+        let alice = PrivateKeySigner::random();
+        let one = parse_ether("1")?;
+        let depositor = l1_wallet(&anvil, DEV_PRIVATE_KEYS[0])?;
+        let deposit = CommonBridge::new(deployment.common_bridge, &depositor)
+            .deposit(alice.address())
+            .value(one)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        ensure!(deposit.status(), "deposit reverted");
+        let mut late = Vec::new();
+        let mut last = 0;
+        for i in 3..9 {
+            let receipt = l2
+                .send_transaction(transfer(i))
+                .await?
+                .get_receipt()
+                .await?;
+            ensure!(receipt.status(), "transfer {i} reverted");
+            late.push(receipt.transaction_hash);
+            last = receipt.block_number.unwrap_or_default();
+        }
+
+        eventually("the deposit to be credited on L2", TIMEOUT, || async {
+            Ok((sequencer.provider().get_balance(alice.address()).await? == one).then_some(()))
+        })
+        .await?;
+        committed_through(&anvil, &deployment, last).await?;
+        let follower = start_follower(dir.path(), &anvil, &sequencer).await?;
+        let result = async {
+            reaches(&follower, last).await?;
+
+            // The council reverts everything after the last verified batch, at once.
+            let council = l1_wallet(&anvil, COUNCIL_KEY)?;
+            let council_proposer = OnChainProposer::new(deployment.on_chain_proposer, &council);
+            let (committed, kept) = eventually("the council's revert", TIMEOUT, || async {
+                let (committed, verified) = l1_progress(&anvil, &deployment).await?;
+                let receipt = council_proposer
+                    .revertBatches(U256::from(verified))
+                    .send()
+                    .await?
+                    .get_receipt()
+                    .await?;
+                Ok(receipt.status().then_some((committed, verified)))
+            })
+            .await?;
+            ensure!(committed > kept, "nothing unverified to revert");
+            let kept_arg = kept.to_string();
+            let kept_last = OnChainProposer::new(deployment.on_chain_proposer, anvil.provider())
+                .batches(U256::from(kept))
+                .call()
+                .await?
+                .lastBlock;
+
+            // The sequencer refuses to commit the reverted batches again: it stops, naming the
+            // command that re-forms its chain.
+            let status = sequencer.wait_exit(TIMEOUT).await?;
+            ensure!(
+                !status.success(),
+                "the sequencer exited cleanly after L1's revert"
+            );
+            let log = std::fs::read_to_string(sequencer.log_path())?;
+            ensure!(
+                log.contains(&format!("keel revert --config <file> --to-batch {kept}")),
+                "the sequencer's stop does not name `keel revert`"
+            );
+
+            let config = keel_e2e::default_config_path();
+            let revert = |to: &str| {
+                keel_command(
+                    &keel,
+                    &anvil,
+                    &[
+                        "revert",
+                        "--config",
+                        &config.to_string_lossy(),
+                        "--datadir",
+                        &datadir.to_string_lossy(),
+                        "--to-batch",
+                        to,
+                    ],
+                    &[],
+                )
+            };
+            let refused = revert(&(kept - 1).to_string())?;
+            ensure!(
+                !refused.status.success()
+                    && String::from_utf8_lossy(&refused.stderr).contains("final"),
+                "keel revert below a verified batch was not refused: {}",
+                String::from_utf8_lossy(&refused.stderr)
+            );
+            let output = revert(&kept_arg)?;
+            let printed = String::from_utf8_lossy(&output.stdout);
+            ensure!(
+                output.status.success() && printed.contains("1 L1 message(s) are pending again"),
+                "keel revert failed ({}):\n{printed}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+
+            // Started again, the sequencer re-forms the blocks from the requeued transactions
+            // and the returned deposit; a prover proves the new batches and L1 verifies them.
+            sequencer.restart().await?;
+            let _prover = exec_prover(&keel, dir.path(), coordinator)?;
+            let l2 = sequencer.provider();
+            let mut relast = 0;
+            for tx in &late {
+                let block = eventually(
+                    "a reverted transaction to be mined again",
+                    TIMEOUT,
+                    || async {
+                        Ok(l2
+                            .get_transaction_receipt(*tx)
+                            .await?
+                            .and_then(|r| r.block_number))
+                    },
+                )
+                .await?;
+                ensure!(
+                    block > kept_last,
+                    "{tx} is in block {block}, in a kept batch"
+                );
+                relast = relast.max(block);
+            }
+            ensure!(
+                l2.get_balance(alice.address()).await? == one,
+                "the returned deposit is not credited exactly once"
+            );
+            let recommitted = committed_through(&anvil, &deployment, relast).await?;
+            eventually("L1 to verify the re-formed batches", TIMEOUT, || async {
+                let (committed, verified) = l1_progress(&anvil, &deployment).await?;
+                Ok((verified == committed && committed > kept).then_some(()))
+            })
+            .await?;
+
+            // The follower dropped the reverted batches and follows the new ones.
+            let text = std::fs::read_to_string(follower.log_path()).unwrap_or_default();
+            ensure!(
+                text.contains("L1 no longer holds the commits"),
+                "the follower did not unwind the reverted batches"
+            );
+            eventually(
+                "the follower to hold the re-formed blocks",
+                TIMEOUT,
+                || async {
+                    Ok(same_blocks(&sequencer, &follower, recommitted)
+                        .await
+                        .is_ok()
+                        .then_some(()))
+                },
+            )
+            .await?;
+            ensure!(
+                follower.provider().get_balance(alice.address()).await? == one,
+                "the follower credits the deposit otherwise"
+            );
+            Ok(())
         }
         .await;
         follower.finish(result)

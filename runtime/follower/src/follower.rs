@@ -191,8 +191,8 @@ impl Follower {
                 blocks,
             });
         }
-        if let Some(commit) = followed.commit
-            && !self.on_l1(&commit).await?
+        if let (Some(last), Some(commit)) = (&followed.last, &followed.commit)
+            && !self.on_l1(last, commit).await?
         {
             return self.rewind(commit.batch).await;
         }
@@ -224,7 +224,20 @@ impl Follower {
             .client
             .rpc("eth_getLogs", provider.get_logs(&filter))
             .await?;
-        match logs.into_iter().find(|log| !log.removed) {
+        // After a revert (`revertBatches`) L1 holds two commits of the same batch number; the
+        // one that counts is the one whose commitment L1 stores now.
+        let current = if logs.is_empty() {
+            B256::ZERO
+        } else {
+            self.commitment_on_l1(next).await?
+        };
+        let log = logs.into_iter().find(|log| {
+            !log.removed
+                && log
+                    .log_decode::<OnChainProposer::BatchCommitted>()
+                    .is_ok_and(|event| event.inner.data.commitment == current)
+        });
+        match log {
             Some(log) => {
                 if !self.follow(next, applied_to, &log).await? {
                     // The log's block is no longer L1's: scan again.
@@ -319,8 +332,9 @@ impl Follower {
         Ok(true)
     }
 
-    /// Whether `commit`'s L1 block is still L1's.
-    async fn on_l1(&self, commit: &BatchCommit) -> Result<bool, FollowerError> {
+    /// Whether the recorded `batch` still stands on L1: its commit's L1 block is still L1's
+    /// (no reorganisation took it) and L1 still stores its commitment (no `revertBatches`).
+    async fn on_l1(&self, batch: &Batch, commit: &BatchCommit) -> Result<bool, FollowerError> {
         let block = self
             .client
             .rpc(
@@ -330,19 +344,37 @@ impl Follower {
                     .get_block_by_number(BlockNumberOrTag::Number(commit.l1_block)),
             )
             .await?;
-        Ok(block.is_some_and(|block| block.header.hash == commit.l1_block_hash))
+        if !block.is_some_and(|block| block.header.hash == commit.l1_block_hash) {
+            return Ok(false);
+        }
+        Ok(self.commitment_on_l1(batch.number).await? == batch.output.commitment())
     }
 
-    /// L1 reorganised away the commit of batch `last`: unwinds to the newest batch whose commit
-    /// is still L1's (or to genesis) and follows again from there.
+    /// The commitment L1 stores for batch `number` now (zero: not committed, or reverted).
+    async fn commitment_on_l1(&self, number: u64) -> Result<B256, FollowerError> {
+        let proposer = OnChainProposer::new(self.proposer, self.client.provider());
+        Ok(self
+            .client
+            .view(
+                "commitmentOf",
+                proposer.commitmentOf(U256::from(number)).call(),
+            )
+            .await?)
+    }
+
+    /// L1 reorganised away the commit of batch `last`, or reverted it: unwinds to the newest
+    /// batch that still stands on L1 (or to genesis) and follows again from there.
     async fn rewind(&mut self, last: u64) -> Result<Step, FollowerError> {
         let mut keep = last;
         while keep > 0 {
-            let commit = self
-                .blocking(move |storage| storage.snapshot()?.batch_commit(keep))
+            let recorded = self
+                .blocking(move |storage| {
+                    let snapshot = storage.snapshot()?;
+                    Ok(snapshot.batch(keep)?.zip(snapshot.batch_commit(keep)?))
+                })
                 .await?;
-            match commit {
-                Some(commit) if self.on_l1(&commit).await? => break,
+            match recorded {
+                Some((batch, commit)) if self.on_l1(&batch, &commit).await? => break,
                 _ => keep -= 1,
             }
         }
@@ -352,7 +384,7 @@ impl Follower {
         let blocks = self
             .blocking(move |storage| storage.unwind_to(head))
             .await?;
-        warn!(target: "keel::follower", from_batch = last, to_batch = keep, head, blocks, "L1 reorganised the commits of batches this node had applied; unwound them to follow L1 again");
+        warn!(target: "keel::follower", from_batch = last, to_batch = keep, head, blocks, "L1 no longer holds the commits of batches this node had applied (reorganised or reverted); unwound them to follow L1 again");
         self.cursor = None;
         self.progress = None;
         self.pruned = self.pruned.min(keep);

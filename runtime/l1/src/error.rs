@@ -70,6 +70,20 @@ pub enum L1Error {
     /// The contracts settle another L2 than this node's.
     #[error("{0}")]
     Mismatch(String),
+    /// L1 reverted committed batches (`OnChainProposer.revertBatches`) that this node's chain
+    /// still holds: its blocks after the kept batch must be re-formed before it commits again.
+    #[error(
+        "L1 reverted the committed batches after batch {kept} (revert {reverts}), but this \
+         node's chain still holds them: stop the node and run `keel revert --config <file> \
+         --to-batch {kept}`, which unwinds its blocks after that batch and keeps their \
+         transactions for the next blocks"
+    )]
+    BatchesReverted {
+        /// The last batch L1 kept.
+        kept: u64,
+        /// L1's revert count.
+        reverts: u64,
+    },
     /// The deployment file is missing or malformed.
     #[error("deployment file {file}: {reason}")]
     Deployment {
@@ -163,6 +177,7 @@ impl L1Error {
         match self {
             Self::WrongChain { .. }
             | Self::Mismatch(_)
+            | Self::BatchesReverted { .. }
             | Self::Deployment { .. }
             | Self::Key(_)
             | Self::Signing(_)

@@ -197,19 +197,20 @@ impl Settler {
     pub async fn step(&self) -> L1Result<Step> {
         let client = self.sender.client();
         let proposer = OnChainProposer::new(self.proposer, client.provider());
-        let committed = to_u64(
-            client
-                .view("lastCommittedBatch", proposer.lastCommittedBatch().call())
-                .await?,
-        );
-        let verified = to_u64(
-            client
-                .view("lastVerifiedBatch", proposer.lastVerifiedBatch().call())
-                .await?,
+        let progress = client.view("progress", proposer.progress().call()).await?;
+        let (committed, verified, reverts) = (
+            to_u64(progress.committed),
+            to_u64(progress.verified),
+            to_u64(progress.revertCount),
         );
         let config = self.config;
         let limit = config.max_batches_per_tx.max(1);
         let (batches, proofs, lag) = blocking(&self.storage, move |storage| {
+            // L1 reverted batches this node still holds: committing them again would bring
+            // back what the revert took away. Its blocks are re-formed offline (`keel revert`).
+            if storage.snapshot()?.l1_reverts()? < reverts {
+                return Ok(None);
+            }
             storage.set_l1_progress(L1Progress {
                 committed,
                 verified,
@@ -229,9 +230,13 @@ impl Settler {
                     }
                 }
             }
-            Ok((batches, proofs, Lag::read(&snapshot, verified)?))
+            Ok(Some((batches, proofs, Lag::read(&snapshot, verified)?)))
         })
-        .await?;
+        .await?
+        .ok_or(L1Error::BatchesReverted {
+            kept: committed,
+            reverts,
+        })?;
         self.metrics.record(committed, verified, lag);
 
         if self.verify_turn.swap(false, Ordering::Relaxed) && !proofs.is_empty() {
@@ -289,7 +294,7 @@ impl Settler {
             return Ok(None);
         }
         self.check_parent(proposer, committed, &group[0]).await?;
-        self.send_commit(proposer, &group).await?;
+        self.send_commit(&group).await?;
         Ok(Some(Step::Committed(group[group.len() - 1].number)))
     }
 
@@ -436,11 +441,7 @@ impl Settler {
 
     /// Commits `group` (consecutive batches) in one transaction, with their blobs, and checks
     /// the contract rebuilt each commitment as the node computed it.
-    async fn send_commit(
-        &self,
-        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
-        group: &[Batch],
-    ) -> L1Result<()> {
+    async fn send_commit(&self, group: &[Batch]) -> L1Result<()> {
         let header = |batch: &Batch| OnChainProposer::BatchHeader {
             lastBlock: U256::from(batch.last_block),
             newStateRoot: batch.output.post_state_root,
@@ -495,19 +496,24 @@ impl Settler {
             }
         };
         // The contract rebuilt each commitment from what it stores; it must be the one the
-        // node (and so every proof) computes, or no proof of the batch could ever verify.
+        // node (and so every proof) computes, or no proof of the batch could ever verify. Read
+        // from the receipt's `BatchCommitted` events, not from state: a later transaction (a
+        // revert) may already have changed that.
+        let committed: Vec<(U256, B256)> = receipt
+            .logs()
+            .iter()
+            .filter(|log| log.address() == self.proposer)
+            .filter_map(|log| log.log_decode::<OnChainProposer::BatchCommitted>().ok())
+            .map(|log| (log.inner.data.batchNumber, log.inner.data.commitment))
+            .collect();
         for batch in group {
-            let on_l1 = self
-                .sender
-                .client()
-                .view(
-                    "commitmentOf",
-                    proposer.commitmentOf(U256::from(batch.number)).call(),
-                )
-                .await?;
-            if on_l1 != batch.output.commitment() {
+            let on_l1 = committed
+                .iter()
+                .find(|(number, _)| *number == U256::from(batch.number))
+                .map(|(_, commitment)| *commitment);
+            if on_l1 != Some(batch.output.commitment()) {
                 return Err(L1Error::Mismatch(format!(
-                    "OnChainProposer rebuilt commitment {on_l1} for batch {} but the node \
+                    "OnChainProposer rebuilt commitment {on_l1:?} for batch {} but the node \
                      computed {}: the contract and the node disagree on the batch layout",
                     batch.number,
                     batch.output.commitment()

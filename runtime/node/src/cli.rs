@@ -57,6 +57,9 @@ enum Command {
         #[command(subcommand)]
         command: crate::withdraw::WithdrawCommand,
     },
+    /// Re-form the chain after L1 reverted committed, unverified batches (run with the node
+    /// stopped; sends the revert itself with an owner or security-council key).
+    Revert(crate::revert::RevertCommand),
     /// Plugin tools: scaffold and build a plugin crate, check a component, swap one into a running
     /// node.
     Plugin {
@@ -104,6 +107,7 @@ impl Cli {
                 ))
             }
             Command::Withdraw { command } => runtime()?.block_on(command.run()),
+            Command::Revert(command) => runtime()?.block_on(command.run()),
             Command::Config {
                 command: ConfigCommand::Check { file },
             } => {

@@ -25,7 +25,7 @@ use tracing_subscriber::EnvFilter;
 use crate::parts::{Parts, SHUTDOWN_BOUND};
 
 /// The database file inside the datadir.
-const DB_FILE: &str = "keel.redb";
+pub(crate) const DB_FILE: &str = "keel.redb";
 /// The admin API's JWT secret inside the datadir, unless `admin.jwt_secret` names another file.
 pub(crate) const ADMIN_JWT_FILE: &str = "admin-jwt.hex";
 
@@ -39,6 +39,23 @@ pub(crate) fn chain_spec(config: &Config) -> ChainSpec {
         max_base_fee: config.fees.max_base_fee,
         max_block_gas: config.genesis.gas_limit,
     }
+}
+
+/// Offers the mempool the transactions of blocks `keel revert` unwound, in their chain order,
+/// so the proposer re-forms blocks from them. One that no longer applies is refused as any
+/// other would be (counted, not fatal).
+fn requeue_reverted(storage: &Storage, pool: &Mempool) -> eyre::Result<()> {
+    let requeued = storage.take_requeued()?;
+    if requeued.is_empty() {
+        return Ok(());
+    }
+    let snapshot = storage.snapshot()?;
+    let refused = requeued
+        .iter()
+        .filter(|raw| pool.add_raw(raw, &snapshot).is_err())
+        .count();
+    info!(target: "keel::node", offered = requeued.len(), refused, "transactions of reverted blocks offered to the mempool");
+    Ok(())
 }
 
 /// Runs the node until SIGINT/SIGTERM or a fatal error.
@@ -69,6 +86,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         min_priority_fee: config.fees.min_priority_fee.into(),
         limits: config.mempool.clone(),
     }));
+
+    if config.follower.is_none() {
+        requeue_reverted(&storage, &pool)?;
+    }
 
     let mut registry = Registry::default();
     let metrics = SequencerMetrics::default();

@@ -9,6 +9,7 @@
 //! keel plugin swap SLOT FILE.wasm --config NODE.toml       hot-swap a plugin on a running node
 //! keel deploy --config NODE.toml                            deploy the L1 contracts for this L2
 //! keel withdraw claim --tx HASH --config NODE.toml --key K  claim a withdrawal on L1
+//! keel revert --to-batch N --config NODE.toml [--key K]      re-form blocks after an L1 revert
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -18,6 +19,7 @@ mod launch;
 mod metrics;
 mod parts;
 mod plugin_cmd;
+mod revert;
 mod withdraw;
 
 use clap::Parser;

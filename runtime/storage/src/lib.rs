@@ -37,7 +37,7 @@ pub use settlement::{BatchCommit, L1Progress};
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
 pub use tables::SCHEMA_VERSION;
-pub use unwind::{ChangeSet, PriorAccount, PriorSlot};
+pub use unwind::{ChangeSet, PriorAccount, PriorSlot, Reverted};
 pub use value::{Encoded, Rlp, Stored};
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ use keel_primitives::Batch;
 use crate::{
     Snapshot, Storage, StorageResult,
     batches::insert_next_batch,
-    tables::{BATCH_COMMITS, META, META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH},
+    tables::{
+        BATCH_COMMITS, META, META_L1_COMMITTED_BATCH, META_L1_REVERTS, META_L1_VERIFIED_BATCH,
+    },
     value::Encoded,
 };
 
@@ -98,6 +100,11 @@ impl Snapshot {
             committed: committed.unwrap_or(0),
             verified: verified.unwrap_or(0),
         }))
+    }
+
+    /// How many of L1's batch reverts this chain has applied (`keel revert`); 0 if none.
+    pub fn l1_reverts(&self) -> StorageResult<u64> {
+        Ok(self.counter(META_L1_REVERTS)?.unwrap_or(0))
     }
 
     /// The last block of batch `number` (block 0 for batch 0, the genesis).

@@ -107,8 +107,14 @@ pub(crate) const L1_CHECKPOINTS: TableDefinition<'_, u64, [u8; 32]> =
 /// How many L1 blocks back scan checkpoints are kept: ~27 hours of 12 s blocks, far deeper than
 /// any reorganisation of a chain with finality.
 pub(crate) const L1_CHECKPOINT_DEPTH: u64 = 8192;
+/// Transactions of blocks an L1 revert took off the chain (`keel revert`), as EIP-2718 bytes in
+/// their chain order, waiting to be offered to the mempool at the next start.
+pub(crate) const REQUEUED_TXS: TableDefinition<'_, u64, &[u8]> =
+    TableDefinition::new("requeued_txs");
+
 /// Named counters: [`META_SCHEMA_VERSION`], [`META_HEAD`], [`META_L1_SCANNED_TO`],
-/// [`META_NEXT_L2_DEPOSIT`], [`META_L1_COMMITTED_BATCH`], [`META_L1_VERIFIED_BATCH`].
+/// [`META_NEXT_L2_DEPOSIT`], [`META_L1_COMMITTED_BATCH`], [`META_L1_VERIFIED_BATCH`],
+/// [`META_L1_REVERTS`].
 pub(crate) const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 
 /// Meta key: the storage format ([`SCHEMA_VERSION`]).
@@ -124,3 +130,5 @@ pub(crate) const META_NEXT_L2_DEPOSIT: &str = "next_l2_deposit";
 pub(crate) const META_L1_COMMITTED_BATCH: &str = "l1_committed_batch";
 /// Meta key: the last batch L1 verified, as the settler last read it.
 pub(crate) const META_L1_VERIFIED_BATCH: &str = "l1_verified_batch";
+/// Meta key: how many of L1's batch reverts (`OnChainProposer.reverts`) this chain has applied.
+pub(crate) const META_L1_REVERTS: &str = "l1_reverts";

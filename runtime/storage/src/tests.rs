@@ -730,3 +730,88 @@ fn unwinding_puts_back_the_state_and_chain_of_the_kept_head() {
     assert_eq!(storage.unwind_to(1).unwrap(), 1);
     assert_eq!(dump(), states[1]);
 }
+
+/// A signed legacy transfer with nonce `nonce` (the signature is not checked here).
+fn user_tx(nonce: u64) -> keel_primitives::KeelTx {
+    let tx = alloy_consensus::TxLegacy {
+        chain_id: Some(1),
+        nonce,
+        gas_limit: 21_000,
+        value: U256::from(7),
+        ..Default::default()
+    };
+    let signature = alloy_primitives::Signature::new(U256::from(1), U256::from(2), false);
+    alloy_consensus::TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(tx, signature)).into()
+}
+
+#[test]
+fn a_revert_unwinds_past_the_kept_batch_and_keeps_its_transactions_for_the_pool() {
+    use alloy_eips::eip2718::Encodable2718;
+
+    let (dir, storage, genesis, _) = chain_at_genesis();
+    storage
+        .record_deposits(&[l1_deposit(0, 1), l1_deposit(1, 2)], scanned(12))
+        .unwrap();
+    let sender = Address::repeat_byte(9);
+    let mut parent = genesis.clone();
+    let bodies = [
+        vec![l1_deposit(0, 1).to_tx(false).into(), user_tx(0)],
+        vec![l1_deposit(1, 2).to_tx(false).into(), user_tx(1), user_tx(2)],
+        vec![user_tx(3)],
+    ];
+    for transactions in &bodies {
+        let mut block = empty_block(&parent);
+        block.senders = vec![sender; transactions.len()];
+        block.transactions = transactions.clone();
+        commit_bare(&storage, &block).unwrap();
+        parent = block.header;
+    }
+    storage
+        .seal_batch(&batch(1, 1, 1), b"in", b"frame")
+        .unwrap();
+    storage
+        .seal_batch(&batch(2, 2, 2), b"in", b"frame")
+        .unwrap();
+    assert_eq!(storage.snapshot().unwrap().l1_reverts().unwrap(), 0);
+
+    // L1 kept batch 1: blocks 2 and 3 go, deposit 1 is pending again, and the three user
+    // transactions of those blocks wait for the pool, in chain order.
+    let reverted = storage.revert_to(1, 1, true).unwrap();
+    assert_eq!(
+        reverted,
+        crate::Reverted {
+            head: 1,
+            blocks: 2,
+            transactions: 3,
+            requeued: 3,
+            l1_messages: 1,
+        }
+    );
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.head_number().unwrap(), 1);
+    assert!(snapshot.batch(2).unwrap().is_none() && snapshot.batch(1).unwrap().is_some());
+    assert_eq!(snapshot.next_l2_deposit().unwrap(), 1);
+    assert_eq!(
+        snapshot.pending_deposits(10).unwrap(),
+        vec![l1_deposit(1, 2)]
+    );
+    assert_eq!(snapshot.l1_reverts().unwrap(), 1);
+    assert_eq!(snapshot.tx_location(&user_tx(1).hash()).unwrap(), None);
+    drop(snapshot);
+    drop(storage);
+
+    // They survive a restart, and are handed out once.
+    let storage = Storage::open(&dir.path().join("keel.redb")).unwrap();
+    let expected: Vec<Vec<u8>> = (1..=3).map(|n| user_tx(n).encoded_2718()).collect();
+    assert_eq!(storage.take_requeued().unwrap(), expected);
+    assert!(storage.take_requeued().unwrap().is_empty());
+
+    // Dropping them instead keeps nothing; the revert count is recorded either way.
+    let reverted = storage.revert_to(0, 2, false).unwrap();
+    assert_eq!(
+        (reverted.blocks, reverted.transactions, reverted.requeued),
+        (1, 1, 0)
+    );
+    assert!(storage.take_requeued().unwrap().is_empty());
+    assert_eq!(storage.snapshot().unwrap().l1_reverts().unwrap(), 2);
+}

@@ -15,6 +15,7 @@
 //!                           a follower prunes once L1 has finalized the commit
 //! ```
 
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 use keel_primitives::{KeelTx, TrieAccount};
@@ -55,6 +56,21 @@ pub struct PriorSlot {
     pub value: B256,
 }
 
+/// What [`Storage::revert_to`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reverted {
+    /// The new head.
+    pub head: u64,
+    /// How many blocks went.
+    pub blocks: u64,
+    /// How many user transactions those blocks held.
+    pub transactions: usize,
+    /// How many of them wait for the mempool (all, unless they were dropped).
+    pub requeued: usize,
+    /// How many L1 messages they included (pending again).
+    pub l1_messages: u64,
+}
+
 impl ChangeSet {
     pub(crate) fn account(&mut self, address: [u8; 20], prior: Option<TrieAccount>) {
         self.accounts.push(PriorAccount {
@@ -81,36 +97,73 @@ impl Storage {
     /// was pruned cannot be unwound: [`StorageError::CannotUnwind`].
     pub fn unwind_to(&self, target: u64) -> StorageResult<u64> {
         let txn = self.begin_write()?;
-        let head = {
-            let meta = txn.open_table(META)?;
-            let head = meta.get(META_HEAD)?.map(|v| v.value());
-            head.ok_or_else(|| StorageError::Corrupt {
-                table: "meta",
-                reason: "no head block".to_owned(),
-            })?
-        };
-        if target >= head {
-            return Ok(0);
+        let (head, unwound) = unwind_in(&txn, target)?;
+        txn.commit()?;
+        if unwound > 0 {
+            info!(target: "keel::storage", from = head, to = target, "unwound");
         }
-        for number in (target + 1..=head).rev() {
-            unwind_block(&txn, number)?;
-        }
-        drop_batches_after(&txn, target)?;
+        Ok(unwound)
+    }
+
+    /// The sequencer's side of an L1 revert (`OnChainProposer.revertBatches`): unwinds to block
+    /// `target` (the last block of the last batch L1 kept) like [`Storage::unwind_to`], and in
+    /// the same write transaction keeps the unwound blocks' own transactions (not their L1
+    /// messages, which are pending again and included anew) to be offered to the mempool at the
+    /// next start ([`Storage::take_requeued`]), and records that the chain has applied L1's
+    /// revert number `reverts`.
+    pub fn revert_to(&self, target: u64, reverts: u64, requeue: bool) -> StorageResult<Reverted> {
+        let txn = self.begin_write()?;
+        let mut transactions = Vec::new();
+        let mut l1_messages = 0;
         {
-            let mut history = txn.open_table(PLUGIN_HISTORY)?;
-            let later: Vec<(u8, u64)> = history
-                .iter()?
-                .filter_map(|entry| entry.ok().map(|(key, _)| key.value()))
-                .filter(|(_, first_block)| *first_block > target)
-                .collect();
-            for key in later {
-                history.remove(key)?;
+            let bodies = txn.open_table(BODIES)?;
+            for entry in bodies.range(target + 1..)? {
+                let body = entry?.1.value().decode()?;
+                for tx in body.transactions {
+                    if tx.as_deposit().is_some() {
+                        l1_messages += 1;
+                    } else {
+                        transactions.push(tx.encoded_2718());
+                    }
+                }
             }
         }
-        txn.open_table(META)?.insert(META_HEAD, target)?;
+        let (head, blocks) = unwind_in(&txn, target)?;
+        let requeued = if requeue { transactions.len() } else { 0 };
+        {
+            let mut queue = txn.open_table(REQUEUED_TXS)?;
+            let mut next = queue.last()?.map_or(0, |(key, _)| key.value() + 1);
+            for raw in transactions.iter().take(requeued) {
+                queue.insert(next, raw.as_slice())?;
+                next += 1;
+            }
+            txn.open_table(META)?.insert(META_L1_REVERTS, reverts)?;
+        }
         txn.commit()?;
-        info!(target: "keel::storage", from = head, to = target, "unwound");
-        Ok(head - target)
+        info!(target: "keel::storage", from = head, to = target, reverts, requeued, l1_messages, "reverted");
+        Ok(Reverted {
+            head: target,
+            blocks,
+            transactions: transactions.len(),
+            requeued,
+            l1_messages,
+        })
+    }
+
+    /// Takes the transactions [`Storage::revert_to`] kept, oldest first, out of the database:
+    /// the node offers them to its mempool at start (one that no longer applies is refused
+    /// there, like any other).
+    pub fn take_requeued(&self) -> StorageResult<Vec<Vec<u8>>> {
+        let txn = self.begin_write()?;
+        let mut taken = Vec::new();
+        {
+            let mut queue = txn.open_table(REQUEUED_TXS)?;
+            while let Some((_, raw)) = queue.pop_first()? {
+                taken.push(raw.value().to_vec());
+            }
+        }
+        txn.commit()?;
+        Ok(taken)
     }
 
     /// Drops the change sets of blocks up to `last`: they can no longer be unwound. Called once
@@ -124,6 +177,38 @@ impl Storage {
         txn.commit()?;
         Ok(())
     }
+}
+
+/// Unwinds to block `target` inside `txn`; returns the head before and how many blocks went.
+fn unwind_in(txn: &WriteTransaction, target: u64) -> StorageResult<(u64, u64)> {
+    let head = {
+        let meta = txn.open_table(META)?;
+        let head = meta.get(META_HEAD)?.map(|v| v.value());
+        head.ok_or_else(|| StorageError::Corrupt {
+            table: "meta",
+            reason: "no head block".to_owned(),
+        })?
+    };
+    if target >= head {
+        return Ok((head, 0));
+    }
+    for number in (target + 1..=head).rev() {
+        unwind_block(txn, number)?;
+    }
+    drop_batches_after(txn, target)?;
+    {
+        let mut history = txn.open_table(PLUGIN_HISTORY)?;
+        let later: Vec<(u8, u64)> = history
+            .iter()?
+            .filter_map(|entry| entry.ok().map(|(key, _)| key.value()))
+            .filter(|(_, first_block)| *first_block > target)
+            .collect();
+        for key in later {
+            history.remove(key)?;
+        }
+    }
+    txn.open_table(META)?.insert(META_HEAD, target)?;
+    Ok((head, head - target))
 }
 
 fn unwind_block(txn: &WriteTransaction, number: u64) -> StorageResult<()> {
