@@ -77,8 +77,9 @@ pub enum StorageError {
     #[error(
         "L1 message {deposit_id}, recorded from L1 transaction {stored} and already included on \
          L2, is now another message (L1 transaction {seen}): L1 reorganised it away after L2 \
-         included it. Those L2 blocks cannot be settled; raise `l1.confirmations` and resync \
-         the node from L1"
+         included it. Those L2 blocks cannot be settled: stop the node and run `keel revert \
+         --to-batch N` with N the last batch before the block that included it (the blocks are \
+         re-formed with L1's messages), and raise `l1.confirmations`"
     )]
     DepositConflict {
         /// The deposit id.
