@@ -12,7 +12,10 @@ fn the_rpc_layer_links_no_webassembly_runtime() {
     // The cargo running this test (set at run time); the one that built it otherwise.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let output = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
         .args([
             "tree",
             "--offline",

@@ -62,8 +62,12 @@ fn without_native_crypto_the_tree_has_no_c_library() {
 
 /// `cargo tree` of keel-stf's normal dependencies, one package per line.
 fn tree(extra: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let output = // Read at run time: a test binary built in another checkout of the same target dir must
+    // not run cargo in a directory that no longer exists.
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into()))
+        .current_dir(
+            std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
         .args([
             "tree",
             "--offline",
