@@ -668,6 +668,17 @@ async fn reorg_over_a_deposit(
 /// batches each and take turns, so the batches waiting for L1 stay a few, not a growing queue.
 #[tokio::test(flavor = "multi_thread")]
 async fn settlement_keeps_pace_with_a_12_second_l1() -> eyre::Result<()> {
+    twelve_second_l1(None).await
+}
+
+/// (b) with `l1.verifier_key`: proofs go from a key and a task of their own, so commits and
+/// verifications land in the same L1 blocks and verification trails less.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_verifier_key_commits_and_verifications_share_l1_blocks() -> eyre::Result<()> {
+    twelve_second_l1(Some(DEV_PRIVATE_KEYS[5])).await
+}
+
+async fn twelve_second_l1(verifier_key: Option<&str>) -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
     let datadir = dir.path().join("node");
     let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
@@ -679,22 +690,73 @@ async fn settlement_keeps_pace_with_a_12_second_l1() -> eyre::Result<()> {
         .raw_request::<_, Value>("evm_setIntervalMining".into(), (12u64,))
         .await?;
     let coordinator = free_loopback_addr()?;
-    let node = KeelNode::spawn(
-        settling_node(&anvil, &datadir, coordinator, "6s")
-            .block_time("1s")
-            .env("KEEL_L1__TX_TIMEOUT", "40s"),
-    )
-    .await?;
+    let mut options = settling_node(&anvil, &datadir, coordinator, "6s")
+        .block_time("1s")
+        .env("KEEL_L1__TX_TIMEOUT", "40s");
+    if let Some(key) = verifier_key {
+        options = options.env("KEEL_L1__VERIFIER_KEY", key);
+    }
+    let node = KeelNode::spawn(options).await?;
     let prover = exec_prover(&keel, dir.path(), coordinator)?;
-    let result = keeps_pace(&node, &anvil, &deployment).await;
+    let result = async {
+        let behind = keeps_pace(&node, &anvil, &deployment).await?;
+        // Blocks holding both a commit and a verification: only two keys can do that.
+        let shared = shared_blocks(&anvil, &deployment).await?;
+        eprintln!("L1 blocks with both a commit and a verification: {shared}");
+        if verifier_key.is_some() {
+            ensure!(
+                shared > 0,
+                "no L1 block held both a commit and a verification"
+            );
+            let late = &behind[behind.len() / 2..];
+            ensure!(
+                late.iter().all(|b| *b <= 7),
+                "with a verifier key, verification still trails by {behind:?}"
+            );
+        } else {
+            ensure!(
+                shared == 0,
+                "one key had a commit and a verification in one block"
+            );
+        }
+        Ok(())
+    }
+    .await;
     drop(prover);
     let result = result.wrap_err_with(|| format!("anvil log:\n{}", anvil.log_tail()));
     node.finish(result)
 }
 
-async fn keeps_pace(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> eyre::Result<()> {
+/// L1 blocks holding both a `BatchCommitted` and a `BatchVerified` event.
+async fn shared_blocks(anvil: &Anvil, deployment: &Deployment) -> eyre::Result<usize> {
+    use alloy::sol_types::SolEvent;
+    let logs = anvil
+        .provider()
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(deployment.on_chain_proposer)
+                .from_block(0),
+        )
+        .await?;
+    let blocks_with = |signature: B256| -> std::collections::BTreeSet<u64> {
+        logs.iter()
+            .filter(|log| log.topic0() == Some(&signature))
+            .filter_map(|log| log.block_number)
+            .collect()
+    };
+    let committed = blocks_with(OnChainProposer::BatchCommitted::SIGNATURE_HASH);
+    let verified = blocks_with(OnChainProposer::BatchVerified::SIGNATURE_HASH);
+    Ok(committed.intersection(&verified).count())
+}
+
+/// Twelve L1 blocks of steady load; returns how many sealed batches L1 had not verified, every
+/// 6 s.
+async fn keeps_pace(
+    node: &KeelNode,
+    anvil: &Anvil,
+    deployment: &Deployment,
+) -> eyre::Result<Vec<u64>> {
     let (stop, streaming) = stream_transfers(node, Duration::from_millis(200));
-    // Twelve L1 blocks of steady load, sampling how many sealed batches L1 has not verified.
     let started = std::time::Instant::now();
     let mut behind = Vec::new();
     while started.elapsed() < Duration::from_secs(12 * 12) {
@@ -721,7 +783,7 @@ async fn keeps_pace(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -> 
         verified + 9 >= sealed && late.iter().all(|b| *b <= 9),
         "L1 verification fell behind: {sealed} sealed, {verified} verified, behind {behind:?}"
     );
-    Ok(())
+    Ok(behind)
 }
 
 /// The settlement lag metrics, as the node serves them.

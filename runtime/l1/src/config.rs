@@ -67,6 +67,13 @@ pub struct L1Config {
     /// `KEEL_L1__SEQUENCER_KEY` in the environment to writing it here.
     #[serde(default, deserialize_with = "keel_units::string")]
     pub sequencer_key: String,
+    /// A second L1 private key (hex) that sends the proofs (`verifyBatches` is open to anyone),
+    /// in a task of its own (`l1-verifier`): a commit and a verification can then land in the
+    /// same L1 block, halving the settlement lag on a slow L1. One key cannot have both in
+    /// flight: geth keeps an account's blob and other transactions apart. Default empty: the
+    /// sequencer key sends both, taking turns. Prefer `KEEL_L1__VERIFIER_KEY`.
+    #[serde(default, deserialize_with = "keel_units::string")]
+    pub verifier_key: String,
     /// L1 blocks a deposit needs (its own included) before it is credited on L2 (default
     /// [`DEFAULT_L1_CONFIRMATIONS`]; at least 1).
     #[serde(default = "default_confirmations")]
@@ -230,6 +237,23 @@ impl L1Config {
             || {
                 "must be a private key: \"0x\" and 64 hex digits (set it with \
                  KEEL_L1__SEQUENCER_KEY to keep it out of the file)"
+                    .into()
+            },
+        )?;
+        ensure(
+            self.verifier_key.is_empty() || self.verifier_key.trim().parse::<B256>().is_ok(),
+            "verifier_key",
+            || {
+                "must be a private key: \"0x\" and 64 hex digits (set it with \
+                 KEEL_L1__VERIFIER_KEY to keep it out of the file)"
+                    .into()
+            },
+        )?;
+        ensure(
+            self.verifier_key.is_empty() || self.verifier_key.trim() != self.sequencer_key.trim(),
+            "verifier_key",
+            || {
+                "must differ from sequencer_key (leave it empty to send proofs with that key)"
                     .into()
             },
         )?;

@@ -188,6 +188,43 @@ impl L1Parts {
                 .await
             });
         }
+        // With a verifier key, proofs go from a task of their own: its transactions never wait
+        // behind a commit's, and the two can land in the same L1 block.
+        let mut settling = SettlerConfig::from(&*l1);
+        if !l1.verifier_key.is_empty() {
+            let verifying = SettlerConfig {
+                commit: false,
+                ..settling
+            };
+            settling.verify = false;
+            let (l1, client, path, deployment, storage, metrics) = (
+                l1.clone(),
+                client.clone(),
+                path.clone(),
+                deployment.clone(),
+                storage.clone(),
+                metrics.clone(),
+            );
+            executor.spawn_critical(crate::parts::L1_VERIFIER, move |shutdown| async move {
+                let ready = until_ready(&l1, &shutdown, || async {
+                    on_deployment_chain(&client, &path, &deployment).await?;
+                    TxSender::new(
+                        client.clone(),
+                        &l1.verifier_key,
+                        l1.tx_timeout,
+                        FeePolicy::from(&*l1),
+                    )
+                    .await
+                });
+                let Some(sender) = ready.await? else {
+                    return Ok(());
+                };
+                Settler::new(sender, &deployment, storage, verifying)
+                    .with_metrics(metrics)
+                    .run(shutdown.signalled())
+                    .await
+            });
+        }
         executor.spawn_critical(crate::parts::L1_SETTLER, move |shutdown| async move {
             let ready = until_ready(&l1, &shutdown, || async {
                 on_deployment_chain(&client, &path, &deployment).await?;
@@ -205,10 +242,10 @@ impl L1Parts {
             if sender.address() != deployment.sequencer {
                 warn!(target: "keel::l1", key = %sender.address(), sequencer = %deployment.sequencer, "l1.sequencer_key is not the deployment's sequencer: commitBatch will be refused");
             }
-            Settler::new(sender, &deployment, storage, SettlerConfig::from(&*l1))
+            Settler::new(sender, &deployment, storage, settling)
                 .with_metrics(metrics)
                 .run(shutdown.signalled())
-            .await
+                .await
         });
     }
 }

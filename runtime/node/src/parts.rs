@@ -10,6 +10,7 @@
 //! | `coordinator` | leases batches to provers, takes proofs     | tokio            | `prover.listen` |
 //! | `l1-watcher`  | records confirmed L1 deposits               | tokio            | `[l1]`        |
 //! | `l1-settler`  | commits batches and sends proofs to L1      | tokio            | `[l1]`        |
+//! | `l1-verifier` | sends proofs to L1 with its own key         | tokio            | `l1.verifier_key` |
 //! | `follower`    | rebuilds the chain from L1's commits and blobs | tokio (+ blocking) | `[follower]` |
 //!
 //! A follower runs `rpc`, `metrics` and `follower` only: it produces no blocks, takes no
@@ -44,8 +45,10 @@ pub(crate) const METRICS: &str = "metrics";
 pub(crate) const COORDINATOR: &str = "coordinator";
 /// The L1 deposit watcher.
 pub(crate) const L1_WATCHER: &str = "l1-watcher";
-/// The L1 settler (commits and proofs).
+/// The L1 settler (commits, and proofs unless `l1.verifier_key` gives them a task of their own).
 pub(crate) const L1_SETTLER: &str = "l1-settler";
+/// The L1 verifier: sends proofs with `l1.verifier_key`.
+pub(crate) const L1_VERIFIER: &str = "l1-verifier";
 /// The follower (a node rebuilding the chain from L1).
 pub(crate) const FOLLOWER: &str = "follower";
 
