@@ -385,6 +385,27 @@ where
     }
 }
 
+/// Deposits `value` wei on L1 for L2 `recipient` (`CommonBridge.deposit`, sent through `l1`);
+/// returns the L1 block it landed in.
+pub async fn deposit_eth(
+    l1: &DynProvider,
+    deployment: &Deployment,
+    recipient: alloy::primitives::Address,
+    value: alloy::primitives::U256,
+) -> eyre::Result<u64> {
+    let receipt = keel_l1::CommonBridge::new(deployment.common_bridge, l1)
+        .deposit(recipient)
+        .value(value)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "deposit reverted: {receipt:?}");
+    receipt
+        .block_number
+        .ok_or_else(|| eyre::eyre!("the deposit's receipt names no block"))
+}
+
 /// The L1 nonce of `address`: every transaction it got mined, successful or not.
 pub async fn l1_nonce(anvil: &Anvil, address: alloy::primitives::Address) -> eyre::Result<u64> {
     Ok(anvil.provider().get_transaction_count(address).await?)

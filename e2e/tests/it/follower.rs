@@ -33,11 +33,11 @@ use keel_e2e::{
     contracts::{L1FeeOracle, L1FeeVault, TestToken},
     free_loopback_addr,
     settlement::{
-        COUNCIL_KEY, claim_withdrawal_ok, deploy, eventually, exec_prover, following_node,
-        keel_command, l1_wallet, settling_node, settling_sequencer,
+        COUNCIL_KEY, claim_withdrawal_ok, deploy, deposit_eth, eventually, exec_prover,
+        following_node, keel_command, l1_wallet, settling_node, settling_sequencer,
     },
 };
-use keel_l1::{CommonBridge, Deployment, L2Bridge, OnChainProposer};
+use keel_l1::{Deployment, L2Bridge, OnChainProposer};
 use keel_primitives::{L1_FEE_ORACLE_ADDRESS, L1_FEE_VAULT_ADDRESS, L2_BRIDGE_ADDRESS};
 use serde_json::Value;
 
@@ -294,14 +294,7 @@ async fn rebuild_and_outlive(
     let alice = PrivateKeySigner::random();
     let one = parse_ether("1")?;
     let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[0])?;
-    let deposit = CommonBridge::new(deployment.common_bridge, &depositor)
-        .deposit(alice.address())
-        .value(one)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    ensure!(deposit.status(), "deposit reverted");
+    deposit_eth(&depositor, deployment, alice.address(), one).await?;
     eventually("the deposit to be credited on L2", TIMEOUT, || async {
         Ok((sequencer.provider().get_balance(alice.address()).await? == one).then_some(()))
     })
@@ -673,14 +666,7 @@ async fn reverted_batches_are_re_formed_by_the_sequencer_and_followed() -> eyre:
         let alice = PrivateKeySigner::random();
         let one = parse_ether("1")?;
         let depositor = l1_wallet(&anvil, DEV_PRIVATE_KEYS[0])?;
-        let deposit = CommonBridge::new(deployment.common_bridge, &depositor)
-            .deposit(alice.address())
-            .value(one)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        ensure!(deposit.status(), "deposit reverted");
+        deposit_eth(&depositor, &deployment, alice.address(), one).await?;
         let mut late = Vec::new();
         let mut last = 0;
         for i in 3..9 {

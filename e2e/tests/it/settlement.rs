@@ -26,7 +26,7 @@ use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, Prover,
     free_loopback_addr,
     settlement::{
-        DEPLOY_TXS, SEQUENCER_KEY, claim_withdrawal, claim_withdrawal_ok, deploy,
+        DEPLOY_TXS, SEQUENCER_KEY, claim_withdrawal, claim_withdrawal_ok, deploy, deposit_eth,
         devnet_config_with, eventually, exec_prover, keel_command, l1_nonce, l1_wallet,
         settling_node, settling_sequencer, settling_sequencer_with,
     },
@@ -39,26 +39,6 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 async fn l2_balance(node: &KeelNode, who: Address) -> eyre::Result<U256> {
     Ok(node.provider().get_balance(who).await?)
-}
-
-/// Deposits `value` for `recipient`; returns the L1 block it landed in.
-async fn deposit(
-    l1: &DynProvider,
-    deployment: &Deployment,
-    recipient: Address,
-    value: U256,
-) -> eyre::Result<u64> {
-    let receipt = CommonBridge::new(deployment.common_bridge, l1)
-        .deposit(recipient)
-        .value(value)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    ensure!(receipt.status(), "deposit reverted: {receipt:?}");
-    receipt
-        .block_number
-        .ok_or_else(|| eyre::eyre!("the deposit's receipt names no block"))
 }
 
 /// Waits until `anvil` has mined block `number`.
@@ -113,7 +93,7 @@ async fn round_trip(
     let one = parse_ether("1")?;
 
     // 1 ETH in on L1 → exactly 1 ETH on L2; the bridge holds it.
-    deposit(&depositor, deployment, alice.address(), one).await?;
+    deposit_eth(&depositor, deployment, alice.address(), one).await?;
     eventually("the deposit to be credited on L2", TIMEOUT, || async {
         Ok((l2_balance(node, alice.address()).await? == one).then_some(()))
     })
@@ -131,7 +111,7 @@ async fn round_trip(
     let bob = PrivateKeySigner::random().address();
     let quarter = parse_ether("0.25")?;
     node.kill9()?;
-    let landed = deposit(&depositor, deployment, bob, quarter).await?;
+    let landed = deposit_eth(&depositor, deployment, bob, quarter).await?;
     // Confirmed (one block on top) before the node is back.
     l1_reaches(anvil, landed + 1).await?;
     node.restart().await?;
@@ -506,7 +486,7 @@ async fn key_runs_dry(node: &KeelNode, anvil: &Anvil, deployment: &Deployment) -
     tokio::time::sleep(Duration::from_secs(4)).await;
     let recipient = PrivateKeySigner::random().address();
     let depositor = l1_wallet(anvil, DEV_PRIVATE_KEYS[3])?;
-    deposit(&depositor, deployment, recipient, parse_ether("2")?).await?;
+    deposit_eth(&depositor, deployment, recipient, parse_ether("2")?).await?;
     let bridge = CommonBridge::new(deployment.common_bridge, anvil.provider());
     let deadline: u64 = bridge.depositDeadline(U256::ZERO).call().await?.to();
     eventually(
@@ -641,7 +621,7 @@ async fn reorg_over_a_deposit(
     .await?;
 
     // The watcher goes on: a later deposit is credited, and L1 takes the batches of both.
-    deposit(&depositor, deployment, second, parse_ether("2")?).await?;
+    deposit_eth(&depositor, deployment, second, parse_ether("2")?).await?;
     eventually("the second deposit credited on L2", TIMEOUT, || async {
         Ok((l2_balance(node, second).await? == parse_ether("2")?).then_some(()))
     })
@@ -947,7 +927,7 @@ async fn l1_refuses_a_batch_that_skips_an_expired_deposit_or_forced_call() -> ey
     let depositor = l1_wallet(&anvil, DEV_PRIVATE_KEYS[0])?;
     let value = parse_ether("1")?;
     let recipient = PrivateKeySigner::random().address();
-    deposit(&depositor, &deployment, recipient, value).await?;
+    deposit_eth(&depositor, &deployment, recipient, value).await?;
     // Then a call forced from L1: `L2Bridge.withdraw` as the sender's L2 account.
     let caller = l1_wallet(&anvil, DEV_PRIVATE_KEYS[1])?;
     let call = L2Bridge::withdrawCall {
@@ -1182,7 +1162,7 @@ async fn force_withdrawal(
     // ETH on L1 backs what the bridge pays out (the devnet's genesis balances are not backed):
     // a deposit to the user, which no ordering plugin can hold back either.
     let start = l2_balance(node, user.address()).await?;
-    deposit(
+    deposit_eth(
         &l1_wallet(anvil, DEV_PRIVATE_KEYS[0])?,
         deployment,
         user.address(),
@@ -1353,7 +1333,7 @@ async fn erc20_round_trip(
     let l1_token = *token.address();
 
     // Alice gets ETH for gas, and 100 KTT through the bridge.
-    deposit(&holder, deployment, alice.address(), parse_ether("1")?).await?;
+    deposit_eth(&holder, deployment, alice.address(), parse_ether("1")?).await?;
     let hundred = unit * U256::from(100);
     deposit_tokens(&token, &bridge, alice.address(), hundred).await?;
     let l2_bridge = L2Bridge::new(L2_BRIDGE_ADDRESS, node.provider());

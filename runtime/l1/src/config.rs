@@ -231,24 +231,25 @@ impl L1Config {
             "rpc_url",
             || format!("must be an http:// or https:// URL, got {:?}", self.rpc_url),
         )?;
-        ensure(
-            self.sequencer_key.is_empty() || self.sequencer_key.trim().parse::<B256>().is_ok(),
-            "sequencer_key",
-            || {
-                "must be a private key: \"0x\" and 64 hex digits (set it with \
-                 KEEL_L1__SEQUENCER_KEY to keep it out of the file)"
-                    .into()
-            },
-        )?;
-        ensure(
-            self.verifier_key.is_empty() || self.verifier_key.trim().parse::<B256>().is_ok(),
-            "verifier_key",
-            || {
-                "must be a private key: \"0x\" and 64 hex digits (set it with \
-                 KEEL_L1__VERIFIER_KEY to keep it out of the file)"
-                    .into()
-            },
-        )?;
+        for (field, key, variable) in [
+            (
+                "sequencer_key",
+                &self.sequencer_key,
+                "KEEL_L1__SEQUENCER_KEY",
+            ),
+            ("verifier_key", &self.verifier_key, "KEEL_L1__VERIFIER_KEY"),
+        ] {
+            ensure(
+                key.is_empty() || key.trim().parse::<B256>().is_ok(),
+                field,
+                || {
+                    format!(
+                        "must be a private key: \"0x\" and 64 hex digits (set it with {variable} \
+                         to keep it out of the file)"
+                    )
+                },
+            )?;
+        }
         ensure(
             self.verifier_key.is_empty() || self.verifier_key.trim() != self.sequencer_key.trim(),
             "verifier_key",
