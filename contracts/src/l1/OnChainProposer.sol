@@ -6,6 +6,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
 import {CommonBridge} from "./CommonBridge.sol";
 import {IOnChainProposer} from "./IOnChainProposer.sol";
+import {ISequencerRegistry} from "./ISequencerRegistry.sol";
 import {IVerifier} from "./IVerifier.sol";
 
 /// @title OnChainProposer
@@ -98,8 +99,16 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     /// @notice Whether batches are committed without their data (validium): then no blob is
     ///         taken and every blobsHash is zero. Fixed at deployment.
     bool public immutable validium;
-    /// @notice The only account that may commit batches.
+    /// @notice The only account that may commit batches, while no sequencer registry is set.
     address public sequencer;
+    /// @notice Based sequencing: when set, commits are taken from whom the registry allows
+    ///         (`ISequencerRegistry.mayCommit`: the leader of the current L1 epoch, or any active
+    ///         sequencer after a long silence) instead of from `sequencer`. Set by the owner, so
+    ///         the move to based sequencing waits out the timelock's exit window.
+    address public sequencerRegistry;
+    /// @notice When the last batch was committed (unix seconds; the deployment's time before
+    ///         the first): the registry's fallback counts from it.
+    uint256 public lastCommitAt;
     /// @notice The highest committed batch number (0 = only genesis).
     uint256 public lastCommittedBatch;
     /// @notice The highest verified batch number (0 = only genesis).
@@ -128,14 +137,18 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     event BatchVerified(uint256 indexed batchNumber, bytes32 commitment);
     /// @notice The sequencer changed.
     event SequencerChanged(address indexed previousSequencer, address indexed newSequencer);
+    /// @notice The sequencer registry changed (zero: back to the fixed sequencer).
+    event SequencerRegistryChanged(address indexed previousRegistry, address indexed newRegistry);
     /// @notice The verifier list changed.
     event VerifiersChanged(address[] verifiers);
     /// @notice Committed batches `keptBatch + 1 ..= lastRevertedBatch` were reverted; their
     ///         deposits are back in the bridge's queue. `reverts` is the new revert count.
     event BatchesReverted(uint256 indexed keptBatch, uint256 lastRevertedBatch, uint256 reverts);
 
-    /// @notice Caller is not the sequencer.
+    /// @notice Caller may not commit: not the sequencer, or not allowed by the sequencer registry.
     error NotSequencer(address caller);
+    /// @notice The sequencer registry has no code.
+    error RegistryHasNoCode(address registry);
     /// @notice An address argument (`what`: "sequencer", "bridge", "verifier") is zero.
     error ZeroAddress(string what);
     /// @notice The verifier list is empty.
@@ -214,6 +227,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         BatchCommitment storage genesis = batches[0];
         genesis.lastBlockHash = genesisBlockHash;
         genesis.stateRoot = genesisStateRoot;
+        lastCommitAt = block.timestamp;
         // lastCommittedBatch = lastVerifiedBatch = 0: genesis is committed and verified.
         emit SequencerChanged(address(0), sequencer_);
     }
@@ -228,7 +242,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     function commitBatch(uint256 batchNumber, BatchHeader calldata header, BlobOpening[] calldata blobs)
         external
     {
-        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        _checkCommitter();
         _checkBlobCount(blobs.length);
         _commit(batchNumber, header, blobs, 0);
     }
@@ -242,7 +256,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     function commitBatches(uint256 firstBatch, BatchHeader[] calldata headers, BlobOpening[][] calldata blobs)
         external
     {
-        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        _checkCommitter();
         uint256 n = headers.length;
         if (n == 0 || blobs.length != n) revert BatchListMismatch(n, blobs.length);
         uint256 total = 0;
@@ -255,6 +269,15 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
             _commit(firstBatch + i, headers[i], blobs[i], firstBlob);
             firstBlob += blobs[i].length;
         }
+    }
+
+    /// @dev The caller may commit: the sequencer, or whom the registry allows when one is set.
+    function _checkCommitter() private view {
+        address registry = sequencerRegistry;
+        bool allowed = registry == address(0)
+            ? msg.sender == sequencer
+            : ISequencerRegistry(registry).mayCommit(msg.sender, lastCommitAt);
+        if (!allowed) revert NotSequencer(msg.sender);
     }
 
     /// @dev Commits batch `batchNumber`, whose blobs are the transaction's from `firstBlob` on.
@@ -289,6 +312,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         batch.commitment = _commitment(batchNumber, prev, batch);
         batches[batchNumber] = batch;
         lastCommittedBatch = batchNumber;
+        lastCommitAt = block.timestamp;
         emit BatchCommitted(
             batchNumber, batch.commitment, header.newStateRoot, lastBlock, header.lastBlockHash, blobHashes
         );
@@ -441,6 +465,15 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         if (newSequencer == address(0)) revert ZeroAddress("sequencer");
         emit SequencerChanged(sequencer, newSequencer);
         sequencer = newSequencer;
+    }
+
+    /// @notice Moves commits to based sequencing under `registry` (zero: back to `sequencer`).
+    ///         Only the owner, so through the timelock.
+    /// @param registry The SequencerRegistry (with code), or zero.
+    function setSequencerRegistry(address registry) external onlyOwner {
+        if (registry != address(0) && registry.code.length == 0) revert RegistryHasNoCode(registry);
+        emit SequencerRegistryChanged(sequencerRegistry, registry);
+        sequencerRegistry = registry;
     }
 
     /// @notice Replaces the verifier list. Only the owner. Applies to every batch not yet verified.
