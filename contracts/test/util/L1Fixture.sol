@@ -145,7 +145,8 @@ abstract contract L1Fixture is Test {
             GENESIS_BLOCK_HASH,
             GENESIS_STATE_ROOT,
             verifiers_,
-            validium_
+            validium_,
+            address(0)
         );
     }
 
