@@ -204,8 +204,6 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     /// @param genesisStateRoot The state root of L2 block 0.
     /// @param verifiers_ The verifiers that must all accept each batch (at least one).
     /// @param validium_ Commit batches without their data (no blobs): explicit, never a default.
-    /// @param sequencerRegistry_ A SequencerRegistry for based sequencing from the start, or zero
-    ///        (only `sequencer_` commits; the owner may move to a registry later).
     constructor(
         address owner_,
         address sequencer_,
@@ -215,11 +213,9 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
         bytes32 genesisBlockHash,
         bytes32 genesisStateRoot,
         address[] memory verifiers_,
-        bool validium_,
-        address sequencerRegistry_
+        bool validium_
     ) Ownable(owner_) {
         if (sequencer_ == address(0)) revert ZeroAddress("sequencer");
-        if (sequencerRegistry_ != address(0)) _setSequencerRegistry(sequencerRegistry_);
         if (bridge_ == address(0)) revert ZeroAddress("bridge");
         sequencer = sequencer_;
         bridge = bridge_;
@@ -475,10 +471,6 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     ///         Only the owner, so through the timelock.
     /// @param registry The SequencerRegistry (with code), or zero.
     function setSequencerRegistry(address registry) external onlyOwner {
-        _setSequencerRegistry(registry);
-    }
-
-    function _setSequencerRegistry(address registry) private {
         if (registry != address(0) && registry.code.length == 0) revert RegistryHasNoCode(registry);
         emit SequencerRegistryChanged(sequencerRegistry, registry);
         sequencerRegistry = registry;

@@ -145,8 +145,7 @@ abstract contract L1Fixture is Test {
             GENESIS_BLOCK_HASH,
             GENESIS_STATE_ROOT,
             verifiers_,
-            validium_,
-            address(0)
+            validium_
         );
     }
 
