@@ -270,6 +270,221 @@ contract BasedCommitTest is L1Fixture {
         assertEq(proposer.sequencerRegistry(), address(0));
     }
 
+    // --- setInitialSequencerRegistry ---------------------------------------------------------
+
+    /// @dev The deployer sets the registry (from the fixture, the test contract, which called
+    ///      `new`), as `keel deploy` does right after deploying.
+    function setInitialRegistry(address r) internal {
+        proposer.setInitialSequencerRegistry(r);
+    }
+
+    /// @dev `deployer()` is whoever called `new`: the test contract for the fixture's proposer
+    ///      (not the owner, not the sequencer), the pranked account for another.
+    function test_setInitialSequencerRegistry_deployerIsTheDeployingAccount() public {
+        assertEq(proposer.deployer(), address(this), "the fixture's proposer: the test contract");
+        assertTrue(proposer.deployer() != proposer.owner(), "not the owner");
+        assertTrue(proposer.deployer() != SEQUENCER, "not the sequencer");
+
+        address eoa = address(0xDE9107);
+        vm.prank(eoa);
+        OnChainProposer p =
+            newProposer(address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, one(address(devVerifier)), true);
+        assertEq(p.deployer(), eoa, "an account's deployment");
+        assertEq(p.owner(), address(timelock), "the owner is the constructor's, not the deployer");
+
+        vm.prank(SEQUENCER);
+        OnChainProposer q =
+            newProposer(address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, one(address(devVerifier)), true);
+        assertEq(q.deployer(), SEQUENCER, "the sequencer's own deployment");
+    }
+
+    /// @dev The deployer sets the registry before any commit: based from batch 1 on, no
+    ///      timelock wait. The leader commits; the fixed sequencer is refused until it registers
+    ///      and leads; the owner keeps its power over the registry.
+    function test_setInitialSequencerRegistry_theDeployerMakesItBasedFromTheStart() public {
+        vm.expectEmit(true, true, true, true, address(proposer));
+        emit OnChainProposer.SequencerRegistryChanged(address(0), address(registry));
+        setInitialRegistry(address(registry));
+        assertEq(proposer.sequencerRegistry(), address(registry));
+        assertEq(proposer.sequencer(), SEQUENCER, "the fixed sequencer is kept");
+        assertEq(proposer.owner(), address(timelock), "the owner is unchanged");
+        assertEq(proposer.lastCommitAt(), T0, "lastCommitAt is still the deployment's");
+
+        // Nobody active yet (the schedule starts at epoch 2): everyone refused.
+        assertRefused(SEQUENCER, "the fixed sequencer, before any leader");
+        assertRefused(A, "registered, not yet active");
+
+        toEpoch(2); // leader C, the fallback closed (240 s since the deployment)
+        assertEq(registry.currentLeader(), C);
+        assertRefused(SEQUENCER, "the fixed sequencer");
+        assertRefused(A, "a registered non-leader");
+        assertRefused(OUTSIDER, "an outsider");
+        assertRefused(address(this), "the deployer");
+        assertRefused(address(timelock), "the owner");
+        assertEq(commitAs(C), 1, "the leader commits batch 1");
+        commitManyAs(C, 2);
+        assertEq(proposer.lastCommittedBatch(), 3);
+
+        // The fixed sequencer commits only as a registered leader.
+        register(SEQUENCER); // active from epoch 4: [A, B, C, SEQUENCER]
+        toEpoch(3);
+        assertRefused(SEQUENCER, "registered, not yet active");
+        commitAs(A);
+        toEpoch(7); // 7 % 4 = 3
+        assertEq(registry.currentLeader(), SEQUENCER);
+        assertRefused(A, "a non-leader");
+        commitAs(SEQUENCER);
+        verifyNext();
+
+        // The owner still governs the registry: the timelock switches back to the sequencer.
+        viaTimelock(address(proposer), abi.encodeCall(OnChainProposer.setSequencerRegistry, (address(0))));
+        assertEq(proposer.sequencerRegistry(), address(0));
+        assertRefused(C, "the registry's leader, after the switch back");
+        commitAs(SEQUENCER);
+    }
+
+    /// @dev Nobody but the deployer: the owner multisig, the timelock (the owner), the
+    ///      sequencer, the council, a registered sequencer, an outsider get NotDeployer.
+    function test_setInitialSequencerRegistry_onlyTheDeployer() public {
+        address[6] memory callers = [OWNER, address(timelock), SEQUENCER, COUNCIL, A, OUTSIDER];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotDeployer.selector, callers[i]));
+            proposer.setInitialSequencerRegistry(address(registry));
+        }
+        assertEq(proposer.sequencerRegistry(), address(0));
+
+        // Not through the timelock either: its execution reverts with the proposer's error.
+        bytes memory data = abi.encodeCall(OnChainProposer.setInitialSequencerRegistry, (address(registry)));
+        vm.prank(OWNER);
+        timelock.schedule(address(proposer), 0, data, bytes32(0), bytes32(uint256(0x1417)), EXIT_WINDOW);
+        vm.warp(block.timestamp + EXIT_WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotDeployer.selector, address(timelock)));
+        timelock.execute(address(proposer), 0, data, bytes32(0), bytes32(uint256(0x1417)));
+        assertEq(proposer.sequencerRegistry(), address(0));
+
+        // The refusals used nothing up: the deployer still may.
+        setInitialRegistry(address(registry));
+        assertEq(proposer.sequencerRegistry(), address(registry));
+    }
+
+    /// @dev A proposer deployed by another account: the test contract (now not the deployer)
+    ///      and the sequencer are refused, that account sets it.
+    function test_setInitialSequencerRegistry_onlyTheDeployerOfThatProposer() public {
+        address eoa = address(0xDE9107);
+        vm.prank(eoa);
+        OnChainProposer p =
+            newProposer(address(timelock), SEQUENCER, address(bridge), CHAIN_SPEC_HASH, one(address(devVerifier)), true);
+
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotDeployer.selector, address(this)));
+        p.setInitialSequencerRegistry(address(registry));
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotDeployer.selector, SEQUENCER));
+        p.setInitialSequencerRegistry(address(registry));
+        assertEq(p.sequencerRegistry(), address(0));
+
+        vm.prank(eoa);
+        p.setInitialSequencerRegistry(address(registry));
+        assertEq(p.sequencerRegistry(), address(registry));
+    }
+
+    /// @dev Any caller but the deployer gets NotDeployer, whatever the argument (the caller is
+    ///      checked first).
+    function testFuzz_setInitialSequencerRegistry_onlyTheDeployer(address caller, address r) public {
+        vm.assume(caller != address(this));
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotDeployer.selector, caller));
+        proposer.setInitialSequencerRegistry(address(registry));
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotDeployer.selector, caller));
+        proposer.setInitialSequencerRegistry(r);
+        assertEq(proposer.sequencerRegistry(), address(0));
+    }
+
+    /// @dev Once only: a second call gets AlreadyStarted, whatever the argument, also after the
+    ///      owner replaced the registry.
+    function test_setInitialSequencerRegistry_onlyOnce() public {
+        setInitialRegistry(address(registry));
+        SequencerRegistry other = new SequencerRegistry(MIN_BOND, EXIT_DELAY, EPOCH, FALLBACK, CAP);
+
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(registry));
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(other));
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(0));
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(0xDEAD));
+        assertEq(proposer.sequencerRegistry(), address(registry));
+
+        setRegistry(address(other));
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(registry));
+        assertEq(proposer.sequencerRegistry(), address(other));
+    }
+
+    /// @dev After the first commit (by the fixed sequencer, no registry) it is too late, and
+    ///      the fixed sequencer goes on committing.
+    function test_setInitialSequencerRegistry_notAfterACommit() public {
+        commitAs(SEQUENCER);
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(registry));
+        assertEq(proposer.sequencerRegistry(), address(0));
+
+        // Verified or not, and also through commitBatches.
+        verifyNext();
+        commitManyAs(SEQUENCER, 2);
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(registry));
+        assertEq(proposer.sequencerRegistry(), address(0));
+        commitAs(SEQUENCER);
+    }
+
+    /// @dev After batches were committed and the council reverted back to genesis
+    ///      (lastCommittedBatch is 0 again, reverts is not), it is still too late.
+    function test_setInitialSequencerRegistry_notAfterARevertToGenesis() public {
+        commitAs(SEQUENCER);
+        commitAs(SEQUENCER);
+        vm.prank(COUNCIL);
+        proposer.revertBatches(0);
+        (uint256 committed, uint256 verified, uint256 revertCount) = proposer.progress();
+        assertEq(committed, 0, "back to genesis");
+        assertEq(verified, 0);
+        assertEq(revertCount, 1);
+
+        vm.expectRevert(OnChainProposer.AlreadyStarted.selector);
+        setInitialRegistry(address(registry));
+        assertEq(proposer.sequencerRegistry(), address(0));
+        assertRefused(C, "the registry's leader");
+        commitAs(SEQUENCER); // the fixed sequencer re-forms batch 1
+    }
+
+    function test_setInitialSequencerRegistry_refusesZero() public {
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.ZeroAddress.selector, "registry"));
+        setInitialRegistry(address(0));
+        assertEq(proposer.sequencerRegistry(), address(0));
+        setInitialRegistry(address(registry)); // not used up
+        assertEq(proposer.sequencerRegistry(), address(registry));
+    }
+
+    function test_setInitialSequencerRegistry_refusesAnAddressWithoutCode() public {
+        address[4] memory codeless = [SEQUENCER, A, OWNER, address(0xDEAD)];
+        for (uint256 i = 0; i < codeless.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(OnChainProposer.RegistryHasNoCode.selector, codeless[i]));
+            setInitialRegistry(codeless[i]);
+        }
+        assertEq(proposer.sequencerRegistry(), address(0));
+        setInitialRegistry(address(registry)); // not used up
+        assertEq(proposer.sequencerRegistry(), address(registry));
+    }
+
+    function testFuzz_setInitialSequencerRegistry_refusesAnyAddressWithoutCode(address r) public {
+        vm.assume(r != address(0) && r.code.length == 0);
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.RegistryHasNoCode.selector, r));
+        setInitialRegistry(r);
+        assertEq(proposer.sequencerRegistry(), address(0));
+    }
+
     // --- based commits -----------------------------------------------------------------------
 
     function test_registry_onlyTheEpochsLeaderCommits() public {

@@ -90,6 +90,10 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
 
     /// @notice The CommonBridge whose deposit queue batches consume.
     address public immutable bridge;
+    /// @notice The account that deployed this contract: it may set a sequencer registry once,
+    ///         before the first commit (`setInitialSequencerRegistry`), so a deployment can be
+    ///         based from its start.
+    address public immutable deployer;
     /// @notice The L2 chain id.
     uint256 public immutable l2ChainId;
     /// @notice The L2 chain spec every batch is proven under, part of every batch commitment:
@@ -109,6 +113,8 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     /// @notice When the last batch was committed (unix seconds; the deployment's time before
     ///         the first): the registry's fallback counts from it.
     uint256 public lastCommitAt;
+    /// @dev Whether the deployer used `setInitialSequencerRegistry` (it may, once).
+    bool private _initialRegistrySet;
     /// @notice The highest committed batch number (0 = only genesis).
     uint256 public lastCommittedBatch;
     /// @notice The highest verified batch number (0 = only genesis).
@@ -149,6 +155,10 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     error NotSequencer(address caller);
     /// @notice The sequencer registry has no code.
     error RegistryHasNoCode(address registry);
+    /// @notice Caller is not the deployer.
+    error NotDeployer(address caller);
+    /// @notice A registry is set already, or batches were committed: too late for the deployer.
+    error AlreadyStarted();
     /// @notice An address argument (`what`: "sequencer", "bridge", "verifier") is zero.
     error ZeroAddress(string what);
     /// @notice The verifier list is empty.
@@ -217,6 +227,7 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     ) Ownable(owner_) {
         if (sequencer_ == address(0)) revert ZeroAddress("sequencer");
         if (bridge_ == address(0)) revert ZeroAddress("bridge");
+        deployer = msg.sender;
         sequencer = sequencer_;
         bridge = bridge_;
         l2ChainId = l2ChainId_;
@@ -471,6 +482,24 @@ contract OnChainProposer is IOnChainProposer, Ownable2Step {
     ///         Only the owner, so through the timelock.
     /// @param registry The SequencerRegistry (with code), or zero.
     function setSequencerRegistry(address registry) external onlyOwner {
+        _setSequencerRegistry(registry);
+    }
+
+    /// @notice Makes a new deployment based from its start: sets `registry` (with code). Only
+    ///         the deployer, once, while no registry is set and before any batch was ever
+    ///         committed (`keel deploy` calls it right after deploying).
+    /// @param registry The SequencerRegistry.
+    function setInitialSequencerRegistry(address registry) external {
+        if (msg.sender != deployer) revert NotDeployer(msg.sender);
+        if (_initialRegistrySet || sequencerRegistry != address(0) || lastCommittedBatch != 0 || reverts != 0) {
+            revert AlreadyStarted();
+        }
+        if (registry == address(0)) revert ZeroAddress("registry");
+        _initialRegistrySet = true;
+        _setSequencerRegistry(registry);
+    }
+
+    function _setSequencerRegistry(address registry) private {
         if (registry != address(0) && registry.code.length == 0) revert RegistryHasNoCode(registry);
         emit SequencerRegistryChanged(sequencerRegistry, registry);
         sequencerRegistry = registry;

@@ -3,6 +3,7 @@
 //!
 //! Build the node first: `cargo build -p keel-node && cargo test -p keel-e2e`.
 
+mod based;
 mod contracts;
 mod crash;
 mod follower;

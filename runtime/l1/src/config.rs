@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use humantime_serde::re::humantime::format_duration;
 use keel_units::{Violation, ensure};
 use serde::Deserialize;
@@ -181,6 +181,56 @@ pub struct L1Config {
     /// execution block number, what anvil serves).
     #[serde(default)]
     pub beacon_block_id: crate::BeaconBlockId,
+    /// `keel deploy` only: a based deployment, where sequencers registered in a
+    /// `SequencerRegistry` take turns (see [`BasedConfig`]). Absent (the default): only
+    /// `sequencer_key` commits.
+    #[serde(default)]
+    pub based: Option<BasedConfig>,
+}
+
+/// `[l1.based]`: the `SequencerRegistry` `keel deploy` deploys and sets on `OnChainProposer`
+/// from the start. The schedule: epochs of `epoch_length` L1 blocks; each epoch's leader is
+/// the next of the sequencers active in it (registration order), and only it commits; a
+/// sequencer is active from two epochs after it registers until two epochs after it asks to
+/// leave; its bond comes back `exit_delay` after that request (and not before it left the
+/// schedule); when no batch was committed for `fallback_after`, any active sequencer commits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasedConfig {
+    /// The bond each sequencer locks to register (e.g. `"1 ether"`; > 0).
+    #[serde(deserialize_with = "keel_units::wei_u256")]
+    pub min_bond: U256,
+    /// How long a leaving sequencer's bond stays locked (e.g. `"7d"`).
+    #[serde(deserialize_with = "keel_units::duration")]
+    pub exit_delay: Duration,
+    /// L1 blocks per epoch, each with one leader (> 0).
+    pub epoch_length: u64,
+    /// Silence after which any active sequencer may commit (e.g. `"1h"`).
+    #[serde(deserialize_with = "keel_units::duration")]
+    pub fallback_after: Duration,
+    /// The most sequencers registered at once (1..=128; default 16).
+    #[serde(default = "default_max_sequencers")]
+    pub max_sequencers: u64,
+}
+
+const fn default_max_sequencers() -> u64 {
+    16
+}
+
+impl BasedConfig {
+    fn validate(&self) -> Result<(), Violation> {
+        ensure(!self.min_bond.is_zero(), "based.min_bond", || {
+            "must be > 0 (a free registration lets anyone fill every slot)".into()
+        })?;
+        ensure(self.epoch_length > 0, "based.epoch_length", || {
+            "must be >= 1 L1 block".into()
+        })?;
+        ensure(
+            (1..=128).contains(&self.max_sequencers),
+            "based.max_sequencers",
+            || format!("must be within 1..=128, got {}", self.max_sequencers),
+        )
+    }
 }
 
 const fn yes() -> bool {
@@ -333,7 +383,8 @@ impl L1Config {
             self.deposit_inclusion_period.as_secs() > 0,
             "deposit_inclusion_period",
             || "must be at least 1s, e.g. \"1h\"".into(),
-        )
+        )?;
+        self.based.as_ref().map_or(Ok(()), BasedConfig::validate)
     }
 }
 

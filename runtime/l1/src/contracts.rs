@@ -13,6 +13,13 @@ alloy::sol!(
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
+    SequencerRegistry,
+    "../../contracts/out/SequencerRegistry.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
     CommonBridge,
     "../../contracts/out/CommonBridge.json"
 );

@@ -10,7 +10,8 @@ use keel_primitives::{DataAvailability, VerifierKind};
 
 use crate::{
     AttestingVerifier, CommonBridge, Deployment, DevVerifier, KeelTimelock, L1Error, L1Result,
-    OnChainProposer, OpenVmVerifier, OpenVmVerifierArtifact, TxSender, VerifierDeployment,
+    OnChainProposer, OpenVmVerifier, OpenVmVerifierArtifact, SequencerRegistry, TxSender,
+    VerifierDeployment,
 };
 
 /// L1 chain ids of development chains (anvil and hardhat's 31337, geth `--dev`'s 1337): the
@@ -87,6 +88,9 @@ pub struct DeployParams {
     /// OpenVM's generated EVM verifier and the program it pins, for an `OpenVmVerifier`;
     /// `None`: none.
     pub openvm: Option<OpenVmVerifierArtifact>,
+    /// A `SequencerRegistry` to deploy and make `OnChainProposer` based from the start;
+    /// `None`: only the sequencer commits.
+    pub based: Option<crate::BasedConfig>,
 }
 
 /// What the attesting verifier is deployed with.
@@ -273,6 +277,36 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         .await?;
     info!(target: "keel::l1", %proposer, data_availability = %params.data_availability, "OnChainProposer deployed");
 
+    let sequencer_registry = match &params.based {
+        None => None,
+        Some(based) => {
+            let args = SequencerRegistry::constructorCall {
+                minBond_: based.min_bond,
+                exitDelay_: U256::from(based.exit_delay.as_secs()),
+                epochLength_: U256::from(based.epoch_length),
+                fallbackAfter_: U256::from(based.fallback_after.as_secs()),
+                maxSequencers_: U256::from(based.max_sequencers),
+            }
+            .abi_encode();
+            let (registry, _) = sender
+                .deploy(
+                    "deploy SequencerRegistry",
+                    init_code(&SequencerRegistry::BYTECODE, args),
+                )
+                .await?;
+            let set = OnChainProposer::setInitialSequencerRegistryCall { registry }.abi_encode();
+            sender
+                .call(
+                    "OnChainProposer.setInitialSequencerRegistry",
+                    proposer,
+                    set.into(),
+                )
+                .await?;
+            info!(target: "keel::l1", %registry, epoch_length = based.epoch_length, "SequencerRegistry deployed: commits follow its schedule");
+            Some(registry)
+        }
+    };
+
     let link = CommonBridge::setProposerCall {
         proposer_: proposer,
     }
@@ -293,6 +327,7 @@ pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deploy
         exit_window: governance.exit_window,
         security_council: governance.security_council,
         sequencer,
+        sequencer_registry,
         on_chain_proposer: proposer,
         common_bridge: bridge,
         verifiers,

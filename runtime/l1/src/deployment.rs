@@ -80,8 +80,12 @@ pub struct Deployment {
     /// cancel scheduled changes; `None`: nobody.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_council: Option<Address>,
-    /// The only account `commitBatch` accepts.
+    /// The account `commitBatch` accepts while no sequencer registry is set.
     pub sequencer: Address,
+    /// The `SequencerRegistry` whose schedule decides who commits (based sequencing); `None`:
+    /// only `sequencer` commits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencer_registry: Option<Address>,
     /// `OnChainProposer`.
     pub on_chain_proposer: Address,
     /// `CommonBridge`.
@@ -192,6 +196,7 @@ mod tests {
             exit_window: 30,
             security_council: Some(Address::repeat_byte(12)),
             sequencer: Address::repeat_byte(13),
+            sequencer_registry: Some(Address::repeat_byte(14)),
             on_chain_proposer: Address::repeat_byte(4),
             common_bridge: Address::repeat_byte(5),
             verifiers: vec![

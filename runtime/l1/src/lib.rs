@@ -31,14 +31,14 @@ mod watcher;
 
 pub use blobs::{BeaconBlockId, BlobSource, blob_sidecar};
 pub use config::{
-    DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_EXIT_WINDOW, DEFAULT_FEE_BUMP_PERCENT,
+    BasedConfig, DEFAULT_DEPOSIT_INCLUSION_PERIOD, DEFAULT_EXIT_WINDOW, DEFAULT_FEE_BUMP_PERCENT,
     DEFAULT_L1_CONFIRMATIONS, DEFAULT_L1_POLL_INTERVAL, DEFAULT_L1_TX_TIMEOUT,
     DEFAULT_MAX_BATCHES_PER_TX, DEFAULT_MAX_DEPOSITS_PER_BLOCK, DEFAULT_MAX_FEE_PER_BLOB_GAS,
     DEFAULT_MAX_FEE_PER_GAS, DEFAULT_MAX_SCAN_BLOCKS, L1Config, MIN_POLL_INTERVAL,
 };
 pub use contracts::{
     AttestingVerifier, CommonBridge, DevVerifier, IVerifier, KeelTimelock, L2Bridge,
-    OnChainProposer, OpenVmVerifier,
+    OnChainProposer, OpenVmVerifier, SequencerRegistry,
 };
 pub use deploy::{
     AttestingParams, DEV_L1_CHAIN_IDS, DeployParams, Governance, MIN_EXIT_WINDOW, deploy,

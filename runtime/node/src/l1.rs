@@ -474,6 +474,7 @@ pub(crate) async fn deploy(
                 .map(keel_l1::OpenVmVerifierArtifact::read)
                 .transpose()
                 .wrap_err("l1.openvm_evm_verifier")?,
+            based: l1.based.clone(),
         },
     )
     .await?;
@@ -497,10 +498,21 @@ pub(crate) async fn deploy(
             println!("    pins program   {program}");
         }
     }
-    println!(
-        "  sequencer        {}  (commits batches; owns nothing)",
-        deployment.sequencer
-    );
+    match (deployment.sequencer_registry, &l1.based) {
+        (Some(registry), Some(based)) => println!(
+            "  SequencerRegistry {registry}  based: bonded sequencers (at least {} wei) take \
+             turns, one leader per {} L1 blocks, active two epochs after registering; bonds \
+             locked {} s after leaving; any active sequencer commits after {} s of silence",
+            based.min_bond,
+            based.epoch_length,
+            based.exit_delay.as_secs(),
+            based.fallback_after.as_secs()
+        ),
+        _ => println!(
+            "  sequencer        {}  (commits batches; owns nothing)",
+            deployment.sequencer
+        ),
+    }
     println!(
         "  KeelTimelock     {}  owns every contract; delay {} s, never shorter (the exit window)",
         deployment.timelock, deployment.exit_window

@@ -407,6 +407,7 @@ mod tests {
             exit_window: 30,
             security_council: None,
             sequencer: Address::ZERO,
+            sequencer_registry: None,
             on_chain_proposer: Address::ZERO,
             common_bridge: Address::ZERO,
             verifiers: verifiers
