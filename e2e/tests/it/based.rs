@@ -1,8 +1,9 @@
 //! Based sequencing on a real L1 (issue 19, first step): `keel deploy` with `[l1.based]`
 //! deploys a `SequencerRegistry` and makes `OnChainProposer` take commits only from the
-//! leader of the current epoch. A sequencer that has not registered cannot commit (its settler
-//! is refused and retries); once it registers with its bond and its first epoch comes, it
-//! leads every epoch (it is the only one) and its batches are committed and verified.
+//! leader of the current epoch. A sequencer that has not registered never has a turn, so its
+//! settler waits (`keel_based_may_commit 0`, `keel_based_next_turn -1`); once it registers with
+//! its bond and its first epoch comes, it leads every epoch (it is the only one) and its
+//! batches are committed and verified.
 
 use std::time::Duration;
 
@@ -77,11 +78,11 @@ async fn a_based_deployment_takes_commits_only_from_its_registered_leader() -> e
         let receipt = l2.send_transaction(transfer).await?.get_receipt().await?;
         ensure!(receipt.status(), "transfer reverted");
 
-        // Not registered: every commit is refused, and the settler keeps trying.
-        let log = node.log_path().to_owned();
-        eventually("a refused commit", TIMEOUT, || async {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            Ok(text.contains("NotSequencer").then_some(()))
+        // Not registered: never its turn, so the settler waits (a commit would be refused).
+        eventually("the node to report it has no turn", TIMEOUT, || async {
+            let next = metric(&node, "keel_based_next_turn").await?;
+            let may = metric(&node, "keel_based_may_commit").await?;
+            Ok((next == Some(-1) && may == Some(0)).then_some(()))
         })
         .await?;
         ensure!(proposer.lastCommittedBatch().call().await? == U256::ZERO);
@@ -109,6 +110,7 @@ async fn a_based_deployment_takes_commits_only_from_its_registered_leader() -> e
             registry.currentLeader().call().await? == deployment.sequencer,
             "the only registered sequencer does not lead"
         );
+        ensure!(metric(&node, "keel_based_may_commit").await? == Some(1));
         let first_commit = provider
             .get_logs(
                 &alloy::rpc::types::Filter::new()
@@ -131,4 +133,19 @@ async fn a_based_deployment_takes_commits_only_from_its_registered_leader() -> e
     }
     .await;
     node.finish(result)
+}
+
+/// The value of gauge `name` on `node`'s metrics endpoint, if it is there.
+async fn metric(node: &KeelNode, name: &str) -> eyre::Result<Option<i64>> {
+    let text = reqwest::get(format!("http://{}/metrics", node.metrics_addr()))
+        .await?
+        .text()
+        .await?;
+    Ok(text.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    }))
 }

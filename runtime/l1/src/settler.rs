@@ -27,8 +27,8 @@ use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
-    Deployment, L1Error, L1Result, OnChainProposer, PartRejected, RequiredVerifier, TxSender,
-    VerifierDeployment, check_proof,
+    Deployment, L1Error, L1Result, OnChainProposer, PartRejected, RequiredVerifier,
+    SequencerRegistry, TxSender, VerifierDeployment, check_proof,
     poll::{Polled, blocking, poll_until_shutdown},
 };
 
@@ -60,6 +60,13 @@ pub struct SettlerMetrics {
     pub lag_blocks: Gauge,
     /// Age of the oldest sealed batch L1 has not verified, seconds (0 when none waits).
     pub lag_seconds: Gauge,
+    /// Based deployments: the current epoch of the sequencer registry.
+    pub based_epoch: Gauge,
+    /// Based deployments: 1 while this node may commit (it leads the epoch, or the fallback is
+    /// open), else 0.
+    pub based_may_commit: Gauge,
+    /// Based deployments: the next epoch this node leads (-1: none scheduled).
+    pub based_next_turn: Gauge,
 }
 
 impl SettlerMetrics {
@@ -84,6 +91,21 @@ impl SettlerMetrics {
             "keel_settlement_lag_seconds",
             "Age of the oldest sealed batch L1 has not verified, seconds",
             self.lag_seconds.clone(),
+        );
+        registry.register(
+            "keel_based_epoch",
+            "Based deployments: the sequencer registry's current epoch",
+            self.based_epoch.clone(),
+        );
+        registry.register(
+            "keel_based_may_commit",
+            "Based deployments: 1 while this node may commit (its turn, or the fallback)",
+            self.based_may_commit.clone(),
+        );
+        registry.register(
+            "keel_based_next_turn",
+            "Based deployments: the next epoch this node leads (-1: none scheduled)",
+            self.based_next_turn.clone(),
         );
     }
 
@@ -136,6 +158,8 @@ pub enum Step {
 pub struct Settler {
     sender: TxSender,
     proposer: Address,
+    /// The deployment's `SequencerRegistry`: commits wait for this node's turn.
+    registry: Option<Address>,
     /// The deployment's verifiers: what kind of proof part each address takes.
     verifiers: Vec<VerifierDeployment>,
     storage: Arc<Storage>,
@@ -156,6 +180,7 @@ impl Settler {
         Self {
             sender,
             proposer: deployment.on_chain_proposer,
+            registry: deployment.sequencer_registry,
             verifiers: deployment.verifiers.clone(),
             storage,
             config,
@@ -267,6 +292,9 @@ impl Settler {
         else {
             return Ok(None);
         };
+        if !self.our_turn(proposer).await? {
+            return Ok(None);
+        }
         // L1 refuses a batch later than the block committing it (`BatchFromTheFuture`): a
         // batch sealed a moment ago waits for L1's clock (the pending block's: the one the
         // commit would land in), a slot at most.
@@ -413,6 +441,41 @@ impl Settler {
             .iter()
             .filter_map(|verifier| parts.get(verifier.kind).cloned())
             .collect()))
+    }
+
+    /// Whether this node may commit now: always without a sequencer registry; with one, when
+    /// it leads the current epoch or the registry's fallback is open (`mayCommit`). Reports the
+    /// schedule in the metrics; a commit out of turn would only be refused.
+    async fn our_turn(
+        &self,
+        proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
+    ) -> L1Result<bool> {
+        let Some(registry) = self.registry else {
+            return Ok(true);
+        };
+        let client = self.sender.client();
+        let schedule = SequencerRegistry::new(registry, client.provider());
+        let me = self.sender.address();
+        let last_commit_at = client
+            .view("lastCommitAt", proposer.lastCommitAt().call())
+            .await?;
+        let may = client
+            .view("mayCommit", schedule.mayCommit(me, last_commit_at).call())
+            .await?;
+        let epoch = client
+            .view("currentEpoch", schedule.currentEpoch().call())
+            .await?;
+        let next = client
+            .view("nextTurn", schedule.nextTurn(me).call())
+            .await?;
+        let as_i64 = |v: U256| i64::try_from(v).unwrap_or(-1);
+        self.metrics.based_epoch.set(as_i64(epoch));
+        self.metrics.based_may_commit.set(i64::from(may));
+        self.metrics.based_next_turn.set(as_i64(next));
+        if !may {
+            debug!(target: "keel::l1", %epoch, next_turn = %next, "not this node's turn to commit");
+        }
+        Ok(may)
     }
 
     /// L1's batch `committed` must be this node's: otherwise the node runs another chain than
