@@ -8,19 +8,11 @@ import {OnChainProposer} from "../src/l1/OnChainProposer.sol";
 import {SequencerRegistry} from "../src/l1/SequencerRegistry.sol";
 import {AcceptAllVerifier, L1Fixture} from "./util/L1Fixture.sol";
 
-/// @notice The forge cheatcode for L1 block numbers that `util/Vm.sol` leaves out (same address
-///         as `vm`; signature as in forge's cheatcode ABI).
-interface RollCheat {
-    function roll(uint256 newHeight) external;
-}
-
 /// @notice OnChainProposer with based sequencing: with no sequencer registry only the fixed
 ///         `sequencer` commits; the owner (the timelock) sets or clears the registry; with one
 ///         set, `commitBatch`/`commitBatches` take the current epoch's leader, or any active
 ///         sequencer once `fallbackAfter` seconds passed since `lastCommitAt`, and nobody else.
 contract BasedCommitTest is L1Fixture {
-    RollCheat internal constant blocks = RollCheat(address(vm));
-
     uint256 internal constant GENESIS = 1000; // L1 block of the registry's deployment
     uint256 internal constant T0 = 1_700_000_000; // unix seconds at deployment
     uint256 internal constant SLOT = 12; // seconds per L1 block
@@ -39,7 +31,7 @@ contract BasedCommitTest is L1Fixture {
     SequencerRegistry internal registry;
 
     function setUp() public {
-        blocks.roll(GENESIS);
+        vm.roll(GENESIS);
         vm.warp(T0);
         deployL1();
         registry = new SequencerRegistry(MIN_BOND, EXIT_DELAY, EPOCH, FALLBACK, CAP);
@@ -63,7 +55,7 @@ contract BasedCommitTest is L1Fixture {
     ///      seconds per block.
     function toBlock(uint256 n) internal {
         uint256 from = block.number;
-        blocks.roll(n);
+        vm.roll(n);
         vm.warp(block.timestamp + (n - from) * SLOT);
     }
 
@@ -542,7 +534,7 @@ contract BasedCommitTest is L1Fixture {
     function testFuzz_registry_onlyTheLeaderOfAnyEpoch(uint256 epochSeed, uint256 offset, address other) public {
         setRegistry(address(registry));
         uint256 epoch = bound(epochSeed, 2, 10_000);
-        blocks.roll(registry.epochStartBlock(epoch) + bound(offset, 0, EPOCH - 1));
+        vm.roll(registry.epochStartBlock(epoch) + bound(offset, 0, EPOCH - 1));
         vm.warp(T0 + FALLBACK - 1); // the fallback stays closed whatever the block
         address leader = leaderOf(epoch);
         assertEq(registry.currentLeader(), leader);

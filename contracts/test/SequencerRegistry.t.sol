@@ -5,13 +5,6 @@ import {ISequencerRegistry} from "../src/l1/ISequencerRegistry.sol";
 import {SequencerRegistry} from "../src/l1/SequencerRegistry.sol";
 import {Test} from "./util/Test.sol";
 
-/// @notice The forge cheatcodes for L1 blocks and storage warmth that `util/Vm.sol` leaves out
-///         (same address as `vm`; signatures as in forge's cheatcode ABI).
-interface BlockCheats {
-    function roll(uint256 newHeight) external;
-    function cool(address target) external;
-}
-
 /// @notice A sequencer that is a contract: it may refuse its bond back, or try to withdraw it
 ///         a second time from inside the payment.
 contract SequencerContract {
@@ -68,7 +61,6 @@ contract SequencerContract {
 ///         registrations, exits, withdrawals and time check that the leader is always active and
 ///         that the schedule of the current and the next epoch never changes.
 contract SequencerRegistryTest is Test {
-    BlockCheats internal constant blocks = BlockCheats(address(vm));
 
     uint256 internal constant MIN_BOND = 1 ether;
     uint256 internal constant EXIT_DELAY = 7 days;
@@ -90,7 +82,7 @@ contract SequencerRegistryTest is Test {
     mapping(uint256 epoch => bytes32) internal fixedSchedule;
 
     function setUp() public {
-        blocks.roll(GENESIS);
+        vm.roll(GENESIS);
         vm.warp(1_700_000_000);
         registry = new SequencerRegistry(MIN_BOND, EXIT_DELAY, EPOCH, FALLBACK, CAP);
     }
@@ -99,12 +91,12 @@ contract SequencerRegistryTest is Test {
 
     /// @dev Rolls to the first L1 block of `epoch`.
     function toEpoch(uint256 epoch) internal {
-        blocks.roll(registry.epochStartBlock(epoch));
+        vm.roll(registry.epochStartBlock(epoch));
     }
 
     /// @dev Rolls to the last L1 block of `epoch`.
     function toEpochEnd(uint256 epoch) internal {
-        blocks.roll(registry.epochStartBlock(epoch + 1) - 1);
+        vm.roll(registry.epochStartBlock(epoch + 1) - 1);
     }
 
     function register(address s) internal {
@@ -202,7 +194,7 @@ contract SequencerRegistryTest is Test {
             (bool ok,) = address(registry).call(abi.encodeCall(ISequencerRegistry.withdrawBond, ()));
             ok;
         } else if (kind <= 5) {
-            blocks.roll(block.number + arg % (3 * EPOCH));
+            vm.roll(block.number + arg % (3 * EPOCH));
         } else {
             vm.warp(block.timestamp + arg % (2 * EXIT_DELAY));
         }
@@ -263,9 +255,9 @@ contract SequencerRegistryTest is Test {
         vm.expectRevert(abi.encodeWithSelector(ISequencerRegistry.BlockBeforeGenesis.selector, GENESIS - 1, GENESIS));
         registry.epochOf(GENESIS - 1);
 
-        blocks.roll(GENESIS + EPOCH - 1);
+        vm.roll(GENESIS + EPOCH - 1);
         assertEq(registry.currentEpoch(), 0);
-        blocks.roll(GENESIS + EPOCH);
+        vm.roll(GENESIS + EPOCH);
         assertEq(registry.currentEpoch(), 1);
         toEpoch(42);
         assertEq(registry.currentEpoch(), 42);
@@ -657,16 +649,16 @@ contract SequencerRegistryTest is Test {
             vm.prank(s);
             big.register{value: MIN_BOND}();
         }
-        blocks.roll(big.epochStartBlock(3));
+        vm.roll(big.epochStartBlock(3));
         address last = address(uint160(0x5F0000 + 63));
-        blocks.cool(address(big)); // cold storage, as in the proposer's transaction
+        vm.cool(address(big)); // cold storage, as in the proposer's transaction
         uint256 g = gasleft();
         bool ok = big.mayCommit(last, 0); // the fallback path: the whole list is scanned
         g -= gasleft();
         assertTrue(ok);
         // About 2,700 gas per sequencer, cold (one storage word each).
         assertLe(g, 64 * 2_900, "mayCommit gas with 64 sequencers");
-        blocks.cool(address(big));
+        vm.cool(address(big));
         g = gasleft();
         big.leaderOf(big.currentEpoch());
         g -= gasleft();

@@ -4,7 +4,6 @@ pragma solidity ^0.8.30;
 import {ISequencerRegistry} from "../../src/l1/ISequencerRegistry.sol";
 import {SequencerRegistry} from "../../src/l1/SequencerRegistry.sol";
 import {Test} from "../util/Test.sol";
-import {BlockCheats} from "../SequencerRegistry.t.sol";
 
 /// @notice What the fuzzer drives on a SequencerRegistry: registrations (some below the bond,
 ///         some over the cap, some repeated), exit requests, bond withdrawals (early or not,
@@ -13,7 +12,6 @@ import {BlockCheats} from "../SequencerRegistry.t.sol";
 ///         block and clock, re-applied at each call, so the checks see the chain the action
 ///         saw) and counts violations for the invariants; it keeps its own books of bonds.
 contract SequencerRegistryHandler is Test {
-    BlockCheats internal constant blocks = BlockCheats(address(vm));
     uint256 internal constant ACTORS = 7;
 
     SequencerRegistry internal immutable registry;
@@ -84,7 +82,7 @@ contract SequencerRegistryHandler is Test {
     // --- helpers -----------------------------------------------------------------------------
 
     function _sync() internal {
-        blocks.roll(blockNow);
+        vm.roll(blockNow);
         vm.warp(timeNow);
     }
 
@@ -269,7 +267,7 @@ contract SequencerRegistryInvariantsTest is Test {
     SequencerRegistryHandler internal handler;
 
     function setUp() public {
-        BlockCheats(address(vm)).roll(500);
+        vm.roll(500);
         vm.warp(1_700_000_000);
         registry = new SequencerRegistry(MIN_BOND, EXIT_DELAY, EPOCH, FALLBACK, CAP);
         handler = new SequencerRegistryHandler(registry);

@@ -9,6 +9,8 @@ pragma solidity ^0.8.30;
 interface Vm {
     // --- environment -------------------------------------------------------------------------
     function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
+    function cool(address target) external;
     function chainId(uint256 newChainId) external;
     function deal(address account, uint256 newBalance) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
