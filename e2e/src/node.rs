@@ -552,17 +552,37 @@ impl Drop for KeelNode {
     }
 }
 
-/// Two distinct free ports on 127.0.0.1 (bound together, then released for the node to take).
-/// A loopback address with a port that was free a moment ago (for an extra listener, such as
-/// the admin API).
+/// Where test listeners get their ports: below Linux's ephemeral range (32768–60999), so that
+/// no outgoing connection (a provider, anvil, a prover) can take a port between the moment it
+/// is picked and the moment the node binds it, which happened with ports the OS picked.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// The next port this process hands out: each is handed out once (a counter starting at a
+/// place derived from the process id, so concurrent test processes start apart).
+static NEXT_PORT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A loopback address with a port that was free a moment ago and that this process has not
+/// handed out before (for an extra listener, such as the admin API).
 pub fn free_loopback_addr() -> eyre::Result<SocketAddr> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).wrap_err("cannot bind 127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
+    use std::sync::atomic::Ordering;
+    let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
+    let _ = NEXT_PORT.compare_exchange(
+        0,
+        std::process::id().wrapping_mul(997) % span + 1,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    for _ in 0..span {
+        let offset = NEXT_PORT.fetch_add(1, Ordering::Relaxed) % span;
+        let port = TEST_PORTS.start + offset as u16;
+        if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+            return Ok(listener.local_addr()?);
+        }
+    }
+    eyre::bail!("no free port on 127.0.0.1 in {TEST_PORTS:?}")
 }
 
+/// Two distinct free loopback addresses (see [`free_loopback_addr`]).
 fn free_loopback_addrs() -> eyre::Result<[SocketAddr; 2]> {
-    let bind = || TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).wrap_err("cannot bind 127.0.0.1:0");
-    let (a, b) = (bind()?, bind()?);
-    Ok([a.local_addr()?, b.local_addr()?])
+    Ok([free_loopback_addr()?, free_loopback_addr()?])
 }
