@@ -6,6 +6,7 @@
 mod based;
 mod contracts;
 mod crash;
+mod filters;
 mod follower;
 mod openvm;
 mod openvm_settlement;

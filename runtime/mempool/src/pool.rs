@@ -33,7 +33,14 @@ struct Inner {
     /// Transactions waiting on a nonce gap, all senders together (the sum of
     /// [`SenderQueue::queued`], kept by [`Inner::settle`]).
     queued: usize,
+    /// The last [`RECENT_ARRIVALS`] arrivals (number, hash), mined or not: what pending
+    /// transaction filters report.
+    recent: std::collections::VecDeque<(u64, B256)>,
 }
+
+/// How many arrivals [`Mempool::arrived_after`] remembers: a filter polled less often than
+/// this many arrivals misses the oldest.
+pub const RECENT_ARRIVALS: usize = 4_096;
 
 /// One sender's transactions by nonce, and the account nonce they build on.
 #[derive(Debug, Default)]
@@ -225,6 +232,11 @@ impl Mempool {
             inner.by_hash.remove(&old);
         }
         inner.by_hash.insert(hash, (sender, nonce));
+        if inner.recent.len() == RECENT_ARRIVALS {
+            inner.recent.pop_front();
+        }
+        let arrival = inner.arrivals;
+        inner.recent.push_back((arrival, hash));
         let queue = inner.senders.entry(sender).or_default();
         queue.state_nonce = state_nonce;
         queue.txs.insert(nonce, pooled);
@@ -389,6 +401,20 @@ impl Mempool {
         let inner = self.inner.lock();
         let (sender, nonce) = inner.by_hash.get(hash)?;
         inner.senders.get(sender)?.txs.get(nonce).cloned()
+    }
+
+    /// The hashes of the transactions the pool took after arrival number `after` (whether
+    /// still pooled or already mined; the last [`RECENT_ARRIVALS`] at most), in arrival order,
+    /// and the last arrival number so far: what `eth_newPendingTransactionFilter` polls.
+    pub fn arrived_after(&self, after: u64) -> (Vec<B256>, u64) {
+        let inner = self.inner.lock();
+        let hashes = inner
+            .recent
+            .iter()
+            .filter(|(arrival, _)| *arrival > after)
+            .map(|(_, hash)| *hash)
+            .collect();
+        (hashes, inner.arrivals)
     }
 
     /// Number of pooled transactions.

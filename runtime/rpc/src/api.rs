@@ -1,4 +1,4 @@
-//! The `eth_`, `net_` and `web3_` methods.
+//! The `eth_`, `net_` and `web3_` methods (polling filters in [`crate::filters`]).
 
 use std::sync::Arc;
 
@@ -53,6 +53,7 @@ pub struct EthApi {
     sink: Arc<dyn TransactionSink>,
     fee_rule: Arc<dyn BaseFeeRule>,
     config: EthApiConfig,
+    filters: crate::filters::Filters,
 }
 
 impl core::fmt::Debug for EthApi {
@@ -77,6 +78,7 @@ impl EthApi {
             pool,
             fee_rule,
             config,
+            filters: crate::filters::Filters::default(),
         }
     }
 
@@ -84,6 +86,16 @@ impl EthApi {
     pub fn with_transaction_sink(mut self, sink: Arc<dyn TransactionSink>) -> Self {
         self.sink = sink;
         self
+    }
+
+    /// The pool pending-transaction filters read.
+    pub(crate) fn pool(&self) -> &Mempool {
+        &self.pool
+    }
+
+    /// The widest block range one log query scans.
+    pub(crate) const fn max_logs_range(&self) -> u64 {
+        self.config.max_logs_range
     }
 
     fn next_base_fee(&self, snapshot: &Snapshot) -> RpcResult<u64> {
@@ -377,6 +389,16 @@ impl EthApi {
 
     fn logs(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
         let filter: Filter = params.required(0, "filter")?;
+        json(self.logs_matching(snapshot, &filter)?)
+    }
+
+    /// The logs `filter` selects (`eth_getLogs`, `eth_getFilterLogs`), held to the block range
+    /// and result limits.
+    pub(crate) fn logs_matching(
+        &self,
+        snapshot: &Snapshot,
+        filter: &Filter,
+    ) -> RpcResult<Vec<Log>> {
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
                 let number = snapshot
@@ -398,7 +420,7 @@ impl EthApi {
                 let (from, to) = (resolve(from_block)?, resolve(to_block)?);
                 if from > head && from <= to {
                     // A range entirely in the future has no logs yet (as geth answers).
-                    return json(Vec::<Log>::new());
+                    return Ok(Vec::new());
                 }
                 (from, to.min(head))
             }
@@ -414,6 +436,18 @@ impl EthApi {
                 self.config.max_logs_range
             )));
         }
+        self.logs_in(snapshot, filter, from, to)
+    }
+
+    /// The logs of blocks `from..=to` that `filter`'s addresses and topics select (its block
+    /// range is the caller's business), at most [`EthApiConfig::max_logs`].
+    pub(crate) fn logs_in(
+        &self,
+        snapshot: &Snapshot,
+        filter: &Filter,
+        from: u64,
+        to: u64,
+    ) -> RpcResult<Vec<Log>> {
         let mut out: Vec<Log> = Vec::new();
         for number in from..=to {
             let Some(header) = snapshot.sealed_header(number)? else {
@@ -436,7 +470,7 @@ impl EthApi {
                 )));
             }
         }
-        json(out)
+        Ok(out)
     }
 }
 
@@ -617,6 +651,25 @@ impl RpcModule for EthApi {
             "eth_getTransactionReceipt" => self.transaction_receipt(snapshot, params),
             "eth_getBlockReceipts" => self.block_receipts(snapshot, params),
             "eth_getLogs" => self.logs(snapshot, params),
+            "eth_newFilter" => {
+                let filter: Filter = params.required(0, "filter")?;
+                self.filters.install_logs(snapshot, filter)
+            }
+            "eth_newBlockFilter" => self.filters.install_blocks(snapshot),
+            "eth_newPendingTransactionFilter" => self.filters.install_pending(&self.pool),
+            "eth_getFilterChanges" => {
+                let id: U256 = params.required(0, "filter id")?;
+                self.filters.changes(self, snapshot, id)
+            }
+            "eth_getFilterLogs" => {
+                let id: U256 = params.required(0, "filter id")?;
+                let filter = self.filters.log_filter(id)?;
+                json(self.logs_matching(snapshot, &filter)?)
+            }
+            "eth_uninstallFilter" => {
+                let id: U256 = params.required(0, "filter id")?;
+                json(self.filters.uninstall(id))
+            }
             "keel_getBlockPlugins" => crate::plugins::get_block_plugins(snapshot, params),
             "keel_pluginHistory" => crate::plugins::plugin_history(snapshot, params),
             "keel_getBatch" => crate::batches::get_batch(snapshot, params),

@@ -26,6 +26,7 @@ mod block_id;
 mod config;
 mod convert;
 mod error;
+mod filters;
 mod http;
 mod jsonrpc;
 mod plugins;

@@ -241,3 +241,69 @@ fn batches_are_answered_in_order_and_bounded() {
             .contains("limit of 3")
     );
 }
+
+/// Issue 20: polling filters. Ids are handed out and forgotten on uninstall; an unknown id is
+/// "filter not found", as geth answers; a filter with a backwards range is refused at install.
+#[test]
+fn filters_are_installed_polled_and_uninstalled() {
+    let (_dir, api) = api();
+    let installed = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_newBlockFilter"}"#,
+    );
+    let id = installed["result"]
+        .as_str()
+        .expect("a filter id")
+        .to_owned();
+    let poll = |id: &str| {
+        call(
+            &api,
+            &json!({"jsonrpc":"2.0","id":2,"method":"eth_getFilterChanges","params":[id]})
+                .to_string(),
+        )
+    };
+    assert_eq!(poll(&id)["result"], json!([]), "no block sealed yet");
+    let pending = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":3,"method":"eth_newPendingTransactionFilter"}"#,
+    );
+    let pending = pending["result"].as_str().expect("a filter id").to_owned();
+    assert_ne!(pending, id);
+    assert_eq!(poll(&pending)["result"], json!([]));
+    let logs = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":4,"method":"eth_newFilter","params":[{"address":"0x0000000000000000000000000000000000000001"}]}"#,
+    );
+    let logs = logs["result"].as_str().expect("a filter id").to_owned();
+    assert_eq!(poll(&logs)["result"], json!([]));
+    let all = call(
+        &api,
+        &json!({"jsonrpc":"2.0","id":5,"method":"eth_getFilterLogs","params":[logs]}).to_string(),
+    );
+    assert_eq!(all["result"], json!([]));
+
+    let uninstall = |id: &str| {
+        call(
+            &api,
+            &json!({"jsonrpc":"2.0","id":6,"method":"eth_uninstallFilter","params":[id]})
+                .to_string(),
+        )["result"]
+            .clone()
+    };
+    assert_eq!(uninstall(&id), json!(true));
+    assert_eq!(uninstall(&id), json!(false), "already gone");
+    let gone = poll(&id);
+    assert_eq!(
+        gone["error"]["message"],
+        json!("filter not found"),
+        "{gone}"
+    );
+    let unknown = poll("0xdeadbeef");
+    assert_eq!(unknown["error"]["message"], json!("filter not found"));
+
+    let backwards = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":7,"method":"eth_newFilter","params":[{"fromBlock":"0x5","toBlock":"0x1"}]}"#,
+    );
+    assert_eq!(backwards["error"]["code"], json!(-32602), "{backwards}");
+}
