@@ -14,6 +14,7 @@ mod plugin_swap;
 mod proving;
 mod settlement;
 mod soak;
+mod state_proofs;
 mod supervisor;
 mod third_party;
 mod transfers;

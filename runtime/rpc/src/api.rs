@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use alloy_consensus::{Header, Sealed, Transaction as _};
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
-use alloy_rpc_types_eth::{FeeHistory, Filter, FilterBlockOption, Log, TransactionRequest};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256, keccak256};
+use alloy_rpc_types_eth::{
+    EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, FilterBlockOption, Log,
+    TransactionRequest,
+};
 use keel_evm::{BaseFeeRule, CallOutcome, CallRequest, EvmError, Simulator};
 use keel_mempool::Mempool;
 use keel_primitives::{ChainSpec, KeelReceipt, KeelTx, StateReader};
@@ -26,6 +29,8 @@ pub const DEFAULT_SUGGESTED_TIP: u128 = 1_000_000_000;
 pub const DEFAULT_MAX_LOGS_RANGE: u64 = 10_000;
 /// Most logs one `eth_getLogs` may return.
 pub const DEFAULT_MAX_LOGS: usize = 20_000;
+/// Most storage keys one `eth_getProof` may ask for.
+const MAX_PROOF_KEYS: usize = 1_024;
 /// Most blocks one `eth_feeHistory` may cover (geth's limit).
 const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
 
@@ -117,6 +122,48 @@ impl EthApi {
         } else {
             f(&HistoricalState::new(snapshot, header.state_root), &header)
         }
+    }
+
+    /// `eth_getProof` (EIP-1186): the account and the asked storage slots at a block, each
+    /// with the trie nodes from the state root (or the account's storage root) down its key.
+    /// An absent account has code hash zero and the empty storage root, as geth answers.
+    fn get_proof(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
+        let address: Address = params.required(0, "address")?;
+        let keys: Vec<B256> = params.required(1, "storage keys")?;
+        let block: Option<BlockId> = params.optional(2, "block")?;
+        if keys.len() > MAX_PROOF_KEYS {
+            return Err(RpcError::invalid_params(format!(
+                "at most {MAX_PROOF_KEYS} storage keys per eth_getProof"
+            )));
+        }
+        let node_error = |e: keel_trie::TrieError| RpcError::internal(e);
+        self.with_state(snapshot, block, |state, header| {
+            let account = state.account_of(&address)?;
+            let account_proof =
+                keel_trie::proof(snapshot, header.state_root, keccak256(address).as_slice())
+                    .map_err(node_error)?;
+            let storage_root = account
+                .as_ref()
+                .map_or(keel_primitives::EMPTY_ROOT_HASH, |a| a.storage_root);
+            let mut storage_proof = Vec::with_capacity(keys.len());
+            for key in keys {
+                storage_proof.push(EIP1186StorageProof {
+                    key: key.into(),
+                    value: state.storage_of(&address, &U256::from_be_bytes(key.0))?,
+                    proof: keel_trie::proof(snapshot, storage_root, keccak256(key).as_slice())
+                        .map_err(node_error)?,
+                });
+            }
+            json(EIP1186AccountProofResponse {
+                address,
+                balance: account.as_ref().map_or(U256::ZERO, |a| a.balance),
+                code_hash: account.as_ref().map_or(B256::ZERO, |a| a.code_hash),
+                nonce: account.as_ref().map_or(0, |a| a.nonce),
+                storage_hash: storage_root,
+                account_proof,
+                storage_proof,
+            })
+        })
     }
 
     fn get_balance(&self, snapshot: &Snapshot, params: &Params<'_>) -> RpcResult<Box<RawValue>> {
@@ -611,6 +658,7 @@ impl RpcModule for EthApi {
             "eth_getTransactionCount" => self.get_transaction_count(snapshot, params),
             "eth_getCode" => self.get_code(snapshot, params),
             "eth_getStorageAt" => self.get_storage_at(snapshot, params),
+            "eth_getProof" => self.get_proof(snapshot, params),
             "eth_sendRawTransaction" => self.send_raw_transaction(snapshot, params),
             "eth_call" => self.call(snapshot, params),
             "eth_estimateGas" => self.estimate_gas(snapshot, params),
