@@ -270,6 +270,19 @@ impl KeelNode {
         &self.log_path
     }
 
+    /// Whether the node's log (every start so far) contains `text`.
+    pub fn log_contains(&self, text: &str) -> bool {
+        std::fs::read_to_string(&self.log_path).is_ok_and(|log| log.contains(text))
+    }
+
+    /// Waits until the node's log contains `text`, at most `timeout`.
+    pub async fn wait_for_log(&self, text: &str, timeout: Duration) -> eyre::Result<()> {
+        crate::settlement::eventually(&format!("{text:?} in the node's log"), timeout, || async {
+            Ok(self.log_contains(text).then_some(()))
+        })
+        .await
+    }
+
     /// The child's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

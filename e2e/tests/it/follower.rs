@@ -605,12 +605,9 @@ async fn an_l1_reorg_of_a_followed_commit_is_unwound_and_followed_again() -> eyr
                 "the rollback left batch {batch} committed"
             );
             // The follower unwinds, and follows the batch again once the sequencer re-commits.
-            let log = follower.log_path().to_owned();
-            eventually("the follower to unwind the reorganised batch", TIMEOUT, || async {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                Ok(text.contains("L1 no longer holds the commits").then_some(()))
-            })
-            .await?;
+            follower
+                .wait_for_log("L1 no longer holds the commits", TIMEOUT)
+                .await?;
             let recommitted = committed_through(&anvil, &deployment, committed).await?;
             reaches(&follower, recommitted).await?;
             same_blocks(&sequencer, &follower, recommitted).await
@@ -640,21 +637,23 @@ async fn reverted_batches_are_re_formed_by_the_sequencer_and_followed() -> eyre:
     let mut sequencer = KeelNode::spawn(settling_node(&anvil, &datadir, coordinator, "2s")).await?;
     let result = async {
         let l2 = sequencer.dev_provider();
+        // Transfer `i`, mined and successful.
         let transfer = |i: u64| {
-            TransactionRequest::default()
-                .from(DEV_ADDRESSES[1])
-                .to(Address::with_last_byte(0x90 + i as u8))
-                .value(U256::from(1_000 + i))
+            let l2 = &l2;
+            async move {
+                let tx = TransactionRequest::default()
+                    .from(DEV_ADDRESSES[1])
+                    .to(Address::with_last_byte(0x90 + i as u8))
+                    .value(U256::from(1_000 + i));
+                let receipt = l2.send_transaction(tx).await?.get_receipt().await?;
+                ensure!(receipt.status(), "transfer {i} reverted");
+                eyre::Ok(receipt)
+            }
         };
         // Proven and verified: batches up to V are final.
         let prover = exec_prover(&keel, dir.path(), coordinator)?;
         for i in 0..3 {
-            let receipt = l2
-                .send_transaction(transfer(i))
-                .await?
-                .get_receipt()
-                .await?;
-            ensure!(receipt.status(), "transfer {i} reverted");
+            transfer(i).await?;
         }
         eventually("a verified batch", TIMEOUT, || async {
             Ok((l1_progress(&anvil, &deployment).await?.1 > 0).then_some(()))
@@ -670,12 +669,7 @@ async fn reverted_batches_are_re_formed_by_the_sequencer_and_followed() -> eyre:
         let mut late = Vec::new();
         let mut last = 0;
         for i in 3..9 {
-            let receipt = l2
-                .send_transaction(transfer(i))
-                .await?
-                .get_receipt()
-                .await?;
-            ensure!(receipt.status(), "transfer {i} reverted");
+            let receipt = transfer(i).await?;
             late.push(receipt.transaction_hash);
             last = receipt.block_number.unwrap_or_default();
         }
@@ -718,9 +712,8 @@ async fn reverted_batches_are_re_formed_by_the_sequencer_and_followed() -> eyre:
                 !status.success(),
                 "the sequencer exited cleanly after L1's revert"
             );
-            let log = std::fs::read_to_string(sequencer.log_path())?;
             ensure!(
-                log.contains(&format!("keel revert --config <file> --to-batch {kept}")),
+                sequencer.log_contains(&format!("keel revert --config <file> --to-batch {kept}")),
                 "the sequencer's stop does not name `keel revert`"
             );
 
@@ -793,9 +786,8 @@ async fn reverted_batches_are_re_formed_by_the_sequencer_and_followed() -> eyre:
             .await?;
 
             // The follower dropped the reverted batches and follows the new ones.
-            let text = std::fs::read_to_string(follower.log_path()).unwrap_or_default();
             ensure!(
-                text.contains("L1 no longer holds the commits"),
+                follower.log_contains("L1 no longer holds the commits"),
                 "the follower did not unwind the reverted batches"
             );
             eventually(

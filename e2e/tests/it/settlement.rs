@@ -611,14 +611,8 @@ async fn reorg_over_a_deposit(
         moved == Some(tip + 2 - depth),
         "the deposit is not in the block it was moved to: {moved:?}"
     );
-    let log = node.log_path().to_owned();
-    eventually("the watcher to find the fork", TIMEOUT, || async {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        Ok(text
-            .contains("L1 reorganised blocks the watcher had scanned")
-            .then_some(()))
-    })
-    .await?;
+    node.wait_for_log("L1 reorganised blocks the watcher had scanned", TIMEOUT)
+        .await?;
 
     // The watcher goes on: a later deposit is credited, and L1 takes the batches of both.
     deposit_eth(&depositor, deployment, second, parse_ether("2")?).await?;
@@ -635,9 +629,8 @@ async fn reorg_over_a_deposit(
         l2_balance(node, first).await? == parse_ether("1")?,
         "the reorganised deposit was credited more than once"
     );
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
     ensure!(
-        !text.contains("DepositConflict") && !text.contains("is now another message"),
+        !node.log_contains("DepositConflict") && !node.log_contains("is now another message"),
         "the watcher reported a conflict"
     );
     Ok(())
@@ -798,14 +791,8 @@ async fn a_garbage_proof_is_refused_and_an_honest_one_is_verified() -> eyre::Res
             coordinator,
             &["--name", "forger", "--dev-key", &forged_key],
         )?;
-        let log = node.log_path().to_owned();
-        eventually("the forger's proof refused", TIMEOUT, || async {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            Ok(text
-                .contains("refused by the node's L1 verifiers")
-                .then_some(()))
-        })
-        .await?;
+        node.wait_for_log("refused by the node's L1 verifiers", TIMEOUT)
+            .await?;
         let batch: Value = node
             .root_provider()
             .raw_request("keel_getBatch".into(), (U64::from(1),))

@@ -42,38 +42,14 @@ async fn account_and_storage_proofs_verify_against_the_state_root() -> eyre::Res
             proof.nonce == raw.get_transaction_count(who).number(head).await?,
             "nonce"
         );
-        let account = TrieAccount {
-            nonce: proof.nonce,
-            balance: proof.balance,
-            storage_root: proof.storage_hash,
-            code_hash: proof.code_hash,
-        };
-        verify_proof(
-            state_root,
-            Nibbles::unpack(keccak256(who)),
-            Some(alloy_rlp::encode(account)),
-            &proof.account_proof,
-        )
-        .map_err(|e| eyre::eyre!("account proof of {who}: {e}"))?;
+        verify_account(state_root, &proof)?;
 
         // Every storage slot the token wrote in its first slots: the value and its proof.
         let keys: Vec<B256> = (0..8u64).map(|slot| B256::from(U256::from(slot))).collect();
         let proof: EIP1186AccountProofResponse = raw
             .raw_request("eth_getProof".into(), (*token.address(), &keys, &tag))
             .await?;
-        let account = TrieAccount {
-            nonce: proof.nonce,
-            balance: proof.balance,
-            storage_root: proof.storage_hash,
-            code_hash: proof.code_hash,
-        };
-        verify_proof(
-            state_root,
-            Nibbles::unpack(keccak256(token.address())),
-            Some(alloy_rlp::encode(account)),
-            &proof.account_proof,
-        )
-        .map_err(|e| eyre::eyre!("account proof of the token: {e}"))?;
+        verify_account(state_root, &proof)?;
         let mut written = 0;
         for slot in &proof.storage_proof {
             let key = slot.key.as_b256();
@@ -115,4 +91,21 @@ async fn account_and_storage_proofs_verify_against_the_state_root() -> eyre::Res
     }
     .await;
     node.finish(result)
+}
+
+/// The account proof of `proof` verifies against `state_root` with the account it describes.
+fn verify_account(state_root: B256, proof: &EIP1186AccountProofResponse) -> eyre::Result<()> {
+    let account = TrieAccount {
+        nonce: proof.nonce,
+        balance: proof.balance,
+        storage_root: proof.storage_hash,
+        code_hash: proof.code_hash,
+    };
+    verify_proof(
+        state_root,
+        Nibbles::unpack(keccak256(proof.address)),
+        Some(alloy_rlp::encode(account)),
+        &proof.account_proof,
+    )
+    .map_err(|e| eyre::eyre!("account proof of {}: {e}", proof.address))
 }

@@ -48,5 +48,7 @@ pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
 pub use proof_check::{PartRejected, RequiredVerifier, check_proof};
 pub use sender::{FeePolicy, L1Client, TxSender};
-pub use settler::{MAX_BLOBS_PER_TX, Settler, SettlerConfig, SettlerMetrics, Step};
+pub use settler::{
+    MAX_BLOBS_PER_TX, ProposerProgress, Settler, SettlerConfig, SettlerMetrics, Step,
+};
 pub use watcher::{DepositWatcher, WatcherConfig};

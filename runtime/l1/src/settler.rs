@@ -222,12 +222,11 @@ impl Settler {
     pub async fn step(&self) -> L1Result<Step> {
         let client = self.sender.client();
         let proposer = OnChainProposer::new(self.proposer, client.provider());
-        let progress = client.view("progress", proposer.progress().call()).await?;
-        let (committed, verified, reverts) = (
-            to_u64(progress.committed),
-            to_u64(progress.verified),
-            to_u64(progress.revertCount),
-        );
+        let ProposerProgress {
+            committed,
+            verified,
+            reverts,
+        } = ProposerProgress::read(client, self.proposer).await?;
         let config = self.config;
         let limit = config.max_batches_per_tx.max(1);
         let (batches, proofs, lag) = blocking(&self.storage, move |storage| {
@@ -620,6 +619,26 @@ impl Settler {
     }
 }
 
-fn to_u64(value: U256) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
+/// Where `OnChainProposer` stands, read in one call (`progress()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProposerProgress {
+    /// `lastCommittedBatch`.
+    pub committed: u64,
+    /// `lastVerifiedBatch`.
+    pub verified: u64,
+    /// `reverts`: how many times committed batches were reverted.
+    pub reverts: u64,
+}
+
+impl ProposerProgress {
+    /// Reads the `OnChainProposer` at `proposer` through `client`.
+    pub async fn read(client: &crate::L1Client, proposer: Address) -> L1Result<Self> {
+        let contract = OnChainProposer::new(proposer, client.provider());
+        let progress = client.view("progress", contract.progress().call()).await?;
+        Ok(Self {
+            committed: progress.committed.saturating_to(),
+            verified: progress.verified.saturating_to(),
+            reverts: progress.revertCount.saturating_to(),
+        })
+    }
 }

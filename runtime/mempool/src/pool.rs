@@ -417,6 +417,12 @@ impl Mempool {
         (hashes, inner.arrivals)
     }
 
+    /// The number of the last arrival so far (0: none): where a new pending-transaction
+    /// filter starts.
+    pub fn last_arrival(&self) -> u64 {
+        self.inner.lock().arrivals
+    }
+
     /// Number of pooled transactions.
     pub fn len(&self) -> usize {
         self.inner.lock().by_hash.len()

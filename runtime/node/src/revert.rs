@@ -19,7 +19,7 @@ use alloy::{primitives::U256, sol_types::SolCall};
 use clap::Args;
 use eyre::{WrapErr, bail, eyre};
 use keel_config::Config;
-use keel_l1::{Deployment, FeePolicy, L1Client, OnChainProposer, TxSender};
+use keel_l1::{Deployment, FeePolicy, L1Client, OnChainProposer, ProposerProgress, TxSender};
 use keel_storage::Storage;
 
 /// Re-form the chain after L1 reverted its committed, unverified batches after `--to-batch`.
@@ -83,9 +83,11 @@ impl RevertCommand {
         };
 
         let client = L1Client::new(&l1.rpc_url)?;
-        let proposer = OnChainProposer::new(deployment.on_chain_proposer, client.provider());
-        let progress = client.view("progress", proposer.progress().call()).await?;
-        let (committed, verified) = (to_u64(progress.committed), to_u64(progress.verified));
+        let ProposerProgress {
+            committed,
+            verified,
+            ..
+        } = ProposerProgress::read(&client, deployment.on_chain_proposer).await?;
         if kept < verified {
             bail!("batch {verified} is verified on L1 and final: keep at least batch {verified}");
         }
@@ -117,8 +119,9 @@ impl RevertCommand {
                 receipt.block_number.unwrap_or_default()
             );
         }
-        let progress = client.view("progress", proposer.progress().call()).await?;
-        let (committed, reverts) = (to_u64(progress.committed), to_u64(progress.revertCount));
+        let ProposerProgress {
+            committed, reverts, ..
+        } = ProposerProgress::read(&client, deployment.on_chain_proposer).await?;
         if committed > kept {
             bail!("L1 still holds batch {committed} after the revert; nothing was unwound");
         }
@@ -136,8 +139,4 @@ impl RevertCommand {
         println!("start the node again: it re-forms the blocks and commits new batches");
         Ok(())
     }
-}
-
-fn to_u64(value: U256) -> u64 {
-    value.try_into().unwrap_or(u64::MAX)
 }

@@ -131,7 +131,7 @@ impl Filters {
 
     /// `eth_newPendingTransactionFilter`: the hashes of transactions the pool takes from now on.
     pub(crate) fn install_pending(&self, pool: &Mempool) -> RpcResult<Box<RawValue>> {
-        let (_, after) = pool.arrived_after(u64::MAX);
+        let after = pool.last_arrival();
         self.lock().install(Kind::Pending { after })
     }
 
