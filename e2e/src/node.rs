@@ -61,6 +61,7 @@ pub struct KeelNodeOptions {
     env: Vec<(OsString, OsString)>,
     args: Vec<OsString>,
     startup_timeout: Option<Duration>,
+    rpc_addr: Option<SocketAddr>,
 }
 
 impl KeelNodeOptions {
@@ -102,6 +103,13 @@ impl KeelNodeOptions {
     /// Appends an extra argument after `node --config <file> --datadir <dir>`.
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    /// Serves JSON-RPC on `addr` (default: a free loopback port): for nodes that must know
+    /// each other's URLs before they start.
+    pub fn rpc_addr(mut self, addr: SocketAddr) -> Self {
+        self.rpc_addr = Some(addr);
         self
     }
 
@@ -181,6 +189,7 @@ impl KeelNode {
             ),
         };
         let [rpc_addr, metrics_addr] = free_loopback_addrs()?;
+        let rpc_addr = opts.rpc_addr.unwrap_or(rpc_addr);
         let log_path = datadir.path().join(LOG_FILE_NAME);
 
         let mut node = Self {

@@ -8,14 +8,14 @@
 use std::time::Duration;
 
 use alloy::{
-    primitives::{U256, utils::parse_ether},
+    primitives::{Address, U256, utils::parse_ether},
     providers::Provider,
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
-use eyre::ensure;
+use eyre::{WrapErr, ensure};
 use keel_e2e::{
-    Anvil, AnvilOptions, DEV_ADDRESSES, KeelBinary, KeelNode, free_loopback_addr,
+    Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, free_loopback_addr,
     settlement::{
         SEQUENCER_KEY, devnet_config_with, eventually, exec_prover, keel_command, l1_wallet,
         settling_node,
@@ -133,6 +133,222 @@ async fn a_based_deployment_takes_commits_only_from_its_registered_leader() -> e
     }
     .await;
     node.finish(result)
+}
+
+/// Epochs of this many L1 blocks (anvil mines one a second) in the three-node test.
+const EPOCH: u64 = 8;
+
+/// Three based nodes (each with its own registered key, coinbase and exec prover) share one
+/// deployment. L2 transfers go round robin to all three; the nodes take turns in L1's order,
+/// each committing its own batches in its epochs, and all end on the same blocks. Prints the
+/// handover gaps (seconds between the last block of one leader and the first of the next).
+#[tokio::test(flavor = "multi_thread")]
+async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let keys = [SEQUENCER_KEY, DEV_PRIVATE_KEYS[3], DEV_PRIVATE_KEYS[4]];
+    let addresses: Vec<Address> = keys
+        .iter()
+        .map(|key| Ok(key.parse::<PrivateKeySigner>()?.address()))
+        .collect::<eyre::Result<_>>()?;
+    let rpc: Vec<std::net::SocketAddr> = (0..3)
+        .map(|_| free_loopback_addr())
+        .collect::<Result<_, _>>()?;
+    let peers: String = addresses
+        .iter()
+        .zip(&rpc)
+        .map(|(address, addr)| format!("\"{address}\" = \"http://{addr}\"\n"))
+        .collect();
+    let config = dir.path().join("based.toml");
+    devnet_config_with(
+        &config,
+        &format!(
+            "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"60s\"\nepoch_length = {EPOCH}\n\
+             fallback_after = \"1h\"\n[based]\nturn_margin = 2\n[based.peers]\n{peers}"
+        ),
+    )?;
+    let deployment_path = dir.path().join("l1-deployment.json");
+    let output = keel_command(
+        &keel,
+        &anvil,
+        &[
+            "deploy",
+            "--config",
+            &config.to_string_lossy(),
+            "--out",
+            &deployment_path.to_string_lossy(),
+        ],
+        &[("KEEL_L1__BEACON_URL", &anvil.rpc_url())],
+    )?;
+    ensure!(
+        output.status.success(),
+        "keel deploy failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let deployment = Deployment::load(&deployment_path)?;
+    let registry_address = deployment
+        .sequencer_registry
+        .ok_or_else(|| eyre::eyre!("the deployment names no sequencer registry"))?;
+    let provider = anvil.provider();
+    let registry = SequencerRegistry::new(registry_address, &provider);
+    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &provider);
+    for key in keys {
+        let wallet = l1_wallet(&anvil, key)?;
+        let receipt = SequencerRegistry::new(registry_address, &wallet)
+            .register()
+            .value(parse_ether("1")?)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        ensure!(receipt.status(), "register reverted");
+    }
+
+    let mut nodes = Vec::new();
+    let mut provers = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let coordinator = free_loopback_addr()?;
+        let options = settling_node(
+            &anvil,
+            &dir.path().join(format!("node{i}")),
+            coordinator,
+            "2s",
+        )
+        .config(&config)
+        .rpc_addr(rpc[i])
+        .env("KEEL_L1__SEQUENCER_KEY", key)
+        .env("KEEL_L1__DEPLOYMENT", deployment_path.as_os_str())
+        .env("KEEL_L1__BEACON_URL", anvil.rpc_url())
+        .env("KEEL_L1__BEACON_BLOCK_ID", "number")
+        .env("KEEL_SEQUENCER__COINBASE", addresses[i].to_string());
+        nodes.push(KeelNode::spawn(options).await?);
+        let logs = dir.path().join(format!("prover{i}"));
+        std::fs::create_dir_all(&logs)?;
+        provers.push(exec_prover(&keel, &logs, coordinator)?);
+    }
+    let result = async {
+        eventually("all three sequencers to be active", TIMEOUT, || async {
+            let epoch = registry.currentEpoch().call().await?;
+            Ok((registry.activeSequencers(epoch).call().await?.len() == 3).then_some(()))
+        })
+        .await?;
+
+        // Transfers from one sender with consecutive nonces, round robin over the nodes: each
+        // reaches whoever leads (or waits in a pool that hands it over).
+        let sender: PrivateKeySigner = DEV_PRIVATE_KEYS[1].parse()?;
+        let recipient = PrivateKeySigner::random().address();
+        let transfers = 60u64;
+        let mut hashes = Vec::new();
+        for nonce in 0..transfers {
+            let node = &nodes[nonce as usize % 3];
+            let tx = TransactionRequest::default()
+                .from(sender.address())
+                .to(recipient)
+                .value(U256::from(1))
+                .nonce(nonce)
+                .gas_limit(21_000)
+                .max_fee_per_gas(20_000_000_000)
+                .max_priority_fee_per_gas(1_000_000_000);
+            let pending = node
+                .wallet_provider(sender.clone())
+                .send_transaction(tx)
+                .await
+                .wrap_err_with(|| format!("transfer {nonce} to node {}", nonce % 3))?;
+            hashes.push(*pending.tx_hash());
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        eventually("every transfer to be committed on L1", Duration::from_secs(180), || async {
+            let committed = proposer.lastCommittedBatch().call().await?;
+            let last = proposer.batches(committed).call().await?.lastBlock;
+            let balance = nodes[0]
+                .provider()
+                .get_balance(recipient)
+                .block_id(last.into())
+                .await
+                .unwrap_or_default();
+            Ok((balance == U256::from(transfers)).then_some(()))
+        })
+        .await?;
+
+        // Each sequencer committed in its own epochs, and all three did.
+        let commits = provider
+            .get_logs(
+                &alloy::rpc::types::Filter::new()
+                    .address(deployment.on_chain_proposer)
+                    .event_signature(
+                        <OnChainProposer::BatchCommitted as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
+                    )
+                    .from_block(0),
+            )
+            .await?;
+        let mut committers = std::collections::BTreeSet::new();
+        for log in &commits {
+            let tx = log.transaction_hash.ok_or_else(|| eyre::eyre!("log without tx"))?;
+            let from = provider
+                .get_transaction_by_hash(tx)
+                .await?
+                .ok_or_else(|| eyre::eyre!("commit {tx} not found"))?
+                .inner
+                .signer();
+            let block = log.block_number.ok_or_else(|| eyre::eyre!("log without block"))?;
+            let epoch = registry.epochOf(U256::from(block)).call().await?;
+            let leader = registry.leaderOf(epoch).call().await?;
+            ensure!(from == leader, "commit in L1 block {block} (epoch {epoch}) came from {from}, not the leader {leader}");
+            committers.insert(from);
+        }
+        ensure!(committers.len() == 3, "only {committers:?} committed");
+
+        // Every node has every committed block, identical.
+        let committed = proposer.lastCommittedBatch().call().await?;
+        let last: u64 = proposer.batches(committed).call().await?.lastBlock.try_into()?;
+        for node in &nodes {
+            eventually("each node to reach the last committed block", TIMEOUT, || async {
+                Ok((node.provider().get_block_number().await? >= last).then_some(()))
+            })
+            .await?;
+        }
+        let mut gaps = Vec::new();
+        let mut previous: Option<(u64, Address)> = None;
+        for number in 1..=last {
+            let mut blocks = Vec::new();
+            for node in &nodes {
+                let block = node
+                    .provider()
+                    .get_block_by_number(number.into())
+                    .await?
+                    .ok_or_else(|| eyre::eyre!("node has no block {number}"))?;
+                blocks.push(block.header);
+            }
+            for other in &blocks[1..] {
+                ensure!(
+                    other.hash == blocks[0].hash && other.state_root == blocks[0].state_root,
+                    "block {number} differs between nodes"
+                );
+            }
+            let (time, miner) = (blocks[0].timestamp, blocks[0].beneficiary);
+            if let Some((before, leader)) = previous
+                && leader != miner
+            {
+                gaps.push(time - before);
+            }
+            previous = Some((time, miner));
+        }
+        println!(
+            "based handover: {} batches, {last} blocks, {} handovers, gaps (s) {gaps:?}",
+            committed,
+            gaps.len()
+        );
+        ensure!(gaps.len() >= 2, "fewer than two handovers: {gaps:?}");
+        Ok(())
+    }
+    .await;
+    let mut result = result;
+    for node in nodes {
+        result = node.finish(result);
+    }
+    drop(provers);
+    result
 }
 
 /// The value of gauge `name` on `node`'s metrics endpoint, if it is there.

@@ -58,6 +58,7 @@ mod validate;
 
 pub use env::{ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{ConfigError, Location};
+pub use keel_based::BasedNodeConfig;
 pub use keel_coordinator::{
     DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig,
 };

@@ -6,8 +6,8 @@ use std::{net::SocketAddr, path::PathBuf};
 use serde::Deserialize;
 
 use crate::{
-    AdminConfig, BatcherConfig, FeeConfig, FollowerConfig, GenesisConfig, L1Config, MempoolConfig,
-    PluginsConfig, ProverConfig, RpcConfig, SequencerConfig,
+    AdminConfig, BasedNodeConfig, BatcherConfig, FeeConfig, FollowerConfig, GenesisConfig,
+    L1Config, MempoolConfig, PluginsConfig, ProverConfig, RpcConfig, SequencerConfig,
 };
 
 // ---- [node] ---------------------------------------------------------------------------------
@@ -65,6 +65,10 @@ pub struct Config {
     /// sequences).
     #[serde(default)]
     pub follower: Option<FollowerConfig>,
+    /// `[based]`: take turns with other sequencers as `[l1]`'s sequencer registry schedules
+    /// them, following L1 between turns (absent: the node sequences alone, or follows).
+    #[serde(default)]
+    pub based: Option<BasedNodeConfig>,
 }
 
 impl Config {
@@ -93,6 +97,7 @@ impl Config {
             prover: ProverConfig::default(),
             l1: None,
             follower: None,
+            based: None,
         }
     }
 }

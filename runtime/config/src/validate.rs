@@ -40,6 +40,7 @@ impl Config {
             prover,
             l1,
             follower,
+            based,
         } = self;
 
         ensure(chain.chain_id > 0, "chain.chain_id", || {
@@ -93,6 +94,23 @@ impl Config {
         )?;
         if let Some(l1) = l1 {
             l1.validate().map_err(|v| v.in_section("l1"))?;
+        }
+        if let Some(based) = based {
+            based.validate().map_err(|v| v.in_section("based"))?;
+            ensure(follower.is_none(), "based", || {
+                "a based node follows L1 between its turns by itself: remove [follower]".into()
+            })?;
+            let Some(l1) = self.settlement() else {
+                return Err(Violation::new(
+                    "l1",
+                    "a based node takes turns as the L1 sequencer registry schedules them: add                      an enabled [l1] section with rpc_url, beacon_url, sequencer_key and the                      deployment file",
+                ));
+            };
+            ensure(l1.beacon_url.is_some(), "l1.beacon_url", || {
+                "is required by a based node: between its turns it rebuilds the other \
+                 sequencers' batches from L1's blobs"
+                    .into()
+            })?;
         }
         match (follower, self.settlement()) {
             (Some(follower), l1) => {

@@ -483,6 +483,11 @@ impl Shared {
                 if held || refused.contains(&(prover.clone(), batch.number)) {
                     continue;
                 }
+                // A batch another based sequencer committed, which this node followed: its
+                // leader's provers prove it.
+                let Some(input) = snapshot.prover_input(batch.number)? else {
+                    continue;
+                };
                 let timeout = millis(self.config.lease_timeout);
                 let lease = Lease {
                     batch: batch.number,
@@ -491,13 +496,6 @@ impl Shared {
                     backend,
                     expires_at_ms: now + timeout,
                 };
-                let input =
-                    snapshot
-                        .prover_input(batch.number)?
-                        .ok_or_else(|| StorageError::Corrupt {
-                            table: "prover_inputs",
-                            reason: format!("batch {} has no prover input", batch.number),
-                        })?;
                 if leases.iter().any(|l| l.batch == batch.number) {
                     info!(target: "keel::coordinator", batch = batch.number, "the previous lease lapsed; leasing the batch again");
                 }

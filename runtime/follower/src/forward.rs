@@ -8,36 +8,37 @@ use keel_storage::Snapshot;
 use serde_json::{Value, json};
 use tokio::runtime::Handle;
 
-/// Forwards each transaction to the sequencer's `eth_sendRawTransaction` and answers with what
-/// the sequencer answered (its hash, or its error with code and message).
+/// Sends raw transactions to another node's `eth_sendRawTransaction`: a follower's to the
+/// sequencer, a based node's to the current leader.
 #[derive(Debug, Clone)]
-pub struct ForwardToSequencer {
+pub struct Forwarder {
     http: reqwest::Client,
-    url: String,
-    runtime: Handle,
 }
 
-impl ForwardToSequencer {
-    /// A forwarder to `url`, running its requests on `runtime`.
-    pub fn new(url: &str, runtime: Handle) -> Self {
+/// Why a forwarded transaction did not reach a pool.
+#[derive(Debug)]
+pub enum ForwardError {
+    /// The node at the other end did not answer (or not with JSON-RPC).
+    Unreachable(String),
+    /// It answered with an error: its pool refused the transaction.
+    Refused(RpcError),
+}
+
+impl Default for Forwarder {
+    fn default() -> Self {
         Self {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
-            url: url.to_owned(),
-            runtime,
         }
     }
+}
 
-    async fn forward(&self, raw: &Bytes) -> Result<B256, RpcError> {
-        let unreachable = |error: String| {
-            RpcError::server(format!(
-                "this node is a follower and could not reach the sequencer at {} \
-                 (follower.sequencer_url): {error}",
-                self.url
-            ))
-        };
+impl Forwarder {
+    /// Sends `raw` to the node at `url`; returns the hash it answered.
+    pub async fn send(&self, url: &str, raw: &Bytes) -> Result<B256, ForwardError> {
+        let unreachable = |error: String| ForwardError::Unreachable(error);
         let request = json!({
             "jsonrpc": "2.0",
             "id": 1,
@@ -46,7 +47,7 @@ impl ForwardToSequencer {
         });
         let response: Value = self
             .http
-            .post(&self.url)
+            .post(url)
             .json(&request)
             .send()
             .await
@@ -55,14 +56,48 @@ impl ForwardToSequencer {
             .await
             .map_err(|e| unreachable(e.to_string()))?;
         if let Some(error) = response.get("error") {
-            return Err(RpcError {
+            return Err(ForwardError::Refused(RpcError {
                 code: error["code"].as_i64().unwrap_or(-32000),
                 message: error["message"].as_str().unwrap_or("").to_owned(),
                 data: None,
-            });
+            }));
         }
         serde_json::from_value(response["result"].clone())
             .map_err(|e| unreachable(format!("unexpected answer {response}: {e}")))
+    }
+}
+
+/// Forwards each transaction to the sequencer's `eth_sendRawTransaction` and answers with what
+/// the sequencer answered (its hash, or its error with code and message).
+#[derive(Debug, Clone)]
+pub struct ForwardToSequencer {
+    forwarder: Forwarder,
+    url: String,
+    runtime: Handle,
+}
+
+impl ForwardToSequencer {
+    /// A forwarder to `url`, running its requests on `runtime`.
+    pub fn new(url: &str, runtime: Handle) -> Self {
+        Self {
+            forwarder: Forwarder::default(),
+            url: url.to_owned(),
+            runtime,
+        }
+    }
+
+    async fn forward(&self, raw: &Bytes) -> Result<B256, RpcError> {
+        self.forwarder
+            .send(&self.url, raw)
+            .await
+            .map_err(|error| match error {
+                ForwardError::Refused(error) => error,
+                ForwardError::Unreachable(error) => RpcError::server(format!(
+                    "this node is a follower and could not reach the sequencer at {} \
+                     (follower.sequencer_url): {error}",
+                    self.url
+                )),
+            })
     }
 }
 

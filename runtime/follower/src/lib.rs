@@ -27,4 +27,4 @@ pub use apply::apply_batch;
 pub use config::FollowerConfig;
 pub use error::FollowerError;
 pub use follower::{Follower, FollowerSettings, Step};
-pub use forward::{ForwardToSequencer, RefuseTransactions};
+pub use forward::{ForwardError, ForwardToSequencer, Forwarder, RefuseTransactions};

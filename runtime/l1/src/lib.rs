@@ -25,6 +25,7 @@ mod error;
 mod openvm_artifact;
 mod poll;
 mod proof_check;
+mod schedule;
 mod sender;
 mod settler;
 mod watcher;
@@ -47,7 +48,8 @@ pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
 pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
 pub use proof_check::{PartRejected, RequiredVerifier, check_proof};
-pub use sender::{FeePolicy, L1Client, TxSender};
+pub use schedule::Schedule;
+pub use sender::{FeePolicy, L1Client, TxSender, key_address};
 pub use settler::{
     MAX_BLOBS_PER_TX, ProposerProgress, Settler, SettlerConfig, SettlerMetrics, Step,
 };

@@ -22,7 +22,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use keel_primitives::{Batch, ProofParts, StoredProof};
-use keel_storage::{L1Progress, Snapshot, Storage, StorageResult};
+use keel_storage::{BatchCommit, L1Progress, Snapshot, Storage, StorageResult};
 use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 use tracing::{Instrument, debug, info, info_span, warn};
 
@@ -581,6 +581,22 @@ impl Settler {
                     batch.output.commitment()
                 )));
             }
+        }
+        // Where L1 took them: a based node follows other leaders on from there.
+        if let (Some(l1_block), Some(l1_block_hash)) = (receipt.block_number, receipt.block_hash) {
+            let commits: Vec<BatchCommit> = group
+                .iter()
+                .map(|batch| BatchCommit {
+                    batch: batch.number,
+                    l1_block,
+                    l1_block_hash,
+                    l1_tx: receipt.transaction_hash,
+                })
+                .collect();
+            blocking(&self.storage, move |storage| {
+                storage.record_batch_commits(&commits)
+            })
+            .await?;
         }
         info!(target: "keel::l1", batches = format!("{first}..={last}"), blocks = format!("{}..={}", group[0].first_block, group[group.len() - 1].last_block), deposits = group.iter().map(|b| b.deposits).sum::<u64>(), blobs = group.iter().map(|b| b.blobs.len()).sum::<usize>(), blob_gas_used = receipt.blob_gas_used, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batches committed on L1");
         Ok(())

@@ -423,6 +423,20 @@ impl Mempool {
         self.inner.lock().arrivals
     }
 
+    /// Empties the pool and returns what it held, each sender's transactions in nonce order
+    /// (senders in no particular order): a based node hands them to the next leader when its
+    /// turn ends.
+    pub fn take_all(&self) -> Vec<Arc<PooledTx>> {
+        let mut inner = self.inner.lock();
+        let senders = std::mem::take(&mut inner.senders);
+        inner.by_hash.clear();
+        inner.queued = 0;
+        senders
+            .into_values()
+            .flat_map(|queue| queue.txs.into_values())
+            .collect()
+    }
+
     /// Number of pooled transactions.
     pub fn len(&self) -> usize {
         self.inner.lock().by_hash.len()

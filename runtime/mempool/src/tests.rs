@@ -484,3 +484,30 @@ fn gapped_transactions_expire_and_executable_ones_stay() {
     assert_eq!((pool.len(), pool.queued()), (1, 0));
     assert_eq!(pool.pending_nonce(&alice.address()), Some(1));
 }
+
+#[test]
+fn take_all_empties_the_pool_keeping_each_senders_nonce_order() {
+    let (alice, bob) = (signer(1), signer(2));
+    let pool = pool();
+    let state = rich(&[&alice, &bob]);
+    for nonce in [1, 0, 2] {
+        pool.add_raw(&eip1559(&alice, nonce, 2 * GWEI, GWEI), &state)
+            .unwrap();
+    }
+    pool.add_raw(&eip1559(&bob, 0, 2 * GWEI, GWEI), &state)
+        .unwrap();
+    let taken = pool.take_all();
+    assert_eq!(taken.len(), 4);
+    assert!(pool.is_empty() && pool.queued() == 0);
+    let alice_nonces: Vec<u64> = taken
+        .iter()
+        .filter(|tx| tx.sender == alice.address())
+        .map(|tx| tx.nonce())
+        .collect();
+    assert_eq!(alice_nonces, [0, 1, 2]);
+    // The pool takes them again as new.
+    for tx in &taken {
+        pool.add_raw(&tx.tx.encoded_2718(), &state).unwrap();
+    }
+    assert_eq!(pool.len(), 4);
+}

@@ -4,13 +4,16 @@ use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 use alloy_primitives::B256;
 use eyre::WrapErr;
-use keel_config::L1Config;
+use keel_based::{BasedMetrics, Conductor, ConductorSettings, SequencingStatus};
+use keel_config::{BasedNodeConfig, L1Config};
 use keel_follower::{Follower, FollowerSettings};
 use keel_l1::{
     BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, FeePolicy, L1Client, L1Error,
     RequiredVerifier, Settler, SettlerConfig, SettlerMetrics, TxSender, WatcherConfig, check_proof,
 };
+use keel_mempool::Mempool;
 use keel_primitives::{ChainSpec, DataAvailability, L1BlobBaseFee, L1Clock};
+use keel_sequencer::TurnSwitch;
 use keel_storage::Storage;
 use keel_tasks::{Shutdown, TaskExecutor};
 use tracing::{info, warn};
@@ -239,7 +242,7 @@ impl L1Parts {
             let Some(sender) = ready.await? else {
                 return Ok(());
             };
-            if sender.address() != deployment.sequencer {
+            if deployment.sequencer_registry.is_none() && sender.address() != deployment.sequencer {
                 warn!(target: "keel::l1", key = %sender.address(), sequencer = %deployment.sequencer, "l1.sequencer_key is not the deployment's sequencer: commitBatch will be refused");
             }
             Settler::new(sender, &deployment, storage, settling)
@@ -269,22 +272,7 @@ pub(crate) fn prepare_follower(
     storage: Arc<Storage>,
     spec: ChainSpec,
 ) -> eyre::Result<FollowerPart> {
-    let client = L1Client::new(&l1.rpc_url)?;
-    let beacon = l1
-        .beacon_url
-        .as_deref()
-        .ok_or_else(|| eyre::eyre!("l1.beacon_url is required by a follower"))?;
-    let blobs = BlobSource::new(beacon, l1.beacon_block_id);
-    let follower = Follower::new(
-        client.clone(),
-        blobs,
-        &deployment,
-        storage,
-        spec,
-        FollowerSettings::from(l1),
-    )
-    .wrap_err_with(|| format!("deployment {}", path.display()))?;
-    info!(target: "keel::follower", url = %l1.rpc_url, beacon = %beacon, proposer = %deployment.on_chain_proposer, deployment = %path.display(), "following L1");
+    let (client, follower) = follower(l1, &path, &deployment, storage, spec)?;
     Ok(FollowerPart {
         l1: l1.clone(),
         client,
@@ -292,6 +280,121 @@ pub(crate) fn prepare_follower(
         deployment,
         follower,
     })
+}
+
+/// The follower of `deployment`'s commits, and its L1 client.
+fn follower(
+    l1: &L1Config,
+    path: &std::path::Path,
+    deployment: &Deployment,
+    storage: Arc<Storage>,
+    spec: ChainSpec,
+) -> eyre::Result<(L1Client, Follower)> {
+    let client = L1Client::new(&l1.rpc_url)?;
+    let beacon = l1
+        .beacon_url
+        .as_deref()
+        .ok_or_else(|| eyre::eyre!("l1.beacon_url is required to follow L1"))?;
+    let blobs = BlobSource::new(beacon, l1.beacon_block_id);
+    let follower = Follower::new(
+        client.clone(),
+        blobs,
+        deployment,
+        storage,
+        spec,
+        FollowerSettings::from(l1),
+    )
+    .wrap_err_with(|| format!("deployment {}", path.display()))?;
+    info!(target: "keel::follower", url = %l1.rpc_url, beacon = %beacon, proposer = %deployment.on_chain_proposer, deployment = %path.display(), "following L1");
+    Ok((client, follower))
+}
+
+/// A based node's conductor, checked and ready to spawn.
+#[derive(Debug)]
+pub(crate) struct BasedPart {
+    l1: L1Config,
+    client: L1Client,
+    path: PathBuf,
+    deployment: Deployment,
+    conductor: Conductor,
+}
+
+/// What a based node's conductor drives, made by `launch`.
+pub(crate) struct BasedWiring {
+    pub(crate) pool: Arc<Mempool>,
+    pub(crate) turns: TurnSwitch,
+    pub(crate) status: SequencingStatus,
+    pub(crate) metrics: BasedMetrics,
+}
+
+/// Prepares a based node's conductor: the deployment must have a sequencer registry, and
+/// `l1.sequencer_key` is the address it schedules.
+pub(crate) fn prepare_based(
+    l1: &L1Config,
+    based: &BasedNodeConfig,
+    path: PathBuf,
+    deployment: Deployment,
+    storage: Arc<Storage>,
+    spec: ChainSpec,
+    wiring: BasedWiring,
+) -> eyre::Result<BasedPart> {
+    let Some(registry) = deployment.sequencer_registry else {
+        eyre::bail!(
+            "[based]: deployment {} has no sequencer registry; deploy with an [l1.based] \
+             section (keel deploy) for sequencers to take turns",
+            path.display()
+        );
+    };
+    let me = keel_l1::key_address(&l1.sequencer_key).wrap_err("l1.sequencer_key")?;
+    let (client, follower) = follower(l1, &path, &deployment, storage.clone(), spec)?;
+    let conductor = Conductor::new(
+        follower,
+        client.clone(),
+        storage,
+        wiring.pool,
+        wiring.turns,
+        wiring.status,
+        wiring.metrics,
+        ConductorSettings {
+            registry,
+            proposer: deployment.on_chain_proposer,
+            me,
+            turn_margin: based.turn_margin,
+            poll_interval: l1.poll_interval,
+            peers: based.peers.clone(),
+        },
+    );
+    info!(target: "keel::based", %me, %registry, turn_margin = based.turn_margin, peers = based.peers.len(), "based sequencing: taking turns as the registry schedules");
+    Ok(BasedPart {
+        l1: l1.clone(),
+        client,
+        path,
+        deployment,
+        conductor,
+    })
+}
+
+impl BasedPart {
+    /// Spawns the conductor as a critical task; it first waits for the L1 node to answer on
+    /// the deployment's chain.
+    pub(crate) fn spawn(self, executor: &TaskExecutor) {
+        let Self {
+            l1,
+            client,
+            path,
+            deployment,
+            conductor,
+        } = self;
+        executor.spawn_critical(crate::parts::SEQUENCING, move |shutdown| async move {
+            let ready = until_ready(&l1, &shutdown, || {
+                on_deployment_chain(&client, &path, &deployment)
+            });
+            if ready.await?.is_none() {
+                return Ok(());
+            }
+            conductor.run(shutdown.signalled()).await
+        });
+    }
 }
 
 impl FollowerPart {

@@ -3,6 +3,7 @@
 use std::{io::IsTerminal, sync::Arc, time::Duration};
 
 use eyre::WrapErr;
+use keel_based::{BasedMetrics, SequencingStatus, ToLeader};
 use keel_config::Config;
 use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
@@ -14,7 +15,7 @@ use keel_primitives::{
 use keel_rpc::{AdminApi, EthApi, EthApiConfig, JwtSecret, RpcServer, RpcServerConfig};
 use keel_sequencer::{
     BlockRules, InclusionWindow, PluginFailures, Proposer, ProposerConfig, SequencerMetrics,
-    build_genesis,
+    TurnSwitch, build_genesis,
 };
 use keel_storage::Storage;
 use keel_tasks::TaskManager;
@@ -94,6 +95,25 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let mut registry = Registry::default();
     let metrics = SequencerMetrics::default();
     metrics.register(&mut registry);
+    // A based node: the conductor opens and closes the proposer, and tells the RPC who leads.
+    let based = config
+        .based
+        .as_ref()
+        .map(|_| -> eyre::Result<_> {
+            let l1 = config
+                .settlement()
+                .ok_or_else(|| eyre::eyre!("[based] needs an enabled [l1] section"))?;
+            let me = keel_l1::key_address(&l1.sequencer_key).wrap_err("l1.sequencer_key")?;
+            let based_metrics = BasedMetrics::default();
+            based_metrics.register(&mut registry);
+            Ok(crate::l1::BasedWiring {
+                pool: pool.clone(),
+                turns: TurnSwitch::new(),
+                status: SequencingStatus::new(me),
+                metrics: based_metrics,
+            })
+        })
+        .transpose()?;
     let settler_metrics = keel_l1::SettlerMetrics::default();
     if config.follower.is_none() && config.settlement().is_some() {
         settler_metrics.register(&mut registry);
@@ -168,9 +188,18 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             max_logs: keel_rpc::DEFAULT_MAX_LOGS,
         },
     );
-    // A follower takes no transactions: it forwards them to the sequencer, or refuses.
+    // A follower takes no transactions: it forwards them to the sequencer, or refuses. A
+    // based node puts them where the current leader sees them.
     let api = Arc::new(match following {
-        None => api,
+        None => match (&based, &config.based) {
+            (Some(wiring), Some(settings)) => api.with_transaction_sink(Arc::new(ToLeader::new(
+                wiring.status.clone(),
+                wiring.pool.clone(),
+                settings.peers.clone(),
+                tokio::runtime::Handle::current(),
+            ))),
+            _ => api,
+        },
         Some(follower) => api.with_transaction_sink(match &follower.sequencer_url {
             Some(url) => Arc::new(keel_follower::ForwardToSequencer::new(
                 url,
@@ -238,11 +267,15 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             metrics,
         );
         // A sequencer that settles keeps L2 time within what its L1 watcher has read.
-        match (&deployment, &l1_clock) {
+        let proposer = match (&deployment, &l1_clock) {
             (Some((_, deployment)), Some(clock)) => proposer.with_inclusion_window(
                 InclusionWindow::new(clock.clone(), deployment.deposit_inclusion_period),
             ),
             _ => proposer,
+        };
+        match &based {
+            Some(wiring) => proposer.with_turns(wiring.turns.clone()),
+            None => proposer,
         }
     });
     let coordinator = match config.prover.listen.filter(|_| following.is_none()) {
@@ -280,22 +313,36 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             Some(coordinator)
         }
     };
+    let mut conductor = None;
     let (l1, follower) = match (config.settlement(), deployment, following) {
-        (Some(l1), Some((path, deployment)), None) => (
-            Some(
-                crate::l1::prepare(
+        (Some(l1), Some((path, deployment)), None) => {
+            if let (Some(wiring), Some(settings)) = (based, &config.based) {
+                conductor = Some(crate::l1::prepare_based(
                     l1,
-                    path,
-                    deployment,
+                    settings,
+                    path.clone(),
+                    deployment.clone(),
                     storage.clone(),
-                    blob_base_fee,
-                    l1_clock,
-                )
-                .await?
-                .with_metrics(settler_metrics),
-            ),
-            None,
-        ),
+                    spec,
+                    wiring,
+                )?);
+            }
+            (
+                Some(
+                    crate::l1::prepare(
+                        l1,
+                        path,
+                        deployment,
+                        storage.clone(),
+                        blob_base_fee,
+                        l1_clock,
+                    )
+                    .await?
+                    .with_metrics(settler_metrics),
+                ),
+                None,
+            )
+        }
         (Some(l1), Some((path, deployment)), Some(_)) => (
             None,
             Some(crate::l1::prepare_follower(
@@ -319,6 +366,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         coordinator,
         l1,
         follower,
+        based: conductor,
     }
     .spawn(&tasks.executor())?;
 

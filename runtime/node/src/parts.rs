@@ -12,9 +12,12 @@
 //! | `l1-settler`  | commits batches and sends proofs to L1      | tokio            | `[l1]`        |
 //! | `l1-verifier` | sends proofs to L1 with its own key         | tokio            | `l1.verifier_key` |
 //! | `follower`    | rebuilds the chain from L1's commits and blobs | tokio (+ blocking) | `[follower]` |
+//! | `sequencing`  | a based node's turns: follows L1 between them, opens and closes the proposer | tokio (+ blocking) | `[based]` |
 //!
 //! A follower runs `rpc`, `metrics` and `follower` only: it produces no blocks, takes no
-//! plugin swaps or proofs, and settles nothing.
+//! plugin swaps or proofs, and settles nothing. A based node runs every part of a sequencer
+//! and `sequencing`, which drives the proposer (it builds only in the node's turns) and the
+//! follower between turns.
 //!
 //! Each is *critical*: if it ends, fails or panics while the node runs, the node stops with its
 //! name in the error and a non-zero exit. A stop (SIGINT/SIGTERM) reaches every part: servers
@@ -31,7 +34,7 @@ use keel_tasks::{TaskError, TaskExecutor};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-use crate::l1::{FollowerPart, L1Parts};
+use crate::l1::{BasedPart, FollowerPart, L1Parts};
 
 /// The block producer.
 pub(crate) const PROPOSER: &str = "proposer";
@@ -51,6 +54,8 @@ pub(crate) const L1_SETTLER: &str = "l1-settler";
 pub(crate) const L1_VERIFIER: &str = "l1-verifier";
 /// The follower (a node rebuilding the chain from L1).
 pub(crate) const FOLLOWER: &str = "follower";
+/// A based node's conductor.
+pub(crate) const SEQUENCING: &str = "sequencing";
 
 /// How long a stop may take: long enough for the proposer to finish a full block and for RPC
 /// calls in flight to be answered, short enough for a service manager's stop timeout.
@@ -65,6 +70,7 @@ pub(crate) struct Parts {
     pub(crate) coordinator: Option<Coordinator>,
     pub(crate) l1: Option<L1Parts>,
     pub(crate) follower: Option<FollowerPart>,
+    pub(crate) based: Option<BasedPart>,
 }
 
 impl Parts {
@@ -78,6 +84,7 @@ impl Parts {
             coordinator,
             l1,
             follower,
+            based,
         } = self;
         if let Some(proposer) = proposer {
             executor.spawn_critical_thread(PROPOSER, move |shutdown| proposer.run(&shutdown))?;
@@ -109,6 +116,9 @@ impl Parts {
         }
         if let Some(follower) = follower {
             follower.spawn(executor);
+        }
+        if let Some(based) = based {
+            based.spawn(executor);
         }
         Ok(())
     }

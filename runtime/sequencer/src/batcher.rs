@@ -103,6 +103,11 @@ impl OpenBatch {
         })
     }
 
+    /// Whether no block has joined it yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.blocks == 0
+    }
+
     /// Counts a sealed block in.
     pub(crate) fn add_block(
         &mut self,

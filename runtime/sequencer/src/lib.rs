@@ -22,6 +22,7 @@ mod metrics;
 mod plugins;
 mod predeploys;
 mod proposer;
+mod turn;
 mod witness;
 
 pub use error::{SequencerError, SequencerResult};
@@ -34,6 +35,7 @@ pub use plugins::{
 };
 pub use predeploys::l2_bridge_code;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig};
+pub use turn::{TurnState, TurnSwitch};
 
 #[cfg(test)]
 mod tests;

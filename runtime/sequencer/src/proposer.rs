@@ -24,6 +24,7 @@ use crate::{
     batcher::{OpenBatch, payload_block},
     config::BatcherConfig,
     inclusion::{InclusionWindow, next_timestamp},
+    turn::{TurnState, TurnSwitch},
     witness::RecordingState,
 };
 use keel_trie::RecordingReader;
@@ -128,6 +129,8 @@ pub struct Proposer {
     inclusion: Option<InclusionWindow>,
     /// Whether the last block's time was held back by `inclusion` (logged on change).
     time_held: AtomicBool,
+    /// A based node's turns: blocks are built only while it is open. `None`: always.
+    turns: Option<TurnSwitch>,
 }
 
 impl core::fmt::Debug for Proposer {
@@ -158,7 +161,15 @@ impl Proposer {
             batch: Mutex::new(None),
             inclusion: None,
             time_held: AtomicBool::new(false),
+            turns: None,
         }
+    }
+
+    /// Builds blocks only while `turns` is open (a based node, in its turn), and seals the
+    /// open batch when it closes (see [`TurnSwitch`]).
+    pub fn with_turns(mut self, turns: TurnSwitch) -> Self {
+        self.turns = Some(turns);
+        self
     }
 
     /// Keeps every block's timestamp within `window` (see [`InclusionWindow`]): a sequencer
@@ -286,6 +297,32 @@ impl Proposer {
         };
         self.record(&summary, fees.base_fee, started.elapsed());
         Ok(summary)
+    }
+
+    /// The end of a based node's turn: seals the blocks built since the last sealed batch,
+    /// whatever the batch bounds say, and forgets the in-memory batch (the next turn starts
+    /// from the database, which may by then hold other leaders' blocks).
+    fn end_turn(&self) -> SequencerResult<()> {
+        let mut batch = self
+            .batch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let snapshot = self.storage.snapshot()?;
+        let mut open = match batch.take() {
+            Some(open) => open,
+            None => OpenBatch::load(&snapshot)?,
+        };
+        if !open.is_empty() {
+            open.seal(
+                &self.spec,
+                &self.config.batcher,
+                &self.storage,
+                &snapshot,
+                "turn_end",
+            )?;
+            self.metrics.batches.inc();
+        }
+        Ok(())
     }
 
     /// Seals the open batch before this block if a bound says so.
@@ -493,6 +530,22 @@ impl Proposer {
         );
     }
 
+    /// One slot: a block, unless a based node's turn says otherwise.
+    fn slot(&self) -> SequencerResult<()> {
+        let Some(turns) = &self.turns else {
+            return self.build_block().map(drop);
+        };
+        match turns.state() {
+            TurnState::Open => self.build_block().map(drop),
+            TurnState::Sealing => {
+                self.end_turn()?;
+                turns.sealed();
+                Ok(())
+            }
+            TurnState::Closed => Ok(()),
+        }
+    }
+
     /// Builds one block every `block_time` until `shutdown` is signalled; the block in
     /// progress is finished and committed first. Runs on the caller's thread (the node gives it
     /// one of its own: block building is CPU-bound). A storage or execution failure ends the
@@ -503,7 +556,7 @@ impl Proposer {
             if shutdown.wait(next.saturating_duration_since(Instant::now())) {
                 return Ok(());
             }
-            if let Err(e) = self.build_block() {
+            if let Err(e) = self.slot() {
                 error!(target: "keel::sequencer", error = %e, "block production failed; the proposer stops");
                 return Err(e);
             }

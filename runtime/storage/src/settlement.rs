@@ -79,8 +79,26 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Records where L1 took the commits of batches this node sealed itself (the settler, from
+    /// the commit's receipt): a based node follows other leaders from there, and checks them
+    /// as it checks the batches it followed.
+    pub fn record_batch_commits(&self, commits: &[BatchCommit]) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        {
+            let mut table = txn.open_table(BATCH_COMMITS)?;
+            for commit in commits {
+                table.insert(commit.batch, Encoded::new(commit))?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
 impl Snapshot {
-    /// Where L1 took batch `number`'s commit, for a batch a follower recorded.
+    /// Where L1 took batch `number`'s commit: for a batch a follower recorded, or one this
+    /// node committed.
     pub fn batch_commit(&self, number: u64) -> StorageResult<Option<BatchCommit>> {
         self.batch_commits
             .get(number)?

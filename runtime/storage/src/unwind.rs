@@ -56,6 +56,25 @@ pub struct PriorSlot {
     pub value: B256,
 }
 
+/// The own transactions (EIP-2718 bytes, in chain order) and the number of L1 messages of the
+/// blocks above `target`.
+fn transactions_above(txn: &WriteTransaction, target: u64) -> StorageResult<(Vec<Vec<u8>>, u64)> {
+    let mut transactions = Vec::new();
+    let mut l1_messages = 0;
+    let bodies = txn.open_table(BODIES)?;
+    for entry in bodies.range(target + 1..)? {
+        let body = entry?.1.value().decode()?;
+        for tx in body.transactions {
+            if tx.as_deposit().is_some() {
+                l1_messages += 1;
+            } else {
+                transactions.push(tx.encoded_2718());
+            }
+        }
+    }
+    Ok((transactions, l1_messages))
+}
+
 /// What [`Storage::revert_to`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reverted {
@@ -113,29 +132,14 @@ impl Storage {
     /// revert number `reverts`.
     pub fn revert_to(&self, target: u64, reverts: u64, requeue: bool) -> StorageResult<Reverted> {
         let txn = self.begin_write()?;
-        let mut transactions = Vec::new();
-        let mut l1_messages = 0;
-        {
-            let bodies = txn.open_table(BODIES)?;
-            for entry in bodies.range(target + 1..)? {
-                let body = entry?.1.value().decode()?;
-                for tx in body.transactions {
-                    if tx.as_deposit().is_some() {
-                        l1_messages += 1;
-                    } else {
-                        transactions.push(tx.encoded_2718());
-                    }
-                }
-            }
-        }
+        let (transactions, l1_messages) = transactions_above(&txn, target)?;
         let (head, blocks) = unwind_in(&txn, target)?;
         let requeued = if requeue { transactions.len() } else { 0 };
         {
             let mut queue = txn.open_table(REQUEUED_TXS)?;
-            let mut next = queue.last()?.map_or(0, |(key, _)| key.value() + 1);
-            for raw in transactions.iter().take(requeued) {
-                queue.insert(next, raw.as_slice())?;
-                next += 1;
+            let first = queue.last()?.map_or(0, |(key, _)| key.value() + 1);
+            for (key, raw) in (first..).zip(transactions.iter().take(requeued)) {
+                queue.insert(key, raw.as_slice())?;
             }
             txn.open_table(META)?.insert(META_L1_REVERTS, reverts)?;
         }
@@ -148,6 +152,21 @@ impl Storage {
             requeued,
             l1_messages,
         })
+    }
+
+    /// A based node's end of turn: unwinds to block `target` like [`Storage::unwind_to`] (the
+    /// blocks it built but could not commit in its turn) and returns those blocks' own
+    /// transactions (EIP-2718 bytes, in chain order; their L1 messages are pending again), for
+    /// the node to hand to the next leader.
+    pub fn unwind_taking_transactions(&self, target: u64) -> StorageResult<Vec<Vec<u8>>> {
+        let txn = self.begin_write()?;
+        let (transactions, _) = transactions_above(&txn, target)?;
+        let (head, blocks) = unwind_in(&txn, target)?;
+        txn.commit()?;
+        if blocks > 0 {
+            info!(target: "keel::storage", from = head, to = target, transactions = transactions.len(), "unwound blocks that were never committed");
+        }
+        Ok(transactions)
     }
 
     /// Takes the transactions [`Storage::revert_to`] kept, oldest first, out of the database:
