@@ -145,6 +145,7 @@ const EPOCH: u64 = 8;
 #[tokio::test(flavor = "multi_thread")]
 async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
     let dir = tempfile::tempdir()?;
+
     let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
     let keel = KeelBinary::locate()?;
     let keys = [SEQUENCER_KEY, DEV_PRIVATE_KEYS[3], DEV_PRIVATE_KEYS[4]];

@@ -18,11 +18,11 @@
 
 use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
 
-use alloy::primitives::Bytes;
+use alloy::primitives::{Bytes, U256};
 use alloy_eips::Encodable2718;
 use alloy_primitives::Address;
 use keel_follower::{Follower, FollowerError, ForwardError, Forwarder, Step};
-use keel_l1::{L1Client, ProposerProgress, Schedule};
+use keel_l1::{L1Client, OnChainProposer, ProposerProgress, Schedule};
 use keel_mempool::Mempool;
 use keel_sequencer::TurnSwitch;
 use keel_storage::{Storage, StorageResult};
@@ -222,18 +222,14 @@ impl Conductor {
         });
     }
 
-    /// Takes back every block after the last batch L1 committed as far as this node knows (a
-    /// batch it followed, or one it committed: both have a commit record), and hands their
-    /// transactions (and, at the end of a turn, the pool's) to the current leader. Returns
-    /// how many transactions went.
+    /// Takes back every block after the last batch L1 holds (a batch it followed, or one it
+    /// committed: L1 stores its commitment), and hands their transactions (and, at the end of
+    /// a turn, the pool's) to the current leader. Returns how many transactions went.
     async fn reconcile(&mut self, with_pool: bool) -> Result<usize, FollowerError> {
+        let kept = self.last_batch_on_l1().await?;
         let (abandoned, blocks) = self
-            .blocking(|storage| {
+            .blocking(move |storage| {
                 let snapshot = storage.snapshot()?;
-                let mut kept = snapshot.last_batch()?.map_or(0, |b| b.number);
-                while kept > 0 && snapshot.batch_commit(kept)?.is_none() {
-                    kept -= 1;
-                }
                 let target = snapshot.batch_last_block(kept)?;
                 let head = snapshot.head_number()?;
                 drop(snapshot);
@@ -245,7 +241,7 @@ impl Conductor {
             .await?;
         if blocks > 0 {
             self.metrics.abandoned_blocks.inc_by(blocks);
-            warn!(target: "keel::based", blocks, transactions = abandoned.len(), "blocks this node built were not committed on L1 in its turn: taken back, their transactions go to the leader");
+            warn!(target: "keel::based", blocks, transactions = abandoned.len(), kept_batch = kept, "blocks this node built were not committed on L1 in its turn: taken back, their transactions go to the leader");
         }
         let mut raws: Vec<Bytes> = abandoned.into_iter().map(Bytes::from).collect();
         if with_pool {
@@ -259,7 +255,44 @@ impl Conductor {
         if raws.is_empty() {
             return Ok(0);
         }
-        Ok(self.hand_over(raws).await?)
+        self.hand_over(raws).await
+    }
+
+    /// The newest batch this node holds that L1 holds too: the last one with a commit record
+    /// (followed, or committed and recorded by the settler), then each later one whose
+    /// commitment L1 stores (committed, its receipt not yet recorded).
+    async fn last_batch_on_l1(&self) -> Result<u64, FollowerError> {
+        let (mut kept, later) = self
+            .blocking(|storage| {
+                let snapshot = storage.snapshot()?;
+                let last = snapshot.last_batch()?.map_or(0, |b| b.number);
+                let mut kept = last;
+                while kept > 0 && snapshot.batch_commit(kept)?.is_none() {
+                    kept -= 1;
+                }
+                let later = snapshot
+                    .batches_from(kept + 1, usize::MAX)?
+                    .into_iter()
+                    .map(|batch| (batch.number, batch.output.commitment()))
+                    .collect::<Vec<_>>();
+                Ok((kept, later))
+            })
+            .await?;
+        let proposer = OnChainProposer::new(self.settings.proposer, self.client.provider());
+        for (number, commitment) in later {
+            let on_l1 = self
+                .client
+                .view(
+                    "commitmentOf",
+                    proposer.commitmentOf(U256::from(number)).call(),
+                )
+                .await?;
+            if on_l1 != commitment {
+                break;
+            }
+            kept = number;
+        }
+        Ok(kept)
     }
 
     /// Forwards `raws` (in order) to the current leader; what cannot reach it goes back into
@@ -276,7 +309,11 @@ impl Conductor {
                 kept.push(raw);
                 continue;
             };
-            match self.forwarder.send(url, &raw).await {
+            match self
+                .forwarder
+                .send(url, crate::sink::FORWARD_METHOD, &raw)
+                .await
+            {
                 Ok(_) => taken += 1,
                 Err(ForwardError::Refused(_)) => refused += 1,
                 Err(ForwardError::Unreachable(error)) => {

@@ -36,13 +36,14 @@ impl Default for Forwarder {
 }
 
 impl Forwarder {
-    /// Sends `raw` to the node at `url`; returns the hash it answered.
-    pub async fn send(&self, url: &str, raw: &Bytes) -> Result<B256, ForwardError> {
+    /// Sends `raw` to the node at `url` with `method` (`eth_sendRawTransaction`, or
+    /// `keel_sendForwardedTransaction` between based nodes); returns the hash it answered.
+    pub async fn send(&self, url: &str, method: &str, raw: &Bytes) -> Result<B256, ForwardError> {
         let unreachable = |error: String| ForwardError::Unreachable(error);
         let request = json!({
             "jsonrpc": "2.0",
             "id": 1,
-            "method": "eth_sendRawTransaction",
+            "method": method,
             "params": [raw],
         });
         let response: Value = self
@@ -88,7 +89,7 @@ impl ForwardToSequencer {
 
     async fn forward(&self, raw: &Bytes) -> Result<B256, RpcError> {
         self.forwarder
-            .send(&self.url, raw)
+            .send(&self.url, "eth_sendRawTransaction", raw)
             .await
             .map_err(|error| match error {
                 ForwardError::Refused(error) => error,

@@ -133,6 +133,13 @@ pub enum L1Error {
         /// What is wrong.
         reason: String,
     },
+    /// A sealed batch was taken off the chain while the settler was committing it (a based
+    /// node's turn ended with it uncommitted): nothing is sent; the next step reads anew.
+    #[error("batch {batch} was taken back before it could be committed")]
+    BatchGone {
+        /// The batch.
+        batch: u64,
+    },
     /// The beacon node serving blobs could not be reached or answered with an error.
     #[error("beacon node {url}: {reason}")]
     Beacon {
@@ -191,6 +198,7 @@ impl L1Error {
             | Self::DepositGap { .. }
             | Self::UnexpectedAnswer { .. }
             | Self::Beacon { .. }
+            | Self::BatchGone { .. }
             | Self::MissingBlob { .. }
             | Self::ShuttingDown => false,
         }

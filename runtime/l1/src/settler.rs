@@ -263,7 +263,12 @@ impl Settler {
         })?;
         self.metrics.record(committed, verified, lag);
 
-        if self.verify_turn.swap(false, Ordering::Relaxed) && !proofs.is_empty() {
+        // Under a sequencer registry, commits come first: a turn is short and a batch not
+        // committed in it is taken back, while proofs can go in any L1 block.
+        if self.registry.is_none()
+            && self.verify_turn.swap(false, Ordering::Relaxed)
+            && !proofs.is_empty()
+        {
             return self.verify(&proposer, committed, verified, proofs).await;
         }
         if let Some(step) = self.commit(&proposer, committed, batches).await? {
@@ -612,12 +617,15 @@ impl Settler {
             .map(|blob| blob.binding.versioned_hash)
             .collect();
         let sidecar = blocking(&self.storage, move |storage| {
-            let frame = storage.snapshot()?.batch_frame(number)?;
-            Ok(frame.map(|frame| {
+            let snapshot = storage.snapshot()?;
+            if snapshot.batch(number)?.is_none() {
+                return Ok(Err(L1Error::BatchGone { batch: number }));
+            }
+            Ok(Ok(snapshot.batch_frame(number)?.map(|frame| {
                 keel_da::Frame::parse(&frame).and_then(|frame| crate::blob_sidecar(&frame))
-            }))
+            })))
         })
-        .await?;
+        .await??;
         let data_error = |reason: String| L1Error::BatchData {
             batch: number,
             reason,

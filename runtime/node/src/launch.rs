@@ -192,12 +192,14 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     // based node puts them where the current leader sees them.
     let api = Arc::new(match following {
         None => match (&based, &config.based) {
-            (Some(wiring), Some(settings)) => api.with_transaction_sink(Arc::new(ToLeader::new(
-                wiring.status.clone(),
-                wiring.pool.clone(),
-                settings.peers.clone(),
-                tokio::runtime::Handle::current(),
-            ))),
+            (Some(wiring), Some(settings)) => api
+                .with_transaction_sink(Arc::new(ToLeader::new(
+                    wiring.status.clone(),
+                    wiring.pool.clone(),
+                    settings.peers.clone(),
+                    tokio::runtime::Handle::current(),
+                )))
+                .with_sequencing(Arc::new(wiring.status.clone())),
             _ => api,
         },
         Some(follower) => api.with_transaction_sink(match &follower.sequencer_url {

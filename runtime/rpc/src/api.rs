@@ -16,7 +16,7 @@ use keel_storage::{HistoricalState, Snapshot, Storage};
 use serde_json::value::RawValue;
 
 use crate::{
-    RpcError, TransactionSink,
+    RpcError, SequencingSource, TransactionSink,
     block_id::{require_header, resolve_header, resolve_number},
     convert::{BlockParts, TxContext, block_logs, rpc_block, rpc_receipt, rpc_transaction},
     jsonrpc::{Params, RpcResult, json},
@@ -56,6 +56,7 @@ pub struct EthApi {
     storage: Arc<Storage>,
     pool: Arc<Mempool>,
     sink: Arc<dyn TransactionSink>,
+    sequencing: Option<Arc<dyn SequencingSource>>,
     fee_rule: Arc<dyn BaseFeeRule>,
     config: EthApiConfig,
     filters: crate::filters::Filters,
@@ -80,6 +81,7 @@ impl EthApi {
         Self {
             storage,
             sink: pool.clone(),
+            sequencing: None,
             pool,
             fee_rule,
             config,
@@ -90,6 +92,12 @@ impl EthApi {
     /// Sends transactions to `sink` instead of the pool (a follower).
     pub fn with_transaction_sink(mut self, sink: Arc<dyn TransactionSink>) -> Self {
         self.sink = sink;
+        self
+    }
+
+    /// Answers `keel_sequencing` from `source` (a based node).
+    pub fn with_sequencing(mut self, source: Arc<dyn SequencingSource>) -> Self {
+        self.sequencing = Some(source);
         self
     }
 
@@ -225,6 +233,27 @@ impl EthApi {
     ) -> RpcResult<Box<RawValue>> {
         let raw: Bytes = params.required(0, "raw transaction")?;
         json(self.sink.submit(&raw, snapshot)?)
+    }
+
+    /// `keel_sendForwardedTransaction`: a transaction another node forwarded (see
+    /// [`TransactionSink::submit_forwarded`]).
+    fn send_forwarded_transaction(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
+        let raw: Bytes = params.required(0, "raw transaction")?;
+        json(self.sink.submit_forwarded(&raw, snapshot)?)
+    }
+
+    /// `keel_sequencing`: role, leader, epoch and next turn of a based node.
+    fn sequencing(&self) -> RpcResult<Box<RawValue>> {
+        match &self.sequencing {
+            Some(source) => json(source.report()),
+            None => Err(RpcError::server(
+                "this node is not a based sequencer (no [based] section): it has no turns",
+            )),
+        }
     }
 
     fn call_request(&self, params: &Params<'_>) -> RpcResult<(CallRequest, Option<BlockId>)> {
@@ -660,6 +689,8 @@ impl RpcModule for EthApi {
             "eth_getStorageAt" => self.get_storage_at(snapshot, params),
             "eth_getProof" => self.get_proof(snapshot, params),
             "eth_sendRawTransaction" => self.send_raw_transaction(snapshot, params),
+            "keel_sendForwardedTransaction" => self.send_forwarded_transaction(snapshot, params),
+            "keel_sequencing" => self.sequencing(),
             "eth_call" => self.call(snapshot, params),
             "eth_estimateGas" => self.estimate_gas(snapshot, params),
             "eth_gasPrice" => json(U256::from(

@@ -48,7 +48,7 @@ pub use error::RpcError;
 pub use http::{HEADER_READ_TIMEOUT, MAX_HTTP_CONNECTIONS, serve_http};
 pub use jsonrpc::Params;
 pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig, handle_body};
-pub use sink::TransactionSink;
+pub use sink::{SequencingReport, SequencingSource, TransactionSink};
 
 #[cfg(test)]
 mod tests;
