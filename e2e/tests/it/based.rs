@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use alloy::{
     primitives::{Address, U256, utils::parse_ether},
-    providers::Provider,
+    providers::{Provider, RootProvider},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
@@ -17,8 +17,8 @@ use eyre::{WrapErr, ensure};
 use keel_e2e::{
     Anvil, AnvilOptions, DEV_ADDRESSES, DEV_PRIVATE_KEYS, KeelBinary, KeelNode, free_loopback_addr,
     settlement::{
-        SEQUENCER_KEY, devnet_config_with, eventually, exec_prover, keel_command, l1_wallet,
-        settling_node,
+        SEQUENCER_KEY, deposit_eth, devnet_config_with, eventually, exec_prover, keel_command,
+        l1_wallet, settling_node,
     },
 };
 use keel_l1::{Deployment, OnChainProposer, SequencerRegistry};
@@ -138,145 +138,194 @@ async fn a_based_deployment_takes_commits_only_from_its_registered_leader() -> e
 /// Epochs of this many L1 blocks (anvil mines one a second) in the three-node test.
 const EPOCH: u64 = 8;
 
-/// Three based nodes (each with its own registered key, coinbase and exec prover) share one
-/// deployment. L2 transfers go round robin to all three; the nodes take turns in L1's order,
-/// each committing its own batches in its epochs, and all end on the same blocks. Prints the
-/// handover gaps (seconds between the last block of one leader and the first of the next).
-#[tokio::test(flavor = "multi_thread")]
-async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
-    let dir = tempfile::tempdir()?;
+/// Three based nodes on one anvil, each with its own registered key (and coinbase, so blocks
+/// say who made them) and exec prover, sharing one deployment.
+struct BasedNet {
+    dir: tempfile::TempDir,
+    anvil: Anvil,
+    deployment: Deployment,
+    addresses: Vec<Address>,
+    nodes: Vec<KeelNode>,
+    _provers: Vec<keel_e2e::Prover>,
+}
 
-    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
-    let keel = KeelBinary::locate()?;
-    let keys = [SEQUENCER_KEY, DEV_PRIVATE_KEYS[3], DEV_PRIVATE_KEYS[4]];
-    let addresses: Vec<Address> = keys
-        .iter()
-        .map(|key| Ok(key.parse::<PrivateKeySigner>()?.address()))
-        .collect::<eyre::Result<_>>()?;
-    let rpc: Vec<std::net::SocketAddr> = (0..3)
-        .map(|_| free_loopback_addr())
-        .collect::<Result<_, _>>()?;
-    let peers: String = addresses
-        .iter()
-        .zip(&rpc)
-        .map(|(address, addr)| format!("\"{address}\" = \"http://{addr}\"\n"))
-        .collect();
-    let config = dir.path().join("based.toml");
-    devnet_config_with(
-        &config,
-        &format!(
-            "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"60s\"\nepoch_length = {EPOCH}\n\
-             fallback_after = \"1h\"\n[based]\nturn_margin = 2\n[based.peers]\n{peers}"
-        ),
-    )?;
-    let deployment_path = dir.path().join("l1-deployment.json");
-    let output = keel_command(
-        &keel,
-        &anvil,
-        &[
-            "deploy",
-            "--config",
-            &config.to_string_lossy(),
-            "--out",
-            &deployment_path.to_string_lossy(),
-        ],
-        &[("KEEL_L1__BEACON_URL", &anvil.rpc_url())],
-    )?;
-    ensure!(
-        output.status.success(),
-        "keel deploy failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let deployment = Deployment::load(&deployment_path)?;
-    let registry_address = deployment
-        .sequencer_registry
-        .ok_or_else(|| eyre::eyre!("the deployment names no sequencer registry"))?;
-    let provider = anvil.provider();
-    let registry = SequencerRegistry::new(registry_address, &provider);
-    let proposer = OnChainProposer::new(deployment.on_chain_proposer, &provider);
-    for key in keys {
-        let wallet = l1_wallet(&anvil, key)?;
-        let receipt = SequencerRegistry::new(registry_address, &wallet)
-            .register()
-            .value(parse_ether("1")?)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        ensure!(receipt.status(), "register reverted");
-    }
-
-    let mut nodes = Vec::new();
-    let mut provers = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        let coordinator = free_loopback_addr()?;
-        let options = settling_node(
+impl BasedNet {
+    /// Deploys with `[l1.based]`, registers the three keys and starts the three nodes (they
+    /// forward to each other through `based.peers`).
+    async fn start() -> eyre::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+        let keel = KeelBinary::locate()?;
+        let keys = [SEQUENCER_KEY, DEV_PRIVATE_KEYS[3], DEV_PRIVATE_KEYS[4]];
+        let addresses: Vec<Address> = keys
+            .iter()
+            .map(|key| Ok(key.parse::<PrivateKeySigner>()?.address()))
+            .collect::<eyre::Result<_>>()?;
+        let rpc: Vec<std::net::SocketAddr> = (0..3)
+            .map(|_| free_loopback_addr())
+            .collect::<Result<_, _>>()?;
+        let peers: String = addresses
+            .iter()
+            .zip(&rpc)
+            .map(|(address, addr)| format!("\"{address}\" = \"http://{addr}\"\n"))
+            .collect();
+        let config = dir.path().join("based.toml");
+        devnet_config_with(
+            &config,
+            &format!(
+                "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"60s\"\nepoch_length = {EPOCH}\n\
+                 fallback_after = \"1h\"\n[based]\nturn_margin = 2\n[based.peers]\n{peers}"
+            ),
+        )?;
+        let deployment_path = dir.path().join("l1-deployment.json");
+        let output = keel_command(
+            &keel,
             &anvil,
-            &dir.path().join(format!("node{i}")),
-            coordinator,
-            "2s",
-        )
-        .config(&config)
-        .rpc_addr(rpc[i])
-        .env("KEEL_L1__SEQUENCER_KEY", key)
-        .env("KEEL_L1__DEPLOYMENT", deployment_path.as_os_str())
-        .env("KEEL_L1__BEACON_URL", anvil.rpc_url())
-        .env("KEEL_L1__BEACON_BLOCK_ID", "number")
-        .env("KEEL_SEQUENCER__COINBASE", addresses[i].to_string());
-        nodes.push(KeelNode::spawn(options).await?);
-        let logs = dir.path().join(format!("prover{i}"));
-        std::fs::create_dir_all(&logs)?;
-        provers.push(exec_prover(&keel, &logs, coordinator)?);
+            &[
+                "deploy",
+                "--config",
+                &config.to_string_lossy(),
+                "--out",
+                &deployment_path.to_string_lossy(),
+            ],
+            &[("KEEL_L1__BEACON_URL", &anvil.rpc_url())],
+        )?;
+        ensure!(
+            output.status.success(),
+            "keel deploy failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let deployment = Deployment::load(&deployment_path)?;
+        let registry = deployment
+            .sequencer_registry
+            .ok_or_else(|| eyre::eyre!("the deployment names no sequencer registry"))?;
+        for key in keys {
+            let wallet = l1_wallet(&anvil, key)?;
+            let receipt = SequencerRegistry::new(registry, &wallet)
+                .register()
+                .value(parse_ether("1")?)
+                .send()
+                .await?
+                .get_receipt()
+                .await?;
+            ensure!(receipt.status(), "register reverted");
+        }
+        let mut nodes = Vec::new();
+        let mut provers = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let coordinator = free_loopback_addr()?;
+            let options = settling_node(
+                &anvil,
+                &dir.path().join(format!("node{i}")),
+                coordinator,
+                "2s",
+            )
+            .config(&config)
+            .rpc_addr(rpc[i])
+            .env("KEEL_L1__SEQUENCER_KEY", key)
+            .env("KEEL_L1__DEPLOYMENT", deployment_path.as_os_str())
+            .env("KEEL_L1__BEACON_URL", anvil.rpc_url())
+            .env("KEEL_L1__BEACON_BLOCK_ID", "number")
+            .env("KEEL_SEQUENCER__COINBASE", addresses[i].to_string());
+            nodes.push(KeelNode::spawn(options).await?);
+            let logs = dir.path().join(format!("prover{i}"));
+            std::fs::create_dir_all(&logs)?;
+            provers.push(exec_prover(&keel, &logs, coordinator)?);
+        }
+        let net = Self {
+            dir,
+            anvil,
+            deployment,
+            addresses,
+            nodes,
+            _provers: provers,
+        };
+        Ok(net)
     }
-    let result = async {
+
+    fn registry(&self) -> SequencerRegistry::SequencerRegistryInstance<RootProvider> {
+        let address = self.deployment.sequencer_registry.unwrap_or_default();
+        SequencerRegistry::new(address, self.anvil.provider())
+    }
+
+    fn proposer(&self) -> OnChainProposer::OnChainProposerInstance<RootProvider> {
+        OnChainProposer::new(self.deployment.on_chain_proposer, self.anvil.provider())
+    }
+
+    /// Waits until the registry schedules all three.
+    async fn all_active(&self) -> eyre::Result<()> {
+        let registry = self.registry();
         eventually("all three sequencers to be active", TIMEOUT, || async {
             let epoch = registry.currentEpoch().call().await?;
             Ok((registry.activeSequencers(epoch).call().await?.len() == 3).then_some(()))
         })
-        .await?;
+        .await
+    }
 
-        // Transfers from one sender with consecutive nonces, round robin over the nodes: each
-        // reaches whoever leads (or waits in a pool that hands it over).
-        let sender: PrivateKeySigner = DEV_PRIVATE_KEYS[1].parse()?;
-        let recipient = PrivateKeySigner::random().address();
-        let transfers = 60u64;
-        let mut hashes = Vec::new();
-        for nonce in 0..transfers {
-            let node = &nodes[nonce as usize % 3];
-            let tx = TransactionRequest::default()
-                .from(sender.address())
-                .to(recipient)
-                .value(U256::from(1))
-                .nonce(nonce)
-                .gas_limit(21_000)
-                .max_fee_per_gas(20_000_000_000)
-                .max_priority_fee_per_gas(1_000_000_000);
-            let pending = node
-                .wallet_provider(sender.clone())
-                .send_transaction(tx)
-                .await
-                .wrap_err_with(|| format!("transfer {nonce} to node {}", nonce % 3))?;
-            hashes.push(*pending.tx_hash());
-            tokio::time::sleep(Duration::from_millis(400)).await;
-        }
-        eventually("every transfer to be committed on L1", Duration::from_secs(180), || async {
-            let committed = proposer.lastCommittedBatch().call().await?;
-            let last = proposer.batches(committed).call().await?.lastBlock;
-            let balance = nodes[0]
-                .provider()
-                .get_balance(recipient)
-                .block_id(last.into())
-                .await
-                .unwrap_or_default();
-            Ok((balance == U256::from(transfers)).then_some(()))
-        })
-        .await?;
+    /// Sends a 1-wei transfer from `sender` with `nonce` to `recipient` through node `i`.
+    async fn transfer(
+        &self,
+        i: usize,
+        sender: &PrivateKeySigner,
+        nonce: u64,
+        recipient: Address,
+    ) -> eyre::Result<()> {
+        let tx = TransactionRequest::default()
+            .from(sender.address())
+            .to(recipient)
+            .value(U256::from(1))
+            .nonce(nonce)
+            .gas_limit(21_000)
+            .max_fee_per_gas(20_000_000_000)
+            .max_priority_fee_per_gas(1_000_000_000);
+        let _pending = self.nodes[i]
+            .wallet_provider(sender.clone())
+            .send_transaction(tx)
+            .await
+            .wrap_err_with(|| format!("transfer {nonce} to node {i}"))?;
+        Ok(())
+    }
 
-        // Each sequencer committed in its own epochs, and all three did.
+    /// Waits until L1 has committed a batch after which `recipient` holds `wei` (as node
+    /// `reader` sees it); returns that batch's last block.
+    async fn committed_balance(
+        &self,
+        reader: usize,
+        recipient: Address,
+        wei: u64,
+    ) -> eyre::Result<u64> {
+        let proposer = self.proposer();
+        eventually(
+            &format!("L1 to commit a batch after which {recipient} holds {wei} wei"),
+            Duration::from_secs(180),
+            || async {
+                let committed = proposer.lastCommittedBatch().call().await?;
+                let last: u64 = proposer
+                    .batches(committed)
+                    .call()
+                    .await?
+                    .lastBlock
+                    .try_into()?;
+                let balance = self.nodes[reader]
+                    .provider()
+                    .get_balance(recipient)
+                    .block_id(last.into())
+                    .await
+                    .unwrap_or_default();
+                Ok((balance == U256::from(wei)).then_some(last))
+            },
+        )
+        .await
+    }
+
+    /// Every L1 commit came from its epoch's leader; returns the committers.
+    async fn committers(&self) -> eyre::Result<std::collections::BTreeSet<Address>> {
+        let provider = self.anvil.provider();
+        let registry = self.registry();
         let commits = provider
             .get_logs(
                 &alloy::rpc::types::Filter::new()
-                    .address(deployment.on_chain_proposer)
+                    .address(self.deployment.on_chain_proposer)
                     .event_signature(
                         <OnChainProposer::BatchCommitted as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
                     )
@@ -285,71 +334,230 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
             .await?;
         let mut committers = std::collections::BTreeSet::new();
         for log in &commits {
-            let tx = log.transaction_hash.ok_or_else(|| eyre::eyre!("log without tx"))?;
+            let tx = log
+                .transaction_hash
+                .ok_or_else(|| eyre::eyre!("log without tx"))?;
             let from = provider
                 .get_transaction_by_hash(tx)
                 .await?
                 .ok_or_else(|| eyre::eyre!("commit {tx} not found"))?
                 .inner
                 .signer();
-            let block = log.block_number.ok_or_else(|| eyre::eyre!("log without block"))?;
+            let block = log
+                .block_number
+                .ok_or_else(|| eyre::eyre!("log without block"))?;
             let epoch = registry.epochOf(U256::from(block)).call().await?;
             let leader = registry.leaderOf(epoch).call().await?;
-            ensure!(from == leader, "commit in L1 block {block} (epoch {epoch}) came from {from}, not the leader {leader}");
+            ensure!(
+                from == leader,
+                "commit in L1 block {block} (epoch {epoch}) came from {from}, not the leader {leader}"
+            );
             committers.insert(from);
         }
-        ensure!(committers.len() == 3, "only {committers:?} committed");
+        Ok(committers)
+    }
 
-        // Every node has every committed block, identical.
-        let committed = proposer.lastCommittedBatch().call().await?;
-        let last: u64 = proposer.batches(committed).call().await?.lastBlock.try_into()?;
-        for node in &nodes {
-            eventually("each node to reach the last committed block", TIMEOUT, || async {
-                Ok((node.provider().get_block_number().await? >= last).then_some(()))
-            })
+    /// Checks that the running nodes hold blocks `1..=last` identically (hash and state
+    /// root); returns the gaps in seconds at each change of block maker.
+    async fn same_chain(&mut self, last: u64) -> eyre::Result<Vec<u64>> {
+        let running: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].is_running())
+            .collect();
+        for &i in &running {
+            let node = &self.nodes[i];
+            eventually(
+                "each node to reach the last committed block",
+                TIMEOUT,
+                || async { Ok((node.provider().get_block_number().await? >= last).then_some(())) },
+            )
             .await?;
         }
         let mut gaps = Vec::new();
         let mut previous: Option<(u64, Address)> = None;
         for number in 1..=last {
-            let mut blocks = Vec::new();
-            for node in &nodes {
-                let block = node
+            let mut headers = Vec::new();
+            for &i in &running {
+                let block = self.nodes[i]
                     .provider()
                     .get_block_by_number(number.into())
                     .await?
-                    .ok_or_else(|| eyre::eyre!("node has no block {number}"))?;
-                blocks.push(block.header);
+                    .ok_or_else(|| eyre::eyre!("node {i} has no block {number}"))?;
+                headers.push(block.header);
             }
-            for other in &blocks[1..] {
+            for other in &headers[1..] {
                 ensure!(
-                    other.hash == blocks[0].hash && other.state_root == blocks[0].state_root,
+                    other.hash == headers[0].hash && other.state_root == headers[0].state_root,
                     "block {number} differs between nodes"
                 );
             }
-            let (time, miner) = (blocks[0].timestamp, blocks[0].beneficiary);
+            let (time, maker) = (headers[0].timestamp, headers[0].beneficiary);
             if let Some((before, leader)) = previous
-                && leader != miner
+                && leader != maker
             {
                 gaps.push(time - before);
             }
-            previous = Some((time, miner));
+            previous = Some((time, maker));
         }
+        Ok(gaps)
+    }
+
+    /// `keel_sequencing` on node `i`.
+    async fn sequencing(&self, i: usize) -> eyre::Result<serde_json::Value> {
+        Ok(self.nodes[i]
+            .root_provider()
+            .raw_request("keel_sequencing".into(), ())
+            .await?)
+    }
+
+    fn finish<T>(self, result: eyre::Result<T>) -> eyre::Result<T> {
+        let mut result = result;
+        for node in self.nodes {
+            result = node.finish(result);
+        }
+        drop(self.dir);
+        result
+    }
+}
+
+/// L2 transfers go round robin to all three nodes; the nodes take turns in L1's order, each
+/// committing its own batches in its epochs, and all end on the same blocks. Prints the
+/// handover gaps (seconds between the last block of one leader and the first of the next).
+#[tokio::test(flavor = "multi_thread")]
+async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
+    let mut net = BasedNet::start().await?;
+    let result = async {
+        net.all_active().await?;
+        // Transfers from one sender with consecutive nonces, round robin over the nodes: each
+        // reaches whoever leads (or waits in a pool that hands it over).
+        let sender: PrivateKeySigner = DEV_PRIVATE_KEYS[1].parse()?;
+        let recipient = PrivateKeySigner::random().address();
+        let transfers = 60u64;
+        for nonce in 0..transfers {
+            net.transfer(nonce as usize % 3, &sender, nonce, recipient)
+                .await?;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        let last = net.committed_balance(0, recipient, transfers).await?;
+        let committers = net.committers().await?;
+        ensure!(committers.len() == 3, "only {committers:?} committed");
+        let gaps = net.same_chain(last).await?;
         println!(
-            "based handover: {} batches, {last} blocks, {} handovers, gaps (s) {gaps:?}",
-            committed,
+            "based handover: {last} blocks, {} handovers, gaps (s) {gaps:?}",
             gaps.len()
         );
         ensure!(gaps.len() >= 2, "fewer than two handovers: {gaps:?}");
+        let report = net.sequencing(0).await?;
+        ensure!(
+            report["me"] == serde_json::json!(net.addresses[0])
+                && ["following", "leading", "closing"]
+                    .contains(&report["role"].as_str().unwrap_or("")),
+            "keel_sequencing answered {report}"
+        );
         Ok(())
     }
     .await;
-    let mut result = result;
-    for node in nodes {
-        result = node.finish(result);
+    net.finish(result)
+}
+
+/// The leader is killed in the middle of its turn: the chain resumes at the next epoch with
+/// the next leader, nothing committed is lost, a deposit made during the gap is included,
+/// and the killed node, restarted, takes back what it had not committed and follows the
+/// others to the same blocks.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_leader_costs_one_turn() -> eyre::Result<()> {
+    let mut net = BasedNet::start().await?;
+    let result = async {
+        net.all_active().await?;
+        let sender: PrivateKeySigner = DEV_PRIVATE_KEYS[1].parse()?;
+        let recipient = PrivateKeySigner::random().address();
+        let mut nonce = 0u64;
+        // Traffic until a node starts a turn (seen leading where it was not a poll before),
+        // then a second more.
+        let mut was_leading = [true; 3];
+        let victim = loop {
+            net.transfer(nonce as usize % 3, &sender, nonce, recipient)
+                .await?;
+            nonce += 1;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let mut started = None;
+            for (i, was) in was_leading.iter_mut().enumerate() {
+                let leading = net.sequencing(i).await?["role"] == "leading";
+                if leading && !*was && nonce > 10 {
+                    started = Some(i);
+                }
+                *was = leading;
+            }
+            if let Some(i) = started {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                break i;
+            }
+            ensure!(nonce < 300, "no node ever started a turn");
+        };
+        let killed_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs();
+        net.nodes[victim].kill9()?;
+        let alive: Vec<usize> = (0..3).filter(|&i| i != victim).collect();
+        // A deposit during the gap.
+        let depositor = l1_wallet(&net.anvil, DEV_PRIVATE_KEYS[2])?;
+        let deposited = PrivateKeySigner::random().address();
+        deposit_eth(&depositor, &net.deployment, deposited, U256::from(12_345)).await?;
+        // Transfers the victim held only in its pool are gone with it: resend every one L2
+        // has not mined (as a wallet would; one a living pool still holds is refused as known)
+        // through the living nodes, then ten more.
+        let mined = net.nodes[alive[0]]
+            .provider()
+            .get_transaction_count(sender.address())
+            .await?;
+        let total = nonce + 10;
+        for n in mined..total {
+            let _ = net
+                .transfer(alive[n as usize % 2], &sender, n, recipient)
+                .await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let last = net.committed_balance(alive[0], recipient, total).await?;
+        eventually("the deposit to be credited", TIMEOUT, || async {
+            let balance = net.nodes[alive[0]]
+                .provider()
+                .get_balance(deposited)
+                .await?;
+            Ok((balance == U256::from(12_345)).then_some(()))
+        })
+        .await?;
+        // The first block after the kill came from another sequencer.
+        let reader = net.nodes[alive[0]].provider();
+        let mut resumed = None;
+        let mut last_before = 0;
+        for number in 1..=last {
+            let header = reader
+                .get_block_by_number(number.into())
+                .await?
+                .ok_or_else(|| eyre::eyre!("no block {number}"))?
+                .header;
+            if header.timestamp < killed_at {
+                last_before = header.timestamp;
+            } else if resumed.is_none() {
+                ensure!(
+                    header.beneficiary != net.addresses[victim],
+                    "block {number} after the kill was made by the killed node"
+                );
+                resumed = Some(header.timestamp);
+            }
+        }
+        let resumed = resumed.ok_or_else(|| eyre::eyre!("no block after the kill"))?;
+        println!(
+            "based: leader killed; next block {} s after the last one before the kill",
+            resumed - last_before
+        );
+        // Restarted, the killed node follows the others to the same blocks.
+        net.nodes[victim].restart().await?;
+        let last = net.committed_balance(victim, recipient, total).await?;
+        net.same_chain(last).await?;
+        Ok(())
     }
-    drop(provers);
-    result
+    .await;
+    net.finish(result)
 }
 
 /// The value of gauge `name` on `node`'s metrics endpoint, if it is there.

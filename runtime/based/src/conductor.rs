@@ -66,6 +66,8 @@ pub struct Conductor {
     turn_epoch: u64,
     /// Whether what a previous run left uncommitted has been taken back.
     reconciled: bool,
+    /// The leader this node last handed its pool to (or saw take over).
+    handed_to: Address,
 }
 
 impl Conductor {
@@ -94,6 +96,7 @@ impl Conductor {
             forwarder: Forwarder::default(),
             turn_epoch: 0,
             reconciled: false,
+            handed_to: Address::ZERO,
         }
     }
 
@@ -172,6 +175,20 @@ impl Conductor {
                     if ours >= committed {
                         self.begin_turn(&schedule);
                         return Ok(poll);
+                    }
+                }
+                // A new leader: what this node's pool kept (its leader did not answer) goes
+                // to it.
+                if self.handed_to != schedule.leader && !schedule.leader.is_zero() {
+                    self.handed_to = schedule.leader;
+                    if !leads && !self.pool.is_empty() {
+                        let raws = self
+                            .pool
+                            .take_all()
+                            .into_iter()
+                            .map(|pooled| Bytes::from(pooled.tx.encoded_2718()))
+                            .collect();
+                        self.hand_over(raws).await?;
                     }
                 }
                 Ok(match self.follower.step().await? {
