@@ -145,6 +145,8 @@ struct BasedNet {
     anvil: Anvil,
     deployment: Deployment,
     addresses: Vec<Address>,
+    /// Each node's gossip multiaddr.
+    gossip: Vec<String>,
     nodes: Vec<KeelNode>,
     _provers: Vec<keel_e2e::Prover>,
 }
@@ -169,14 +171,37 @@ impl BasedNet {
             .zip(&rpc)
             .map(|(address, addr)| format!("\"{address}\" = \"http://{addr}\"\n"))
             .collect();
-        let config = dir.path().join("based.toml");
-        devnet_config_with(
-            &config,
-            &format!(
-                "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"60s\"\nepoch_length = {EPOCH}\n\
-                 fallback_after = \"1h\"\n[based]\nturn_margin = 2\n[based.peers]\n{peers}"
-            ),
-        )?;
+        // Each node listens for gossip on its own port and dials the other two.
+        let gossip: Vec<String> = (0..3)
+            .map(|_| {
+                Ok(format!(
+                    "/ip4/127.0.0.1/tcp/{}",
+                    free_loopback_addr()?.port()
+                ))
+            })
+            .collect::<eyre::Result<_>>()?;
+        let configs: Vec<std::path::PathBuf> = (0..3)
+            .map(|i| {
+                let others: Vec<String> = (0..3)
+                    .filter(|&j| j != i)
+                    .map(|j| format!("{:?}", gossip[j]))
+                    .collect();
+                let config = dir.path().join(format!("based{i}.toml"));
+                devnet_config_with(
+                    &config,
+                    &format!(
+                        "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"60s\"\n\
+                         epoch_length = {EPOCH}\nfallback_after = \"1h\"\n[based]\n\
+                         turn_margin = 2\ngossip_listen = {:?}\ngossip_peers = [{}]\n\
+                         [based.peers]\n{peers}",
+                        gossip[i],
+                        others.join(", ")
+                    ),
+                )?;
+                Ok(config)
+            })
+            .collect::<eyre::Result<_>>()?;
+        let config = &configs[0];
         let deployment_path = dir.path().join("l1-deployment.json");
         let output = keel_command(
             &keel,
@@ -220,7 +245,7 @@ impl BasedNet {
                 coordinator,
                 "2s",
             )
-            .config(&config)
+            .config(&configs[i])
             .rpc_addr(rpc[i])
             .env("KEEL_L1__SEQUENCER_KEY", key)
             .env("KEEL_L1__DEPLOYMENT", deployment_path.as_os_str())
@@ -237,6 +262,7 @@ impl BasedNet {
             anvil,
             deployment,
             addresses,
+            gossip,
             nodes,
             _provers: provers,
         };
@@ -414,7 +440,9 @@ impl BasedNet {
         for node in self.nodes {
             result = node.finish(result);
         }
-        drop(self.dir);
+        if result.is_err() {
+            eprintln!("keel-e2e: kept {}", self.dir.keep().display());
+        }
         result
     }
 }
@@ -446,6 +474,21 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
             gaps.len()
         );
         ensure!(gaps.len() >= 2, "fewer than two handovers: {gaps:?}");
+        // Blocks reached the other nodes by gossip before L1: how long from the leader's store
+        // to theirs.
+        let (mut delay_sum, mut accepted) = (0.0, 0.0);
+        for node in &net.nodes {
+            let count = metric_f64(node, "keel_based_unsafe_block_delay_seconds_count").await?;
+            ensure!(count.is_some_and(|c| c > 0.0), "a node accepted no gossiped block");
+            accepted += count.unwrap_or(0.0);
+            delay_sum += metric_f64(node, "keel_based_unsafe_block_delay_seconds_sum")
+                .await?
+                .unwrap_or(0.0);
+        }
+        println!(
+            "based gossip: {accepted} unsafe blocks accepted, {:.1} ms on average from the leader's store to another node's",
+            delay_sum / accepted * 1e3
+        );
         let report = net.sequencing(0).await?;
         ensure!(
             report["me"] == serde_json::json!(net.addresses[0])
@@ -505,9 +548,11 @@ async fn a_killed_leader_costs_one_turn() -> eyre::Result<()> {
         // Transfers the victim held only in its pool are gone with it: resend every one L2
         // has not mined (as a wallet would; one a living pool still holds is refused as known)
         // through the living nodes, then ten more.
+        // What L1 holds (`safe`): the killed leader's gossiped blocks are not, and go.
         let mined = net.nodes[alive[0]]
             .provider()
             .get_transaction_count(sender.address())
+            .block_id(alloy::eips::BlockId::safe())
             .await?;
         let total = nonce + 10;
         for n in mined..total {
@@ -550,6 +595,22 @@ async fn a_killed_leader_costs_one_turn() -> eyre::Result<()> {
             "based: leader killed; next block {} s after the last one before the kill",
             resumed - last_before
         );
+        // The victim had gossiped blocks it never committed: the node that did not lead next
+        // held them as unsafe blocks and rolled them back to L1's once the next leader's
+        // batch reached L1 (the next leader itself took them back at the start of its turn).
+        let mut rolled_back = 0.0;
+        for &i in &alive {
+            rolled_back += metric_f64(&net.nodes[i], "keel_based_unsafe_blocks_rolled_back_total")
+                .await?
+                .unwrap_or(0.0)
+                + metric_f64(&net.nodes[i], "keel_based_abandoned_blocks_total")
+                    .await?
+                    .unwrap_or(0.0);
+        }
+        ensure!(
+            rolled_back > 0.0,
+            "no node took back the killed leader's unsafe blocks"
+        );
         // Restarted, the killed node follows the others to the same blocks.
         net.nodes[victim].restart().await?;
         let last = net.committed_balance(victim, recipient, total).await?;
@@ -558,6 +619,101 @@ async fn a_killed_leader_costs_one_turn() -> eyre::Result<()> {
     }
     .await;
     net.finish(result)
+}
+
+/// A stranger joins the gossip and publishes blocks signed by a key the registry never
+/// scheduled: every node refuses them and logs the stranger's peer id; the chain goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_block_gossiped_by_a_stranger_is_refused_and_logged_with_its_peer() -> eyre::Result<()> {
+    let mut net = BasedNet::start().await?;
+    let result = async {
+        net.all_active().await?;
+        let peers = net
+            .gossip
+            .iter()
+            .map(|address| keel_gossip::parse_address(address))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (task, handle, _incoming) = keel_gossip::Gossip::bind(keel_gossip::GossipConfig {
+            listen: keel_gossip::parse_address("/ip4/127.0.0.1/tcp/0")?,
+            peers,
+            topic: keel_based::unsafe_blocks_topic(65_536_999),
+            max_message_bytes: keel_based::MAX_UNSAFE_BLOCK_BYTES,
+        })?;
+        let gossip = tokio::spawn(task.run(std::future::pending()));
+        let stranger = PrivateKeySigner::random();
+        let head = net.nodes[0]
+            .provider()
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await?
+            .ok_or_else(|| eyre::eyre!("no head"))?
+            .header;
+        let forged = keel_based::UnsafeBlock {
+            chain_id: 65_536_999,
+            number: head.number + 1,
+            parent_hash: head.hash,
+            hash: alloy::primitives::B256::repeat_byte(0xbb),
+            made_at_ms: 0,
+            block: keel_da::PayloadBlock {
+                timestamp: head.timestamp,
+                coinbase: stranger.address(),
+                gas_limit: head.gas_limit,
+                base_fee: head.base_fee_per_gas.unwrap_or_default(),
+                data_fee: Default::default(),
+                extra_data: head.extra_data.clone(),
+                transactions: vec![],
+            },
+        };
+        let wire = forged.sign(&stranger)?;
+        let line = format!("peer={}", handle.peer_id());
+        eventually("a node to refuse the stranger's block", TIMEOUT, || async {
+            handle.publish(wire.clone());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Ok(net
+                .nodes
+                .iter()
+                .any(|node| {
+                    node.log_contains("gossiped block refused: not signed by the leader")
+                        && node.log_contains(&line)
+                })
+                .then_some(()))
+        })
+        .await?;
+        gossip.abort();
+        let refused = metric_f64(&net.nodes[0], "keel_based_unsafe_blocks_refused_total")
+            .await?
+            .unwrap_or(0.0)
+            + metric_f64(&net.nodes[1], "keel_based_unsafe_blocks_refused_total")
+                .await?
+                .unwrap_or(0.0)
+            + metric_f64(&net.nodes[2], "keel_based_unsafe_blocks_refused_total")
+                .await?
+                .unwrap_or(0.0);
+        ensure!(refused > 0.0, "no refusal counted");
+        // The chain goes on: a transfer is committed.
+        let sender: PrivateKeySigner = DEV_PRIVATE_KEYS[1].parse()?;
+        let recipient = PrivateKeySigner::random().address();
+        net.transfer(1, &sender, 0, recipient).await?;
+        let last = net.committed_balance(2, recipient, 1).await?;
+        net.same_chain(last).await?;
+        Ok(())
+    }
+    .await;
+    net.finish(result)
+}
+
+/// The value of metric `name` on `node`'s metrics endpoint, if it is there.
+async fn metric_f64(node: &KeelNode, name: &str) -> eyre::Result<Option<f64>> {
+    let text = reqwest::get(format!("http://{}/metrics", node.metrics_addr()))
+        .await?
+        .text()
+        .await?;
+    Ok(text.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    }))
 }
 
 /// The value of gauge `name` on `node`'s metrics endpoint, if it is there.

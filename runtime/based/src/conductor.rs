@@ -16,19 +16,29 @@
 //! are forwarded to the next leader. L1 is the record either way: a batch is this node's
 //! only once L1 committed it.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use alloy::primitives::{Bytes, U256};
 use alloy_eips::Encodable2718;
 use alloy_primitives::Address;
-use keel_follower::{Follower, FollowerError, ForwardError, Forwarder, Step};
+use keel_follower::{
+    ApplyError, Follower, FollowerError, ForwardError, Forwarder, Step, apply_block,
+};
+use keel_gossip::{GossipHandle, Incoming, Verdict};
 use keel_l1::{L1Client, OnChainProposer, ProposerProgress, Schedule};
 use keel_mempool::Mempool;
+use keel_primitives::ChainSpec;
 use keel_sequencer::TurnSwitch;
 use keel_storage::{Storage, StorageResult};
-use tracing::{Instrument, info, info_span, warn};
+use tokio::sync::mpsc;
+use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::{BasedMetrics, Role, SequencingStatus};
+use crate::{BasedMetrics, Role, SequencingStatus, UnsafeBlock};
 
 /// The longest wait between two attempts after errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -48,6 +58,8 @@ pub struct ConductorSettings {
     pub poll_interval: Duration,
     /// The other sequencers' JSON-RPC URLs.
     pub peers: BTreeMap<Address, String>,
+    /// The chain (gossiped blocks are re-executed under it).
+    pub spec: ChainSpec,
 }
 
 /// Drives a based node's turns; see the module docs.
@@ -68,6 +80,10 @@ pub struct Conductor {
     reconciled: bool,
     /// The leader this node last handed its pool to (or saw take over).
     handed_to: Address,
+    /// The leader before the current one: its last blocks may arrive after the epoch turned.
+    previous_leader: Address,
+    /// Unsafe-block gossip: where verdicts go, and where messages come from.
+    gossip: Option<(GossipHandle, mpsc::Receiver<Incoming>)>,
 }
 
 impl Conductor {
@@ -97,7 +113,16 @@ impl Conductor {
             turn_epoch: 0,
             reconciled: false,
             handed_to: Address::ZERO,
+            previous_leader: Address::ZERO,
+            gossip: None,
         }
+    }
+
+    /// Takes the leader's unsafe blocks from `incoming` (judging each through `handle`)
+    /// while following.
+    pub fn with_gossip(mut self, handle: GossipHandle, incoming: mpsc::Receiver<Incoming>) -> Self {
+        self.gossip = Some((handle, incoming));
+        self
     }
 
     /// Runs until `shutdown` completes. Outages are logged and retried with a growing wait; a
@@ -130,14 +155,107 @@ impl Conductor {
                         wait
                     }
                 };
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = &mut shutdown => return Ok(()),
+                let until = tokio::time::Instant::now() + wait;
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => break,
+                        () = &mut shutdown => return Ok(()),
+                        Some(incoming) = next_message(&mut self.gossip) => {
+                            match self.on_gossip(incoming).await {
+                                Err(error) if error.is_fatal() => return Err(error),
+                                Err(error) => warn!(target: "keel::based", %error, "cannot place a gossiped block"),
+                                Ok(()) => {}
+                            }
+                        }
+                    }
                 }
             }
         }
         .instrument(span)
         .await
+    }
+
+    /// Judges one gossiped message and, if it is the leader's next block, stores it.
+    async fn on_gossip(&mut self, incoming: Incoming) -> Result<(), FollowerError> {
+        let verdict = self.judge(&incoming).await;
+        if verdict.as_ref().is_ok_and(|v| *v == Verdict::Reject) {
+            self.metrics.unsafe_refused.inc();
+        }
+        if let Some((handle, _)) = &self.gossip {
+            handle.judge(
+                incoming.id,
+                incoming.peer,
+                *verdict.as_ref().unwrap_or(&Verdict::Ignore),
+            );
+        }
+        verdict.map(drop)
+    }
+
+    async fn judge(&mut self, incoming: &Incoming) -> Result<Verdict, FollowerError> {
+        let peer = incoming.peer;
+        let (block, signer) = match UnsafeBlock::open(&incoming.data) {
+            Ok(opened) => opened,
+            Err(error) => {
+                warn!(target: "keel::based", %peer, %error, "gossiped block refused");
+                return Ok(Verdict::Reject);
+            }
+        };
+        let now = self.status.get();
+        if block.chain_id != self.settings.spec.chain_id {
+            warn!(target: "keel::based", %peer, chain_id = block.chain_id, "gossiped block refused: another chain");
+            return Ok(Verdict::Reject);
+        }
+        if signer != now.leader && signer != self.previous_leader {
+            warn!(target: "keel::based", %peer, %signer, leader = %now.leader, number = block.number, "gossiped block refused: not signed by the leader");
+            return Ok(Verdict::Reject);
+        }
+        if now.role != Role::Following || signer == now.me {
+            // This node builds its own blocks now (or the block is its own, relayed back).
+            return Ok(Verdict::Ignore);
+        }
+        let spec = self.settings.spec;
+        let placed = self
+            .blocking_follower(move |storage| {
+                let head = storage.snapshot()?.head()?;
+                if block.number != head.number + 1 || block.parent_hash != head.hash() {
+                    return Ok(Placed::NotNext { head: head.number });
+                }
+                match apply_block(storage, &spec, &head, &block.block) {
+                    Ok(stored) if stored.hash() == block.hash => Ok(Placed::Stored(block)),
+                    Ok(stored) => {
+                        // Signed, but not what the leader says it is: take it back.
+                        storage.unwind_to(head.number)?;
+                        Ok(Placed::Wrong(format!(
+                            "re-executes to hash {}, signed as {}",
+                            stored.hash(),
+                            block.hash
+                        )))
+                    }
+                    Err(ApplyError::Replay(error)) => Ok(Placed::Wrong(error.to_string())),
+                    Err(ApplyError::Storage(error)) => Err(error.into()),
+                }
+            })
+            .await?;
+        Ok(match placed {
+            Placed::Stored(block) => {
+                let now_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                let delay = now_ms.saturating_sub(block.made_at_ms);
+                self.metrics.unsafe_accepted.inc();
+                self.metrics.unsafe_delay.observe(delay as f64 / 1e3);
+                debug!(target: "keel::based", number = block.number, hash = %block.hash, %signer, delay_ms = delay, "unsafe block accepted");
+                Verdict::Accept
+            }
+            Placed::NotNext { head } => {
+                debug!(target: "keel::based", number = block_number(&incoming.data), head, "gossiped block does not follow this node's head; L1 will bring it");
+                Verdict::Ignore
+            }
+            Placed::Wrong(reason) => {
+                warn!(target: "keel::based", %peer, %signer, %reason, "gossiped block refused: it does not execute as signed");
+                Verdict::Reject
+            }
+        })
     }
 
     /// One look at the schedule and what it asks for; returns how long to wait before the
@@ -146,6 +264,10 @@ impl Conductor {
         let me = self.settings.me;
         let poll = self.settings.poll_interval;
         let schedule = Schedule::read(&self.client, self.settings.registry, me).await?;
+        let before = self.status.get().leader;
+        if before != schedule.leader {
+            self.previous_leader = before;
+        }
         self.status.update(|now| {
             now.epoch = schedule.epoch;
             now.leader = schedule.leader;
@@ -173,6 +295,9 @@ impl Conductor {
                         .batches_behind
                         .set(committed.saturating_sub(ours) as i64);
                     if ours >= committed {
+                        // Build on what L1 holds: unsafe blocks after it (the last leader's,
+                        // never committed) go, their transactions into this node's pool.
+                        self.reconcile(false).await?;
                         self.begin_turn(&schedule);
                         return Ok(poll);
                     }
@@ -191,7 +316,15 @@ impl Conductor {
                         self.hand_over(raws).await?;
                     }
                 }
-                Ok(match self.follower.step().await? {
+                let stepped = self.follower.step().await?;
+                let orphans = self.follower.take_orphans();
+                if !orphans.is_empty() {
+                    // Unsafe blocks went: their senders' nonces went back.
+                    self.pool.forget_state_nonces();
+                    self.hand_over(orphans.into_iter().map(Bytes::from).collect())
+                        .await?;
+                }
+                Ok(match stepped {
                     Step::Idle => poll,
                     Step::Followed(_) | Step::Unwound { .. } | Step::Scanned => Duration::ZERO,
                 })
@@ -223,6 +356,8 @@ impl Conductor {
     }
 
     fn begin_turn(&mut self, schedule: &Schedule) {
+        // Blocks may have been unwound since the pool last saw a nonce.
+        self.pool.forget_state_nonces();
         self.turn_epoch = schedule.epoch;
         self.turns.open();
         self.metrics.turns.inc();
@@ -257,8 +392,10 @@ impl Conductor {
             })
             .await?;
         if blocks > 0 {
+            // Nonces went back with the blocks.
+            self.pool.forget_state_nonces();
             self.metrics.abandoned_blocks.inc_by(blocks);
-            warn!(target: "keel::based", blocks, transactions = abandoned.len(), kept_batch = kept, "blocks this node built were not committed on L1 in its turn: taken back, their transactions go to the leader");
+            warn!(target: "keel::based", blocks, transactions = abandoned.len(), kept_batch = kept, "blocks after the last batch L1 holds (this node's from a turn that ended, or a leader's unsafe blocks L1 never got) taken back; their transactions go to the leader");
         }
         let mut raws: Vec<Bytes> = abandoned.into_iter().map(Bytes::from).collect();
         if with_pool {
@@ -341,19 +478,21 @@ impl Conductor {
         }
         self.metrics.handed_over.inc_by(taken as u64);
         let kept_len = kept.len();
+        let mut pool_refused = 0;
         if !kept.is_empty() {
             let pool = self.pool.clone();
-            self.blocking(move |storage| {
-                let snapshot = storage.snapshot()?;
-                for raw in &kept {
+            pool_refused = self
+                .blocking(move |storage| {
+                    let snapshot = storage.snapshot()?;
                     // One that no longer applies is refused, as any other would be.
-                    let _ = pool.add_raw(raw, &snapshot);
-                }
-                Ok(())
-            })
-            .await?;
+                    Ok(kept
+                        .iter()
+                        .filter(|raw| pool.add_raw(raw, &snapshot).is_err())
+                        .count())
+                })
+                .await?;
         }
-        info!(target: "keel::based", leader = %now.leader, taken, refused, kept = kept_len, "transactions handed over");
+        info!(target: "keel::based", leader = %now.leader, taken, refused, kept = kept_len, pool_refused, "transactions handed over");
         Ok(taken)
     }
 
@@ -361,11 +500,44 @@ impl Conductor {
         &self,
         work: impl FnOnce(&Storage) -> StorageResult<T> + Send + 'static,
     ) -> Result<T, FollowerError> {
+        self.blocking_follower(move |storage| Ok(work(storage)?))
+            .await
+    }
+
+    async fn blocking_follower<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Storage) -> Result<T, FollowerError> + Send + 'static,
+    ) -> Result<T, FollowerError> {
         let storage = self.storage.clone();
         match tokio::task::spawn_blocking(move || work(&storage)).await {
-            Ok(result) => Ok(result?),
+            Ok(result) => result,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(_) => Err(FollowerError::ShuttingDown),
         }
+    }
+}
+
+/// Where a gossiped block went.
+enum Placed {
+    /// Stored on the head.
+    Stored(UnsafeBlock),
+    /// Not the head's child: this node lacks blocks before it (or has passed it).
+    NotNext { head: u64 },
+    /// The leader signed it but it does not execute to what it says.
+    Wrong(String),
+}
+
+/// The block number a gossiped message claims (for logs; 0 if it does not decode).
+fn block_number(wire: &[u8]) -> u64 {
+    UnsafeBlock::open(wire).map_or(0, |(block, _)| block.number)
+}
+
+/// The next gossiped message, or never without gossip.
+async fn next_message(
+    gossip: &mut Option<(GossipHandle, mpsc::Receiver<Incoming>)>,
+) -> Option<Incoming> {
+    match gossip {
+        Some((_, incoming)) => incoming.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -25,6 +25,13 @@ pub struct BasedNodeConfig {
     /// to this node while another leads are forwarded to that leader (one not listed, or not
     /// answering, leaves them in this node's pool for its own next turn).
     pub peers: BTreeMap<Address, String>,
+    /// Where this node listens for the other sequencers' unsafe blocks (a libp2p multiaddr,
+    /// e.g. `/ip4/0.0.0.0/tcp/4100`; default `None`: no gossip, blocks reach this node
+    /// through L1 only).
+    #[serde(deserialize_with = "keel_units::opt_string")]
+    pub gossip_listen: Option<String>,
+    /// The other sequencers' gossip addresses (multiaddrs), dialled and redialled.
+    pub gossip_peers: Vec<String>,
 }
 
 impl Default for BasedNodeConfig {
@@ -32,6 +39,8 @@ impl Default for BasedNodeConfig {
         Self {
             turn_margin: DEFAULT_TURN_MARGIN,
             peers: BTreeMap::new(),
+            gossip_listen: None,
+            gossip_peers: Vec::new(),
         }
     }
 }
@@ -49,6 +58,20 @@ impl BasedNodeConfig {
                 &format!("peers.{address}"),
                 || format!("must be an http:// or https:// URL, got {url:?}"),
             )?;
+        }
+        for (key, address) in self
+            .gossip_listen
+            .iter()
+            .map(|a| ("gossip_listen".to_owned(), a))
+            .chain(
+                self.gossip_peers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("gossip_peers[{i}]"), a)),
+            )
+        {
+            keel_gossip::parse_address(address)
+                .map_err(|error| Violation::new(key, error.to_string()))?;
         }
         Ok(())
     }
@@ -75,6 +98,11 @@ mod tests {
             ..BasedNodeConfig::default()
         };
         assert!(bad.validate().unwrap_err().key.starts_with("peers."));
+        let gossip = BasedNodeConfig {
+            gossip_peers: vec!["127.0.0.1:4100".to_owned()],
+            ..BasedNodeConfig::default()
+        };
+        assert_eq!(gossip.validate().unwrap_err().key, "gossip_peers[0]");
         let zero = BasedNodeConfig {
             turn_margin: 0,
             ..BasedNodeConfig::default()

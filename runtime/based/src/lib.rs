@@ -18,10 +18,16 @@
 
 mod conductor;
 mod config;
+mod gossip;
 mod sink;
 mod status;
+mod unsafe_block;
 
 pub use conductor::{Conductor, ConductorSettings};
 pub use config::{BasedNodeConfig, DEFAULT_TURN_MARGIN};
+pub use gossip::{GossipFeed, unsafe_blocks_topic};
 pub use sink::ToLeader;
 pub use status::{BasedMetrics, Role, Sequencing, SequencingStatus};
+pub use unsafe_block::{
+    MAX_UNSAFE_BLOCK_BYTES, UNSAFE_BLOCK_VERSION, UnsafeBlock, UnsafeBlockError,
+};

@@ -6,7 +6,11 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use parking_lot::RwLock;
 use prometheus_client::{
-    metrics::{counter::Counter, gauge::Gauge},
+    metrics::{
+        counter::Counter,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
     registry::Registry,
 };
 
@@ -64,18 +68,44 @@ impl Sequencing {
 }
 
 /// What a based node counts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BasedMetrics {
     /// 0 following, 1 leading, 2 closing.
     pub role: Gauge,
     /// Turns this node started.
     pub turns: Counter,
-    /// Blocks this node built that L1 never took (their transactions went to the next leader).
+    /// Blocks after the last batch L1 holds that this node took back: its own from a turn that
+    /// ended uncommitted, or unsafe blocks L1 never got (their transactions went to the leader).
     pub abandoned_blocks: Counter,
     /// Transactions handed to the next leader at the end of a turn.
     pub handed_over: Counter,
     /// Batches L1 has committed that this node has not applied yet.
     pub batches_behind: Gauge,
+    /// Gossiped unsafe blocks accepted (signed by the leader, re-executed to the same hash).
+    pub unsafe_accepted: Counter,
+    /// Gossiped messages refused (bad signature, not the leader's, a block that does not
+    /// re-execute to its hash).
+    pub unsafe_refused: Counter,
+    /// Unsafe blocks rolled back because L1 committed other blocks.
+    pub unsafe_rolled_back: Counter,
+    /// From a block made by the leader to the same block stored here, seconds.
+    pub unsafe_delay: Histogram,
+}
+
+impl Default for BasedMetrics {
+    fn default() -> Self {
+        Self {
+            role: Gauge::default(),
+            turns: Counter::default(),
+            abandoned_blocks: Counter::default(),
+            handed_over: Counter::default(),
+            batches_behind: Gauge::default(),
+            unsafe_accepted: Counter::default(),
+            unsafe_refused: Counter::default(),
+            unsafe_rolled_back: Counter::default(),
+            unsafe_delay: Histogram::new(exponential_buckets(0.001, 2.0, 14)),
+        }
+    }
 }
 
 impl BasedMetrics {
@@ -93,7 +123,7 @@ impl BasedMetrics {
         );
         registry.register(
             "keel_based_abandoned_blocks",
-            "Based node: blocks it built that L1 never took (their transactions went to the next leader)",
+            "Based node: blocks after the last batch L1 holds that it took back (its own uncommitted, or unsafe blocks L1 never got)",
             self.abandoned_blocks.clone(),
         );
         registry.register(
@@ -105,6 +135,26 @@ impl BasedMetrics {
             "keel_based_batches_behind",
             "Based node: batches L1 committed that this node has not applied yet",
             self.batches_behind.clone(),
+        );
+        registry.register(
+            "keel_based_unsafe_blocks_accepted",
+            "Based node: gossiped unsafe blocks accepted (the leader's, re-executed to the same hash)",
+            self.unsafe_accepted.clone(),
+        );
+        registry.register(
+            "keel_based_unsafe_blocks_refused",
+            "Based node: gossiped messages refused (bad signature, not the leader's, not re-executing)",
+            self.unsafe_refused.clone(),
+        );
+        registry.register(
+            "keel_based_unsafe_blocks_rolled_back",
+            "Based node: unsafe blocks rolled back because L1 committed other blocks",
+            self.unsafe_rolled_back.clone(),
+        );
+        registry.register(
+            "keel_based_unsafe_block_delay_seconds",
+            "Based node: from a block made by the leader to the same block stored here",
+            self.unsafe_delay.clone(),
         );
     }
 }

@@ -17,7 +17,7 @@
 
 use alloy_primitives::{Address, Bytes};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
-use keel_primitives::{DataFee, KeelTx};
+use keel_primitives::{DataFee, Header, KeelTx};
 
 use crate::DaError;
 
@@ -69,6 +69,20 @@ pub struct PayloadBlock {
 }
 
 impl PayloadBlock {
+    /// What the payload carries of a block with `header`, whose transactions paid `data_fee`:
+    /// everything a replay needs that the parent does not give.
+    pub fn from_header(header: &Header, data_fee: DataFee, transactions: Vec<KeelTx>) -> Self {
+        Self {
+            timestamp: header.timestamp,
+            coinbase: header.beneficiary,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee_per_gas.unwrap_or_default(),
+            data_fee,
+            extra_data: header.extra_data.clone(),
+            transactions,
+        }
+    }
+
     /// The block's payload item (appended to the payload).
     pub fn encode_item(&self, out: &mut Vec<u8>) {
         self.encode(out);

@@ -15,7 +15,11 @@ use keel_primitives::{Batch, ChainSpec, DataAvailability};
 use keel_storage::{BatchCommit, L1Progress, Storage, StorageResult};
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::{FollowerError, apply_batch};
+use crate::{
+    FollowerError,
+    apply::{apply_batch, holds_blocks, stored_batch},
+};
+use prometheus_client::metrics::counter::Counter;
 
 /// The longest wait between two attempts after errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -78,6 +82,12 @@ pub struct Follower {
     finalized: u64,
     /// The last batch whose blocks' change sets are pruned (its commit is final on L1).
     pruned: u64,
+    /// Keeps blocks after the last batch (a based leader's unsafe blocks, gossiped) until L1
+    /// confirms or contradicts them, counting the ones rolled back. `None`: such blocks are
+    /// a batch half-applied before a stop, unwound.
+    unsafe_blocks: Option<Counter>,
+    /// The transactions of unsafe blocks rolled back, until [`Follower::take_orphans`].
+    orphans: Vec<Vec<u8>>,
 }
 
 /// What the database holds of the followed chain.
@@ -114,7 +124,24 @@ impl Follower {
             progress: None,
             finalized: 0,
             pruned: 0,
+            unsafe_blocks: None,
+            orphans: Vec::new(),
         })
+    }
+
+    /// Keeps the blocks after the last followed batch (a based node's unsafe blocks): a
+    /// commit whose blobs hold the same blocks is recorded without executing them again; one
+    /// that differs rolls them back (counted in `rolled_back`) and applies L1's.
+    pub fn keeping_unsafe_blocks(mut self, rolled_back: Counter) -> Self {
+        self.unsafe_blocks = Some(rolled_back);
+        self
+    }
+
+    /// The transactions (EIP-2718 bytes, in chain order) of the unsafe blocks rolled back since
+    /// the last call: a based node hands them to the leader, so a block L1 never got loses
+    /// no transaction its sender sent.
+    pub fn take_orphans(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.orphans)
     }
 
     /// Runs until `shutdown` completes. Errors that retrying can fix (an L1 or beacon outage)
@@ -180,7 +207,7 @@ impl Follower {
             })
             .await?;
         let applied_to = followed.last.as_ref().map_or(0, |batch| batch.last_block);
-        if followed.head > applied_to {
+        if followed.head > applied_to && self.unsafe_blocks.is_none() {
             // A batch half-applied when the node stopped: it is rebuilt whole.
             let blocks = self
                 .blocking(move |storage| storage.unwind_to(applied_to))
@@ -259,7 +286,12 @@ impl Follower {
 
     /// Rebuilds batch `number` from its commit `log` on top of block `applied_to`; returns
     /// `false` if the log's block is no longer L1's.
-    async fn follow(&self, number: u64, applied_to: u64, log: &Log) -> Result<bool, FollowerError> {
+    async fn follow(
+        &mut self,
+        number: u64,
+        applied_to: u64,
+        log: &Log,
+    ) -> Result<bool, FollowerError> {
         let bad = |reason: String| L1Error::BadLog {
             event: "BatchCommitted",
             tx: log.transaction_hash,
@@ -309,24 +341,32 @@ impl Follower {
         let spec = self.spec;
         let sealed_at_ms = block.header.timestamp.saturating_mul(1000);
         let started = std::time::Instant::now();
-        let batch = self
+        let rolled_back = self.unsafe_blocks.clone();
+        let (batch, orphans) = self
             .blocking_follower(move |storage| {
+                let mut orphans = Vec::new();
                 let result = rebuild(
                     storage,
                     &spec,
-                    number,
-                    &blobs,
-                    &event,
-                    &commit,
-                    sealed_at_ms,
+                    Rebuild {
+                        number,
+                        applied_to,
+                        blobs: &blobs,
+                        event: &event,
+                        commit: &commit,
+                        sealed_at_ms,
+                        rolled_back: rolled_back.as_ref(),
+                        orphans: &mut orphans,
+                    },
                 );
                 if result.is_err() {
                     // Nothing of a batch that did not rebuild stays.
                     storage.unwind_to(applied_to)?;
                 }
-                result
+                Ok((result?, orphans))
             })
             .await?;
+        self.orphans.extend(orphans);
         let elapsed = started.elapsed();
         info!(target: "keel::follower", batch = number, blocks = format!("{}..={}", batch.first_block, batch.last_block), transactions = batch.transactions, gas_used = batch.gas_used, blobs = batch.blobs.len(), l1_block, elapsed = ?elapsed, "batch rebuilt from L1 and matches its commitment");
         Ok(true)
@@ -467,17 +507,35 @@ impl Follower {
     }
 }
 
-/// Decodes batch `number` from `blobs`, applies it and checks it against `event`; records it
-/// when it matches. Blocking.
-fn rebuild(
-    storage: &Storage,
-    spec: &ChainSpec,
+/// What [`rebuild`] works on.
+struct Rebuild<'a> {
     number: u64,
-    blobs: &[Blob],
-    event: &OnChainProposer::BatchCommitted,
-    commit: &BatchCommit,
+    /// The last block of the last recorded batch.
+    applied_to: u64,
+    blobs: &'a [Blob],
+    event: &'a OnChainProposer::BatchCommitted,
+    commit: &'a BatchCommit,
     sealed_at_ms: u64,
-) -> Result<Batch, FollowerError> {
+    /// Where rolled-back unsafe blocks are counted (a based node).
+    rolled_back: Option<&'a Counter>,
+    /// Where the transactions of rolled-back unsafe blocks go.
+    orphans: &'a mut Vec<Vec<u8>>,
+}
+
+/// Decodes batch `number` from `blobs`, applies it and checks it against `event`; records it
+/// when it matches. Unsafe blocks that are the batch's blocks are recorded as they are; ones
+/// that differ are rolled back first: L1 is the record. Blocking.
+fn rebuild(storage: &Storage, spec: &ChainSpec, job: Rebuild<'_>) -> Result<Batch, FollowerError> {
+    let Rebuild {
+        number,
+        applied_to,
+        blobs,
+        event,
+        commit,
+        sealed_at_ms,
+        rolled_back,
+        orphans,
+    } = job;
     let data = |source| FollowerError::Data {
         batch: number,
         source,
@@ -499,7 +557,33 @@ fn rebuild(
             event.blobHashes
         )));
     }
-    let batch = apply_batch(storage, spec, number, &blocks, posted, sealed_at_ms)?;
+    let head = storage.snapshot()?.head_number()?;
+    let last = applied_to + blocks.len() as u64;
+    let batch = if head > applied_to
+        && head >= last
+        && holds_blocks(storage, applied_to + 1, &blocks)?
+    {
+        stored_batch(
+            storage,
+            spec,
+            number,
+            applied_to + 1,
+            last,
+            posted,
+            sealed_at_ms,
+        )?
+    } else {
+        if head > applied_to {
+            let transactions = storage.unwind_taking_transactions(applied_to)?;
+            let blocks = head - applied_to;
+            if let Some(counter) = rolled_back {
+                counter.inc_by(blocks);
+            }
+            warn!(target: "keel::follower", batch = number, rolled_back = blocks, transactions = transactions.len(), head = applied_to, "unsafe blocks differ from what L1 committed: rolled back to L1's");
+            orphans.extend(transactions);
+        }
+        apply_batch(storage, spec, number, &blocks, posted, sealed_at_ms)?
+    };
     let output = &batch.output;
     let committed_last: u64 = event.lastBlock.try_into().unwrap_or(u64::MAX);
     if batch.last_block != committed_last {

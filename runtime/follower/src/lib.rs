@@ -23,7 +23,7 @@ mod error;
 mod follower;
 mod forward;
 
-pub use apply::apply_batch;
+pub use apply::{ApplyError, apply_batch, apply_block, holds_blocks, stored_batch};
 pub use config::FollowerConfig;
 pub use error::FollowerError;
 pub use follower::{Follower, FollowerSettings, Step};

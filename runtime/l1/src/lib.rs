@@ -49,7 +49,7 @@ pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
 pub use proof_check::{PartRejected, RequiredVerifier, check_proof};
 pub use schedule::Schedule;
-pub use sender::{FeePolicy, L1Client, TxSender, key_address};
+pub use sender::{FeePolicy, L1Client, TxSender, parse_key};
 pub use settler::{
     MAX_BLOBS_PER_TX, ProposerProgress, Settler, SettlerConfig, SettlerMetrics, Step,
 };

@@ -471,14 +471,9 @@ struct Outgoing {
     blobs: Option<BlobTransactionSidecar>,
 }
 
-/// The address of hex private key `key` (a based node's registered address is its
-/// `l1.sequencer_key`'s); the error never repeats the key.
-pub fn key_address(key: &str) -> L1Result<Address> {
-    Ok(parse_key(key)?.address())
-}
-
-/// Parses a hex private key; the error never repeats the key.
-pub(crate) fn parse_key(key: &str) -> L1Result<PrivateKeySigner> {
+/// Parses a hex private key (`l1.sequencer_key`: a based node also signs its gossiped blocks
+/// with it); the error never repeats the key.
+pub fn parse_key(key: &str) -> L1Result<PrivateKeySigner> {
     key.trim()
         .parse::<PrivateKeySigner>()
         .map_err(|_| L1Error::Key("expected \"0x\" and 64 hex digits".to_owned()))

@@ -437,6 +437,20 @@ impl Mempool {
             .collect()
     }
 
+    /// Forgets the account nonces the pool has seen: the next [`Mempool::best`] reads each
+    /// sender's from the state it is given. For a chain that was unwound (a based node whose
+    /// turn starts on other blocks than the ones it saw last), where nonces go back.
+    pub fn forget_state_nonces(&self) {
+        let mut inner = self.inner.lock();
+        let senders: Vec<Address> = inner.senders.keys().copied().collect();
+        for sender in senders {
+            if let Some(queue) = inner.senders.get_mut(&sender) {
+                queue.state_nonce = 0;
+            }
+            inner.settle(sender);
+        }
+    }
+
     /// Number of pooled transactions.
     pub fn len(&self) -> usize {
         self.inner.lock().by_hash.len()
@@ -453,7 +467,8 @@ impl Inner {
         let Some(queue) = self.senders.get_mut(&address) else {
             return;
         };
-        // Nonces never go back (Keel has no reorgs): whichever view is newer wins.
+        // Nonces never go back while the chain only grows: whichever view is newer wins (after
+        // an unwind, `forget_state_nonces` starts them again).
         let nonce = nonce.max(queue.state_nonce);
         queue.state_nonce = nonce;
         let stale = {

@@ -511,3 +511,28 @@ fn take_all_empties_the_pool_keeping_each_senders_nonce_order() {
     }
     assert_eq!(pool.len(), 4);
 }
+
+#[test]
+fn after_an_unwind_nonces_are_read_again() {
+    let alice = signer(1);
+    let pool = pool();
+    let at = |nonce| MemState::default().fund(alice.address(), nonce, U256::from(10u128.pow(21)));
+    for nonce in 0..4 {
+        pool.add_raw(&eip1559(&alice, nonce, 2 * GWEI, GWEI), &at(0))
+            .unwrap();
+    }
+    // A block mined nonces 0 and 1 (the pool drops them), then it was unwound: the state
+    // says 0 again, but the pool keeps 2 and 3 and must not offer them first.
+    assert_eq!(pool.best(BASE_FEE, &at(2)).len(), 2);
+    assert_eq!(
+        pool.best(BASE_FEE, &at(0)).len(),
+        2,
+        "the pool trusts its newer nonce"
+    );
+    pool.forget_state_nonces();
+    assert!(
+        pool.best(BASE_FEE, &at(0)).is_empty(),
+        "nonce 2 cannot go before 0 and 1"
+    );
+    assert_eq!(pool.queued(), 2);
+}

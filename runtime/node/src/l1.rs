@@ -7,6 +7,7 @@ use eyre::WrapErr;
 use keel_based::{BasedMetrics, Conductor, ConductorSettings, SequencingStatus};
 use keel_config::{BasedNodeConfig, L1Config};
 use keel_follower::{Follower, FollowerSettings};
+use keel_gossip::{GossipHandle, Incoming};
 use keel_l1::{
     BlobSource, DEPLOYMENT_FILE, Deployment, DepositWatcher, FeePolicy, L1Client, L1Error,
     RequiredVerifier, Settler, SettlerConfig, SettlerMetrics, TxSender, WatcherConfig, check_proof,
@@ -16,6 +17,7 @@ use keel_primitives::{ChainSpec, DataAvailability, L1BlobBaseFee, L1Clock};
 use keel_sequencer::TurnSwitch;
 use keel_storage::Storage;
 use keel_tasks::{Shutdown, TaskExecutor};
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 /// How long start-up waits for the L1 node before going on without it (it is retried in the
@@ -325,6 +327,10 @@ pub(crate) struct BasedWiring {
     pub(crate) turns: TurnSwitch,
     pub(crate) status: SequencingStatus,
     pub(crate) metrics: BasedMetrics,
+    /// `l1.sequencer_key`: the registered address, and the key gossiped blocks are signed with.
+    pub(crate) key: alloy::signers::local::PrivateKeySigner,
+    /// Unsafe-block gossip (`based.gossip_listen`): verdicts out, messages in.
+    pub(crate) gossip: Option<(GossipHandle, mpsc::Receiver<Incoming>)>,
 }
 
 /// Prepares a based node's conductor: the deployment must have a sequencer registry, and
@@ -345,8 +351,14 @@ pub(crate) fn prepare_based(
             path.display()
         );
     };
-    let me = keel_l1::key_address(&l1.sequencer_key).wrap_err("l1.sequencer_key")?;
+    let me = wiring.key.address();
     let (client, follower) = follower(l1, &path, &deployment, storage.clone(), spec)?;
+    // With gossip, blocks after the last batch are the leader's unsafe blocks: kept until L1
+    // confirms or contradicts them.
+    let follower = match &wiring.gossip {
+        Some(_) => follower.keeping_unsafe_blocks(wiring.metrics.unsafe_rolled_back.clone()),
+        None => follower,
+    };
     let conductor = Conductor::new(
         follower,
         client.clone(),
@@ -362,8 +374,13 @@ pub(crate) fn prepare_based(
             turn_margin: based.turn_margin,
             poll_interval: l1.poll_interval,
             peers: based.peers.clone(),
+            spec,
         },
     );
+    let conductor = match wiring.gossip {
+        Some((handle, incoming)) => conductor.with_gossip(handle, incoming),
+        None => conductor,
+    };
     info!(target: "keel::based", %me, %registry, turn_margin = based.turn_margin, peers = based.peers.len(), "based sequencing: taking turns as the registry schedules");
     Ok(BasedPart {
         l1: l1.clone(),

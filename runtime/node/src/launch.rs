@@ -3,10 +3,11 @@
 use std::{io::IsTerminal, sync::Arc, time::Duration};
 
 use eyre::WrapErr;
-use keel_based::{BasedMetrics, SequencingStatus, ToLeader};
+use keel_based::{BasedMetrics, GossipFeed, SequencingStatus, ToLeader};
 use keel_config::Config;
 use keel_coordinator::{Coordinator, CoordinatorConfig, ProgramId};
 use keel_evm::Eip1559BaseFee;
+use keel_gossip::{Gossip, GossipConfig};
 use keel_mempool::{Mempool, PoolConfig};
 use keel_plugin_host::{PluginEngine, PluginManager};
 use keel_primitives::{
@@ -96,21 +97,42 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let metrics = SequencerMetrics::default();
     metrics.register(&mut registry);
     // A based node: the conductor opens and closes the proposer, and tells the RPC who leads.
+    let mut gossip_task = None;
     let based = config
         .based
         .as_ref()
-        .map(|_| -> eyre::Result<_> {
+        .map(|settings| -> eyre::Result<_> {
             let l1 = config
                 .settlement()
                 .ok_or_else(|| eyre::eyre!("[based] needs an enabled [l1] section"))?;
-            let me = keel_l1::key_address(&l1.sequencer_key).wrap_err("l1.sequencer_key")?;
+            let key = keel_l1::parse_key(&l1.sequencer_key).wrap_err("l1.sequencer_key")?;
             let based_metrics = BasedMetrics::default();
             based_metrics.register(&mut registry);
+            let gossip = match &settings.gossip_listen {
+                None => None,
+                Some(listen) => {
+                    let (task, handle, incoming) = Gossip::bind(GossipConfig {
+                        listen: keel_gossip::parse_address(listen)?,
+                        peers: settings
+                            .gossip_peers
+                            .iter()
+                            .map(|peer| keel_gossip::parse_address(peer))
+                            .collect::<Result<_, _>>()?,
+                        topic: keel_based::unsafe_blocks_topic(spec.chain_id),
+                        max_message_bytes: keel_based::MAX_UNSAFE_BLOCK_BYTES,
+                    })
+                    .wrap_err("based.gossip_listen")?;
+                    gossip_task = Some(task);
+                    Some((handle, incoming))
+                }
+            };
             Ok(crate::l1::BasedWiring {
                 pool: pool.clone(),
                 turns: TurnSwitch::new(),
-                status: SequencingStatus::new(me),
+                status: SequencingStatus::new(key.address()),
                 metrics: based_metrics,
+                key,
+                gossip,
             })
         })
         .transpose()?;
@@ -276,7 +298,18 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             _ => proposer,
         };
         match &based {
-            Some(wiring) => proposer.with_turns(wiring.turns.clone()),
+            Some(wiring) => {
+                let proposer = proposer.with_turns(wiring.turns.clone());
+                // The leader's blocks go out signed as they are made.
+                match &wiring.gossip {
+                    Some((handle, _)) => proposer.with_block_feed(Arc::new(GossipFeed::new(
+                        wiring.key.clone(),
+                        spec.chain_id,
+                        handle.clone(),
+                    ))),
+                    None => proposer,
+                }
+            }
             None => proposer,
         }
     });
@@ -369,6 +402,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         l1,
         follower,
         based: conductor,
+        gossip: gossip_task,
     }
     .spawn(&tasks.executor())?;
 

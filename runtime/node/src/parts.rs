@@ -12,6 +12,7 @@
 //! | `l1-settler`  | commits batches and sends proofs to L1      | tokio            | `[l1]`        |
 //! | `l1-verifier` | sends proofs to L1 with its own key         | tokio            | `l1.verifier_key` |
 //! | `follower`    | rebuilds the chain from L1's commits and blobs | tokio (+ blocking) | `[follower]` |
+//! | `gossip`      | a based node's libp2p gossipsub: its unsafe blocks out, the leader's in | tokio | `based.gossip_listen` |
 //! | `sequencing`  | a based node's turns: follows L1 between them, opens and closes the proposer | tokio (+ blocking) | `[based]` |
 //!
 //! A follower runs `rpc`, `metrics` and `follower` only: it produces no blocks, takes no
@@ -28,6 +29,7 @@
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use keel_coordinator::Coordinator;
+use keel_gossip::Gossip;
 use keel_rpc::{AdminApi, EthApi, RpcServer};
 use keel_sequencer::Proposer;
 use keel_tasks::{TaskError, TaskExecutor};
@@ -56,6 +58,8 @@ pub(crate) const L1_VERIFIER: &str = "l1-verifier";
 pub(crate) const FOLLOWER: &str = "follower";
 /// A based node's conductor.
 pub(crate) const SEQUENCING: &str = "sequencing";
+/// A based node's unsafe-block gossip.
+pub(crate) const GOSSIP: &str = "gossip";
 
 /// How long a stop may take: long enough for the proposer to finish a full block and for RPC
 /// calls in flight to be answered, short enough for a service manager's stop timeout.
@@ -71,6 +75,7 @@ pub(crate) struct Parts {
     pub(crate) l1: Option<L1Parts>,
     pub(crate) follower: Option<FollowerPart>,
     pub(crate) based: Option<BasedPart>,
+    pub(crate) gossip: Option<Gossip>,
 }
 
 impl Parts {
@@ -85,6 +90,7 @@ impl Parts {
             l1,
             follower,
             based,
+            gossip,
         } = self;
         if let Some(proposer) = proposer {
             executor.spawn_critical_thread(PROPOSER, move |shutdown| proposer.run(&shutdown))?;
@@ -119,6 +125,12 @@ impl Parts {
         }
         if let Some(based) = based {
             based.spawn(executor);
+        }
+        if let Some(gossip) = gossip {
+            executor.spawn_critical(GOSSIP, |shutdown| async move {
+                gossip.run(shutdown.signalled()).await;
+                Ok::<_, Infallible>(())
+            });
         }
         Ok(())
     }

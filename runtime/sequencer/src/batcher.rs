@@ -26,7 +26,7 @@ use alloy_consensus::Header;
 use alloy_primitives::Bytes;
 use keel_da::{BLOB_CAPACITY, Frame, PayloadBlock, PayloadWriter, blobs_needed};
 use keel_primitives::{
-    Batch, BatchOutput, BatchSettlement, ChainSpec, DataFee, KeelTx, PostedBlob, blobs_hash,
+    Batch, BatchOutput, BatchSettlement, ChainSpec, DataFee, PostedBlob, blobs_hash,
 };
 use keel_stf::{ProverInput, Witness, execute_batch};
 use keel_storage::{Snapshot, Storage, StorageError};
@@ -82,7 +82,7 @@ impl OpenBatch {
                 .body(block)?
                 .ok_or_else(|| missing("bodies", block))?;
             open.add_block(
-                &payload_block(&header, data_fee(snapshot, block)?, txs),
+                &PayloadBlock::from_header(&header, data_fee(snapshot, block)?, txs),
                 header.gas_limit,
                 witness.byte_len(),
             )?;
@@ -254,7 +254,11 @@ pub(crate) fn assemble(
         gas_used += header.gas_used;
         transactions += txs.len() as u64;
         payload
-            .push(&payload_block(&header, data_fee(snapshot, block)?, txs))
+            .push(&PayloadBlock::from_header(
+                &header,
+                data_fee(snapshot, block)?,
+                txs,
+            ))
             .map_err(payload_error)?;
     }
     let frame = payload.finish().map_err(payload_error)?;
@@ -318,23 +322,6 @@ pub(crate) fn assemble(
 /// The blob space of one batch, in frame bytes.
 fn capacity(config: &BatcherConfig) -> usize {
     config.max_blobs as usize * BLOB_CAPACITY
-}
-
-/// A stored block as the payload carries it.
-pub(crate) fn payload_block(
-    header: &Header,
-    data_fee: DataFee,
-    transactions: Vec<KeelTx>,
-) -> PayloadBlock {
-    PayloadBlock {
-        timestamp: header.timestamp,
-        coinbase: header.beneficiary,
-        gas_limit: header.gas_limit,
-        base_fee: header.base_fee_per_gas.unwrap_or_default(),
-        data_fee,
-        extra_data: header.extra_data.clone(),
-        transactions,
-    }
 }
 
 /// The blobs batch `number`'s frame is posted in: committed and opened at their challenges, or

@@ -16,6 +16,7 @@
 mod batcher;
 pub mod config;
 mod error;
+mod feed;
 mod genesis;
 mod inclusion;
 mod metrics;
@@ -26,6 +27,7 @@ mod turn;
 mod witness;
 
 pub use error::{SequencerError, SequencerResult};
+pub use feed::{BlockFeed, MadeBlock};
 pub use genesis::{Genesis, build_genesis};
 pub use inclusion::InclusionWindow;
 pub use metrics::SequencerMetrics;

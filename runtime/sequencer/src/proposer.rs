@@ -10,6 +10,7 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, Bytes};
+use keel_da::PayloadBlock;
 use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
 use keel_mempool::Mempool;
 use keel_primitives::{BlockPlugin, ChainSpec, KeelTx, L1Deposit, StateReader};
@@ -21,8 +22,9 @@ use keel_plugin_host::{ActiveSet, OrderingContext};
 
 use crate::{
     BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult,
-    batcher::{OpenBatch, payload_block},
+    batcher::OpenBatch,
     config::BatcherConfig,
+    feed::{BlockFeed, MadeBlock},
     inclusion::{InclusionWindow, next_timestamp},
     turn::{TurnState, TurnSwitch},
     witness::RecordingState,
@@ -131,6 +133,8 @@ pub struct Proposer {
     time_held: AtomicBool,
     /// A based node's turns: blocks are built only while it is open. `None`: always.
     turns: Option<TurnSwitch>,
+    /// Told of every block made (a based node gossips them).
+    feed: Option<Arc<dyn BlockFeed>>,
 }
 
 impl core::fmt::Debug for Proposer {
@@ -162,7 +166,14 @@ impl Proposer {
             inclusion: None,
             time_held: AtomicBool::new(false),
             turns: None,
+            feed: None,
         }
+    }
+
+    /// Tells `feed` of every block made, right after it is stored.
+    pub fn with_block_feed(mut self, feed: Arc<dyn BlockFeed>) -> Self {
+        self.feed = Some(feed);
+        self
     }
 
     /// Builds blocks only while `turns` is open (a based node, in its turn), and seals the
@@ -265,16 +276,21 @@ impl Proposer {
             witness: Some(&witness),
         })?;
         open.known.add(&built.state.nodes, &built.codes);
-        open.add_block(
-            &payload_block(
-                &built.block.header,
-                built.block.data_fee,
-                built.block.transactions.clone(),
-            ),
-            built.block.header.gas_limit,
-            witness.byte_len(),
-        )?;
+        let payload = PayloadBlock::from_header(
+            &built.block.header,
+            built.block.data_fee,
+            built.block.transactions.clone(),
+        );
+        open.add_block(&payload, built.block.header.gas_limit, witness.byte_len())?;
         drop(batch);
+        if let Some(feed) = &self.feed {
+            feed.block_made(MadeBlock {
+                number,
+                hash: built.block.hash(),
+                parent_hash: parent.hash(),
+                payload: &payload,
+            });
+        }
 
         self.pool.on_block(
             &filled.mined,
