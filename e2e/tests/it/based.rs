@@ -144,6 +144,7 @@ struct BasedNet {
     dir: tempfile::TempDir,
     anvil: Anvil,
     deployment: Deployment,
+    keys: Vec<&'static str>,
     addresses: Vec<Address>,
     /// Each node's gossip multiaddr.
     gossip: Vec<String>,
@@ -190,7 +191,7 @@ impl BasedNet {
                 devnet_config_with(
                     &config,
                     &format!(
-                        "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"60s\"\n\
+                        "[l1.based]\nmin_bond = \"1 ether\"\nexit_delay = \"20s\"\n\
                          epoch_length = {EPOCH}\nfallback_after = \"1h\"\n[based]\n\
                          turn_margin = 2\ngossip_listen = {:?}\ngossip_peers = [{}]\n\
                          [based.peers]\n{peers}",
@@ -261,6 +262,7 @@ impl BasedNet {
             dir,
             anvil,
             deployment,
+            keys: keys.to_vec(),
             addresses,
             gossip,
             nodes,
@@ -489,6 +491,8 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
             "based gossip: {accepted} unsafe blocks accepted, {:.1} ms on average from the leader's store to another node's",
             delay_sum / accepted * 1e3
         );
+        out_of_turn_commits_revert(&net).await?;
+        leaving_takes_the_delay(&net).await?;
         let report = net.sequencing(0).await?;
         ensure!(
             report["me"] == serde_json::json!(net.addresses[0])
@@ -500,6 +504,97 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
     }
     .await;
     net.finish(result)
+}
+
+/// A registered sequencer that does not lead, and an account that never registered: L1
+/// refuses their commits (`NotSequencer`).
+async fn out_of_turn_commits_revert(net: &BasedNet) -> eyre::Result<()> {
+    let registry = net.registry();
+    let epoch = registry.currentEpoch().call().await?;
+    let now = registry.leaderOf(epoch).call().await?;
+    let next = registry.leaderOf(epoch + U256::from(1)).call().await?;
+    let idle = (0..3)
+        .find(|&i| net.addresses[i] != now && net.addresses[i] != next)
+        .ok_or_else(|| eyre::eyre!("every sequencer leads now or next"))?;
+    let committed = net.proposer().lastCommittedBatch().call().await?;
+    for key in [net.keys[idle], DEV_PRIVATE_KEYS[5]] {
+        let wallet = l1_wallet(&net.anvil, key)?;
+        let header = OnChainProposer::BatchHeader {
+            lastBlock: U256::from(u64::MAX),
+            newStateRoot: Default::default(),
+            lastBlockHash: Default::default(),
+            lastBlockTimestamp: U256::ZERO,
+            withdrawalsRoot: Default::default(),
+            depositsRollingHash: Default::default(),
+            depositCount: U256::ZERO,
+        };
+        let error = OnChainProposer::new(net.deployment.on_chain_proposer, &wallet)
+            .commitBatch(committed + U256::from(1), header, vec![])
+            .call()
+            .await
+            .err()
+            .ok_or_else(|| eyre::eyre!("an out-of-turn commit did not revert"))?;
+        let data = error.as_revert_data().unwrap_or_default();
+        ensure!(
+            data.starts_with(
+                &<OnChainProposer::NotSequencer as alloy::sol_types::SolError>::SELECTOR
+            ),
+            "an out-of-turn commit reverted with {error}, not NotSequencer"
+        );
+    }
+    Ok(())
+}
+
+/// Node 2 asks to leave: its bond stays locked (`BondLocked`) until both the exit delay has
+/// passed and the schedule has dropped it (two epochs after the request); from then on no
+/// epoch is its, and the bond comes back.
+async fn leaving_takes_the_delay(net: &BasedNet) -> eyre::Result<()> {
+    let leaver = l1_wallet(&net.anvil, net.keys[2])?;
+    let registry = SequencerRegistry::new(net.registry().address().to_owned(), &leaver);
+    let receipt = registry.requestExit().send().await?.get_receipt().await?;
+    ensure!(receipt.status(), "requestExit reverted");
+    let info = registry.sequencerInfo(net.addresses[2]).call().await?;
+    let locked = registry.withdrawBond().call().await.err();
+    ensure!(
+        locked
+            .as_ref()
+            .and_then(|e| e.as_revert_data())
+            .is_some_and(|data| data.starts_with(
+                &<SequencerRegistry::BondLocked as alloy::sol_types::SolError>::SELECTOR
+            )),
+        "withdrawBond right after requestExit: {locked:?}"
+    );
+    eventually("the schedule to drop the leaver", TIMEOUT, || async {
+        let epoch = registry.currentEpoch().call().await?;
+        let active = registry.activeSequencers(epoch).call().await?;
+        Ok((epoch >= info.activeUntil && !active.contains(&net.addresses[2])).then_some(()))
+    })
+    .await?;
+    let next = registry.nextTurn(net.addresses[2]).call().await?;
+    ensure!(
+        next == U256::MAX,
+        "the leaver still has a turn: epoch {next}"
+    );
+    let before = net.anvil.provider().get_balance(net.addresses[2]).await?;
+    eventually(
+        "the bond to come back after the exit delay",
+        TIMEOUT,
+        || async {
+            if registry.withdrawBond().call().await.is_err() {
+                return Ok(None);
+            }
+            let receipt = registry.withdrawBond().send().await?.get_receipt().await?;
+            Ok(receipt.status().then_some(()))
+        },
+    )
+    .await?;
+    let after = net.anvil.provider().get_balance(net.addresses[2]).await?;
+    ensure!(
+        after > before + parse_ether("0.99")?,
+        "the bond did not come back: {before} → {after}"
+    );
+    ensure!(!registry.isRegistered(net.addresses[2]).call().await?);
+    Ok(())
 }
 
 /// The leader is killed in the middle of its turn: the chain resumes at the next epoch with
