@@ -458,8 +458,10 @@ impl Conductor {
             .flatten();
         let mut kept = Vec::new();
         let (mut taken, mut refused) = (0, 0);
+        let mut unreachable = url.is_none();
         for raw in raws {
-            let Some(url) = url else {
+            // One failed connection is enough: the rest would each wait for it again.
+            let (false, Some(url)) = (unreachable, url) else {
                 kept.push(raw);
                 continue;
             };
@@ -472,6 +474,7 @@ impl Conductor {
                 Err(ForwardError::Refused(_)) => refused += 1,
                 Err(ForwardError::Unreachable(error)) => {
                     warn!(target: "keel::based", leader = %now.leader, %url, %error, "cannot reach the leader to hand transactions over; keeping them for this node's next turn");
+                    unreachable = true;
                     kept.push(raw);
                 }
             }
