@@ -19,3 +19,4 @@ mod supervisor;
 mod third_party;
 mod transfers;
 mod tx_errors;
+mod txpool;

@@ -30,7 +30,7 @@ pub use config::{
     PoolConfig,
 };
 pub use error::PoolError;
-pub use pool::{Mempool, RECENT_ARRIVALS};
+pub use pool::{Mempool, PoolContent, RECENT_ARRIVALS};
 pub use tx::PooledTx;
 
 #[cfg(test)]

@@ -18,6 +18,15 @@ use keel_evm::intrinsic_gas;
 
 use crate::{PoolConfig, PoolError, PooledTx};
 
+/// What [`Mempool::content`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct PoolContent {
+    /// Executable now.
+    pub pending: Vec<Arc<PooledTx>>,
+    /// Waiting on a nonce gap.
+    pub queued: Vec<Arc<PooledTx>>,
+}
+
 /// The transaction pool. Cheap to share: all methods take `&self`.
 #[derive(Debug)]
 pub struct Mempool {
@@ -421,6 +430,30 @@ impl Mempool {
     /// filter starts.
     pub fn last_arrival(&self) -> u64 {
         self.inner.lock().arrivals
+    }
+
+    /// Every pooled transaction, as geth's `txpool_content` splits them: `pending` can execute
+    /// now (each sender's run from its nonce without a gap), `queued` waits on a gap. Each
+    /// sender's in nonce order.
+    pub fn content(&self) -> PoolContent {
+        let inner = self.inner.lock();
+        let mut content = PoolContent::default();
+        for queue in inner.senders.values() {
+            let executable = queue.executable().count();
+            for (i, tx) in queue
+                .txs
+                .range(queue.state_nonce..)
+                .map(|(_, tx)| tx)
+                .enumerate()
+            {
+                if i < executable {
+                    content.pending.push(tx.clone());
+                } else {
+                    content.queued.push(tx.clone());
+                }
+            }
+        }
+        content
     }
 
     /// Empties the pool and returns what it held, each sender's transactions in nonce order

@@ -246,6 +246,34 @@ impl EthApi {
         json(self.sink.submit_forwarded(&raw, snapshot)?)
     }
 
+    /// `txpool_content`: the pool's transactions by sender and nonce (decimal), split into
+    /// `pending` (executable now) and `queued` (after a nonce gap), as geth and anvil answer.
+    fn txpool_content(&self) -> serde_json::Value {
+        type BySender = std::collections::BTreeMap<
+            Address,
+            std::collections::BTreeMap<String, crate::convert::RpcTransaction>,
+        >;
+        let group = |txs: Vec<std::sync::Arc<keel_mempool::PooledTx>>| {
+            let mut by_sender = BySender::new();
+            for pooled in txs {
+                by_sender.entry(pooled.sender).or_default().insert(
+                    pooled.nonce().to_string(),
+                    crate::convert::rpc_transaction(
+                        KeelTx::Ethereum(pooled.tx.clone()),
+                        pooled.sender,
+                        None,
+                    ),
+                );
+            }
+            by_sender
+        };
+        let content = self.pool.content();
+        serde_json::json!({
+            "pending": group(content.pending),
+            "queued": group(content.queued),
+        })
+    }
+
     /// `keel_sequencing`: role, leader, epoch and next turn of a based node.
     fn sequencing(&self) -> RpcResult<Box<RawValue>> {
         match &self.sequencing {
@@ -691,6 +719,14 @@ impl RpcModule for EthApi {
             "eth_sendRawTransaction" => self.send_raw_transaction(snapshot, params),
             "keel_sendForwardedTransaction" => self.send_forwarded_transaction(snapshot, params),
             "keel_sequencing" => self.sequencing(),
+            "txpool_status" => {
+                let content = self.pool.content();
+                json(serde_json::json!({
+                    "pending": U64::from(content.pending.len()),
+                    "queued": U64::from(content.queued.len()),
+                }))
+            }
+            "txpool_content" => json(self.txpool_content()),
             "eth_call" => self.call(snapshot, params),
             "eth_estimateGas" => self.estimate_gas(snapshot, params),
             "eth_gasPrice" => json(U256::from(

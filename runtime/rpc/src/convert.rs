@@ -161,7 +161,9 @@ pub(crate) fn rpc_transaction(
 }
 
 fn ethereum_transaction(tx: TxEnvelope, sender: Address, at: Option<TxContext<'_>>) -> Transaction {
-    let effective_gas_price = at.map(|at| tx.effective_gas_price(at.header.base_fee_per_gas));
+    // A pooled transaction's `gasPrice` is its fee cap, as geth and anvil answer.
+    let effective_gas_price =
+        Some(tx.effective_gas_price(at.and_then(|at| at.header.base_fee_per_gas)));
     Transaction {
         inner: Recovered::new_unchecked(tx, sender),
         block_hash: at.map(|at| at.header.hash()),
