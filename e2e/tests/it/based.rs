@@ -486,6 +486,20 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
             "based gossip: {accepted} unsafe blocks accepted, {:.1} ms on average from the leader's store to another node's",
             delay_sum / accepted * 1e3
         );
+        // The operators' dashboard (configs/grafana-dashboard.json) draws only metrics a based
+        // node (sequencer, settler, coordinator and turns together) exports.
+        let exported = reqwest::get(format!("http://{}/metrics", net.nodes[0].metrics_addr()))
+            .await?
+            .text()
+            .await?;
+        let missing: Vec<String> = dashboard_metrics()?
+            .into_iter()
+            .filter(|name| !exported.contains(name.as_str()))
+            .collect();
+        ensure!(
+            missing.is_empty(),
+            "the Grafana dashboard draws metrics no node exports: {missing:?}"
+        );
         out_of_turn_commits_revert(&net).await?;
         leaving_takes_the_delay(&net).await?;
         let report = net.sequencing(0).await?;
@@ -804,6 +818,26 @@ async fn a_block_gossiped_by_a_stranger_is_refused_and_logged_with_its_peer() ->
     }
     .await;
     net.finish(result)
+}
+
+/// Every `keel_*` metric name the shipped Grafana dashboard's queries use.
+fn dashboard_metrics() -> eyre::Result<std::collections::BTreeSet<String>> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/grafana-dashboard.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut names = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().into_iter().flatten() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap_or_default();
+            names.extend(
+                expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|token| token.starts_with("keel_"))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    ensure!(names.len() > 10, "the dashboard names only {names:?}");
+    Ok(names)
 }
 
 /// How many gossiped unsafe blocks `node` has accepted.

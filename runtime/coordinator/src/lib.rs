@@ -15,11 +15,13 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod config;
+mod metrics;
 pub mod protocol;
 mod refusal;
 mod server;
 
 pub use config::{DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig};
+pub use metrics::CoordinatorMetrics;
 pub use refusal::Refusal;
 pub use server::{
     Clock, Coordinator, CoordinatorConfig, HELLO_MAX_SKEW_SECS, MAX_CONNECTIONS, ProgramId,

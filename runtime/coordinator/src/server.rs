@@ -152,6 +152,7 @@ struct Shared {
     proof_check: Option<Arc<dyn ProofCheck>>,
     /// (prover, batch) whose proof the L1 verifiers refused: that batch goes to other provers.
     refused: Mutex<std::collections::HashSet<(String, u64)>>,
+    metrics: crate::CoordinatorMetrics,
 }
 
 /// A check of a submitted proof against what will verify it, run before the coordinator
@@ -215,6 +216,7 @@ impl Coordinator {
                 clock: Arc::new(SystemClock),
                 proof_check: None,
                 refused: Mutex::default(),
+                metrics: crate::CoordinatorMetrics::default(),
             }),
         })
     }
@@ -231,6 +233,14 @@ impl Coordinator {
     pub fn with_proof_check(mut self, check: Arc<dyn ProofCheck>) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.proof_check = Some(check);
+        }
+        self
+    }
+
+    /// Counts proofs and leases in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::CoordinatorMetrics) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.metrics = metrics;
         }
         self
     }
@@ -501,6 +511,7 @@ impl Shared {
                 }
                 // Persisted before the Work goes out: a restart never forgets a lease it handed.
                 self.storage.put_lease(&lease)?;
+                self.metrics.leases.inc();
                 return Ok(Some(Leased {
                     lease,
                     input,
@@ -538,10 +549,19 @@ impl Shared {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .insert((peer.prover.clone(), batch));
             self.clone().release(batch, lease_id).await?;
+            self.metrics.proofs_refused.inc();
             return Err(Refusal::ProofRefused { batch, reason });
         }
         let shared = self.clone();
-        let stored = blocking(move || shared.accept_blocking(stored, lease_id)).await??;
+        let stored = blocking(move || shared.accept_blocking(stored, lease_id))
+            .await?
+            .inspect_err(|_| {
+                self.metrics.proofs_refused.inc();
+            })?;
+        self.metrics.proofs_accepted.inc();
+        self.metrics
+            .proving_seconds
+            .observe(stored.proving_ms as f64 / 1e3);
         info!(target: "keel::coordinator", batch = stored.batch, prover = %stored.prover, backend = %stored.backend, proving_ms = stored.proving_ms, proof_bytes = stored.proof.len(), commitment = %stored.output.commitment(), "proof accepted");
         Ok(Message::ProofAccepted(ProofAccepted {
             batch: stored.batch,

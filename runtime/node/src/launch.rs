@@ -140,6 +140,10 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     if config.follower.is_none() && config.settlement().is_some() {
         settler_metrics.register(&mut registry);
     }
+    let coordinator_metrics = keel_coordinator::CoordinatorMetrics::default();
+    if config.follower.is_none() && config.prover.listen.is_some() {
+        coordinator_metrics.register(&mut registry);
+    }
     // Compiled plugins are cached in the datadir: a restart loads them without recompiling.
     let engine = PluginEngine::new()
         .map_err(|e| eyre::eyre!("cannot start the plugin engine: {e:#}"))?
@@ -337,7 +341,8 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                 storage.clone(),
             )
             .await
-            .wrap_err_with(|| format!("cannot listen for provers on {listen} (prover.listen)"))?;
+            .wrap_err_with(|| format!("cannot listen for provers on {listen} (prover.listen)"))?
+            .with_metrics(coordinator_metrics);
             // With L1 verifiers, a proof they refuse is refused at submission.
             let coordinator = match (config.settlement(), &deployment) {
                 (Some(l1), Some((_, deployment))) => coordinator
