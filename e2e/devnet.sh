@@ -89,6 +89,7 @@ $(sed -n 's/^ *"\(onChainProposer\|commonBridge\)": "\(.*\)",*$/    \1 \2/p' "$d
   funded keys (the same on L1 and L2; keys (8) and (9) are the prover's and the sequencer's):
 $(sed -n 's/^#   (\([0-7]\)) \(0x[0-9a-fA-F]*\)  \(0x[0-9a-f]*\)$/    (\1) \2 \3/p' configs/devnet.toml)
 
+  cast:            export PATH=$PWD/contracts/node_modules/.bin:\$PATH   (Foundry's cast 1.7.1, installed by the set-up)
   deposit 1 ETH:   cast send --rpc-url http://127.0.0.1:8545 --private-key <key> <commonBridge> 'deposit(address)' <L2 address> --value 1ether
   withdraw on L2:  cast send --rpc-url http://127.0.0.1:1729 --private-key <key> 0x000000000000000000000000000000000000ff01 'withdraw(address)' <L1 address> --value 0.4ether
   claim on L1:     $bin/keel withdraw claim --config configs/devnet.toml --datadir $datadir --tx <L2 tx hash> --key <key>

@@ -12,6 +12,7 @@ mod openvm;
 mod openvm_settlement;
 mod plugin_swap;
 mod proving;
+mod readme_cast;
 mod settlement;
 mod soak;
 mod state_proofs;
