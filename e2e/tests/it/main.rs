@@ -18,6 +18,7 @@ mod soak;
 mod state_proofs;
 mod supervisor;
 mod third_party;
+mod traces;
 mod transfers;
 mod tx_errors;
 mod txpool;

@@ -483,6 +483,33 @@ impl<R: StateReader> BlockBuilder<R> {
         &mut self.evm.ctx.journaled_state.database
     }
 
+    /// The database, for a tracing EVM that runs on the block's state so far.
+    #[cfg(feature = "tracing-inspectors")]
+    pub(crate) fn db_mut(&mut self) -> &mut BlockDb<R> {
+        self.db()
+    }
+
+    /// The block's configuration and block environment.
+    #[cfg(feature = "tracing-inspectors")]
+    pub(crate) fn envs(&self) -> (CfgEnv, BlockEnv) {
+        (self.evm.ctx.cfg.clone(), self.evm.ctx.block.clone())
+    }
+
+    /// What [`BlockBuilder::push_checked`] does before running a transaction of `encoded_len`
+    /// bytes from `sender`: records the block's data fee, takes the transaction's (an error
+    /// if the balance cannot pay it).
+    #[cfg(feature = "tracing-inspectors")]
+    pub(crate) fn take_data_fee(&mut self, sender: Address, encoded_len: usize) -> EvmResult<()> {
+        self.record_data_fee()?;
+        let l1_fee = self.attributes.data_fee.fee(encoded_len);
+        if !l1_fee.is_zero() {
+            let mut account = self.system_account(sender)?;
+            account.info.balance = account.info.balance.saturating_sub(l1_fee);
+            self.commit_system(sender, account);
+        }
+        Ok(())
+    }
+
     /// Computes the post-state root through `nodes` (the trie nodes of the parent state) and
     /// seals the block.
     pub fn finish(mut self, nodes: &impl NodeReader) -> EvmResult<BuiltBlock> {

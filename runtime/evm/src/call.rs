@@ -8,7 +8,7 @@ use keel_primitives::{ChainSpec, StateReader};
 use revm::{
     Context, ExecuteEvm, MainBuilder, MainContext,
     context::{
-        TxEnv,
+        BlockEnv, CfgEnv, TxEnv,
         result::{EVMError, ExecutionResult},
     },
 };
@@ -148,12 +148,27 @@ impl<'a> Simulator<'a> {
         Ok(Ok(hi))
     }
 
-    fn run<R: StateReader>(
+    /// Runs `request` on `state` under `tracer` (`debug_traceCall`).
+    #[cfg(feature = "tracing-inspectors")]
+    pub fn trace<R: StateReader>(
         &self,
         state: &R,
         request: &CallRequest,
-        gas: u64,
-    ) -> EvmResult<CallOutcome> {
+        tracer: &crate::Tracer,
+    ) -> EvmResult<alloy_rpc_types_trace::geth::GethTrace> {
+        let gas = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
+        let (cfg, block, tx) = self.envs(request, gas);
+        crate::trace::run_traced(
+            cfg,
+            block,
+            &mut revm::database_interface::WrapDatabaseRef(ReaderDb(state)),
+            tx,
+            tracer,
+        )
+    }
+
+    /// The environment of a call of `request` with `gas`.
+    fn envs(&self, request: &CallRequest, gas: u64) -> (CfgEnv, BlockEnv, TxEnv) {
         let mut cfg = cfg_env(self.spec);
         // eth_call semantics: no nonce check unless a nonce is given, no fee unless a price is
         // given, and the RPC gas cap rather than the block gas limit bounds the call.
@@ -177,6 +192,16 @@ impl<'a> Simulator<'a> {
             access_list: request.access_list.clone(),
             ..Default::default()
         };
+        (cfg, block, tx)
+    }
+
+    fn run<R: StateReader>(
+        &self,
+        state: &R,
+        request: &CallRequest,
+        gas: u64,
+    ) -> EvmResult<CallOutcome> {
+        let (cfg, block, tx) = self.envs(request, gas);
         let mut evm = Context::mainnet()
             .with_ref_db(ReaderDb(state))
             .with_cfg(cfg)

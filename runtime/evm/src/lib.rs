@@ -22,6 +22,8 @@ mod db;
 mod env;
 mod error;
 mod intrinsic;
+#[cfg(feature = "tracing-inspectors")]
+mod trace;
 
 pub use base_fee::{BaseFeeRule, Eip1559BaseFee};
 pub use builder::{BlockAttributes, BlockBuilder, BuiltBlock, TxOutcome};
@@ -31,3 +33,5 @@ pub use env::{SPEC_ID, tx_env};
 pub use error::{EvmError, EvmResult};
 pub use intrinsic::{IntrinsicGas, intrinsic_gas};
 pub use revm::context::result::InvalidTransaction;
+#[cfg(feature = "tracing-inspectors")]
+pub use trace::Tracer;

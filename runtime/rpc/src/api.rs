@@ -101,6 +101,11 @@ impl EthApi {
         self
     }
 
+    /// The API's configuration.
+    pub(crate) const fn config(&self) -> &EthApiConfig {
+        &self.config
+    }
+
     /// The pool pending-transaction filters read.
     pub(crate) fn pool(&self) -> &Mempool {
         &self.pool
@@ -284,7 +289,10 @@ impl EthApi {
         }
     }
 
-    fn call_request(&self, params: &Params<'_>) -> RpcResult<(CallRequest, Option<BlockId>)> {
+    pub(crate) fn call_request(
+        &self,
+        params: &Params<'_>,
+    ) -> RpcResult<(CallRequest, Option<BlockId>)> {
         let request: TransactionRequest = params.required(0, "transaction")?;
         let block: Option<BlockId> = params.optional(1, "block")?;
         let to = match request.to {
@@ -727,6 +735,9 @@ impl RpcModule for EthApi {
                 }))
             }
             "txpool_content" => json(self.txpool_content()),
+            "debug_traceTransaction" => self.trace_transaction(snapshot, params),
+            "debug_traceBlockByNumber" => self.trace_block(snapshot, params),
+            "debug_traceCall" => self.trace_call(snapshot, params),
             "eth_call" => self.call(snapshot, params),
             "eth_estimateGas" => self.estimate_gas(snapshot, params),
             "eth_gasPrice" => json(U256::from(

@@ -32,6 +32,7 @@ mod jsonrpc;
 mod plugins;
 mod server;
 mod sink;
+mod traces;
 
 pub use admin::AdminApi;
 pub use api::{
@@ -49,6 +50,7 @@ pub use http::{HEADER_READ_TIMEOUT, MAX_HTTP_CONNECTIONS, serve_http};
 pub use jsonrpc::Params;
 pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig, handle_body};
 pub use sink::{SequencingReport, SequencingSource, TransactionSink};
+pub use traces::MAX_BLOCK_TRACE_TXS;
 
 #[cfg(test)]
 mod tests;
