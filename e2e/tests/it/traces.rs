@@ -1,7 +1,8 @@
 //! Geth traces (revm-inspectors): `debug_traceTransaction` with `callTracer` on an ERC-20
 //! transfer gives the call tree anvil 1.7.1 gives for the same transaction on the same
 //! contract; `debug_traceBlockByNumber` traces the block's transactions; `debug_traceCall`
-//! with `prestateTracer` names the accounts a call reads.
+//! with `prestateTracer` names the accounts a call reads; `eth_createAccessList` lists the
+//! slots anvil lists.
 
 use alloy::{
     primitives::{Address, U256, utils::parse_ether},
@@ -39,6 +40,7 @@ async fn an_erc20_transfer_has_the_call_tree_anvil_gives() -> eyre::Result<()> {
         let receiver = Address::with_last_byte(0x77);
         let mut trees = Vec::new();
         let mut keel_tx = None;
+        let mut access_lists = Vec::new();
         for (name, provider) in [
             ("anvil", l1_wallet(&anvil, DEV_PRIVATE_KEYS[0])?),
             ("keel", node.dev_provider()),
@@ -68,6 +70,39 @@ async fn an_erc20_transfer_has_the_call_tree_anvil_gives() -> eyre::Result<()> {
                     == Some(DEV_ADDRESSES[0].to_string().to_lowercase()),
                 "{name}: {trace}"
             );
+            // eth_createAccessList for another transfer: the token's two balance slots.
+            let call = json!({
+                "from": DEV_ADDRESSES[0],
+                "to": token.address(),
+                "data": format!("0xa9059cbb{:0>64}{:064x}", hex_address(receiver), 1),
+            });
+            let listed: Value = provider
+                .raw_request("eth_createAccessList".into(), (call, "latest"))
+                .await?;
+            ensure!(
+                listed["error"].is_null()
+                    && listed["gasUsed"]
+                        .as_str()
+                        .and_then(|g| u64::from_str_radix(g.trim_start_matches("0x"), 16).ok())
+                        .is_some_and(|g| g > 21_000),
+                "{name} eth_createAccessList: {listed}"
+            );
+            let entries = listed["accessList"].as_array().cloned().unwrap_or_default();
+            ensure!(entries.len() == 1, "{name} access list: {listed}");
+            let mut slots: Vec<String> = entries[0]["storageKeys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect();
+            slots.sort();
+            ensure!(
+                entries[0]["address"].as_str().map(str::to_lowercase)
+                    == Some(token.address().to_string().to_lowercase())
+                    && slots.len() == 2,
+                "{name} access list: {listed}"
+            );
+            access_lists.push(slots);
             trees.push((name, call_tree(&trace), *token.address()));
             if name == "keel" {
                 keel_tx = Some((receipt, *token.address()));
@@ -91,6 +126,12 @@ async fn an_erc20_transfer_has_the_call_tree_anvil_gives() -> eyre::Result<()> {
             "call trees differ:\n  anvil {anvil_tree}\n  keel  {keel_tree}"
         );
 
+        ensure!(
+            access_lists[0] == access_lists[1],
+            "access lists differ: anvil {:?}, keel {:?}",
+            access_lists[0],
+            access_lists[1]
+        );
         // The whole block, and a call's prestate.
         let (receipt, token) = keel_tx.ok_or_else(|| eyre::eyre!("no keel transfer"))?;
         let provider = node.root_provider();

@@ -167,6 +167,51 @@ impl<'a> Simulator<'a> {
         )
     }
 
+    /// `eth_createAccessList`: the accounts and slots `request` touches (its sender, its target
+    /// and the precompiles left out, as geth does), rerun with the list found until it no
+    /// longer changes (at most a few times: a list can change which slots are read), and the
+    /// outcome of the call with the final list.
+    #[cfg(feature = "tracing-inspectors")]
+    pub fn create_access_list<R: StateReader>(
+        &self,
+        state: &R,
+        request: &CallRequest,
+    ) -> EvmResult<(alloy_eips::eip2930::AccessList, CallOutcome)> {
+        use revm::InspectEvm;
+        use revm_inspectors::access_list::AccessListInspector;
+        let gas = request.gas.unwrap_or(self.gas_cap).min(self.gas_cap);
+        let mut request = request.clone();
+        let mut list = request.access_list.clone();
+        for _ in 0..4 {
+            request.access_list = list.clone();
+            let (cfg, block, tx) = self.envs(&request, gas);
+            let mut inspector = AccessListInspector::new(list.clone());
+            {
+                let mut evm = Context::mainnet()
+                    .with_ref_db(ReaderDb(state))
+                    .with_cfg(cfg)
+                    .with_block(block)
+                    .build_mainnet_with_inspector(&mut inspector);
+                match evm.inspect_tx(tx) {
+                    Ok(_) => {}
+                    Err(EVMError::Transaction(invalid)) => {
+                        return Err(EvmError::InvalidCall(invalid));
+                    }
+                    Err(EVMError::Database(ReaderDbError(e))) => return Err(EvmError::State(e)),
+                    Err(other) => return Err(EvmError::Call(other.to_string())),
+                }
+            }
+            let found = inspector.into_access_list();
+            if found == list {
+                break;
+            }
+            list = found;
+        }
+        request.access_list = list.clone();
+        let outcome = self.run(state, &request, gas)?;
+        Ok((list, outcome))
+    }
+
     /// The environment of a call of `request` with `gas`.
     fn envs(&self, request: &CallRequest, gas: u64) -> (CfgEnv, BlockEnv, TxEnv) {
         let mut cfg = cfg_env(self.spec);

@@ -738,6 +738,7 @@ impl RpcModule for EthApi {
             "debug_traceTransaction" => self.trace_transaction(snapshot, params),
             "debug_traceBlockByNumber" => self.trace_block(snapshot, params),
             "debug_traceCall" => self.trace_call(snapshot, params),
+            "eth_createAccessList" => self.create_access_list(snapshot, params),
             "eth_call" => self.call(snapshot, params),
             "eth_estimateGas" => self.estimate_gas(snapshot, params),
             "eth_gasPrice" => json(U256::from(

@@ -7,9 +7,11 @@
 
 use alloy_consensus::{Header, Sealed};
 use alloy_eips::BlockId;
+use alloy_primitives::U256;
 use alloy_primitives::{Address, B256};
+use alloy_rpc_types_eth::AccessListResult;
 use alloy_rpc_types_trace::geth::{GethDebugTracingOptions, GethTrace, TraceResult};
-use keel_evm::{BlockAttributes, BlockBuilder, Simulator, Tracer, TxOutcome};
+use keel_evm::{BlockAttributes, BlockBuilder, CallOutcome, Simulator, Tracer, TxOutcome};
 use keel_primitives::{KeelTx, StateReader};
 use keel_storage::{HistoricalState, Snapshot};
 use serde_json::value::RawValue;
@@ -50,6 +52,38 @@ impl EthApi {
                 .trace(&state, &request, &tracer)
                 .map_err(trace_error)?,
         )
+    }
+
+    /// `eth_createAccessList(call, block)`: `{accessList, gasUsed, error?}` as geth answers
+    /// (the call's revert or halt in `error`, not as a JSON-RPC error).
+    pub(crate) fn create_access_list(
+        &self,
+        snapshot: &Snapshot,
+        params: &Params<'_>,
+    ) -> RpcResult<Box<RawValue>> {
+        let (request, block) = self.call_request(params)?;
+        let header = require_header(snapshot, block.unwrap_or_default())?;
+        let state = HistoricalState::new(snapshot, header.state_root);
+        let simulator = Simulator::new(&self.config().spec, &header, self.config().gas_cap);
+        let (access_list, outcome) =
+            simulator
+                .create_access_list(&state, &request)
+                .map_err(|error| match error {
+                    keel_evm::EvmError::InvalidCall(invalid) => RpcError::server(invalid),
+                    other => RpcError::internal(other),
+                })?;
+        let (gas_used, error) = match outcome {
+            CallOutcome::Success { gas_used, .. } => (gas_used, None),
+            CallOutcome::Revert { gas_used, output } => {
+                (gas_used, Some(format!("execution reverted: {output}")))
+            }
+            CallOutcome::Halt { gas_used, reason } => (gas_used, Some(reason)),
+        };
+        json(AccessListResult {
+            access_list,
+            gas_used: U256::from(gas_used),
+            error,
+        })
     }
 
     /// `debug_traceTransaction(hash, options)`.
