@@ -149,7 +149,8 @@ struct BasedNet {
     /// Each node's gossip multiaddr.
     gossip: Vec<String>,
     nodes: Vec<KeelNode>,
-    _provers: Vec<keel_e2e::Prover>,
+    /// Each node's exec prover (`None` once stopped).
+    provers: Vec<Option<keel_e2e::Prover>>,
 }
 
 impl BasedNet {
@@ -252,7 +253,9 @@ impl BasedNet {
             .env("KEEL_L1__DEPLOYMENT", deployment_path.as_os_str())
             .env("KEEL_L1__BEACON_URL", anvil.rpc_url())
             .env("KEEL_L1__BEACON_BLOCK_ID", "number")
-            .env("KEEL_SEQUENCER__COINBASE", addresses[i].to_string());
+            .env("KEEL_SEQUENCER__COINBASE", addresses[i].to_string())
+            // Another sequencer's batch unverified this long is proven here too.
+            .env("KEEL_PROVER__BACKUP_AFTER", "5s");
             nodes.push(KeelNode::spawn(options).await?);
             let logs = dir.path().join(format!("prover{i}"));
             std::fs::create_dir_all(&logs)?;
@@ -266,7 +269,7 @@ impl BasedNet {
             addresses,
             gossip,
             nodes,
-            _provers: provers,
+            provers: provers.into_iter().map(Some).collect(),
         };
         Ok(net)
     }
@@ -452,6 +455,9 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
     let mut net = BasedNet::start().await?;
     let result = async {
         net.all_active().await?;
+        // Node 2's prover is gone from the start: its batches are proven by the others'
+        // provers once they wait unverified (`prover.backup_after`), so L1 verifies them all.
+        drop(net.provers[2].take());
         // Transfers from one sender with consecutive nonces, round robin over the nodes: each
         // reaches whoever leads (or waits in a pool that hands it over).
         let sender: PrivateKeySigner = DEV_PRIVATE_KEYS[1].parse()?;
@@ -471,6 +477,22 @@ async fn three_based_nodes_take_turns_and_keep_one_chain() -> eyre::Result<()> {
             gaps.len()
         );
         ensure!(gaps.len() >= 2, "fewer than two handovers: {gaps:?}");
+        let proposer = net.proposer();
+        let committed = proposer.lastCommittedBatch().call().await?;
+        eventually(
+            "L1 to verify every committed batch, node 2's too (its prover is gone)",
+            Duration::from_secs(120),
+            || async {
+                Ok((proposer.lastVerifiedBatch().call().await? >= committed).then_some(()))
+            },
+        )
+        .await?;
+        ensure!(
+            net.nodes
+                .iter()
+                .any(|node| node.log_contains("proving a batch another sequencer committed")),
+            "no node proved another sequencer's batch"
+        );
         // Blocks reached the other nodes by gossip before L1: how long from the leader's store
         // to theirs.
         let (mut delay_sum, mut accepted) = (0.0, 0.0);

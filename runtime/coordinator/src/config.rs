@@ -18,6 +18,9 @@ pub const DEFAULT_PROVER_LISTEN: SocketAddr =
 /// proof of a default batch; a CPU OpenVM prover needs more (set it per deployment).
 pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Default `prover.backup_after`: two minutes.
+pub const DEFAULT_BACKUP_AFTER: Duration = Duration::from_secs(120);
+
 /// Shortest `prover.lease_timeout`: a second; below it no prover could fetch an input.
 pub const MIN_LEASE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -45,6 +48,11 @@ pub struct ProverConfig {
     /// one of them is refused (code 10). Default: none listed, any prover is taken.
     #[serde(deserialize_with = "keel_units::addresses")]
     pub allowed_provers: Vec<Address>,
+    /// A based node: how long a batch another sequencer committed may wait unverified on L1
+    /// before this node's provers prove it too (its leader's provers may be gone; default
+    /// [`DEFAULT_BACKUP_AFTER`]).
+    #[serde(deserialize_with = "keel_units::duration")]
+    pub backup_after: Duration,
 }
 
 impl Default for ProverConfig {
@@ -54,6 +62,7 @@ impl Default for ProverConfig {
             lease_timeout: DEFAULT_LEASE_TIMEOUT,
             openvm_programs: Vec::new(),
             allowed_provers: Vec::new(),
+            backup_after: DEFAULT_BACKUP_AFTER,
         }
     }
 }

@@ -20,10 +20,13 @@ pub mod protocol;
 mod refusal;
 mod server;
 
-pub use config::{DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT, ProverConfig};
+pub use config::{
+    DEFAULT_BACKUP_AFTER, DEFAULT_LEASE_TIMEOUT, DEFAULT_PROVER_LISTEN, MIN_LEASE_TIMEOUT,
+    ProverConfig,
+};
 pub use metrics::CoordinatorMetrics;
 pub use refusal::Refusal;
 pub use server::{
-    Clock, Coordinator, CoordinatorConfig, HELLO_MAX_SKEW_SECS, MAX_CONNECTIONS, ProgramId,
-    ProofCheck, SystemClock,
+    Clock, Coordinator, CoordinatorConfig, FollowedInputs, HELLO_MAX_SKEW_SECS, MAX_CONNECTIONS,
+    ProgramId, ProofCheck, SystemClock,
 };

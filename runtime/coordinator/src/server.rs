@@ -153,6 +153,21 @@ struct Shared {
     /// (prover, batch) whose proof the L1 verifiers refused: that batch goes to other provers.
     refused: Mutex<std::collections::HashSet<(String, u64)>>,
     metrics: crate::CoordinatorMetrics,
+    /// Builds inputs for batches this node followed (another based sequencer's), taken once a
+    /// batch has waited this long unverified on L1.
+    followed: Option<(Arc<dyn FollowedInputs>, Duration)>,
+}
+
+/// Where a based node's coordinator gets the prover input of a batch another sequencer
+/// committed (this node followed it, so none is stored): built on demand, so a batch whose
+/// leader and its provers are gone is still proven. Called on a blocking thread.
+pub trait FollowedInputs: Send + Sync + std::fmt::Debug + 'static {
+    /// The RLP prover input of `batch`, which `snapshot` holds as followed.
+    fn prover_input(
+        &self,
+        snapshot: &keel_storage::Snapshot,
+        batch: &keel_primitives::Batch,
+    ) -> Result<Vec<u8>, String>;
 }
 
 /// A check of a submitted proof against what will verify it, run before the coordinator
@@ -217,6 +232,7 @@ impl Coordinator {
                 proof_check: None,
                 refused: Mutex::default(),
                 metrics: crate::CoordinatorMetrics::default(),
+                followed: None,
             }),
         })
     }
@@ -233,6 +249,20 @@ impl Coordinator {
     pub fn with_proof_check(mut self, check: Arc<dyn ProofCheck>) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.proof_check = Some(check);
+        }
+        self
+    }
+
+    /// Proves batches this node followed too, with inputs from `source`, once one has waited
+    /// `after` since its commit without L1 verifying it (a based node: its leader's provers may
+    /// be gone; before that, they prove it and nothing is done twice).
+    pub fn with_followed_inputs(
+        mut self,
+        source: Arc<dyn FollowedInputs>,
+        after: Duration,
+    ) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.followed = Some((source, after));
         }
         self
     }
@@ -493,10 +523,14 @@ impl Shared {
                 if held || refused.contains(&(prover.clone(), batch.number)) {
                     continue;
                 }
-                // A batch another based sequencer committed, which this node followed: its
-                // leader's provers prove it.
-                let Some(input) = snapshot.prover_input(batch.number)? else {
-                    continue;
+                let input = match snapshot.prover_input(batch.number)? {
+                    Some(input) => input,
+                    // A batch another based sequencer committed, which this node followed:
+                    // its leader's provers prove it, unless it waits too long.
+                    None => match self.followed_input(&snapshot, &batch, now)? {
+                        Some(input) => input,
+                        None => continue,
+                    },
                 };
                 let timeout = millis(self.config.lease_timeout);
                 let lease = Lease {
@@ -519,6 +553,35 @@ impl Shared {
                 }));
             }
             first = last + 1;
+        }
+    }
+
+    /// The input of followed batch `batch` if it is due to be proven here: past the wait, and
+    /// not verified on L1 yet.
+    fn followed_input(
+        &self,
+        snapshot: &keel_storage::Snapshot,
+        batch: &keel_primitives::Batch,
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let Some((source, after)) = &self.followed else {
+            return Ok(None);
+        };
+        let verified = snapshot.l1_progress()?.map_or(0, |p| p.verified);
+        if batch.number <= verified
+            || now_ms.saturating_sub(batch.sealed_at_ms) < after.as_millis() as u64
+        {
+            return Ok(None);
+        }
+        match source.prover_input(snapshot, batch) {
+            Ok(input) => {
+                info!(target: "keel::coordinator", batch = batch.number, waited_s = now_ms.saturating_sub(batch.sealed_at_ms) / 1000, "proving a batch another sequencer committed: unverified past the wait");
+                Ok(Some(input))
+            }
+            Err(error) => {
+                warn!(target: "keel::coordinator", batch = batch.number, %error, "cannot build the input of a followed batch");
+                Ok(None)
+            }
         }
     }
 

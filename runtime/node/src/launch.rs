@@ -349,6 +349,14 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
                     .with_proof_check(Arc::new(crate::l1::L1ProofCheck::new(l1, deployment)?)),
                 _ => coordinator,
             };
+            // A based node proves other sequencers' batches too, once they wait too long.
+            let coordinator = match &config.based {
+                Some(_) => coordinator.with_followed_inputs(
+                    Arc::new(ReplayedInputs(spec)),
+                    config.prover.backup_after,
+                ),
+                None => coordinator,
+            };
             info!(target: "keel::node", coordinator = %coordinator.local_addr()?, accepted = ?accepted.iter().map(|p| format!("{} {}", p.backend, p.version)).collect::<Vec<_>>(), required_parts = ?required_parts, "proof coordinator enabled");
             Some(coordinator)
         }
@@ -426,6 +434,21 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     match failed {
         Some(exit) => Err(exit.into()),
         None => Ok(stopped?),
+    }
+}
+
+/// Prover inputs of followed batches, by re-executing their blocks from the database
+/// (`keel_sequencer::followed_prover_input`).
+#[derive(Debug)]
+struct ReplayedInputs(ChainSpec);
+
+impl keel_coordinator::FollowedInputs for ReplayedInputs {
+    fn prover_input(
+        &self,
+        snapshot: &keel_storage::Snapshot,
+        batch: &keel_primitives::Batch,
+    ) -> Result<Vec<u8>, String> {
+        keel_sequencer::followed_prover_input(&self.0, snapshot, batch).map_err(|e| e.to_string())
     }
 }
 

@@ -263,10 +263,7 @@ pub(crate) fn assemble(
     }
     let frame = payload.finish().map_err(payload_error)?;
     let blobs = post_blobs(config, number, &frame)?;
-    // BLOCKHASH of a block before the parent: the headers from there up to the parent.
-    let ancestors: Vec<Header> = (oldest_read..parent.number)
-        .map(|n| snapshot.header(n)?.ok_or_else(|| missing("headers", n)))
-        .collect::<Result<_, _>>()?;
+    let ancestors = ancestors(snapshot, oldest_read, parent.number)?;
     let last_header = snapshot
         .sealed_header(last)?
         .ok_or_else(|| missing("headers", last))?;
@@ -403,13 +400,24 @@ fn self_check(
 }
 
 /// The data fee stored block `block` charged.
-fn data_fee(snapshot: &Snapshot, block: u64) -> SequencerResult<DataFee> {
+/// BLOCKHASH of a block before the parent: the headers from `oldest_read` up to the parent.
+pub(crate) fn ancestors(
+    snapshot: &Snapshot,
+    oldest_read: u64,
+    parent: u64,
+) -> SequencerResult<Vec<Header>> {
+    (oldest_read..parent)
+        .map(|n| snapshot.header(n)?.ok_or_else(|| missing("headers", n)))
+        .collect()
+}
+
+pub(crate) fn data_fee(snapshot: &Snapshot, block: u64) -> SequencerResult<DataFee> {
     snapshot
         .data_fee(block)?
         .ok_or_else(|| missing("block_data_fees", block))
 }
 
-fn missing(table: &'static str, block: u64) -> SequencerError {
+pub(crate) fn missing(table: &'static str, block: u64) -> SequencerError {
     SequencerError::Storage(StorageError::Corrupt {
         table,
         reason: format!("block {block} is missing"),

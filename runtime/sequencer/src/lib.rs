@@ -17,6 +17,7 @@ mod batcher;
 pub mod config;
 mod error;
 mod feed;
+mod followed;
 mod genesis;
 mod inclusion;
 mod metrics;
@@ -28,6 +29,7 @@ mod witness;
 
 pub use error::{SequencerError, SequencerResult};
 pub use feed::{BlockFeed, MadeBlock};
+pub use followed::followed_prover_input;
 pub use genesis::{Genesis, build_genesis};
 pub use inclusion::InclusionWindow;
 pub use metrics::SequencerMetrics;
