@@ -886,15 +886,5 @@ async fn metric_f64(node: &KeelNode, name: &str) -> eyre::Result<Option<f64>> {
 
 /// The value of gauge `name` on `node`'s metrics endpoint, if it is there.
 async fn metric(node: &KeelNode, name: &str) -> eyre::Result<Option<i64>> {
-    let text = reqwest::get(format!("http://{}/metrics", node.metrics_addr()))
-        .await?
-        .text()
-        .await?;
-    Ok(text.lines().find_map(|line| {
-        line.strip_prefix(name)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    }))
+    Ok(metric_f64(node, name).await?.map(|value| value as i64))
 }

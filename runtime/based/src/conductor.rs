@@ -27,7 +27,7 @@ use alloy::primitives::{Bytes, U256};
 use alloy_eips::Encodable2718;
 use alloy_primitives::Address;
 use keel_follower::{
-    ApplyError, Follower, FollowerError, ForwardError, Forwarder, Step, apply_block,
+    ApplyError, Follower, FollowerError, ForwardError, Forwarder, Step, apply_block, on_storage,
 };
 use keel_gossip::{GossipHandle, Incoming, Verdict};
 use keel_l1::{L1Client, OnChainProposer, ProposerProgress, Schedule};
@@ -511,12 +511,7 @@ impl Conductor {
         &self,
         work: impl FnOnce(&Storage) -> Result<T, FollowerError> + Send + 'static,
     ) -> Result<T, FollowerError> {
-        let storage = self.storage.clone();
-        match tokio::task::spawn_blocking(move || work(&storage)).await {
-            Ok(result) => result,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(_) => Err(FollowerError::ShuttingDown),
-        }
+        on_storage(&self.storage, work).await
     }
 }
 

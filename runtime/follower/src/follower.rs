@@ -492,18 +492,25 @@ impl Follower {
             .await
     }
 
-    /// Runs `work` on the database off the async workers (it executes blocks and waits for
-    /// fsyncs). A panic inside is resumed in the calling task, which the supervisor names.
     async fn blocking_follower<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Storage) -> Result<T, FollowerError> + Send + 'static,
     ) -> Result<T, FollowerError> {
-        let storage = self.storage.clone();
-        match tokio::task::spawn_blocking(move || work(&storage)).await {
-            Ok(result) => result,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(_) => Err(FollowerError::ShuttingDown),
-        }
+        on_storage(&self.storage, work).await
+    }
+}
+
+/// Runs `work` on `storage` off the async workers (it executes blocks and waits for fsyncs).
+/// A panic inside is resumed in the calling task, which the supervisor names.
+pub async fn on_storage<T: Send + 'static>(
+    storage: &Arc<Storage>,
+    work: impl FnOnce(&Storage) -> Result<T, FollowerError> + Send + 'static,
+) -> Result<T, FollowerError> {
+    let storage = storage.clone();
+    match tokio::task::spawn_blocking(move || work(&storage)).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(FollowerError::ShuttingDown),
     }
 }
 

@@ -26,5 +26,5 @@ mod forward;
 pub use apply::{ApplyError, apply_batch, apply_block, holds_blocks, stored_batch};
 pub use config::FollowerConfig;
 pub use error::FollowerError;
-pub use follower::{Follower, FollowerSettings, Step};
+pub use follower::{Follower, FollowerSettings, Step, on_storage};
 pub use forward::{ForwardError, ForwardToSequencer, Forwarder, RefuseTransactions};
