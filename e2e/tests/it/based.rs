@@ -88,15 +88,7 @@ async fn a_based_deployment_takes_commits_only_from_its_registered_leader() -> e
         ensure!(proposer.lastCommittedBatch().call().await? == U256::ZERO);
 
         // Registered with its bond: it leads from two epochs on, and settles.
-        let sequencer = l1_wallet(&anvil, SEQUENCER_KEY)?;
-        let registered = SequencerRegistry::new(registry_address, &sequencer)
-            .register()
-            .value(parse_ether("1")?)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        ensure!(registered.status(), "register reverted");
+        register(&anvil, registry_address, SEQUENCER_KEY).await?;
         let from_epoch = registry
             .sequencerInfo(deployment.sequencer)
             .call()
@@ -227,15 +219,7 @@ impl BasedNet {
             .sequencer_registry
             .ok_or_else(|| eyre::eyre!("the deployment names no sequencer registry"))?;
         for key in keys {
-            let wallet = l1_wallet(&anvil, key)?;
-            let receipt = SequencerRegistry::new(registry, &wallet)
-                .register()
-                .value(parse_ether("1")?)
-                .send()
-                .await?
-                .get_receipt()
-                .await?;
-            ensure!(receipt.status(), "register reverted");
+            register(&anvil, registry, key).await?;
         }
         let mut nodes = Vec::new();
         let mut provers = Vec::new();
@@ -840,6 +824,20 @@ async fn a_block_gossiped_by_a_stranger_is_refused_and_logged_with_its_peer() ->
     }
     .await;
     net.finish(result)
+}
+
+/// Registers the sequencer of `key` in `registry` with a 1 ETH bond.
+async fn register(anvil: &Anvil, registry: Address, key: &str) -> eyre::Result<()> {
+    let wallet = l1_wallet(anvil, key)?;
+    let receipt = SequencerRegistry::new(registry, &wallet)
+        .register()
+        .value(parse_ether("1")?)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "register reverted");
+    Ok(())
 }
 
 /// Every `keel_*` metric name the shipped Grafana dashboard's queries use.

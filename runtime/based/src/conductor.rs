@@ -30,7 +30,7 @@ use keel_follower::{
     ApplyError, Follower, FollowerError, ForwardError, Forwarder, Step, apply_block, on_storage,
 };
 use keel_gossip::{GossipHandle, Incoming, Verdict};
-use keel_l1::{L1Client, OnChainProposer, ProposerProgress, Schedule};
+use keel_l1::{L1Client, OnChainProposer, ProposerProgress, Schedule, retry_wait};
 use keel_mempool::Mempool;
 use keel_primitives::ChainSpec;
 use keel_sequencer::TurnSwitch;
@@ -39,9 +39,6 @@ use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{BasedMetrics, Role, SequencingStatus, UnsafeBlock};
-
-/// The longest wait between two attempts after errors.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Where the conductor reads L1 and how it takes turns.
 #[derive(Debug, Clone)]
@@ -146,11 +143,7 @@ impl Conductor {
                     Err(error) if error.is_fatal() => return Err(error),
                     Err(error) => {
                         failures = failures.saturating_add(1);
-                        let wait = self
-                            .settings
-                            .poll_interval
-                            .saturating_mul(1 << failures.min(6))
-                            .min(MAX_BACKOFF);
+                        let wait = retry_wait(self.settings.poll_interval, failures);
                         warn!(target: "keel::based", %error, retry_in = ?wait, "sequencing step failed; retrying");
                         wait
                     }
@@ -218,7 +211,10 @@ impl Conductor {
             .blocking_follower(move |storage| {
                 let head = storage.snapshot()?.head()?;
                 if block.number != head.number + 1 || block.parent_hash != head.hash() {
-                    return Ok(Placed::NotNext { head: head.number });
+                    return Ok(Placed::NotNext {
+                        number: block.number,
+                        head: head.number,
+                    });
                 }
                 match apply_block(storage, &spec, &head, &block.block) {
                     Ok(stored) if stored.hash() == block.hash => Ok(Placed::Stored(block)),
@@ -247,8 +243,8 @@ impl Conductor {
                 debug!(target: "keel::based", number = block.number, hash = %block.hash, %signer, delay_ms = delay, "unsafe block accepted");
                 Verdict::Accept
             }
-            Placed::NotNext { head } => {
-                debug!(target: "keel::based", number = block_number(&incoming.data), head, "gossiped block does not follow this node's head; L1 will bring it");
+            Placed::NotNext { number, head } => {
+                debug!(target: "keel::based", number, head, "gossiped block does not follow this node's head; L1 will bring it");
                 Verdict::Ignore
             }
             Placed::Wrong(reason) => {
@@ -520,14 +516,9 @@ enum Placed {
     /// Stored on the head.
     Stored(UnsafeBlock),
     /// Not the head's child: this node lacks blocks before it (or has passed it).
-    NotNext { head: u64 },
+    NotNext { number: u64, head: u64 },
     /// The leader signed it but it does not execute to what it says.
     Wrong(String),
-}
-
-/// The block number a gossiped message claims (for logs; 0 if it does not decode).
-fn block_number(wire: &[u8]) -> u64 {
-    UnsafeBlock::open(wire).map_or(0, |(block, _)| block.number)
 }
 
 /// The next gossiped message, or never without gossip.

@@ -10,7 +10,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 use keel_da::{Blob, frame_from_blobs};
-use keel_l1::{BlobSource, Deployment, L1Client, L1Config, L1Error, OnChainProposer};
+use keel_l1::{BlobSource, Deployment, L1Client, L1Config, L1Error, OnChainProposer, retry_wait};
 use keel_primitives::{Batch, ChainSpec, DataAvailability};
 use keel_storage::{BatchCommit, L1Progress, Storage, StorageResult};
 use tracing::{Instrument, info, info_span, warn};
@@ -20,9 +20,6 @@ use crate::{
     apply::{apply_batch, holds_blocks, stored_batch},
 };
 use prometheus_client::metrics::counter::Counter;
-
-/// The longest wait between two attempts after errors.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// How the follower polls L1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,11 +166,7 @@ impl Follower {
                     Err(error) if error.is_fatal() => return Err(error),
                     Err(error) => {
                         failures = failures.saturating_add(1);
-                        let wait = self
-                            .settings
-                            .poll_interval
-                            .saturating_mul(1 << failures.min(6))
-                            .min(MAX_BACKOFF);
+                        let wait = retry_wait(self.settings.poll_interval, failures);
                         warn!(target: "keel::follower", %error, retry_in = ?wait, "follow step failed; retrying from the database's state");
                         wait
                     }

@@ -47,6 +47,7 @@ pub use deploy::{
 pub use deployment::{DEPLOYMENT_FILE, Deployment, VerifierDeployment};
 pub use error::{L1Error, L1Result};
 pub use openvm_artifact::{OPENVM_VERIFIER_FILE, OpenVmVerifierArtifact};
+pub use poll::retry_wait;
 pub use proof_check::{PartRejected, RequiredVerifier, check_proof};
 pub use schedule::Schedule;
 pub use sender::{FeePolicy, L1Client, TxSender, parse_key};

@@ -10,6 +10,15 @@ use crate::{L1Error, L1Result};
 /// The longest wait between two attempts after errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// How long to wait before the next attempt after `failures` failures in a row:
+/// `interval · 2^failures`, at most [`MAX_BACKOFF`]. Every L1-facing loop of the node (watcher,
+/// settler, follower, a based node's conductor) backs off this way.
+pub fn retry_wait(interval: Duration, failures: u32) -> Duration {
+    interval
+        .saturating_mul(1 << failures.min(6))
+        .min(MAX_BACKOFF)
+}
+
 /// What one poll found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Polled {
@@ -54,9 +63,7 @@ where
             Err(error) if error.is_fatal() => return Err(error),
             Err(error) => {
                 failures = failures.saturating_add(1);
-                let wait = interval
-                    .saturating_mul(1 << failures.min(6))
-                    .min(MAX_BACKOFF);
+                let wait = retry_wait(interval, failures);
                 report(&error, wait);
                 wait
             }

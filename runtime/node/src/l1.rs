@@ -258,11 +258,47 @@ impl L1Parts {
 /// The follower, checked and ready to spawn.
 #[derive(Debug)]
 pub(crate) struct FollowerPart {
+    on: OnL1,
+    follower: Follower,
+}
+
+/// The L1 a following part waits for before it starts: the node at `l1.rpc_url`, answering on
+/// the deployment's chain.
+#[derive(Debug)]
+struct OnL1 {
     l1: L1Config,
     client: L1Client,
     path: PathBuf,
     deployment: Deployment,
-    follower: Follower,
+}
+
+impl OnL1 {
+    /// Spawns critical task `name`: it waits for the L1 node to answer on the deployment's
+    /// chain (an L1 on another chain is fatal), then runs `run` until shutdown.
+    fn spawn<Fut>(
+        self,
+        executor: &TaskExecutor,
+        name: &'static str,
+        run: impl FnOnce(Shutdown) -> Fut + Send + 'static,
+    ) where
+        Fut: Future<Output = Result<(), keel_follower::FollowerError>> + Send,
+    {
+        let Self {
+            l1,
+            client,
+            path,
+            deployment,
+        } = self;
+        executor.spawn_critical(name, move |shutdown| async move {
+            let ready = until_ready(&l1, &shutdown, || {
+                on_deployment_chain(&client, &path, &deployment)
+            });
+            if ready.await?.is_none() {
+                return Ok(());
+            }
+            run(shutdown).await
+        });
+    }
 }
 
 /// Prepares the follower of `deployment`'s commits (a validium deployment is refused: there
@@ -276,10 +312,12 @@ pub(crate) fn prepare_follower(
 ) -> eyre::Result<FollowerPart> {
     let (client, follower) = follower(l1, &path, &deployment, storage, spec)?;
     Ok(FollowerPart {
-        l1: l1.clone(),
-        client,
-        path,
-        deployment,
+        on: OnL1 {
+            l1: l1.clone(),
+            client,
+            path,
+            deployment,
+        },
         follower,
     })
 }
@@ -314,10 +352,7 @@ fn follower(
 /// A based node's conductor, checked and ready to spawn.
 #[derive(Debug)]
 pub(crate) struct BasedPart {
-    l1: L1Config,
-    client: L1Client,
-    path: PathBuf,
-    deployment: Deployment,
+    on: OnL1,
     conductor: Conductor,
 }
 
@@ -383,10 +418,12 @@ pub(crate) fn prepare_based(
     };
     info!(target: "keel::based", %me, %registry, turn_margin = based.turn_margin, peers = based.peers.len(), "based sequencing: taking turns as the registry schedules");
     Ok(BasedPart {
-        l1: l1.clone(),
-        client,
-        path,
-        deployment,
+        on: OnL1 {
+            l1: l1.clone(),
+            client,
+            path,
+            deployment,
+        },
         conductor,
     })
 }
@@ -395,20 +432,8 @@ impl BasedPart {
     /// Spawns the conductor as a critical task; it first waits for the L1 node to answer on
     /// the deployment's chain.
     pub(crate) fn spawn(self, executor: &TaskExecutor) {
-        let Self {
-            l1,
-            client,
-            path,
-            deployment,
-            conductor,
-        } = self;
-        executor.spawn_critical(crate::parts::SEQUENCING, move |shutdown| async move {
-            let ready = until_ready(&l1, &shutdown, || {
-                on_deployment_chain(&client, &path, &deployment)
-            });
-            if ready.await?.is_none() {
-                return Ok(());
-            }
+        let Self { on, conductor } = self;
+        on.spawn(executor, crate::parts::SEQUENCING, |shutdown| async move {
             conductor.run(shutdown.signalled()).await
         });
     }
@@ -418,20 +443,8 @@ impl FollowerPart {
     /// Spawns the follower as a critical task; it first waits for the L1 node to answer on
     /// the deployment's chain.
     pub(crate) fn spawn(self, executor: &TaskExecutor) {
-        let Self {
-            l1,
-            client,
-            path,
-            deployment,
-            follower,
-        } = self;
-        executor.spawn_critical(crate::parts::FOLLOWER, move |shutdown| async move {
-            let ready = until_ready(&l1, &shutdown, || {
-                on_deployment_chain(&client, &path, &deployment)
-            });
-            if ready.await?.is_none() {
-                return Ok(());
-            }
+        let Self { on, follower } = self;
+        on.spawn(executor, crate::parts::FOLLOWER, |shutdown| async move {
             follower.run(shutdown.signalled()).await
         });
     }
