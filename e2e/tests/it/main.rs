@@ -16,6 +16,7 @@ mod readme_cast;
 mod settlement;
 mod soak;
 mod state_proofs;
+mod subscriptions;
 mod supervisor;
 mod third_party;
 mod traces;

@@ -85,7 +85,7 @@ where
     let builder = inspector.into_geth_builder();
     Ok(match tracer {
         Tracer::Call(config) => GethTrace::CallTracer(
-            builder.geth_call_traces(config.clone(), executed.result.tx_gas_used()),
+            builder.geth_call_traces(*config, executed.result.tx_gas_used()),
         ),
         Tracer::PreState(config) => GethTrace::PreStateTracer(
             builder

@@ -704,6 +704,10 @@ impl RpcModule for EthApi {
         Ok(self.storage.snapshot()?)
     }
 
+    fn subscriptions(&self) -> Option<&EthApi> {
+        Some(self)
+    }
+
     fn dispatch(
         &self,
         snapshot: &Snapshot,
@@ -783,7 +787,7 @@ impl RpcModule for EthApi {
                 self.filters.install_logs(snapshot, filter)
             }
             "eth_newBlockFilter" => self.filters.install_blocks(snapshot),
-            "eth_newPendingTransactionFilter" => self.filters.install_pending(&self.pool),
+            "eth_newPendingTransactionFilter" => self.filters.install_pending(self),
             "eth_getFilterChanges" => {
                 let id: U256 = params.required(0, "filter id")?;
                 self.filters.changes(self, snapshot, id)
@@ -793,6 +797,10 @@ impl RpcModule for EthApi {
                 let filter = self.filters.log_filter(id)?;
                 json(self.logs_matching(snapshot, &filter)?)
             }
+            "eth_subscribe" | "eth_unsubscribe" => Err(RpcError::server(
+                "notifications not supported: subscribe over a WebSocket (ws://) to this port, \
+                 one call per frame",
+            )),
             "eth_uninstallFilter" => {
                 let id: U256 = params.required(0, "filter id")?;
                 json(self.filters.uninstall(id))

@@ -11,7 +11,8 @@
 //!  expiry  ─ a filter not polled for FILTER_TIMEOUT goes (geth's rule), checked on every call
 //! ```
 //!
-//! Filters live in memory, as geth's do: a restart forgets them and a poll of a forgotten id
+//! The cursors and what they read are [`crate::watch`]'s, shared with WebSocket
+//! subscriptions. Filters live in memory, as geth's do: a restart forgets them and a poll of a forgotten id
 //! answers `filter not found`, after which clients install a new one.
 
 use std::{
@@ -20,10 +21,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_eips::BlockNumberOrTag;
-use alloy_primitives::{B256, U256};
-use alloy_rpc_types_eth::{Filter, FilterBlockOption};
-use keel_mempool::Mempool;
+use alloy_primitives::U256;
+use alloy_rpc_types_eth::Filter;
 use keel_storage::Snapshot;
 use serde_json::value::RawValue;
 
@@ -31,14 +30,13 @@ use crate::{
     RpcError,
     api::EthApi,
     jsonrpc::{RpcResult, json},
+    watch::Watch,
 };
 
 /// A filter not polled for this long is dropped (geth's `filterTimeout`).
 pub(crate) const FILTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Most filters installed at once; one more is refused until some expire or are uninstalled.
 pub(crate) const MAX_FILTERS: usize = 4_096;
-/// Most block hashes one `eth_getFilterChanges` of a block filter returns.
-const MAX_BLOCKS_PER_POLL: u64 = 10_000;
 
 /// The installed filters of one API.
 #[derive(Debug, Default)]
@@ -54,18 +52,8 @@ struct Inner {
 
 #[derive(Debug)]
 struct Installed {
-    kind: Kind,
+    watch: Watch,
     polled: Instant,
-}
-
-#[derive(Debug)]
-enum Kind {
-    /// Logs of blocks from `next` on.
-    Logs { filter: Filter, next: u64 },
-    /// Hashes of blocks from `next` on.
-    Blocks { next: u64 },
-    /// Pool arrivals after `after`.
-    Pending { after: u64 },
 }
 
 impl Inner {
@@ -74,7 +62,7 @@ impl Inner {
             .retain(|_, filter| now.duration_since(filter.polled) < FILTER_TIMEOUT);
     }
 
-    fn install(&mut self, kind: Kind) -> RpcResult<Box<RawValue>> {
+    fn install(&mut self, watch: Watch) -> RpcResult<Box<RawValue>> {
         let now = Instant::now();
         self.expire(now);
         if self.installed.len() >= MAX_FILTERS {
@@ -84,16 +72,18 @@ impl Inner {
         }
         self.last_id += 1;
         self.installed
-            .insert(self.last_id, Installed { kind, polled: now });
+            .insert(self.last_id, Installed { watch, polled: now });
         json(U256::from(self.last_id))
     }
 
     fn get(&mut self, id: U256) -> RpcResult<&mut Installed> {
         self.expire(Instant::now());
-        u64::try_from(id)
+        let installed = u64::try_from(id)
             .ok()
             .and_then(|id| self.installed.get_mut(&id))
-            .ok_or_else(|| RpcError::server("filter not found"))
+            .ok_or_else(|| RpcError::server("filter not found"))?;
+        installed.polled = Instant::now();
+        Ok(installed)
     }
 }
 
@@ -109,30 +99,19 @@ impl Filters {
         snapshot: &Snapshot,
         filter: Filter,
     ) -> RpcResult<Box<RawValue>> {
-        if let FilterBlockOption::Range {
-            from_block: Some(BlockNumberOrTag::Number(from)),
-            to_block: Some(BlockNumberOrTag::Number(to)),
-        } = filter.block_option
-            && from > to
-        {
-            return Err(RpcError::invalid_params(
-                "invalid block range params: fromBlock is after toBlock",
-            ));
-        }
-        let next = snapshot.head_number()? + 1;
-        self.lock().install(Kind::Logs { filter, next })
+        let watch = Watch::logs(snapshot, filter)?;
+        self.lock().install(watch)
     }
 
     /// `eth_newBlockFilter`: the hashes of blocks sealed from now on.
     pub(crate) fn install_blocks(&self, snapshot: &Snapshot) -> RpcResult<Box<RawValue>> {
-        let next = snapshot.head_number()? + 1;
-        self.lock().install(Kind::Blocks { next })
+        let watch = Watch::blocks(snapshot, false)?;
+        self.lock().install(watch)
     }
 
     /// `eth_newPendingTransactionFilter`: the hashes of transactions the pool takes from now on.
-    pub(crate) fn install_pending(&self, pool: &Mempool) -> RpcResult<Box<RawValue>> {
-        let after = pool.last_arrival();
-        self.lock().install(Kind::Pending { after })
+    pub(crate) fn install_pending(&self, api: &EthApi) -> RpcResult<Box<RawValue>> {
+        self.lock().install(Watch::pending(api, false))
     }
 
     /// `eth_getFilterChanges`: what filter `id` selects since its last poll.
@@ -142,63 +121,14 @@ impl Filters {
         snapshot: &Snapshot,
         id: U256,
     ) -> RpcResult<Box<RawValue>> {
-        let head = snapshot.head_number()?;
         let mut inner = self.lock();
-        let installed = inner.get(id)?;
-        installed.polled = Instant::now();
-        match &mut installed.kind {
-            Kind::Blocks { next } => {
-                let to = head.min(next.saturating_add(MAX_BLOCKS_PER_POLL - 1));
-                let mut hashes: Vec<B256> = Vec::new();
-                for number in *next..=to {
-                    match snapshot.canonical_hash(number)? {
-                        Some(hash) => hashes.push(hash),
-                        None => break,
-                    }
-                }
-                *next += hashes.len() as u64;
-                json(hashes)
-            }
-            Kind::Pending { after } => {
-                let (hashes, last) = api.pool().arrived_after(*after);
-                *after = last;
-                json(hashes)
-            }
-            Kind::Logs { filter, next } => {
-                // The filter's own bounds, where it names numbers; tags follow the head.
-                let (lower, upper) = match filter.block_option {
-                    FilterBlockOption::Range {
-                        from_block,
-                        to_block,
-                    } => (
-                        from_block.and_then(|b| b.as_number()).unwrap_or(0),
-                        to_block.and_then(|b| b.as_number()).unwrap_or(u64::MAX),
-                    ),
-                    // One block, already sealed when the filter was installed: no new logs.
-                    FilterBlockOption::AtBlockHash(_) => (0, 0),
-                };
-                let from = (*next).max(lower);
-                let to = head
-                    .min(upper)
-                    .min(from.saturating_add(api.max_logs_range() - 1));
-                let logs = if from > to {
-                    Vec::new()
-                } else {
-                    api.logs_in(snapshot, filter, from, to)?
-                };
-                *next = (to + 1).max(*next);
-                json(logs)
-            }
-        }
+        inner.get(id)?.watch.advance(api, snapshot)?.to_json()
     }
 
     /// The filter of log filter `id`, for `eth_getFilterLogs`.
     pub(crate) fn log_filter(&self, id: U256) -> RpcResult<Filter> {
-        let mut inner = self.lock();
-        let installed = inner.get(id)?;
-        installed.polled = Instant::now();
-        match &installed.kind {
-            Kind::Logs { filter, .. } => Ok(filter.clone()),
+        match &self.lock().get(id)?.watch {
+            Watch::Logs { filter, .. } => Ok((**filter).clone()),
             _ => Err(RpcError::server("filter not found")),
         }
     }

@@ -8,11 +8,8 @@ use hyper::{
     server::conn::http1,
     service::Service,
 };
-use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
-};
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::{net::TcpListener, sync::watch};
 use tracing::{debug, info, warn};
 
 /// First wait after a failed `accept`; doubled per failure up to [`MAX_ACCEPT_BACKOFF`].
@@ -29,7 +26,8 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves HTTP/1.1 connections from `listener` until `shutdown` completes, each with the service
 /// `make_service(peer)` returns; then stops accepting, lets requests in flight finish (idle
-/// keep-alive connections are closed at once) and returns.
+/// keep-alive connections are closed at once) and returns. An upgraded connection (a
+/// WebSocket) leaves this count when it is handed over: its owner closes it.
 ///
 /// A failed `accept` (EMFILE, ENOMEM, a connection reset before it was accepted) is logged and
 /// retried after a backoff that grows to [`MAX_ACCEPT_BACKOFF`]; it never ends the loop.
@@ -48,7 +46,8 @@ pub async fn serve_http<S, B>(
 {
     let local = listener.local_addr().ok();
     info!(target: "keel::rpc", server = name, listen = ?local, "HTTP server listening");
-    let graceful = GracefulShutdown::new();
+    // Set at shutdown: each connection finishes its request in flight and closes.
+    let (closing, closing_rx) = watch::channel(false);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
     let mut backoff = MIN_ACCEPT_BACKOFF;
     tokio::pin!(shutdown);
@@ -80,16 +79,33 @@ pub async fn serve_http<S, B>(
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), make_service(peer));
-        let connection = graceful.watch(connection);
+            .serve_connection(TokioIo::new(stream), make_service(peer))
+            // A service may answer `101 Switching Protocols` (the JSON-RPC WebSocket).
+            .with_upgrades();
+        let mut closing = closing_rx.clone();
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = raised(&mut closing) => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
                 debug!(target: "keel::rpc", server = name, %peer, %error, "connection closed with an error");
             }
             drop(slot);
         });
     }
-    // Requests in flight finish; the supervisor bounds how long that may take.
-    graceful.shutdown().await;
+    // Requests in flight finish (the supervisor bounds how long that may take): every
+    // connection gives its slot back when it closes.
+    let _ = closing.send(true);
+    let _ = slots.acquire_many(MAX_HTTP_CONNECTIONS as u32).await;
     debug!(target: "keel::rpc", server = name, "HTTP server stopped");
+}
+
+/// Completes once `flag` is (or was) raised, or its sender is gone.
+pub(crate) async fn raised(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|raised| *raised).await;
 }

@@ -1,4 +1,5 @@
-//! Ethereum JSON-RPC 2.0 over HTTP (hyper), single and batch requests.
+//! Ethereum JSON-RPC 2.0 over HTTP (hyper) and WebSocket, single and batch requests;
+//! `eth_subscribe` over WebSocket (module `ws`).
 //!
 //! ```text
 //!  POST / ─▶ body (bounded) ─▶ parse: object | array (bounded) ─▶ per call: EthApi::dispatch
@@ -33,6 +34,8 @@ mod plugins;
 mod server;
 mod sink;
 mod traces;
+mod watch;
+mod ws;
 
 pub use admin::AdminApi;
 pub use api::{
@@ -51,6 +54,7 @@ pub use jsonrpc::Params;
 pub use server::{BodyLimits, RpcModule, RpcServer, RpcServerConfig, handle_body};
 pub use sink::{SequencingReport, SequencingSource, TransactionSink};
 pub use traces::MAX_BLOCK_TRACE_TXS;
+pub use ws::{MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_WS_CONNECTIONS};
 
 #[cfg(test)]
 mod tests;

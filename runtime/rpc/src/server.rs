@@ -12,13 +12,17 @@ use hyper::{
     service::service_fn,
 };
 use serde_json::value::RawValue;
-use tokio::net::TcpListener;
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
+};
 use tracing::{debug, info};
 
 use crate::{
     JwtSecret, RpcConfig, RpcError,
     http::serve_http,
     jsonrpc::{NULL_ID, Params, Request, Response},
+    ws::{self, MAX_WS_CONNECTIONS, WsShared, publish_marks},
 };
 
 /// A set of JSON-RPC methods the server can host.
@@ -37,6 +41,12 @@ pub trait RpcModule: Send + Sync + 'static {
         method: &str,
         params: &Params<'_>,
     ) -> Result<Box<RawValue>, RpcError>;
+
+    /// The API whose heads, logs and pool arrivals `eth_subscribe` follows over a WebSocket on
+    /// this server's port; `None` (the default): this server takes no WebSocket.
+    fn subscriptions(&self) -> Option<&crate::EthApi> {
+        None
+    }
 }
 
 /// Where and how to listen.
@@ -118,27 +128,69 @@ impl<M: RpcModule> RpcServer<M> {
             config,
         } = self;
         info!(target: "keel::rpc", authenticated = config.jwt.is_some(), "{} ready", config.name);
-        serve_http(
+        // WebSocket connections leave hyper once upgraded: they watch `stopping` to close.
+        let (stop, stopping) = watch::channel(false);
+        let ws = module.subscriptions().is_some().then(|| WsShared {
+            marks: watch::Sender::new((0, 0)),
+            stopping,
+            slots: Arc::new(Semaphore::new(MAX_WS_CONNECTIONS)),
+        });
+        let marks = ws.as_ref().map(|ws| ws.marks.clone());
+        let serve = serve_http(
             config.name,
             listener,
-            move |_peer| {
+            {
                 let module = module.clone();
-                let config = config.clone();
-                service_fn(move |req| handle(module.clone(), config.clone(), req))
+                move |_peer| {
+                    let module = module.clone();
+                    let config = config.clone();
+                    let ws = ws.clone();
+                    service_fn(move |req| handle(module.clone(), config.clone(), ws.clone(), req))
+                }
             },
-            shutdown,
-        )
-        .await;
+            async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            },
+        );
+        match marks {
+            Some(marks) => {
+                tokio::select! {
+                    () = serve => {}
+                    () = publish_marks(module, marks) => {}
+                }
+            }
+            None => serve.await,
+        }
     }
 }
 
 async fn handle<M: RpcModule>(
     module: Arc<M>,
     config: Arc<RpcServerConfig>,
+    ws: Option<WsShared>,
     request: HttpRequest<Incoming>,
 ) -> Result<HttpResponse<Full<Bytes>>, Infallible> {
-    let cors = allowed_origin(&config.cors_origins, request.headers().get(header::ORIGIN));
+    let origin = request.headers().get(header::ORIGIN);
+    let cors = allowed_origin(&config.cors_origins, origin);
     let reply = |status, body| reply(status, body, cors.clone());
+    if let Some(ws) = ws.filter(|_| ws::is_upgrade(&request)) {
+        // A browser page may open a WebSocket to any origin (no CORS there): the server checks
+        // the page's origin itself, against the same list as HTTP's CORS.
+        if origin.is_some() && cors.is_none() {
+            return Ok(reply(
+                StatusCode::FORBIDDEN,
+                single_error(RpcError::unauthorized("origin not in rpc.cors_origins")),
+            ));
+        }
+        let limits = config.limits;
+        return Ok(
+            match ws::accept(request, module, limits, config.max_body_bytes, &ws) {
+                Ok(switching) => switching,
+                Err((status, why)) => reply(status, single_error(RpcError::invalid_request(why))),
+            },
+        );
+    }
     match *request.method() {
         Method::POST => {}
         Method::OPTIONS => return Ok(reply(StatusCode::NO_CONTENT, Bytes::new())),
@@ -238,7 +290,7 @@ fn single_error(error: RpcError) -> Bytes {
     })
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Bytes {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Bytes {
     // Serialising our own response types cannot fail: they hold only JSON-safe values.
     serde_json::to_vec(value)
         .map(Bytes::from)

@@ -307,3 +307,93 @@ fn filters_are_installed_polled_and_uninstalled() {
     );
     assert_eq!(backwards["error"]["code"], json!(-32602), "{backwards}");
 }
+
+/// The WebSocket on the RPC port: plain calls answer as over HTTP, subscriptions get ids and
+/// can be cancelled, an unknown kind is refused by name, a page from an origin not in
+/// `cors_origins` is refused, and `eth_subscribe` over HTTP says where to go.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_websocket_answers_calls_and_manages_subscriptions() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+    let (_dir, api) = api();
+    let config = crate::RpcServerConfig::public(&crate::RpcConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        cors_origins: vec!["http://allowed.example".into()],
+        ..crate::RpcConfig::default()
+    });
+    let server = crate::RpcServer::bind(Arc::new(api), config).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    let connect = |origin: Option<&'static str>| async move {
+        let mut request = format!("ws://{addr}").into_client_request().unwrap();
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", HeaderValue::from_static(origin));
+        }
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tokio_tungstenite::client_async(request, stream).await
+    };
+    let refused = connect(Some("http://evil.example")).await;
+    assert!(
+        matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 403),
+        "{refused:?}"
+    );
+    let (mut ws, _) = connect(Some("http://allowed.example")).await.unwrap();
+    let mut ask = async |body: Value| -> Value {
+        ws.send(Message::text(body.to_string())).await.unwrap();
+        match ws.next().await.unwrap().unwrap() {
+            Message::Text(text) => serde_json::from_str(&text).unwrap(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let chain = ask(json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})).await;
+    assert_eq!(chain["result"], format!("{CHAIN_ID:#x}"));
+    let batch = ask(json!([{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"},
+                          {"jsonrpc":"2.0","id":2,"method":"eth_subscribe","params":["newHeads"]}]))
+    .await;
+    assert_eq!(batch[0]["result"], "0x0");
+    assert!(
+        batch[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one call per frame")
+    );
+    let bogus =
+        ask(json!({"jsonrpc":"2.0","id":2,"method":"eth_subscribe","params":["syncingz"]})).await;
+    assert_eq!(bogus["error"]["code"], -32602, "{bogus}");
+    let sub =
+        ask(json!({"jsonrpc":"2.0","id":3,"method":"eth_subscribe","params":["newHeads"]})).await;
+    let id = sub["result"].as_str().unwrap().to_owned();
+    let gone = ask(json!({"jsonrpc":"2.0","id":4,"method":"eth_unsubscribe","params":[id]})).await;
+    assert_eq!(gone["result"], true);
+    let gone = ask(json!({"jsonrpc":"2.0","id":5,"method":"eth_unsubscribe","params":[id]})).await;
+    assert_eq!(gone["result"], false);
+
+    let (_dir, api) = self::api();
+    let over_http = call(
+        &api,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#,
+    );
+    assert!(
+        over_http["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("WebSocket")
+    );
+
+    // Shutdown closes the socket.
+    stop.send(()).unwrap();
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    running.await.unwrap();
+}
