@@ -82,6 +82,7 @@ cat <<INFO
 keel devnet is running
   L1 (anvil)  http://127.0.0.1:8545   chain id 31337
   L2 (keel)   http://127.0.0.1:1729   chain id 65536999   metrics http://127.0.0.1:9001/metrics
+  status page http://127.0.0.1:1734/  (open it in a browser: blocks, batches, provers, bridge, plugins)
   follower    http://127.0.0.1:1731   the same chain, rebuilt from L1's blobs (configs/follower.toml)
   prover      $backend
   contracts   $datadir/l1-deployment.json

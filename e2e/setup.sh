@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Keel need, idempotently: a Rust toolchain (rustup), a C
-# compiler (for secp256k1, blst, c-kzg), Node.js with npm (for solc and the L1 dev node).
+# compiler (for secp256k1, blst, c-kzg), Node.js with npm (for solc and the L1 dev node),
+# Chromium (the status page test) and the npm packages of e2e/js (viem, ethers).
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -23,3 +24,15 @@ if ! have cargo; then
 fi
 have cc || apt_install build-essential
 have node && have npm || apt_install nodejs npm
+# Headless Chromium for the status page's browser test (Debian's package).
+have chromium || have chromium-browser || apt_install chromium
+
+# viem and ethers for the dApp-library test (e2e/js), pinned by its package-lock.json.
+js=$(dirname "${BASH_SOURCE[0]}")/js
+stamp=$js/node_modules/.keel-lock.sha256
+want=$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)
+if [[ ! -d $js/node_modules || ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
+  echo "==> installing viem and ethers for e2e/js (npm ci)"
+  (cd "$js" && npm ci --no-audit --no-fund)
+  echo "$want" > "$stamp"
+fi

@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod anvil;
 pub mod binary;
+pub mod browser;
 pub mod contracts;
 pub mod log_tail;
 pub mod node;

@@ -451,12 +451,13 @@ impl KeelNode {
                 cmd.env_remove(key);
             }
         }
-        // Fixed ports of the config would collide between tests running at once: the admin API
-        // and the proof coordinator are off unless a test turns them on (with `env`, applied
+        // Fixed ports of the config would collide between tests running at once: the admin API,
+        // the status page and the proof coordinator are off unless a test turns them on (with `env`, applied
         // below, on a free port), and so is L1 settlement (a test starts its own anvil).
         cmd.env("KEEL_RPC__LISTEN", self.rpc_addr.to_string())
             .env("KEEL_METRICS__LISTEN", self.metrics_addr.to_string())
             .env("KEEL_ADMIN__LISTEN", "")
+            .env("KEEL_STATUS__LISTEN", "")
             .env("KEEL_PROVER__LISTEN", "")
             .env("KEEL_L1__ENABLED", "false");
         if let Some(block_time) = &self.block_time {

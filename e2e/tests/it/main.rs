@@ -6,6 +6,7 @@
 mod based;
 mod contracts;
 mod crash;
+mod dapp_libraries;
 mod filters;
 mod follower;
 mod openvm;
@@ -16,6 +17,7 @@ mod readme_cast;
 mod settlement;
 mod soak;
 mod state_proofs;
+mod status_page;
 mod subscriptions;
 mod supervisor;
 mod third_party;

@@ -82,6 +82,7 @@ pub use keel_rpc::{
     DEFAULT_RPC_LISTEN, MIN_GAS_CAP, RpcConfig,
 };
 pub use keel_sequencer::config::*;
+pub use keel_status::StatusConfig;
 pub use keel_units::parse_wei;
 pub use schema::*;
 pub use validate::MAX_CHAIN_ID;

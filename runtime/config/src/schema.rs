@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::{
     AdminConfig, BasedNodeConfig, BatcherConfig, FeeConfig, FollowerConfig, GenesisConfig,
-    L1Config, MempoolConfig, PluginsConfig, ProverConfig, RpcConfig, SequencerConfig,
+    L1Config, MempoolConfig, PluginsConfig, ProverConfig, RpcConfig, SequencerConfig, StatusConfig,
 };
 
 // ---- [node] ---------------------------------------------------------------------------------
@@ -37,6 +37,9 @@ pub struct Config {
     /// `[metrics]`: the Prometheus endpoint.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// `[status]`: the status page.
+    #[serde(default)]
+    pub status: StatusConfig,
     /// `[sequencer]`: block production.
     #[serde(default)]
     pub sequencer: SequencerConfig,
@@ -88,6 +91,7 @@ impl Config {
             node: NodeConfig::default(),
             rpc: RpcConfig::default(),
             metrics: MetricsConfig::default(),
+            status: StatusConfig::default(),
             sequencer: SequencerConfig::default(),
             fees: FeeConfig::default(),
             mempool: MempoolConfig::default(),

@@ -31,6 +31,7 @@ impl Config {
             node,
             rpc,
             metrics,
+            status,
             sequencer,
             fees,
             mempool,
@@ -62,6 +63,7 @@ impl Config {
         let listeners = [
             ("rpc.listen", Some(rpc.listen)),
             ("metrics.listen", metrics.listen),
+            ("status.listen", status.listen),
             ("admin.listen", admin.listen),
             ("prover.listen", prover.listen),
         ];

@@ -84,9 +84,9 @@ where
     };
     let builder = inspector.into_geth_builder();
     Ok(match tracer {
-        Tracer::Call(config) => GethTrace::CallTracer(
-            builder.geth_call_traces(*config, executed.result.tx_gas_used()),
-        ),
+        Tracer::Call(config) => {
+            GethTrace::CallTracer(builder.geth_call_traces(*config, executed.result.tx_gas_used()))
+        }
         Tracer::PreState(config) => GethTrace::PreStateTracer(
             builder
                 .geth_prestate_traces(&executed, config, &*db)

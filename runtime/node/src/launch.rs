@@ -245,6 +245,24 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             )
         })?;
 
+    let status = match config.status.listen {
+        None => None,
+        Some(listen) => {
+            let server = keel_status::StatusServer::bind(
+                listen,
+                storage.clone(),
+                pool.clone(),
+                spec.chain_id,
+            )
+            .await
+            .wrap_err_with(|| {
+                format!("cannot listen for the status page on {listen} (status.listen)")
+            })?;
+            info!(target: "keel::node", status_page = %format!("http://{}/", server.local_addr()?), "status page enabled");
+            Some(server)
+        }
+    };
+
     // A follower produces nothing: no plugin swaps, no provers, no settlement.
     let admin = match config.admin.listen.filter(|_| following.is_none()) {
         None => None,
@@ -411,6 +429,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
         rpc,
         admin,
         metrics: metrics_server,
+        status,
         coordinator,
         l1,
         follower,

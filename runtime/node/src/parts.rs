@@ -7,6 +7,7 @@
 //! | `rpc`         | public JSON-RPC (HTTP)                      | tokio            | always        |
 //! | `admin-rpc`   | admin JSON-RPC behind a JWT (plugin swaps)  | tokio            | `admin.listen`|
 //! | `metrics`     | Prometheus `GET /metrics`                   | tokio            | `metrics.listen` |
+//! | `status`      | the status page (`GET /`, `/api/status`) and its head sampler | tokio (+ blocking) | `status.listen` |
 //! | `coordinator` | leases batches to provers, takes proofs     | tokio            | `prover.listen` |
 //! | `l1-watcher`  | records confirmed L1 deposits               | tokio            | `[l1]`        |
 //! | `l1-settler`  | commits batches and sends proofs to L1      | tokio            | `[l1]`        |
@@ -15,7 +16,7 @@
 //! | `gossip`      | a based node's libp2p gossipsub: its unsafe blocks out, the leader's in | tokio | `based.gossip_listen` |
 //! | `sequencing`  | a based node's turns: follows L1 between them, opens and closes the proposer | tokio (+ blocking) | `[based]` |
 //!
-//! A follower runs `rpc`, `metrics` and `follower` only: it produces no blocks, takes no
+//! A follower runs `rpc`, `metrics`, `status` and `follower` only: it produces no blocks, takes no
 //! plugin swaps or proofs, and settles nothing. A based node runs every part of a sequencer
 //! and `sequencing`, which drives the proposer (it builds only in the node's turns) and the
 //! follower between turns.
@@ -46,6 +47,8 @@ pub(crate) const RPC: &str = "rpc";
 pub(crate) const ADMIN_RPC: &str = "admin-rpc";
 /// The Prometheus endpoint.
 pub(crate) const METRICS: &str = "metrics";
+/// The status page.
+pub(crate) const STATUS: &str = "status";
 /// The proof coordinator.
 pub(crate) const COORDINATOR: &str = "coordinator";
 /// The L1 deposit watcher.
@@ -71,6 +74,7 @@ pub(crate) struct Parts {
     pub(crate) rpc: RpcServer<EthApi>,
     pub(crate) admin: Option<RpcServer<AdminApi>>,
     pub(crate) metrics: Option<(TcpListener, Arc<Registry>)>,
+    pub(crate) status: Option<keel_status::StatusServer>,
     pub(crate) coordinator: Option<Coordinator>,
     pub(crate) l1: Option<L1Parts>,
     pub(crate) follower: Option<FollowerPart>,
@@ -86,6 +90,7 @@ impl Parts {
             rpc,
             admin,
             metrics,
+            status,
             coordinator,
             l1,
             follower,
@@ -108,6 +113,12 @@ impl Parts {
         if let Some((listener, registry)) = metrics {
             executor.spawn_critical(METRICS, |shutdown| async move {
                 crate::metrics::run(listener, registry, shutdown.signalled()).await;
+                Ok::<_, Infallible>(())
+            });
+        }
+        if let Some(status) = status {
+            executor.spawn_critical(STATUS, |shutdown| async move {
+                status.run(shutdown.signalled()).await;
                 Ok::<_, Infallible>(())
             });
         }
