@@ -12,6 +12,7 @@ mod follower;
 mod openvm;
 mod openvm_settlement;
 mod plugin_swap;
+mod progress;
 mod proving;
 mod readme_cast;
 mod settlement;

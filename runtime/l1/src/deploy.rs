@@ -125,6 +125,10 @@ async fn deploy_verifier(
 /// Deploys `KeelTimelock`, `CommonBridge`, the verifiers and `OnChainProposer` from `sender`'s
 /// key, which becomes the sequencer and owns nothing: the timelock owns every contract, and
 /// `params.governance.owner` schedules changes through it. Links the bridge to the proposer.
+///
+/// On a terminal the deployment and each contract's transaction are live progress lines
+/// (`indicatif.pb_show`, drawn by the binaries' logging).
+#[tracing::instrument(name = "deploying Keel's L1 contracts", skip_all, fields(indicatif.pb_show = true))]
 pub async fn deploy(sender: &TxSender, params: &DeployParams) -> L1Result<Deployment> {
     let sequencer = sender.address();
     let governance = params.governance;

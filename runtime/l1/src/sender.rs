@@ -207,6 +207,7 @@ impl TxSender {
 
     /// Deploys `code` (init code with constructor arguments); returns the contract address and
     /// the receipt.
+    #[tracing::instrument(name = "sending", skip(self, code), fields(indicatif.pb_show = true))]
     pub async fn deploy(&self, what: &str, code: Bytes) -> L1Result<(Address, TransactionReceipt)> {
         let receipt = self.send(what, TxKind::Create, code, U256::ZERO).await?;
         let address = receipt.contract_address.ok_or_else(|| {

@@ -99,6 +99,7 @@ impl Cli {
                 if let Some(datadir) = datadir {
                     config.node.datadir = datadir;
                 }
+                crate::launch::init_tracing(&config.node.log)?;
                 runtime()?.block_on(crate::l1::deploy(
                     &config,
                     out,

@@ -1,6 +1,6 @@
 //! Wiring the node together from its config, and running it until a signal or a fatal error.
 
-use std::{io::IsTerminal, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use eyre::WrapErr;
 use keel_based::{BasedMetrics, GossipFeed, SequencingStatus, ToLeader};
@@ -503,18 +503,16 @@ fn accepted_programs(
     accepted
 }
 
-fn init_tracing(filter: &str) -> eyre::Result<()> {
+/// Logging for `keel node` and `keel deploy`: `node.log`'s filter (or `RUST_LOG`) to stderr,
+/// long operations as progress lines on a terminal (`keel_logging`).
+pub(crate) fn init_tracing(filter: &str) -> eyre::Result<()> {
     // RUST_LOG, if set, wins over `node.log`.
     let filter = match std::env::var("RUST_LOG") {
         Ok(env) if !env.is_empty() => EnvFilter::try_new(env).wrap_err("invalid RUST_LOG")?,
         _ => EnvFilter::try_new(filter)
             .wrap_err_with(|| format!("invalid log filter {filter:?} (node.log)"))?,
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    keel_logging::init(filter);
     Ok(())
 }
 

@@ -107,6 +107,9 @@ impl GuestProgram {
                     // alloy asks for rustc 1.94.1; OpenVM's nightly-2026-01-18 is 1.94.0.
                     .with_options(["--ignore-rust-version"])
                     .with_options(&options.guest_cargo_args);
+                let _progress =
+                    info_span!("guest build", indicatif.pb_show = true, dir = %dir.display())
+                        .entered();
                 let elf =
                     sdk.build(guest_options, dir, &None, None)
                         .map_err(|e| OpenVmError::Build {
@@ -156,7 +159,8 @@ impl GuestProgram {
     /// aggregation provers (their keys are generated on the first run and cached) and returns
     /// the prover that reuses both for every batch.
     pub fn into_prover(self) -> OpenVmResult<LocalProver> {
-        let _span = info_span!("openvm_prover").entered();
+        // `indicatif.pb_show`: a live progress line on a terminal (keel-logging).
+        let _span = info_span!("prover setup", indicatif.pb_show = true).entered();
         let started = Instant::now();
         let prover = self
             .sdk

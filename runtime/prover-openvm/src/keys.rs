@@ -84,6 +84,7 @@ impl KeyCache {
             info!(target: "keel::openvm", path = %path.display(), load_ms = started.elapsed().as_millis() as u64, "app proving key loaded");
             return Ok(pk);
         }
+        let _progress = tracing::info_span!("app keygen", indicatif.pb_show = true).entered();
         let pk = AppProvingKey::keygen(config.clone())
             .map_err(|e| keys_error(path, format!("keygen failed: {e:?}")))?;
         let keygen_ms = started.elapsed().as_millis() as u64;

@@ -64,6 +64,7 @@ impl LocalProver {
     /// Proves the guest on `input` and verifies the proof before returning it. `label` names
     /// the proof file in `proofs_dir` (e.g. the batch number).
     pub fn prove(&mut self, input: &[u8], label: &str) -> OpenVmResult<OpenVmProof> {
+        let _progress = tracing::info_span!("prove", indicatif.pb_show = true, label).entered();
         // Metered execution first: the instruction count, and a guest failure stops here,
         // before any proving work.
         let started = Instant::now();

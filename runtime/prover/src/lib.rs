@@ -16,6 +16,7 @@
 
 // The command line and log setup of the binary (`src/main.rs`), which shares the package.
 use clap as _;
+use keel_logging as _;
 use tracing_subscriber as _;
 
 mod backend;

@@ -208,7 +208,10 @@ async fn prove(
     }
     let started = Instant::now();
     let task_backend = backend.clone();
-    let result = tokio::task::spawn_blocking(move || task_backend.prove(&input)).await;
+    // A live progress line on a terminal (keel-logging); the backend's own spans nest under it.
+    let progress = tracing::info_span!("proving", indicatif.pb_show = true, batch);
+    let result =
+        tokio::task::spawn_blocking(move || progress.in_scope(|| task_backend.prove(&input))).await;
     let proving_ms = started.elapsed().as_millis() as u64;
     let reply = match result {
         Ok(Ok(proven)) => {
