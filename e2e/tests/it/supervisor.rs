@@ -40,12 +40,15 @@ async fn dies_with(part: &str, options: KeelNodeOptions) -> eyre::Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_critical_part_that_dies_stops_the_node() -> eyre::Result<()> {
-    let parts = ["proposer", "rpc", "metrics", "admin-rpc", "coordinator"];
+    let parts = [
+        "proposer", "sealer", "rpc", "metrics", "status", "admin-rpc", "coordinator",
+    ];
     let mut runs = Vec::new();
     for part in parts {
         let options = KeelNodeOptions::new()
             .block_time("200ms")
             .env("KEEL_ADMIN__LISTEN", free_loopback_addr()?.to_string())
+            .env("KEEL_STATUS__LISTEN", free_loopback_addr()?.to_string())
             .env("KEEL_PROVER__LISTEN", free_loopback_addr()?.to_string());
         runs.push(tokio::spawn(dies_with(part, options)));
     }

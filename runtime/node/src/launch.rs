@@ -293,6 +293,18 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             config.batcher.data_availability,
         )?),
     };
+    // Closed batches are sealed (assembled, self-checked, stored) on the sealer's thread, so
+    // the check never delays the next block; the queue bounds how far the proposer runs ahead.
+    let seals = keel_sequencer::SealQueue::new(keel_sequencer::SEAL_QUEUE_CAPACITY);
+    let sealer = following.is_none().then(|| {
+        keel_sequencer::Sealer::new(
+            spec,
+            config.batcher.clone(),
+            storage.clone(),
+            metrics.clone(),
+            seals.clone(),
+        )
+    });
     let proposer = following.is_none().then(|| {
         let proposer = Proposer::new(
             spec,
@@ -311,7 +323,8 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
             pool,
             rules,
             metrics,
-        );
+        )
+        .with_sealer(seals);
         // A sequencer that settles keeps L2 time within what its L1 watcher has read.
         let proposer = match (&deployment, &l1_clock) {
             (Some((_, deployment)), Some(clock)) => proposer.with_inclusion_window(
@@ -426,6 +439,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     let mut tasks = TaskManager::new();
     Parts {
         proposer,
+        sealer,
         rpc,
         admin,
         metrics: metrics_server,

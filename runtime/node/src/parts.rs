@@ -4,6 +4,7 @@
 //! | name          | what                                        | runs on          | when          |
 //! |---------------|---------------------------------------------|------------------|---------------|
 //! | `proposer`    | builds, seals and persists one block per slot | its own thread | a sequencer |
+//! | `sealer`      | seals the batches the proposer closes: input, blobs, self-check, store | its own thread | a sequencer |
 //! | `rpc`         | public JSON-RPC (HTTP)                      | tokio            | always        |
 //! | `admin-rpc`   | admin JSON-RPC behind a JWT (plugin swaps)  | tokio            | `admin.listen`|
 //! | `metrics`     | Prometheus `GET /metrics`                   | tokio            | `metrics.listen` |
@@ -32,7 +33,7 @@ use std::{convert::Infallible, sync::Arc, time::Duration};
 use keel_coordinator::Coordinator;
 use keel_gossip::Gossip;
 use keel_rpc::{AdminApi, EthApi, RpcServer};
-use keel_sequencer::Proposer;
+use keel_sequencer::{Proposer, Sealer};
 use keel_tasks::{TaskError, TaskExecutor};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
@@ -41,6 +42,8 @@ use crate::l1::{BasedPart, FollowerPart, L1Parts};
 
 /// The block producer.
 pub(crate) const PROPOSER: &str = "proposer";
+/// Seals closed batches off the proposer's thread.
+pub(crate) const SEALER: &str = "sealer";
 /// The public JSON-RPC server.
 pub(crate) const RPC: &str = "rpc";
 /// The admin JSON-RPC server.
@@ -71,6 +74,7 @@ pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(10);
 /// The node's parts, bound to their addresses and ready to run.
 pub(crate) struct Parts {
     pub(crate) proposer: Option<Proposer>,
+    pub(crate) sealer: Option<Sealer>,
     pub(crate) rpc: RpcServer<EthApi>,
     pub(crate) admin: Option<RpcServer<AdminApi>>,
     pub(crate) metrics: Option<(TcpListener, Arc<Registry>)>,
@@ -87,6 +91,7 @@ impl Parts {
     pub(crate) fn spawn(self, executor: &TaskExecutor) -> Result<(), TaskError> {
         let Self {
             proposer,
+            sealer,
             rpc,
             admin,
             metrics,
@@ -99,6 +104,9 @@ impl Parts {
         } = self;
         if let Some(proposer) = proposer {
             executor.spawn_critical_thread(PROPOSER, move |shutdown| proposer.run(&shutdown))?;
+        }
+        if let Some(sealer) = sealer {
+            executor.spawn_critical_thread(SEALER, move |shutdown| sealer.run(&shutdown))?;
         }
         executor.spawn_critical(RPC, |shutdown| async move {
             rpc.run(shutdown.signalled()).await;

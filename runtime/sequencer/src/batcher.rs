@@ -3,15 +3,18 @@
 //!
 //! ```text
 //!  before each block:  open batch full, old enough, or its payload near its blob capacity?
-//!      ─▶ seal it: blocks ─▶ payload frame (zstd) ─▶ blobs ─▶ KZG commitments, bindings
-//!         headers + block witnesses + frame ─▶ ProverInput (RLP) ─▶ [self-check: keel-stf]
-//!         ─▶ Storage::seal_batch (batch record, input, frame: one write; witnesses dropped)
+//!      ─▶ close it: a SealJob (number, blocks) for the sealer (crate::sealer), a new open batch
 //!      the next block may add at most the payload room left (the proposer stops there)
 //!  after each block:   add its gas limit, witness size and payload to the open batch
+//!  sealing (off the proposer's thread): blocks ─▶ payload frame (zstd) ─▶ blobs ─▶ KZG
+//!      commitments, bindings; headers + block witnesses + frame ─▶ ProverInput (RLP)
+//!      ─▶ [self-check: keel-stf] ─▶ Storage::seal_batch (one write; witnesses dropped)
 //! ```
 //!
-//! The open batch is derived from storage (blocks after the last sealed batch), so a restart
-//! continues it. A batch is sealed *before* the block that would take it past `max_blocks` or
+//! Storage is the record: a closed batch is written there (`closed_batches`) before the sealer
+//! gets it, and the open batch is the blocks after the last sealed or closed one, so a restart
+//! seals what was closed, over the same blocks, and continues the open batch
+//! ([`OpenBatch::load`]). A batch is sealed *before* the block that would take it past `max_blocks` or
 //! `max_gas`, so its gas never exceeds `max_gas` (each block counts at its gas limit); its
 //! witness passes `max_witness_bytes` by at most one block's; its frame never needs more than
 //! `max_blobs` blobs (each block's payload is bounded by the room left, and compression never
@@ -29,12 +32,13 @@ use keel_primitives::{
     Batch, BatchOutput, BatchSettlement, ChainSpec, DataFee, PostedBlob, blobs_hash,
 };
 use keel_stf::{ProverInput, Witness, execute_batch};
-use keel_storage::{Snapshot, Storage, StorageError};
+use keel_storage::{Snapshot, StorageError};
 use tracing::{error, info};
 
 use crate::{
     SequencerError, SequencerResult,
     config::{BatcherConfig, DataAvailability},
+    sealer::SealJob,
     witness::KnownToBatch,
 };
 
@@ -63,13 +67,32 @@ pub(crate) struct OpenBatch {
 }
 
 impl OpenBatch {
-    /// The open batch as storage has it: the blocks after the last sealed batch.
-    pub(crate) fn load(snapshot: &Snapshot) -> SequencerResult<Self> {
-        let (number, first_block) = match snapshot.last_batch()? {
+    /// The blocks after the last sealed batch, as storage has them: the batches closed before
+    /// the node stopped and not sealed yet (over the blocks they were closed with: a block's
+    /// witness leaves out what earlier blocks of its batch created), then the open batch.
+    pub(crate) fn load(snapshot: &Snapshot) -> SequencerResult<(Vec<SealJob>, Self)> {
+        let (mut number, mut first_block) = match snapshot.last_batch()? {
             Some(last) => (last.number + 1, last.last_block + 1),
             None => (1, 1),
         };
         let head = snapshot.head_number()?;
+        let mut backlog = Vec::new();
+        for (closed, first, last) in snapshot.closed_batches()? {
+            if closed < number {
+                continue;
+            }
+            if (closed, first) != (number, first_block) || last < first || last > head {
+                break;
+            }
+            backlog.push(SealJob {
+                number,
+                first_block,
+                last_block: last,
+                reason: "restart",
+            });
+            number += 1;
+            first_block = last + 1;
+        }
         let mut open = Self::empty(number, first_block)?;
         for block in first_block..=head {
             let header = snapshot
@@ -87,7 +110,7 @@ impl OpenBatch {
                 witness.byte_len(),
             )?;
         }
-        Ok(open)
+        Ok((backlog, open))
     }
 
     fn empty(number: u64, first_block: u64) -> SequencerResult<Self> {
@@ -160,56 +183,16 @@ impl OpenBatch {
         }
     }
 
-    /// Seals the open batch (its blocks up to the head of `snapshot`) and starts the next one.
-    pub(crate) fn seal(
-        &mut self,
-        spec: &ChainSpec,
-        config: &BatcherConfig,
-        storage: &Storage,
-        snapshot: &Snapshot,
-        reason: &str,
-    ) -> SequencerResult<Batch> {
-        let last_block = self.first_block + self.blocks - 1;
-        let (input, batch) = assemble(
-            spec,
-            config,
-            snapshot,
-            self.number,
-            self.first_block,
-            last_block,
-        )?;
-        let encoded = input.encode();
-        let batch = Batch {
-            input_bytes: encoded.len() as u64,
-            ..batch
-        };
-        if config.self_check {
-            let headers = (batch.first_block..=batch.last_block)
-                .map(|n| {
-                    snapshot
-                        .sealed_header(n)?
-                        .ok_or_else(|| missing("headers", n))
-                })
-                .collect::<SequencerResult<Vec<_>>>()?;
-            self_check(&input, &batch, &headers)?;
-        }
-        storage.seal_batch(&batch, &encoded, &input.frame)?;
-        info!(
-            target: "keel::batcher",
-            batch = batch.number,
-            blocks = %format_args!("{}..={}", batch.first_block, batch.last_block),
-            txs = batch.transactions,
-            gas_used = batch.gas_used,
-            witness_bytes = batch.witness_bytes,
-            input_bytes = batch.input_bytes,
-            payload_bytes = input.frame.len(),
-            blobs = batch.blobs.len(),
-            commitment = %batch.output.commitment(),
+    /// Closes the batch: what the sealer needs to seal it; the next block starts a new one.
+    pub(crate) fn close(&mut self, reason: &'static str) -> SequencerResult<SealJob> {
+        let job = SealJob {
+            number: self.number,
+            first_block: self.first_block,
+            last_block: self.first_block + self.blocks - 1,
             reason,
-            "sealed batch"
-        );
-        *self = Self::empty(self.number + 1, last_block + 1)?;
-        Ok(batch)
+        };
+        *self = Self::empty(self.number + 1, job.last_block + 1)?;
+        Ok(job)
     }
 }
 
@@ -358,7 +341,7 @@ fn payload_error(error: std::io::Error) -> SequencerError {
 }
 
 /// Runs the STF on `input` and checks it reproduces the chain the node built.
-fn self_check(
+pub(crate) fn self_check(
     input: &ProverInput,
     batch: &Batch,
     headers: &[alloy_consensus::Sealed<Header>],

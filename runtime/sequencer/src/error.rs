@@ -36,6 +36,10 @@ pub enum SequencerError {
         /// What differed.
         detail: String,
     },
+    /// The sealer stopped on an error (its own part reports it in full): the proposer stops
+    /// too rather than build on batches that will never be sealed.
+    #[error("the sealer stopped, so the proposer stops: {0}")]
+    SealerStopped(String),
 }
 
 /// Result alias for this crate.

@@ -24,6 +24,7 @@ mod metrics;
 mod plugins;
 mod predeploys;
 mod proposer;
+mod sealer;
 mod turn;
 mod witness;
 
@@ -39,6 +40,7 @@ pub use plugins::{
 };
 pub use predeploys::l2_bridge_code;
 pub use proposer::{BlockSummary, Proposer, ProposerConfig};
+pub use sealer::{SEAL_QUEUE_CAPACITY, SealQueue, Sealer};
 pub use turn::{TurnState, TurnSwitch};
 
 #[cfg(test)]

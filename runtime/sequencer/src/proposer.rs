@@ -23,6 +23,7 @@ use keel_plugin_host::{ActiveSet, OrderingContext};
 use crate::{
     BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult,
     batcher::OpenBatch,
+    sealer::{SealJob, SealQueue},
     config::BatcherConfig,
     feed::{BlockFeed, MadeBlock},
     inclusion::{InclusionWindow, next_timestamp},
@@ -135,6 +136,9 @@ pub struct Proposer {
     turns: Option<TurnSwitch>,
     /// Told of every block made (a based node gossips them).
     feed: Option<Arc<dyn BlockFeed>>,
+    /// Where closed batches go to be sealed off this thread; `None`: sealed here, before the
+    /// next block (tests, tools).
+    seals: Option<SealQueue>,
 }
 
 impl core::fmt::Debug for Proposer {
@@ -167,7 +171,16 @@ impl Proposer {
             time_held: AtomicBool::new(false),
             turns: None,
             feed: None,
+            seals: None,
         }
+    }
+
+    /// Hands closed batches to a [`Sealer`](crate::Sealer) reading `queue` (on its own
+    /// thread), so assembling, self-checking and storing a batch never delays a block; the
+    /// proposer waits only when `queue` is full.
+    pub fn with_sealer(mut self, queue: SealQueue) -> Self {
+        self.seals = Some(queue);
+        self
     }
 
     /// Tells `feed` of every block made, right after it is stored.
@@ -211,9 +224,11 @@ impl Proposer {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let open = match &mut *batch {
             Some(open) => open,
-            empty => empty.insert(OpenBatch::load(&snapshot)?),
+            empty => empty.insert(self.load_batch(&snapshot)?),
         };
-        self.seal_batch_if_due(open, &snapshot)?;
+        if let Some(reason) = open.seal_reason(&self.config.batcher, self.config.gas_limit) {
+            self.seal(open.close(reason)?)?;
+        }
         let payload_room = open.payload_room(&self.config.batcher);
 
         // Swaps take effect here, between blocks: the whole block sees one set of plugins.
@@ -323,38 +338,51 @@ impl Proposer {
             .batch
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let snapshot = self.storage.snapshot()?;
         let mut open = match batch.take() {
             Some(open) => open,
-            None => OpenBatch::load(&snapshot)?,
+            None => self.load_batch(&self.storage.snapshot()?)?,
         };
         if !open.is_empty() {
-            open.seal(
-                &self.spec,
-                &self.config.batcher,
-                &self.storage,
-                &snapshot,
-                "turn_end",
-            )?;
-            self.metrics.batches.inc();
+            self.seal(open.close("turn_end")?)?;
         }
-        Ok(())
+        // The turn ends once its last batch is stored: the settler commits it next.
+        match &self.seals {
+            Some(queue) => queue.flush(),
+            None => Ok(()),
+        }
     }
 
-    /// Seals the open batch before this block if a bound says so.
-    fn seal_batch_if_due(&self, open: &mut OpenBatch, snapshot: &Snapshot) -> SequencerResult<()> {
-        if let Some(reason) = open.seal_reason(&self.config.batcher, self.config.gas_limit) {
-            open.seal(
+    /// The open batch as storage has it, after handing over the batches closed before a
+    /// restart and never sealed.
+    fn load_batch(&self, snapshot: &Snapshot) -> SequencerResult<OpenBatch> {
+        let (backlog, open) = OpenBatch::load(snapshot)?;
+        for job in backlog {
+            self.hand_over(job)?;
+        }
+        Ok(open)
+    }
+
+    /// Seals a batch just closed: records its blocks (a restart seals it over the same ones),
+    /// then hands it over.
+    fn seal(&self, job: SealJob) -> SequencerResult<()> {
+        self.storage
+            .close_batch(job.number, job.first_block, job.last_block)?;
+        self.hand_over(job)
+    }
+
+    /// Hands a closed batch to the sealer, or seals it here without one.
+    fn hand_over(&self, job: SealJob) -> SequencerResult<()> {
+        match &self.seals {
+            Some(queue) => queue.push(job),
+            None => crate::sealer::seal(
                 &self.spec,
                 &self.config.batcher,
                 &self.storage,
-                snapshot,
-                reason,
-            )?;
-            // Sealing writes only batch tables: the snapshot still holds the parent's state.
-            self.metrics.batches.inc();
+                &self.metrics,
+                job,
+            )
+            .map(drop),
         }
-        Ok(())
     }
 
     /// The header fields the proposer chooses for the child of a block at `parent_timestamp`,

@@ -15,7 +15,9 @@ use redb::{ReadableTable, WriteTransaction};
 
 use crate::{
     Snapshot, Storage, StorageError, StorageResult,
-    tables::{BATCH_FRAMES, BATCHES, BLOCK_WITNESSES, LEASES, PROOFS, PROVER_INPUTS},
+    tables::{
+        BATCH_FRAMES, BATCHES, BLOCK_WITNESSES, CLOSED_BATCHES, LEASES, PROOFS, PROVER_INPUTS,
+    },
     value::Encoded,
 };
 
@@ -93,6 +95,18 @@ impl Snapshot {
             .transpose()
     }
 
+    /// The batches closed and not sealed yet, in order: (number, first block, last block).
+    pub fn closed_batches(&self) -> StorageResult<Vec<(u64, u64, u64)>> {
+        self.closed_batches
+            .iter()?
+            .map(|entry| {
+                let (number, blocks) = entry?;
+                let (first, last) = blocks.value();
+                Ok((number.value(), first, last))
+            })
+            .collect()
+    }
+
     /// Every open lease, by batch.
     pub fn leases(&self) -> StorageResult<Vec<Lease>> {
         self.leases
@@ -103,9 +117,19 @@ impl Snapshot {
 }
 
 impl Storage {
+    /// Records that the proposer closed batch `number` over blocks `first..=last`, for the
+    /// sealer; [`Storage::seal_batch`] removes the record.
+    pub fn close_batch(&self, number: u64, first: u64, last: u64) -> StorageResult<()> {
+        let txn = self.begin_write()?;
+        txn.open_table(CLOSED_BATCHES)?
+            .insert(number, (first, last))?;
+        txn.commit()?;
+        Ok(())
+    }
+
     /// Seals `batch`: stores it with its encoded prover input and its payload frame, and drops
-    /// the block witnesses it consumed, in one write transaction. Batches are sealed in order,
-    /// each starting right after the previous one.
+    /// the block witnesses it consumed and its closed-batch record, in one write transaction.
+    /// Batches are sealed in order, each starting right after the previous one.
     pub fn seal_batch(&self, batch: &Batch, input: &[u8], frame: &[u8]) -> StorageResult<()> {
         let txn = self.begin_write()?;
         {
@@ -186,6 +210,8 @@ pub(crate) fn insert_next_batch(
     }
     batches.insert(batch.number, Encoded::new(batch))?;
     txn.open_table(BATCH_FRAMES)?.insert(batch.number, frame)?;
+    // Sealed here or stored as followed from L1: no longer waiting to be sealed.
+    txn.open_table(CLOSED_BATCHES)?.remove(batch.number)?;
     Ok(())
 }
 

@@ -64,6 +64,7 @@ pub struct Snapshot {
     pub(crate) proofs: ReadOnlyTable<u64, Rlp<StoredProof>>,
     pub(crate) l1_deposits: ReadOnlyTable<u64, Rlp<L1Deposit>>,
     pub(crate) l1_checkpoints: ReadOnlyTable<u64, [u8; 32]>,
+    pub(crate) closed_batches: ReadOnlyTable<u64, (u64, u64)>,
 }
 
 impl core::fmt::Debug for Snapshot {
@@ -100,6 +101,7 @@ impl Snapshot {
             proofs: txn.open_table(PROOFS)?,
             l1_deposits: txn.open_table(L1_DEPOSITS)?,
             l1_checkpoints: txn.open_table(L1_CHECKPOINTS)?,
+            closed_batches: txn.open_table(CLOSED_BATCHES)?,
         })
     }
 

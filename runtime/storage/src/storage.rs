@@ -235,6 +235,7 @@ fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(BLOCK_CHANGESETS)?;
     txn.open_table(LEASES)?;
     txn.open_table(PROOFS)?;
+    txn.open_table(CLOSED_BATCHES)?;
     txn.open_table(L1_DEPOSITS)?;
     txn.open_table(L1_CHECKPOINTS)?;
     txn.open_table(REQUEUED_TXS)?;

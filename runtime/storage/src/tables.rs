@@ -31,6 +31,9 @@ use crate::{
 ///   (`keel::Batch/v3`).
 /// - 6: batch outputs carry the last block's timestamp (`keel::Batch/v4`,
 ///   `keel::StoredProof/v2`); L1 scan checkpoints (`l1_checkpoints`).
+///
+/// Tables added since, without a new version (an older build never reads them, and a
+/// database without one starts it empty): `closed_batches`.
 pub const SCHEMA_VERSION: u64 = 6;
 
 /// Canonical block number → block hash.
@@ -97,6 +100,12 @@ pub(crate) const LEASES: TableDefinition<'_, u64, Rlp<Lease>> = TableDefinition:
 /// Batch number → RLP accepted proof.
 pub(crate) const PROOFS: TableDefinition<'_, u64, Rlp<StoredProof>> =
     TableDefinition::new("proofs");
+/// Batch number → (first block, last block) of a batch the proposer closed and the sealer has
+/// not sealed yet; removed when it is sealed. A block's witness leaves out what earlier blocks
+/// of its batch created, so a batch can be sealed only over the blocks it was closed with: a
+/// restart reads them here.
+pub(crate) const CLOSED_BATCHES: TableDefinition<'_, u64, (u64, u64)> =
+    TableDefinition::new("closed_batches");
 /// Deposit id → RLP `L1Deposit` the L1 watcher saw (kept after inclusion, for RPC).
 pub(crate) const L1_DEPOSITS: TableDefinition<'_, u64, Rlp<L1Deposit>> =
     TableDefinition::new("l1_deposits");

@@ -313,6 +313,19 @@ fn drop_batches_after(txn: &WriteTransaction, target: u64) -> StorageResult<()> 
         txn.open_table(LEASES)?.remove(number)?;
         txn.open_table(PROOFS)?.remove(number)?;
     }
+    // Closed batches over unwound blocks are gone with them.
+    let mut closed = txn.open_table(CLOSED_BATCHES)?;
+    let mut over_unwound = Vec::new();
+    for entry in closed.iter()? {
+        let (number, blocks) = entry?;
+        if blocks.value().1 > target {
+            over_unwound.push(number.value());
+        }
+    }
+    for number in over_unwound {
+        closed.remove(number)?;
+    }
+    drop(closed);
     let mut meta = txn.open_table(META)?;
     for key in [META_L1_COMMITTED_BATCH, META_L1_VERIFIED_BATCH] {
         let value = meta.get(key)?.map(|v| v.value());
