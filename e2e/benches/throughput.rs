@@ -9,6 +9,10 @@
 //!
 //! Both nodes run with 1 s blocks and a 1 G gas limit (so the block gas limit is not what is
 //! measured). Nothing is asserted: the figures are printed.
+//!
+//! The load can be shaped by environment: `KEEL_BENCH_TRANSFERS` (default 10,000),
+//! `KEEL_BENCH_SENDERS` (comma-separated sender counts, default `10,1000` for Keel and
+//! `10,200,1000` for anvil), `KEEL_BENCH_TRIALS` (default 3), `KEEL_BENCH_ANVIL=0` (Keel only).
 
 use std::{
     path::PathBuf,
@@ -26,14 +30,36 @@ use alloy::{
 use keel_e2e::{CHAIN_ID, KeelNode, KeelNodeOptions, dev_accounts};
 use serde_json::{Value, json};
 
-const TRANSFERS: usize = 10_000;
+/// Transfers per run (`KEEL_BENCH_TRANSFERS`).
+fn transfers() -> usize {
+    env_or("KEEL_BENCH_TRANSFERS", 10_000)
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// Sender counts to run (`KEEL_BENCH_SENDERS`), else `default`.
+fn senders_or(default: &[usize]) -> Vec<usize> {
+    std::env::var("KEEL_BENCH_SENDERS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect::<Vec<_>>())
+        .filter(|list| !list.is_empty())
+        .unwrap_or_else(|| default.to_vec())
+}
 const BATCH: usize = 200;
 const CONCURRENT_CLIENTS: usize = 4;
 const GAS_LIMIT: u64 = 1_000_000_000;
 const MAX_FEE: u128 = 100_000_000_000;
-/// Each figure is the median of this many runs: with 1 s blocks, where the load lands relative to
-/// the block boundary moves a single run's end-to-end figure by up to a block time.
-const TRIALS: usize = 3;
+/// Each figure is the median of this many runs (`KEEL_BENCH_TRIALS`): with 1 s blocks, where
+/// the load lands relative to the block boundary moves a single run's end-to-end figure by up to
+/// a block time.
+fn trial_count() -> usize {
+    env_or("KEEL_BENCH_TRIALS", 3).max(1)
+}
 
 fn main() -> eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -42,23 +68,25 @@ fn main() -> eyre::Result<()> {
         .build()?;
     runtime.block_on(async {
         let mut rows = Vec::new();
-        for senders in [10, 1_000] {
+        for senders in senders_or(&[10, 1_000]) {
             let node = KeelNode::spawn(
                 KeelNodeOptions::new()
                     .block_time("1s")
                     .env("KEEL_GENESIS__GAS_LIMIT", GAS_LIMIT.to_string())
+                    // A batch holds at least one block.
+                    .env("KEEL_BATCHER__MAX_GAS", GAS_LIMIT.to_string())
                     .env("KEEL_NODE__LOG", "warn")
                     // anvil's pool is unbounded; give Keel's room for the whole load.
-                    .env("KEEL_MEMPOOL__MAX_TXS", (4 * TRANSFERS).to_string())
-                    .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", TRANSFERS.to_string()),
+                    .env("KEEL_MEMPOOL__MAX_TXS", (4 * transfers()).to_string())
+                    .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", transfers().to_string()),
             )
             .await?;
             let result = trials(&node.rpc_url(), senders).await;
             rows.push(("keel", senders, node.finish(result)?));
         }
-        match anvil_binary() {
+        match anvil_binary().filter(|_| env_or("KEEL_BENCH_ANVIL", 1) != 0) {
             Some(anvil) => {
-                for senders in [10, 200, 1_000] {
+                for senders in senders_or(&[10, 200, 1_000]) {
                     let (mut child, url) = start_anvil(&anvil)?;
                     let result = trials(&url, senders).await;
                     let _ = child.kill();
@@ -66,9 +94,9 @@ fn main() -> eyre::Result<()> {
                     rows.push(("anvil 1.7.1", senders, result?));
                 }
             }
-            None => println!("anvil not installed (run contracts/build.sh): skipping the comparison"),
+            None => println!("anvil skipped (KEEL_BENCH_ANVIL=0, or not installed: run contracts/build.sh)"),
         }
-        println!("\n{TRANSFERS} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {TRIALS} runs");
+        println!("\n{} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), trial_count());
         println!("{:<12} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
         for (node, senders, m) in rows {
             println!("{node:<12} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
@@ -84,11 +112,11 @@ struct Measurement {
     mined_per_sec: f64,
 }
 
-/// The median of [`TRIALS`] runs on one node, each with fresh senders.
+/// The median of [`trial_count`] runs on one node, each with fresh senders.
 async fn trials(url: &str, senders: usize) -> eyre::Result<Measurement> {
     let mut accepted = Vec::new();
     let mut mined = Vec::new();
-    for trial in 0..TRIALS {
+    for trial in 0..trial_count() {
         let m = measure(url, senders, trial).await?;
         accepted.push(m.accepted_per_sec);
         mined.push(m.mined_per_sec);
@@ -114,11 +142,11 @@ async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measur
     fund(&client, url, &keys).await?;
 
     // Pre-sign every transfer before the clock starts.
-    let per_sender = TRANSFERS.div_ceil(senders);
-    let mut raw = Vec::with_capacity(TRANSFERS);
+    let per_sender = transfers().div_ceil(senders);
+    let mut raw = Vec::with_capacity(transfers());
     'outer: for nonce in 0..per_sender as u64 {
         for (i, key) in keys.iter().enumerate() {
-            if raw.len() == TRANSFERS {
+            if raw.len() == transfers() {
                 break 'outer;
             }
             let to = Address::from_word(B256::from(U256::from(nonce * 1_000_000 + i as u64 + 1)));
@@ -171,7 +199,7 @@ async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measur
 
     let mut mined = 0usize;
     let mut next = start_block + 1;
-    while mined < TRANSFERS {
+    while mined < transfers() {
         let head = block_number(&client, url).await?;
         while next <= head {
             let count = rpc(
@@ -184,15 +212,16 @@ async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measur
             mined += parse_u64(&count)? as usize;
             next += 1;
         }
-        if started.elapsed() > Duration::from_secs(120) {
-            eyre::bail!("only {mined} of {TRANSFERS} transfers mined after 120 s");
+        let limit = Duration::from_secs(120.max(transfers() as u64 / 100));
+        if started.elapsed() > limit {
+            eyre::bail!("only {mined} of {} transfers mined after {limit:?}", transfers());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = started.elapsed();
     Ok(Measurement {
-        accepted_per_sec: TRANSFERS as f64 / accepted.as_secs_f64(),
-        mined_per_sec: TRANSFERS as f64 / total.as_secs_f64(),
+        accepted_per_sec: transfers() as f64 / accepted.as_secs_f64(),
+        mined_per_sec: transfers() as f64 / total.as_secs_f64(),
     })
 }
 

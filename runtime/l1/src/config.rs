@@ -98,6 +98,11 @@ pub struct L1Config {
     /// Send stored proofs to `OnChainProposer.verifyBatch` (default `true`).
     #[serde(default = "yes")]
     pub verify: bool,
+    /// Keep each batch's prover input after L1 verified it (default `false`: it is dropped
+    /// then, as no prover needs it and L1 never reverts a verified batch; the inputs are most
+    /// of the database's growth). `true` keeps them all, e.g. to re-prove by hand.
+    #[serde(default)]
+    pub keep_prover_inputs: bool,
     /// A settlement transaction not mined within this is replaced with higher fees (default
     /// [`DEFAULT_L1_TX_TIMEOUT`]).
     #[serde(
@@ -405,6 +410,7 @@ impl From<&L1Config> for crate::SettlerConfig {
             commit: l1.commit,
             verify: l1.verify,
             max_batches_per_tx: l1.max_batches_per_tx,
+            keep_prover_inputs: l1.keep_prover_inputs,
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct SettlerConfig {
     pub verify: bool,
     /// Most batches one commit or one verification carries.
     pub max_batches_per_tx: usize,
+    /// Keep prover inputs of verified batches (otherwise dropped once L1 verified them).
+    pub keep_prover_inputs: bool,
 }
 
 /// Most blobs one commit carries (the per-transaction limit since Osaka, EIP-7594); a batch
@@ -387,14 +389,20 @@ impl Settler {
             .map(|p| p.backend.to_string())
             .collect();
         info!(target: "keel::l1", batches = format!("{first}..={last}"), backends = ?backends, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batches verified on L1");
+        let keep_inputs = self.config.keep_prover_inputs;
         blocking(&self.storage, move |storage| {
             storage.set_l1_progress(L1Progress {
                 committed,
                 verified: last,
             })?;
-            // This node never unwinds a batch L1 verified: its blocks' change sets go.
+            // This node never unwinds a batch L1 verified: its blocks' change sets go, and
+            // (unless kept) the prover inputs no prover needs any more.
             let last_block = storage.snapshot()?.batch_last_block(last)?;
-            storage.prune_changesets_to(last_block)
+            storage.prune_changesets_to(last_block)?;
+            if !keep_inputs {
+                storage.prune_prover_inputs_to(last)?;
+            }
+            Ok(())
         })
         .await?;
         Ok(Step::Verified(last))

@@ -161,6 +161,24 @@ impl Storage {
         Ok(())
     }
 
+    /// Drops the prover inputs of batches up to `last` (L1 verified them); returns how many.
+    pub fn prune_prover_inputs_to(&self, last: u64) -> StorageResult<usize> {
+        let txn = self.begin_write()?;
+        let removed = {
+            let mut inputs = txn.open_table(PROVER_INPUTS)?;
+            let numbers = inputs
+                .range(..=last)?
+                .map(|entry| Ok(entry?.0.value()))
+                .collect::<StorageResult<Vec<u64>>>()?;
+            for number in &numbers {
+                inputs.remove(number)?;
+            }
+            numbers.len()
+        };
+        txn.commit()?;
+        Ok(removed)
+    }
+
     /// Stores an accepted proof and ends the batch's lease, in one write transaction.
     pub fn put_proof(&self, proof: &StoredProof) -> StorageResult<()> {
         let txn = self.begin_write()?;

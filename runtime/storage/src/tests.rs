@@ -391,6 +391,36 @@ fn batches_seal_in_order_and_keep_leases_and_proofs() {
     assert_eq!(snapshot.batches_from(2, 10).unwrap().len(), 1);
 }
 
+#[test]
+fn closed_batches_wait_for_their_seal_and_verified_inputs_can_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(&dir.path().join("keel.redb")).unwrap();
+    storage.close_batch(1, 1, 3).unwrap();
+    storage.close_batch(2, 4, 6).unwrap();
+    assert_eq!(
+        storage.snapshot().unwrap().closed_batches().unwrap(),
+        [(1, 1, 3), (2, 4, 6)]
+    );
+    storage
+        .seal_batch(&batch(1, 1, 3), b"one", b"frame")
+        .unwrap();
+    storage
+        .seal_batch(&batch(2, 4, 6), b"two", b"frame")
+        .unwrap();
+    let snapshot = storage.snapshot().unwrap();
+    assert!(snapshot.closed_batches().unwrap().is_empty());
+    drop(snapshot);
+
+    // L1 verified batch 1: its input goes, batch 2's stays, and the batch records remain.
+    assert_eq!(storage.prune_prover_inputs_to(1).unwrap(), 1);
+    let snapshot = storage.snapshot().unwrap();
+    assert_eq!(snapshot.prover_input(1).unwrap(), None);
+    assert_eq!(snapshot.prover_input(2).unwrap().as_deref(), Some(&b"two"[..]));
+    assert_eq!(snapshot.batches_from(1, 10).unwrap().len(), 2);
+    drop(snapshot);
+    assert_eq!(storage.prune_prover_inputs_to(1).unwrap(), 0);
+}
+
 fn l1_deposit(deposit_id: u64, l1_tx: u8) -> keel_primitives::L1Deposit {
     let value = U256::from(1_000u64 + deposit_id);
     keel_primitives::L1Deposit {
