@@ -46,7 +46,11 @@ fn env_or(name: &str, default: usize) -> usize {
 fn senders_or(default: &[usize]) -> Vec<usize> {
     std::env::var("KEEL_BENCH_SENDERS")
         .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect::<Vec<_>>())
+        .map(|v| {
+            v.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect::<Vec<_>>()
+        })
         .filter(|list| !list.is_empty())
         .unwrap_or_else(|| default.to_vec())
 }
@@ -98,8 +102,21 @@ fn main() -> eyre::Result<()> {
         }
         println!("\n{} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), trial_count());
         println!("{:<12} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
-        for (node, senders, m) in rows {
+        for (node, senders, m) in &rows {
             println!("{node:<12} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
+        }
+        // Keel over anvil for the same load, where both ran it (issue 21's goal: ≥ 2.5× end to end).
+        for (node, senders, keel) in rows.iter().filter(|(node, ..)| *node == "keel") {
+            if let Some((_, _, anvil)) = rows
+                .iter()
+                .find(|(other, s, _)| other != node && s == senders)
+            {
+                println!(
+                    "keel / anvil with {senders} senders: accepted {:.2}×, end to end {:.2}×",
+                    keel.accepted_per_sec / anvil.accepted_per_sec,
+                    keel.mined_per_sec / anvil.mined_per_sec
+                );
+            }
         }
         eyre::Ok(())
     })
@@ -214,7 +231,10 @@ async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measur
         }
         let limit = Duration::from_secs(120.max(transfers() as u64 / 100));
         if started.elapsed() > limit {
-            eyre::bail!("only {mined} of {} transfers mined after {limit:?}", transfers());
+            eyre::bail!(
+                "only {mined} of {} transfers mined after {limit:?}",
+                transfers()
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -41,7 +41,13 @@ async fn dies_with(part: &str, options: KeelNodeOptions) -> eyre::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_critical_part_that_dies_stops_the_node() -> eyre::Result<()> {
     let parts = [
-        "proposer", "sealer", "rpc", "metrics", "status", "admin-rpc", "coordinator",
+        "proposer",
+        "sealer",
+        "rpc",
+        "metrics",
+        "status",
+        "admin-rpc",
+        "coordinator",
     ];
     let mut runs = Vec::new();
     for part in parts {

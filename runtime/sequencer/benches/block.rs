@@ -1,5 +1,8 @@
 //! Block production, phase by phase: revm execution (Mgas/s), state-root computation and the
-//! redb commit, for blocks of ETH transfers over a state with many accounts.
+//! redb commit, for blocks of ETH transfers over a state with many accounts; then the same for
+//! blocks of 1,000, 10,000 and 47,619 transfers (one second of the issue-21 load at its
+//! sustained rate), with each phase per transaction, to show whether any grows faster than
+//! the block.
 //!
 //! `cargo bench -p keel-sequencer --bench block` prints medians over several blocks. Inputs are
 //! deterministic (keys from fixed seeds); no number here is asserted.
@@ -20,11 +23,49 @@ const BLOCKS: usize = 7;
 
 fn main() {
     for (senders, txs_per_block) in [(1_000usize, 5_000usize), (10_000, 5_000), (1_000, 10_000)] {
-        run(senders, txs_per_block);
+        let phases = run(senders, txs_per_block);
+        println!(
+            "block of {txs_per_block} transfers, {senders} funded senders: execution {:.1} ms \
+             ({:.0} Mgas/s), state root {:.1} ms, redb commit {:.1} ms  (medians of {BLOCKS} blocks)",
+            phases.exec_ms, phases.mgas_per_s, phases.root_ms, phases.commit_ms,
+        );
+    }
+    println!(
+        "\nper transaction, 2,000 senders (a phase that grows faster than the block shows here):"
+    );
+    println!(
+        "{:>8} {:>12} {:>12} {:>12} {:>12} {:>14}",
+        "txs", "exec ms", "root ms", "commit ms", "total ms", "total µs/tx"
+    );
+    for txs_per_block in [1_000usize, 10_000, 47_619] {
+        let phases = run(2_000, txs_per_block);
+        println!(
+            "{txs_per_block:>8} {:>12.1} {:>12.1} {:>12.1} {:>12.1} {:>14.1}",
+            phases.exec_ms,
+            phases.root_ms,
+            phases.commit_ms,
+            phases.total_ms(),
+            phases.total_ms() * 1e3 / txs_per_block as f64
+        );
     }
 }
 
-fn run(senders: usize, txs_per_block: usize) {
+/// Median milliseconds of each phase of a block.
+struct Phases {
+    exec_ms: f64,
+    /// Execution throughput.
+    mgas_per_s: f64,
+    root_ms: f64,
+    commit_ms: f64,
+}
+
+impl Phases {
+    fn total_ms(&self) -> f64 {
+        self.exec_ms + self.root_ms + self.commit_ms
+    }
+}
+
+fn run(senders: usize, txs_per_block: usize) -> Phases {
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i + 1))).expect("valid key"))
         .collect();
@@ -113,14 +154,12 @@ fn run(senders: usize, txs_per_block: usize) {
         commit.push(committed.as_secs_f64() * 1e3);
         mgas.push(built.block.header.gas_used as f64 / 1e6 / executed.as_secs_f64());
     }
-    println!(
-        "block of {txs_per_block} transfers, {senders} funded senders: execution {:.1} ms ({:.0} Mgas/s), \
-         state root {:.1} ms, redb commit {:.1} ms  (medians of {BLOCKS} blocks)",
-        median(&mut exec),
-        median(&mut mgas),
-        median(&mut root),
-        median(&mut commit),
-    );
+    Phases {
+        exec_ms: median(&mut exec),
+        mgas_per_s: median(&mut mgas),
+        root_ms: median(&mut root),
+        commit_ms: median(&mut commit),
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {

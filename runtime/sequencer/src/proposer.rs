@@ -23,10 +23,10 @@ use keel_plugin_host::{ActiveSet, OrderingContext};
 use crate::{
     BlockFees, BlockRules, BridgeVerdict, SequencerMetrics, SequencerResult,
     batcher::OpenBatch,
-    sealer::{SealJob, SealQueue},
     config::BatcherConfig,
     feed::{BlockFeed, MadeBlock},
     inclusion::{InclusionWindow, next_timestamp},
+    sealer::{SealJob, SealQueue},
     turn::{TurnState, TurnSwitch},
     witness::RecordingState,
 };

@@ -415,7 +415,10 @@ fn closed_batches_wait_for_their_seal_and_verified_inputs_can_go() {
     assert_eq!(storage.prune_prover_inputs_to(1).unwrap(), 1);
     let snapshot = storage.snapshot().unwrap();
     assert_eq!(snapshot.prover_input(1).unwrap(), None);
-    assert_eq!(snapshot.prover_input(2).unwrap().as_deref(), Some(&b"two"[..]));
+    assert_eq!(
+        snapshot.prover_input(2).unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
     assert_eq!(snapshot.batches_from(1, 10).unwrap().len(), 2);
     drop(snapshot);
     assert_eq!(storage.prune_prover_inputs_to(1).unwrap(), 0);

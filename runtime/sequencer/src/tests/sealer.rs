@@ -107,5 +107,13 @@ fn batches_closed_but_never_sealed_are_sealed_on_restart_over_the_same_blocks() 
     chain.send_value(Address::repeat_byte(0x60), U256::from(1));
     chain.proposer.build_block().unwrap();
     assert_eq!(stored_batches(&chain), [(1, 1, 2), (2, 3, 4), (3, 5, 6)]);
-    assert!(chain.storage.snapshot().unwrap().closed_batches().unwrap().is_empty());
+    assert!(
+        chain
+            .storage
+            .snapshot()
+            .unwrap()
+            .closed_batches()
+            .unwrap()
+            .is_empty()
+    );
 }
