@@ -82,7 +82,10 @@ fn main() -> eyre::Result<()> {
                     .env("KEEL_NODE__LOG", "warn")
                     // anvil's pool is unbounded; give Keel's room for the whole load.
                     .env("KEEL_MEMPOOL__MAX_TXS", (4 * transfers()).to_string())
-                    .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", transfers().to_string()),
+                    .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", transfers().to_string())
+                    // Four connections deliver a sender's nonces out of order: let them wait.
+                    .env("KEEL_MEMPOOL__MAX_QUEUED", transfers().to_string())
+                    .env("KEEL_MEMPOOL__MAX_QUEUED_PER_SENDER", transfers().to_string()),
             )
             .await?;
             let result = trials(&node.rpc_url(), senders).await;
