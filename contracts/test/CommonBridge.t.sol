@@ -24,9 +24,11 @@ contract CommonBridgeTest is L1Fixture {
 
     /// @dev An EOA sender the fuzzer may pick: not one of the deployed contracts (dealing to the
     ///      bridge would move its balance) nor the cheatcode address.
+    /// A sender with a key: not a deployed contract of the test, and not address zero (no key
+    /// signs for it; a deposit to it is refused as a zero recipient).
     function assumeEoa(address sender) internal view {
         vm.assume(
-            sender != address(bridge) && sender != address(vm) && sender != address(proposer)
+            sender != address(0) && sender != address(bridge) && sender != address(vm) && sender != address(proposer)
                 && sender != address(timelock) && sender != address(devVerifier) && sender != address(this)
         );
     }
