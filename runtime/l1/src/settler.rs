@@ -22,7 +22,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use keel_primitives::{Batch, ProofParts, StoredProof};
-use keel_storage::{BatchCommit, L1Progress, Snapshot, Storage, StorageResult};
+use keel_storage::{BatchCommit, L1Progress, SettlementLag, Storage};
 use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 use tracing::{Instrument, debug, info, info_span, warn};
 
@@ -111,7 +111,7 @@ impl SettlerMetrics {
         );
     }
 
-    fn record(&self, committed: u64, verified: u64, lag: Lag) {
+    fn record(&self, committed: u64, verified: u64, lag: SettlementLag) {
         let gauge = |g: &Gauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
         gauge(&self.committed_batch, committed);
         gauge(&self.verified_batch, verified);
@@ -120,26 +120,11 @@ impl SettlerMetrics {
     }
 }
 
-/// How far L1 verification trails the chain.
-#[derive(Debug, Clone, Copy)]
-struct Lag {
-    blocks: u64,
-    seconds: u64,
-}
-
-impl Lag {
-    fn read(snapshot: &Snapshot, verified: u64) -> StorageResult<Self> {
-        let head = snapshot.head_number()?;
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        Ok(Self {
-            blocks: head.saturating_sub(snapshot.batch_last_block(verified)?),
-            seconds: snapshot.batch(verified + 1)?.map_or(0, |oldest| {
-                now_ms.saturating_sub(oldest.sealed_at_ms) / 1000
-            }),
-        })
-    }
+/// Now, Unix milliseconds.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// What one step did.
@@ -256,7 +241,11 @@ impl Settler {
                     }
                 }
             }
-            Ok(Some((batches, proofs, Lag::read(&snapshot, verified)?)))
+            Ok(Some((
+                batches,
+                proofs,
+                snapshot.settlement_lag(verified, now_ms())?,
+            )))
         })
         .await?
         .ok_or(L1Error::BatchesReverted {

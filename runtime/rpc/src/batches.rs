@@ -4,7 +4,7 @@
 use alloy_primitives::{Address, B256, U64, U256};
 use keel_primitives::Batch;
 use keel_primitives::{BatchSettlement, ProofParts, VerifierKind, Withdrawal, WithdrawalTree};
-use keel_storage::Snapshot;
+use keel_storage::{L1Progress, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -27,12 +27,20 @@ pub enum SettlementStatus {
     Verified,
 }
 
+impl SettlementStatus {
+    /// Where sealed batch `batch` stands, given what L1 holds (`None`: a node that does not
+    /// settle, or has not read L1 yet).
+    pub fn of(progress: Option<L1Progress>, batch: u64) -> Self {
+        match progress {
+            Some(progress) if batch <= progress.verified => Self::Verified,
+            Some(progress) if batch <= progress.committed => Self::Committed,
+            _ => Self::Sealed,
+        }
+    }
+}
+
 fn status(snapshot: &Snapshot, batch: u64) -> RpcResult<SettlementStatus> {
-    Ok(match snapshot.l1_progress()? {
-        Some(progress) if batch <= progress.verified => SettlementStatus::Verified,
-        Some(progress) if batch <= progress.committed => SettlementStatus::Committed,
-        _ => SettlementStatus::Sealed,
-    })
+    Ok(SettlementStatus::of(snapshot.l1_progress()?, batch))
 }
 
 /// `keel_getWithdrawalProof(txHash[, indexInTx])`: everything `CommonBridge.claimWithdrawal`

@@ -36,7 +36,21 @@ pub(crate) struct Response<'a> {
     pub(crate) error: Option<RpcError>,
 }
 
-impl Response<'_> {
+impl<'a> Response<'a> {
+    /// The answer to call `id`: its result, or its error.
+    pub(crate) fn new(id: &'a RawValue, outcome: RpcResult<Box<RawValue>>) -> Self {
+        let (result, error) = match outcome {
+            Ok(result) => (Some(result), None),
+            Err(error) => (None, Some(error)),
+        };
+        Self {
+            jsonrpc: "2.0",
+            id,
+            result,
+            error,
+        }
+    }
+
     /// About how many bytes the response encodes to: its result's, or a small error's.
     pub(crate) fn len_hint(&self) -> usize {
         self.result

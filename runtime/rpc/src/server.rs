@@ -282,12 +282,7 @@ fn reply(
 }
 
 fn single_error(error: RpcError) -> Bytes {
-    encode(&Response {
-        jsonrpc: "2.0",
-        id: NULL_ID,
-        result: None,
-        error: Some(error),
-    })
+    encode(&Response::new(NULL_ID, Err(error)))
 }
 
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Bytes {
@@ -392,34 +387,25 @@ fn unrun<'a>(raw: &'a RawValue, error: RpcError) -> Response<'a> {
         .ok()
         .and_then(|request| request.id)
         .unwrap_or(NULL_ID);
-    Response {
-        jsonrpc: "2.0",
-        id,
-        result: None,
-        error: Some(error),
-    }
+    Response::new(id, Err(error))
 }
 
 fn handle_call<'a, M: RpcModule>(module: &M, ctx: &M::Context, raw: &'a RawValue) -> Response<'a> {
     let request: Request<'a> = match serde_json::from_str(raw.get()) {
         Ok(request) => request,
         Err(e) => {
-            return Response {
-                jsonrpc: "2.0",
-                id: NULL_ID,
-                result: None,
-                error: Some(RpcError::invalid_request(format!("invalid request: {e}"))),
-            };
+            return Response::new(
+                NULL_ID,
+                Err(RpcError::invalid_request(format!("invalid request: {e}"))),
+            );
         }
     };
     let id = request.id.unwrap_or(NULL_ID);
     if request.jsonrpc.is_some_and(|v| v != "2.0") {
-        return Response {
-            jsonrpc: "2.0",
+        return Response::new(
             id,
-            result: None,
-            error: Some(RpcError::invalid_request("jsonrpc must be \"2.0\"")),
-        };
+            Err(RpcError::invalid_request("jsonrpc must be \"2.0\"")),
+        );
     }
     let result = Params::parse(request.params).and_then(|params| {
         // A panic in a handler is a bug, but it must never take the server down or leave the
@@ -429,18 +415,5 @@ fn handle_call<'a, M: RpcModule>(module: &M, ctx: &M::Context, raw: &'a RawValue
         }))
         .unwrap_or_else(|_| Err(RpcError::internal(format!("{} panicked", request.method))))
     });
-    match result {
-        Ok(result) => Response {
-            jsonrpc: "2.0",
-            id,
-            result: Some(result),
-            error: None,
-        },
-        Err(error) => Response {
-            jsonrpc: "2.0",
-            id,
-            result: None,
-            error: Some(error),
-        },
-    }
+    Response::new(id, result)
 }

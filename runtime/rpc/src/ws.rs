@@ -41,7 +41,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{
-        Message,
+        Message, Utf8Bytes,
         handshake::derive_accept_key,
         protocol::{Role, WebSocketConfig},
     },
@@ -240,10 +240,11 @@ impl<M: RpcModule> Connection<M> {
     }
 
     async fn send(socket: &mut Socket, bytes: Bytes) -> Result<(), Closed> {
-        // JSON is UTF-8 by construction; a frame that is not would be a bug, sent as binary.
-        let message = match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => Message::text(text),
-            Err(e) => Message::binary(e.into_bytes()),
+        // JSON is UTF-8 by construction (checked, not copied); a frame that is not would be a
+        // bug, sent as binary.
+        let message = match Utf8Bytes::try_from(bytes.clone()) {
+            Ok(text) => Message::Text(text),
+            Err(_) => Message::Binary(bytes),
         };
         match tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
@@ -254,24 +255,28 @@ impl<M: RpcModule> Connection<M> {
     /// Answers one frame: a subscription call here, anything else as an HTTP body would be.
     async fn answer(&mut self, socket: &mut Socket, frame: &[u8]) -> Result<(), Closed> {
         let reply = match subscription_call(frame) {
-            Some(call) => self.subscription_answer(call).await.encode(),
+            Some(SubscriptionCall { id, method, params }) => encode(&Response::new(
+                &id,
+                self.subscription_answer(method, params).await,
+            )),
             None => {
                 let module = self.module.clone();
                 let limits = self.limits;
                 let frame = Bytes::copy_from_slice(frame);
                 tokio::task::spawn_blocking(move || handle_body(&*module, &frame, limits))
                     .await
-                    .unwrap_or_else(|e| {
-                        Reply::error(NULL_ID.to_owned(), RpcError::internal(e)).encode()
-                    })
+                    .unwrap_or_else(|e| encode(&Response::new(NULL_ID, Err(RpcError::internal(e)))))
             }
         };
         Self::send(socket, reply).await
     }
 
-    async fn subscription_answer(&mut self, call: SubscriptionCall) -> Reply {
-        let SubscriptionCall { id, method, params } = call;
-        let outcome = match method {
+    async fn subscription_answer(
+        &mut self,
+        method: SubscriptionMethod,
+        params: Option<Box<RawValue>>,
+    ) -> RpcResult<Box<RawValue>> {
+        match method {
             SubscriptionMethod::Subscribe => {
                 if self.subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
                     Err(RpcError::server(format!(
@@ -298,10 +303,6 @@ impl<M: RpcModule> Connection<M> {
             SubscriptionMethod::Unsubscribe => Params::parse(params.as_deref())
                 .and_then(|params| params.required::<String>(0, "subscription id"))
                 .and_then(|sub| json(self.subscriptions.remove(&sub).is_some())),
-        };
-        match outcome {
-            Ok(result) => Reply::result(id, result),
-            Err(error) => Reply::error(id, error),
         }
     }
 
@@ -415,40 +416,4 @@ fn subscription_call(frame: &[u8]) -> Option<SubscriptionCall> {
         method,
         params: request.params.map(ToOwned::to_owned),
     })
-}
-
-/// An answer to a subscription call.
-struct Reply {
-    id: Box<RawValue>,
-    outcome: Result<Box<RawValue>, RpcError>,
-}
-
-impl Reply {
-    const fn result(id: Box<RawValue>, result: Box<RawValue>) -> Self {
-        Self {
-            id,
-            outcome: Ok(result),
-        }
-    }
-
-    const fn error(id: Box<RawValue>, error: RpcError) -> Self {
-        Self {
-            id,
-            outcome: Err(error),
-        }
-    }
-
-    fn encode(self) -> Bytes {
-        let Self { id, outcome } = self;
-        let (result, error) = match outcome {
-            Ok(result) => (Some(result), None),
-            Err(error) => (None, Some(error)),
-        };
-        encode(&Response {
-            jsonrpc: "2.0",
-            id: &id,
-            result,
-            error,
-        })
-    }
 }

@@ -4,6 +4,7 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, U256};
 use keel_mempool::Mempool;
 use keel_primitives::{Batch, KeelTx, PluginActivation, PluginSlot, bridge::tx_withdrawals};
+use keel_rpc::SettlementStatus;
 use keel_storage::{L1Progress, Snapshot, StorageResult};
 use serde::Serialize;
 
@@ -105,18 +106,6 @@ pub struct TxView {
     pub value: U256,
 }
 
-/// Where a batch stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum BatchState {
-    /// Sealed, not committed on L1 (or the node does not settle).
-    Sealed,
-    /// Committed on L1.
-    Committed,
-    /// Verified on L1: final.
-    Verified,
-}
-
 /// One batch.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -131,8 +120,8 @@ pub struct BatchView {
     pub transactions: u64,
     /// When it was sealed, Unix milliseconds.
     pub sealed_at_ms: u64,
-    /// Where it stands on L1.
-    pub state: BatchState,
+    /// Where it stands on L1 (sealed, committed or verified).
+    pub state: SettlementStatus,
     /// The L1 transaction that committed it, when this node knows it.
     pub commit_tx: Option<B256>,
     /// The L1 block of that commit.
@@ -253,7 +242,8 @@ pub struct SettlementView {
     pub verified_block: u64,
     /// Blocks after the verified batch.
     pub lag_blocks: u64,
-    /// Seconds since the first block after the verified batch (0: none waits).
+    /// Age of the oldest sealed batch L1 has not verified, seconds (0: none waits); the same
+    /// figure as the `keel_settlement_lag_seconds` gauge.
     pub lag_seconds: u64,
     /// The L1 block the deposit watcher has read up to.
     pub l1_scanned_to: u64,
@@ -272,7 +262,7 @@ impl StatusReport {
     ) -> StorageResult<Self> {
         let head = snapshot.head()?;
         let progress = snapshot.l1_progress()?;
-        let settlement = settlement(snapshot, progress, head.number, now_ms)?;
+        let settlement = settlement(snapshot, progress, now_ms)?;
         Ok(Self {
             chain_id,
             now_ms,
@@ -376,14 +366,6 @@ fn tx_view(tx: &KeelTx, sender: Address) -> TxView {
     }
 }
 
-fn state(progress: Option<L1Progress>, batch: u64) -> BatchState {
-    match progress {
-        Some(p) if batch <= p.verified => BatchState::Verified,
-        Some(p) if batch <= p.committed => BatchState::Committed,
-        _ => BatchState::Sealed,
-    }
-}
-
 fn batches(snapshot: &Snapshot, progress: Option<L1Progress>) -> StorageResult<Vec<BatchView>> {
     let Some(last) = snapshot.last_batch()? else {
         return Ok(Vec::new());
@@ -402,7 +384,7 @@ fn batches(snapshot: &Snapshot, progress: Option<L1Progress>) -> StorageResult<V
                 last_block: batch.last_block,
                 transactions: batch.transactions,
                 sealed_at_ms: batch.sealed_at_ms,
-                state: state(progress, batch.number),
+                state: SettlementStatus::of(progress, batch.number),
                 commit_tx: commit.as_ref().map(|c| c.l1_tx),
                 commit_l1_block: commit.as_ref().map(|c| c.l1_block),
                 proved_by: proof.map(|p| ProvedBy {
@@ -440,7 +422,8 @@ fn withdrawals(
             continue;
         }
         let batch = snapshot.batch_containing(number)?.map(|b| b.number);
-        let claimable = batch.is_some_and(|b| state(progress, b) == BatchState::Verified);
+        let claimable =
+            batch.is_some_and(|b| SettlementStatus::of(progress, b) == SettlementStatus::Verified);
         for w in found.into_iter().rev() {
             out.push(WithdrawalView {
                 tx: w.l2_tx_hash,
@@ -474,34 +457,21 @@ fn activation(activation: &PluginActivation) -> ActivationView {
 fn settlement(
     snapshot: &Snapshot,
     progress: Option<L1Progress>,
-    head: u64,
     now_ms: u64,
 ) -> StorageResult<SettlementView> {
-    let progress_or_none = progress.unwrap_or_default();
-    let last_block = |batch: u64| -> StorageResult<u64> {
-        if batch == 0 {
-            Ok(0)
-        } else {
-            snapshot.batch_last_block(batch)
-        }
-    };
-    let committed_block = last_block(progress_or_none.committed)?;
-    let verified_block = last_block(progress_or_none.verified)?;
-    let lag_blocks = head.saturating_sub(verified_block);
-    let lag_seconds = match snapshot.header(verified_block + 1)? {
-        Some(first_waiting) if lag_blocks > 0 => {
-            (now_ms / 1_000).saturating_sub(first_waiting.timestamp)
-        }
-        _ => 0,
-    };
+    let L1Progress {
+        committed,
+        verified,
+    } = progress.unwrap_or_default();
+    let lag = snapshot.settlement_lag(verified, now_ms)?;
     Ok(SettlementView {
         on_l1: progress.is_some(),
-        committed_batch: progress_or_none.committed,
-        verified_batch: progress_or_none.verified,
-        committed_block,
-        verified_block,
-        lag_blocks,
-        lag_seconds,
+        committed_batch: committed,
+        verified_batch: verified,
+        committed_block: snapshot.batch_last_block(committed)?,
+        verified_block: snapshot.batch_last_block(verified)?,
+        lag_blocks: lag.blocks,
+        lag_seconds: lag.seconds,
         l1_scanned_to: snapshot.l1_scanned_to()?,
         l1_reverts: snapshot.l1_reverts()?,
     })

@@ -33,7 +33,7 @@ pub use batches::BlockWitness;
 pub use deposits::L1Checkpoint;
 pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
-pub use settlement::{BatchCommit, L1Progress};
+pub use settlement::{BatchCommit, L1Progress, SettlementLag};
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
 pub use storage::{BlockWrite, GenesisWrite, Storage};
 pub use tables::SCHEMA_VERSION;

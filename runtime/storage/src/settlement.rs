@@ -33,6 +33,15 @@ pub struct BatchCommit {
     pub l1_tx: B256,
 }
 
+/// How far verification on L1 trails the chain ([`Snapshot::settlement_lag`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettlementLag {
+    /// Blocks after the last block of the last batch L1 verified.
+    pub blocks: u64,
+    /// Age of the oldest sealed batch L1 has not verified, seconds (0 when none waits).
+    pub seconds: u64,
+}
+
 /// The batches L1 has committed and verified.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct L1Progress {
@@ -123,6 +132,19 @@ impl Snapshot {
     /// How many of L1's batch reverts this chain has applied (`keel revert`); 0 if none.
     pub fn l1_reverts(&self) -> StorageResult<u64> {
         Ok(self.counter(META_L1_REVERTS)?.unwrap_or(0))
+    }
+
+    /// How far verification on L1 trails the chain when L1 has verified batches up to
+    /// `verified`, at `now_ms`: what the settler's gauges and the status page show.
+    pub fn settlement_lag(&self, verified: u64, now_ms: u64) -> StorageResult<SettlementLag> {
+        Ok(SettlementLag {
+            blocks: self
+                .head_number()?
+                .saturating_sub(self.batch_last_block(verified)?),
+            seconds: self.batch(verified + 1)?.map_or(0, |oldest| {
+                now_ms.saturating_sub(oldest.sealed_at_ms) / 1000
+            }),
+        })
     }
 
     /// The last block of batch `number` (block 0 for batch 0, the genesis).
