@@ -12,7 +12,10 @@
 //!
 //! The load can be shaped by environment: `KEEL_BENCH_TRANSFERS` (default 10,000),
 //! `KEEL_BENCH_SENDERS` (comma-separated sender counts, default `10,1000` for Keel and
-//! `10,200,1000` for anvil), `KEEL_BENCH_TRIALS` (default 3), `KEEL_BENCH_ANVIL=0` (Keel only).
+//! `10,200,1000` for anvil), `KEEL_BENCH_TRIALS` (default 3), `KEEL_BENCH_ANVIL=0` (Keel only),
+//! `KEEL_BENCH_DA` (`blobs`, `validium` or both, default `blobs`), `KEEL_BENCH_LOG` (the
+//! node's log level, default `warn`) with `KEEL_BENCH_KEEP_LOG=<file>` (the node's log copied
+//! there). Keel's datadir size per transfer is printed after each run.
 
 use std::{
     path::PathBuf,
@@ -40,6 +43,17 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
+}
+
+/// Where Keel's batches put their data (`KEEL_BENCH_DA`, comma-separated): `blobs` (the
+/// default, as the devnet runs: each block's payload is bounded by the blobs one batch
+/// carries) and/or `validium` (no data on L1: what the node itself sustains).
+fn data_availability() -> Vec<&'static str> {
+    let list = std::env::var("KEEL_BENCH_DA").unwrap_or_else(|_| "blobs".into());
+    ["blobs", "validium"]
+        .into_iter()
+        .filter(|da| list.split(',').any(|item| item.trim() == *da))
+        .collect()
 }
 
 /// Sender counts to run (`KEEL_BENCH_SENDERS`), else `default`.
@@ -72,14 +86,21 @@ fn main() -> eyre::Result<()> {
         .build()?;
     runtime.block_on(async {
         let mut rows = Vec::new();
-        for senders in senders_or(&[10, 1_000]) {
+        for (da, senders) in data_availability()
+            .into_iter()
+            .flat_map(|da| senders_or(&[10, 1_000]).into_iter().map(move |s| (da, s)))
+        {
             let node = KeelNode::spawn(
                 KeelNodeOptions::new()
                     .block_time("1s")
+                    .env("KEEL_BATCHER__DATA_AVAILABILITY", da)
                     .env("KEEL_GENESIS__GAS_LIMIT", GAS_LIMIT.to_string())
                     // A batch holds at least one block.
                     .env("KEEL_BATCHER__MAX_GAS", GAS_LIMIT.to_string())
-                    .env("KEEL_NODE__LOG", "warn")
+                    .env(
+                        "KEEL_NODE__LOG",
+                        std::env::var("KEEL_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+                    )
                     // anvil's pool is unbounded; give Keel's room for the whole load.
                     .env("KEEL_MEMPOOL__MAX_TXS", (4 * transfers()).to_string())
                     .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", transfers().to_string())
@@ -89,7 +110,23 @@ fn main() -> eyre::Result<()> {
             )
             .await?;
             let result = trials(&node.rpc_url(), senders).await;
-            rows.push(("keel", senders, node.finish(result)?));
+            if let Ok(log) = std::env::var("KEEL_BENCH_KEEP_LOG") {
+                std::fs::copy(node.log_path(), &log)?;
+            }
+            let datadir = dir_size(node.datadir())?;
+            let result = node.finish(result)?;
+            println!(
+                "keel datadir after {} transfers from {senders} senders (× {} trials): {:.1} MB, {:.0} bytes per transfer",
+                transfers(),
+                trial_count(),
+                datadir as f64 / 1e6,
+                datadir as f64 / (transfers() * trial_count()) as f64
+            );
+            rows.push((
+                if da == "blobs" { "keel" } else { "keel validium" },
+                senders,
+                result,
+            ));
         }
         match anvil_binary().filter(|_| env_or("KEEL_BENCH_ANVIL", 1) != 0) {
             Some(anvil) => {
@@ -104,18 +141,18 @@ fn main() -> eyre::Result<()> {
             None => println!("anvil skipped (KEEL_BENCH_ANVIL=0, or not installed: run contracts/build.sh)"),
         }
         println!("\n{} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), trial_count());
-        println!("{:<12} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
+        println!("{:<14} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
         for (node, senders, m) in &rows {
-            println!("{node:<12} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
+            println!("{node:<14} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
         }
         // Keel over anvil for the same load, where both ran it (issue 21's goal: ≥ 2.5× end to end).
-        for (node, senders, keel) in rows.iter().filter(|(node, ..)| *node == "keel") {
+        for (node, senders, keel) in rows.iter().filter(|(node, ..)| node.starts_with("keel")) {
             if let Some((_, _, anvil)) = rows
                 .iter()
-                .find(|(other, s, _)| other != node && s == senders)
+                .find(|(other, s, _)| other.starts_with("anvil") && s == senders)
             {
                 println!(
-                    "keel / anvil with {senders} senders: accepted {:.2}×, end to end {:.2}×",
+                    "{node} / anvil with {senders} senders: accepted {:.2}×, end to end {:.2}×",
                     keel.accepted_per_sec / anvil.accepted_per_sec,
                     keel.mined_per_sec / anvil.mined_per_sec
                 );
@@ -354,6 +391,21 @@ fn parse_u64(value: &Value) -> eyre::Result<u64> {
         .as_str()
         .ok_or_else(|| eyre::eyre!("expected a hex quantity, got {value}"))?;
     Ok(u64::from_str_radix(text.trim_start_matches("0x"), 16)?)
+}
+
+/// Bytes of every file under `dir`.
+fn dir_size(dir: &std::path::Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 fn anvil_binary() -> Option<PathBuf> {

@@ -15,15 +15,20 @@ const LEVEL: i32 = 3;
 /// is exact, and [`Self::finish`] gives the frame the batch's blobs carry.
 pub struct PayloadWriter {
     encoder: Encoder<'static, Vec<u8>>,
-    payload_len: usize,
-    blocks: usize,
+    /// Every block's item, uncompressed and in order: a block that does not fit is taken out
+    /// by compressing the others again ([`Self::push_within`]).
+    items: Vec<u8>,
+    /// Where each item ends in `items`.
+    ends: Vec<usize>,
+    /// The last block added: its item's length and what it added to the frame.
+    last: Option<(usize, usize)>,
 }
 
 impl core::fmt::Debug for PayloadWriter {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PayloadWriter")
-            .field("blocks", &self.blocks)
-            .field("payload_len", &self.payload_len)
+            .field("blocks", &self.blocks())
+            .field("payload_len", &self.payload_len())
             .field("frame_len", &self.frame_len())
             .finish()
     }
@@ -32,37 +37,74 @@ impl core::fmt::Debug for PayloadWriter {
 impl PayloadWriter {
     /// An empty payload.
     pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            encoder: Self::encoder()?,
+            items: Vec::new(),
+            ends: Vec::new(),
+            last: None,
+        })
+    }
+
+    fn encoder() -> std::io::Result<Encoder<'static, Vec<u8>>> {
         let mut encoder = Encoder::new(Vec::new(), LEVEL)?;
         // The frame header carries the length: no zstd content size, no checksum (the frame
         // is bound by the proof and by L1, not by a checksum).
         encoder.include_contentsize(false)?;
         encoder.include_checksum(false)?;
-        Ok(Self {
-            encoder,
-            payload_len: 0,
-            blocks: 0,
-        })
+        Ok(encoder)
     }
 
     /// Appends `block` and flushes it.
     pub fn push(&mut self, block: &PayloadBlock) -> std::io::Result<()> {
-        let mut item = Vec::new();
-        block.encode_item(&mut item);
-        self.encoder.write_all(&item)?;
+        let start = self.items.len();
+        let before = self.encoder.get_ref().len();
+        block.encode_item(&mut self.items);
+        self.encoder.write_all(&self.items[start..])?;
         self.encoder.flush()?;
-        self.payload_len += item.len();
-        self.blocks += 1;
+        self.ends.push(self.items.len());
+        self.last = Some((
+            self.items.len() - start,
+            self.encoder.get_ref().len() - before,
+        ));
         Ok(())
     }
 
+    /// Appends `block` if the frame then stays within `limit` bytes and returns `true`;
+    /// otherwise leaves the payload exactly as it was (compressing the earlier blocks again, one
+    /// flush each, as [`Self::push`] did) and returns `false`.
+    pub fn push_within(&mut self, block: &PayloadBlock, limit: usize) -> std::io::Result<bool> {
+        let last = self.last;
+        self.push(block)?;
+        if self.frame_len() <= limit {
+            return Ok(true);
+        }
+        self.ends.pop();
+        self.items.truncate(self.ends.last().copied().unwrap_or(0));
+        self.encoder = Self::encoder()?;
+        let mut start = 0;
+        for &end in &self.ends {
+            self.encoder.write_all(&self.items[start..end])?;
+            self.encoder.flush()?;
+            start = end;
+        }
+        self.last = last;
+        Ok(false)
+    }
+
     /// Blocks added.
-    pub const fn blocks(&self) -> usize {
-        self.blocks
+    pub fn blocks(&self) -> usize {
+        self.ends.len()
     }
 
     /// Uncompressed payload bytes so far.
-    pub const fn payload_len(&self) -> usize {
-        self.payload_len
+    pub fn payload_len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The last block added: its payload bytes and the bytes it added to the frame (how well
+    /// the batch's traffic compresses).
+    pub const fn last_block(&self) -> Option<(usize, usize)> {
+        self.last
     }
 
     /// The frame's length if it were finished now (the end of the zstd frame adds a few bytes,
@@ -73,7 +115,7 @@ impl PayloadWriter {
 
     /// The frame of everything added.
     pub fn finish(self) -> std::io::Result<Frame> {
-        let payload_len = self.payload_len;
+        let payload_len = self.payload_len();
         let compressed = self.encoder.finish()?;
         Ok(Frame::new(Codec::Zstd, payload_len, &compressed))
     }
@@ -110,5 +152,44 @@ mod tests {
         assert_eq!(frame.blocks().unwrap(), blocks);
         let from_blobs = crate::frame_from_blobs(&crate::to_blobs(&frame)).unwrap();
         assert_eq!(from_blobs, frame);
+    }
+
+    #[test]
+    fn a_block_past_the_limit_leaves_the_payload_as_it_was() {
+        let block = |i: u64, txs: usize| PayloadBlock {
+            timestamp: i,
+            coinbase: Address::repeat_byte(1),
+            gas_limit: 30_000_000,
+            base_fee: 7,
+            data_fee: keel_primitives::DataFee::default(),
+            // Incompressible: random extra data, sized by `txs`.
+            extra_data: Bytes::from(
+                (0..txs * 100)
+                    .map(|j| {
+                        (alloy_primitives::keccak256((i * 1_000_000 + j as u64).to_be_bytes()))[0]
+                    })
+                    .collect::<Vec<u8>>(),
+            ),
+            transactions: vec![],
+        };
+        let mut writer = PayloadWriter::new().unwrap();
+        let mut reference = PayloadWriter::new().unwrap();
+        for i in 0..3 {
+            assert!(writer.push_within(&block(i, 10), 10_000).unwrap());
+            reference.push(&block(i, 10)).unwrap();
+        }
+        let (len, len_before) = (writer.frame_len(), writer.payload_len());
+        assert!(
+            !writer.push_within(&block(3, 100), 10_000).unwrap(),
+            "10 kB more cannot fit"
+        );
+        assert_eq!(
+            (writer.frame_len(), writer.payload_len(), writer.blocks()),
+            (len, len_before, 3)
+        );
+        // What follows compresses exactly as if the refused block had never been offered.
+        assert!(writer.push_within(&block(4, 5), 10_000).unwrap());
+        reference.push(&block(4, 5)).unwrap();
+        assert_eq!(writer.finish().unwrap(), reference.finish().unwrap());
     }
 }

@@ -4,8 +4,11 @@
 //! ```text
 //!  before each block:  open batch full, old enough, or its payload near its blob capacity?
 //!      ─▶ close it: a SealJob (number, blocks) for the sealer (crate::sealer), a new open batch
-//!      the next block may add at most the payload room left (the proposer stops there)
-//!  after each block:   add its gas limit, witness size and payload to the open batch
+//!      the next block aims at the payload the blobs left take at the last block's compression
+//!      (the proposer stops there)
+//!  after each block:   add its gas limit, witness size and payload to the open batch; a
+//!      block whose payload compresses worse and does not fit is built again within the room
+//!      that always fits (its uncompressed bytes)
 //!  sealing (off the proposer's thread): blocks ─▶ payload frame (zstd) ─▶ blobs ─▶ KZG
 //!      commitments, bindings; headers + block witnesses + frame ─▶ ProverInput (RLP)
 //!      ─▶ [self-check: keel-stf] ─▶ Storage::seal_batch (one write; witnesses dropped)
@@ -45,6 +48,18 @@ use crate::{
 /// What a block's payload may add beyond its bytes: zstd's block framing and the frame's end.
 const COMPRESSION_MARGIN: usize = 64;
 
+/// Compressed bytes per 1,000 payload bytes assumed before any block has shown how the traffic
+/// compresses: none saved, so the first block always fits.
+const NO_COMPRESSION: usize = 1_000;
+/// A block with fewer payload bytes says too little about how the traffic compresses to
+/// change the estimate.
+const RATIO_SAMPLE_BYTES: usize = 16 << 10;
+/// Added to the estimated ratio (per mille): a block that compresses a little worse than the
+/// last one still fits.
+const RATIO_MARGIN: usize = 50;
+/// The estimate never assumes better than 10:1.
+const BEST_RATIO: usize = 100;
+
 /// The batch the next blocks join.
 #[derive(Debug)]
 pub(crate) struct OpenBatch {
@@ -64,6 +79,9 @@ pub(crate) struct OpenBatch {
     pub(crate) known: KnownToBatch,
     /// Its payload, compressed as blocks join: how much blob space it fills.
     payload: PayloadWriter,
+    /// Compressed bytes per 1,000 payload bytes of the last full-sized block, in this batch or
+    /// an earlier one: what the next block's payload budget assumes.
+    ratio: usize,
 }
 
 impl OpenBatch {
@@ -123,7 +141,13 @@ impl OpenBatch {
             opened: None,
             known: KnownToBatch::default(),
             payload: PayloadWriter::new().map_err(payload_error)?,
+            ratio: NO_COMPRESSION,
         })
+    }
+
+    /// Its number.
+    pub(crate) const fn number(&self) -> u64 {
+        self.number
     }
 
     /// Whether no block has joined it yet.
@@ -139,19 +163,58 @@ impl OpenBatch {
         witness_bytes: u64,
     ) -> SequencerResult<()> {
         self.payload.push(block).map_err(payload_error)?;
+        self.count_block(gas_limit, witness_bytes);
+        Ok(())
+    }
+
+    /// Counts a block in if its payload fits the blobs left, and returns whether it did; a
+    /// block that does not fit leaves the batch as it was (the proposer builds it again,
+    /// within [`Self::payload_room`]).
+    pub(crate) fn try_add_block(
+        &mut self,
+        config: &BatcherConfig,
+        block: &PayloadBlock,
+        gas_limit: u64,
+        witness_bytes: u64,
+    ) -> SequencerResult<bool> {
+        let fits = self
+            .payload
+            .push_within(block, capacity(config))
+            .map_err(payload_error)?;
+        if fits {
+            self.count_block(gas_limit, witness_bytes);
+        }
+        Ok(fits)
+    }
+
+    fn count_block(&mut self, gas_limit: u64, witness_bytes: u64) {
         self.blocks += 1;
         self.gas = self.gas.saturating_add(gas_limit);
         self.witness_bytes += witness_bytes;
         self.opened.get_or_insert_with(Instant::now);
-        Ok(())
+        if let Some((bytes, compressed)) = self.payload.last_block()
+            && bytes >= RATIO_SAMPLE_BYTES
+        {
+            self.ratio = (compressed * 1_000 / bytes).clamp(BEST_RATIO, NO_COMPRESSION);
+        }
     }
 
-    /// The payload bytes (uncompressed) the next block may carry: the room its blobs have
-    /// left, less what compression may add.
+    /// The payload bytes (uncompressed) the next block may carry and always fit: the room
+    /// its blobs have left, less what compression may add.
     pub(crate) fn payload_room(&self, config: &BatcherConfig) -> usize {
         capacity(config)
             .saturating_sub(self.payload.frame_len())
             .saturating_sub(COMPRESSION_MARGIN)
+    }
+
+    /// The payload bytes (uncompressed) the next block aims for: the room its blobs have
+    /// left at the compression the last full-sized block reached, less a margin. A block
+    /// fills its blobs instead of stopping where incompressible data would; one that
+    /// compresses worse than expected does not fit ([`Self::try_add_block`]) and is built
+    /// again within [`Self::payload_room`].
+    pub(crate) fn payload_budget(&self, config: &BatcherConfig) -> usize {
+        let ratio = (self.ratio + RATIO_MARGIN).min(NO_COMPRESSION);
+        self.payload_room(config).saturating_mul(NO_COMPRESSION) / ratio
     }
 
     /// Why the batch must be sealed before a block with `next_gas_limit` joins it, if it must.
@@ -191,7 +254,9 @@ impl OpenBatch {
             last_block: self.first_block + self.blocks - 1,
             reason,
         };
+        let ratio = self.ratio;
         *self = Self::empty(self.number + 1, job.last_block + 1)?;
+        self.ratio = ratio;
         Ok(job)
     }
 }
@@ -299,9 +364,12 @@ pub(crate) fn assemble(
     Ok((input, batch))
 }
 
-/// The blob space of one batch, in frame bytes.
+/// The frame bytes a batch's blobs hold; unbounded for a validium, which posts none.
 fn capacity(config: &BatcherConfig) -> usize {
-    config.max_blobs as usize * BLOB_CAPACITY
+    match config.data_availability {
+        DataAvailability::Blobs => config.max_blobs as usize * BLOB_CAPACITY,
+        DataAvailability::Validium => usize::MAX,
+    }
 }
 
 /// The blobs batch `number`'s frame is posted in: committed and opened at their challenges, or

@@ -9,12 +9,13 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{Address, B256, Bytes};
 use keel_da::PayloadBlock;
-use keel_evm::{BlockAttributes, BlockBuilder, TxOutcome};
+use keel_evm::{BlockAttributes, BlockBuilder, BuiltBlock, TxOutcome};
 use keel_mempool::Mempool;
 use keel_primitives::{BlockPlugin, ChainSpec, KeelTx, L1Deposit, StateReader};
-use keel_storage::{BlockWrite, Snapshot, Storage};
+use keel_storage::{BlockWitness, BlockWrite, Snapshot, Storage};
 use keel_tasks::Shutdown;
 use tracing::{error, info, info_span, warn};
 
@@ -116,6 +117,28 @@ impl BridgeRecord {
             });
         }
     }
+}
+
+/// What a block is built from, decided once: a block built again (its payload did not fit)
+/// differs only in the transactions it takes.
+struct BlockInputs<'a> {
+    snapshot: &'a Snapshot,
+    parent: &'a Sealed<Header>,
+    attributes: BlockAttributes,
+    set: &'a ActiveSet,
+    deposits: &'a [L1Deposit],
+    fees: &'a BlockFees,
+}
+
+/// A block executed and sealed, not yet stored.
+struct Executed {
+    built: BuiltBlock,
+    witness: BlockWitness,
+    filled: PoolFill,
+    deposits: IncludedDeposits,
+    bridge: BridgeRecord,
+    /// What the batch's blobs carry of it.
+    payload: PayloadBlock,
 }
 
 /// Builds blocks from the pool onto the stored head.
@@ -229,7 +252,6 @@ impl Proposer {
         if let Some(reason) = open.seal_reason(&self.config.batcher, self.config.gas_limit) {
             self.seal(open.close(reason)?)?;
         }
-        let payload_room = open.payload_room(&self.config.batcher);
 
         // Swaps take effect here, between blocks: the whole block sees one set of plugins.
         let plugins = self.rules.registry().begin_block(number);
@@ -244,33 +266,50 @@ impl Proposer {
             None => unseen,
         });
         let attributes = self.attributes(parent.timestamp, &fees, time_limit);
-        let ctx = OrderingContext {
-            number,
-            timestamp: attributes.timestamp,
-            gas_limit: self.config.gas_limit,
-            base_fee: fees.base_fee,
+        let inputs = BlockInputs {
+            snapshot: &snapshot,
+            parent: &parent,
+            attributes,
+            set: &plugins.set,
+            deposits: &pending,
+            fees: &fees,
         };
-        let state = RecordingState::new(&snapshot);
-        let mut builder = BlockBuilder::new(&self.spec, &state, &parent, attributes);
-        let mut bridge = BridgeRecord::default();
-        let deposits =
-            self.include_deposits(&mut builder, &plugins.set, &pending, ctx, &mut bridge)?;
-        let room = payload_room.saturating_sub(deposits.payload_bytes + BLOCK_PAYLOAD_OVERHEAD);
-        let filled = self.fill_from_pool(
-            &mut builder,
-            &plugins.set,
-            &snapshot,
-            ctx,
-            &fees,
-            room,
-            &mut bridge,
-        )?;
-
-        let nodes = RecordingReader::new(&snapshot);
-        let built = builder.finish(&nodes)?;
-        let witness = state.into_witness(&nodes, parent.state_root, &open.known)?;
-        drop(nodes);
+        let mut block = self.execute(&inputs, open, open.payload_budget(&self.config.batcher))?;
+        if !open.try_add_block(
+            &self.config.batcher,
+            &block.payload,
+            block.built.block.header.gas_limit,
+            block.witness.byte_len(),
+        )? {
+            // Its payload compressed worse than the last block's: build it again within the
+            // room that fits whatever the compression.
+            let room = open.payload_room(&self.config.batcher);
+            info!(target: "keel::sequencer", room, "the block's payload compressed worse than expected and does not fit its batch's blobs; building it again within the room that always fits");
+            block = self.execute(&inputs, open, room)?;
+            if !open.try_add_block(
+                &self.config.batcher,
+                &block.payload,
+                block.built.block.header.gas_limit,
+                block.witness.byte_len(),
+            )? {
+                return Err(crate::SequencerError::Payload {
+                    batch: open.number(),
+                    reason: format!(
+                        "block {number}'s payload does not fit the room left, {room} bytes, even uncompressed"
+                    ),
+                });
+            }
+        }
+        drop(inputs);
         drop(snapshot);
+        let Executed {
+            built,
+            witness,
+            filled,
+            deposits,
+            bridge,
+            payload,
+        } = block;
         self.storage.commit_block(BlockWrite {
             block: &built.block,
             receipts: &built.receipts,
@@ -291,12 +330,6 @@ impl Proposer {
             witness: Some(&witness),
         })?;
         open.known.add(&built.state.nodes, &built.codes);
-        let payload = PayloadBlock::from_header(
-            &built.block.header,
-            built.block.data_fee,
-            built.block.transactions.clone(),
-        );
-        open.add_block(&payload, built.block.header.gas_limit, witness.byte_len())?;
         drop(batch);
         if let Some(feed) = &self.feed {
             feed.block_made(MadeBlock {
@@ -328,6 +361,55 @@ impl Proposer {
         };
         self.record(&summary, fees.base_fee, started.elapsed());
         Ok(summary)
+    }
+
+    /// Executes the block `inputs` describe, its payload within `payload_room` bytes: the
+    /// deposits first, then the pool's transactions; then its state root and witness (leaving
+    /// out what `open`'s earlier blocks created). Nothing is stored.
+    fn execute(
+        &self,
+        inputs: &BlockInputs<'_>,
+        open: &OpenBatch,
+        payload_room: usize,
+    ) -> SequencerResult<Executed> {
+        let ctx = OrderingContext {
+            number: inputs.parent.number + 1,
+            timestamp: inputs.attributes.timestamp,
+            gas_limit: self.config.gas_limit,
+            base_fee: inputs.fees.base_fee,
+        };
+        let state = RecordingState::new(inputs.snapshot);
+        let mut builder =
+            BlockBuilder::new(&self.spec, &state, inputs.parent, inputs.attributes.clone());
+        let mut bridge = BridgeRecord::default();
+        let deposits =
+            self.include_deposits(&mut builder, inputs.set, inputs.deposits, ctx, &mut bridge)?;
+        let room = payload_room.saturating_sub(deposits.payload_bytes + BLOCK_PAYLOAD_OVERHEAD);
+        let filled = self.fill_from_pool(
+            &mut builder,
+            inputs.set,
+            inputs.snapshot,
+            ctx,
+            inputs.fees,
+            room,
+            &mut bridge,
+        )?;
+        let nodes = RecordingReader::new(inputs.snapshot);
+        let built = builder.finish(&nodes)?;
+        let witness = state.into_witness(&nodes, inputs.parent.state_root, &open.known)?;
+        let payload = PayloadBlock::from_header(
+            &built.block.header,
+            built.block.data_fee,
+            built.block.transactions.clone(),
+        );
+        Ok(Executed {
+            built,
+            witness,
+            filled,
+            deposits,
+            bridge,
+            payload,
+        })
     }
 
     /// The end of a based node's turn: seals the blocks built since the last sealed batch,

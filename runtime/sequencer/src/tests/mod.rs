@@ -17,6 +17,7 @@ use prometheus_client::metrics::counter::Counter;
 use crate::{BlockRules, Proposer, ProposerConfig, SequencerMetrics, build_genesis};
 
 mod deposits;
+mod payload;
 mod sealer;
 mod stf;
 
