@@ -18,6 +18,10 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const POOL_INSTANCES: u32 = 64;
 /// Largest linear memory any plugin may reserve; per-plugin limits are lower.
 const POOL_MAX_MEMORY: usize = 256 << 20;
+/// Bytes of each pooled memory (and table) kept mapped when an instance is done and zeroed
+/// for the next one instead of being handed back to the kernel: a fresh instance then takes no
+/// page faults for the memory its calls touch.
+const KEEP_RESIDENT: usize = 4 << 20;
 /// Native stack a plugin may use; deep recursion traps instead of overflowing the host.
 const MAX_WASM_STACK: usize = 512 << 10;
 
@@ -49,7 +53,9 @@ impl PluginEngine {
             .total_core_instances(POOL_INSTANCES * 4)
             .total_memories(POOL_INSTANCES * 2)
             .total_tables(POOL_INSTANCES * 2)
-            .max_memory_size(POOL_MAX_MEMORY);
+            .max_memory_size(POOL_MAX_MEMORY)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
         let mut config = Config::new();
         config
             .wasm_component_model(true)
