@@ -90,7 +90,7 @@ fn main() -> eyre::Result<()> {
             .into_iter()
             .flat_map(|da| senders_or(&[10, 1_000]).into_iter().map(move |s| (da, s)))
         {
-            let node = KeelNode::spawn(
+            let mut node = KeelNode::spawn(
                 KeelNodeOptions::new()
                     .block_time("1s")
                     .env("KEEL_BATCHER__DATA_AVAILABILITY", da)
@@ -114,7 +114,17 @@ fn main() -> eyre::Result<()> {
                 std::fs::copy(node.log_path(), &log)?;
             }
             let datadir = dir_size(node.datadir())?;
-            let result = node.finish(result)?;
+            let result = match result {
+                Ok(result) => result,
+                Err(error) => return node.finish(Err(error)),
+            };
+            // Where the bytes go: `keel db stats` on the stopped node's database.
+            node.terminate(Duration::from_secs(30)).await?;
+            let stats = Command::new(node.binary().path())
+                .args(["db", "stats", "--datadir"])
+                .arg(node.datadir())
+                .output()?;
+            print!("{}", String::from_utf8_lossy(&stats.stdout));
             println!(
                 "keel datadir after {} transfers from {senders} senders (× {} trials): {:.1} MB, {:.0} bytes per transfer",
                 transfers(),

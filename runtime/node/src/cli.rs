@@ -60,12 +60,65 @@ enum Command {
     /// Re-form the chain after L1 reverted committed, unverified batches (run with the node
     /// stopped; sends the revert itself with an owner or security-council key).
     Revert(crate::revert::RevertCommand),
+    /// Database tools.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Plugin tools: scaffold and build a plugin crate, check a component, swap one into a running
     /// node.
     Plugin {
         #[command(subcommand)]
         command: crate::plugin_cmd::PluginCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Print what each table of the chain database takes on disk, largest first (run with the
+    /// node stopped: the database is opened for reading, and redb allows one process at a time).
+    Stats {
+        /// Data directory (holds `keel.redb`).
+        #[arg(long)]
+        datadir: PathBuf,
+    },
+}
+
+impl DbCommand {
+    fn run(self) -> eyre::Result<()> {
+        match self {
+            Self::Stats { datadir } => {
+                let path = datadir.join(crate::launch::DB_FILE);
+                if !path.exists() {
+                    eyre::bail!("no chain database at {}", path.display());
+                }
+                let storage = keel_storage::Storage::open(&path)
+                    .wrap_err_with(|| format!("cannot open {}", path.display()))?;
+                let sizes = storage.table_sizes()?;
+                let file = std::fs::metadata(&path)?.len();
+                println!(
+                    "{:<22} {:>12} {:>14} {:>14}",
+                    "table", "entries", "stored bytes", "with pages"
+                );
+                for size in &sizes {
+                    println!(
+                        "{:<22} {:>12} {:>14} {:>14}",
+                        size.name,
+                        size.entries,
+                        size.stored_bytes,
+                        size.total_bytes()
+                    );
+                }
+                let tables: u64 = sizes.iter().map(keel_storage::TableSize::total_bytes).sum();
+                println!(
+                    "{:<22} {:>12} {:>14} {:>14}",
+                    "(all tables)", "", "", tables
+                );
+                println!("{:<22} {:>12} {:>14} {:>14}", "(file)", "", "", file);
+                Ok(())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +141,7 @@ impl Cli {
                 runtime()?.block_on(crate::launch::run(config))
             }
             Command::Plugin { command } => command.run(),
+            Command::Db { command } => command.run(),
             Command::Deploy {
                 config,
                 datadir,

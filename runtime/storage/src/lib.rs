@@ -35,7 +35,7 @@ pub use error::{StorageError, StorageResult};
 pub use historical::HistoricalState;
 pub use settlement::{BatchCommit, L1Progress, SettlementLag};
 pub use snapshot::{DumpedAccount, Snapshot, TxLocation};
-pub use storage::{BlockWrite, GenesisWrite, Storage};
+pub use storage::{BlockWrite, GenesisWrite, Storage, TableSize};
 pub use tables::SCHEMA_VERSION;
 pub use unwind::{ChangeSet, PriorAccount, PriorSlot, Reverted};
 pub use value::{Encoded, Rlp, Stored};

@@ -54,6 +54,26 @@ pub struct GenesisWrite<'a> {
     pub codes: &'a [(B256, Bytes)],
 }
 
+/// What one table takes on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSize {
+    /// The table's name (see `tables.rs`).
+    pub name: String,
+    /// Its entries.
+    pub entries: u64,
+    /// Bytes of its keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of its B-tree's pages beyond them: branch pages, headers, free space in pages.
+    pub overhead_bytes: u64,
+}
+
+impl TableSize {
+    /// Everything it takes.
+    pub const fn total_bytes(&self) -> u64 {
+        self.stored_bytes + self.overhead_bytes
+    }
+}
+
 /// The chain database.
 #[derive(Debug)]
 pub struct Storage {
@@ -102,6 +122,26 @@ impl Storage {
         open_every_table(&txn).map_err(incompatible)?;
         txn.commit()?;
         Ok(Self { db })
+    }
+
+    /// Every table's size, largest first: where a datadir's bytes go (`keel db stats`).
+    pub fn table_sizes(&self) -> StorageResult<Vec<TableSize>> {
+        use redb::{ReadableTableMetadata, TableHandle};
+        let txn = self.db.begin_read()?;
+        let mut sizes = Vec::new();
+        for handle in txn.list_tables().map_err(redb::Error::from)? {
+            let name = handle.name().to_owned();
+            let table = txn.open_untyped_table(handle).map_err(redb::Error::from)?;
+            let stats = table.stats().map_err(redb::Error::from)?;
+            sizes.push(TableSize {
+                name,
+                entries: table.len().map_err(redb::Error::from)?,
+                stored_bytes: stats.stored_bytes(),
+                overhead_bytes: stats.metadata_bytes() + stats.fragmented_bytes(),
+            });
+        }
+        sizes.sort_by_key(|size| core::cmp::Reverse(size.total_bytes()));
+        Ok(sizes)
     }
 
     /// A consistent read view of the database as of now.

@@ -848,3 +848,18 @@ fn a_revert_unwinds_past_the_kept_batch_and_keeps_its_transactions_for_the_pool(
     assert!(storage.take_requeued().unwrap().is_empty());
     assert_eq!(storage.snapshot().unwrap().l1_reverts().unwrap(), 2);
 }
+
+#[test]
+fn table_sizes_name_every_table_largest_first() {
+    let (_dir, storage, _, _) = chain_at_genesis();
+    let sizes = storage.table_sizes().unwrap();
+    let headers = sizes.iter().find(|s| s.name == "headers").expect("headers");
+    assert_eq!(headers.entries, 1);
+    assert!(headers.stored_bytes > 0 && headers.total_bytes() >= headers.stored_bytes);
+    assert!(sizes.iter().any(|s| s.name == "proofs" && s.entries == 0));
+    assert!(
+        sizes
+            .windows(2)
+            .all(|pair| pair[0].total_bytes() >= pair[1].total_bytes())
+    );
+}
