@@ -243,6 +243,30 @@ impl KeelReceipt {
         )
     }
 
+    /// The receipt of a transaction of EIP-2718 type `ty` ([`DEPOSIT_TX_TYPE`] for an L1
+    /// message), with the bloom of `logs`; `None` for a type Keel does not execute.
+    pub fn from_parts(
+        ty: u8,
+        success: bool,
+        cumulative_gas_used: u64,
+        logs: Vec<Log>,
+    ) -> Option<Self> {
+        let receipt = ReceiptWithBloom::from(Receipt {
+            status: success.into(),
+            cumulative_gas_used,
+            logs,
+        });
+        Some(match ty {
+            DEPOSIT_TX_TYPE => Self::Deposit(receipt),
+            0 => Self::Ethereum(ReceiptEnvelope::Legacy(receipt)),
+            1 => Self::Ethereum(ReceiptEnvelope::Eip2930(receipt)),
+            2 => Self::Ethereum(ReceiptEnvelope::Eip1559(receipt)),
+            3 => Self::Ethereum(ReceiptEnvelope::Eip4844(receipt)),
+            4 => Self::Ethereum(ReceiptEnvelope::Eip7702(receipt)),
+            _ => return None,
+        })
+    }
+
     fn inner(&self) -> &ReceiptWithBloom<Receipt> {
         match self {
             Self::Ethereum(

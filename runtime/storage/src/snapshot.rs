@@ -9,7 +9,7 @@ use redb::{ReadOnlyTable, ReadTransaction};
 
 use crate::{
     BlockWitness, StorageError, StorageResult,
-    codec::StoredBody,
+    codec::{StoredBody, StoredReceipts},
     plugins::{StoredActivation, StoredBlockPlugin},
     tables::*,
     value::Rlp,
@@ -43,7 +43,7 @@ pub struct Snapshot {
     headers: ReadOnlyTable<u64, Rlp<Header>>,
     block_numbers: ReadOnlyTable<[u8; 32], u64>,
     bodies: ReadOnlyTable<u64, Rlp<StoredBody>>,
-    receipts: ReadOnlyTable<u64, Rlp<Vec<KeelReceipt>>>,
+    receipts: ReadOnlyTable<u64, Rlp<StoredReceipts>>,
     data_fees: ReadOnlyTable<u64, Rlp<DataFee>>,
     tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
     accounts: ReadOnlyTable<[u8; 20], Rlp<TrieAccount>>,
@@ -182,7 +182,7 @@ impl Snapshot {
     pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<KeelReceipt>>> {
         self.receipts
             .get(number)?
-            .map(|v| v.value().decode())
+            .map(|v| v.value().decode()?.into_receipts())
             .transpose()
     }
 

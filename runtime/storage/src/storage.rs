@@ -12,7 +12,7 @@ use tracing::debug;
 use crate::{
     ChangeSet, Snapshot, StorageError, StorageResult,
     batches::{BlockWitness, write_block_witness},
-    codec::StoredBody,
+    codec::{StoredBody, StoredReceipts},
     deposits::include_deposits,
     plugins::write_block_plugins,
     tables::*,
@@ -173,7 +173,7 @@ impl Storage {
                 }),
             )?;
             txn.open_table(RECEIPTS)?
-                .insert(0, Encoded::new(&Vec::<KeelReceipt>::new()))?;
+                .insert(0, Encoded::new(&StoredReceipts::new(&[])))?;
             write_trie(&txn, genesis.state, None)?;
             write_codes(&txn, genesis.codes)?;
             let mut storage = txn.open_table(STORAGE)?;
@@ -209,7 +209,7 @@ impl Storage {
             txn.open_table(BODIES)?
                 .insert(number, Encoded::new(&body))?;
             txn.open_table(RECEIPTS)?
-                .insert(number, Encoded::new(&write.receipts.to_vec()))?;
+                .insert(number, Encoded::new(&StoredReceipts::new(write.receipts)))?;
             txn.open_table(BLOCK_DATA_FEES)?
                 .insert(number, Encoded::new(&write.block.data_fee))?;
             let mut lookup = txn.open_table(TX_LOOKUP)?;

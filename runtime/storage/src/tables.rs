@@ -8,12 +8,12 @@
 //! changed value type is a new storage format ([`SCHEMA_VERSION`]).
 
 use alloy_consensus::Header;
-use keel_primitives::{Batch, DataFee, KeelReceipt, L1Deposit, Lease, StoredProof, TrieAccount};
+use keel_primitives::{Batch, DataFee, L1Deposit, Lease, StoredProof, TrieAccount};
 use redb::TableDefinition;
 
 use crate::{
     BatchCommit, BlockWitness, ChangeSet,
-    codec::StoredBody,
+    codec::{StoredBody, StoredReceipts},
     plugins::{StoredActivation, StoredBlockPlugin},
     value::Rlp,
 };
@@ -32,9 +32,11 @@ use crate::{
 /// - 6: batch outputs carry the last block's timestamp (`keel::Batch/v4`,
 ///   `keel::StoredProof/v2`); L1 scan checkpoints (`l1_checkpoints`).
 ///
+/// - 7: receipts stored without their blooms (`keel::Receipts/v2`).
+///
 /// Tables added since, without a new version (an older build never reads them, and a
 /// database without one starts it empty): `closed_batches`.
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// Canonical block number → block hash.
 pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
@@ -48,8 +50,8 @@ pub(crate) const BODIES: TableDefinition<'_, u64, Rlp<StoredBody>> = TableDefini
 /// Block number → the L1 data fee its transactions paid (none for genesis).
 pub(crate) const BLOCK_DATA_FEES: TableDefinition<'_, u64, Rlp<DataFee>> =
     TableDefinition::new("block_data_fees");
-/// Block number → RLP list of EIP-2718 receipts.
-pub(crate) const RECEIPTS: TableDefinition<'_, u64, Rlp<Vec<KeelReceipt>>> =
+/// Block number → its receipts, without their blooms (recomputed when read).
+pub(crate) const RECEIPTS: TableDefinition<'_, u64, Rlp<StoredReceipts>> =
     TableDefinition::new("receipts");
 /// Transaction hash → (block number, index in block).
 pub(crate) const TX_LOOKUP: TableDefinition<'_, [u8; 32], (u64, u32)> =

@@ -127,7 +127,7 @@ macro_rules! stored {
 stored! {
     alloy_consensus::Header => "keel::Header/v1",
     keel_primitives::TrieAccount => "keel::TrieAccount/v1",
-    Vec<keel_primitives::KeelReceipt> => "keel::Receipts/v1",
+    crate::codec::StoredReceipts => "keel::Receipts/v2",
     keel_primitives::L1Deposit => "keel::L1Deposit/v2",
     keel_primitives::DataFee => "keel::DataFee/v1",
     keel_primitives::Batch => "keel::Batch/v4",
