@@ -23,6 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alloy::sol_types::{SolCall, SolConstructor};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::Encodable2718,
@@ -30,7 +31,7 @@ use alloy::{
     primitives::{Address, B256, TxKind, U256},
     signers::local::PrivateKeySigner,
 };
-use keel_e2e::{CHAIN_ID, KeelNode, KeelNodeOptions, dev_accounts};
+use keel_e2e::{CHAIN_ID, KeelNode, KeelNodeOptions, contracts::TestToken, dev_accounts};
 use serde_json::{Value, json};
 
 /// Transfers per run (`KEEL_BENCH_TRANSFERS`).
@@ -43,6 +44,42 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
+}
+
+/// What each transaction of the load does (`KEEL_BENCH_LOAD`, comma-separated: `eth`, `erc20`;
+/// default `eth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Load {
+    /// 1 wei to a fresh address.
+    Eth,
+    /// `TestToken.transfer` of 1 unit to a fresh address (a new balance slot each).
+    Erc20,
+}
+
+impl Load {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Eth => "ETH transfers",
+            Self::Erc20 => "ERC-20 transfers",
+        }
+    }
+
+    /// Gas each transaction is given (an ERC-20 transfer to a fresh holder uses ~51k).
+    const fn gas_limit(self) -> u64 {
+        match self {
+            Self::Eth => 21_000,
+            Self::Erc20 => 80_000,
+        }
+    }
+}
+
+fn loads() -> Vec<Load> {
+    let list = std::env::var("KEEL_BENCH_LOAD").unwrap_or_else(|_| "eth".into());
+    [("eth", Load::Eth), ("erc20", Load::Erc20)]
+        .into_iter()
+        .filter(|(name, _)| list.split(',').any(|item| item.trim() == *name))
+        .map(|(_, load)| load)
+        .collect()
 }
 
 /// Where Keel's batches put their data (`KEEL_BENCH_DA`, comma-separated): `blobs` (the
@@ -86,6 +123,7 @@ fn main() -> eyre::Result<()> {
         .build()?;
     runtime.block_on(async {
         let mut rows = Vec::new();
+        for load in loads() {
         for (da, senders) in data_availability()
             .into_iter()
             .flat_map(|da| senders_or(&[10, 1_000]).into_iter().map(move |s| (da, s)))
@@ -109,7 +147,7 @@ fn main() -> eyre::Result<()> {
                     .env("KEEL_MEMPOOL__MAX_QUEUED_PER_SENDER", transfers().to_string()),
             )
             .await?;
-            let result = trials(&node.rpc_url(), senders).await;
+            let result = trials(&node.rpc_url(), load, senders).await;
             if let Ok(log) = std::env::var("KEEL_BENCH_KEEP_LOG") {
                 std::fs::copy(node.log_path(), &log)?;
             }
@@ -126,14 +164,16 @@ fn main() -> eyre::Result<()> {
                 .output()?;
             print!("{}", String::from_utf8_lossy(&stats.stdout));
             println!(
-                "keel datadir after {} transfers from {senders} senders (× {} trials): {:.1} MB, {:.0} bytes per transfer",
+                "keel datadir after {} {} from {senders} senders (× {} trials): {:.1} MB, {:.0} bytes per transaction",
                 transfers(),
+                load.name(),
                 trial_count(),
                 datadir as f64 / 1e6,
                 datadir as f64 / (transfers() * trial_count()) as f64
             );
             rows.push((
                 if da == "blobs" { "keel" } else { "keel validium" },
+                load,
                 senders,
                 result,
             ));
@@ -142,27 +182,30 @@ fn main() -> eyre::Result<()> {
             Some(anvil) => {
                 for senders in senders_or(&[10, 200, 1_000]) {
                     let (mut child, url) = start_anvil(&anvil)?;
-                    let result = trials(&url, senders).await;
+                    let result = trials(&url, load, senders).await;
                     let _ = child.kill();
                     let _ = child.wait();
-                    rows.push(("anvil 1.7.1", senders, result?));
+                    rows.push(("anvil 1.7.1", load, senders, result?));
                 }
             }
             None => println!("anvil skipped (KEEL_BENCH_ANVIL=0, or not installed: run contracts/build.sh)"),
         }
-        println!("\n{} pre-signed ETH transfers, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), trial_count());
-        println!("{:<14} {:>8} {:>16} {:>18}", "node", "senders", "accepted tx/s", "end-to-end tx/s");
-        for (node, senders, m) in &rows {
-            println!("{node:<14} {senders:>8} {:>16.0} {:>18.0}", m.accepted_per_sec, m.mined_per_sec);
         }
-        // Keel over anvil for the same load, where both ran it (issue 21's goal: ≥ 2.5× end to end).
-        for (node, senders, keel) in rows.iter().filter(|(node, ..)| node.starts_with("keel")) {
-            if let Some((_, _, anvil)) = rows
+        println!("\n{} pre-signed transactions per run, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), trial_count());
+        println!("{:<14} {:<17} {:>8} {:>16} {:>18}", "node", "load", "senders", "accepted tx/s", "end-to-end tx/s");
+        for (node, load, senders, m) in &rows {
+            println!("{node:<14} {:<17} {senders:>8} {:>16.0} {:>18.0}", load.name(), m.accepted_per_sec, m.mined_per_sec);
+        }
+        // Keel over anvil for the same load, where both ran it (issue 21's goals: ≥ 2.5× end to
+        // end for ETH transfers, ≥ 2× for ERC-20 transfers).
+        for (node, load, senders, keel) in rows.iter().filter(|(node, ..)| node.starts_with("keel")) {
+            if let Some((.., anvil)) = rows
                 .iter()
-                .find(|(other, s, _)| other.starts_with("anvil") && s == senders)
+                .find(|(other, l, s, _)| other.starts_with("anvil") && l == load && s == senders)
             {
                 println!(
-                    "{node} / anvil with {senders} senders: accepted {:.2}×, end to end {:.2}×",
+                    "{node} / anvil, {} from {senders} senders: accepted {:.2}×, end to end {:.2}×",
+                    load.name(),
                     keel.accepted_per_sec / anvil.accepted_per_sec,
                     keel.mined_per_sec / anvil.mined_per_sec
                 );
@@ -180,11 +223,11 @@ struct Measurement {
 }
 
 /// The median of [`trial_count`] runs on one node, each with fresh senders.
-async fn trials(url: &str, senders: usize) -> eyre::Result<Measurement> {
+async fn trials(url: &str, load: Load, senders: usize) -> eyre::Result<Measurement> {
     let mut accepted = Vec::new();
     let mut mined = Vec::new();
     for trial in 0..trial_count() {
-        let m = measure(url, senders, trial).await?;
+        let m = measure(url, load, senders, trial).await?;
         accepted.push(m.accepted_per_sec);
         mined.push(m.mined_per_sec);
     }
@@ -199,7 +242,7 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measurement> {
+async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::Result<Measurement> {
     let client = reqwest::Client::new();
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| {
@@ -207,6 +250,10 @@ async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measur
         })
         .collect::<Result<_, _>>()?;
     fund(&client, url, &keys).await?;
+    let token = match load {
+        Load::Eth => None,
+        Load::Erc20 => Some(deploy_token(&client, url, &keys).await?),
+    };
 
     // Pre-sign every transfer before the clock starts.
     let per_sender = transfers().div_ceil(senders);
@@ -217,7 +264,20 @@ async fn measure(url: &str, senders: usize, trial: usize) -> eyre::Result<Measur
                 break 'outer;
             }
             let to = Address::from_word(B256::from(U256::from(nonce * 1_000_000 + i as u64 + 1)));
-            raw.push(sign(key, nonce, to, U256::from(1)));
+            raw.push(match token {
+                None => sign(key, nonce, to, U256::from(1)),
+                Some(token) => sign_call(
+                    key,
+                    nonce,
+                    token,
+                    load.gas_limit(),
+                    TestToken::transferCall {
+                        to,
+                        value: U256::from(1),
+                    }
+                    .abi_encode(),
+                ),
+            });
         }
     }
     let start_block = block_number(&client, url).await?;
@@ -324,20 +384,7 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
             tx
         })
         .collect();
-    for chunk in txs.chunks(BATCH) {
-        let batch: Vec<Value> = chunk
-            .iter()
-            .enumerate()
-            .map(|(id, tx)| json!({"jsonrpc":"2.0","id":id,"method":"eth_sendRawTransaction","params":[tx]}))
-            .collect();
-        let response: Value = client.post(url).json(&batch).send().await?.json().await?;
-        if let Some(error) = response
-            .as_array()
-            .and_then(|r| r.iter().find(|r| r.get("error").is_some()))
-        {
-            eyre::bail!("funding transaction rejected: {error}");
-        }
-    }
+    send_all(client, url, &txs, "funding").await?;
     let last = keys.last().map(|k| k.address()).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -353,17 +400,143 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
     }
 }
 
+/// Deploys a `TestToken` from the first dev account and gives every sender 1,000,000 units;
+/// returns the token's address once the last sender holds its units.
+async fn deploy_token(
+    client: &reqwest::Client,
+    url: &str,
+    keys: &[PrivateKeySigner],
+) -> eyre::Result<Address> {
+    let deployer = &dev_accounts()[0];
+    let mut nonce = parse_u64(
+        &rpc(
+            client,
+            url,
+            "eth_getTransactionCount",
+            json!([deployer.address(), "pending"]),
+        )
+        .await?,
+    )?;
+    let token = deployer.address().create(nonce);
+    let code = [
+        TestToken::BYTECODE.as_ref(),
+        &TestToken::constructorCall {
+            name_: "Bench".into(),
+            symbol_: "BENCH".into(),
+            initialSupply: U256::from(u64::MAX),
+        }
+        .abi_encode(),
+    ]
+    .concat();
+    let mut txs = vec![sign_tx(
+        deployer,
+        TxEip1559 {
+            nonce,
+            gas_limit: 3_000_000,
+            to: TxKind::Create,
+            input: code.into(),
+            ..Default::default()
+        },
+    )];
+    for key in keys {
+        nonce += 1;
+        txs.push(sign_call(
+            deployer,
+            nonce,
+            token,
+            80_000,
+            TestToken::transferCall {
+                to: key.address(),
+                value: U256::from(1_000_000),
+            }
+            .abi_encode(),
+        ));
+    }
+    send_all(client, url, &txs, "token funding").await?;
+    let last = keys.last().map(|k| k.address()).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let balance = rpc(
+            client,
+            url,
+            "eth_call",
+            json!([{"to": token, "data": alloy::hex::encode_prefixed(TestToken::balanceOfCall(last).abi_encode())}, "latest"]),
+        )
+        .await;
+        if let Ok(Value::String(hex)) = &balance
+            && hex.trim_start_matches("0x").trim_start_matches('0').len() > 0
+        {
+            return Ok(token);
+        }
+        eyre::ensure!(
+            Instant::now() < deadline,
+            "bench senders did not receive their tokens within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends `txs` in batches of [`BATCH`]; any rejection is an error naming `what`.
+async fn send_all(
+    client: &reqwest::Client,
+    url: &str,
+    txs: &[String],
+    what: &str,
+) -> eyre::Result<()> {
+    for chunk in txs.chunks(BATCH) {
+        let batch: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(id, tx)| json!({"jsonrpc":"2.0","id":id,"method":"eth_sendRawTransaction","params":[tx]}))
+            .collect();
+        let response: Value = client.post(url).json(&batch).send().await?.json().await?;
+        if let Some(error) = response
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r.get("error").is_some()))
+        {
+            eyre::bail!("{what} transaction rejected: {error}");
+        }
+    }
+    Ok(())
+}
+
 fn sign(key: &PrivateKeySigner, nonce: u64, to: Address, value: U256) -> String {
-    let mut tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: MAX_FEE,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(to),
-        value,
-        ..Default::default()
-    };
+    sign_tx(
+        key,
+        TxEip1559 {
+            nonce,
+            gas_limit: 21_000,
+            to: TxKind::Call(to),
+            value,
+            ..Default::default()
+        },
+    )
+}
+
+/// A call of `to` with `input`.
+fn sign_call(
+    key: &PrivateKeySigner,
+    nonce: u64,
+    to: Address,
+    gas_limit: u64,
+    input: Vec<u8>,
+) -> String {
+    sign_tx(
+        key,
+        TxEip1559 {
+            nonce,
+            gas_limit,
+            to: TxKind::Call(to),
+            input: input.into(),
+            ..Default::default()
+        },
+    )
+}
+
+fn sign_tx(key: &PrivateKeySigner, mut tx: TxEip1559) -> String {
+    tx.chain_id = CHAIN_ID;
+    tx.max_fee_per_gas = MAX_FEE;
+    tx.max_priority_fee_per_gas = 1;
     let signature = key
         .sign_transaction_sync(&mut tx)
         .unwrap_or_else(|e| panic!("signing failed: {e}"));
