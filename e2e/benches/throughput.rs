@@ -1,4 +1,4 @@
-//! End-to-end transfer throughput: pre-signed transfers sent over JSON-RPC in batches of 200,
+//! End-to-end transfer throughput: pre-signed transfers sent over JSON-RPC in batches,
 //! timed until the last one is in a sealed block. Runs Keel with 10 and 1,000 senders and, when
 //! the anvil binary from `contracts/node_modules` is installed, anvil 1.7.1 with the same load in
 //! the same run, so the figures compare like for like on one machine.
@@ -10,12 +10,19 @@
 //! Both nodes run with 1 s blocks and a 1 G gas limit (so the block gas limit is not what is
 //! measured). Nothing is asserted: the figures are printed.
 //!
-//! The load can be shaped by environment: `KEEL_BENCH_TRANSFERS` (default 10,000),
-//! `KEEL_BENCH_SENDERS` (comma-separated sender counts, default `10,1000` for Keel and
-//! `10,200,1000` for anvil), `KEEL_BENCH_TRIALS` (default 3), `KEEL_BENCH_ANVIL=0` (Keel only),
-//! `KEEL_BENCH_DA` (`blobs`, `validium` or both, default `blobs`), `KEEL_BENCH_LOG` (the
-//! node's log level, default `warn`) with `KEEL_BENCH_KEEP_LOG=<file>` (the node's log copied
-//! there). Keel's datadir size per transfer is printed after each run.
+//! The load can be shaped by environment:
+//! - `KEEL_BENCH_TRANSFERS`: transactions per run (default 10,000);
+//! - `KEEL_BENCH_SENDERS`: comma-separated sender counts (default `10,1000` for Keel,
+//!   `10,200,1000` for anvil);
+//! - `KEEL_BENCH_LOAD`: `eth`, `erc20` or both (default `eth`);
+//! - `KEEL_BENCH_BATCH`: transactions per JSON-RPC batch (default 200);
+//! - `KEEL_BENCH_DA`: Keel's data availability, `blobs`, `validium` or both (default `blobs`);
+//! - `KEEL_BENCH_TRIALS`: runs per figure, the median printed (default 3);
+//! - `KEEL_BENCH_ANVIL=0`: Keel only;
+//! - `KEEL_BENCH_LOG`: the node's log level (default `warn`), `KEEL_BENCH_KEEP_LOG=<file>`
+//!   copies its log there.
+//!
+//! After each Keel run the datadir's size per transaction and `keel db stats` are printed.
 
 use std::{
     path::PathBuf,
@@ -105,7 +112,10 @@ fn senders_or(default: &[usize]) -> Vec<usize> {
         .filter(|list| !list.is_empty())
         .unwrap_or_else(|| default.to_vec())
 }
-const BATCH: usize = 200;
+/// Transactions per JSON-RPC batch request (`KEEL_BENCH_BATCH`, default 200).
+fn batch_size() -> usize {
+    env_or("KEEL_BENCH_BATCH", 200).max(1)
+}
 const CONCURRENT_CLIENTS: usize = 4;
 const GAS_LIMIT: u64 = 1_000_000_000;
 const MAX_FEE: u128 = 100_000_000_000;
@@ -191,7 +201,7 @@ fn main() -> eyre::Result<()> {
             None => println!("anvil skipped (KEEL_BENCH_ANVIL=0, or not installed: run contracts/build.sh)"),
         }
         }
-        println!("\n{} pre-signed transactions per run, JSON-RPC batches of {BATCH}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), trial_count());
+        println!("\n{} pre-signed transactions per run, JSON-RPC batches of {}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), batch_size(), trial_count());
         println!("{:<14} {:<17} {:>8} {:>16} {:>18}", "node", "load", "senders", "accepted tx/s", "end-to-end tx/s");
         for (node, load, senders, m) in &rows {
             println!("{node:<14} {:<17} {senders:>8} {:>16.0} {:>18.0}", load.name(), m.accepted_per_sec, m.mined_per_sec);
@@ -282,7 +292,7 @@ async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::R
     }
     let start_block = block_number(&client, url).await?;
     let batches: Vec<Value> = raw
-        .chunks(BATCH)
+        .chunks(batch_size())
         .map(|chunk| {
             Value::Array(
                 chunk
@@ -476,14 +486,14 @@ async fn deploy_token(
     }
 }
 
-/// Sends `txs` in batches of [`BATCH`]; any rejection is an error naming `what`.
+/// Sends `txs` in batches of [`batch_size`]; any rejection is an error naming `what`.
 async fn send_all(
     client: &reqwest::Client,
     url: &str,
     txs: &[String],
     what: &str,
 ) -> eyre::Result<()> {
-    for chunk in txs.chunks(BATCH) {
+    for chunk in txs.chunks(batch_size()) {
         let batch: Vec<Value> = chunk
             .iter()
             .enumerate()
