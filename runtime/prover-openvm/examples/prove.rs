@@ -6,6 +6,9 @@
 //! cargo run --release -p keel-prover-openvm --example prove -- runtime/guest batch.rlp [GIB]
 //! ```
 //!
+//! GUEST is the guest crate's directory (built here) or a guest ELF built elsewhere (then
+//! `KEEL_GUEST_CONFIG` names its `openvm.toml`, default `runtime/guest/openvm.toml`): a machine
+//! without cargo proves with a carried ELF (`e2e/gpu-bench.sh`).
 //! GIB is the segment max memory (default 4); `KEEL_GUEST_ARGS` as for the `meter` example;
 //! `KEEL_OPENVM_PROOF=stark` aggregates the segment proofs into one STARK; `=evm` (with
 //! `--features evm` and `KEEL_HALO2_PARAMS=DIR`, OpenVM's KZG parameters) makes an EVM proof.
@@ -16,8 +19,17 @@ use keel_prover_openvm::{GuestProgram, GuestSource, OpenVmOptions, ProofMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1);
-    let usage = "usage: prove GUEST_DIR INPUT.rlp [SEGMENT_GIB]";
+    let usage = "usage: prove GUEST_DIR|GUEST_ELF INPUT.rlp [SEGMENT_GIB]";
     let guest = PathBuf::from(args.next().ok_or(usage)?);
+    let guest = if guest.is_file() {
+        GuestSource::Elf {
+            elf: guest,
+            config: std::env::var_os("KEEL_GUEST_CONFIG")
+                .map_or_else(|| PathBuf::from("runtime/guest/openvm.toml"), PathBuf::from),
+        }
+    } else {
+        GuestSource::Crate(guest)
+    };
     let input = std::fs::read(PathBuf::from(args.next().ok_or(usage)?))?;
     let gib: usize = match args.next() {
         Some(gib) => gib.to_string_lossy().parse()?,
@@ -34,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()?;
     let started = Instant::now();
     let mut prover = GuestProgram::load(OpenVmOptions {
-        guest: GuestSource::Crate(guest),
+        guest,
         cache_dir: std::env::temp_dir().join("keel-openvm-meter"),
         segment_max_memory: gib << 30,
         proofs_dir: None,

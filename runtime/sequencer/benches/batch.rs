@@ -38,9 +38,9 @@ const CHAIN_ID: u64 = 65_536_999;
 const SENDERS: usize = 200;
 const BLOCKS: usize = 5;
 
-/// When set, the last batch of each kind is written there as `<kind>-<txs>.rlp` (its RLP prover
-/// input), for keel-prover-openvm's `meter` example to count guest instructions per
-/// transaction.
+/// When set, the last batch of each kind and size is written there as `<kind>-<txs>.rlp` (its
+/// RLP prover input), for keel-prover-openvm's `meter` example to count guest instructions per
+/// transaction, and for `e2e/fixtures/prover-inputs` (the GPU bench's inputs).
 const DUMP_ENV: &str = "KEEL_BENCH_INPUTS";
 
 fn main() {
@@ -50,7 +50,19 @@ fn main() {
     // A follower's database, kept level with the sequencer's by replaying each batch's frame.
     let mut replica = Replica::new(&bench);
     replica.catch_up(&bench.storage);
-    for (kind, txs) in [("ETH transfer", 200usize), ("ERC-20 transfer", 200)] {
+    // `KEEL_BENCH_BATCH_TXS`: transactions per batch, comma-separated (at most SENDERS each;
+    // default 200). e2e/fixtures/prover-inputs holds ETH-transfer batches of 1 and 100 made so.
+    let sizes: Vec<usize> = std::env::var("KEEL_BENCH_BATCH_TXS")
+        .unwrap_or_else(|_| "200".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .filter(|n| (1..=SENDERS).contains(n))
+        .collect();
+    let runs: Vec<(&str, usize)> = ["ETH transfer", "ERC-20 transfer"]
+        .into_iter()
+        .flat_map(|kind| sizes.iter().map(move |&txs| (kind, txs)))
+        .collect();
+    for (kind, txs) in runs {
         let mut witness = Vec::new();
         let mut input = Vec::new();
         let mut stf = Vec::new();
