@@ -141,6 +141,18 @@ struct Executed {
     payload: PayloadBlock,
 }
 
+impl Executed {
+    /// Adds the block to `open` if its payload fits the blobs left ([`OpenBatch::try_add_block`]).
+    fn join(&self, open: &mut OpenBatch, config: &BatcherConfig) -> SequencerResult<bool> {
+        open.try_add_block(
+            config,
+            &self.payload,
+            self.built.block.header.gas_limit,
+            self.witness.byte_len(),
+        )
+    }
+}
+
 /// Builds blocks from the pool onto the stored head.
 pub struct Proposer {
     spec: ChainSpec,
@@ -275,23 +287,13 @@ impl Proposer {
             fees: &fees,
         };
         let mut block = self.execute(&inputs, open, open.payload_budget(&self.config.batcher))?;
-        if !open.try_add_block(
-            &self.config.batcher,
-            &block.payload,
-            block.built.block.header.gas_limit,
-            block.witness.byte_len(),
-        )? {
+        if !block.join(open, &self.config.batcher)? {
             // Its payload compressed worse than the last block's: build it again within the
             // room that fits whatever the compression.
             let room = open.payload_room(&self.config.batcher);
             info!(target: "keel::sequencer", room, "the block's payload compressed worse than expected and does not fit its batch's blobs; building it again within the room that always fits");
             block = self.execute(&inputs, open, room)?;
-            if !open.try_add_block(
-                &self.config.batcher,
-                &block.payload,
-                block.built.block.header.gas_limit,
-                block.witness.byte_len(),
-            )? {
+            if !block.join(open, &self.config.batcher)? {
                 return Err(crate::SequencerError::Payload {
                     batch: open.number(),
                     reason: format!(
