@@ -38,7 +38,9 @@ use alloy::{
     primitives::{Address, B256, TxKind, U256},
     signers::local::PrivateKeySigner,
 };
-use keel_e2e::{CHAIN_ID, KeelNode, KeelNodeOptions, contracts::TestToken, dev_accounts};
+use keel_e2e::{
+    CHAIN_ID, KeelNode, KeelNodeOptions, contracts::TestToken, dev_accounts, settlement::eventually,
+};
 use serde_json::{Value, json};
 
 /// Transfers per run (`KEEL_BENCH_TRANSFERS`).
@@ -118,6 +120,8 @@ fn batch_size() -> usize {
 }
 const CONCURRENT_CLIENTS: usize = 4;
 const GAS_LIMIT: u64 = 1_000_000_000;
+/// How long funding the bench senders (ETH, then tokens) may take.
+const FUNDING_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_FEE: u128 = 100_000_000_000;
 /// Each figure is the median of this many runs (`KEEL_BENCH_TRIALS`): with 1 s blocks, where
 /// the load lands relative to the block boundary moves a single run's end-to-end figure by up to
@@ -259,14 +263,18 @@ async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::R
             PrivateKeySigner::from_bytes(&B256::from(U256::from(0xbe_0000 + trial * 100_000 + i)))
         })
         .collect::<Result<_, _>>()?;
-    fund(&client, url, &keys).await?;
+    // Enough for every transaction a sender signs at its gas limit and fee cap, twice over (the
+    // L1 data fee comes on top), and never less than 1 ETH.
+    let per_sender = transfers().div_ceil(senders);
+    let allowance =
+        (2 * per_sender as u128 * u128::from(load.gas_limit()) * MAX_FEE).max(10u128.pow(18));
+    fund(&client, url, &keys, U256::from(allowance)).await?;
     let token = match load {
         Load::Eth => None,
         Load::Erc20 => Some(deploy_token(&client, url, &keys).await?),
     };
 
     // Pre-sign every transfer before the clock starts.
-    let per_sender = transfers().div_ceil(senders);
     let mut raw = Vec::with_capacity(transfers());
     'outer: for nonce in 0..per_sender as u64 {
         for (i, key) in keys.iter().enumerate() {
@@ -365,8 +373,13 @@ async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::R
     })
 }
 
-/// Gives every bench sender 1 ETH from the dev accounts and waits until it is mined.
-async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) -> eyre::Result<()> {
+/// Gives every bench sender `amount` wei from the dev accounts and waits until it is mined.
+async fn fund(
+    client: &reqwest::Client,
+    url: &str,
+    keys: &[PrivateKeySigner],
+    amount: U256,
+) -> eyre::Result<()> {
     let dev = dev_accounts();
     let mut dev_nonces = Vec::new();
     for account in &dev {
@@ -384,30 +397,18 @@ async fn fund(client: &reqwest::Client, url: &str, keys: &[PrivateKeySigner]) ->
         .enumerate()
         .map(|(i, key)| {
             let d = i % dev.len();
-            let tx = sign(
-                &dev[d],
-                dev_nonces[d],
-                key.address(),
-                U256::from(10u128.pow(18)),
-            );
+            let tx = sign(&dev[d], dev_nonces[d], key.address(), amount);
             dev_nonces[d] += 1;
             tx
         })
         .collect();
     send_all(client, url, &txs, "funding").await?;
     let last = keys.last().map(|k| k.address()).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually("the bench senders' funding", FUNDING_TIMEOUT, || async {
         let balance = rpc(client, url, "eth_getBalance", json!([last, "latest"])).await?;
-        if balance.as_str() != Some("0x0") {
-            return Ok(());
-        }
-        eyre::ensure!(
-            Instant::now() < deadline,
-            "bench senders were not funded within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        Ok((balance.as_str() != Some("0x0")).then_some(()))
+    })
+    .await
 }
 
 /// Deploys a `TestToken` from the first dev account and gives every sender 1,000,000 units;
@@ -464,26 +465,23 @@ async fn deploy_token(
     }
     send_all(client, url, &txs, "token funding").await?;
     let last = keys.last().map(|k| k.address()).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let call = alloy::hex::encode_prefixed(TestToken::balanceOfCall(last).abi_encode());
+    eventually("the bench senders' tokens", FUNDING_TIMEOUT, || async {
         let balance = rpc(
             client,
             url,
             "eth_call",
-            json!([{"to": token, "data": alloy::hex::encode_prefixed(TestToken::balanceOfCall(last).abi_encode())}, "latest"]),
+            json!([{"to": token, "data": call}, "latest"]),
         )
-        .await;
-        if let Ok(Value::String(hex)) = &balance
-            && hex.trim_start_matches("0x").trim_start_matches('0').len() > 0
-        {
-            return Ok(token);
-        }
-        eyre::ensure!(
-            Instant::now() < deadline,
-            "bench senders did not receive their tokens within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .await?;
+        let held = balance.as_str().is_some_and(|hex| {
+            !hex.trim_start_matches("0x")
+                .trim_start_matches('0')
+                .is_empty()
+        });
+        Ok(held.then_some(token))
+    })
+    .await
 }
 
 /// Sends `txs` in batches of [`batch_size`]; any rejection is an error naming `what`.

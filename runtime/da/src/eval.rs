@@ -18,6 +18,11 @@ use crate::{Blob, DaError, FIELD_ELEMENTS_PER_BLOB, Frame, to_blobs};
 const PRIMITIVE_ROOT_OF_UNITY: u64 = 7;
 /// log2 of [`FIELD_ELEMENTS_PER_BLOB`].
 const LOG_WIDTH: u32 = 12;
+/// From this many used elements, [`evaluate`] reads their roots of unity from the whole
+/// table; below, it computes each on its own (a 12-bit power, ~18 multiplications, against
+/// 4,096 for the table): in the guest, a small batch's binding then costs a few hundred field
+/// multiplications, not the table's 4,096.
+const ROOT_TABLE_FROM: usize = FIELD_ELEMENTS_PER_BLOB / 24;
 
 /// The challenge point of a blob: `keccak256(versioned_hash ‖ payload_hash)` reduced modulo the
 /// BLS12-381 scalar field's order, big endian. It depends on the blob (through its commitment's
@@ -106,11 +111,7 @@ pub fn evaluate(blob: &Blob, z: B256) -> Result<B256, DaError> {
         return Ok(B256::from(to_be(&value)));
     }
 
-    // The roots at the used elements: from the whole table when many are used, else each on
-    // its own (a 12-bit power, ~18 multiplications, against 4,096 for the table): in the
-    // guest, a small batch's binding then costs a few hundred field multiplications, not the
-    // table's 4,096.
-    let roots: Vec<Scalar> = if values.len() >= FIELD_ELEMENTS_PER_BLOB / 24 {
+    let roots: Vec<Scalar> = if values.len() >= ROOT_TABLE_FROM {
         let table = roots_of_unity();
         values.iter().map(|(_, i)| table[*i]).collect()
     } else {
@@ -155,12 +156,11 @@ fn root_of_unity(index: usize) -> Scalar {
 fn roots_of_unity() -> &'static [Scalar] {
     static ROOTS: OnceLock<Vec<Scalar>> = OnceLock::new();
     ROOTS.get_or_init(|| {
-        let omega = OMEGA;
         let mut powers = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
         let mut power = Scalar::one();
         for _ in 0..FIELD_ELEMENTS_PER_BLOB {
             powers.push(power);
-            power *= omega;
+            power *= OMEGA;
         }
         (0..FIELD_ELEMENTS_PER_BLOB)
             .map(|i| powers[(i as u32).reverse_bits() as usize >> (32 - LOG_WIDTH)])
@@ -228,6 +228,9 @@ fn to_be(value: &Scalar) -> [u8; 32] {
 mod tests {
     use super::*;
 
+    use crate::{BLOB_BYTES, BYTES_PER_FIELD_ELEMENT};
+    use proptest::prelude::*;
+
     #[test]
     fn the_constants_are_what_they_say() {
         let exponent = shr(&minus_one(), LOG_WIDTH);
@@ -256,8 +259,6 @@ mod tests {
             assert_eq!(root_of_unity(index), table[index], "index {index}");
         }
     }
-    use crate::{BLOB_BYTES, BYTES_PER_FIELD_ELEMENT};
-    use proptest::prelude::*;
 
     fn kzg_y(blob: &Blob, z: B256) -> B256 {
         let settings = c_kzg::ethereum_kzg_settings(0);
@@ -305,7 +306,7 @@ mod tests {
 
     #[test]
     fn sparse_blobs_agree_with_c_kzg_on_either_side_of_the_table() {
-        let threshold = FIELD_ELEMENTS_PER_BLOB / 24;
+        let threshold = ROOT_TABLE_FROM;
         for used in [1, 3, 50, threshold - 1, threshold, threshold + 1] {
             let blob = blob(used as u64, used);
             let z = challenge(B256::repeat_byte(used as u8), B256::ZERO);

@@ -96,25 +96,28 @@ impl DbCommand {
                     .wrap_err_with(|| format!("cannot open {}", path.display()))?;
                 let sizes = storage.table_sizes()?;
                 let file = std::fs::metadata(&path)?.len();
+                let row = |name: &str, entries: &str, stored: &str, total: u64| {
+                    println!("{name:<22} {entries:>12} {stored:>14} {total:>14}");
+                };
                 println!(
                     "{:<22} {:>12} {:>14} {:>14}",
                     "table", "entries", "stored bytes", "with pages"
                 );
                 for size in &sizes {
-                    println!(
-                        "{:<22} {:>12} {:>14} {:>14}",
-                        size.name,
-                        size.entries,
-                        size.stored_bytes,
-                        size.total_bytes()
+                    row(
+                        &size.name,
+                        &size.entries.to_string(),
+                        &size.stored_bytes.to_string(),
+                        size.total_bytes(),
                     );
                 }
-                let tables: u64 = sizes.iter().map(keel_storage::TableSize::total_bytes).sum();
-                println!(
-                    "{:<22} {:>12} {:>14} {:>14}",
-                    "(all tables)", "", "", tables
+                row(
+                    "(all tables)",
+                    "",
+                    "",
+                    sizes.iter().map(keel_storage::TableSize::total_bytes).sum(),
                 );
-                println!("{:<22} {:>12} {:>14} {:>14}", "(file)", "", "", file);
+                row("(file)", "", "", file);
                 Ok(())
             }
         }

@@ -256,15 +256,11 @@ impl KeelReceipt {
             cumulative_gas_used,
             logs,
         });
-        Some(match ty {
-            DEPOSIT_TX_TYPE => Self::Deposit(receipt),
-            0 => Self::Ethereum(ReceiptEnvelope::Legacy(receipt)),
-            1 => Self::Ethereum(ReceiptEnvelope::Eip2930(receipt)),
-            2 => Self::Ethereum(ReceiptEnvelope::Eip1559(receipt)),
-            3 => Self::Ethereum(ReceiptEnvelope::Eip4844(receipt)),
-            4 => Self::Ethereum(ReceiptEnvelope::Eip7702(receipt)),
-            _ => return None,
-        })
+        if ty == DEPOSIT_TX_TYPE {
+            return Some(Self::Deposit(receipt));
+        }
+        let ty = alloy_consensus::TxType::try_from(ty).ok()?;
+        Some(Self::Ethereum(ReceiptEnvelope::from_typed(ty, receipt)))
     }
 
     fn inner(&self) -> &ReceiptWithBloom<Receipt> {
