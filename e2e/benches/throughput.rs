@@ -21,6 +21,9 @@
 //! - `KEEL_BENCH_ANVIL=0`: Keel only;
 //! - `KEEL_BENCH_LOG`: the node's log level (default `warn`), `KEEL_BENCH_KEEP_LOG=<file>`
 //!   copies its log there.
+//! - `KEEL_BENCH_STATE`: `full` (default, as the node) or `archive` (`pruning.mode`), and
+//!   `KEEL_BENCH_STATE_HISTORY`: a full node's `pruning.state_history` (default the node's, 1,024
+//!   blocks: more than a run makes, so set it lower to see pruning at work).
 //!
 //! After each Keel run the datadir's size per transaction and `keel db stats` are printed.
 
@@ -158,7 +161,15 @@ fn main() -> eyre::Result<()> {
                     .env("KEEL_MEMPOOL__MAX_TXS_PER_SENDER", transfers().to_string())
                     // Four connections deliver a sender's nonces out of order: let them wait.
                     .env("KEEL_MEMPOOL__MAX_QUEUED", transfers().to_string())
-                    .env("KEEL_MEMPOOL__MAX_QUEUED_PER_SENDER", transfers().to_string()),
+                    .env("KEEL_MEMPOOL__MAX_QUEUED_PER_SENDER", transfers().to_string())
+                    .env(
+                        "KEEL_PRUNING__MODE",
+                        std::env::var("KEEL_BENCH_STATE").unwrap_or_else(|_| "full".into()),
+                    )
+                    .env(
+                        "KEEL_PRUNING__STATE_HISTORY",
+                        std::env::var("KEEL_BENCH_STATE_HISTORY").unwrap_or_else(|_| "1024".into()),
+                    ),
             )
             .await?;
             let result = trials(&node.rpc_url(), load, senders).await;

@@ -4,14 +4,19 @@
 //! and an absent account's proof shows its absence. Verified with alloy-trie, not with Keel's
 //! own trie code.
 
+use std::time::Duration;
+
 use alloy::{
+    network::TransactionBuilder,
     primitives::{Address, B256, U256, keccak256, utils::parse_ether},
     providers::Provider,
-    rpc::types::EIP1186AccountProofResponse,
+    rpc::types::{EIP1186AccountProofResponse, TransactionRequest},
 };
 use alloy_trie::{Nibbles, TrieAccount, proof::verify_proof};
 use eyre::ensure;
-use keel_e2e::{DEV_ADDRESSES, KeelNode, KeelNodeOptions, contracts::TestToken};
+use keel_e2e::{
+    DEV_ADDRESSES, KeelNode, KeelNodeOptions, contracts::TestToken, settlement::eventually,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn account_and_storage_proofs_verify_against_the_state_root() -> eyre::Result<()> {
@@ -91,6 +96,74 @@ async fn account_and_storage_proofs_verify_against_the_state_root() -> eyre::Res
     }
     .await;
     node.finish(result)
+}
+
+/// A full node (the default, here keeping 4 blocks of history) answers state queries and
+/// proofs at its recent blocks while its pruner drops older states, and refuses an older block
+/// with an error that says its state was pruned and how to keep it; an archive node answers
+/// the same query. Transfers change the state every few blocks, so there is history to prune.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_node_serves_recent_states_and_names_pruned_ones() -> eyre::Result<()> {
+    let options = || KeelNodeOptions::new().block_time("100ms");
+    let full = KeelNode::spawn(options().env("KEEL_PRUNING__STATE_HISTORY", "4")).await?;
+    let archive = KeelNode::spawn(options().env("KEEL_PRUNING__MODE", "archive")).await?;
+    let result = async {
+        let recipient = Address::with_last_byte(0x77);
+        for node in [&full, &archive] {
+            let l2 = node.dev_provider();
+            for _ in 0..3 {
+                let tx = TransactionRequest::default()
+                    .with_to(recipient)
+                    .with_value(U256::from(1));
+                l2.send_transaction(tx).await?.get_receipt().await?;
+            }
+        }
+        let raw = full.root_provider();
+        let refused = eventually(
+            "block 1's state pruned",
+            Duration::from_secs(60),
+            || async {
+                match raw.get_balance(recipient).number(1).await {
+                    Ok(_) => Ok(None),
+                    Err(error) => Ok(Some(error.to_string())),
+                }
+            },
+        )
+        .await?;
+        ensure!(
+            refused.contains("state of block 1 was pruned") && refused.contains("archive"),
+            "the refusal says why: {refused}"
+        );
+
+        // The recent states are whole: values and proofs at the head's parent.
+        let head = raw.get_block_number().await?;
+        let at = head - 1;
+        let balance = raw.get_balance(recipient).number(at).await?;
+        ensure!(balance == U256::from(3), "balance at block {at}: {balance}");
+        let block = raw
+            .get_block_by_number(at.into())
+            .await?
+            .ok_or_else(|| eyre::eyre!("no block {at}"))?;
+        let proof: EIP1186AccountProofResponse = raw
+            .raw_request(
+                "eth_getProof".into(),
+                (recipient, Vec::<B256>::new(), format!("{at:#x}")),
+            )
+            .await?;
+        verify_account(block.header.state_root, &proof)?;
+
+        // The archive node has every state.
+        let old = archive
+            .root_provider()
+            .get_balance(DEV_ADDRESSES[0])
+            .number(1)
+            .await?;
+        ensure!(!old.is_zero(), "the archive node answers for block 1");
+        Ok(())
+    }
+    .await;
+    let result = archive.finish(result);
+    full.finish(result)
 }
 
 /// The account proof of `proof` verifies against `state_root` with the account it describes.

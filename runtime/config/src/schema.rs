@@ -31,6 +31,9 @@ pub struct Config {
     /// `[node]`: data directory and logging.
     #[serde(default)]
     pub node: NodeConfig,
+    /// `[pruning]`: which past states the node keeps.
+    #[serde(default)]
+    pub pruning: PruningConfig,
     /// `[rpc]`: the JSON-RPC server.
     #[serde(default)]
     pub rpc: RpcConfig,
@@ -89,6 +92,7 @@ impl Config {
             chain: ChainConfig { chain_id },
             genesis: GenesisConfig::default(),
             node: NodeConfig::default(),
+            pruning: PruningConfig::default(),
             rpc: RpcConfig::default(),
             metrics: MetricsConfig::default(),
             status: StatusConfig::default(),
@@ -136,6 +140,44 @@ impl Default for NodeConfig {
             log: DEFAULT_LOG.to_owned(),
         }
     }
+}
+
+/// Default `pruning.state_history`: the state of the last 1,024 blocks (17 minutes of 1 s
+/// blocks) answers RPC at past blocks, as reth's full node keeps its last ~10,000.
+pub const DEFAULT_STATE_HISTORY: u64 = 1024;
+
+/// `[pruning]`: which past states the node keeps. The latest state, every block, receipt and
+/// transaction are always kept; what goes is the trie of old states.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PruningConfig {
+    /// `"full"` (default): keep the state of the last `state_history` blocks and of every
+    /// block L1 may still take back; RPC at an older block says its state was pruned.
+    /// `"archive"`: keep every block's state. A node switched from archive to full keeps the
+    /// states it archived.
+    pub mode: PruningMode,
+    /// How many blocks below the head keep their state on a full node (default
+    /// [`DEFAULT_STATE_HISTORY`]; at least 1).
+    pub state_history: u64,
+}
+
+impl Default for PruningConfig {
+    fn default() -> Self {
+        Self {
+            mode: PruningMode::Full,
+            state_history: DEFAULT_STATE_HISTORY,
+        }
+    }
+}
+
+/// `pruning.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PruningMode {
+    /// Recent states only.
+    Full,
+    /// Every state.
+    Archive,
 }
 
 /// `[metrics]`: the Prometheus endpoint. (Its default, disabled, is `Option`'s, hence the

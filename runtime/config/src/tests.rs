@@ -340,7 +340,7 @@ fn unknown_top_level_key() {
     let e = error_with(
         parse("[chain]\nchain_id = 1\n\n[rcp]\nlisten = \"127.0.0.1:1\"\n"),
         &[
-            "configs/test.toml:4:2: unknown key `rcp`; expected one of: chain, genesis, node, rpc, metrics, status, sequencer, fees, mempool",
+            "configs/test.toml:4:2: unknown key `rcp`; expected one of: chain, genesis, node, pruning, rpc, metrics, status, sequencer, fees, mempool",
         ],
     );
     assert!(matches!(e, ConfigError::UnknownKey { .. }));

@@ -29,6 +29,7 @@ impl Config {
             chain,
             genesis,
             node,
+            pruning,
             rpc,
             metrics,
             status,
@@ -56,6 +57,10 @@ impl Config {
         genesis.validate().map_err(|v| v.in_section("genesis"))?;
         ensure(!node.datadir.as_os_str().is_empty(), "node.datadir", || {
             "must not be empty; use \".\" for the working directory".into()
+        })?;
+        ensure(pruning.state_history >= 1, "pruning.state_history", || {
+            "must be at least 1 (the head's parent); use mode = \"archive\" to keep every state"
+                .into()
         })?;
         rpc.validate().map_err(|v| v.in_section("rpc"))?;
 

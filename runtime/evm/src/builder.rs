@@ -14,7 +14,8 @@ use keel_primitives::{
     data_fee::{ORACLE_BLOB_BASE_FEE_SLOT, ORACLE_DATA_PRICE_SLOT},
 };
 use keel_trie::{
-    AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StateRootUpdate, apply_state_changes,
+    AccountChange, AccountInfo as TrieAccountInfo, NodeReader, StaleNodes, StateRootUpdate,
+    apply_state_changes,
 };
 use revm::{
     Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
@@ -115,6 +116,8 @@ pub struct BlockBuilder<R: StateReader> {
     /// Whether the block's data fee is in the `L1FeeOracle` yet (done before the first
     /// transaction or deposit, or at sealing).
     data_fee_recorded: bool,
+    /// Whether sealing finds the trie nodes the block made stale.
+    stale_nodes: StaleNodes,
 }
 
 impl<R: StateReader> core::fmt::Debug for BlockBuilder<R> {
@@ -164,7 +167,16 @@ impl<R: StateReader> BlockBuilder<R> {
             senders: Vec::new(),
             receipts: Vec::new(),
             data_fee_recorded: false,
+            stale_nodes: StaleNodes::Ignore,
         }
+    }
+
+    /// Whether [`BlockBuilder::finish`] finds the trie nodes the block made stale
+    /// ([`StateRootUpdate::stale`]): a node that prunes old state needs them; by default they
+    /// are not looked for.
+    pub fn with_stale_nodes(mut self, stale_nodes: StaleNodes) -> Self {
+        self.stale_nodes = stale_nodes;
+        self
     }
 
     /// Gas still available in this block.
@@ -525,6 +537,7 @@ impl<R: StateReader> BlockBuilder<R> {
             senders,
             receipts,
             data_fee_recorded: _,
+            stale_nodes,
         } = self;
         let mut db = evm.ctx.journaled_state.database;
         db.merge_transitions(BundleRetention::PlainState);
@@ -567,7 +580,7 @@ impl<R: StateReader> BlockBuilder<R> {
             .map(|(hash, code)| (hash, code.original_bytes()))
             .collect();
 
-        let state = apply_state_changes(nodes, parent_state_root, &changes)?;
+        let state = apply_state_changes(nodes, parent_state_root, &changes, stale_nodes)?;
         let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, receipt| {
             bloom.accrue_bloom(&receipt.logs_bloom());
             bloom

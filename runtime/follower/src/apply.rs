@@ -20,7 +20,14 @@ pub fn apply_block(
 ) -> Result<Sealed<Header>, ApplyError> {
     let built = {
         let snapshot = storage.snapshot()?;
-        keel_stf::replay_block(spec, &snapshot, &snapshot, head, block)?
+        keel_stf::replay_block(
+            spec,
+            &snapshot,
+            &snapshot,
+            head,
+            block,
+            storage.stale_nodes(),
+        )?
     };
     storage.commit_block(BlockWrite {
         block: &built.block,

@@ -24,7 +24,10 @@ use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
-use crate::parts::{Parts, SHUTDOWN_BOUND};
+use crate::{
+    parts::{Parts, SHUTDOWN_BOUND},
+    pruner::Pruner,
+};
 
 /// The database file inside the datadir.
 pub(crate) const DB_FILE: &str = "keel.redb";
@@ -69,12 +72,16 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     std::fs::create_dir_all(datadir)
         .wrap_err_with(|| format!("cannot create datadir {}", datadir.display()))?;
     let db_path = datadir.join(DB_FILE);
-    let storage = Arc::new(Storage::open(&db_path).wrap_err_with(|| {
-        format!(
-            "cannot open {}; is another keel using this datadir?",
-            db_path.display()
-        )
-    })?);
+    let storage = Arc::new(
+        Storage::open(&db_path)
+            .wrap_err_with(|| {
+                format!(
+                    "cannot open {}; is another keel using this datadir?",
+                    db_path.display()
+                )
+            })?
+            .keeping(state_history(&config.pruning)),
+    );
     let genesis = build_genesis(&config.genesis);
     if storage.init_genesis(genesis.write())? {
         info!(target: "keel::node", hash = %genesis.header.hash(), state_root = %genesis.header.state_root, "genesis written");
@@ -440,6 +447,7 @@ pub(crate) async fn run(config: Config) -> eyre::Result<()> {
     Parts {
         proposer,
         sealer,
+        pruner: Pruner::new(storage.clone(), config.settlement().is_none()),
         rpc,
         admin,
         metrics: metrics_server,
@@ -528,6 +536,16 @@ pub(crate) fn init_tracing(filter: &str) -> eyre::Result<()> {
     };
     keel_logging::init(filter);
     Ok(())
+}
+
+/// What `[pruning]` asks the database to keep.
+fn state_history(pruning: &keel_config::PruningConfig) -> keel_storage::StateHistory {
+    match pruning.mode {
+        keel_config::PruningMode::Archive => keel_storage::StateHistory::Archive,
+        keel_config::PruningMode::Full => keel_storage::StateHistory::Full {
+            blocks: pruning.state_history,
+        },
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod launch;
 mod metrics;
 mod parts;
 mod plugin_cmd;
+mod pruner;
 mod revert;
 mod withdraw;
 

@@ -5,6 +5,7 @@
 //! |---------------|---------------------------------------------|------------------|---------------|
 //! | `proposer`    | builds, seals and persists one block per slot | its own thread | a sequencer |
 //! | `sealer`      | seals the batches the proposer closes: input, blobs, self-check, store | its own thread | a sequencer |
+//! | `pruner`      | drops the trie of states older than `[pruning]` keeps | its own thread | `pruning.mode = "full"` |
 //! | `rpc`         | public JSON-RPC (HTTP)                      | tokio            | always        |
 //! | `admin-rpc`   | admin JSON-RPC behind a JWT (plugin swaps)  | tokio            | `admin.listen`|
 //! | `metrics`     | Prometheus `GET /metrics`                   | tokio            | `metrics.listen` |
@@ -38,12 +39,17 @@ use keel_tasks::{TaskError, TaskExecutor};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-use crate::l1::{BasedPart, FollowerPart, L1Parts};
+use crate::{
+    l1::{BasedPart, FollowerPart, L1Parts},
+    pruner::Pruner,
+};
 
 /// The block producer.
 pub(crate) const PROPOSER: &str = "proposer";
 /// Seals closed batches off the proposer's thread.
 pub(crate) const SEALER: &str = "sealer";
+/// Prunes old state on a full node.
+pub(crate) const PRUNER: &str = "pruner";
 /// The public JSON-RPC server.
 pub(crate) const RPC: &str = "rpc";
 /// The admin JSON-RPC server.
@@ -75,6 +81,7 @@ pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(10);
 pub(crate) struct Parts {
     pub(crate) proposer: Option<Proposer>,
     pub(crate) sealer: Option<Sealer>,
+    pub(crate) pruner: Option<Pruner>,
     pub(crate) rpc: RpcServer<EthApi>,
     pub(crate) admin: Option<RpcServer<AdminApi>>,
     pub(crate) metrics: Option<(TcpListener, Arc<Registry>)>,
@@ -92,6 +99,7 @@ impl Parts {
         let Self {
             proposer,
             sealer,
+            pruner,
             rpc,
             admin,
             metrics,
@@ -107,6 +115,9 @@ impl Parts {
         }
         if let Some(sealer) = sealer {
             executor.spawn_critical_thread(SEALER, move |shutdown| sealer.run(&shutdown))?;
+        }
+        if let Some(pruner) = pruner {
+            executor.spawn_critical_thread(PRUNER, move |shutdown| pruner.run(&shutdown))?;
         }
         executor.spawn_critical(RPC, |shutdown| async move {
             rpc.run(shutdown.signalled()).await;

@@ -133,7 +133,7 @@ impl EthApi {
         if header.number == snapshot.head_number()? {
             f(snapshot, &header)
         } else {
-            f(&HistoricalState::new(snapshot, header.state_root), &header)
+            f(&HistoricalState::at(snapshot, &header)?, &header)
         }
     }
 

@@ -105,6 +105,10 @@ impl RpcError {
 
 impl From<keel_storage::StorageError> for RpcError {
     fn from(e: keel_storage::StorageError) -> Self {
-        Self::internal(e)
+        match e {
+            // The caller's request, not the node, is what cannot be served.
+            keel_storage::StorageError::StatePruned { .. } => Self::server(e),
+            e => Self::internal(e),
+        }
     }
 }

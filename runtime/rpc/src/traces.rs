@@ -45,7 +45,7 @@ impl EthApi {
         let options: Option<GethDebugTracingOptions> = params.optional(2, "tracer options")?;
         let tracer = tracer(options)?;
         let header = require_header(snapshot, block.unwrap_or_default())?;
-        let state = HistoricalState::new(snapshot, header.state_root);
+        let state = HistoricalState::at(snapshot, &header)?;
         let simulator = Simulator::new(&self.config().spec, &header, self.config().gas_cap);
         json(
             simulator
@@ -63,7 +63,7 @@ impl EthApi {
     ) -> RpcResult<Box<RawValue>> {
         let (request, block) = self.call_request(params)?;
         let header = require_header(snapshot, block.unwrap_or_default())?;
-        let state = HistoricalState::new(snapshot, header.state_root);
+        let state = HistoricalState::at(snapshot, &header)?;
         let simulator = Simulator::new(&self.config().spec, &header, self.config().gas_cap);
         let (access_list, outcome) =
             simulator
@@ -175,7 +175,7 @@ impl EthApi {
         };
         let mut traces = Vec::with_capacity(targets.len());
         for index in targets {
-            let state = HistoricalState::new(snapshot, parent.state_root);
+            let state = HistoricalState::at(snapshot, &parent)?;
             let trace = self.replay_to(
                 state,
                 &parent,

@@ -4,6 +4,11 @@
 //! sustained rate), with each phase per transaction, to show whether any grows faster than
 //! the block.
 //!
+//! The per-transaction table runs each size twice: as an archive node, and as a full node that
+//! keeps 2 blocks of state history (it finds the trie nodes each block makes stale and prunes
+//! after each commit: the `prune` column), with the database's bytes per transfer after the
+//! run. `KEEL_BENCH_STATE=archive` or `full` runs one of them.
+//!
 //! `cargo bench -p keel-sequencer --bench block` prints medians over several blocks. Inputs are
 //! deterministic (keys from fixed seeds); no number here is asserted.
 
@@ -16,14 +21,14 @@ use alloy_signer_local::PrivateKeySigner;
 use keel_evm::{BaseFeeRule, BlockAttributes, BlockBuilder, Eip1559BaseFee, TxOutcome};
 use keel_primitives::ChainSpec;
 use keel_sequencer::build_genesis;
-use keel_storage::{BlockWrite, Storage};
+use keel_storage::{BlockWrite, StateHistory, Storage};
 
 const CHAIN_ID: u64 = 65_536_999;
 const BLOCKS: usize = 7;
 
 fn main() {
     for (senders, txs_per_block) in [(1_000usize, 5_000usize), (10_000, 5_000), (1_000, 10_000)] {
-        let phases = run(senders, txs_per_block);
+        let phases = run(senders, txs_per_block, StateHistory::Archive);
         println!(
             "block of {txs_per_block} transfers, {senders} funded senders: execution {:.1} ms \
              ({:.0} Mgas/s), state root {:.1} ms, redb commit {:.1} ms  (medians of {BLOCKS} blocks)",
@@ -34,19 +39,37 @@ fn main() {
         "\nper transaction, 2,000 senders (a phase that grows faster than the block shows here):"
     );
     println!(
-        "{:>8} {:>12} {:>12} {:>12} {:>12} {:>14}",
-        "txs", "exec ms", "root ms", "commit ms", "total ms", "total µs/tx"
+        "{:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12}",
+        "state",
+        "txs",
+        "exec ms",
+        "root ms",
+        "commit ms",
+        "prune ms",
+        "total ms",
+        "total µs/tx",
+        "db B/tx"
     );
+    let modes = std::env::var("KEEL_BENCH_STATE").unwrap_or_else(|_| "archive,full".into());
     for txs_per_block in [1_000usize, 10_000, 47_619] {
-        let phases = run(2_000, txs_per_block);
-        println!(
-            "{txs_per_block:>8} {:>12.1} {:>12.1} {:>12.1} {:>12.1} {:>14.1}",
-            phases.exec_ms,
-            phases.root_ms,
-            phases.commit_ms,
-            phases.total_ms(),
-            phases.total_ms() * 1e3 / txs_per_block as f64
-        );
+        for mode in modes.split(',') {
+            let history = match mode.trim() {
+                "archive" => StateHistory::Archive,
+                "full" => StateHistory::Full { blocks: 2 },
+                other => panic!("KEEL_BENCH_STATE: archive or full, not {other:?}"),
+            };
+            let phases = run(2_000, txs_per_block, history);
+            println!(
+                "{mode:>8} {txs_per_block:>8} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>12.1} {:>12.0}",
+                phases.exec_ms,
+                phases.root_ms,
+                phases.commit_ms,
+                phases.prune_ms,
+                phases.total_ms(),
+                phases.total_ms() * 1e3 / txs_per_block as f64,
+                phases.db_bytes as f64 / (BLOCKS * txs_per_block) as f64,
+            );
+        }
     }
 }
 
@@ -57,15 +80,19 @@ struct Phases {
     mgas_per_s: f64,
     root_ms: f64,
     commit_ms: f64,
+    /// Pruning after the commit (a full node's only).
+    prune_ms: f64,
+    /// The database file's size after the last block.
+    db_bytes: u64,
 }
 
 impl Phases {
     fn total_ms(&self) -> f64 {
-        self.exec_ms + self.root_ms + self.commit_ms
+        self.exec_ms + self.root_ms + self.commit_ms + self.prune_ms
     }
 }
 
-fn run(senders: usize, txs_per_block: usize) -> Phases {
+fn run(senders: usize, txs_per_block: usize, history: StateHistory) -> Phases {
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i + 1))).expect("valid key"))
         .collect();
@@ -78,7 +105,8 @@ fn run(senders: usize, txs_per_block: usize) -> Phases {
     }
     let config = keel_sequencer::config::GenesisFile::parse(&toml);
     let dir = tempfile::tempdir().expect("tempdir");
-    let storage = Storage::open(&dir.path().join("keel.redb")).expect("open");
+    let db_path = dir.path().join("keel.redb");
+    let storage = Storage::open(&db_path).expect("open").keeping(history);
     storage
         .init_genesis(build_genesis(&config.genesis).write())
         .expect("genesis");
@@ -86,8 +114,8 @@ fn run(senders: usize, txs_per_block: usize) -> Phases {
     let fee_rule = Eip1559BaseFee::new(spec);
 
     let mut nonces = vec![0u64; senders];
-    let (mut exec, mut root, mut commit, mut mgas) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut exec, mut root, mut commit, mut prune, mut mgas) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for block in 0..BLOCKS {
         let snapshot = storage.snapshot().expect("snapshot");
         let parent = snapshot.head().expect("head");
@@ -124,7 +152,8 @@ fn run(senders: usize, txs_per_block: usize) -> Phases {
             extra_data: Bytes::new(),
             data_fee: Default::default(),
         };
-        let mut builder = BlockBuilder::new(&spec, &snapshot, &parent, attributes);
+        let mut builder = BlockBuilder::new(&spec, &snapshot, &parent, attributes)
+            .with_stale_nodes(storage.stale_nodes());
         let started = Instant::now();
         for (tx, sender) in txs {
             let outcome = builder.push(tx, sender).expect("execute");
@@ -149,6 +178,16 @@ fn run(senders: usize, txs_per_block: usize) -> Phases {
             })
             .expect("commit");
         let committed = started.elapsed();
+        let started = Instant::now();
+        if let StateHistory::Full { blocks } = history {
+            // What a standalone node's pruner does (it runs on its own thread there).
+            let head = built.block.number();
+            storage
+                .prune_changesets_to(head.saturating_sub(blocks))
+                .expect("prune change sets");
+            while storage.prune_state(usize::MAX).expect("prune").blocks > 0 {}
+        }
+        prune.push(started.elapsed().as_secs_f64() * 1e3);
         exec.push(executed.as_secs_f64() * 1e3);
         root.push(rooted.as_secs_f64() * 1e3);
         commit.push(committed.as_secs_f64() * 1e3);
@@ -159,6 +198,8 @@ fn run(senders: usize, txs_per_block: usize) -> Phases {
         mgas_per_s: median(&mut mgas),
         root_ms: median(&mut root),
         commit_ms: median(&mut commit),
+        prune_ms: median(&mut prune),
+        db_bytes: std::fs::metadata(&db_path).map_or(0, |m| m.len()),
     }
 }
 

@@ -12,7 +12,7 @@ use keel_da::PayloadBlock;
 use keel_primitives::{Batch, ChainSpec};
 use keel_stf::{ProverInput, Witness};
 use keel_storage::{HistoricalState, Snapshot};
-use keel_trie::RecordingReader;
+use keel_trie::{RecordingReader, StaleNodes};
 use std::collections::HashSet;
 
 use crate::{
@@ -47,15 +47,14 @@ pub fn followed_prover_input(
             .body(block)?
             .ok_or_else(|| missing("bodies", block))?;
         let payload = PayloadBlock::from_header(&header, data_fee(snapshot, block)?, txs);
-        let state = RecordingState::new(HistoricalState::new(snapshot, before.state_root));
+        let state = RecordingState::new(HistoricalState::at(snapshot, &before)?);
         let reader = RecordingReader::new(snapshot);
         let built =
-            keel_stf::replay_block(spec, &state, &reader, &before, &payload).map_err(|error| {
-                SequencerError::SelfCheck {
+            keel_stf::replay_block(spec, &state, &reader, &before, &payload, StaleNodes::Ignore)
+                .map_err(|error| SequencerError::SelfCheck {
                     batch: number,
                     detail: format!("re-executing followed block {block}: {error}"),
-                }
-            })?;
+                })?;
         if built.block.hash() != header.hash() {
             return Err(SequencerError::SelfCheck {
                 batch: number,

@@ -382,7 +382,8 @@ impl Proposer {
         };
         let state = RecordingState::new(inputs.snapshot);
         let mut builder =
-            BlockBuilder::new(&self.spec, &state, inputs.parent, inputs.attributes.clone());
+            BlockBuilder::new(&self.spec, &state, inputs.parent, inputs.attributes.clone())
+                .with_stale_nodes(self.storage.stale_nodes());
         let mut bridge = BridgeRecord::default();
         let deposits =
             self.include_deposits(&mut builder, inputs.set, inputs.deposits, ctx, &mut bridge)?;

@@ -6,7 +6,7 @@ use alloy_consensus::{Header, Sealable, Sealed, transaction::SignerRecoverable};
 use alloy_primitives::{B256, Bytes, keccak256, map::B256Map};
 use keel_evm::{BlockAttributes, BlockBuilder, BuiltBlock, EvmError, TxOutcome};
 use keel_primitives::{BatchSettlement, ChainSpec, KeelTx, StateReader};
-use keel_trie::{MemoryNodeStore, NodeReader};
+use keel_trie::{MemoryNodeStore, NodeReader, StaleNodes};
 
 use keel_da::{Frame, PayloadBlock, bind_blobs};
 use keel_primitives::blobs_hash;
@@ -114,7 +114,7 @@ fn execute_block(
     settlement: &mut BatchSettlement,
 ) -> Result<Sealed<Header>, StfError> {
     let state = WitnessState::new(&*nodes, parent.state_root, codes, block_hashes);
-    let built = replay_block(spec, state, &*nodes, parent, block)?;
+    let built = replay_block(spec, state, &*nodes, parent, block, StaleNodes::Ignore)?;
     settlement.add_block(&built.block.transactions, &built.receipts);
     nodes.insert_nodes(&built.state.nodes);
     codes.extend(built.codes);
@@ -127,13 +127,15 @@ fn execute_block(
 /// within the chain's bounds.
 ///
 /// The STF runs it on a batch's witness; a follower runs it on its database, so both rebuild
-/// a block from L1's data the same way.
+/// a block from L1's data the same way. `stale_nodes` says whether the built state lists the
+/// trie nodes it made stale (a follower that prunes old state stores them).
 pub fn replay_block<R: StateReader>(
     spec: &ChainSpec,
     state: R,
     nodes: &impl NodeReader,
     parent: &Sealed<Header>,
     block: &PayloadBlock,
+    stale_nodes: StaleNodes,
 ) -> Result<BuiltBlock, StfError> {
     let number = parent.number + 1;
     if block.timestamp < parent.timestamp {
@@ -168,7 +170,8 @@ pub fn replay_block<R: StateReader>(
         extra_data: block.extra_data.clone(),
         data_fee: block.data_fee,
     };
-    let mut builder = BlockBuilder::new(spec, state, parent, attributes);
+    let mut builder =
+        BlockBuilder::new(spec, state, parent, attributes).with_stale_nodes(stale_nodes);
     for (index, tx) in block.transactions.iter().enumerate() {
         let index = index as u64;
         let tx = match tx {

@@ -42,4 +42,5 @@ pub const PROGRAM_VERSION: &str = concat!(
 pub use execute::{ExecutedBatch, execute_batch, replay_block};
 pub use input::{ProverInput, Witness};
 pub use keel_primitives::{BatchOutput, NO_DEPOSITS, NO_WITHDRAWALS};
+pub use keel_trie::StaleNodes;
 pub use witness::{WitnessError, WitnessState};

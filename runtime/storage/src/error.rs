@@ -110,6 +110,17 @@ pub enum StorageError {
         /// The block.
         block: u64,
     },
+    /// The state of a block older than the node keeps was asked for.
+    #[error(
+        "the state of block {block} was pruned: this node keeps the state of blocks {oldest} \
+         and later (set pruning.mode = \"archive\" to keep every block's state)"
+    )]
+    StatePruned {
+        /// The block asked for.
+        block: u64,
+        /// The oldest block whose state is kept.
+        oldest: u64,
+    },
     /// Reading historical state through the trie failed.
     #[error("trie read failed: {0}")]
     Trie(#[from] keel_trie::TrieError),
@@ -120,7 +131,10 @@ impl StorageError {
     /// an invariant of the chain. The exception is [`StorageError::DepositConflict`], which a
     /// rescan of L1 may resolve and which the deposit watcher reports on every poll instead.
     pub const fn is_fatal(&self) -> bool {
-        !matches!(self, Self::DepositConflict { .. })
+        !matches!(
+            self,
+            Self::DepositConflict { .. } | Self::StatePruned { .. }
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! State at any past block, read through the trie.
 
+use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use keel_primitives::{EMPTY_ROOT_HASH, StateReader};
 use keel_trie::{TrieAccount, account_at_root, storage_at_root};
@@ -7,7 +8,8 @@ use keel_trie::{TrieAccount, account_at_root, storage_at_root};
 use crate::{Snapshot, StorageError, StorageResult};
 
 /// The state as of a past block: accounts and storage are read through the trie at that block's
-/// state root (trie nodes are never pruned), code and block hashes from the chain tables.
+/// state root, code and block hashes from the chain tables. Made with [`HistoricalState::at`],
+/// which refuses a block whose state was pruned.
 #[derive(Debug)]
 pub struct HistoricalState<'a> {
     snapshot: &'a Snapshot,
@@ -15,12 +17,20 @@ pub struct HistoricalState<'a> {
 }
 
 impl<'a> HistoricalState<'a> {
-    /// The state whose root is `state_root`.
-    pub const fn new(snapshot: &'a Snapshot, state_root: B256) -> Self {
-        Self {
-            snapshot,
-            state_root,
+    /// The state after the block with `header`, or [`StorageError::StatePruned`] if the node
+    /// no longer keeps it.
+    pub fn at(snapshot: &'a Snapshot, header: &Header) -> StorageResult<Self> {
+        let oldest = snapshot.state_from()?;
+        if header.number < oldest {
+            return Err(StorageError::StatePruned {
+                block: header.number,
+                oldest,
+            });
         }
+        Ok(Self {
+            snapshot,
+            state_root: header.state_root,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{B256, Bytes, U256};
 use keel_primitives::{BlockPlugin, KeelReceipt, PluginSlot, SealedBlock};
-use keel_trie::{AccountChange, StateRootUpdate};
+use keel_trie::{AccountChange, StaleNodes, StateRootUpdate};
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use tracing::debug;
 
@@ -15,6 +15,7 @@ use crate::{
     codec::{StoredBody, StoredReceipts},
     deposits::include_deposits,
     plugins::write_block_plugins,
+    pruning::write_stale_nodes,
     tables::*,
     value::Encoded,
 };
@@ -74,10 +75,25 @@ impl TableSize {
     }
 }
 
+/// Which past states a node keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StateHistory {
+    /// Every block's state (RPC at any block); trie nodes are never deleted.
+    #[default]
+    Archive,
+    /// The state of the last `blocks` blocks, and of every block the chain may still be
+    /// unwound to ([`Storage::prune_state`]).
+    Full {
+        /// How many blocks below the head keep their state.
+        blocks: u64,
+    },
+}
+
 /// The chain database.
 #[derive(Debug)]
 pub struct Storage {
     db: Database,
+    history: StateHistory,
 }
 
 impl Storage {
@@ -121,7 +137,32 @@ impl Storage {
         }
         open_every_table(&txn).map_err(incompatible)?;
         txn.commit()?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            history: StateHistory::Archive,
+        })
+    }
+
+    /// Keeps `history` of past states (default [`StateHistory::Archive`]). A full node's blocks
+    /// list the trie nodes they make stale, for [`Storage::prune_state`] to drop later; blocks
+    /// committed while archiving list none, so their old state is never pruned.
+    pub fn keeping(mut self, history: StateHistory) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// Which past states this node keeps.
+    pub const fn state_history(&self) -> StateHistory {
+        self.history
+    }
+
+    /// Whether the blocks committed here must come with their stale trie nodes
+    /// ([`BlockWrite::state`]'s `stale`): what block builders ask their state update for.
+    pub const fn stale_nodes(&self) -> StaleNodes {
+        match self.history {
+            StateHistory::Archive => StaleNodes::Ignore,
+            StateHistory::Full { .. } => StaleNodes::Report,
+        }
     }
 
     /// Every table's size, largest first: where a datadir's bytes go (`keel db stats`).
@@ -226,6 +267,9 @@ impl Storage {
             }
             let mut changeset = ChangeSet::default();
             write_trie(&txn, write.state, Some(&mut changeset))?;
+            if let StateHistory::Full { .. } = self.history {
+                write_stale_nodes(&txn, number, &write.state.stale)?;
+            }
             write_codes(&txn, write.codes)?;
             write_storage(&txn, write.changes, &mut changeset)?;
             txn.open_table(BLOCK_CHANGESETS)?
@@ -263,6 +307,8 @@ fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
     txn.open_table(STORAGE)?;
     txn.open_table(CODES)?;
     txn.open_table(TRIE_NODES)?;
+    txn.open_table(TRIE_NODE_REFS)?;
+    txn.open_table(TRIE_STALE)?;
     txn.open_table(PLUGIN_CODE)?;
     txn.open_table(PLUGIN_HISTORY)?;
     txn.open_table(PLUGIN_PENDING)?;
@@ -308,13 +354,23 @@ fn write_trie(
     mut changeset: Option<&mut ChangeSet>,
 ) -> StorageResult<()> {
     let mut nodes = txn.open_table(TRIE_NODES)?;
+    let mut refs = txn.open_table(TRIE_NODE_REFS)?;
     // Hash order turns random B-tree inserts into one left-to-right pass over the leaves,
-    // which is what makes a block's commit cheap; duplicates (a node re-created) go once.
+    // which is what makes a block's commit cheap. Each listing of a node is one more place
+    // referring to it: a node listed twice, or already stored, is counted in `trie_node_refs`.
     let mut sorted: Vec<&(B256, Bytes)> = state.nodes.iter().collect();
     sorted.sort_unstable_by_key(|(hash, _)| *hash);
-    sorted.dedup_by_key(|(hash, _)| *hash);
-    for (hash, node) in sorted {
-        nodes.insert(hash.0, node.as_ref())?;
+    for group in sorted.chunk_by(|a, b| a.0 == b.0) {
+        let (hash, node) = group[0];
+        let added = group.len() as u32;
+        let stored = nodes.insert(hash.0, node.as_ref())?.is_some();
+        if stored || added > 1 {
+            let held = match stored {
+                true => refs.get(hash.0)?.map_or(1, |count| count.value()),
+                false => 0,
+            };
+            refs.insert(hash.0, held.saturating_add(added))?;
+        }
     }
     let mut accounts = txn.open_table(ACCOUNTS)?;
     for (address, account) in &state.accounts {

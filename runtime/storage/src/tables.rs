@@ -33,10 +33,12 @@ use crate::{
 ///   `keel::StoredProof/v2`); L1 scan checkpoints (`l1_checkpoints`).
 ///
 /// - 7: receipts stored without their blooms (`keel::Receipts/v2`).
+/// - 8: trie nodes are reference counted (`trie_node_refs`) and each block lists the nodes it
+///   made stale (`trie_stale`), so old state can be pruned; `meta` `state_from`.
 ///
 /// Tables added since, without a new version (an older build never reads them, and a
 /// database without one starts it empty): `closed_batches`.
-pub const SCHEMA_VERSION: u64 = 7;
+pub const SCHEMA_VERSION: u64 = 8;
 
 /// Canonical block number → block hash.
 pub(crate) const CANONICAL: TableDefinition<'_, u64, [u8; 32]> = TableDefinition::new("canonical");
@@ -64,9 +66,20 @@ pub(crate) const STORAGE: TableDefinition<'_, ([u8; 20], [u8; 32]), [u8; 32]> =
     TableDefinition::new("storage");
 /// Code hash → contract bytecode.
 pub(crate) const CODES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("codes");
-/// keccak(node) → RLP trie node, for the account trie and every storage trie. Never pruned.
+/// keccak(node) → RLP trie node, for the account trie and every storage trie. A node goes when
+/// its last reference does and the state that last held it is older than the node keeps
+/// (see `crate::pruning`).
 pub(crate) const TRIE_NODES: TableDefinition<'_, [u8; 32], &[u8]> =
     TableDefinition::new("trie_nodes");
+/// keccak(node) → how many places in the kept tries refer to the node, for the few nodes
+/// referred to from more than one (identical subtrees share one stored node); a node in
+/// `trie_nodes` and not here has one.
+pub(crate) const TRIE_NODE_REFS: TableDefinition<'_, [u8; 32], u32> =
+    TableDefinition::new("trie_node_refs");
+/// Block number → the nodes the block's state stopped referring to, one entry per place left
+/// ([`keel_trie::StaleNodes`]): 32-byte hashes, concatenated, ascending. Applied (each entry
+/// drops a reference) when the block's parent state is pruned; not written by an archive node.
+pub(crate) const TRIE_STALE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("trie_stale");
 /// sha256 → a plugin's component bytes (every plugin ever loaded).
 pub(crate) const PLUGIN_CODE: TableDefinition<'_, [u8; 32], &[u8]> =
     TableDefinition::new("plugin_code");
@@ -125,7 +138,7 @@ pub(crate) const REQUEUED_TXS: TableDefinition<'_, u64, &[u8]> =
 
 /// Named counters: [`META_SCHEMA_VERSION`], [`META_HEAD`], [`META_L1_SCANNED_TO`],
 /// [`META_NEXT_L2_DEPOSIT`], [`META_L1_COMMITTED_BATCH`], [`META_L1_VERIFIED_BATCH`],
-/// [`META_L1_REVERTS`].
+/// [`META_L1_REVERTS`], [`META_STATE_FROM`].
 pub(crate) const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 
 /// Meta key: the storage format ([`SCHEMA_VERSION`]).
@@ -143,3 +156,6 @@ pub(crate) const META_L1_COMMITTED_BATCH: &str = "l1_committed_batch";
 pub(crate) const META_L1_VERIFIED_BATCH: &str = "l1_verified_batch";
 /// Meta key: how many of L1's batch reverts (`OnChainProposer.reverts`) this chain has applied.
 pub(crate) const META_L1_REVERTS: &str = "l1_reverts";
+/// Meta key: the oldest block whose state the trie still holds whole (absent: genesis); the
+/// states of earlier blocks were pruned.
+pub(crate) const META_STATE_FROM: &str = "state_from";

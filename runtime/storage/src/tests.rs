@@ -101,6 +101,7 @@ fn blocks_must_extend_the_head() {
         root: state.root,
         nodes: vec![],
         accounts: vec![],
+        stale: vec![],
     };
     let err = storage
         .commit_block(BlockWrite {
@@ -195,6 +196,7 @@ fn commit_empty(
                 root: block.header.state_root,
                 nodes: vec![],
                 accounts: vec![],
+                stale: vec![],
             },
             codes: &[],
             plugins,
@@ -498,6 +500,7 @@ fn commit_bare(storage: &Storage, block: &SealedBlock) -> crate::StorageResult<(
             root: block.header.state_root,
             nodes: vec![],
             accounts: vec![],
+            stale: vec![],
         },
         codes: &[],
         plugins: &[],
@@ -654,7 +657,8 @@ fn commit_changes(
 ) -> alloy_consensus::Sealed<Header> {
     let update = {
         let snapshot = storage.snapshot().unwrap();
-        keel_trie::apply_state_changes(&snapshot, parent.state_root, changes).unwrap()
+        keel_trie::apply_state_changes(&snapshot, parent.state_root, changes, storage.stale_nodes())
+            .unwrap()
     };
     let block = SealedBlock {
         header: Header {
@@ -862,4 +866,253 @@ fn table_sizes_name_every_table_largest_first() {
             .windows(2)
             .all(|pair| pair[0].total_bytes() >= pair[1].total_bytes())
     );
+}
+
+/// Every stored trie node reachable from the state root `root`, storage tries included, added
+/// to `out`; panics on a node the store lacks.
+fn reachable_nodes(
+    snapshot: &crate::Snapshot,
+    root: alloy_primitives::B256,
+    out: &mut std::collections::HashSet<alloy_primitives::B256>,
+) {
+    use alloy_rlp::{Decodable, Header as RlpHeader};
+    use keel_trie::NodeReader;
+
+    // Walks one node's RLP: hashed children are followed, embedded ones decoded in place; a
+    // leaf of the account trie leads to its storage trie.
+    fn walk(
+        snapshot: &crate::Snapshot,
+        rlp: &[u8],
+        accounts: bool,
+        out: &mut std::collections::HashSet<alloy_primitives::B256>,
+    ) {
+        let mut payload = rlp;
+        let header = RlpHeader::decode(&mut payload).unwrap();
+        assert!(header.list);
+        let mut items = Vec::new();
+        while !payload.is_empty() {
+            let start = payload;
+            let item = RlpHeader::decode(&mut payload).unwrap();
+            let head_len = start.len() - payload.len();
+            items.push((&start[..head_len + item.payload_length], item.list));
+            payload = &payload[item.payload_length..];
+        }
+        let child = |(raw, list): (&[u8], bool), out: &mut _| {
+            if list {
+                walk(snapshot, raw, accounts, out);
+            } else {
+                let bytes = alloy_primitives::Bytes::decode(&mut &raw[..]).unwrap();
+                if bytes.len() == 32 {
+                    follow(
+                        snapshot,
+                        alloy_primitives::B256::from_slice(&bytes),
+                        accounts,
+                        out,
+                    );
+                }
+            }
+        };
+        if items.len() == 17 {
+            items[..16].iter().for_each(|item| child(*item, out));
+            return;
+        }
+        let path = alloy_primitives::Bytes::decode(&mut &items[0].0[..]).unwrap();
+        let is_leaf = path[0] >> 4 >= 2;
+        if !is_leaf {
+            child(items[1], out);
+        } else if accounts {
+            let value = alloy_primitives::Bytes::decode(&mut &items[1].0[..]).unwrap();
+            let account: keel_primitives::TrieAccount = alloy_rlp::decode_exact(&value).unwrap();
+            if account.storage_root != EMPTY_ROOT_HASH {
+                follow(snapshot, account.storage_root, false, out);
+            }
+        }
+    }
+
+    fn follow(
+        snapshot: &crate::Snapshot,
+        hash: alloy_primitives::B256,
+        accounts: bool,
+        out: &mut std::collections::HashSet<alloy_primitives::B256>,
+    ) {
+        let rlp = snapshot
+            .node(&hash)
+            .unwrap()
+            .unwrap_or_else(|| panic!("trie node {hash} is missing"));
+        if out.insert(hash) {
+            walk(snapshot, &rlp, accounts, out);
+        }
+    }
+
+    follow(snapshot, root, true, out);
+}
+
+/// The number of rows in table `name`.
+fn rows(storage: &Storage, name: &str) -> u64 {
+    storage
+        .table_sizes()
+        .unwrap()
+        .into_iter()
+        .find(|size| size.name == name)
+        .map_or(0, |size| size.entries)
+}
+
+/// A full node keeps the whole state of its last blocks and, once they are pruned, nothing of
+/// the older ones: every kept state reads back as it was, older ones are refused by name, and
+/// the stored trie nodes are exactly those the kept roots reach — shared subtrees (two
+/// accounts with the same storage), values set and restored, and slots deleted included. What
+/// an unwind takes off or a dropped storage trie held may stay (a leak), never less.
+#[test]
+fn a_full_node_keeps_its_recent_states_whole_and_prunes_the_rest() {
+    use std::collections::{BTreeMap, HashSet};
+
+    const HISTORY: u64 = 3;
+    let (_dir, storage, genesis, _) = chain_at_genesis();
+    let storage = storage.keeping(crate::StateHistory::Full { blocks: HISTORY });
+    // address → (balance, slots), after each block.
+    type Model = BTreeMap<u8, (u64, BTreeMap<u64, u64>)>;
+    let mut models: Vec<Model> = vec![BTreeMap::from([(1, (5, BTreeMap::new()))])];
+    let mut headers = vec![genesis];
+    let mut seed = 0x5eed_u64;
+    let mut next = move |bound: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % bound
+    };
+    let prune = |storage: &Storage| {
+        let head = storage.snapshot().unwrap().head_number().unwrap();
+        storage
+            .prune_changesets_to(head.saturating_sub(HISTORY))
+            .unwrap();
+        // A small budget: several write transactions per pass.
+        while storage.prune_state(40).unwrap().blocks > 0 {}
+    };
+    let check = |storage: &Storage,
+                 models: &[Model],
+                 headers: &[alloy_consensus::Sealed<Header>],
+                 exact: bool| {
+        let snapshot = storage.snapshot().unwrap();
+        let head = snapshot.head_number().unwrap();
+        let from = snapshot.state_from().unwrap();
+        // After an unwind the head is lower, but what was pruned stays pruned.
+        match exact {
+            true => assert_eq!(
+                from,
+                head.saturating_sub(HISTORY),
+                "pruned up to the history"
+            ),
+            false => assert!((head.saturating_sub(HISTORY)..=head).contains(&from)),
+        }
+        let mut kept = HashSet::new();
+        for (number, header) in headers.iter().enumerate() {
+            let state = crate::HistoricalState::at(&snapshot, header);
+            if (number as u64) < from {
+                assert!(
+                    matches!(state, Err(StorageError::StatePruned { .. })),
+                    "block {number}'s state is refused"
+                );
+                continue;
+            }
+            let state = state.unwrap();
+            for address in 1..=10u8 {
+                let expected = models[number].get(&address);
+                let account = state.account(&Address::repeat_byte(address)).unwrap();
+                assert_eq!(
+                    account.map(|a| a.balance),
+                    expected.map(|(balance, _)| U256::from(*balance)),
+                    "block {number}, account {address}"
+                );
+                for slot in 0..6u64 {
+                    let value = expected
+                        .and_then(|(_, slots)| slots.get(&slot))
+                        .copied()
+                        .unwrap_or(0);
+                    assert_eq!(
+                        state
+                            .storage(&Address::repeat_byte(address), &U256::from(slot))
+                            .unwrap(),
+                        U256::from(value),
+                        "block {number}, account {address}, slot {slot}"
+                    );
+                }
+            }
+            reachable_nodes(&snapshot, header.state_root, &mut kept);
+        }
+        let stored = rows(storage, "trie_nodes");
+        if exact {
+            assert_eq!(
+                stored,
+                kept.len() as u64,
+                "stored nodes are those the kept states reach"
+            );
+        } else {
+            assert!(stored >= kept.len() as u64);
+        }
+    };
+    let random_block = |model: &Model, next: &mut dyn FnMut(u64) -> u64, drop_storage: bool| {
+        let mut model = model.clone();
+        let mut changes = Vec::new();
+        for address in 1..=8u8 {
+            if next(3) == 0 {
+                continue;
+            }
+            let entry = model.entry(address).or_insert((1, BTreeMap::new()));
+            entry.0 = 1 + next(4);
+            let writes: Vec<(u64, u64)> = (0..next(4)).map(|_| (next(6), next(3))).collect();
+            for (slot, value) in &writes {
+                match value {
+                    0 => entry.1.remove(slot),
+                    value => entry.1.insert(*slot, *value),
+                };
+            }
+            changes.push(change(address, Some(entry.0), &writes));
+        }
+        // Accounts 9 and 10 always hold the same storage as account 1: shared storage tries.
+        if let Some((_, slots)) = model.get(&1).cloned() {
+            for twin in [9u8, 10] {
+                let old = model
+                    .insert(twin, (7, slots.clone()))
+                    .map(|(_, s)| s)
+                    .unwrap_or_default();
+                let writes: Vec<(u64, u64)> = (0..6)
+                    .filter(|slot| old.get(slot) != slots.get(slot))
+                    .map(|slot| (slot, slots.get(&slot).copied().unwrap_or(0)))
+                    .collect();
+                changes.push(change(twin, Some(7), &writes));
+            }
+        }
+        if drop_storage && model.remove(&2).is_some() {
+            changes.retain(|c: &keel_trie::AccountChange| c.address != Address::repeat_byte(2));
+            changes.push(change(2, None, &[]));
+        }
+        (model, changes)
+    };
+
+    for _ in 0..30 {
+        let (model, changes) = random_block(models.last().unwrap(), &mut next, false);
+        let header = commit_changes(&storage, headers.last().unwrap(), &changes);
+        headers.push(header);
+        models.push(model);
+        prune(&storage);
+        check(&storage, &models, &headers, true);
+    }
+    assert!(
+        rows(&storage, "trie_node_refs") > 0,
+        "some nodes are shared"
+    );
+    assert!(rows(&storage, "trie_stale") <= HISTORY);
+
+    // Unwinding within the kept history, then building on: every kept state still whole.
+    assert_eq!(storage.unwind_to(headers.len() as u64 - 3).unwrap(), 2);
+    headers.truncate(headers.len() - 2);
+    models.truncate(models.len() - 2);
+    for round in 0..6 {
+        let (model, changes) = random_block(models.last().unwrap(), &mut next, round == 2);
+        let header = commit_changes(&storage, headers.last().unwrap(), &changes);
+        headers.push(header);
+        models.push(model);
+        prune(&storage);
+        check(&storage, &models, &headers, false);
+    }
 }

@@ -3,9 +3,9 @@
 //! block back.
 //!
 //! A follower needs it when L1 reorganises a commit it already applied, or when it restarts
-//! with half a batch applied. Trie nodes are never pruned, so only the flat tables (accounts,
-//! storage) and the chain tables need restoring: the state root of the kept head still points
-//! at a complete trie.
+//! with half a batch applied. Pruning never takes the trie of a block that can still be
+//! unwound to (see `pruning.rs`), so only the flat tables (accounts, storage) and the chain
+//! tables need restoring: the state root of the kept head still points at a complete trie.
 //!
 //! ```text
 //!  commit_block(n) ─ block_changesets[n] = the accounts and slots n overwrote, as they were
@@ -215,6 +215,7 @@ fn unwind_in(txn: &WriteTransaction, target: u64) -> StorageResult<(u64, u64)> {
         unwind_block(txn, number)?;
     }
     drop_batches_after(txn, target)?;
+    crate::pruning::drop_stale_after(txn, target)?;
     {
         let mut history = txn.open_table(PLUGIN_HISTORY)?;
         let later: Vec<(u8, u64)> = history

@@ -16,9 +16,12 @@
 //!   bottom up and returns the root and the new nodes ([`TrieNodes`]) for the caller to store.
 //!   Clean nodes keep their reference cached and untouched subtrees stay hash references, so a
 //!   commit costs one hash per changed node.
-//! - **Nothing is deleted.** A commit only adds nodes; the nodes of older roots stay in the
-//!   store, so [`get_at_root`], [`proof`] and the [`state`] readers serve historical state at
-//!   any past root (RPC at old blocks) without a separate history.
+//! - **Nothing is deleted here.** A commit only adds nodes; the nodes of older roots stay in
+//!   the store, so [`get_at_root`], [`proof`] and the [`state`] readers serve historical state
+//!   at any past root the store kept (RPC at old blocks) without a separate history. A store
+//!   that prunes old state asks each commit for the nodes it made stale
+//!   ([`Trie::reporting_stale`], [`StaleNodes`]) and counts references per node, since nodes
+//!   are shared wherever their content is equal.
 //! - **Witnesses.** All reads go through the [`NodeReader`], so wrapping it in a
 //!   [`RecordingReader`] captures exactly the nodes a block needs: the witness a stateless
 //!   prover replays from a [`MemoryNodeStore`].
@@ -48,7 +51,7 @@ pub use error::{MalformedReason, TrieError, TrieResult};
 pub use lookup::get_at_root;
 pub use proof::proof;
 pub use state::{
-    AccountChange, AccountInfo, GenesisAccount, StateRootUpdate, account_at_root,
+    AccountChange, AccountInfo, GenesisAccount, StaleNodes, StateRootUpdate, account_at_root,
     apply_state_changes, genesis_state, storage_at_root,
 };
 pub use store::{MemoryNodeStore, NodeReader, RecordingReader, StoreError, TrieNodes};

@@ -89,6 +89,28 @@ impl Node {
         }
     }
 
+    /// Appends the hash of every clean node of this subtree that is stored on its own (its
+    /// reference is a hash), however deep: the loaded nodes still in place.
+    pub(crate) fn clean_stored(&self, out: &mut Vec<B256>) {
+        let cache = match self {
+            Self::Empty | Self::Hash(_) => return,
+            Self::Leaf(leaf) => &leaf.cache,
+            Self::Extension(ext) => &ext.cache,
+            Self::Branch(branch) => &branch.cache,
+        };
+        if let Some(hash) = cache.as_ref().and_then(RlpNode::as_hash) {
+            out.push(hash);
+        }
+        match self {
+            Self::Extension(ext) => ext.child.clean_stored(out),
+            Self::Branch(branch) => branch
+                .children
+                .iter()
+                .for_each(|child| child.clean_stored(out)),
+            _ => {}
+        }
+    }
+
     /// Decodes the node stored under `hash`, with every embedded child decoded too and every
     /// hashed child left as [`Node::Hash`]. Values share `rlp`'s buffer.
     pub(crate) fn decode(rlp: &Bytes, hash: B256) -> TrieResult<Self> {

@@ -57,6 +57,24 @@ pub struct StateRootUpdate {
     pub nodes: TrieNodes,
     /// The new leaf of every changed account, in address order; `None` if it was removed.
     pub accounts: Vec<(Address, Option<TrieAccount>)>,
+    /// The stored nodes the new state no longer refers to, one entry per place each left
+    /// (see [`Trie`]'s "Stale nodes"); empty unless asked for ([`StaleNodes::Report`]).
+    ///
+    /// A storage trie dropped whole (its account removed or its storage wiped) reports only its
+    /// root: finding the rest would mean reading the whole trie, which a hostile contract can
+    /// make large. The rest stays stored, unreferenced (a leak, never a loss).
+    pub stale: Vec<B256>,
+}
+
+/// Whether [`apply_state_changes`] finds the stored nodes the update made stale: what a node
+/// that prunes old state needs, and a stateless verifier does not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StaleNodes {
+    /// Leave [`StateRootUpdate::stale`] empty.
+    #[default]
+    Ignore,
+    /// Fill it.
+    Report,
 }
 
 /// One account of a genesis alloc.
@@ -108,17 +126,28 @@ pub fn apply_state_changes(
     store: &(impl NodeReader + ?Sized),
     pre_root: B256,
     changes: &[AccountChange],
+    stale: StaleNodes,
 ) -> TrieResult<StateRootUpdate> {
     let mut order: Vec<&AccountChange> = changes.iter().collect();
     order.sort_by_key(|change| change.address);
 
-    let mut accounts_trie = Trie::new(pre_root);
+    let new_trie = match stale {
+        StaleNodes::Ignore => Trie::new,
+        StaleNodes::Report => Trie::reporting_stale,
+    };
+    let mut accounts_trie = new_trie(pre_root);
     let mut nodes = TrieNodes::new();
+    let mut stale_nodes = Vec::new();
     let mut accounts = Vec::with_capacity(order.len());
     for group in order.chunk_by(|a, b| a.address == b.address) {
         let address = group[0].address;
         let key = account_key(&address);
-        let account = apply_account(store, &mut accounts_trie, &key, group, &mut nodes)?;
+        let mut update = AccountUpdate {
+            new_trie,
+            nodes: &mut nodes,
+            stale: (stale == StaleNodes::Report).then_some(&mut stale_nodes),
+        };
+        let account = apply_account(store, &mut accounts_trie, &key, group, &mut update)?;
         match &account {
             Some(account) => {
                 accounts_trie.insert(store, key.as_slice(), alloy_rlp::encode(account).into())?
@@ -129,45 +158,61 @@ pub fn apply_state_changes(
     }
     let (root, account_nodes) = accounts_trie.commit();
     nodes.extend(account_nodes);
+    stale_nodes.extend(accounts_trie.take_stale());
     Ok(StateRootUpdate {
         root,
         nodes,
         accounts,
+        stale: stale_nodes,
     })
 }
 
+/// Where [`apply_account`] puts what it finds.
+struct AccountUpdate<'a> {
+    /// How storage tries are made: reporting stale nodes or not.
+    new_trie: fn(B256) -> Trie,
+    /// The nodes created.
+    nodes: &'a mut TrieNodes,
+    /// The stale nodes, if they are reported.
+    stale: Option<&'a mut Vec<B256>>,
+}
+
 /// Applies the changes to one account (all for the same address, in order), adding its new
-/// storage nodes to `nodes`; returns the account's new leaf, `None` if it is gone.
+/// storage nodes (and stale ones) to `update`; returns the account's new leaf, `None` if it is
+/// gone.
 fn apply_account(
     store: &(impl NodeReader + ?Sized),
     accounts_trie: &mut Trie,
     key: &B256,
     changes: &[&AccountChange],
-    nodes: &mut TrieNodes,
+    update: &mut AccountUpdate<'_>,
 ) -> TrieResult<Option<TrieAccount>> {
     let Some(first) = changes.first() else {
         return Ok(None);
     };
-    // The storage root before the changes matters only if the first change keeps the storage.
+    // The storage root before the changes matters if the first change keeps the storage, or
+    // if stale nodes are reported (a dropped storage trie's root goes stale).
     let mut storage_root = EMPTY_ROOT_HASH;
-    if first.info.is_some()
-        && !first.storage_wiped
+    if (update.stale.is_some() || (first.info.is_some() && !first.storage_wiped))
         && let Some(leaf) = accounts_trie.get(store, key.as_slice())?
     {
         storage_root = decode_account(&first.address, &leaf)?.storage_root;
     }
+    let stored_root = storage_root;
     let mut storage: Option<Trie> = None;
+    let mut dropped = false;
     let mut info = None;
     for change in changes {
         info = change.info;
         if info.is_none() || change.storage_wiped {
+            dropped = true;
             storage_root = EMPTY_ROOT_HASH;
             storage = None;
         }
         if info.is_none() || change.storage.is_empty() {
             continue;
         }
-        let trie = storage.get_or_insert_with(|| Trie::new(storage_root));
+        let trie = storage.get_or_insert_with(|| (update.new_trie)(storage_root));
         for (slot, value) in &change.storage {
             let slot_key = storage_key(slot);
             if value.is_zero() {
@@ -177,10 +222,19 @@ fn apply_account(
             }
         }
     }
+    if let Some(stale) = update.stale.as_deref_mut()
+        && dropped
+        && stored_root != EMPTY_ROOT_HASH
+    {
+        stale.push(stored_root);
+    }
     let Some(info) = info else { return Ok(None) };
     if let Some(mut trie) = storage {
         let (root, storage_nodes) = trie.commit();
-        nodes.extend(storage_nodes);
+        update.nodes.extend(storage_nodes);
+        if let Some(stale) = update.stale.as_deref_mut() {
+            stale.extend(trie.take_stale());
+        }
         storage_root = root;
     }
     Ok(Some(TrieAccount::new(
@@ -214,8 +268,13 @@ pub fn genesis_state(accounts: impl IntoIterator<Item = GenesisAccount>) -> Stat
         .collect();
     // Starting from the empty root, every node lives in memory and the store is never read;
     // every leaf decoded is one just encoded. Nothing here can fail.
-    apply_state_changes(&MemoryNodeStore::new(), EMPTY_ROOT_HASH, &changes)
-        .unwrap_or_else(|err| unreachable!("genesis state never reads the node store: {err}"))
+    apply_state_changes(
+        &MemoryNodeStore::new(),
+        EMPTY_ROOT_HASH,
+        &changes,
+        StaleNodes::Ignore,
+    )
+    .unwrap_or_else(|err| unreachable!("genesis state never reads the node store: {err}"))
 }
 
 /// The account `address` in the state with root `root`, if it exists.

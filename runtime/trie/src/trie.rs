@@ -1,5 +1,7 @@
 //! [`Trie`]: one Merkle-Patricia trie, loaded lazily from a node store and updated in memory.
 
+use core::cell::RefCell;
+
 use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_trie::{EMPTY_ROOT_HASH, Nibbles};
 
@@ -8,7 +10,7 @@ use crate::{
     error::{TrieError, TrieResult},
     node::{Branch, Extension, Node},
     path::{join, key_nibbles, prepend},
-    store::{NodeReader, read_node},
+    store::{NodeReader, StoreError, read_node},
 };
 
 /// One trie rooted at a hash, whose nodes are loaded from a [`NodeReader`] on first use.
@@ -21,9 +23,22 @@ use crate::{
 /// If an operation fails (which only an incomplete or corrupt store can cause), the trie is
 /// left as it was, except that a removal from a corrupt store may have been half applied:
 /// discard the trie after an error.
+///
+/// # Stale nodes
+///
+/// A trie made with [`Trie::reporting_stale`] also tells, at each commit, which stored nodes
+/// the commit stopped referring to ([`Trie::take_stale`]): what a store that prunes old state
+/// may drop once no root it keeps needs them. It is a multiset, one entry per place in the trie
+/// a node left: a node stored once but referred to from two places (identical subtrees) is
+/// listed once for each place it left, so a store that counts references per node stays exact.
 #[derive(Debug)]
 pub struct Trie {
     root: Node,
+    /// With [`Trie::reporting_stale`]: the stored nodes this trie holds in memory, one entry
+    /// per load, plus the nodes its last commit created.
+    tracked: Option<RefCell<Vec<B256>>>,
+    /// Stale nodes found by the commits so far.
+    stale: Vec<B256>,
 }
 
 impl Trie {
@@ -34,7 +49,27 @@ impl Trie {
         } else {
             Node::Hash(root)
         };
-        Self { root }
+        Self {
+            root,
+            tracked: None,
+            stale: Vec::new(),
+        }
+    }
+
+    /// Like [`Trie::new`], but each commit also finds the stored nodes it made stale
+    /// ([`Trie::take_stale`]). It costs a walk over the loaded nodes per commit, which a
+    /// stateless verifier has no use for.
+    pub fn reporting_stale(root: B256) -> Self {
+        Self {
+            tracked: Some(RefCell::default()),
+            ..Self::new(root)
+        }
+    }
+
+    /// The stored nodes the commits so far stopped referring to (see [`Trie`]'s "Stale
+    /// nodes"), emptied; always empty for a trie made with [`Trie::new`].
+    pub fn take_stale(&mut self) -> Vec<B256> {
+        core::mem::take(&mut self.stale)
     }
 
     /// The value stored under `key` (raw bytes, at most 32), loading the nodes on its path.
@@ -44,6 +79,10 @@ impl Trie {
         key: &[u8],
     ) -> TrieResult<Option<Bytes>> {
         let key = key_nibbles(key)?;
+        let store = &Tracked {
+            store,
+            loads: self.tracked.as_ref(),
+        };
         let mut node = &mut self.root;
         let mut depth = 0;
         loop {
@@ -82,6 +121,10 @@ impl Trie {
             return self.remove(store, key);
         }
         let key = key_nibbles(key)?;
+        let store = &Tracked {
+            store,
+            loads: self.tracked.as_ref(),
+        };
         insert(&mut self.root, store, &key, 0, value).map(drop)
     }
 
@@ -91,6 +134,10 @@ impl Trie {
     /// store.
     pub fn remove(&mut self, store: &(impl NodeReader + ?Sized), key: &[u8]) -> TrieResult<()> {
         let key = key_nibbles(key)?;
+        let store = &Tracked {
+            store,
+            loads: self.tracked.as_ref(),
+        };
         remove(&mut self.root, store, &key, 0).map(drop)
     }
 
@@ -103,6 +150,10 @@ impl Trie {
     /// operations on this trie do not read them again. A node identical to one already stored
     /// (a value set and then restored) may be returned again.
     pub fn commit(&mut self) -> (B256, TrieNodes) {
+        if let Some(tracked) = &self.tracked {
+            let mut tracked = tracked.borrow_mut();
+            find_stale(&self.root, &mut tracked, &mut self.stale);
+        }
         let mut nodes = TrieNodes::new();
         let root = match &mut self.root {
             Node::Empty => EMPTY_ROOT_HASH,
@@ -124,7 +175,61 @@ impl Trie {
                 }
             }
         };
+        if let Some(tracked) = &self.tracked {
+            // What this commit created is what a later commit may make stale.
+            tracked
+                .borrow_mut()
+                .extend(nodes.iter().map(|(hash, _)| *hash));
+        }
         (root, nodes)
+    }
+}
+
+/// A node reader that logs the hash of every node it serves, when a log is given.
+struct Tracked<'a, S: ?Sized> {
+    store: &'a S,
+    loads: Option<&'a RefCell<Vec<B256>>>,
+}
+
+impl<S: NodeReader + ?Sized> NodeReader for Tracked<'_, S> {
+    fn node(&self, hash: &B256) -> Result<Option<Bytes>, StoreError> {
+        let node = self.store.node(hash)?;
+        if let (Some(loads), Some(_)) = (self.loads, &node) {
+            loads.borrow_mut().push(*hash);
+        }
+        Ok(node)
+    }
+}
+
+/// Before a commit: moves to `stale` every entry of `tracked` (stored nodes loaded or created
+/// since the last commit) that no longer has a place in the trie under `root`, and empties
+/// `tracked`.
+///
+/// A tracked node still has its place exactly when it is still in memory and clean: changing a
+/// node clears its cached reference (and its ancestors'), and a subtree moved elsewhere whole
+/// keeps its node, clean. Both sides are multisets, so a node held in two places counts twice.
+fn find_stale(root: &Node, tracked: &mut Vec<B256>, stale: &mut Vec<B256>) {
+    if tracked.is_empty() {
+        return;
+    }
+    let mut kept = Vec::with_capacity(tracked.len());
+    match root {
+        Node::Empty | Node::Hash(_) => {}
+        // A clean root is the same root: nothing changed, nothing is stale.
+        root if !root.is_dirty() => {
+            tracked.clear();
+            return;
+        }
+        root => root.clean_stored(&mut kept),
+    }
+    tracked.sort_unstable();
+    kept.sort_unstable();
+    let mut kept = kept.into_iter().peekable();
+    for hash in tracked.drain(..) {
+        while kept.next_if(|k| *k < hash).is_some() {}
+        if kept.next_if_eq(&hash).is_none() {
+            stale.push(hash);
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use alloy_primitives::{Address, U256, keccak256};
 
 use crate::{
-    AccountChange, AccountInfo, GenesisAccount, MemoryNodeStore, RecordingReader,
+    AccountChange, AccountInfo, GenesisAccount, MemoryNodeStore, RecordingReader, StaleNodes,
     apply_state_changes, genesis_state,
 };
 
@@ -63,7 +63,8 @@ fn perf_large_block() {
         })
         .collect();
     let started = Instant::now();
-    let update = apply_state_changes(&store, genesis.root, &changes).expect("apply");
+    let update =
+        apply_state_changes(&store, genesis.root, &changes, StaleNodes::Ignore).expect("apply");
     println!(
         "block: {} changes, {} new nodes in {:?}",
         changes.len(),
@@ -73,7 +74,8 @@ fn perf_large_block() {
 
     let recorder = RecordingReader::new(&store);
     let started = Instant::now();
-    let recorded = apply_state_changes(&recorder, genesis.root, &changes).expect("apply");
+    let recorded =
+        apply_state_changes(&recorder, genesis.root, &changes, StaleNodes::Ignore).expect("apply");
     let witness = recorder.take_recorded();
     println!(
         "recorded: {} witness nodes in {:?}",

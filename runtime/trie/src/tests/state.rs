@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use super::support::reference_root;
 use crate::{
     AccountChange, AccountInfo, EMPTY_ROOT_HASH, GenesisAccount, KECCAK_EMPTY, MemoryNodeStore,
-    RecordingReader, TrieAccount, TrieError, account_at_root, apply_state_changes, genesis_state,
-    state::storage_key, storage_at_root,
+    RecordingReader, StaleNodes, TrieAccount, TrieError, account_at_root, apply_state_changes,
+    genesis_state, state::storage_key, storage_at_root,
 };
 
 /// The state as plain maps.
@@ -123,11 +123,11 @@ proptest! {
         for changes in &blocks {
             // Record the block's reads, to replay it from the witness alone.
             let recorder = RecordingReader::new(&store);
-            let update = apply_state_changes(&recorder, root, changes).expect("apply");
+            let update = apply_state_changes(&recorder, root, changes, StaleNodes::Ignore).expect("apply");
             let witness = MemoryNodeStore::from_nodes(
                 recorder.take_recorded().into_iter().map(|(_, rlp)| rlp),
             );
-            prop_assert_eq!(&apply_state_changes(&witness, root, changes).expect("replay"), &update);
+            prop_assert_eq!(&apply_state_changes(&witness, root, changes, StaleNodes::Ignore).expect("replay"), &update);
 
             // The order of the changes does not matter (for distinct addresses).
             let mut distinct: Vec<AccountChange> = changes.clone();
@@ -136,7 +136,7 @@ proptest! {
             distinct.dedup_by_key(|change| change.address);
             if distinct.len() == changes.len() {
                 let reversed: Vec<AccountChange> = changes.iter().rev().cloned().collect();
-                let again = apply_state_changes(&store, root, &reversed).expect("apply");
+                let again = apply_state_changes(&store, root, &reversed, StaleNodes::Ignore).expect("apply");
                 prop_assert_eq!(again.root, update.root);
             }
 
@@ -220,7 +220,7 @@ fn block(
     root: B256,
     changes: &[AccountChange],
 ) -> crate::StateRootUpdate {
-    let update = apply_state_changes(&*store, root, changes).expect("apply");
+    let update = apply_state_changes(&*store, root, changes, StaleNodes::Ignore).expect("apply");
     store.insert_nodes(&update.nodes);
     update
 }
@@ -358,7 +358,8 @@ fn malformed_account_leaf() {
         storage_wiped: false,
         storage: vec![],
     };
-    let err = apply_state_changes(&store, root, &[change]).expect_err("not an account");
+    let err = apply_state_changes(&store, root, &[change], StaleNodes::Ignore)
+        .expect_err("not an account");
     assert!(matches!(err, TrieError::MalformedAccount { .. }));
 }
 
@@ -406,4 +407,120 @@ fn repeated_address_in_one_block() {
     let expected: BTreeMap<U256, U256> = [slot(3, 3)].into_iter().collect();
     assert_eq!(account, model_account(&info(3).expect("some"), &expected));
     assert_eq!(second.accounts, vec![(a, Some(account))]);
+}
+
+/// Every stored node the state at `root` reaches, storage tries included, counted once.
+fn reachable(store: &MemoryNodeStore, root: B256, out: &mut std::collections::HashSet<B256>) {
+    use crate::raw::{RawChild, RawNode};
+
+    fn walk(
+        store: &MemoryNodeStore,
+        rlp: &[u8],
+        accounts: bool,
+        out: &mut std::collections::HashSet<B256>,
+    ) {
+        let child = |child: RawChild<'_>, out: &mut _| match child {
+            RawChild::Empty => {}
+            RawChild::Hash(hash) => follow(store, hash, accounts, out),
+            RawChild::Inline(rlp) => walk(store, rlp, accounts, out),
+        };
+        match RawNode::decode(rlp).expect("a valid node") {
+            RawNode::Branch { children, .. } => children.into_iter().for_each(|c| child(c, out)),
+            RawNode::Extension { child: c, .. } => child(c, out),
+            RawNode::Leaf { value, .. } if accounts => {
+                let account: TrieAccount = alloy_rlp::decode_exact(value).expect("an account");
+                if account.storage_root != EMPTY_ROOT_HASH {
+                    follow(store, account.storage_root, false, out);
+                }
+            }
+            RawNode::Leaf { .. } => {}
+        }
+    }
+
+    fn follow(
+        store: &MemoryNodeStore,
+        hash: B256,
+        accounts: bool,
+        out: &mut std::collections::HashSet<B256>,
+    ) {
+        let rlp = store
+            .get(&hash)
+            .unwrap_or_else(|| panic!("node {hash} missing"))
+            .clone();
+        if out.insert(hash) {
+            walk(store, &rlp, accounts, out);
+        }
+    }
+
+    if root != EMPTY_ROOT_HASH {
+        follow(store, root, true, out);
+    }
+}
+
+/// A store that counts the places referring to each node, as a pruning node's does: created
+/// nodes add one each, stale entries take one, and a node at zero goes.
+#[derive(Default)]
+struct CountingStore {
+    nodes: MemoryNodeStore,
+    counts: std::collections::HashMap<B256, u32>,
+}
+
+impl CountingStore {
+    fn apply(&mut self, update: &crate::StateRootUpdate) {
+        for (hash, rlp) in &update.nodes {
+            self.nodes.insert(*hash, rlp.clone());
+            *self.counts.entry(*hash).or_default() += 1;
+        }
+        for hash in &update.stale {
+            let count = self.counts.get_mut(hash).expect("a stale node was counted");
+            *count -= 1;
+            if *count == 0 {
+                self.counts.remove(hash);
+                self.nodes.remove(hash);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// With every stale node dropped at once (no history kept), the store holds exactly what
+    /// the latest state reaches while no storage trie is dropped whole, and always enough to
+    /// read it; reporting stale nodes changes nothing else of the update.
+    #[test]
+    fn stale_nodes_leave_the_live_state(
+        blocks in prop::collection::vec(prop::collection::vec(change(), 0..8), 1..8),
+        keep_accounts in any::<bool>(),
+    ) {
+        let mut store = CountingStore::default();
+        let mut root = EMPTY_ROOT_HASH;
+        let mut model = Model::new();
+        let mut leaked = false;
+        for changes in &blocks {
+            let mut changes = changes.clone();
+            if keep_accounts {
+                for change in &mut changes {
+                    change.info.get_or_insert_with(AccountInfo::default);
+                    change.storage_wiped = false;
+                }
+            }
+            leaked |= changes.iter().any(|c| c.info.is_none() || c.storage_wiped);
+            let update = apply_state_changes(&store.nodes, root, &changes, StaleNodes::Report).expect("apply");
+            let plain = apply_state_changes(&store.nodes, root, &changes, StaleNodes::Ignore).expect("apply");
+            prop_assert!(plain.stale.is_empty());
+            prop_assert_eq!((&plain.root, &plain.nodes, &plain.accounts), (&update.root, &update.nodes, &update.accounts));
+            store.apply(&update);
+            apply_model(&mut model, &changes);
+            root = update.root;
+            check_reads(&store.nodes, root, &model);
+            let mut live = std::collections::HashSet::new();
+            reachable(&store.nodes, root, &mut live);
+            if leaked {
+                prop_assert!(store.nodes.len() >= live.len());
+            } else {
+                prop_assert_eq!(store.nodes.len(), live.len(), "only live nodes are stored");
+            }
+        }
+    }
 }
