@@ -161,7 +161,9 @@ impl Storage {
         Ok(())
     }
 
-    /// Drops the prover inputs of batches up to `last` (L1 verified them); returns how many.
+    /// Drops the prover inputs and payload frames of batches up to `last` (L1 verified them:
+    /// no prover needs them, and the blobs they were posted in were accepted); returns how many
+    /// prover inputs went.
     pub fn prune_prover_inputs_to(&self, last: u64) -> StorageResult<usize> {
         let txn = self.begin_write()?;
         let removed = {
@@ -173,6 +175,8 @@ impl Storage {
             for number in &numbers {
                 inputs.remove(number)?;
             }
+            txn.open_table(BATCH_FRAMES)?
+                .retain_in(..=last, |_, _| false)?;
             numbers.len()
         };
         txn.commit()?;

@@ -1,10 +1,10 @@
-//! Stored forms that are not domain types: a block body with its recovered senders, and a
-//! block's receipts without their blooms.
+//! Stored forms that are not domain types: a block body with its recovered senders, a block's
+//! receipts without their blooms, and a flat-state account without the empty roots.
 
 use alloy_eips::Typed2718;
-use alloy_primitives::{Address, Log};
+use alloy_primitives::{Address, B256, Bytes, Log, U256};
 use alloy_rlp::{RlpDecodable, RlpDecodableWrapper, RlpEncodable, RlpEncodableWrapper};
-use keel_primitives::{KeelReceipt, KeelTx};
+use keel_primitives::{EMPTY_ROOT_HASH, KECCAK_EMPTY, KeelReceipt, KeelTx, TrieAccount};
 
 use crate::{StorageError, StorageResult};
 
@@ -59,6 +59,54 @@ impl StoredReceipts {
                     })
             })
             .collect()
+    }
+}
+
+/// An account of the flat state as stored: its storage root and code hash are empty strings when
+/// they are the empty trie's and the empty code's, which is what an externally owned account's
+/// are: 66 of the ~75 bytes a `TrieAccount` takes.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub(crate) struct StoredAccount {
+    nonce: u64,
+    balance: U256,
+    /// Empty, or the 32-byte storage root.
+    storage_root: Bytes,
+    /// Empty, or the 32-byte code hash.
+    code_hash: Bytes,
+}
+
+impl From<&TrieAccount> for StoredAccount {
+    fn from(account: &TrieAccount) -> Self {
+        let unless = |word: B256, empty: B256| match word == empty {
+            true => Bytes::new(),
+            false => Bytes::copy_from_slice(word.as_slice()),
+        };
+        Self {
+            nonce: account.nonce,
+            balance: account.balance,
+            storage_root: unless(account.storage_root, EMPTY_ROOT_HASH),
+            code_hash: unless(account.code_hash, KECCAK_EMPTY),
+        }
+    }
+}
+
+impl StoredAccount {
+    /// The account; a root or hash of another length than 0 or 32 is corrupt data.
+    pub(crate) fn into_account(self) -> StorageResult<TrieAccount> {
+        let word = |bytes: &Bytes, empty: B256, what: &str| match bytes.len() {
+            0 => Ok(empty),
+            32 => Ok(B256::from_slice(bytes)),
+            len => Err(StorageError::Corrupt {
+                table: <Self as crate::value::Stored>::TYPE_NAME,
+                reason: format!("a {what} of {len} bytes"),
+            }),
+        };
+        Ok(TrieAccount {
+            nonce: self.nonce,
+            balance: self.balance,
+            storage_root: word(&self.storage_root, EMPTY_ROOT_HASH, "storage root")?,
+            code_hash: word(&self.code_hash, KECCAK_EMPTY, "code hash")?,
+        })
     }
 }
 
@@ -145,5 +193,32 @@ mod tests {
             .decode()
             .unwrap_err();
         assert!(err.to_string().contains("keel::Body/v1"), "{err}");
+    }
+
+    #[test]
+    fn accounts_leave_out_their_empty_roots() {
+        let eoa = TrieAccount {
+            nonce: 1,
+            balance: U256::from(5),
+            storage_root: EMPTY_ROOT_HASH,
+            code_hash: KECCAK_EMPTY,
+        };
+        let contract = TrieAccount {
+            storage_root: B256::repeat_byte(1),
+            code_hash: B256::repeat_byte(2),
+            ..eoa
+        };
+        for account in [eoa, contract] {
+            let stored = StoredAccount::from(&account);
+            let bytes = alloy_rlp::encode(&stored);
+            let read: StoredAccount = alloy_rlp::decode_exact(&bytes).expect("decodes");
+            assert_eq!(read.into_account().expect("an account"), account);
+        }
+        assert!(alloy_rlp::encode(StoredAccount::from(&eoa)).len() < 10);
+        let corrupt = StoredAccount {
+            code_hash: Bytes::from_static(&[1; 5]),
+            ..StoredAccount::from(&eoa)
+        };
+        assert!(corrupt.into_account().is_err());
     }
 }

@@ -9,7 +9,7 @@ use redb::{ReadOnlyTable, ReadTransaction};
 
 use crate::{
     BlockWitness, StorageError, StorageResult,
-    codec::{StoredBody, StoredReceipts},
+    codec::{StoredAccount, StoredBody, StoredReceipts},
     plugins::{StoredActivation, StoredBlockPlugin},
     tables::*,
     value::Rlp,
@@ -46,7 +46,7 @@ pub struct Snapshot {
     receipts: ReadOnlyTable<u64, Rlp<StoredReceipts>>,
     data_fees: ReadOnlyTable<u64, Rlp<DataFee>>,
     tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
-    accounts: ReadOnlyTable<[u8; 20], Rlp<TrieAccount>>,
+    accounts: ReadOnlyTable<[u8; 20], Rlp<StoredAccount>>,
     storage: ReadOnlyTable<([u8; 20], [u8; 32]), [u8; 32]>,
     codes: ReadOnlyTable<[u8; 32], &'static [u8]>,
     trie_nodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
@@ -193,7 +193,7 @@ impl Snapshot {
         for entry in self.accounts.range::<[u8; 20]>(..)? {
             let (key, value) = entry?;
             let address = Address::from(key.value());
-            let account = value.value().decode()?;
+            let account = value.value().decode()?.into_account()?;
             let mut slots = Vec::new();
             for slot in self
                 .storage
@@ -229,7 +229,7 @@ impl StateReader for Snapshot {
     fn account(&self, address: &Address) -> StorageResult<Option<TrieAccount>> {
         self.accounts
             .get(address.0.0)?
-            .map(|v| v.value().decode())
+            .map(|v| v.value().decode()?.into_account())
             .transpose()
     }
 

@@ -12,7 +12,7 @@ use tracing::debug;
 use crate::{
     ChangeSet, Snapshot, StorageError, StorageResult,
     batches::{BlockWitness, write_block_witness},
-    codec::{StoredBody, StoredReceipts},
+    codec::{StoredAccount, StoredBody, StoredReceipts},
     deposits::include_deposits,
     plugins::write_block_plugins,
     pruning::write_stale_nodes,
@@ -375,11 +375,14 @@ fn write_trie(
     let mut accounts = txn.open_table(ACCOUNTS)?;
     for (address, account) in &state.accounts {
         let prior = match account {
-            Some(account) => accounts.insert(address.0.0, Encoded::new(account))?,
+            Some(account) => {
+                accounts.insert(address.0.0, Encoded::new(&StoredAccount::from(account)))?
+            }
             None => accounts.remove(address.0.0)?,
         };
         if let Some(changeset) = changeset.as_deref_mut() {
-            changeset.account(address.0.0, prior.map(|v| v.value().decode()).transpose()?);
+            let prior = prior.map(|v| v.value().decode()?.into_account());
+            changeset.account(address.0.0, prior.transpose()?);
         }
     }
     Ok(())

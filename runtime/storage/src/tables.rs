@@ -8,12 +8,12 @@
 //! changed value type is a new storage format ([`SCHEMA_VERSION`]).
 
 use alloy_consensus::Header;
-use keel_primitives::{Batch, DataFee, L1Deposit, Lease, StoredProof, TrieAccount};
+use keel_primitives::{Batch, DataFee, L1Deposit, Lease, StoredProof};
 use redb::TableDefinition;
 
 use crate::{
     BatchCommit, BlockWitness, ChangeSet,
-    codec::{StoredBody, StoredReceipts},
+    codec::{StoredAccount, StoredBody, StoredReceipts},
     plugins::{StoredActivation, StoredBlockPlugin},
     value::Rlp,
 };
@@ -34,7 +34,8 @@ use crate::{
 ///
 /// - 7: receipts stored without their blooms (`keel::Receipts/v2`).
 /// - 8: trie nodes are reference counted (`trie_node_refs`) and each block lists the nodes it
-///   made stale (`trie_stale`), so old state can be pruned; `meta` `state_from`.
+///   made stale (`trie_stale`), so old state can be pruned; `meta` `state_from`; flat accounts
+///   without their empty roots (`keel::Account/v1`).
 ///
 /// Tables added since, without a new version (an older build never reads them, and a
 /// database without one starts it empty): `closed_batches`.
@@ -58,8 +59,8 @@ pub(crate) const RECEIPTS: TableDefinition<'_, u64, Rlp<StoredReceipts>> =
 /// Transaction hash → (block number, index in block).
 pub(crate) const TX_LOOKUP: TableDefinition<'_, [u8; 32], (u64, u32)> =
     TableDefinition::new("tx_lookup");
-/// Address → RLP `TrieAccount` of the latest state.
-pub(crate) const ACCOUNTS: TableDefinition<'_, [u8; 20], Rlp<TrieAccount>> =
+/// Address → the account in the latest state, without its empty roots.
+pub(crate) const ACCOUNTS: TableDefinition<'_, [u8; 20], Rlp<StoredAccount>> =
     TableDefinition::new("accounts");
 /// (address, slot) → value, latest state; zero values are absent.
 pub(crate) const STORAGE: TableDefinition<'_, ([u8; 20], [u8; 32]), [u8; 32]> =

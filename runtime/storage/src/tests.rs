@@ -413,10 +413,12 @@ fn closed_batches_wait_for_their_seal_and_verified_inputs_can_go() {
     assert!(snapshot.closed_batches().unwrap().is_empty());
     drop(snapshot);
 
-    // L1 verified batch 1: its input goes, batch 2's stays, and the batch records remain.
+    // L1 verified batch 1: its input and frame go, batch 2's stay, and the batch records remain.
     assert_eq!(storage.prune_prover_inputs_to(1).unwrap(), 1);
     let snapshot = storage.snapshot().unwrap();
     assert_eq!(snapshot.prover_input(1).unwrap(), None);
+    assert_eq!(snapshot.batch_frame(1).unwrap(), None);
+    assert!(snapshot.batch_frame(2).unwrap().is_some());
     assert_eq!(
         snapshot.prover_input(2).unwrap().as_deref(),
         Some(&b"two"[..])

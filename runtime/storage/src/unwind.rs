@@ -22,7 +22,9 @@ use keel_primitives::{KeelTx, TrieAccount};
 use redb::{ReadableTable, WriteTransaction};
 use tracing::info;
 
-use crate::{Storage, StorageError, StorageResult, tables::*, value::Encoded};
+use crate::{
+    Storage, StorageError, StorageResult, codec::StoredAccount, tables::*, value::Encoded,
+};
 
 /// What one block overwrote in the flat state, in the order it wrote: applied newest first,
 /// it restores the state before the block.
@@ -253,7 +255,8 @@ fn unwind_block(txn: &WriteTransaction, number: u64) -> StorageResult<()> {
         let mut accounts = txn.open_table(ACCOUNTS)?;
         for prior in changeset.accounts.iter().rev() {
             if prior.existed {
-                accounts.insert(prior.address.0.0, Encoded::new(&prior.account))?;
+                let account = StoredAccount::from(&prior.account);
+                accounts.insert(prior.address.0.0, Encoded::new(&account))?;
             } else {
                 accounts.remove(prior.address.0.0)?;
             }

@@ -135,6 +135,7 @@ stored! {
     keel_primitives::StoredProof => "keel::StoredProof/v2",
     crate::BlockWitness => "keel::BlockWitness/v1",
     crate::codec::StoredBody => "keel::Body/v1",
+    crate::codec::StoredAccount => "keel::Account/v1",
     crate::ChangeSet => "keel::ChangeSet/v1",
     crate::BatchCommit => "keel::BatchCommit/v1",
     crate::plugins::StoredActivation => "keel::PluginActivation/v1",
