@@ -83,6 +83,16 @@ impl Candidate {
         }
     }
 
+    /// The sender of a record, read without decoding the rest.
+    pub fn sender_of(record: &[u8; CANDIDATE_SIZE]) -> [u8; 20] {
+        array(record, offset::SENDER)
+    }
+
+    /// The nonce of a record, read without decoding the rest.
+    pub fn nonce_of(record: &[u8; CANDIDATE_SIZE]) -> u64 {
+        u64::from_le_bytes(array(record, offset::NONCE))
+    }
+
     /// Encodes the 128-byte record (reserved bytes zero).
     pub fn encode(&self) -> [u8; CANDIDATE_SIZE] {
         let mut out = [0u8; CANDIDATE_SIZE];
