@@ -21,6 +21,9 @@
 //! - `KEEL_BENCH_ANVIL=0`: Keel only;
 //! - `KEEL_BENCH_LOG`: the node's log level (default `warn`), `KEEL_BENCH_KEEP_LOG=<file>`
 //!   copies its log there.
+//! - `KEEL_BENCH_RECIPIENTS`: `fresh` (default: every transfer pays a new address, so the
+//!   state grows by an account per transfer) or `senders` (each pays another sender: a chain
+//!   whose state no longer grows, what a full node's disk per transfer is about);
 //! - `KEEL_BENCH_STATE`: `full` (default, as the node) or `archive` (`pruning.mode`), and
 //!   `KEEL_BENCH_STATE_HISTORY`: a full node's `pruning.state_history` (default the node's, 1,024
 //!   blocks: more than a run makes, so set it lower to see pruning at work).
@@ -103,6 +106,12 @@ fn data_availability() -> Vec<&'static str> {
         .into_iter()
         .filter(|da| list.split(',').any(|item| item.trim() == *da))
         .collect()
+}
+
+/// Whether transfers pay the other senders (`KEEL_BENCH_RECIPIENTS=senders`) rather than a new
+/// address each (`fresh`, the default).
+fn pay_senders() -> bool {
+    std::env::var("KEEL_BENCH_RECIPIENTS").is_ok_and(|v| v.trim() == "senders")
 }
 
 /// Sender counts to run (`KEEL_BENCH_SENDERS`), else `default`.
@@ -292,7 +301,12 @@ async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::R
             if raw.len() == transfers() {
                 break 'outer;
             }
-            let to = Address::from_word(B256::from(U256::from(nonce * 1_000_000 + i as u64 + 1)));
+            let to = match pay_senders() {
+                true => keys[(i + 1) % keys.len()].address(),
+                false => {
+                    Address::from_word(B256::from(U256::from(nonce * 1_000_000 + i as u64 + 1)))
+                }
+            };
             raw.push(match token {
                 None => sign(key, nonce, to, U256::from(1)),
                 Some(token) => sign_call(

@@ -22,6 +22,7 @@ mod codec;
 mod deposits;
 mod error;
 mod historical;
+mod pieces;
 mod plugins;
 mod pruning;
 mod settlement;

@@ -10,9 +10,10 @@ use redb::{ReadOnlyTable, ReadTransaction};
 use crate::{
     BlockWitness, StorageError, StorageResult,
     codec::{StoredAccount, StoredBody, StoredReceipts},
+    pieces::read_pieces,
     plugins::{StoredActivation, StoredBlockPlugin},
     tables::*,
-    value::Rlp,
+    value::{Encoded, Rlp},
 };
 use keel_primitives::{Batch, DataFee, L1Deposit, Lease, StoredProof};
 
@@ -42,7 +43,7 @@ pub struct Snapshot {
     canonical: ReadOnlyTable<u64, [u8; 32]>,
     headers: ReadOnlyTable<u64, Rlp<Header>>,
     block_numbers: ReadOnlyTable<[u8; 32], u64>,
-    bodies: ReadOnlyTable<u64, Rlp<StoredBody>>,
+    bodies: ReadOnlyTable<(u64, u32), &'static [u8]>,
     receipts: ReadOnlyTable<u64, Rlp<StoredReceipts>>,
     data_fees: ReadOnlyTable<u64, Rlp<DataFee>>,
     tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
@@ -163,10 +164,10 @@ impl Snapshot {
 
     /// The transactions of block `number` and their senders.
     pub fn body(&self, number: u64) -> StorageResult<Option<(Vec<KeelTx>, Vec<Address>)>> {
-        let Some(body) = self.bodies.get(number)? else {
+        let Some(body) = read_pieces(&self.bodies, number)? else {
             return Ok(None);
         };
-        let body = body.value().decode()?;
+        let body = Encoded::<StoredBody>::decode_bytes(&body)?;
         Ok(Some((body.transactions, body.senders)))
     }
 

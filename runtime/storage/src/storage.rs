@@ -14,6 +14,7 @@ use crate::{
     batches::{BlockWitness, write_block_witness},
     codec::{StoredAccount, StoredBody, StoredReceipts},
     deposits::include_deposits,
+    pieces::write_pieces,
     plugins::write_block_plugins,
     pruning::write_stale_nodes,
     tables::*,
@@ -206,13 +207,11 @@ impl Storage {
         let txn = self.begin_write()?;
         {
             write_header(&txn, genesis.header)?;
-            txn.open_table(BODIES)?.insert(
-                0,
-                Encoded::new(&StoredBody {
-                    transactions: vec![],
-                    senders: vec![],
-                }),
-            )?;
+            let body = StoredBody {
+                transactions: vec![],
+                senders: vec![],
+            };
+            write_pieces(&mut txn.open_table(BODIES)?, 0, &alloy_rlp::encode(&body))?;
             txn.open_table(RECEIPTS)?
                 .insert(0, Encoded::new(&StoredReceipts::new(&[])))?;
             write_trie(&txn, genesis.state, None)?;
@@ -247,8 +246,11 @@ impl Storage {
                 transactions: write.block.transactions.clone(),
                 senders: write.block.senders.clone(),
             };
-            txn.open_table(BODIES)?
-                .insert(number, Encoded::new(&body))?;
+            write_pieces(
+                &mut txn.open_table(BODIES)?,
+                number,
+                &alloy_rlp::encode(&body),
+            )?;
             txn.open_table(RECEIPTS)?
                 .insert(number, Encoded::new(&StoredReceipts::new(write.receipts)))?;
             txn.open_table(BLOCK_DATA_FEES)?

@@ -13,7 +13,7 @@ use redb::TableDefinition;
 
 use crate::{
     BatchCommit, BlockWitness, ChangeSet,
-    codec::{StoredAccount, StoredBody, StoredReceipts},
+    codec::{StoredAccount, StoredReceipts},
     plugins::{StoredActivation, StoredBlockPlugin},
     value::Rlp,
 };
@@ -35,7 +35,7 @@ use crate::{
 /// - 7: receipts stored without their blooms (`keel::Receipts/v2`).
 /// - 8: trie nodes are reference counted (`trie_node_refs`) and each block lists the nodes it
 ///   made stale (`trie_stale`), so old state can be pruned; `meta` `state_from`; flat accounts
-///   without their empty roots (`keel::Account/v1`).
+///   without their empty roots (`keel::Account/v1`); block bodies in page-sized pieces.
 ///
 /// Tables added since, without a new version (an older build never reads them, and a
 /// database without one starts it empty): `closed_batches`.
@@ -48,8 +48,9 @@ pub(crate) const HEADERS: TableDefinition<'_, u64, Rlp<Header>> = TableDefinitio
 /// Block hash → block number.
 pub(crate) const BLOCK_NUMBERS: TableDefinition<'_, [u8; 32], u64> =
     TableDefinition::new("block_numbers");
-/// Block number → RLP body (transactions and their recovered senders).
-pub(crate) const BODIES: TableDefinition<'_, u64, Rlp<StoredBody>> = TableDefinition::new("bodies");
+/// (Block number, piece) → the block's RLP body (`keel::Body/v1`: transactions and their
+/// recovered senders), in pieces of a page (`crate::pieces`).
+pub(crate) const BODIES: TableDefinition<'_, (u64, u32), &[u8]> = TableDefinition::new("bodies");
 /// Block number → the L1 data fee its transactions paid (none for genesis).
 pub(crate) const BLOCK_DATA_FEES: TableDefinition<'_, u64, Rlp<DataFee>> =
     TableDefinition::new("block_data_fees");

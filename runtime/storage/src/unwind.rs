@@ -23,7 +23,11 @@ use redb::{ReadableTable, WriteTransaction};
 use tracing::info;
 
 use crate::{
-    Storage, StorageError, StorageResult, codec::StoredAccount, tables::*, value::Encoded,
+    Storage, StorageError, StorageResult,
+    codec::{StoredAccount, StoredBody},
+    pieces::{read_pieces_from, take_pieces},
+    tables::*,
+    value::Encoded,
 };
 
 /// What one block overwrote in the flat state, in the order it wrote: applied newest first,
@@ -64,8 +68,8 @@ fn transactions_above(txn: &WriteTransaction, target: u64) -> StorageResult<(Vec
     let mut transactions = Vec::new();
     let mut l1_messages = 0;
     let bodies = txn.open_table(BODIES)?;
-    for entry in bodies.range(target + 1..)? {
-        let body = entry?.1.value().decode()?;
+    for (_, body) in read_pieces_from(&bodies, target + 1)? {
+        let body = Encoded::<StoredBody>::decode_bytes(&body)?;
         for tx in body.transactions {
             if tx.as_deposit().is_some() {
                 l1_messages += 1;
@@ -266,10 +270,8 @@ fn unwind_block(txn: &WriteTransaction, number: u64) -> StorageResult<()> {
         txn.open_table(BLOCK_NUMBERS)?.remove(hash.value())?;
     }
     txn.open_table(HEADERS)?.remove(number)?;
-    let body = txn
-        .open_table(BODIES)?
-        .remove(number)?
-        .map(|v| v.value().decode())
+    let body = take_pieces(&mut txn.open_table(BODIES)?, number)?
+        .map(|body| Encoded::<StoredBody>::decode_bytes(&body))
         .transpose()?;
     if let Some(body) = body {
         let mut lookup = txn.open_table(TX_LOOKUP)?;

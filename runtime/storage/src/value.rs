@@ -68,6 +68,12 @@ impl<T: Stored> Encoded<'_, T> {
         Ok(value)
     }
 
+    /// Decodes `bytes` as a `T` (a value read in pieces); corrupt bytes are an error naming
+    /// the stored type.
+    pub fn decode_bytes(bytes: &[u8]) -> StorageResult<T> {
+        <Rlp<T> as Value>::from_bytes(bytes).decode()
+    }
+
     /// The encoded length.
     pub fn len(&self) -> usize {
         self.bytes.len()
