@@ -15,6 +15,7 @@ use redb::{ReadableTable, WriteTransaction};
 
 use crate::{
     Snapshot, Storage, StorageError, StorageResult,
+    pieces::{read_pieces, remove_pieces_to, write_pieces},
     tables::{
         BATCH_FRAMES, BATCHES, BLOCK_WITNESSES, CLOSED_BATCHES, LEASES, PROOFS, PROVER_INPUTS,
     },
@@ -79,12 +80,12 @@ impl Snapshot {
 
     /// The encoded prover input of batch `number`.
     pub fn prover_input(&self, number: u64) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.prover_inputs.get(number)?.map(|v| v.value().to_vec()))
+        read_pieces(&self.prover_inputs, number)
     }
 
     /// The payload frame of batch `number`: what its blobs carry.
     pub fn batch_frame(&self, number: u64) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.batch_frames.get(number)?.map(|v| v.value().to_vec()))
+        read_pieces(&self.batch_frames, number)
     }
 
     /// The accepted proof of batch `number`.
@@ -134,7 +135,7 @@ impl Storage {
         let txn = self.begin_write()?;
         {
             insert_next_batch(&txn, batch, frame)?;
-            txn.open_table(PROVER_INPUTS)?.insert(batch.number, input)?;
+            write_pieces(&mut txn.open_table(PROVER_INPUTS)?, batch.number, input)?;
             let mut witnesses = txn.open_table(BLOCK_WITNESSES)?;
             for block in batch.first_block..=batch.last_block {
                 witnesses.remove(block)?;
@@ -167,17 +168,8 @@ impl Storage {
     pub fn prune_prover_inputs_to(&self, last: u64) -> StorageResult<usize> {
         let txn = self.begin_write()?;
         let removed = {
-            let mut inputs = txn.open_table(PROVER_INPUTS)?;
-            let numbers = inputs
-                .range(..=last)?
-                .map(|entry| Ok(entry?.0.value()))
-                .collect::<StorageResult<Vec<u64>>>()?;
-            for number in &numbers {
-                inputs.remove(number)?;
-            }
-            txn.open_table(BATCH_FRAMES)?
-                .retain_in(..=last, |_, _| false)?;
-            numbers.len()
+            remove_pieces_to(&mut txn.open_table(BATCH_FRAMES)?, last)?;
+            remove_pieces_to(&mut txn.open_table(PROVER_INPUTS)?, last)?
         };
         txn.commit()?;
         Ok(removed)
@@ -231,7 +223,7 @@ pub(crate) fn insert_next_batch(
         });
     }
     batches.insert(batch.number, Encoded::new(batch))?;
-    txn.open_table(BATCH_FRAMES)?.insert(batch.number, frame)?;
+    write_pieces(&mut txn.open_table(BATCH_FRAMES)?, batch.number, frame)?;
     // Sealed here or stored as followed from L1: no longer waiting to be sealed.
     txn.open_table(CLOSED_BATCHES)?.remove(batch.number)?;
     Ok(())

@@ -57,6 +57,26 @@ pub(crate) fn read_pieces_from(
     Ok(values)
 }
 
+/// Removes the value stored under `key`, if any.
+pub(crate) fn remove_pieces(table: &mut PiecesTable<'_>, key: u64) -> StorageResult<()> {
+    table.retain_in((key, 0)..=(key, u32::MAX), |_, _| false)?;
+    Ok(())
+}
+
+/// Removes every value with a key of at most `last`; returns how many values went.
+pub(crate) fn remove_pieces_to(table: &mut PiecesTable<'_>, last: u64) -> StorageResult<usize> {
+    let mut removed = 0;
+    let mut previous = None;
+    table.retain_in(..=(last, u32::MAX), |(key, _), _| {
+        if previous != Some(key) {
+            removed += 1;
+            previous = Some(key);
+        }
+        false
+    })?;
+    Ok(removed)
+}
+
 /// Removes the value stored under `key`; returns it, pieces joined, if there was one.
 pub(crate) fn take_pieces(table: &mut PiecesTable<'_>, key: u64) -> StorageResult<Option<Vec<u8>>> {
     let value = read_pieces(table, key)?;
@@ -90,7 +110,11 @@ mod tests {
             }
             write_pieces(&mut table, 21, &[]).unwrap();
             assert_eq!(read_pieces(&table, 3).unwrap(), Some(value(3)));
-            assert_eq!(read_pieces(&table, 21).unwrap(), None, "nothing stored for nothing");
+            assert_eq!(
+                read_pieces(&table, 21).unwrap(),
+                None,
+                "nothing stored for nothing"
+            );
             assert_eq!(take_pieces(&mut table, 20).unwrap(), Some(value(20)));
             assert_eq!(read_pieces(&table, 20).unwrap(), None);
             let from: Vec<u64> = read_pieces_from(&table, 18)

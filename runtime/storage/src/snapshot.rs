@@ -44,7 +44,7 @@ pub struct Snapshot {
     headers: ReadOnlyTable<u64, Rlp<Header>>,
     block_numbers: ReadOnlyTable<[u8; 32], u64>,
     bodies: ReadOnlyTable<(u64, u32), &'static [u8]>,
-    receipts: ReadOnlyTable<u64, Rlp<StoredReceipts>>,
+    receipts: ReadOnlyTable<(u64, u32), &'static [u8]>,
     data_fees: ReadOnlyTable<u64, Rlp<DataFee>>,
     tx_lookup: ReadOnlyTable<[u8; 32], (u64, u32)>,
     accounts: ReadOnlyTable<[u8; 20], Rlp<StoredAccount>>,
@@ -58,8 +58,8 @@ pub struct Snapshot {
     pub(crate) block_plugins: ReadOnlyTable<u64, Rlp<Vec<StoredBlockPlugin>>>,
     pub(crate) block_witnesses: ReadOnlyTable<u64, Rlp<BlockWitness>>,
     pub(crate) batches: ReadOnlyTable<u64, Rlp<Batch>>,
-    pub(crate) prover_inputs: ReadOnlyTable<u64, &'static [u8]>,
-    pub(crate) batch_frames: ReadOnlyTable<u64, &'static [u8]>,
+    pub(crate) prover_inputs: ReadOnlyTable<(u64, u32), &'static [u8]>,
+    pub(crate) batch_frames: ReadOnlyTable<(u64, u32), &'static [u8]>,
     pub(crate) batch_commits: ReadOnlyTable<u64, Rlp<crate::BatchCommit>>,
     pub(crate) leases: ReadOnlyTable<u64, Rlp<Lease>>,
     pub(crate) proofs: ReadOnlyTable<u64, Rlp<StoredProof>>,
@@ -181,9 +181,8 @@ impl Snapshot {
 
     /// The receipts of block `number`.
     pub fn receipts(&self, number: u64) -> StorageResult<Option<Vec<KeelReceipt>>> {
-        self.receipts
-            .get(number)?
-            .map(|v| v.value().decode()?.into_receipts())
+        read_pieces(&self.receipts, number)?
+            .map(|bytes| Encoded::<StoredReceipts>::decode_bytes(&bytes)?.into_receipts())
             .transpose()
     }
 

@@ -212,8 +212,8 @@ impl Storage {
                 senders: vec![],
             };
             write_pieces(&mut txn.open_table(BODIES)?, 0, &alloy_rlp::encode(&body))?;
-            txn.open_table(RECEIPTS)?
-                .insert(0, Encoded::new(&StoredReceipts::new(&[])))?;
+            let receipts = alloy_rlp::encode(StoredReceipts::new(&[]));
+            write_pieces(&mut txn.open_table(RECEIPTS)?, 0, &receipts)?;
             write_trie(&txn, genesis.state, None)?;
             write_codes(&txn, genesis.codes)?;
             let mut storage = txn.open_table(STORAGE)?;
@@ -251,8 +251,8 @@ impl Storage {
                 number,
                 &alloy_rlp::encode(&body),
             )?;
-            txn.open_table(RECEIPTS)?
-                .insert(number, Encoded::new(&StoredReceipts::new(write.receipts)))?;
+            let receipts = alloy_rlp::encode(StoredReceipts::new(write.receipts));
+            write_pieces(&mut txn.open_table(RECEIPTS)?, number, &receipts)?;
             txn.open_table(BLOCK_DATA_FEES)?
                 .insert(number, Encoded::new(&write.block.data_fee))?;
             let mut lookup = txn.open_table(TX_LOOKUP)?;

@@ -13,7 +13,7 @@ use redb::TableDefinition;
 
 use crate::{
     BatchCommit, BlockWitness, ChangeSet,
-    codec::{StoredAccount, StoredReceipts},
+    codec::StoredAccount,
     plugins::{StoredActivation, StoredBlockPlugin},
     value::Rlp,
 };
@@ -35,7 +35,8 @@ use crate::{
 /// - 7: receipts stored without their blooms (`keel::Receipts/v2`).
 /// - 8: trie nodes are reference counted (`trie_node_refs`) and each block lists the nodes it
 ///   made stale (`trie_stale`), so old state can be pruned; `meta` `state_from`; flat accounts
-///   without their empty roots (`keel::Account/v1`); block bodies in page-sized pieces.
+///   without their empty roots (`keel::Account/v1`); block bodies, receipts, payload frames and
+///   prover inputs in page-sized pieces.
 ///
 /// Tables added since, without a new version (an older build never reads them, and a
 /// database without one starts it empty): `closed_batches`.
@@ -54,8 +55,9 @@ pub(crate) const BODIES: TableDefinition<'_, (u64, u32), &[u8]> = TableDefinitio
 /// Block number → the L1 data fee its transactions paid (none for genesis).
 pub(crate) const BLOCK_DATA_FEES: TableDefinition<'_, u64, Rlp<DataFee>> =
     TableDefinition::new("block_data_fees");
-/// Block number → its receipts, without their blooms (recomputed when read).
-pub(crate) const RECEIPTS: TableDefinition<'_, u64, Rlp<StoredReceipts>> =
+/// (Block number, piece) → its receipts, without their blooms (recomputed when read;
+/// `keel::Receipts/v2`), in pieces of a page (`crate::pieces`).
+pub(crate) const RECEIPTS: TableDefinition<'_, (u64, u32), &[u8]> =
     TableDefinition::new("receipts");
 /// Transaction hash → (block number, index in block).
 pub(crate) const TX_LOOKUP: TableDefinition<'_, [u8; 32], (u64, u32)> =
@@ -99,8 +101,9 @@ pub(crate) const BLOCK_WITNESSES: TableDefinition<'_, u64, Rlp<BlockWitness>> =
     TableDefinition::new("block_witnesses");
 /// Batch number → RLP sealed batch.
 pub(crate) const BATCHES: TableDefinition<'_, u64, Rlp<Batch>> = TableDefinition::new("batches");
-/// Batch number → the batch's payload frame (`keel_da::Frame`): what its blobs carry.
-pub(crate) const BATCH_FRAMES: TableDefinition<'_, u64, &[u8]> =
+/// (Batch number, piece) → the batch's payload frame (`keel_da::Frame`): what its blobs carry,
+/// in pieces of a page (`crate::pieces`).
+pub(crate) const BATCH_FRAMES: TableDefinition<'_, (u64, u32), &[u8]> =
     TableDefinition::new("batch_frames");
 /// Batch number → RLP record of where L1 took the batch's commit (a follower's reorg check).
 pub(crate) const BATCH_COMMITS: TableDefinition<'_, u64, Rlp<BatchCommit>> =
@@ -109,8 +112,9 @@ pub(crate) const BATCH_COMMITS: TableDefinition<'_, u64, Rlp<BatchCommit>> =
 /// Pruned once the block can no longer be reorganised away.
 pub(crate) const BLOCK_CHANGESETS: TableDefinition<'_, u64, Rlp<ChangeSet>> =
     TableDefinition::new("block_changesets");
-/// Batch number → the batch's encoded prover input.
-pub(crate) const PROVER_INPUTS: TableDefinition<'_, u64, &[u8]> =
+/// (Batch number, piece) → the batch's encoded prover input, in pieces of a page
+/// (`crate::pieces`).
+pub(crate) const PROVER_INPUTS: TableDefinition<'_, (u64, u32), &[u8]> =
     TableDefinition::new("prover_inputs");
 /// Batch number → RLP lease held by a prover.
 pub(crate) const LEASES: TableDefinition<'_, u64, Rlp<Lease>> = TableDefinition::new("leases");

@@ -25,7 +25,7 @@ use tracing::info;
 use crate::{
     Storage, StorageError, StorageResult,
     codec::{StoredAccount, StoredBody},
-    pieces::{read_pieces_from, take_pieces},
+    pieces::{read_pieces_from, remove_pieces, take_pieces},
     tables::*,
     value::Encoded,
 };
@@ -289,7 +289,7 @@ fn unwind_block(txn: &WriteTransaction, number: u64) -> StorageResult<()> {
             meta.insert(META_NEXT_L2_DEPOSIT, next.saturating_sub(deposits))?;
         }
     }
-    txn.open_table(RECEIPTS)?.remove(number)?;
+    remove_pieces(&mut txn.open_table(RECEIPTS)?, number)?;
     txn.open_table(BLOCK_DATA_FEES)?.remove(number)?;
     txn.open_table(BLOCK_PLUGINS)?.remove(number)?;
     txn.open_table(BLOCK_WITNESSES)?.remove(number)?;
@@ -313,9 +313,9 @@ fn drop_batches_after(txn: &WriteTransaction, target: u64) -> StorageResult<()> 
     }
     for number in dropped {
         batches.remove(number)?;
-        txn.open_table(BATCH_FRAMES)?.remove(number)?;
+        remove_pieces(&mut txn.open_table(BATCH_FRAMES)?, number)?;
         txn.open_table(BATCH_COMMITS)?.remove(number)?;
-        txn.open_table(PROVER_INPUTS)?.remove(number)?;
+        remove_pieces(&mut txn.open_table(PROVER_INPUTS)?, number)?;
         txn.open_table(LEASES)?.remove(number)?;
         txn.open_table(PROOFS)?.remove(number)?;
     }
