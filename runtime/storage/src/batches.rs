@@ -162,15 +162,13 @@ impl Storage {
         Ok(())
     }
 
-    /// Drops the prover inputs and payload frames of batches up to `last` (L1 verified them:
-    /// no prover needs them, and the blobs they were posted in were accepted); returns how many
-    /// prover inputs went.
+    /// Drops the prover inputs of batches up to `last` (L1 verified them); returns how many.
+    ///
+    /// Their payload frames stay: an L1 reorganisation can take a verified commit back, and
+    /// the settler then posts the batch's blobs again.
     pub fn prune_prover_inputs_to(&self, last: u64) -> StorageResult<usize> {
         let txn = self.begin_write()?;
-        let removed = {
-            remove_pieces_to(&mut txn.open_table(BATCH_FRAMES)?, last)?;
-            remove_pieces_to(&mut txn.open_table(PROVER_INPUTS)?, last)?
-        };
+        let removed = { remove_pieces_to(&mut txn.open_table(PROVER_INPUTS)?, last)? };
         txn.commit()?;
         Ok(removed)
     }

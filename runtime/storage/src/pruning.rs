@@ -21,13 +21,14 @@
 //! states before it lose the nodes only they held. What unwinding takes back off leaks (the
 //! unwound blocks' nodes keep their count): rare, and never a loss.
 //!
-//! The target is the older of: the block `history` blocks below the head, and the oldest block
-//! the chain can still be unwound to (the block below the oldest change set: an L1
-//! reorganisation or revert unwinds the flat state there and builds on that block's trie). The
-//! second also keeps every batch L1 has not verified re-executable on its parent's state, which
-//! a followed batch's prover input needs (`keel_sequencer::followed_prover_input`): change sets
-//! go only once L1 verified their batch. A batch the node sealed itself needs no old state: its
-//! blocks' witnesses were recorded when they were built.
+//! The target is the oldest of: the block `history` blocks below the head; the oldest block the
+//! chain can still be unwound to (the block below the oldest change set: an L1 reorganisation
+//! or revert unwinds the flat state there and builds on that block's trie); and, on a node that
+//! reads L1, the last block of the last batch L1 verified: a batch L1 has not verified may still
+//! have to be proven, and a followed batch's prover input re-executes its blocks on their
+//! parents' state (`keel_sequencer::followed_prover_input`; a follower drops change sets once a
+//! commit is final, before it is verified). A batch the node sealed itself needs no old state:
+//! its blocks' witnesses were recorded when they were built.
 
 use alloy_primitives::B256;
 use redb::{ReadableTable, WriteTransaction};
@@ -101,7 +102,18 @@ impl Storage {
                 Some((first, _)) => first.value().saturating_sub(1),
                 None => head,
             };
-            let target = head.saturating_sub(history).min(unwindable_from);
+            let verified_to = match meta.get(META_L1_VERIFIED_BATCH)?.map(|v| v.value()) {
+                None => head,
+                Some(0) => 0,
+                Some(verified) => match txn.open_table(BATCHES)?.get(verified)? {
+                    Some(batch) => batch.value().decode()?.last_block,
+                    None => 0,
+                },
+            };
+            let target = head
+                .saturating_sub(history)
+                .min(unwindable_from)
+                .min(verified_to);
             if target <= from {
                 return Ok(PrunedState {
                     state_from: from,

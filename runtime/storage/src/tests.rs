@@ -413,12 +413,12 @@ fn closed_batches_wait_for_their_seal_and_verified_inputs_can_go() {
     assert!(snapshot.closed_batches().unwrap().is_empty());
     drop(snapshot);
 
-    // L1 verified batch 1: its input and frame go, batch 2's stay, and the batch records remain.
+    // L1 verified batch 1: its input goes (its frame stays: an L1 reorganisation may need it
+    // posted again), batch 2's stays, and the batch records remain.
     assert_eq!(storage.prune_prover_inputs_to(1).unwrap(), 1);
     let snapshot = storage.snapshot().unwrap();
     assert_eq!(snapshot.prover_input(1).unwrap(), None);
-    assert_eq!(snapshot.batch_frame(1).unwrap(), None);
-    assert!(snapshot.batch_frame(2).unwrap().is_some());
+    assert!(snapshot.batch_frame(1).unwrap().is_some());
     assert_eq!(
         snapshot.prover_input(2).unwrap().as_deref(),
         Some(&b"two"[..])
@@ -1117,4 +1117,38 @@ fn a_full_node_keeps_its_recent_states_whole_and_prunes_the_rest() {
         prune(&storage);
         check(&storage, &models, &headers, false);
     }
+
+    // A node that reads L1 keeps the state from the last verified batch's last block on,
+    // whatever its history: an unverified batch may still have to be proven on its parent's.
+    let head = headers.len() as u64 - 1;
+    let state_from = storage.snapshot().unwrap().state_from().unwrap();
+    storage
+        .seal_batch(&batch(1, 1, head - 10), b"in", b"frame")
+        .unwrap();
+    storage
+        .seal_batch(&batch(2, head - 9, head), b"in", b"frame")
+        .unwrap();
+    let verified = |batch| {
+        storage
+            .set_l1_progress(crate::L1Progress {
+                committed: 2,
+                verified: batch,
+            })
+            .unwrap()
+    };
+    verified(1);
+    for _ in 0..3 {
+        let (model, changes) = random_block(models.last().unwrap(), &mut next, false);
+        headers.push(commit_changes(&storage, headers.last().unwrap(), &changes));
+        models.push(model);
+        prune(&storage);
+        assert_eq!(
+            storage.snapshot().unwrap().state_from().unwrap(),
+            state_from,
+            "held at the verified batch"
+        );
+    }
+    verified(2);
+    prune(&storage);
+    check(&storage, &models, &headers, false);
 }
