@@ -379,6 +379,20 @@ impl Settler {
             .collect();
         info!(target: "keel::l1", batches = format!("{first}..={last}"), backends = ?backends, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batches verified on L1");
         let keep_inputs = self.config.keep_prover_inputs;
+        // Frames of batches whose commits are final go too; L1 not answering just leaves them
+        // for a later verification.
+        let client = self.sender.client();
+        let finalized = client
+            .rpc(
+                "eth_getBlockByNumber(finalized)",
+                client
+                    .provider()
+                    .get_block_by_number(BlockNumberOrTag::Finalized),
+            )
+            .await
+            .ok()
+            .flatten()
+            .map(|block| block.header.number);
         blocking(&self.storage, move |storage| {
             storage.set_l1_progress(L1Progress {
                 committed,
@@ -390,6 +404,9 @@ impl Settler {
             storage.prune_changesets_to(last_block)?;
             if !keep_inputs {
                 storage.prune_prover_inputs_to(last)?;
+            }
+            if let Some(finalized) = finalized {
+                storage.prune_frames_to(last, finalized)?;
             }
             Ok(())
         })

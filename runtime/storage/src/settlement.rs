@@ -8,13 +8,16 @@
 
 use alloy_primitives::B256;
 use alloy_rlp::{RlpDecodable, RlpEncodable};
+use redb::ReadableTable;
 use keel_primitives::Batch;
 
 use crate::{
     Snapshot, Storage, StorageResult,
     batches::insert_next_batch,
+    pieces::remove_pieces_to,
     tables::{
-        BATCH_COMMITS, META, META_L1_COMMITTED_BATCH, META_L1_REVERTS, META_L1_VERIFIED_BATCH,
+        BATCH_COMMITS, BATCH_FRAMES, META, META_L1_COMMITTED_BATCH, META_L1_REVERTS,
+        META_L1_VERIFIED_BATCH,
     },
     value::Encoded,
 };
@@ -102,6 +105,32 @@ impl Storage {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Drops the payload frames of batches up to `last` (L1 verified them) whose commit L1
+    /// took at or below its finalized block `finalized`: a final commit is never taken back, so
+    /// its blobs are never posted again. (A verified commit that is not final can be: an L1
+    /// reorganisation undoes the verification too, and the settler posts the blobs again.)
+    /// Returns how many frames went.
+    pub fn prune_frames_to(&self, last: u64, finalized: u64) -> StorageResult<usize> {
+        let txn = self.begin_write()?;
+        let removed = {
+            let mut through = None;
+            // Commits land in batch order: a final one makes every earlier one final.
+            for entry in txn.open_table(BATCH_COMMITS)?.range(..=last)? {
+                let (number, commit) = entry?;
+                if commit.value().decode()?.l1_block > finalized {
+                    break;
+                }
+                through = Some(number.value());
+            }
+            match through {
+                Some(through) => remove_pieces_to(&mut txn.open_table(BATCH_FRAMES)?, through)?,
+                None => 0,
+            }
+        };
+        txn.commit()?;
+        Ok(removed)
     }
 }
 

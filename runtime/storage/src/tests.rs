@@ -419,6 +419,26 @@ fn closed_batches_wait_for_their_seal_and_verified_inputs_can_go() {
     let snapshot = storage.snapshot().unwrap();
     assert_eq!(snapshot.prover_input(1).unwrap(), None);
     assert!(snapshot.batch_frame(1).unwrap().is_some());
+    drop(snapshot);
+    // Frames go once the commit is final on L1 (and the batch verified).
+    let commit = |batch, l1_block| crate::BatchCommit {
+        batch,
+        l1_block,
+        l1_block_hash: alloy_primitives::B256::ZERO,
+        l1_tx: alloy_primitives::B256::ZERO,
+    };
+    storage
+        .record_batch_commits(&[commit(1, 10), commit(2, 12)])
+        .unwrap();
+    assert_eq!(storage.prune_frames_to(2, 11).unwrap(), 1);
+    assert_eq!(
+        storage.prune_frames_to(1, 20).unwrap(),
+        0,
+        "batch 2 not verified"
+    );
+    let snapshot = storage.snapshot().unwrap();
+    assert!(snapshot.batch_frame(1).unwrap().is_none());
+    assert!(snapshot.batch_frame(2).unwrap().is_some());
     assert_eq!(
         snapshot.prover_input(2).unwrap().as_deref(),
         Some(&b"two"[..])
