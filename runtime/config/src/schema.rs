@@ -153,8 +153,9 @@ pub const DEFAULT_STATE_HISTORY: u64 = 1024;
 pub struct PruningConfig {
     /// `"full"` (default): keep the state of the last `state_history` blocks and of every
     /// block L1 may still take back; RPC at an older block says its state was pruned.
-    /// `"archive"`: keep every block's state. A node switched from archive to full keeps the
-    /// states it archived.
+    /// `"archive"`: keep every block's state. A node switched from archive to full answers
+    /// only for its recent states but never frees the ones it archived (their blocks listed
+    /// no stale nodes).
     pub mode: PruningMode,
     /// How many blocks below the head keep their state on a full node (default
     /// [`DEFAULT_STATE_HISTORY`]; at least 1).
