@@ -8,8 +8,8 @@
 
 use alloy_primitives::B256;
 use alloy_rlp::{RlpDecodable, RlpEncodable};
-use redb::ReadableTable;
 use keel_primitives::Batch;
+use redb::ReadableTable;
 
 use crate::{
     Snapshot, Storage, StorageResult,
