@@ -168,7 +168,7 @@ impl Storage {
     /// the settler then posts the batch's blobs again.
     pub fn prune_prover_inputs_to(&self, last: u64) -> StorageResult<usize> {
         let txn = self.begin_write()?;
-        let removed = { remove_pieces_to(&mut txn.open_table(PROVER_INPUTS)?, last)? };
+        let removed = remove_pieces_to(&mut txn.open_table(PROVER_INPUTS)?, last)?;
         txn.commit()?;
         Ok(removed)
     }

@@ -81,7 +81,7 @@ pub(crate) fn remove_pieces_to(table: &mut PiecesTable<'_>, last: u64) -> Storag
 pub(crate) fn take_pieces(table: &mut PiecesTable<'_>, key: u64) -> StorageResult<Option<Vec<u8>>> {
     let value = read_pieces(table, key)?;
     if value.is_some() {
-        table.retain_in((key, 0)..=(key, u32::MAX), |_, _| false)?;
+        remove_pieces(table, key)?;
     }
     Ok(value)
 }

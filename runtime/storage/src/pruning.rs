@@ -34,7 +34,7 @@ use alloy_primitives::B256;
 use redb::{ReadableTable, WriteTransaction};
 use tracing::debug;
 
-use crate::{Snapshot, StateHistory, Storage, StorageError, StorageResult, tables::*};
+use crate::{Snapshot, StateHistory, Storage, StorageResult, storage::read_head, tables::*};
 
 /// What one [`Storage::prune_state`] call did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,15 +88,9 @@ impl Storage {
             });
         };
         let txn = self.begin_write()?;
+        let head = read_head(&txn)?;
         let pruned = {
             let mut meta = txn.open_table(META)?;
-            let head =
-                meta.get(META_HEAD)?
-                    .map(|v| v.value())
-                    .ok_or_else(|| StorageError::Corrupt {
-                        table: "meta",
-                        reason: "no head block".to_owned(),
-                    })?;
             let from = meta.get(META_STATE_FROM)?.map_or(0, |v| v.value());
             let unwindable_from = match txn.open_table(BLOCK_CHANGESETS)?.first()? {
                 Some((first, _)) => first.value().saturating_sub(1),
@@ -130,11 +124,7 @@ impl Storage {
                 if blocks > 0 && hashes.len() + list.value().len() / 32 > max_references {
                     break;
                 }
-                hashes.extend(list.value().chunks_exact(32).map(|hash| {
-                    let mut word = [0u8; 32];
-                    word.copy_from_slice(hash);
-                    word
-                }));
+                hashes.extend_from_slice(list.value().as_chunks::<32>().0);
                 reached = number.value();
                 blocks += 1;
             }

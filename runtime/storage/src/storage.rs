@@ -330,7 +330,8 @@ fn open_every_table(txn: &WriteTransaction) -> Result<(), redb::TableError> {
     Ok(())
 }
 
-fn read_head(txn: &WriteTransaction) -> StorageResult<u64> {
+/// The head block number, inside a write transaction.
+pub(crate) fn read_head(txn: &WriteTransaction) -> StorageResult<u64> {
     let meta = txn.open_table(META)?;
     let head = meta.get(META_HEAD)?.map(|v| v.value());
     head.ok_or_else(|| StorageError::Corrupt {

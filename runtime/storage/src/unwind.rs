@@ -26,6 +26,7 @@ use crate::{
     Storage, StorageError, StorageResult,
     codec::{StoredAccount, StoredBody},
     pieces::{read_pieces_from, remove_pieces, take_pieces},
+    storage::read_head,
     tables::*,
     value::Encoded,
 };
@@ -206,14 +207,7 @@ impl Storage {
 
 /// Unwinds to block `target` inside `txn`; returns the head before and how many blocks went.
 fn unwind_in(txn: &WriteTransaction, target: u64) -> StorageResult<(u64, u64)> {
-    let head = {
-        let meta = txn.open_table(META)?;
-        let head = meta.get(META_HEAD)?.map(|v| v.value());
-        head.ok_or_else(|| StorageError::Corrupt {
-            table: "meta",
-            reason: "no head block".to_owned(),
-        })?
-    };
+    let head = read_head(txn)?;
     if target >= head {
         return Ok((head, 0));
     }

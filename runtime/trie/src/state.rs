@@ -131,22 +131,17 @@ pub fn apply_state_changes(
     let mut order: Vec<&AccountChange> = changes.iter().collect();
     order.sort_by_key(|change| change.address);
 
-    let new_trie = match stale {
-        StaleNodes::Ignore => Trie::new,
-        StaleNodes::Report => Trie::reporting_stale,
-    };
-    let mut accounts_trie = new_trie(pre_root);
     let mut nodes = TrieNodes::new();
     let mut stale_nodes = Vec::new();
+    let mut update = AccountUpdate {
+        nodes: &mut nodes,
+        stale: (stale == StaleNodes::Report).then_some(&mut stale_nodes),
+    };
+    let mut accounts_trie = update.trie(pre_root);
     let mut accounts = Vec::with_capacity(order.len());
     for group in order.chunk_by(|a, b| a.address == b.address) {
         let address = group[0].address;
         let key = account_key(&address);
-        let mut update = AccountUpdate {
-            new_trie,
-            nodes: &mut nodes,
-            stale: (stale == StaleNodes::Report).then_some(&mut stale_nodes),
-        };
         let account = apply_account(store, &mut accounts_trie, &key, group, &mut update)?;
         match &account {
             Some(account) => {
@@ -156,6 +151,7 @@ pub fn apply_state_changes(
         }
         accounts.push((address, account));
     }
+    drop(update);
     let (root, account_nodes) = accounts_trie.commit();
     nodes.extend(account_nodes);
     stale_nodes.extend(accounts_trie.take_stale());
@@ -169,12 +165,20 @@ pub fn apply_state_changes(
 
 /// Where [`apply_account`] puts what it finds.
 struct AccountUpdate<'a> {
-    /// How storage tries are made: reporting stale nodes or not.
-    new_trie: fn(B256) -> Trie,
     /// The nodes created.
     nodes: &'a mut TrieNodes,
     /// The stale nodes, if they are reported.
     stale: Option<&'a mut Vec<B256>>,
+}
+
+impl AccountUpdate<'_> {
+    /// The trie with root `root`, reporting its stale nodes if they are asked for.
+    fn trie(&self, root: B256) -> Trie {
+        match self.stale {
+            Some(_) => Trie::reporting_stale(root),
+            None => Trie::new(root),
+        }
+    }
 }
 
 /// Applies the changes to one account (all for the same address, in order), adding its new
@@ -212,7 +216,7 @@ fn apply_account(
         if info.is_none() || change.storage.is_empty() {
             continue;
         }
-        let trie = storage.get_or_insert_with(|| (update.new_trie)(storage_root));
+        let trie = storage.get_or_insert_with(|| update.trie(storage_root));
         for (slot, value) in &change.storage {
             let slot_key = storage_key(slot);
             if value.is_zero() {

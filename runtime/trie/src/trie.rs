@@ -79,10 +79,7 @@ impl Trie {
         key: &[u8],
     ) -> TrieResult<Option<Bytes>> {
         let key = key_nibbles(key)?;
-        let store = &Tracked {
-            store,
-            loads: self.tracked.as_ref(),
-        };
+        let store = &Tracked::new(store, &self.tracked);
         let mut node = &mut self.root;
         let mut depth = 0;
         loop {
@@ -121,10 +118,7 @@ impl Trie {
             return self.remove(store, key);
         }
         let key = key_nibbles(key)?;
-        let store = &Tracked {
-            store,
-            loads: self.tracked.as_ref(),
-        };
+        let store = &Tracked::new(store, &self.tracked);
         insert(&mut self.root, store, &key, 0, value).map(drop)
     }
 
@@ -134,10 +128,7 @@ impl Trie {
     /// store.
     pub fn remove(&mut self, store: &(impl NodeReader + ?Sized), key: &[u8]) -> TrieResult<()> {
         let key = key_nibbles(key)?;
-        let store = &Tracked {
-            store,
-            loads: self.tracked.as_ref(),
-        };
+        let store = &Tracked::new(store, &self.tracked);
         remove(&mut self.root, store, &key, 0).map(drop)
     }
 
@@ -189,6 +180,16 @@ impl Trie {
 struct Tracked<'a, S: ?Sized> {
     store: &'a S,
     loads: Option<&'a RefCell<Vec<B256>>>,
+}
+
+impl<'a, S: ?Sized> Tracked<'a, S> {
+    /// `store`, logging into `loads` if the trie reports stale nodes.
+    fn new(store: &'a S, loads: &'a Option<RefCell<Vec<B256>>>) -> Self {
+        Self {
+            store,
+            loads: loads.as_ref(),
+        }
+    }
 }
 
 impl<S: NodeReader + ?Sized> NodeReader for Tracked<'_, S> {
