@@ -19,6 +19,7 @@ PLUGINS=(
   bridge-accept-all
   bridge-capped
   test-hostile-ordering
+  test-hostile-ranking
 )
 
 run_tests=0
@@ -39,7 +40,7 @@ done
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Every WIT package version the host runs; a plugin names its own ([package.metadata.keel]
 # wit = "X.Y.Z", default 0.1.0).
-wit_versions=(0.1.0 0.2.0 0.3.0)
+wit_versions=(0.1.0 0.2.0 0.3.0 0.4.0)
 out="$here/out"
 cd "$here"
 

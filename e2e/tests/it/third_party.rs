@@ -16,19 +16,19 @@ use keel_e2e::{
 };
 
 /// The whole policy an author writes: latest arrival first. (Senders are distinct in this test;
-/// the SDK's merge keeps each sender's nonces in order anyway.)
+/// the host's merge of the ranks keeps each sender's nonces in order anyway.)
 const REVERSE_ARRIVAL: &str = r#"
 use keel_plugin_sdk::prelude::*;
 
 pub struct ReverseArrival;
 
 impl OrderingPolicy for ReverseArrival {
-    fn order(
+    fn rank(
         _ctx: BlockContext,
         _settings: &Settings<'_>,
         candidates: Candidates<'_>,
-    ) -> Result<Vec<u32>, String> {
-        Ok(order_by_priority(candidates, |c| Some(c.arrival)))
+    ) -> Result<Vec<u64>, String> {
+        Ok(rank_each(candidates, |c| Some(c.arrival)))
     }
 }
 

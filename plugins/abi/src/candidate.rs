@@ -1,4 +1,5 @@
-//! The packed candidate record of `ordering.order` (documented in `wit/v0.1.0/ordering.wit`).
+//! The packed candidate record of `ordering.rank` (0.4.0) and `ordering.order` (0.1.0), the
+//! same in both (documented in `wit/v0.4.0/ordering.wit`).
 //!
 //! Each candidate is a fixed 128-byte record, integers little-endian:
 //!
@@ -119,7 +120,7 @@ impl Candidate {
     }
 }
 
-/// Encodes `candidates` in the packed layout `ordering.order` receives (`128 * len` bytes).
+/// Encodes `candidates` in the packed layout `ordering.rank` receives (`128 * len` bytes).
 pub fn encode_candidates(candidates: &[Candidate]) -> Vec<u8> {
     let mut out = Vec::with_capacity(candidates.len() * CANDIDATE_SIZE);
     for c in candidates {

@@ -5,8 +5,6 @@
 //!
 //! Settings: none.
 
-use core::cmp::Reverse;
-
 use keel_plugin_sdk::prelude::*;
 
 /// Arrival order.
@@ -14,14 +12,15 @@ use keel_plugin_sdk::prelude::*;
 pub struct Fifo;
 
 impl OrderingPolicy for Fifo {
-    fn order(
+    fn rank(
         ctx: BlockContext,
         _settings: &Settings<'_>,
         candidates: Candidates<'_>,
-    ) -> Result<Vec<u32>, String> {
-        Ok(order_by_priority(candidates, |c| {
+    ) -> Result<Vec<u64>, String> {
+        // One rank for all that can pay: the host breaks the tie by arrival.
+        Ok(rank_each(candidates, |c| {
             c.effective_tip(ctx.base_fee)?;
-            Some(Reverse(c.arrival))
+            Some(0)
         }))
     }
 }
@@ -52,12 +51,13 @@ mod tests {
             gas_limit: 30_000_000,
             base_fee,
         };
-        Fifo::order(
+        let ranks = Fifo::rank(
             ctx,
             &Settings::new(&[]),
             Candidates::parse(list.len() as u32, &bytes).expect("layout"),
         )
-        .expect("orders")
+        .expect("ranks");
+        merge_ranks(list, &ranks)
     }
 
     #[test]

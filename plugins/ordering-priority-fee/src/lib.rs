@@ -1,10 +1,9 @@
 //! Keel's default ordering policy: highest effective tip at the block's base fee first, each
 //! sender's nonces in order, ties by arrival. A transaction whose max fee is below the base fee
-//! is left out, and with it the sender's later nonces. This is the node's native order.
+//! is left out, and with it the sender's later nonces. This is the node's native order (tips
+//! above `u64::MAX` wei, 18.4 ether per gas, rank as equal).
 //!
 //! Settings: none.
-
-use core::cmp::Reverse;
 
 use keel_plugin_sdk::prelude::*;
 
@@ -13,13 +12,15 @@ use keel_plugin_sdk::prelude::*;
 pub struct PriorityFee;
 
 impl OrderingPolicy for PriorityFee {
-    fn order(
+    fn rank(
         ctx: BlockContext,
         _settings: &Settings<'_>,
         candidates: Candidates<'_>,
-    ) -> Result<Vec<u32>, String> {
-        Ok(order_by_priority(candidates, |c| {
-            Some((c.effective_tip(ctx.base_fee)?, Reverse(c.arrival)))
+    ) -> Result<Vec<u64>, String> {
+        // The host breaks equal ranks by arrival.
+        Ok(rank_each(candidates, |c| {
+            let tip = c.effective_tip(ctx.base_fee)?;
+            Some(u64::try_from(tip).unwrap_or(u64::MAX))
         }))
     }
 }
@@ -56,12 +57,13 @@ mod tests {
             gas_limit: 30_000_000,
             base_fee,
         };
-        PriorityFee::order(
+        let ranks = PriorityFee::rank(
             ctx,
             &Settings::new(&[]),
             Candidates::parse(list.len() as u32, &bytes).expect("layout"),
         )
-        .expect("orders")
+        .expect("ranks");
+        merge_ranks(list, &ranks)
     }
 
     #[test]

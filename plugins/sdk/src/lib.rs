@@ -1,35 +1,36 @@
 //! SDK for Keel policy plugins: WebAssembly components implementing one of the worlds of
-//! `wit/` (packages `keel:plugins@0.1.0`, `@0.2.0` for `fee-rule`, `@0.3.0` for `bridge-rules`).
+//! `wit/` (packages `keel:plugins@0.1.0`, `@0.2.0` for `fee-rule`, `@0.3.0` for `bridge-rules`,
+//! `@0.4.0` for `ordering-policy`).
 //!
 //! A plugin implements one trait and exports it with the matching macro:
 //!
 //! | world             | trait               | export macro        |
 //! |-------------------|---------------------|---------------------|
-//! | `ordering-policy` | [`OrderingPolicy`]  | [`export_ordering!`] |
+//! | `ordering-policy` 0.4.0 | [`OrderingPolicy`]  | [`export_ordering!`] |
+//! | `ordering-policy` 0.1.0 | [`ordering_v0_1::OrderingPolicy`] | [`export_ordering_v0_1!`] |
 //! | `fee-rule` 0.2.0  | [`FeeRule`]         | [`export_fee!`]      |
 //! | `fee-rule` 0.1.0  | [`fee_v0_1::FeeRule`] | [`export_fee_v0_1!`] |
 //! | `bridge-rules` 0.3.0 | [`BridgeRules`]  | [`export_bridge!`]   |
 //! | `bridge-rules` 0.1.0 | [`bridge_v0_1::BridgeRules`] | [`export_bridge_v0_1!`] |
 //!
 //! ```
-//! use core::cmp::Reverse;
-//!
 //! use keel_plugin_sdk::prelude::*;
 //!
 //! /// Highest tip first, leaving out tips below the `min-tip` setting (default 0).
 //! pub struct TipFloor;
 //!
 //! impl OrderingPolicy for TipFloor {
-//!     fn order(
+//!     fn rank(
 //!         ctx: BlockContext,
 //!         settings: &Settings<'_>,
 //!         candidates: Candidates<'_>,
-//!     ) -> Result<Vec<u32>, String> {
+//!     ) -> Result<Vec<u64>, String> {
 //!         let Wei(min_tip) = settings.parse_or("min-tip", Wei(0u128))?; // "1 gwei", "1000", …
-//!         // Per-sender nonce queues merged by priority; `None` leaves a sender out of the block.
-//!         Ok(order_by_priority(candidates, |c| {
+//!         // A rank per candidate; the host merges each sender's nonces in order, highest rank
+//!         // first. `None` leaves a transaction (and its sender's later nonces) out.
+//!         Ok(rank_each(candidates, |c| {
 //!             let tip = c.effective_tip(ctx.base_fee)?; // None: max fee below the base fee
-//!             (tip >= min_tip).then_some((tip, Reverse(c.arrival)))
+//!             (tip >= min_tip).then(|| u64::try_from(tip).unwrap_or(u64::MAX))
 //!         }))
 //!     }
 //! }
@@ -43,8 +44,8 @@
 //! #     let bytes = keel_plugin_sdk::encode_candidates(&list);
 //! #     let ctx = BlockContext { number: 1, timestamp: 0, gas_limit: 30_000_000, base_fee: 10 };
 //! #     let raw = vec![("min-tip".to_string(), "10 wei".to_string())];
-//! #     let order = TipFloor::order(ctx, &Settings::new(&raw), Candidates::parse(2, &bytes).unwrap());
-//! #     assert_eq!(order, Ok(vec![1]));
+//! #     let ranks = TipFloor::rank(ctx, &Settings::new(&raw), Candidates::parse(2, &bytes).unwrap());
+//! #     assert_eq!(merge_ranks(&list, &ranks.unwrap()), vec![1]);
 //! # }
 //! ```
 //!
@@ -66,14 +67,16 @@ pub mod bridge_v0_1;
 pub mod fee;
 pub mod fee_v0_1;
 pub mod ordering;
+pub mod ordering_v0_1;
 
 pub use bridge::{Asset, BridgeRules, Deposit, DepositDecision, Withdrawal, WithdrawalDecision};
 pub use candidate::{
     CANDIDATE_SIZE, Candidate, CandidateIter, Candidates, LayoutError, encode_candidates,
 };
 pub use fee::{FeeDecision, FeeParams, FeeRule, L1Summary, ParentSummary, blob_data_price};
+pub use keel_plugin_abi::{LEAVE_OUT, merge_ranks};
 pub use merge::order_by_priority;
-pub use ordering::{BlockContext, OrderingPolicy};
+pub use ordering::{BlockContext, OrderingPolicy, rank_each};
 pub use settings::{Settings, SettingsError};
 pub use types::{Address, ParseU256Error, U256, U256TooLarge};
 pub use wei::{ParseWeiError, Wei};
@@ -87,8 +90,8 @@ pub mod prelude {
     pub use crate::{
         Address, Asset, BlockContext, BridgeRules, Candidate, Candidates, Deposit, DepositDecision,
         FeeDecision, FeeParams, FeeRule, L1Summary, OrderingPolicy, ParentSummary, Settings,
-        SettingsError, U256, Wei, Withdrawal, WithdrawalDecision, blob_data_price,
-        order_by_priority,
+        SettingsError, U256, Wei, Withdrawal, WithdrawalDecision, blob_data_price, merge_ranks,
+        order_by_priority, rank_each,
     };
 }
 
@@ -100,7 +103,8 @@ pub mod wit_types {
     pub type Settings = crate::RawSettings;
 }
 
-/// Exports a type implementing [`OrderingPolicy`] as the component's `keel:plugins/ordering`.
+/// Exports a type implementing [`OrderingPolicy`] as the component's
+/// `keel:plugins/ordering@0.4.0`.
 ///
 /// ```text
 /// keel_plugin_sdk::export_ordering!(MyPolicy);
@@ -118,19 +122,53 @@ macro_rules! export_ordering {
             impl $crate::ordering::bindings::exports::keel::plugins::ordering::Guest
                 for __KeelOrderingExport
             {
-                fn order(
+                fn rank(
                     ctx: $crate::BlockContext,
                     settings: $crate::RawSettings,
                     count: u32,
                     candidates: ::std::vec::Vec<u8>,
-                ) -> ::core::result::Result<::std::vec::Vec<u32>, ::std::string::String> {
-                    $crate::ordering::__order::<$policy>(ctx, settings, count, candidates)
+                ) -> ::core::result::Result<::std::vec::Vec<u64>, ::std::string::String> {
+                    $crate::ordering::__rank::<$policy>(ctx, settings, count, candidates)
                 }
             }
 
             #[cfg(target_family = "wasm")]
             $crate::ordering::bindings::export_ordering_guest!(
                 __KeelOrderingExport with_types_in $crate::ordering::bindings
+            );
+        };
+    };
+}
+
+/// Exports a type implementing [`ordering_v0_1::OrderingPolicy`] as the component's
+/// `keel:plugins/ordering@0.1.0` (frozen; new policies rank, with [`export_ordering!`]).
+///
+/// ```text
+/// keel_plugin_sdk::export_ordering_v0_1!(MyPolicy);
+/// ```
+#[macro_export]
+macro_rules! export_ordering_v0_1 {
+    ($policy:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __KeelOrderingExport;
+
+            impl $crate::ordering_v0_1::bindings::exports::keel::plugins::ordering::Guest
+                for __KeelOrderingExport
+            {
+                fn order(
+                    ctx: $crate::ordering_v0_1::BlockContext,
+                    settings: $crate::RawSettings,
+                    count: u32,
+                    candidates: ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<::std::vec::Vec<u32>, ::std::string::String> {
+                    $crate::ordering_v0_1::__order::<$policy>(ctx, settings, count, candidates)
+                }
+            }
+
+            #[cfg(target_family = "wasm")]
+            $crate::ordering_v0_1::bindings::export_ordering_v0_1_guest!(
+                __KeelOrderingExport with_types_in $crate::ordering_v0_1::bindings
             );
         };
     };

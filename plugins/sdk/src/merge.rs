@@ -5,6 +5,8 @@ use std::collections::BinaryHeap;
 
 use core::cmp::Reverse;
 
+use keel_plugin_abi::Lanes;
+
 use crate::{CANDIDATE_SIZE, Candidate, Candidates};
 
 /// Orders `candidates` highest `priority` first, each sender's transactions in nonce order.
@@ -29,7 +31,7 @@ pub fn order_by_priority<K: Ord>(
         .collect();
     let senders: Vec<[u8; 20]> = records.iter().map(|r| Candidate::sender_of(r)).collect();
     let nonces: Vec<u64> = records.iter().map(|r| Candidate::nonce_of(r)).collect();
-    let (queue, starts) = group_by_sender(&senders, &nonces);
+    let Lanes { queue, starts } = Lanes::group(&senders, &nonces);
     let mut lanes: Vec<Lane> = starts
         .windows(2)
         .map(|run| Lane {
@@ -61,105 +63,6 @@ pub fn order_by_priority<K: Ord>(
         }
     }
     out
-}
-
-/// Lays every sender's candidates out as one contiguous run of `queue`, in nonce order (equal
-/// nonces in host order); returns the queue and where each run starts (one more entry than
-/// runs, the last being the length).
-///
-/// Senders are found through an open-addressing table keyed by the sender's bytes: one probe
-/// per candidate, where sorting 10,000 candidates by sender cost ~1 ms in Wasm. A sender's
-/// candidates usually arrive in nonce order (the pool's order keeps it), so a run is sorted
-/// only when it is not. Addresses ground to collide in the table would make probing long: past
-/// a budget of probes the grouping falls back to one sort, so the cost stays bounded.
-fn group_by_sender(senders: &[[u8; 20]], nonces: &[u64]) -> (Vec<u32>, Vec<u32>) {
-    // (The layout cannot hold more than u32::MAX candidates: `count` is a u32.)
-    let bits = (2 * senders.len())
-        .next_power_of_two()
-        .max(16)
-        .trailing_zeros();
-    let mask = (1usize << bits) - 1;
-    let mut table = vec![u32::MAX; mask + 1];
-    let mut firsts: Vec<u32> = Vec::new();
-    let mut lane_of: Vec<u32> = Vec::with_capacity(senders.len());
-    let mut budget = 8 * senders.len() + 64;
-    for (index, sender) in senders.iter().enumerate() {
-        let mut slot = bucket(sender, bits);
-        let lane = loop {
-            match table[slot] {
-                u32::MAX => {
-                    let lane = firsts.len() as u32;
-                    table[slot] = lane;
-                    firsts.push(index as u32);
-                    break lane;
-                }
-                lane if senders[firsts[lane as usize] as usize] == *sender => break lane,
-                _ if budget == 0 => return group_by_sorting(senders, nonces),
-                _ => {
-                    budget -= 1;
-                    slot = (slot + 1) & mask;
-                }
-            }
-        };
-        lane_of.push(lane);
-    }
-    // A counting sort by lane keeps host order within each.
-    let mut starts = vec![0u32; firsts.len() + 1];
-    for &lane in &lane_of {
-        starts[lane as usize + 1] += 1;
-    }
-    for lane in 0..firsts.len() {
-        starts[lane + 1] += starts[lane];
-    }
-    let mut fill = starts.clone();
-    let mut queue = vec![0u32; senders.len()];
-    for (index, &lane) in lane_of.iter().enumerate() {
-        queue[fill[lane as usize] as usize] = index as u32;
-        fill[lane as usize] += 1;
-    }
-    for run in starts.windows(2) {
-        let run = &mut queue[run[0] as usize..run[1] as usize];
-        let nonce = |index: u32| nonces[index as usize];
-        if run.windows(2).any(|pair| nonce(pair[0]) > nonce(pair[1])) {
-            run.sort_unstable_by_key(|&index| (nonce(index), index));
-        }
-    }
-    (queue, starts)
-}
-
-/// The table slot of `sender` in a table of `2^bits` slots: a multiplicative hash of its bytes.
-fn bucket(sender: &[u8; 20], bits: u32) -> usize {
-    let word = |at: usize| u64::from_le_bytes(sender[at..at + 8].try_into().unwrap_or_default());
-    let mixed = (word(0) ^ word(12).rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (mixed >> (64 - bits)) as usize
-}
-
-/// [`group_by_sender`]'s answer by one sort by (sender, nonce, index): what it falls back to.
-fn group_by_sorting(senders: &[[u8; 20]], nonces: &[u64]) -> (Vec<u32>, Vec<u32>) {
-    // Contiguous integer keys (the sender's bytes read big-endian keep their order): in Wasm,
-    // comparing byte arrays through an index costs twice as much.
-    let mut sorted: Vec<(u64, u64, u32, u64, u32)> = senders
-        .iter()
-        .zip(nonces)
-        .enumerate()
-        .map(|(index, (s, &nonce))| {
-            let word = |at: usize| u64::from_be_bytes(s[at..at + 8].try_into().unwrap_or_default());
-            let tail = u32::from_be_bytes(s[16..20].try_into().unwrap_or_default());
-            (word(0), word(8), tail, nonce, index as u32)
-        })
-        .collect();
-    sorted.sort_unstable();
-    let queue: Vec<u32> = sorted.into_iter().map(|key| key.4).collect();
-    let mut starts = vec![0u32];
-    for pos in 1..queue.len() {
-        if senders[queue[pos] as usize] != senders[queue[pos - 1] as usize] {
-            starts.push(pos as u32);
-        }
-    }
-    if !queue.is_empty() {
-        starts.push(queue.len() as u32);
-    }
-    (queue, starts)
 }
 
 /// One sender's queue: `queue[next..end]` is what is left of it, in nonce order.
@@ -220,7 +123,7 @@ mod tests {
         }
     }
 
-    fn run(list: &[Candidate], priority: impl FnMut(&Candidate) -> Option<u64>) -> Vec<u32> {
+    fn run<K: Ord>(list: &[Candidate], priority: impl FnMut(&Candidate) -> Option<K>) -> Vec<u32> {
         let bytes = encode_candidates(list);
         order_by_priority(
             Candidates::parse(list.len() as u32, &bytes).expect("layout"),
@@ -265,44 +168,41 @@ mod tests {
     }
 
     #[test]
-    fn grouping_by_table_matches_grouping_by_sort() {
-        // Senders out of order, nonces out of order within a sender, repeated nonces.
-        let mut seed = 7u64;
-        let mut next = |bound: u64| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % bound
-        };
-        for count in [0usize, 1, 2, 17, 300, 2_000] {
-            let list: Vec<Candidate> = (0..count)
-                .map(|i| tx(next(40) as u8, next(6), i as u64))
-                .collect();
-            let senders: Vec<[u8; 20]> = list.iter().map(|c| c.sender).collect();
-            let nonces: Vec<u64> = list.iter().map(|c| c.nonce).collect();
-            let (queue, starts) = group_by_sender(&senders, &nonces);
-            let (sorted_queue, sorted_starts) = group_by_sorting(&senders, &nonces);
-            // The same runs, in another order of senders.
-            let runs = |queue: &[u32], starts: &[u32]| {
-                let mut runs: Vec<Vec<u32>> = starts
-                    .windows(2)
-                    .map(|run| queue[run[0] as usize..run[1] as usize].to_vec())
-                    .collect();
-                runs.sort();
-                runs
-            };
-            assert_eq!(
-                runs(&queue, &starts),
-                runs(&sorted_queue, &sorted_starts),
-                "{count}"
-            );
-        }
-    }
-
-    #[test]
     fn empty_and_max_nonce() {
         assert!(run(&[], |_| Some(0)).is_empty());
         let list = [tx(1, u64::MAX, 0), tx(1, u64::MAX, 1)];
         assert_eq!(run(&list, |_| Some(0)), vec![0]);
+    }
+
+    #[test]
+    fn a_ranking_merges_as_ordering_by_rank_then_arrival() {
+        // The host's merge of a 0.4.0 ranking and this 0.1.0 merge with (rank, earlier arrival)
+        // as the priority are one order: pools of 40 senders, shuffled, gaps and repeats. Each
+        // candidate carries its rank in its gas limit, so the priority can read it.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        for count in [0usize, 1, 5, 60, 400, 3_000] {
+            let list: Vec<Candidate> = (0..count)
+                .map(|_| Candidate {
+                    gas_limit: next(6),
+                    ..tx(next(40) as u8, next(8), next(50))
+                })
+                .collect();
+            let ranks: Vec<u64> = list.iter().map(|c| c.gas_limit).collect();
+            let by_priority = run(&list, |c| {
+                (c.gas_limit != keel_plugin_abi::LEAVE_OUT)
+                    .then_some((c.gas_limit, Reverse(c.arrival)))
+            });
+            assert_eq!(
+                keel_plugin_abi::merge_ranks(&list, &ranks),
+                by_priority,
+                "{count}"
+            );
+        }
     }
 }

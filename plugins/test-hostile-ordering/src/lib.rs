@@ -10,7 +10,10 @@
 //! - `censor`: arrival order, but never a transaction from the `sender` setting (`0x` and 40
 //!   hex digits): a sequencer censoring one user, whom only a call forced from L1 reaches
 
-use keel_plugin_sdk::prelude::*;
+use keel_plugin_sdk::{
+    ordering_v0_1::{BlockContext, OrderingPolicy},
+    prelude::*,
+};
 
 /// Misbehaves on purpose.
 #[derive(Debug)]
@@ -66,4 +69,4 @@ fn parse_address(text: &str) -> Result<[u8; 20], String> {
     Ok(out)
 }
 
-keel_plugin_sdk::export_ordering!(Hostile);
+keel_plugin_sdk::export_ordering_v0_1!(Hostile);

@@ -20,6 +20,14 @@ pub enum InvariantViolation {
         /// Entries the plugin returned.
         total: usize,
     },
+    /// A 0.4.0 ordering's rank list is not one rank per candidate.
+    #[error("{ranks} ranks returned for {candidates} candidates")]
+    RankCount {
+        /// Ranks returned.
+        ranks: usize,
+        /// Candidates offered.
+        candidates: usize,
+    },
     /// More candidates than the interface's `u32` count can say.
     #[error("{count} candidates exceed the interface's u32 count")]
     TooManyCandidates {

@@ -1,13 +1,13 @@
 //! Hosts Keel's policy plugins: WebAssembly components implementing the worlds of
 //! `wit/v0.1.0` (`ordering-policy`, `fee-rule`, `bridge-rules`), `wit/v0.2.0` (`fee-rule`
-//! with the L1 data price) and `wit/v0.3.0` (`bridge-rules` with ERC-20 tokens), run by
-//! wasmtime.
+//! with the L1 data price), `wit/v0.3.0` (`bridge-rules` with ERC-20 tokens) and `wit/v0.4.0`
+//! (`ordering-policy` by ranks, merged by the host), run by wasmtime.
 //!
 //! ```text
 //!  .wasm ─▶ Component::new (validate, compile) ─▶ Linker::instantiate_pre (no imports linked)
 //!        ─▶ per call: fresh Store (fuel, memory limit, epoch deadline) ─▶ instance ─▶ export
-//!        ─▶ answer ─▶ host invariants (subset permutation + nonce order; base-fee bounds,
-//!           data-price ceiling)
+//!        ─▶ answer ─▶ host invariants (ranks merged by nonce queue, or an order checked for
+//!           subset permutation + nonce order; base-fee bounds, data-price ceiling)
 //! ```
 //!
 //! Every failure is a [`PluginError`] naming the plugin, its version and the call; callers fall
@@ -40,11 +40,13 @@ pub use config::{
 pub use engine::{EPOCH_TICK, PluginEngine};
 pub use error::{CallSite, PluginError, PluginResult};
 pub use fee::{FeeDecision, FeeParams, FeePlugin, FeeRule, FeeRulePre, L1Summary, ParentSummary};
+pub use keel_plugin_abi::{encode_candidates, merge_ranks};
 pub use keel_primitives::{PluginId, PluginSlot};
 pub use manager::{PluginManager, StartError};
 pub use manifest::read_component;
 pub use ordering::{
-    CANDIDATE_SIZE, Candidate, Ordering, OrderingContext, OrderingPlugin, OrderingPolicy,
+    CANDIDATE_SIZE, Candidate, LEAVE_OUT, Ordering, OrderingContext, OrderingPlugin,
+    OrderingPolicy, OrderingPolicyPre,
 };
 pub use plugin::{Plugin, PluginStats};
 pub use registry::{ActiveSet, BlockStart, PluginRegistry, ScheduleError, Scheduled};

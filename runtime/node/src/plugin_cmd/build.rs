@@ -34,11 +34,12 @@ pub(crate) struct Built {
 }
 
 /// Builds the plugin crate at `dir` into `out` (default `dir/out`), checking the component
-/// against the WIT package in `wit` (default: the checkout's `wit/v0.1.0`). Nothing in `out`
-/// changes unless every check passes.
+/// against the WIT package in `wit` (default: the checkout's `wit/v<version>` for the crate's
+/// `[package.metadata.keel] wit`). Nothing in `out` changes unless every check passes.
 pub(crate) fn run(dir: &Path, out: Option<PathBuf>, wit: Option<PathBuf>) -> eyre::Result<Built> {
-    let wit = super::checkout_dir(wit, "wit/v0.1.0", "--wit", "the wit/v0.1.0 directory")?;
     let krate = PluginCrate::read(dir)?;
+    let package = format!("wit/v{}", krate.wit_version);
+    let wit = super::checkout_dir(wit, &package, "--wit", &format!("the {package} directory"))?;
     // Before the build, so a missing tool fails fast.
     let wasm_tools = tools::wasm_tools()?;
     build_core(&krate)?;
@@ -60,8 +61,11 @@ pub(crate) fn run(dir: &Path, out: Option<PathBuf>, wit: Option<PathBuf>) -> eyr
 
     let wasm = out.join(format!("{}.wasm", krate.name));
     let manifest = out.join(format!("{}.toml", krate.name));
-    std::fs::write(&manifest, manifest_text(&id, krate.slot.world(), size))
-        .wrap_err_with(|| format!("cannot write {}", manifest.display()))?;
+    std::fs::write(
+        &manifest,
+        manifest_text(&id, krate.slot.world(), &krate.wit_version, size),
+    )
+    .wrap_err_with(|| format!("cannot write {}", manifest.display()))?;
     std::fs::rename(&partial, &wasm)
         .wrap_err_with(|| format!("cannot move {} to {}", partial.display(), wasm.display()))?;
     Ok(Built {
@@ -165,12 +169,12 @@ fn make_component(
 }
 
 /// The manifest `plugins/build.sh` writes; the node reads `name` and `version` from it.
-fn manifest_text(id: &PluginId, world: &str, size: usize) -> String {
+fn manifest_text(id: &PluginId, world: &str, wit_version: &str, size: usize) -> String {
     format!(
         "# Written by `keel plugin build`; the node reads name and version from here.\n\
          name = \"{name}\"\n\
          version = \"{version}\"\n\
-         world = \"keel:plugins/{world}@0.1.0\"\n\
+         world = \"keel:plugins/{world}@{wit_version}\"\n\
          wasm = \"{name}.wasm\"\n\
          sha256 = \"{sha256}\"\n\
          size = {size}\n",
@@ -187,13 +191,13 @@ mod tests {
     #[test]
     fn manifest_has_the_fields_of_build_sh() {
         let id = PluginId::new("reverse-arrival", "0.1.0", b"\0asm");
-        let text = manifest_text(&id, "ordering-policy", 4);
+        let text = manifest_text(&id, "ordering-policy", "0.4.0", 4);
         let parsed: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(parsed["name"].as_str(), Some("reverse-arrival"));
         assert_eq!(parsed["version"].as_str(), Some("0.1.0"));
         assert_eq!(
             parsed["world"].as_str(),
-            Some("keel:plugins/ordering-policy@0.1.0")
+            Some("keel:plugins/ordering-policy@0.4.0")
         );
         assert_eq!(parsed["wasm"].as_str(), Some("reverse-arrival.wasm"));
         assert_eq!(parsed["sha256"].as_str().map(str::len), Some(64));

@@ -44,8 +44,9 @@ pub(crate) enum PluginCommand {
         /// Where to write the component (default: `<dir>/out`).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The WIT package the component is checked against (`wit/v0.1.0` of a Keel checkout);
-        /// default: the one of the checkout this binary was built from.
+        /// The WIT package the component is checked against (`wit/vX.Y.Z` of a Keel checkout, X.Y.Z
+        /// the crate's `[package.metadata.keel] wit`); default: that of the checkout this binary
+        /// was built from.
         #[arg(long)]
         wit: Option<PathBuf>,
     },

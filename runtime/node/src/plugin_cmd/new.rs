@@ -42,6 +42,15 @@ fn check_name(name: &str) -> eyre::Result<()> {
     Ok(())
 }
 
+/// The WIT package version `slot`'s template implements: the newest of its world.
+fn wit_version(slot: PluginSlot) -> &'static str {
+    match slot {
+        PluginSlot::Ordering => "0.4.0",
+        PluginSlot::Fee => "0.2.0",
+        PluginSlot::Bridge => "0.3.0",
+    }
+}
+
 /// The release profile's `opt-level` for `slot` (the template says why).
 fn opt_level(slot: PluginSlot) -> &'static str {
     match slot {
@@ -87,6 +96,7 @@ pub(crate) fn run(
         template
             .replace("{{name}}", name)
             .replace("{{world}}", slot.world())
+            .replace("{{wit}}", wit_version(slot))
             .replace("{{opt_level}}", opt_level(slot))
             // A TOML string, quoted and escaped, whatever the path holds.
             .replace(

@@ -21,6 +21,9 @@ pub(super) struct PluginCrate {
     pub(super) version: String,
     /// The slot of `[package.metadata.keel] world`.
     pub(super) slot: PluginSlot,
+    /// The WIT package version of `[package.metadata.keel] wit` (`0.1.0` when absent, as in
+    /// `plugins/build.sh`).
+    pub(super) wit_version: String,
     /// The core module cargo writes for the `cdylib`.
     pub(super) core_module: PathBuf,
 }
@@ -100,6 +103,28 @@ impl PluginCrate {
                     manifest_path.display()
                 )
             })?;
+        let wit_version = match package
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("keel")?.get("wit"))
+        {
+            None => "0.1.0".to_owned(),
+            Some(version) => version
+                .as_str()
+                .filter(|v| {
+                    v.split('.').count() == 3
+                        && v.split('.').all(|part| {
+                            !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
+                        })
+                })
+                .ok_or_else(|| {
+                    eyre!(
+                        "{}: `[package.metadata.keel] wit` must be a version such as \"0.4.0\", got {version}",
+                        manifest_path.display()
+                    )
+                })?
+                .to_owned(),
+        };
         let lib = package
             .targets
             .iter()
@@ -120,6 +145,7 @@ impl PluginCrate {
             name: package.name,
             version: package.version,
             slot,
+            wit_version,
             core_module,
         })
     }
@@ -140,6 +166,13 @@ mod tests {
             assert_eq!(krate.name, "my-plugin");
             assert_eq!(krate.version, "0.1.0");
             assert_eq!(krate.slot, slot);
+            // Each template implements the newest version of its world, and says so.
+            let newest = match slot {
+                PluginSlot::Ordering => "0.4.0",
+                PluginSlot::Fee => "0.2.0",
+                PluginSlot::Bridge => "0.3.0",
+            };
+            assert_eq!(krate.wit_version, newest, "{slot}");
             assert!(
                 krate
                     .core_module
@@ -163,6 +196,18 @@ mod tests {
         let error = PluginCrate::read(&bare).unwrap_err();
         assert!(
             error.to_string().contains("[package.metadata.keel]"),
+            "{error:#}"
+        );
+        std::fs::write(
+            bare.join("Cargo.toml"),
+            "[package]\nname = \"bare\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+             [package.metadata.keel]\nworld = \"fee-rule\"\nwit = \"latest\"\n\
+             [lib]\ncrate-type = [\"cdylib\"]\n[workspace]\n",
+        )
+        .unwrap();
+        let error = PluginCrate::read(&bare).unwrap_err();
+        assert!(
+            error.to_string().contains("must be a version such as"),
             "{error:#}"
         );
     }

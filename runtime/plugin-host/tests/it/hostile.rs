@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use keel_plugin_host::{
     Candidate, OrderingContext, OrderingPlugin, PluginEngine, PluginError, PluginId, PluginLimits,
+    invariants::InvariantViolation,
 };
 
 use crate::component;
@@ -121,4 +122,35 @@ fn broken_orderings_are_repaired_and_reported() {
         matches!(err, PluginError::Refused { .. }) && err.to_string().contains("on purpose"),
         "{err}"
     );
+}
+
+#[test]
+fn a_rank_list_of_the_wrong_length_is_refused_by_name() {
+    let engine = PluginEngine::new().unwrap();
+    let (path, bytes) = component("test-hostile-ranking");
+    for (mode, ranks) in [("short", 2), ("long", 4)] {
+        let plugin = OrderingPlugin::new(
+            &engine,
+            &path,
+            PluginId::new("test-hostile-ranking", "test", &bytes),
+            &bytes,
+            LIMITS,
+            vec![("mode".into(), mode.into())],
+        )
+        .unwrap();
+        assert_eq!(plugin.wit_version(), "0.4.0");
+        let err = plugin.order(&engine, CTX, &candidates()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PluginError::Invariant {
+                    violation: InvariantViolation::RankCount { candidates: 3, .. },
+                    ..
+                }
+            ) && err
+                .to_string()
+                .contains(&format!("{ranks} ranks returned for 3 candidates")),
+            "{err}"
+        );
+    }
 }

@@ -117,9 +117,10 @@ fn ordering_plugins_order_as_documented() {
         candidate(0xa, 1, 9, 1),
         candidate(0xb, 0, 5, 2),
     ];
-    let by_tip = ordering_plugin(&engine, "ordering-priority-fee")
-        .order(&engine, CTX, &candidates)
-        .unwrap();
+    let by_tip = ordering_plugin(&engine, "ordering-priority-fee");
+    // WIT 0.4.0: the plugin ranks, the host merges.
+    assert_eq!(by_tip.wit_version(), "0.4.0");
+    let by_tip = by_tip.order(&engine, CTX, &candidates).unwrap();
     assert_eq!(by_tip.order, vec![2, 0, 1]);
     assert!(by_tip.dropped.is_empty());
     let fifo = ordering_plugin(&engine, "ordering-fifo")
