@@ -438,14 +438,7 @@ impl Follower {
             .await?
             .try_into()
             .unwrap_or(u64::MAX);
-        let finalized = self
-            .client
-            .rpc(
-                "eth_getBlockByNumber(finalized)",
-                provider.get_block_by_number(BlockNumberOrTag::Finalized),
-            )
-            .await?
-            .map_or(0, |block| block.header.number);
+        let finalized = self.client.finalized_block().await?.unwrap_or(0);
         let progress = L1Progress {
             committed,
             verified: verified.min(committed),

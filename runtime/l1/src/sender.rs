@@ -59,6 +59,18 @@ impl L1Client {
         &self.url
     }
 
+    /// The number of the L1's finalized block; `None` while it has none (a young chain).
+    pub async fn finalized_block(&self) -> L1Result<Option<u64>> {
+        let block = self
+            .rpc(
+                "eth_getBlockByNumber(finalized)",
+                self.provider
+                    .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized),
+            )
+            .await?;
+        Ok(block.map(|block| block.header.number))
+    }
+
     /// Awaits `call`, naming the node and `what` in its error.
     pub async fn rpc<T>(
         &self,

@@ -381,18 +381,7 @@ impl Settler {
         let keep_inputs = self.config.keep_prover_inputs;
         // Frames of batches whose commits are final go too; L1 not answering just leaves them
         // for a later verification.
-        let client = self.sender.client();
-        let finalized = client
-            .rpc(
-                "eth_getBlockByNumber(finalized)",
-                client
-                    .provider()
-                    .get_block_by_number(BlockNumberOrTag::Finalized),
-            )
-            .await
-            .ok()
-            .flatten()
-            .map(|block| block.header.number);
+        let finalized = self.sender.client().finalized_block().await.ok().flatten();
         blocking(&self.storage, move |storage| {
             storage.set_l1_progress(L1Progress {
                 committed,

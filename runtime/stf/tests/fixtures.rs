@@ -6,13 +6,15 @@
 
 use keel_stf::{ProverInput, execute_batch};
 
-fn executes(name: &str, transactions: usize) {
-    let path = format!(
-        "{}/../../e2e/fixtures/prover-inputs/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let input = ProverInput::decode(&bytes)
+/// The committed inputs, built into the test: a changed file rebuilds it, and the test does not
+/// depend on where the checkout it was built from lies.
+const ETH_TRANSFER_1: &[u8] =
+    include_bytes!("../../../e2e/fixtures/prover-inputs/eth-transfer-1.rlp");
+const ETH_TRANSFER_100: &[u8] =
+    include_bytes!("../../../e2e/fixtures/prover-inputs/eth-transfer-100.rlp");
+
+fn executes(name: &str, bytes: &[u8], transactions: usize) {
+    let input = ProverInput::decode(bytes)
         .unwrap_or_else(|e| panic!("{name} no longer decodes ({e}); make it again (see above)"));
     let executed = execute_batch(&input)
         .unwrap_or_else(|e| panic!("{name} no longer executes ({e}); make it again (see above)"));
@@ -28,6 +30,6 @@ fn executes(name: &str, transactions: usize) {
 
 #[test]
 fn the_gpu_bench_inputs_execute() {
-    executes("eth-transfer-1.rlp", 1);
-    executes("eth-transfer-100.rlp", 100);
+    executes("eth-transfer-1.rlp", ETH_TRANSFER_1, 1);
+    executes("eth-transfer-100.rlp", ETH_TRANSFER_100, 100);
 }
