@@ -4,8 +4,6 @@
 //! `evaluate_polynomial_in_evaluation_form`), and L1 checks the same evaluation against the
 //! blob's KZG commitment with the point-evaluation precompile.
 
-use std::sync::OnceLock;
-
 use alloy_primitives::{B256, keccak256};
 use bls12_381::Scalar;
 pub use keel_primitives::{BlobBinding, VALIDIUM, blobs_hash};
@@ -18,11 +16,6 @@ use crate::{Blob, DaError, FIELD_ELEMENTS_PER_BLOB, Frame, to_blobs};
 const PRIMITIVE_ROOT_OF_UNITY: u64 = 7;
 /// log2 of [`FIELD_ELEMENTS_PER_BLOB`].
 const LOG_WIDTH: u32 = 12;
-/// From this many used elements, [`evaluate`] reads their roots of unity from the whole
-/// table; below, it computes each on its own (a 12-bit power, ~18 multiplications, against
-/// 4,096 for the table): in the guest, a small batch's binding then costs a few hundred field
-/// multiplications, not the table's 4,096.
-const ROOT_TABLE_FROM: usize = FIELD_ELEMENTS_PER_BLOB / 24;
 
 /// The challenge point of a blob: `keccak256(versioned_hash ‖ payload_hash)` reduced modulo the
 /// BLS12-381 scalar field's order, big endian. It depends on the blob (through its commitment's
@@ -102,21 +95,18 @@ pub fn evaluate(blob: &Blob, z: B256) -> Result<B256, DaError> {
         })?;
         values.push((value, index));
     }
+    let table = SubgroupRoots::covering(blob.used_elements());
     if z_width == Scalar::one() {
-        // z is a root of unity: the polynomial's value there is the element itself.
-        let at = roots_of_unity().iter().position(|root| *root == z);
-        let value = at
-            .and_then(|i| values.iter().find(|(_, index)| *index == i))
+        // z is a root of unity: the polynomial's value there is the element itself (zero past
+        // the used elements, whose roots the table does not hold).
+        let value = values
+            .iter()
+            .find(|(_, index)| table.at(*index) == z)
             .map_or(Scalar::zero(), |(value, _)| *value);
         return Ok(B256::from(to_be(&value)));
     }
 
-    let roots: Vec<Scalar> = if values.len() >= ROOT_TABLE_FROM {
-        let table = roots_of_unity();
-        values.iter().map(|(_, i)| table[*i]).collect()
-    } else {
-        values.iter().map(|(_, i)| root_of_unity(*i)).collect()
-    };
+    let roots: Vec<Scalar> = values.iter().map(|(_, i)| table.at(*i)).collect();
     // Σ fᵢ·ωᵢ/(z − ωᵢ), with one inversion for all the denominators (Montgomery's trick).
     let mut denominators: Vec<Scalar> = roots.iter().map(|root| z - root).collect();
     batch_invert(&mut denominators);
@@ -146,15 +136,48 @@ const INVERSE_WIDTH: Scalar = Scalar::from_raw([
     0x73e6_6878_b46a_e370,
 ]);
 
-/// `ω^brp(index)`: the root of unity at `index` in bit-reversed order.
-fn root_of_unity(index: usize) -> Scalar {
-    let exponent = (index as u32).reverse_bits() >> (32 - LOG_WIDTH);
-    OMEGA.pow_vartime(&[u64::from(exponent), 0, 0, 0])
+/// The roots of unity at a blob's first `used` indices, in bit-reversed order. Those are exactly
+/// the 2^b-th roots of unity for the smallest 2^b ≥ `used` (at index i < 2^b, ω^brp₁₂(i) =
+/// g^brp_b(i) with g = ω^(4096 / 2^b)), so the table costs fewer than 2·`used` multiplications:
+/// in the guest, where each is ~1,850 instructions, the whole 4,096-root table cost more than
+/// a 200-transfer batch's other binding work, and computing each root on its own ~18 apiece.
+struct SubgroupRoots {
+    bits: u32,
+    powers: Vec<Scalar>,
 }
 
-/// The 4096th roots of unity, `ω^brp(i)` at index `i` (EIP-4844's `roots_of_unity_brp`).
+impl SubgroupRoots {
+    /// The table for a blob's first `used` elements.
+    fn covering(used: usize) -> Self {
+        let bits = used.max(1).next_power_of_two().trailing_zeros();
+        let mut generator = OMEGA;
+        for _ in bits..LOG_WIDTH {
+            generator = generator.square();
+        }
+        let mut powers = Vec::with_capacity(1 << bits);
+        let mut power = Scalar::one();
+        for _ in 0..1usize << bits {
+            powers.push(power);
+            power *= generator;
+        }
+        Self { bits, powers }
+    }
+
+    /// `ω^brp(index)` for an index below the table's size.
+    fn at(&self, index: usize) -> Scalar {
+        let reversed = match self.bits {
+            0 => 0,
+            bits => (index as u32).reverse_bits() >> (32 - bits),
+        };
+        self.powers[reversed as usize]
+    }
+}
+
+/// The 4096th roots of unity, `ω^brp(i)` at index `i` (EIP-4844's `roots_of_unity_brp`): the
+/// reference [`SubgroupRoots`] is checked against.
+#[cfg(test)]
 fn roots_of_unity() -> &'static [Scalar] {
-    static ROOTS: OnceLock<Vec<Scalar>> = OnceLock::new();
+    static ROOTS: std::sync::OnceLock<Vec<Scalar>> = std::sync::OnceLock::new();
     ROOTS.get_or_init(|| {
         let mut powers = Vec::with_capacity(FIELD_ELEMENTS_PER_BLOB);
         let mut power = Scalar::one();
@@ -253,10 +276,14 @@ mod tests {
     }
 
     #[test]
-    fn each_root_on_its_own_is_the_tables() {
-        let table = roots_of_unity();
-        for index in [0, 1, 2, 7, 100, 2_048, 4_095] {
-            assert_eq!(root_of_unity(index), table[index], "index {index}");
+    fn subgroup_tables_hold_the_first_roots_in_bit_reversed_order() {
+        let all = roots_of_unity();
+        for used in [0, 1, 2, 3, 5, 64, 65, 450, 2_049, 4_096] {
+            let table = SubgroupRoots::covering(used);
+            assert!(table.powers.len() >= used && table.powers.len() < 2 * used.max(1));
+            for index in 0..used {
+                assert_eq!(table.at(index), all[index], "{used} used, index {index}");
+            }
         }
     }
 
@@ -305,9 +332,8 @@ mod tests {
     }
 
     #[test]
-    fn sparse_blobs_agree_with_c_kzg_on_either_side_of_the_table() {
-        let threshold = ROOT_TABLE_FROM;
-        for used in [1, 3, 50, threshold - 1, threshold, threshold + 1] {
+    fn sparse_blobs_agree_with_c_kzg_at_each_table_size() {
+        for used in [1, 2, 3, 50, 64, 65, 170, 2_048, 2_049] {
             let blob = blob(used as u64, used);
             let z = challenge(B256::repeat_byte(used as u8), B256::ZERO);
             assert_eq!(evaluate(&blob, z).unwrap(), kzg_y(&blob, z), "{used} used");

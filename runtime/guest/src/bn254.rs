@@ -19,7 +19,8 @@ use revm::precompile::PrecompileHalt;
 const FQ_LEN: usize = 32;
 
 /// The group order r, big-endian.
-const ORDER: [u8; 32] = crate::crypto::hex("30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001");
+const ORDER: [u8; 32] =
+    crate::crypto::hex("30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001");
 
 fn read_fq(bytes: &[u8]) -> Result<Fp, PrecompileHalt> {
     Fp::from_be_bytes(&bytes[..FQ_LEN]).ok_or(PrecompileHalt::Bn254FieldPointNotAMember)
