@@ -4,6 +4,8 @@
 //! `evaluate_polynomial_in_evaluation_form`), and L1 checks the same evaluation against the
 //! blob's KZG commitment with the point-evaluation precompile.
 
+use std::sync::OnceLock;
+
 use alloy_primitives::{B256, keccak256};
 use bls12_381::Scalar;
 pub use keel_primitives::{BlobBinding, VALIDIUM, blobs_hash};
@@ -15,7 +17,7 @@ use crate::{Blob, DaError, FIELD_ELEMENTS_PER_BLOB, Frame, to_blobs};
 #[cfg(test)]
 const PRIMITIVE_ROOT_OF_UNITY: u64 = 7;
 /// log2 of [`FIELD_ELEMENTS_PER_BLOB`].
-const LOG_WIDTH: u32 = 12;
+const LOG_WIDTH: u32 = FIELD_ELEMENTS_PER_BLOB.trailing_zeros();
 
 /// The challenge point of a blob: `keccak256(versioned_hash ‖ payload_hash)` reduced modulo the
 /// BLS12-381 scalar field's order, big endian. It depends on the blob (through its commitment's
@@ -46,13 +48,14 @@ pub fn bind_blobs(frame: &Frame, versioned_hashes: &[B256]) -> Result<Vec<BlobBi
         });
     }
     let payload_hash = keccak256(&frame.0);
+    let evaluator = EVALUATOR.get().copied().unwrap_or(evaluate);
     blobs
         .iter()
         .zip(versioned_hashes)
         .enumerate()
         .map(|(index, (blob, vh))| {
             let z = challenge(*vh, payload_hash);
-            let y = evaluate(blob, z).map_err(|e| match e {
+            let y = evaluator(blob, z).map_err(|e| match e {
                 DaError::FieldElement {
                     element, reason, ..
                 } => DaError::FieldElement {
@@ -71,16 +74,91 @@ pub fn bind_blobs(frame: &Frame, versioned_hashes: &[B256]) -> Result<Vec<BlobBi
         .collect()
 }
 
+/// The arithmetic of BLS12-381's scalar field that [`evaluate_in`] needs, so that a zkVM guest
+/// runs this very evaluation on its field intrinsics (the OpenVM guest's
+/// `runtime/guest/src/blob_field.rs`) rather than a copy of it. `bls12_381::Scalar` is the
+/// node's.
+pub trait BlobField: Sized + Clone + PartialEq {
+    /// 0.
+    fn zero() -> Self;
+    /// 1.
+    fn one() -> Self;
+    /// The element with these canonical little-endian limbs (below the modulus).
+    fn from_limbs(limbs: [u64; 4]) -> Self;
+    /// The element with these big-endian bytes; `None` unless they are below the modulus.
+    fn from_be(bytes: &[u8; 32]) -> Option<Self>;
+    /// Canonical big-endian bytes.
+    fn to_be(&self) -> [u8; 32];
+    /// `self + other`.
+    fn add(&self, other: &Self) -> Self;
+    /// `self - other`.
+    fn sub(&self, other: &Self) -> Self;
+    /// `self * other`.
+    fn mul(&self, other: &Self) -> Self;
+    /// `1 / self`, for a non-zero element.
+    fn invert(&self) -> Self;
+}
+
+impl BlobField for Scalar {
+    fn zero() -> Self {
+        Scalar::zero()
+    }
+    fn one() -> Self {
+        Scalar::one()
+    }
+    fn from_limbs(limbs: [u64; 4]) -> Self {
+        Scalar::from_raw(limbs)
+    }
+    fn from_be(bytes: &[u8; 32]) -> Option<Self> {
+        from_be(bytes)
+    }
+    fn to_be(&self) -> [u8; 32] {
+        to_be(self)
+    }
+    fn add(&self, other: &Self) -> Self {
+        self + other
+    }
+    fn sub(&self, other: &Self) -> Self {
+        self - other
+    }
+    fn mul(&self, other: &Self) -> Self {
+        self * other
+    }
+    fn invert(&self) -> Self {
+        invert(*self)
+    }
+}
+
+/// How [`bind_blobs`] evaluates a blob: [`evaluate`] unless a zkVM guest installed
+/// [`evaluate_in`] over its own field ([`install_evaluator`]).
+pub type BlobEvaluator = fn(&Blob, B256) -> Result<B256, DaError>;
+
+static EVALUATOR: OnceLock<BlobEvaluator> = OnceLock::new();
+
+/// Makes [`bind_blobs`] evaluate with `evaluator` from now on in this process; `false` if one
+/// was installed already (the first stays). For a zkVM guest: the node never installs one.
+pub fn install_evaluator(evaluator: BlobEvaluator) -> bool {
+    EVALUATOR.set(evaluator).is_ok()
+}
+
 /// The blob polynomial (the blob's field elements are its values at the 4096th roots of unity,
 /// in bit-reversed order) at `z`, big endian. Elements that are zero contribute nothing, so the
 /// cost follows the data, not the blob.
 pub fn evaluate(blob: &Blob, z: B256) -> Result<B256, DaError> {
-    let z = from_be(&z.0).ok_or(DaError::FieldElement {
+    evaluate_in::<Scalar>(blob, z)
+}
+
+/// [`evaluate`] in the field `F`.
+pub fn evaluate_in<F: BlobField>(blob: &Blob, z: B256) -> Result<B256, DaError> {
+    let z = F::from_be(&z.0).ok_or(DaError::FieldElement {
         blob: 0,
         element: u64::MAX,
         reason: "the challenge is not below the field modulus",
     })?;
-    let z_width = z.pow_vartime(&[FIELD_ELEMENTS_PER_BLOB as u64, 0, 0, 0]);
+    let mut z_width = z.clone();
+    for _ in 0..LOG_WIDTH {
+        z_width = z_width.mul(&z_width);
+    }
 
     let mut values = Vec::new();
     for index in 0..blob.used_elements() {
@@ -88,88 +166,94 @@ pub fn evaluate(blob: &Blob, z: B256) -> Result<B256, DaError> {
         if bytes.iter().all(|b| *b == 0) {
             continue;
         }
-        let value = from_be(bytes).ok_or(DaError::FieldElement {
+        let value = F::from_be(bytes).ok_or(DaError::FieldElement {
             blob: 0,
             element: index as u64,
             reason: "it is not below the field modulus",
         })?;
         values.push((value, index));
     }
-    let table = SubgroupRoots::covering(blob.used_elements());
-    if z_width == Scalar::one() {
+    let table = SubgroupRoots::<F>::covering(blob.used_elements());
+    if z_width == F::one() {
         // z is a root of unity: the polynomial's value there is the element itself (zero past
         // the used elements, whose roots the table does not hold).
         let value = values
             .iter()
-            .find(|(_, index)| table.at(*index) == z)
-            .map_or(Scalar::zero(), |(value, _)| *value);
-        return Ok(B256::from(to_be(&value)));
+            .find(|(_, index)| *table.at(*index) == z)
+            .map_or(F::zero(), |(value, _)| value.clone());
+        return Ok(B256::from(value.to_be()));
     }
 
-    let roots: Vec<Scalar> = values.iter().map(|(_, i)| table.at(*i)).collect();
     // Σ fᵢ·ωᵢ/(z − ωᵢ), with one inversion for all the denominators (Montgomery's trick).
-    let mut denominators: Vec<Scalar> = roots.iter().map(|root| z - root).collect();
+    let mut denominators: Vec<F> = values.iter().map(|(_, i)| z.sub(table.at(*i))).collect();
     batch_invert(&mut denominators);
-    let mut sum = Scalar::zero();
-    for (((value, _), root), inverse) in values.iter().zip(&roots).zip(&denominators) {
-        sum += value * root * inverse;
+    let mut sum = F::zero();
+    for ((value, i), inverse) in values.iter().zip(&denominators) {
+        sum = sum.add(&value.mul(table.at(*i)).mul(inverse));
     }
-    let scale = (z_width - Scalar::one()) * INVERSE_WIDTH;
-    Ok(B256::from(to_be(&(sum * scale))))
+    let scale = z_width
+        .sub(&F::one())
+        .mul(&F::from_limbs(INVERSE_WIDTH_LIMBS));
+    Ok(B256::from(sum.mul(&scale).to_be()))
 }
 
-/// ω = 7^((r − 1) / 4096), the generator of the 4096th roots of unity, as canonical limbs
-/// (computed at compile time: a 255-bit power costs the guest more than a small batch's whole
-/// evaluation; the tests derive it).
-const OMEGA: Scalar = Scalar::from_raw([
+/// ω = 7^((r − 1) / 4096), the generator of the 4096th roots of unity, as canonical
+/// little-endian limbs (computed at compile time: a 255-bit power costs the guest more than a
+/// small batch's whole evaluation; the tests derive it).
+const OMEGA_LIMBS: [u64; 4] = [
     0xe206_da11_a5d3_6306,
     0x0ad1_347b_378f_bf96,
     0xfc3e_8acf_e0f8_245f,
     0x564c_0a11_a0f7_04f4,
-]);
+];
+#[cfg(test)]
+const OMEGA: Scalar = Scalar::from_raw(OMEGA_LIMBS);
 
 /// 1/4096, for the same reason (the tests derive it).
-const INVERSE_WIDTH: Scalar = Scalar::from_raw([
+const INVERSE_WIDTH_LIMBS: [u64; 4] = [
     0x400f_ffff_0010_0001,
     0xd368_6828_bfce_5c19,
     0x5eb6_a46a_8921_3de7,
     0x73e6_6878_b46a_e370,
-]);
+];
+#[cfg(test)]
+const INVERSE_WIDTH: Scalar = Scalar::from_raw(INVERSE_WIDTH_LIMBS);
 
 /// The roots of unity at a blob's first `used` indices, in bit-reversed order. Those are exactly
 /// the 2^b-th roots of unity for the smallest 2^b ≥ `used` (at index i < 2^b, ω^brp₁₂(i) =
 /// g^brp_b(i) with g = ω^(4096 / 2^b)), so the table costs fewer than 2·`used` multiplications:
 /// in the guest, where each is ~1,850 instructions, the whole 4,096-root table cost more than
 /// a 200-transfer batch's other binding work, and computing each root on its own ~18 apiece.
-struct SubgroupRoots {
+struct SubgroupRoots<F> {
     bits: u32,
-    powers: Vec<Scalar>,
+    powers: Vec<F>,
 }
 
-impl SubgroupRoots {
+impl<F: BlobField> SubgroupRoots<F> {
     /// The table for a blob's first `used` elements.
     fn covering(used: usize) -> Self {
         let bits = used.max(1).next_power_of_two().trailing_zeros();
-        let mut generator = OMEGA;
+        let mut generator = F::from_limbs(OMEGA_LIMBS);
         for _ in bits..LOG_WIDTH {
-            generator = generator.square();
+            generator = generator.mul(&generator);
         }
         let mut powers = Vec::with_capacity(1 << bits);
-        let mut power = Scalar::one();
+        let mut power = F::one();
         for _ in 0..1usize << bits {
+            let next = power.mul(&generator);
             powers.push(power);
-            power *= generator;
+            power = next;
         }
         Self { bits, powers }
     }
 
     /// `ω^brp(index)` for an index below the table's size.
-    fn at(&self, index: usize) -> Scalar {
+    fn at(&self, index: usize) -> &F {
         let reversed = match self.bits {
             0 => 0,
             bits => (index as u32).reverse_bits() >> (32 - bits),
         };
-        self.powers[reversed as usize]
+        &self.powers[reversed as usize]
     }
 }
 
@@ -219,17 +303,18 @@ fn invert(value: Scalar) -> Scalar {
 
 /// Inverts every element in place with one field inversion (none of them is zero: z is not a
 /// root of unity).
-fn batch_invert(values: &mut [Scalar]) {
+fn batch_invert<F: BlobField>(values: &mut [F]) {
     let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = Scalar::one();
+    let mut acc = F::one();
     for value in values.iter() {
+        let next = acc.mul(value);
         prefix.push(acc);
-        acc *= value;
+        acc = next;
     }
-    let mut inverse = invert(acc);
+    let mut inverse = acc.invert();
     for (value, before) in values.iter_mut().zip(prefix).rev() {
-        let next = inverse * *value;
-        *value = inverse * before;
+        let next = inverse.mul(value);
+        *value = inverse.mul(&before);
         inverse = next;
     }
 }
@@ -279,10 +364,10 @@ mod tests {
     fn subgroup_tables_hold_the_first_roots_in_bit_reversed_order() {
         let all = roots_of_unity();
         for used in [0, 1, 2, 3, 5, 64, 65, 450, 2_049, 4_096] {
-            let table = SubgroupRoots::covering(used);
+            let table = SubgroupRoots::<Scalar>::covering(used);
             assert!(table.powers.len() >= used && table.powers.len() < 2 * used.max(1));
             for index in 0..used {
-                assert_eq!(table.at(index), all[index], "{used} used, index {index}");
+                assert_eq!(*table.at(index), all[index], "{used} used, index {index}");
             }
         }
     }

@@ -38,7 +38,10 @@ pub use blob::{
 #[cfg(feature = "compress")]
 pub use compress::PayloadWriter;
 pub use error::DaError;
-pub use eval::{BlobBinding, VALIDIUM, bind_blobs, blobs_hash, challenge, evaluate};
+pub use eval::{
+    BlobBinding, BlobEvaluator, BlobField, VALIDIUM, bind_blobs, blobs_hash, challenge, evaluate,
+    evaluate_in, install_evaluator,
+};
 pub use frame::{
     Codec, FRAME_HEADER_BYTES, Frame, MAX_PAYLOAD_BYTES, PAYLOAD_VERSION, PayloadBlock,
 };

@@ -11,6 +11,8 @@
 // The intrinsic-type macros refer to `alloc::`.
 extern crate alloc;
 
+#[cfg(feature = "accelerated-crypto")]
+mod blob_field;
 #[cfg(feature = "accelerated-bn254")]
 mod bn254;
 #[cfg(feature = "accelerated-crypto")]
@@ -32,7 +34,10 @@ openvm::init!();
 
 fn main() {
     #[cfg(feature = "accelerated-crypto")]
-    crypto::install();
+    {
+        crypto::install();
+        blob_field::install();
+    }
     let bytes = openvm::io::read_vec();
     let input = ProverInput::decode(&bytes).unwrap_or_else(|error| panic!("keel guest: {error}"));
     // A measurement build stops after its phase and reveals nothing of meaning.
