@@ -26,6 +26,8 @@ mod withdraw;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // Senders the pool recovers are not recovered again by the sealer's self-check.
+    keel_primitives::senders::install_sender_cache();
     let cli = cli::Cli::parse();
     match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,

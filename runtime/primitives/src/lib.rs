@@ -27,6 +27,8 @@ pub mod data_fee;
 pub mod l1_clock;
 pub mod plugins;
 pub mod proof;
+#[cfg(feature = "native-crypto")]
+pub mod senders;
 pub mod state;
 pub mod transaction;
 
