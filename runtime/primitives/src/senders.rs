@@ -1,7 +1,7 @@
 //! Recovered senders, remembered: the node's signature recovery for alloy
 //! ([`install_sender_cache`]). Recovery is a pure function of the signature and the signing
 //! hash, so a transaction the pool recovered at ingestion is not recovered again when the
-//! sealer's self-check (the STF) or a replay meets it: ~25 µs of libsecp256k1 saved per
+//! sealer's self-check (the STF) or a replay meets it: tens of µs of libsecp256k1 saved per
 //! transaction on the sealer's path. The prover guest installs its own provider instead.
 
 use std::sync::Arc;
@@ -14,8 +14,8 @@ use secp256k1::{
     ecdsa::{RecoverableSignature, RecoveryId, Signature},
 };
 
-/// Entries per generation: two are kept, so at most twice this many senders (~10 MB), more
-/// than a pool and the batches being sealed hold.
+/// Entries per generation: two are kept, so at most twice this many senders (~30 MB of hash
+/// tables), more than a pool and the batches being sealed hold.
 const GENERATION: usize = 1 << 17;
 
 /// Makes alloy's sender recovery in this process go through the cache; `false` if a crypto
