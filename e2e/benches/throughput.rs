@@ -24,6 +24,10 @@
 //! - `KEEL_BENCH_RECIPIENTS`: `fresh` (default: every transfer pays a new address, so the
 //!   state grows by an account per transfer) or `senders` (each pays another sender: a chain
 //!   whose state no longer grows, what a full node's disk per transfer is about);
+//! - `KEEL_BENCH_SETTLE=1`: the devnet's shape (`e2e/devnet.sh`): anvil as L1 (1 s blocks,
+//!   Prague), the contracts deployed, the node committing a batch at least every 5 s and its
+//!   exec prover attesting each one (built with `cargo build --release -p keel-prover`); adds a
+//!   third figure, transfers per second until the block with the last one is verified on L1;
 //! - `KEEL_BENCH_STATE`: `full` (default, as the node) or `archive` (`pruning.mode`), and
 //!   `KEEL_BENCH_STATE_HISTORY`: a full node's `pruning.state_history` (default the node's, 1,024
 //!   blocks: more than a run makes, so set it lower to see pruning at work).
@@ -45,7 +49,10 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use keel_e2e::{
-    CHAIN_ID, KeelNode, KeelNodeOptions, contracts::TestToken, dev_accounts, settlement::eventually,
+    Anvil, AnvilOptions, CHAIN_ID, KeelBinary, KeelNode, KeelNodeOptions, Prover,
+    contracts::TestToken,
+    dev_accounts, free_loopback_addr,
+    settlement::{deploy, eventually, exec_prover, settling_node},
 };
 use serde_json::{Value, json};
 
@@ -114,6 +121,46 @@ fn pay_senders() -> bool {
     std::env::var("KEEL_BENCH_RECIPIENTS").is_ok_and(|v| v.trim() == "senders")
 }
 
+/// Whether Keel runs as the devnet does, settling on an anvil L1 with its exec prover
+/// (`KEEL_BENCH_SETTLE=1`), rather than alone.
+fn settle() -> bool {
+    env_or("KEEL_BENCH_SETTLE", 0) != 0
+}
+
+/// What a settling Keel run needs besides the node, stopped when dropped.
+struct Settlement {
+    _anvil: Anvil,
+    _prover: Prover,
+    _dir: tempfile::TempDir,
+}
+
+/// The devnet's L1 side for one Keel run: anvil, the contracts deployed into a fresh datadir,
+/// and node options settling there (the devnet's 5 s commit interval) with an exec prover.
+async fn settlement(da: &str) -> eyre::Result<(KeelNodeOptions, Settlement)> {
+    let dir = tempfile::tempdir()?;
+    let anvil = Anvil::spawn(AnvilOptions::default(), dir.path().join("anvil.log")).await?;
+    let keel = KeelBinary::locate()?;
+    let datadir = dir.path().join("node");
+    // The deployment names the genesis, which the bench's gas limit changes.
+    let chain = chain_env(da);
+    let env: Vec<_> = chain
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect();
+    deploy(&keel, &anvil, &datadir, &env)?;
+    let coordinator = free_loopback_addr()?;
+    let options = settling_node(&anvil, &datadir, coordinator, "5s");
+    let prover = exec_prover(&keel, dir.path(), coordinator)?;
+    Ok((
+        options,
+        Settlement {
+            _anvil: anvil,
+            _prover: prover,
+            _dir: dir,
+        },
+    ))
+}
+
 /// Sender counts to run (`KEEL_BENCH_SENDERS`), else `default`.
 fn senders_or(default: &[usize]) -> Vec<usize> {
     std::env::var("KEEL_BENCH_SENDERS")
@@ -132,6 +179,17 @@ fn batch_size() -> usize {
 }
 const CONCURRENT_CLIENTS: usize = 4;
 const GAS_LIMIT: u64 = 1_000_000_000;
+
+/// The chain the bench runs, for the node and for `keel deploy` (whose deployment names the
+/// genesis and the data availability): a [`GAS_LIMIT`] block gas limit, batches that may hold
+/// such a block, their data on L1 (`blobs`) or not (`validium`).
+fn chain_env(da: &str) -> [(&'static str, String); 3] {
+    [
+        ("KEEL_GENESIS__GAS_LIMIT", GAS_LIMIT.to_string()),
+        ("KEEL_BATCHER__MAX_GAS", GAS_LIMIT.to_string()),
+        ("KEEL_BATCHER__DATA_AVAILABILITY", da.to_owned()),
+    ]
+}
 /// How long funding the bench senders (ETH, then tokens) may take.
 const FUNDING_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_FEE: u128 = 100_000_000_000;
@@ -154,13 +212,18 @@ fn main() -> eyre::Result<()> {
             .into_iter()
             .flat_map(|da| senders_or(&[10, 1_000]).into_iter().map(move |s| (da, s)))
         {
+            let (options, settlement) = match settle() {
+                true => {
+                    let (options, settlement) = settlement(da).await?;
+                    (options, Some(settlement))
+                }
+                false => (KeelNodeOptions::new(), None),
+            };
             let mut node = KeelNode::spawn(
-                KeelNodeOptions::new()
+                chain_env(da)
+                    .into_iter()
+                    .fold(options, |options, (key, value)| options.env(key, value))
                     .block_time("1s")
-                    .env("KEEL_BATCHER__DATA_AVAILABILITY", da)
-                    .env("KEEL_GENESIS__GAS_LIMIT", GAS_LIMIT.to_string())
-                    // A batch holds at least one block.
-                    .env("KEEL_BATCHER__MAX_GAS", GAS_LIMIT.to_string())
                     .env(
                         "KEEL_NODE__LOG",
                         std::env::var("KEEL_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
@@ -192,6 +255,7 @@ fn main() -> eyre::Result<()> {
             };
             // Where the bytes go: `keel db stats` on the stopped node's database.
             node.terminate(Duration::from_secs(30)).await?;
+            drop(settlement);
             let stats = Command::new(node.binary().path())
                 .args(["db", "stats", "--datadir"])
                 .arg(node.datadir())
@@ -206,7 +270,12 @@ fn main() -> eyre::Result<()> {
                 datadir as f64 / (transfers() * trial_count()) as f64
             );
             rows.push((
-                if da == "blobs" { "keel" } else { "keel validium" },
+                match (da, settle()) {
+                    ("blobs", false) => "keel",
+                    ("blobs", true) => "keel settling",
+                    (_, false) => "keel validium",
+                    (_, true) => "keel settl. val.",
+                },
                 load,
                 senders,
                 result,
@@ -226,9 +295,10 @@ fn main() -> eyre::Result<()> {
         }
         }
         println!("\n{} pre-signed transactions per run, JSON-RPC batches of {}, {CONCURRENT_CLIENTS} client connections, 1 s blocks, median of {} runs", transfers(), batch_size(), trial_count());
-        println!("{:<14} {:<17} {:>8} {:>16} {:>18}", "node", "load", "senders", "accepted tx/s", "end-to-end tx/s");
+        println!("{:<16} {:<17} {:>8} {:>16} {:>18} {:>16}", "node", "load", "senders", "accepted tx/s", "end-to-end tx/s", "verified tx/s");
         for (node, load, senders, m) in &rows {
-            println!("{node:<14} {:<17} {senders:>8} {:>16.0} {:>18.0}", load.name(), m.accepted_per_sec, m.mined_per_sec);
+            let verified = m.verified_per_sec.map_or("-".into(), |v| format!("{v:.0}"));
+            println!("{node:<16} {:<17} {senders:>8} {:>16.0} {:>18.0} {verified:>16}", load.name(), m.accepted_per_sec, m.mined_per_sec);
         }
         // Keel over anvil for the same load, where both ran it (issue 21's goals: ≥ 2.5× end to
         // end for ETH transfers, ≥ 2× for ERC-20 transfers).
@@ -254,20 +324,26 @@ struct Measurement {
     accepted_per_sec: f64,
     /// Transfers per second until the last one was in a sealed block.
     mined_per_sec: f64,
+    /// Transfers per second until the block with the last one was verified on L1 (settling
+    /// runs only).
+    verified_per_sec: Option<f64>,
 }
 
 /// The median of [`trial_count`] runs on one node, each with fresh senders.
 async fn trials(url: &str, load: Load, senders: usize) -> eyre::Result<Measurement> {
     let mut accepted = Vec::new();
     let mut mined = Vec::new();
+    let mut verified = Vec::new();
     for trial in 0..trial_count() {
         let m = measure(url, load, senders, trial).await?;
         accepted.push(m.accepted_per_sec);
         mined.push(m.mined_per_sec);
+        verified.extend(m.verified_per_sec);
     }
     Ok(Measurement {
         accepted_per_sec: median(&mut accepted),
         mined_per_sec: median(&mut mined),
+        verified_per_sec: (!verified.is_empty()).then(|| median(&mut verified)),
     })
 }
 
@@ -392,9 +468,40 @@ async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::R
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = started.elapsed();
+    // The block with the last transfer is `next - 1`; with settlement on, wait for L1 to verify
+    // its batch (the `finalized` tag).
+    let verified = match settle() {
+        false => None,
+        true => {
+            let last = next - 1;
+            let limit = Duration::from_secs(600);
+            loop {
+                let finalized = rpc(
+                    &client,
+                    url,
+                    "eth_getBlockByNumber",
+                    json!(["finalized", false]),
+                )
+                .await?;
+                if finalized
+                    .get("number")
+                    .map(parse_u64)
+                    .transpose()?
+                    .is_some_and(|n| n >= last)
+                {
+                    break Some(started.elapsed());
+                }
+                if started.elapsed() > limit {
+                    eyre::bail!("block {last} not verified on L1 after {limit:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
     Ok(Measurement {
         accepted_per_sec: transfers() as f64 / accepted.as_secs_f64(),
         mined_per_sec: transfers() as f64 / total.as_secs_f64(),
+        verified_per_sec: verified.map(|v| transfers() as f64 / v.as_secs_f64()),
     })
 }
 
