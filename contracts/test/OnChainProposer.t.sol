@@ -426,6 +426,36 @@ contract OnChainProposerTest is L1Fixture {
         assertEq(proposer.lastVerifiedBatch(), n);
     }
 
+    /// @dev The settler's transaction when both are ready: commit the next batch and verify a
+    ///      proven one in one call, all or nothing, with the caller's own rights.
+    function test_multicall_commitsAndVerifiesTogether() public {
+        uint256 proven = commitNext(0, 0);
+        bytes[] memory calls = new bytes[](2);
+        calls[0] = abi.encodeCall(
+            proposer.commitBatch, (proven + 1, headerFor(lastBlockOf(proven) + 10, 0, 0), noBlobs())
+        );
+        calls[1] =
+            abi.encodeCall(proposer.verifyBatch, (proven, oneProof(devProof(PROVER_KEY, proposer.commitmentOf(proven)))));
+
+        // msg.sender is the caller's in each call: no one else commits through it.
+        vm.prank(address(0xBAD));
+        vm.expectRevert(abi.encodeWithSelector(OnChainProposer.NotSequencer.selector, address(0xBAD)));
+        proposer.multicall(calls);
+
+        // A refused proof takes the commit with it.
+        bytes[] memory badProof = new bytes[](2);
+        badProof[0] = calls[0];
+        badProof[1] = abi.encodeCall(proposer.verifyBatch, (proven, oneProof(devProof(PROVER_KEY, keccak256("other")))));
+        vm.prank(SEQUENCER);
+        vm.expectRevert();
+        proposer.multicall(badProof);
+        assertProgress(proven, 0, 0);
+
+        vm.prank(SEQUENCER);
+        proposer.multicall(calls);
+        assertProgress(proven + 1, proven, 0);
+    }
+
     function test_verifyBatch_uncommittedReverts() public {
         bytes[] memory proofs = oneProof(devProof(PROVER_KEY, bytes32(0)));
         vm.expectRevert(abi.encodeWithSelector(OnChainProposer.BatchNotCommitted.selector, 1));

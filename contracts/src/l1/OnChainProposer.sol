@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 
 import {CommonBridge} from "./CommonBridge.sol";
 import {IOnChainProposer} from "./IOnChainProposer.sol";
@@ -35,7 +36,13 @@ import {IVerifier} from "./IVerifier.sol";
 ///      rebuilds the blobs from the data it executed and evaluates them at the same z (derived
 ///      from the versioned hash and the data): a proof of other data than the blobs hold
 ///      cannot match the stored commitment.
-contract OnChainProposer is IOnChainProposer, Ownable2Step {
+///
+///      Settlement in one transaction per L1 block: `multicall` (OpenZeppelin's, each call
+///      delegated to this contract, so `msg.sender` and the transaction's blobs are the
+///      caller's) lets the sequencer commit new batches and verify proven ones together. Sent
+///      one after the other they would alternate, each in its own L1 block, halving the data a
+///      rollup can post per block.
+contract OnChainProposer is IOnChainProposer, Ownable2Step, Multicall {
     /// @notice What is stored for each committed batch.
     struct BatchCommitment {
         uint64 firstBlock;

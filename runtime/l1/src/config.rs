@@ -68,10 +68,10 @@ pub struct L1Config {
     #[serde(default, deserialize_with = "keel_units::string")]
     pub sequencer_key: String,
     /// A second L1 private key (hex) that sends the proofs (`verifyBatches` is open to anyone),
-    /// in a task of its own (`l1-verifier`): a commit and a verification can then land in the
-    /// same L1 block, halving the settlement lag on a slow L1. One key cannot have both in
-    /// flight: geth keeps an account's blob and other transactions apart. Default empty: the
-    /// sequencer key sends both, taking turns. Prefer `KEEL_L1__VERIFIER_KEY`.
+    /// in a task of its own (`l1-verifier`): the proofs' gas comes from another account than
+    /// the commits'. Default empty: the sequencer key sends both, a commit and a verification
+    /// ready together in one `multicall` (so they share an L1 block either way). Prefer
+    /// `KEEL_L1__VERIFIER_KEY`.
     #[serde(default, deserialize_with = "keel_units::string")]
     pub verifier_key: String,
     /// L1 blocks a deposit needs (its own included) before it is credited on L2 (default

@@ -2,16 +2,15 @@
 //!
 //! One task does both, with one key, so its transactions never compete for a nonce. Each step
 //! first reads `lastCommittedBatch` and `lastVerifiedBatch` from L1, then sends at most one
-//! transaction for the batches after them (several batches per transaction when they are
-//! ready, so settlement keeps pace with a slow L1). L1 is the record of what was done: a
-//! restart of the node, or of the L1 node with a transaction lost from its pool, leads to the
-//! same decision again, never to a second commit of a batch nor to a gap.
+//! transaction for the batches after them: several batches per commit or verification when
+//! they are ready, and a commit and a verification ready together in one `multicall`, so that
+//! settlement keeps pace with a slow L1 (sent apart they would alternate, a block each). L1 is
+//! the record of what was done: a restart of the node, or of the L1 node with a transaction
+//! lost from its pool, leads to the same decision again, never to a second commit of a batch
+//! nor to a gap.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -19,6 +18,7 @@ use alloy::{
     eips::{BlockNumberOrTag, eip4844::BlobTransactionSidecar},
     primitives::{Address, B256, Bytes, U256},
     providers::Provider,
+    rpc::types::TransactionReceipt,
     sol_types::SolCall,
 };
 use keel_primitives::{Batch, ProofParts, StoredProof};
@@ -130,14 +130,38 @@ fn now_ms() -> u64 {
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Committed this batch.
-    Committed(u64),
-    /// Verified this batch.
-    Verified(u64),
+    /// Sent one transaction: committed batches up to `committed`, verified batches up to
+    /// `verified`, or both.
+    Settled {
+        committed: Option<u64>,
+        verified: Option<u64>,
+    },
     /// Forgot the stored proof of this batch: L1's verifiers refuse it.
     Evicted(u64),
     /// Nothing to send yet.
     Idle,
+}
+
+/// One call to `OnChainProposer`, named for the logs and errors.
+#[derive(Clone)]
+struct ProposerCall {
+    what: String,
+    input: Bytes,
+}
+
+/// Consecutive batches ready to commit: the call and the blobs it carries.
+struct ReadyCommit {
+    group: Vec<Batch>,
+    call: ProposerCall,
+    sidecar: Option<BlobTransactionSidecar>,
+}
+
+/// Proofs of batches `first..=last` ready to send, each accepted by L1's verifiers.
+struct ReadyProofs {
+    first: u64,
+    last: u64,
+    backends: Vec<String>,
+    call: ProposerCall,
 }
 
 /// Commits batches and sends proofs; see the module docs.
@@ -152,8 +176,6 @@ pub struct Settler {
     storage: Arc<Storage>,
     config: SettlerConfig,
     metrics: SettlerMetrics,
-    /// A commit went last: a verification that is ready goes next.
-    verify_turn: AtomicBool,
 }
 
 impl Settler {
@@ -172,7 +194,6 @@ impl Settler {
             storage,
             config,
             metrics: SettlerMetrics::default(),
-            verify_turn: AtomicBool::new(false),
         }
     }
 
@@ -193,7 +214,7 @@ impl Settler {
             || async {
                 Ok(match self.step().await? {
                     Step::Idle | Step::Evicted(_) => Polled::Idle,
-                    Step::Committed(_) | Step::Verified(_) => Polled::Busy,
+                    Step::Settled { .. } => Polled::Busy,
                 })
             },
             |error, wait| warn!(target: "keel::l1", %error, retry_in = ?wait, "settlement step failed; it is retried from L1's state"),
@@ -203,9 +224,9 @@ impl Settler {
     }
 
     /// Reads L1's progress and sends at most one transaction: a commit of the next sealed
-    /// batches or a verification of the next proven ones, several per transaction (up to
-    /// [`SettlerConfig::max_batches_per_tx`]) so that settlement keeps pace with a slow L1.
-    /// After a commit, a verification that is ready goes first: neither starves the other.
+    /// batches, a verification of the next proven ones, or both in one `multicall`; several
+    /// batches each (up to [`SettlerConfig::max_batches_per_tx`]) so that settlement keeps pace
+    /// with a slow L1.
     pub async fn step(&self) -> L1Result<Step> {
         let client = self.sender.client();
         let proposer = OnChainProposer::new(self.proposer, client.provider());
@@ -254,33 +275,84 @@ impl Settler {
         })?;
         self.metrics.record(committed, verified, lag);
 
-        // Under a sequencer registry, commits come first: a turn is short and a batch not
-        // committed in it is taken back, while proofs can go in any L1 block.
-        if self.registry.is_none()
-            && self.verify_turn.swap(false, Ordering::Relaxed)
-            && !proofs.is_empty()
-        {
-            return self.verify(&proposer, committed, verified, proofs).await;
-        }
-        if let Some(step) = self.commit(&proposer, committed, batches).await? {
-            self.verify_turn.store(true, Ordering::Relaxed);
-            return Ok(step);
-        }
-        if !proofs.is_empty() {
-            return self.verify(&proposer, committed, verified, proofs).await;
-        }
-        Ok(Step::Idle)
+        let mut commit = self.ready_commit(&proposer, committed, batches).await?;
+        let proofs = match self.ready_proofs(&proposer, verified, proofs).await? {
+            Ok(proofs) => proofs,
+            // Nothing else to send: report the eviction (the batch is proven again).
+            Err(evicted) if commit.is_none() => return Ok(Step::Evicted(evicted)),
+            Err(_) => None,
+        };
+        let call = match (&commit, &proofs) {
+            (None, None) => return Ok(Step::Idle),
+            (Some(commit), None) => commit.call.clone(),
+            (None, Some(proofs)) => proofs.call.clone(),
+            (Some(commit), Some(proofs)) => ProposerCall {
+                what: format!("multicall({}, {})", commit.call.what, proofs.call.what),
+                input: OnChainProposer::multicallCall {
+                    data: vec![commit.call.input.clone(), proofs.call.input.clone()],
+                }
+                .abi_encode()
+                .into(),
+            },
+        };
+        let sidecar = commit.as_mut().and_then(|commit| commit.sidecar.take());
+        let receipt = self.send(&call, sidecar).await?;
+        self.settled(&receipt, committed, commit.as_ref(), proofs.as_ref())
+            .await
     }
 
-    /// Commits the longest run of `batches` (consecutive, from L1's next) that fits one
+    /// Sends `call`, with `sidecar`'s blobs if any, and waits for its receipt.
+    async fn send(
+        &self,
+        call: &ProposerCall,
+        sidecar: Option<BlobTransactionSidecar>,
+    ) -> L1Result<TransactionReceipt> {
+        match sidecar {
+            None => {
+                self.sender
+                    .call(&call.what, self.proposer, call.input.clone())
+                    .await
+            }
+            Some(sidecar) => {
+                self.sender
+                    .call_with_blobs(&call.what, self.proposer, call.input.clone(), sidecar)
+                    .await
+            }
+        }
+    }
+
+    /// Records what the landed `receipt` did: the commit's checks and L1 blocks, the
+    /// verification's pruning.
+    async fn settled(
+        &self,
+        receipt: &TransactionReceipt,
+        committed: u64,
+        commit: Option<&ReadyCommit>,
+        proofs: Option<&ReadyProofs>,
+    ) -> L1Result<Step> {
+        let committed_now = commit.map(|commit| commit.group[commit.group.len() - 1].number);
+        if let Some(commit) = commit {
+            self.committed(receipt, &commit.group).await?;
+        }
+        if let Some(proofs) = proofs {
+            self.verified(receipt, committed_now.unwrap_or(committed), proofs)
+                .await?;
+        }
+        Ok(Step::Settled {
+            committed: committed_now,
+            verified: proofs.map(|proofs| proofs.last),
+        })
+    }
+
+    /// The commit of the longest run of `batches` (consecutive, from L1's next) that fits one
     /// transaction: no batch later than L1's clock, at most [`MAX_BLOBS_PER_TX`] blobs in all
     /// (a batch with more goes alone). `None` if none can go yet.
-    async fn commit(
+    async fn ready_commit(
         &self,
         proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
         committed: u64,
         batches: Vec<Batch>,
-    ) -> L1Result<Option<Step>> {
+    ) -> L1Result<Option<ReadyCommit>> {
         let Some((first, first_time)) = batches
             .first()
             .map(|b| (b.number, b.output.last_block_timestamp))
@@ -317,20 +389,36 @@ impl Settler {
             return Ok(None);
         }
         self.check_parent(proposer, committed, &group[0]).await?;
-        self.send_commit(&group).await?;
-        Ok(Some(Step::Committed(group[group.len() - 1].number)))
+        let call = commit_call(&group);
+        let mut sidecar: Option<BlobTransactionSidecar> = None;
+        for batch in group.iter().filter(|batch| !batch.blobs.is_empty()) {
+            let more = self.sidecar(batch).await?;
+            match &mut sidecar {
+                None => sidecar = Some(more),
+                Some(all) => {
+                    all.blobs.extend(more.blobs);
+                    all.commitments.extend(more.commitments);
+                    all.proofs.extend(more.proofs);
+                }
+            }
+        }
+        Ok(Some(ReadyCommit {
+            group,
+            call,
+            sidecar,
+        }))
     }
 
-    /// Verifies the stored `proofs` of batches `verified + 1 ..` in one transaction, each
-    /// checked with L1's verifiers first: the first one they refuse is evicted (its batch is
-    /// proven again) and the ones before it go.
-    async fn verify(
+    /// The verification of batches `verified + 1 ..` with their stored `proofs` (`None` if
+    /// there are none), each checked with L1's verifiers first: the first one they refuse is
+    /// evicted (its batch is proven again) and the ones before it go; `Err` with its batch if
+    /// it was the first.
+    async fn ready_proofs(
         &self,
         proposer: &OnChainProposer::OnChainProposerInstance<&alloy::providers::DynProvider>,
-        committed: u64,
         verified: u64,
         proofs: Vec<StoredProof>,
-    ) -> L1Result<Step> {
+    ) -> L1Result<Result<Option<ReadyProofs>, u64>> {
         let mut lined_up: Vec<Vec<Bytes>> = Vec::with_capacity(proofs.len());
         for proof in &proofs {
             match self.proofs_for(proposer, proof).await? {
@@ -341,14 +429,22 @@ impl Settler {
                     warn!(target: "keel::l1", batch = number, prover = %proof.prover, backend = %proof.backend, %rejected, "L1's verifiers refuse the stored proof; evicting it so the batch is proven again");
                     blocking(&self.storage, move |storage| storage.remove_proof(number)).await?;
                     if lined_up.is_empty() {
-                        return Ok(Step::Evicted(number));
+                        return Ok(Err(number));
                     }
                     break;
                 }
             }
         }
+        if lined_up.is_empty() {
+            return Ok(Ok(None));
+        }
         let first = verified + 1;
         let last = verified + lined_up.len() as u64;
+        let backends = proofs
+            .iter()
+            .take(lined_up.len())
+            .map(|p| p.backend.to_string())
+            .collect();
         let (what, input): (String, Bytes) = if lined_up.len() == 1 {
             let proofs = lined_up.pop().unwrap_or_default();
             (
@@ -371,12 +467,29 @@ impl Settler {
                 .into(),
             )
         };
-        let receipt = self.sender.call(&what, self.proposer, input).await?;
-        let backends: Vec<String> = proofs
-            .iter()
-            .take((last - verified) as usize)
-            .map(|p| p.backend.to_string())
-            .collect();
+        Ok(Ok(Some(ReadyProofs {
+            first,
+            last,
+            backends,
+            call: ProposerCall { what, input },
+        })))
+    }
+
+    /// After L1 verified `proofs`' batches in `receipt` (and holds batches up to `committed`):
+    /// records the progress and drops what no one needs any more.
+    async fn verified(
+        &self,
+        receipt: &TransactionReceipt,
+        committed: u64,
+        proofs: &ReadyProofs,
+    ) -> L1Result<()> {
+        let ReadyProofs {
+            first,
+            last,
+            backends,
+            ..
+        } = proofs;
+        let last = *last;
         info!(target: "keel::l1", batches = format!("{first}..={last}"), backends = ?backends, tx = %receipt.transaction_hash, gas_used = receipt.gas_used, "batches verified on L1");
         let keep_inputs = self.config.keep_prover_inputs;
         // Frames of batches whose commits are final go too; L1 not answering just leaves them
@@ -399,8 +512,7 @@ impl Settler {
             }
             Ok(())
         })
-        .await?;
-        Ok(Step::Verified(last))
+        .await
     }
 
     /// The stored proof's parts in the order of the verifiers `OnChainProposer` requires now
@@ -509,62 +621,10 @@ impl Settler {
         Ok(())
     }
 
-    /// Commits `group` (consecutive batches) in one transaction, with their blobs, and checks
-    /// the contract rebuilt each commitment as the node computed it.
-    async fn send_commit(&self, group: &[Batch]) -> L1Result<()> {
-        let header = |batch: &Batch| OnChainProposer::BatchHeader {
-            lastBlock: U256::from(batch.last_block),
-            newStateRoot: batch.output.post_state_root,
-            lastBlockHash: batch.output.last_block_hash,
-            lastBlockTimestamp: U256::from(batch.output.last_block_timestamp),
-            withdrawalsRoot: batch.output.withdrawals_root,
-            depositsRollingHash: batch.output.deposits_rolling_hash,
-            depositCount: U256::from(batch.deposits),
-        };
-        let openings = |batch: &Batch| batch.blobs.iter().map(Into::into).collect::<Vec<_>>();
+    /// After L1 committed `group` in `receipt`: checks the contract rebuilt each commitment as
+    /// the node computed it, and records where L1 took them.
+    async fn committed(&self, receipt: &TransactionReceipt, group: &[Batch]) -> L1Result<()> {
         let (first, last) = (group[0].number, group[group.len() - 1].number);
-        let (what, input): (String, Bytes) = match group {
-            [batch] => (
-                format!("commitBatch({first})"),
-                OnChainProposer::commitBatchCall {
-                    batchNumber: U256::from(first),
-                    header: header(batch),
-                    blobs: openings(batch),
-                }
-                .abi_encode()
-                .into(),
-            ),
-            _ => (
-                format!("commitBatches({first}..={last})"),
-                OnChainProposer::commitBatchesCall {
-                    firstBatch: U256::from(first),
-                    headers: group.iter().map(header).collect(),
-                    blobs: group.iter().map(openings).collect(),
-                }
-                .abi_encode()
-                .into(),
-            ),
-        };
-        let mut sidecar: Option<BlobTransactionSidecar> = None;
-        for batch in group.iter().filter(|batch| !batch.blobs.is_empty()) {
-            let more = self.sidecar(batch).await?;
-            match &mut sidecar {
-                None => sidecar = Some(more),
-                Some(all) => {
-                    all.blobs.extend(more.blobs);
-                    all.commitments.extend(more.commitments);
-                    all.proofs.extend(more.proofs);
-                }
-            }
-        }
-        let receipt = match sidecar {
-            None => self.sender.call(&what, self.proposer, input).await?,
-            Some(sidecar) => {
-                self.sender
-                    .call_with_blobs(&what, self.proposer, input, sidecar)
-                    .await?
-            }
-        };
         // The contract rebuilt each commitment from what it stores; it must be the one the
         // node (and so every proof) computes, or no proof of the batch could ever verify. Read
         // from the receipt's `BatchCommitted` events, not from state: a later transaction (a
@@ -643,6 +703,45 @@ impl Settler {
             )));
         }
         Ok(sidecar)
+    }
+}
+
+/// The commit of `group` (consecutive batches): `commitBatch` for one, `commitBatches` for more.
+fn commit_call(group: &[Batch]) -> ProposerCall {
+    let header = |batch: &Batch| OnChainProposer::BatchHeader {
+        lastBlock: U256::from(batch.last_block),
+        newStateRoot: batch.output.post_state_root,
+        lastBlockHash: batch.output.last_block_hash,
+        lastBlockTimestamp: U256::from(batch.output.last_block_timestamp),
+        withdrawalsRoot: batch.output.withdrawals_root,
+        depositsRollingHash: batch.output.deposits_rolling_hash,
+        depositCount: U256::from(batch.deposits),
+    };
+    let openings = |batch: &Batch| batch.blobs.iter().map(Into::into).collect::<Vec<_>>();
+    let (first, last) = (group[0].number, group[group.len() - 1].number);
+    let (what, input) = match group {
+        [batch] => (
+            format!("commitBatch({first})"),
+            OnChainProposer::commitBatchCall {
+                batchNumber: U256::from(first),
+                header: header(batch),
+                blobs: openings(batch),
+            }
+            .abi_encode(),
+        ),
+        _ => (
+            format!("commitBatches({first}..={last})"),
+            OnChainProposer::commitBatchesCall {
+                firstBatch: U256::from(first),
+                headers: group.iter().map(header).collect(),
+                blobs: group.iter().map(openings).collect(),
+            }
+            .abi_encode(),
+        ),
+    };
+    ProposerCall {
+        what,
+        input: input.into(),
     }
 }
 
