@@ -244,7 +244,7 @@ fn main() -> eyre::Result<()> {
                     ),
             )
             .await?;
-            let result = trials(&node.rpc_url(), load, senders).await;
+            let result = trials(&node.rpc_url(), load, senders, settle()).await;
             if let Ok(log) = std::env::var("KEEL_BENCH_KEEP_LOG") {
                 std::fs::copy(node.log_path(), &log)?;
             }
@@ -285,7 +285,7 @@ fn main() -> eyre::Result<()> {
             Some(anvil) => {
                 for senders in senders_or(&[10, 200, 1_000]) {
                     let (mut child, url) = start_anvil(&anvil)?;
-                    let result = trials(&url, load, senders).await;
+                    let result = trials(&url, load, senders, false).await;
                     let _ = child.kill();
                     let _ = child.wait();
                     rows.push(("anvil 1.7.1", load, senders, result?));
@@ -330,12 +330,18 @@ struct Measurement {
 }
 
 /// The median of [`trial_count`] runs on one node, each with fresh senders.
-async fn trials(url: &str, load: Load, senders: usize) -> eyre::Result<Measurement> {
+/// `settling`: the node settles on L1, and its `finalized` block is the last one L1 verified.
+async fn trials(
+    url: &str,
+    load: Load,
+    senders: usize,
+    settling: bool,
+) -> eyre::Result<Measurement> {
     let mut accepted = Vec::new();
     let mut mined = Vec::new();
     let mut verified = Vec::new();
     for trial in 0..trial_count() {
-        let m = measure(url, load, senders, trial).await?;
+        let m = measure(url, load, senders, trial, settling).await?;
         accepted.push(m.accepted_per_sec);
         mined.push(m.mined_per_sec);
         verified.extend(m.verified_per_sec);
@@ -352,7 +358,13 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::Result<Measurement> {
+async fn measure(
+    url: &str,
+    load: Load,
+    senders: usize,
+    trial: usize,
+    settling: bool,
+) -> eyre::Result<Measurement> {
     let client = reqwest::Client::new();
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| {
@@ -470,7 +482,7 @@ async fn measure(url: &str, load: Load, senders: usize, trial: usize) -> eyre::R
     let total = started.elapsed();
     // The block with the last transfer is `next - 1`; with settlement on, wait for L1 to verify
     // its batch (the `finalized` tag).
-    let verified = match settle() {
+    let verified = match settling {
         false => None,
         true => {
             let last = next - 1;
