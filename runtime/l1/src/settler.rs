@@ -275,28 +275,39 @@ impl Settler {
         })?;
         self.metrics.record(committed, verified, lag);
 
-        let mut commit = self.ready_commit(&proposer, committed, batches).await?;
-        let proofs = match self.ready_proofs(&proposer, verified, proofs).await? {
+        let commit = self.ready_commit(&proposer, committed, batches).await?;
+        let mut proofs = match self.ready_proofs(&proposer, verified, proofs).await? {
             Ok(proofs) => proofs,
             // Nothing else to send: report the eviction (the batch is proven again).
             Err(evicted) if commit.is_none() => return Ok(Step::Evicted(evicted)),
             Err(_) => None,
         };
-        let call = match (&commit, &proofs) {
+        let sidecar = commit.as_ref().and_then(|commit| commit.sidecar.clone());
+        let receipt = match (&commit, &proofs) {
             (None, None) => return Ok(Step::Idle),
-            (Some(commit), None) => commit.call.clone(),
-            (None, Some(proofs)) => proofs.call.clone(),
-            (Some(commit), Some(proofs)) => ProposerCall {
-                what: format!("multicall({}, {})", commit.call.what, proofs.call.what),
-                input: OnChainProposer::multicallCall {
-                    data: vec![commit.call.input.clone(), proofs.call.input.clone()],
+            (Some(commit), None) => self.send(&commit.call, sidecar).await?,
+            (None, Some(proofs)) => self.send(&proofs.call, None).await?,
+            (Some(commit), Some(ready)) => {
+                let both = ProposerCall {
+                    what: format!("multicall({}, {})", commit.call.what, ready.call.what),
+                    input: OnChainProposer::multicallCall {
+                        data: vec![commit.call.input.clone(), ready.call.input.clone()],
+                    }
+                    .abi_encode()
+                    .into(),
+                };
+                match self.send(&both, sidecar.clone()).await {
+                    // The proofs passed L1's verifiers a moment ago, so this is rare (a verifier
+                    // changed in between); whatever the cause, it must not hold commits back.
+                    Err(error @ (L1Error::WouldRevert { .. } | L1Error::Reverted { .. })) => {
+                        warn!(target: "keel::l1", %error, "the commit and the verification together revert; committing alone");
+                        proofs = None;
+                        self.send(&commit.call, sidecar).await?
+                    }
+                    landed => landed?,
                 }
-                .abi_encode()
-                .into(),
-            },
+            }
         };
-        let sidecar = commit.as_mut().and_then(|commit| commit.sidecar.take());
-        let receipt = self.send(&call, sidecar).await?;
         self.settled(&receipt, committed, commit.as_ref(), proofs.as_ref())
             .await
     }
