@@ -12,7 +12,7 @@ use alloy_consensus::crypto::{
     RecoveryError,
     backend::{CryptoProvider, install_default_provider},
 };
-use alloy_primitives::{Address, keccak256};
+use alloy_primitives::Address;
 use openvm_algebra_guest::{DivUnsafe, IntMod, moduli_macros::moduli_declare};
 use openvm_ecc_guest::{
     CyclicGroup, Group, msm,
@@ -137,7 +137,7 @@ fn recover_public_key(signature: &[u8; 64], parity: u8, prehash: &[u8; 32]) -> O
 }
 
 fn address_of(public_key: &[u8; 64]) -> Address {
-    Address::from_slice(&keccak256(public_key)[12..])
+    Address::from_raw_public_key(public_key)
 }
 
 /// alloy's sender recovery on the intrinsic curve.

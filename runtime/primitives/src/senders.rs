@@ -55,7 +55,7 @@ fn key(sig: &[u8; 65], msg: &[u8; 32]) -> B256 {
 }
 
 fn address_of(public: &PublicKey) -> Address {
-    Address::from_slice(&keccak256(&public.serialize_uncompressed()[1..])[12..])
+    Address::from_raw_public_key(&public.serialize_uncompressed()[1..])
 }
 
 impl CryptoProvider for SenderCache {
